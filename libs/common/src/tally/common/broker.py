@@ -1,0 +1,111 @@
+"""The one place where a service's broker and app are made, with observability wired in.
+
+Every service gets: a NATS broker with OpenTelemetry context in message headers and
+FastStream's Prometheus metrics, an ASGI side app serving ``/metrics`` (its own registry),
+``/health`` (NATS answers a ping) and ``/health/live``, and the JetStream streams declared.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get, make_ping_asgi
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+from prometheus_client import CollectorRegistry, make_asgi_app
+
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+ACTIVITY_MAX_AGE_S = 7 * 24 * 3600
+"""Answers, users seen and alerts stay in their stream for a week (replayable into the log)."""
+
+
+def create_broker(
+    settings: CommonSettings, *, service: str, registry: CollectorRegistry | None = None
+) -> NatsBroker:
+    """A NatsBroker for ``service`` with tracing and (when ``registry`` is given) metrics.
+
+    It reconnects forever: a restarted NATS costs a pause, not a dead service.
+    """
+    middlewares: list[Any] = [NatsTelemetryMiddleware()]
+    if registry is not None:
+        middlewares.append(NatsPrometheusMiddleware(registry=registry, app_name=f"tally_{service}"))
+    return NatsBroker(
+        settings.nats_url,
+        name=f"tally-{service}",
+        middlewares=middlewares,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        graceful_timeout=10.0,
+    )
+
+
+def create_app(
+    broker: NatsBroker,
+    *,
+    registry: CollectorRegistry,
+    ready_checks: Sequence[ReadyCheck] = (),
+    **kwargs: Any,
+) -> AsgiFastStream:
+    """An ASGI FastStream app around ``broker`` serving /metrics and /health endpoints.
+
+    ``/health/ready`` answers 204 when NATS and every ``ready_checks`` answer, else 503.
+    """
+
+    @get
+    async def live(scope: Any) -> AsgiResponse:
+        return AsgiResponse(b"", 204)
+
+    @get
+    async def ready(scope: Any) -> AsgiResponse:
+        checks = [broker.ping(timeout=2.0), *(check() for check in ready_checks)]
+        results = [await check for check in checks]
+        return AsgiResponse(b"", 204 if all(results) else 503)
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/metrics", make_asgi_app(registry)),
+            ("/health", make_ping_asgi(broker, timeout=2.0)),
+            ("/health/live", live),
+            ("/health/ready", ready),
+        ],
+        **kwargs,
+    )
+
+
+def stream_configs(subjects: Subjects) -> list[StreamConfig]:
+    """The JetStream streams of one deployment (file storage, limits retention)."""
+    return [
+        StreamConfig(name=subjects.video_stats_stream, subjects=subjects.video_stats_subjects),
+        StreamConfig(
+            name=subjects.activity_stream,
+            subjects=subjects.activity_subjects,
+            max_age=ACTIVITY_MAX_AGE_S,
+        ),
+        StreamConfig(name=subjects.dead_letter_stream, subjects=subjects.dead_letter_subjects),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
+    """Create the streams that do not exist yet; leave existing ones (and their data) alone."""
+    for config in stream_configs(subjects):
+        try:
+            await js.stream_info(config.name or "")
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
+    """Remove every stream of a deployment (test clean-up)."""
+    for config in stream_configs(subjects):
+        try:
+            await js.delete_stream(config.name or "")
+        except NotFoundError:
+            continue

@@ -1,0 +1,169 @@
+"""Every message that crosses the bus, as versioned pydantic models.
+
+Times are timezone-aware UTC datetimes; durations are milliseconds (``*_ms``).
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from tally.common.plan import QueryPlan
+from tally.common.subjects import Channel
+
+Language = Literal["en", "ru"]
+Outcome = Literal["answered", "refused", "failed"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Base of every bus message: immutable, strict about unknown fields, versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+
+
+class QuestionAsked(Event):
+    """A person asked a question (gateway or terminal chat -> nl2sql)."""
+
+    question_id: UUID = Field(default_factory=uuid4)
+    channel: Channel
+    chat_id: int
+    user_id: int
+    language: Language
+    text: str = Field(min_length=1, max_length=2000)
+    asked_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class QueryPlanned(Event):
+    """nl2sql understood the question (nl2sql -> executor)."""
+
+    question: QuestionAsked
+    plan: QueryPlan
+    engine: Literal["builtin", "llm"] = "builtin"
+    planned_ms: float
+
+
+class QuestionAnswered(Event):
+    """The outcome of one question (nl2sql or executor -> the asking channel).
+
+    ``value`` is the number (``None`` unless ``outcome == "answered"``); ``sql`` is the
+    statement run, with ``params`` bound separately; ``elapsed_ms`` is the time spent in
+    the database; ``total_ms`` is from ``asked_at`` to publication.
+    ``reason`` is a sentence fit to show the user when the question was refused or failed;
+    ``examples`` lists questions that can be answered.
+    """
+
+    question: QuestionAsked
+    outcome: Outcome
+    value: int | float | None = None
+    interpretation: str | None = None
+    plan: QueryPlan | None = None
+    sql: str | None = None
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+    row_count: int = 0
+    elapsed_ms: float = 0.0
+    total_ms: float = 0.0
+    reason: str | None = None
+    examples: tuple[str, ...] = ()
+    engine: Literal["builtin", "llm"] | None = None
+
+
+class SnapshotRecord(Event):
+    """One hourly measurement of a video, as in seed 000's ``video_snapshots``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1, max_length=64)
+    video_id: UUID
+    views_count: int
+    likes_count: int
+    comments_count: int
+    reports_count: int
+    delta_views_count: int
+    delta_likes_count: int
+    delta_comments_count: int
+    delta_reports_count: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class VideoRecord(Event):
+    """One video with its final counters, as in seed 000's ``videos``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: UUID
+    creator_id: str = Field(min_length=1, max_length=64)
+    video_created_at: AwareDatetime
+    views_count: int
+    likes_count: int
+    comments_count: int
+    reports_count: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class VideoBatch(Event):
+    """Videos and snapshots to upsert (CLI import -> ingest over JetStream).
+
+    A video's snapshots may span several batches; ``videos`` and ``snapshots`` are upserted
+    by id, so replaying a batch leaves the same rows.
+    """
+
+    import_id: str
+    batch_no: int
+    videos: tuple[VideoRecord, ...] = ()
+    snapshots: tuple[SnapshotRecord, ...] = ()
+
+
+class BatchStored(Event):
+    """ingest committed one VideoBatch (ingest -> the importing CLI)."""
+
+    import_id: str
+    batch_no: int
+    videos: int
+    snapshots: int
+
+
+class UserSeen(Event):
+    """A Telegram user talked to the bot (gateway -> ingest, stored in ``bot_users``)."""
+
+    user_id: int
+    chat_id: int
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language_code: str | None = None
+    seen_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class AlertNotice(Event):
+    """An alert started firing or resolved (alerts -> gateway -> admins' chats).
+
+    ``value`` and ``threshold`` are fractions (0.25 is 25 %) for rate alerts.
+    """
+
+    name: str
+    status: Literal["firing", "resolved"]
+    severity: Literal["info", "warning", "critical"]
+    summary: str
+    value: float
+    threshold: float
+    at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(Event):
+    """A message a consumer could not process, with the reason; replayable from its stream."""
+
+    service: str
+    subject: str
+    reason: str
+    payload: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    failed_at: AwareDatetime = Field(default_factory=utcnow)

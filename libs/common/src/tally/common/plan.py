@@ -1,0 +1,140 @@
+"""The typed query plan: what nl2sql produces and the executor compiles.
+
+A plan names one dataset of the catalog, one measure over it, filters and an optional time
+range. It holds no SQL: the executor compiles it with SQLAlchemy Core and bound parameters.
+Time ranges are half-open ``[start, end)`` in UTC, so "November 1-5, 2025, inclusive" is
+``start=2025-11-01T00:00Z, end=2025-11-06T00:00Z``.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Final, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Dataset(StrEnum):
+    """A table that can be asked about."""
+
+    VIDEOS = "videos"
+    """One row per video with its final counters."""
+    SNAPSHOTS = "video_snapshots"
+    """One row per video per hour: counters at that hour and deltas since the previous one."""
+
+
+class Aggregate(StrEnum):
+    COUNT = "count"
+    COUNT_DISTINCT = "count_distinct"
+    SUM = "sum"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+
+
+class Op(StrEnum):
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+    EQ = "="
+    NE = "!="
+
+
+COUNTERS: Final = ("views_count", "likes_count", "comments_count", "reports_count")
+DELTAS: Final = tuple(f"delta_{name}" for name in COUNTERS)
+
+Column = Literal[
+    "id",
+    "video_id",
+    "creator_id",
+    "views_count",
+    "likes_count",
+    "comments_count",
+    "reports_count",
+    "delta_views_count",
+    "delta_likes_count",
+    "delta_comments_count",
+    "delta_reports_count",
+]
+TimeColumn = Literal["video_created_at", "created_at"]
+
+CATALOG: Final[dict[Dataset, frozenset[str]]] = {
+    Dataset.VIDEOS: frozenset({"id", "creator_id", *COUNTERS}),
+    # creator_id on snapshots is reached through the join snapshot -> video.
+    Dataset.SNAPSHOTS: frozenset({"id", "video_id", "creator_id", *COUNTERS, *DELTAS}),
+}
+TIME_COLUMNS: Final[dict[Dataset, frozenset[str]]] = {
+    Dataset.VIDEOS: frozenset({"video_created_at"}),
+    # video_created_at on snapshots is reached through the join snapshot -> video.
+    Dataset.SNAPSHOTS: frozenset({"created_at", "video_created_at"}),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Measure(_Model):
+    """An aggregate over a column; ``column`` is None only for ``count`` of rows."""
+
+    aggregate: Aggregate
+    column: Column | None = None
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> Self:
+        if self.column is None and self.aggregate is not Aggregate.COUNT:
+            raise ValueError(f"aggregate {self.aggregate} needs a column")
+        return self
+
+
+class Filter(_Model):
+    """``column op value``: a comparison on a counter or an equality on an id."""
+
+    column: Column
+    op: Op
+    value: int | str
+
+
+class TimeRange(_Model):
+    """A half-open UTC interval ``[start, end)`` on a time column of the dataset."""
+
+    column: TimeColumn
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ordered_and_aware(self) -> Self:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("time range bounds must carry a time zone (UTC)")
+        if self.start >= self.end:
+            raise ValueError("time range start must be before its end")
+        return self
+
+
+class QueryPlan(_Model):
+    """One question, as a measure over a dataset of the catalog.
+
+    ``interpretation`` states in the asker's language what is counted, e.g. "videos
+    published 1–5 Nov 2025 (UTC) by creator abc123".
+    Raises ``pydantic.ValidationError`` when a column does not belong to the dataset.
+    """
+
+    version: Literal[1] = 1
+    dataset: Dataset
+    measure: Measure
+    filters: tuple[Filter, ...] = ()
+    time_range: TimeRange | None = None
+    interpretation: str = Field(max_length=500)
+
+    @model_validator(mode="after")
+    def _columns_in_catalog(self) -> Self:
+        allowed = CATALOG[self.dataset]
+        used = [f.column for f in self.filters]
+        if self.measure.column is not None:
+            used.append(self.measure.column)
+        unknown = sorted(set(used) - allowed)
+        if unknown:
+            raise ValueError(f"columns {unknown} are not in dataset {self.dataset}")
+        if self.time_range and self.time_range.column not in TIME_COLUMNS[self.dataset]:
+            raise ValueError(f"{self.time_range.column} is not a time column of {self.dataset}")
+        return self

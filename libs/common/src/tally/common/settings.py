@@ -1,0 +1,72 @@
+"""Validated configuration, read from the environment (and `.env`) once per process.
+
+Each service subclasses :class:`CommonSettings` with its own fields; nothing else reads
+``os.environ``.
+"""
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tally"
+
+
+def _int_list(value: object) -> object:
+    if isinstance(value, str):
+        return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class CommonSettings(BaseSettings):
+    """Settings every Tally process shares.
+
+    ``subject_prefix`` namespaces every NATS subject and JetStream stream, so two stacks (or
+    two test runs) can share one NATS server without seeing each other's messages.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    nats_url: str = DEFAULT_NATS_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    subject_prefix: str = Field(default="tally", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+    log_level: str = "INFO"
+    log_json: bool = False
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        """``database_url`` with the asyncpg driver, whatever scheme it was given with."""
+        return to_asyncpg_url(self.database_url)
+
+
+def to_asyncpg_url(url: str | URL) -> URL:
+    """Return ``url`` as an SQLAlchemy URL using the ``postgresql+asyncpg`` driver."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def redact(url: str | URL) -> str:
+    """Render a database URL with its password hidden, fit for logs."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+class TelegramSettings(BaseSettings):
+    """Telegram-facing settings shared by the gateway and the alerts service."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _int_list(value)

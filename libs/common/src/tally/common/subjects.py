@@ -1,0 +1,94 @@
+"""Every NATS subject and JetStream stream name, defined once.
+
+Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
+
+=================================  ==========================================================
+``{p}.questions.asked``            QuestionAsked, gateway/CLI -> nl2sql (queue group)
+``{p}.plans.ready``                QueryPlanned, nl2sql -> executor (queue group)
+``{p}.answers.{channel}.{qid}``    QuestionAnswered, nl2sql/executor -> the asking channel
+``{p}.videos.batch``               VideoBatch, CLI import -> ingest (stream VIDEO_STATS)
+``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
+``{p}.users.seen``                 UserSeen, gateway -> ingest (stream ACTIVITY)
+``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
+``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
+=================================  ==========================================================
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Channel = Literal["telegram", "cli"]
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """The subjects and stream names of one Tally deployment, derived from its prefix."""
+
+    prefix: str = "tally"
+
+    @property
+    def question_asked(self) -> str:
+        return f"{self.prefix}.questions.asked"
+
+    @property
+    def plan_ready(self) -> str:
+        return f"{self.prefix}.plans.ready"
+
+    def answer(self, channel: Channel, question_id: str) -> str:
+        return f"{self.prefix}.answers.{channel}.{question_id}"
+
+    def answers_for(self, channel: Channel) -> str:
+        """Wildcard over every answer for one channel."""
+        return f"{self.prefix}.answers.{channel}.*"
+
+    @property
+    def answers_all(self) -> str:
+        return f"{self.prefix}.answers.>"
+
+    @property
+    def video_batch(self) -> str:
+        return f"{self.prefix}.videos.batch"
+
+    def import_progress(self, import_id: str) -> str:
+        return f"{self.prefix}.imports.{import_id}"
+
+    @property
+    def user_seen(self) -> str:
+        return f"{self.prefix}.users.seen"
+
+    def alert(self, status: Literal["firing", "resolved"]) -> str:
+        return f"{self.prefix}.alerts.{status}"
+
+    @property
+    def alerts_all(self) -> str:
+        return f"{self.prefix}.alerts.*"
+
+    def dead_letter(self, service: str) -> str:
+        return f"{self.prefix}.dlq.{service}"
+
+    # JetStream streams: names may not contain dots, so the prefix is upper-cased.
+
+    @property
+    def video_stats_stream(self) -> str:
+        return f"{self.prefix.upper()}_VIDEO_STATS"
+
+    @property
+    def video_stats_subjects(self) -> list[str]:
+        return [f"{self.prefix}.videos.>"]
+
+    @property
+    def activity_stream(self) -> str:
+        """Answers, users seen and alerts: the record ingest writes the questions log from."""
+        return f"{self.prefix.upper()}_ACTIVITY"
+
+    @property
+    def activity_subjects(self) -> list[str]:
+        return [self.answers_all, f"{self.prefix}.users.>", f"{self.prefix}.alerts.>"]
+
+    @property
+    def dead_letter_stream(self) -> str:
+        return f"{self.prefix.upper()}_DEAD_LETTERS"
+
+    @property
+    def dead_letter_subjects(self) -> list[str]:
+        return [f"{self.prefix}.dlq.>"]

@@ -1,0 +1,1 @@
+"""Tally alerts service."""

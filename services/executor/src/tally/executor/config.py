@@ -1,0 +1,24 @@
+"""Executor settings."""
+
+from pydantic import Field
+from sqlalchemy.engine import URL, make_url
+
+from tally.common.db.models import READER_ROLE
+from tally.common.settings import CommonSettings, to_asyncpg_url
+
+
+class ExecutorSettings(CommonSettings):
+    """``executor_database_url`` is the read-only login; when unset it is DATABASE_URL with the
+    user replaced by the ``tally_reader`` role the migrations create (no password: trust or
+    peer auth). Set it explicitly wherever PostgreSQL asks for passwords."""
+
+    executor_database_url: str | None = None
+    statement_timeout_ms: int = Field(default=5000, ge=10)
+    pool_size: int = Field(default=10, ge=1)
+
+    @property
+    def reader_url(self) -> URL:
+        if self.executor_database_url:
+            return to_asyncpg_url(self.executor_database_url)
+        base = make_url(self.database_url).set(username=READER_ROLE, password=None)
+        return to_asyncpg_url(base)

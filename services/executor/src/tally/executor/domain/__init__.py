@@ -1,0 +1,1 @@
+"""Pure executor logic: plan compilation, no broker and no database connection."""

@@ -1,0 +1,114 @@
+"""Query plan -> SQLAlchemy Core statement, with every value as a bound parameter.
+
+Snapshot plans that filter on a video's creator or publication time join
+``video_snapshots.video_id -> videos.id``. Sums of an empty set are 0 (``COALESCE``);
+averages, minima and maxima of an empty set are NULL.
+"""
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Select, distinct, func, select
+from sqlalchemy.dialects import postgresql
+
+from tally.common.db.models import Video, VideoSnapshot
+from tally.common.plan import Aggregate, Dataset, Measure, Op, QueryPlan
+
+VIDEOS = Video.__table__
+SNAPSHOTS = VideoSnapshot.__table__
+_JOINED_COLUMNS = frozenset({"creator_id", "video_created_at"})
+_DIALECT = postgresql.dialect()
+
+_OPERATORS: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """A statement ready to run, and its SQL text with parameters for the answer and the log."""
+
+    statement: Select[Any]
+    sql: str
+    params: dict[str, str | int | float]
+
+
+def _column(dataset: Dataset, name: str) -> ColumnElement[Any]:
+    if dataset is Dataset.SNAPSHOTS and name in _JOINED_COLUMNS:
+        return VIDEOS.c[name]
+    table = VIDEOS if dataset is Dataset.VIDEOS else SNAPSHOTS
+    return table.c[name]
+
+
+def _needs_join(plan: QueryPlan) -> bool:
+    used = {f.column for f in plan.filters}
+    if plan.time_range:
+        used.add(plan.time_range.column)
+    if plan.measure.column:
+        used.add(plan.measure.column)
+    return plan.dataset is Dataset.SNAPSHOTS and bool(used & _JOINED_COLUMNS)
+
+
+def _source(plan: QueryPlan) -> FromClause:
+    if plan.dataset is Dataset.VIDEOS:
+        return VIDEOS
+    if _needs_join(plan):
+        return SNAPSHOTS.join(VIDEOS, SNAPSHOTS.c.video_id == VIDEOS.c.id)
+    return SNAPSHOTS
+
+
+def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
+    if measure.column is None:
+        return func.count()
+    column = _column(dataset, measure.column)
+    match measure.aggregate:
+        case Aggregate.COUNT:
+            return func.count(column)
+        case Aggregate.COUNT_DISTINCT:
+            return func.count(distinct(column))
+        case Aggregate.SUM:
+            return func.coalesce(func.sum(column), 0)
+        case Aggregate.AVG:
+            return func.avg(column)
+        case Aggregate.MIN:
+            return func.min(column)
+        case Aggregate.MAX:
+            return func.max(column)
+
+
+def _conditions(plan: QueryPlan) -> list[ColumnElement[bool]]:
+    conditions = [
+        _OPERATORS[f.op](_column(plan.dataset, f.column), f.value) for f in plan.filters
+    ]
+    if plan.time_range:
+        column = _column(plan.dataset, plan.time_range.column)
+        conditions += [column >= plan.time_range.start, column < plan.time_range.end]
+    return conditions
+
+
+def _printable(value: object) -> str | int | float:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)
+
+
+def compile_plan(plan: QueryPlan) -> CompiledQuery:
+    """The SELECT for ``plan``: one row, one column (the measure)."""
+    statement = (
+        select(_measure(plan.dataset, plan.measure).label("value"))
+        .select_from(_source(plan))
+        .where(*_conditions(plan))
+    )
+    compiled = statement.compile(dialect=_DIALECT)
+    params = {key: _printable(value) for key, value in compiled.params.items()}
+    return CompiledQuery(statement=statement, sql=str(compiled), params=params)

@@ -1,0 +1,21 @@
+"""The executor's Prometheus metrics."""
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class ExecutorMetrics:
+    """Queries by outcome and their database time (seconds, Prometheus convention)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.queries = Counter(
+            "tally_executor_queries_total",
+            "Query plans executed, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.query_seconds = Histogram(
+            "tally_executor_query_seconds",
+            "Database time per query plan",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=registry,
+        )

@@ -1,0 +1,137 @@
+"""The executor on real PostgreSQL: right numbers, read-only, bounded in time."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from tally.common.db.session import asyncpg_dsn
+from tally.common.events import QueryPlanned, QuestionAsked
+from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
+from tally.common.settings import CommonSettings
+from tally.executor.config import ExecutorSettings
+from tally.executor.handlers import answer
+from tally.executor.runner import create_reader_engine
+
+CREATOR = "c0ffee" * 5 + "ab"
+DAY = datetime(2025, 11, 27, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def seeded(settings: CommonSettings) -> AsyncIterator[asyncpg.Connection]:
+    """Three videos of one creator with two snapshots each, removed afterwards."""
+    connection = await asyncpg.connect(**asyncpg_dsn(settings.database_url))
+    ids = [uuid4() for _ in range(3)]
+    for n, video_id in enumerate(ids):
+        await connection.execute(
+            "INSERT INTO videos VALUES ($1, $2, $3, $4, $5, 0, 0, $3, $3)",
+            video_id, CREATOR, DAY - timedelta(days=n), 1000 * (n + 1), 10 * n,
+        )
+        for hour in (1, 2):
+            await connection.execute(
+                "INSERT INTO video_snapshots VALUES ($1, $2, 0, 0, 0, 0, $3, 0, 0, 0, $4, $4)",
+                uuid4().hex, video_id, (n - 1) * 100 * hour, DAY + timedelta(hours=hour),
+            )
+    yield connection
+    await connection.execute(
+        "DELETE FROM video_snapshots WHERE video_id = ANY($1::uuid[])", ids
+    )
+    await connection.execute("DELETE FROM videos WHERE id = ANY($1::uuid[])", ids)
+    await connection.close()
+
+
+@pytest.fixture(scope="module")
+def executor_settings(settings: CommonSettings) -> ExecutorSettings:
+    return ExecutorSettings(**settings.model_dump(), statement_timeout_ms=200)
+
+
+def _planned(plan: QueryPlan) -> QueryPlanned:
+    question = QuestionAsked(channel="cli", chat_id=1, user_id=1, language="en", text="q")
+    return QueryPlanned(question=question, plan=plan, planned_ms=0.1)
+
+
+PLANS = {
+    "SELECT count(*) FROM videos WHERE creator_id = $1": QueryPlan(
+        dataset=Dataset.VIDEOS,
+        measure=Measure(aggregate=Aggregate.COUNT),
+        filters=(Filter(column="creator_id", op=Op.EQ, value=CREATOR),),
+        interpretation="videos of the creator",
+    ),
+    "SELECT coalesce(sum(s.delta_views_count), 0) FROM video_snapshots s JOIN videos v"
+    " ON v.id = s.video_id WHERE v.creator_id = $1 AND s.created_at >= '2025-11-27'"
+    " AND s.created_at < '2025-11-28'": QueryPlan(
+        dataset=Dataset.SNAPSHOTS,
+        measure=Measure(aggregate=Aggregate.SUM, column="delta_views_count"),
+        filters=(Filter(column="creator_id", op=Op.EQ, value=CREATOR),),
+        time_range=TimeRange(column="created_at", start=DAY, end=DAY + timedelta(days=1)),
+        interpretation="growth",
+    ),
+    "SELECT count(DISTINCT s.video_id) FROM video_snapshots s JOIN videos v"
+    " ON v.id = s.video_id WHERE v.creator_id = $1 AND s.delta_views_count > 0": QueryPlan(
+        dataset=Dataset.SNAPSHOTS,
+        measure=Measure(aggregate=Aggregate.COUNT_DISTINCT, column="video_id"),
+        filters=(
+            Filter(column="creator_id", op=Op.EQ, value=CREATOR),
+            Filter(column="delta_views_count", op=Op.GT, value=0),
+        ),
+        interpretation="videos that grew",
+    ),
+    "SELECT avg(views_count) FROM videos WHERE creator_id = $1": QueryPlan(
+        dataset=Dataset.VIDEOS,
+        measure=Measure(aggregate=Aggregate.AVG, column="views_count"),
+        filters=(Filter(column="creator_id", op=Op.EQ, value=CREATOR),),
+        interpretation="average views",
+    ),
+}
+
+
+@pytest.mark.parametrize("reference_sql", list(PLANS))
+async def test_answers_match_independent_sql(
+    seeded: asyncpg.Connection, executor_settings: ExecutorSettings, reference_sql: str
+) -> None:
+    """Each plan's answer equals what hand-written SQL returns on the same rows."""
+    engine = create_reader_engine(executor_settings)
+    result = await answer(_planned(PLANS[reference_sql]), engine)
+    await engine.dispose()
+    expected = await seeded.fetchval(reference_sql, CREATOR)
+    assert result.outcome == "answered"
+    assert result.value == pytest.approx(float(expected))
+    assert CREATOR not in (result.sql or "")
+
+
+async def test_reader_role_cannot_write(executor_settings: ExecutorSettings) -> None:
+    """The executor's login may read the analytics tables and nothing more."""
+    engine = create_reader_engine(executor_settings)
+    async with engine.connect() as connection:
+        with pytest.raises(Exception, match="read-only|permission denied"):
+            await connection.execute(text("DELETE FROM videos"))
+    async with engine.connect() as connection:
+        with pytest.raises(Exception, match="permission denied"):
+            await connection.execute(text("SELECT count(*) FROM bot_users"))
+    await engine.dispose()
+
+
+async def test_statement_timeout_cancels_long_queries(
+    seeded: asyncpg.Connection, executor_settings: ExecutorSettings
+) -> None:
+    """The reader engine's sessions cancel a statement past the statement timeout."""
+    engine = create_reader_engine(executor_settings)
+    async with engine.connect() as connection:
+        with pytest.raises(Exception, match="statement timeout"):
+            await connection.execute(text("SELECT pg_sleep(1)"))
+    await engine.dispose()
+
+
+async def test_dead_database_gives_a_failed_answer(executor_settings: ExecutorSettings) -> None:
+    """With PostgreSQL unreachable the answer is `failed` with an actionable reason."""
+    dead = executor_settings.model_copy(
+        update={"executor_database_url": "postgresql://tally_reader@127.0.0.1:1/nowhere"}
+    )
+    engine = create_reader_engine(dead)
+    result = await answer(_planned(next(iter(PLANS.values()))), engine)
+    await engine.dispose()
+    assert result.outcome == "failed"
+    assert result.reason and "database" in result.reason
