@@ -1,1 +1,1 @@
-"""Tally alerts service."""
+"""The alerts service: watches answer outcomes on the bus and alerts admins on failure spikes."""
