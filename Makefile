@@ -1,0 +1,36 @@
+# The README's two commands are `make run` and `make test`; everything else is optional.
+# Needs only Python 3.11: uv is installed with pip when it is missing.
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(PYTHON) -m uv
+endif
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test bench lint sample clean
+
+install: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+run: install          ## start everything (embedded NATS and PostgreSQL unless NATS_URL / DATABASE_URL are set)
+	$(UV) run tally up
+
+test: install         ## all tests, on real NATS and PostgreSQL (embedded when none are configured)
+	$(UV) run pytest
+
+bench: install        ## latency and throughput through the three hops, beside the raw floor
+	$(UV) run python scripts/bench.py
+
+lint: install
+	$(UV) run ruff check .
+
+sample:               ## regenerate data/videos.json.gz (deterministic)
+	$(UV) run python scripts/generate_sample.py
+
+clean:
+	rm -rf .venv .tally .pytest_cache

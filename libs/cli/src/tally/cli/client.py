@@ -1,0 +1,89 @@
+"""Asking questions over the bus exactly as the gateway does (used by ask, chat and bench)."""
+
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import nats
+from nats.aio.client import Client
+from nats.errors import NoServersError, TimeoutError as NatsTimeoutError
+from opentelemetry import trace
+from opentelemetry.propagate import inject
+
+from tally.common.errors import StackNotRunningError, UserFacingError
+from tally.common.events import QuestionAnswered, QuestionAsked
+from tally.common.language import detect_language
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+
+tracer = trace.get_tracer("tally.cli")
+CLI_CHAT_ID = 0
+"""Terminal questions carry chat and user id 0: they come from no Telegram chat."""
+
+
+class NoAnswerError(UserFacingError):
+    """No answer arrived in time (nl2sql or executor not running?)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """An answer with the trace it travelled in and the round trip seen by the asker (ms)."""
+
+    answer: QuestionAnswered
+    trace_id: str
+    elapsed_ms: float
+
+
+class Asker:
+    """A NATS connection that publishes QuestionAsked and waits for its answer."""
+
+    def __init__(self, settings: CommonSettings, *, timeout_s: float = 15.0) -> None:
+        self.settings = settings
+        self.subjects = Subjects(settings.subject_prefix)
+        self.timeout_s = timeout_s
+        self._client: Client | None = None
+
+    async def __aenter__(self) -> Self:
+        try:
+            self._client = await nats.connect(
+                self.settings.nats_url, connect_timeout=2, max_reconnect_attempts=0,
+                allow_reconnect=False,
+            )
+        except (NoServersError, OSError, NatsTimeoutError) as error:
+            raise StackNotRunningError(
+                f"Cannot reach NATS at {self.settings.nats_url}: is Tally running (`make run`)?"
+            ) from error
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client:
+            await self._client.close()
+
+    async def ask(self, text: str) -> Asked:
+        """Publish ``text`` as a question and return its answer; raises NoAnswerError on timeout."""
+        assert self._client, "use Asker as an async context manager"
+        question = QuestionAsked(
+            channel="cli", chat_id=CLI_CHAT_ID, user_id=CLI_CHAT_ID,
+            language=detect_language(text), text=text,
+        )
+        inbox = await self._client.subscribe(
+            self.subjects.answer("cli", str(question.question_id)), max_msgs=1
+        )
+        started = time.perf_counter()
+        with tracer.start_as_current_span("cli ask") as span:
+            headers: dict[str, str] = {}
+            inject(headers)
+            payload = question.model_dump_json().encode()
+            await self._client.publish(self.subjects.question_asked, payload, headers=headers)
+            trace_id = format(span.get_span_context().trace_id, "032x")
+            try:
+                message = await inbox.next_msg(timeout=self.timeout_s)
+            except NatsTimeoutError as error:
+                raise NoAnswerError(
+                    f"No answer within {self.timeout_s:g} s: are nl2sql and executor running?"
+                ) from error
+        answer = QuestionAnswered.model_validate_json(message.data)
+        return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,67 @@
+"""Settings of the ``tally`` command, and where a running stack is found."""
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tally.common.errors import StackNotRunningError
+from tally.common.settings import CommonSettings
+
+
+class CliSettings(BaseSettings):
+    """Unlike a service's settings, NATS_URL and DATABASE_URL may be unset here: ``tally up``
+    then starts embedded servers, and the other commands use what ``tally up`` started."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    nats_url: str | None = None
+    database_url: str | None = None
+    subject_prefix: str = "tally"
+    tally_home: Path = Path(".tally")
+    bot_token: SecretStr | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @property
+    def state_file(self) -> Path:
+        return self.tally_home / "stack.json"
+
+
+class StackState(BaseModel):
+    """What ``tally up`` started, written to ``<TALLY_HOME>/stack.json`` while it runs."""
+
+    nats_url: str
+    database_url: str
+    subject_prefix: str
+    pid: int
+    services: dict[str, str] = {}
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "StackState | None":
+        try:
+            return cls.model_validate(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            return None
+
+
+def resolve(settings: CliSettings) -> CommonSettings:
+    """Common settings for a client command: the environment first, else ``tally up``'s state.
+
+    Raises StackNotRunningError when neither names a NATS server.
+    """
+    state = StackState.load(settings.state_file)
+    nats_url = settings.nats_url or (state.nats_url if state else None)
+    if nats_url is None:
+        raise StackNotRunningError(
+            "No running Tally found: start one with `make run` (or `tally up`) in another "
+            "terminal, or set NATS_URL to a running stack."
+        )
+    database_url = settings.database_url or (state.database_url if state else None)
+    prefix = state.subject_prefix if state and not settings.nats_url else settings.subject_prefix
+    fields = {"nats_url": nats_url, "subject_prefix": prefix}
+    return CommonSettings(**fields, **({"database_url": database_url} if database_url else {}))

@@ -1,0 +1,147 @@
+"""The ``tally`` command: run the stack, migrate, import, and ask questions from a terminal."""
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from tally.cli.client import Asked, Asker
+from tally.cli.config import CliSettings, resolve
+from tally.common.errors import TallyError, UserFacingError
+from tally.common.render import render_answer
+from tally.common.telemetry import setup_tracing
+
+app = typer.Typer(help="Tally: ask Telegram analytics questions, get exact numbers.", no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+DEFAULT_SAMPLE = Path("data/videos.json.gz")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine``; a TallyError becomes its message and exit code 2, not a traceback."""
+    try:
+        return asyncio.run(coroutine)
+    except UserFacingError as error:
+        console.print(f"[red]{error.message}[/]")
+        raise typer.Exit(2) from None
+    except TallyError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up(
+    no_sample_data: Annotated[bool, typer.Option(help="Do not import the sample data (production).")] = False,
+    sample: Annotated[Path, typer.Option(help="Sample file imported into an empty database.")] = DEFAULT_SAMPLE,
+) -> None:
+    """Start NATS, PostgreSQL (embedded when NATS_URL / DATABASE_URL are unset) and every service."""
+    from tally.cli.up import run_stack
+
+    settings = CliSettings()
+    chosen = None if no_sample_data else sample
+    if chosen and not chosen.exists():
+        console.print(f"[yellow]Sample file {chosen} not found; starting without it.[/]")
+        chosen = None
+    try:
+        _run(run_stack(settings, sample=chosen, console=console))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations to DATABASE_URL (what a deployment runs first)."""
+    from tally.common.db.session import ensure_database, migrate as upgrade
+    from tally.common.settings import redact
+
+    settings = CliSettings()
+    url = settings.database_url or (resolve(settings).database_url)
+    _run(ensure_database(url))
+    upgrade(url)
+    console.print(f"Migrated {redact(url)} to the latest revision.")
+
+
+@app.command("import-videos")
+def import_videos_command(path: Path) -> None:
+    """Import a seed-000-shaped JSON file (``.json`` or ``.json.gz``) through ingest."""
+    from tally.cli.importer import import_videos
+
+    if not path.exists():
+        console.print(f"[red]{path} does not exist.[/]")
+        raise typer.Exit(2)
+    common = _resolve()
+    report = _run(import_videos(path, common, console=console))
+    console.print(f"Stored {report.videos:,} videos and {report.snapshots:,} snapshots.")
+    for problem in report.skipped:
+        console.print(f"[yellow]skipped {problem}[/]")
+
+
+def _resolve() -> Any:
+    try:
+        return resolve(CliSettings())
+    except UserFacingError as error:
+        console.print(f"[red]{error.message}[/]")
+        raise typer.Exit(2) from None
+
+
+async def _ask_once(text: str) -> Asked:
+    async with Asker(_resolve()) as asker:
+        return await asker.ask(text)
+
+
+def _as_json(asked: Asked) -> str:
+    answer = asked.answer
+    return json.dumps(
+        {
+            "question": answer.question.text,
+            "answer": answer.value if answer.outcome == "answered" else None,
+            "outcome": answer.outcome,
+            "interpretation": answer.interpretation,
+            "sql": answer.sql,
+            "params": answer.params,
+            "reason": answer.reason,
+            "examples": list(answer.examples),
+            "trace_id": asked.trace_id,
+            "elapsed_ms": round(asked.elapsed_ms, 3),
+        },
+        ensure_ascii=False,
+    )
+
+
+@app.command()
+def ask(
+    question: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Ask one question of the running stack, print the answer, exit."""
+    setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
+    asked = _run(_ask_once(question))
+    print(_as_json(asked)) if as_json else console.print(render_answer(asked.answer))
+    if asked.answer.outcome == "failed":
+        raise typer.Exit(1)
+
+
+async def _chat() -> None:
+    async with Asker(_resolve()) as asker:
+        while True:
+            try:
+                text = (await asyncio.to_thread(console.input, "[bold]you>[/] ")).strip()
+            except (EOFError, KeyboardInterrupt):
+                return
+            if text.lower() in {"exit", "quit", "выход"}:
+                return
+            if text:
+                asked = await asker.ask(text)
+                console.print(f"[bold]tally>[/] {render_answer(asked.answer)}")
+
+
+@app.command()
+def chat() -> None:
+    """A terminal chat with Tally: it talks to the bus exactly as the Telegram gateway does."""
+    setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
+    console.print("Ask a question (English or Russian); `exit` or Ctrl-D to leave.")
+    _run(_chat())

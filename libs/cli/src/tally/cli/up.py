@@ -1,0 +1,199 @@
+"""``tally up``: everything in one command, embedded servers included when none are configured.
+
+Order: NATS and PostgreSQL (embedded under ``TALLY_HOME`` when NATS_URL / DATABASE_URL are
+unset) -> database and migrations -> JetStream streams -> one child process per service ->
+the sample data when the database is empty -> wait for Ctrl-C -> stop everything.
+A service that exits is restarted (after 1 s, at most 5 times in a row).
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import nats
+from rich.console import Console
+from rich.table import Table
+
+from tally.cli.config import CliSettings, StackState
+from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from tally.common.broker import ensure_streams
+from tally.common.db.session import asyncpg_dsn, ensure_database, migrate, wait_for_database
+from tally.common.settings import CommonSettings, redact
+from tally.common.subjects import Subjects
+
+SERVICES = ("ingest", "nl2sql", "executor", "alerts", "gateway")
+MAX_RESTARTS = 5
+
+
+@dataclass
+class Child:
+    """One service process and its metrics port."""
+
+    name: str
+    port: int
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+
+
+@dataclass
+class Stack:
+    """The servers and service processes of one ``tally up``."""
+
+    settings: CliSettings
+    console: Console
+    embedded: list[EmbeddedNats | EmbeddedPostgres] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    common: CommonSettings | None = None
+
+    def start_servers(self) -> CommonSettings:
+        """Use the configured servers or start embedded ones; return settings for the services."""
+        nats_url, database_url = self.settings.nats_url, self.settings.database_url
+        if nats_url is None:
+            server = EmbeddedNats(self.settings.tally_home / "nats")
+            nats_url = server.start()
+            self.embedded.append(server)
+        if database_url is None:
+            postgres = EmbeddedPostgres(self.settings.tally_home.resolve() / "postgres")
+            database_url = postgres.start()
+            self.embedded.append(postgres)
+        self.common = CommonSettings(
+            nats_url=nats_url, database_url=database_url, subject_prefix=self.settings.subject_prefix
+        )
+        return self.common
+
+    async def prepare(self) -> None:
+        """Database created and migrated, streams declared."""
+        assert self.common
+        await ensure_database(self.common.database_url)
+        await wait_for_database(self.common.database_url)
+        await asyncio.to_thread(migrate, self.common.database_url)
+        client = await nats.connect(self.common.nats_url)
+        await ensure_streams(client.jetstream(), Subjects(self.common.subject_prefix))
+        await client.close()
+
+    def environment(self, child: Child) -> dict[str, str]:
+        assert self.common
+        return {
+            **os.environ,
+            "NATS_URL": self.common.nats_url,
+            "DATABASE_URL": self.common.database_url,
+            "SUBJECT_PREFIX": self.common.subject_prefix,
+            "METRICS_PORT": str(child.port),
+        }
+
+    async def spawn(self, child: Child) -> None:
+        child.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", f"tally.{child.name}", env=self.environment(child)
+        )
+
+    async def start_services(self) -> None:
+        names = [n for n in SERVICES if n != "gateway" or self.settings.bot_token]
+        for offset, name in enumerate(names):
+            child = Child(name, free_port(9101 + offset))
+            await self.spawn(child)
+            self.children.append(child)
+        await asyncio.gather(*(wait_ready(child) for child in self.children))
+
+    async def supervise(self) -> None:
+        """Restart a service that exits, up to MAX_RESTARTS times in a row."""
+        while True:
+            await asyncio.sleep(1)
+            for child in self.children:
+                if child.process and child.process.returncode is not None:
+                    if child.restarts >= MAX_RESTARTS:
+                        raise RuntimeError(f"{child.name} keeps exiting; see its log above")
+                    self.console.print(f"[yellow]{child.name} exited; restarting[/]")
+                    child.restarts += 1
+                    await self.spawn(child)
+
+    async def stop(self) -> None:
+        for child in self.children:
+            if child.process and child.process.returncode is None:
+                child.process.send_signal(signal.SIGTERM)
+        for child in self.children:
+            if child.process:
+                try:
+                    await asyncio.wait_for(child.process.wait(), timeout=15)
+                except TimeoutError:
+                    child.process.kill()
+        for server in reversed(self.embedded):
+            server.stop()
+        self.settings.state_file.unlink(missing_ok=True)
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as reply:
+            return bool(reply.status == 204)
+    except OSError:
+        return False
+
+
+async def wait_ready(child: Child, *, timeout_s: float = 60.0) -> None:
+    """Return once the child's /health/ready answers 204; raise TimeoutError otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not await asyncio.to_thread(_ready, child.port):
+        if child.process and child.process.returncode is not None:
+            raise RuntimeError(f"{child.name} exited with code {child.process.returncode}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"{child.name} was not ready within {timeout_s:g} s")
+        await asyncio.sleep(0.2)
+
+
+async def count_videos(common: CommonSettings) -> int:
+    connection = await asyncpg.connect(**asyncpg_dsn(common.database_url))
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM videos"))
+    finally:
+        await connection.close()
+
+
+def summary(stack: Stack) -> Table:
+    """Where everything is, as a table for the terminal."""
+    assert stack.common
+    table = Table(title="Tally is running", show_header=False)
+    table.add_row("NATS", stack.common.nats_url)
+    table.add_row("PostgreSQL", redact(stack.common.database_url))
+    for child in stack.children:
+        pid = child.process.pid if child.process else "-"
+        table.add_row(child.name, f"pid {pid}  http://127.0.0.1:{child.port}/metrics")
+    telegram = "polling Telegram" if stack.settings.bot_token else "BOT_TOKEN not set: no Telegram"
+    table.add_row("Telegram", telegram)
+    table.add_row("Ask", 'tally ask "How many videos are in the system?"  |  tally chat')
+    return table
+
+
+async def run_stack(settings: CliSettings, *, sample: Path | None, console: Console) -> None:
+    """Run everything until cancelled (Ctrl-C), then stop it all."""
+    from tally.cli.importer import import_videos
+
+    stack = Stack(settings, console)
+    try:
+        common = await asyncio.to_thread(stack.start_servers)
+        await stack.prepare()
+        await stack.start_services()
+        state = StackState(
+            nats_url=common.nats_url, database_url=common.database_url,
+            subject_prefix=common.subject_prefix, pid=os.getpid(),
+            services={c.name: f"http://127.0.0.1:{c.port}" for c in stack.children},
+        )
+        state.save(settings.state_file)
+        if sample and await count_videos(common) == 0:
+            console.print(f"Database is empty: importing the sample data from {sample}")
+            report = await import_videos(sample, common, console=console)
+            console.print(f"Imported {report.videos:,} videos and {report.snapshots:,} snapshots")
+        console.print(summary(stack))
+        if not settings.bot_token:
+            console.print("BOT_TOKEN is not set, so Telegram is off: ask with `tally chat`.")
+        await stack.supervise()
+    finally:
+        with contextlib.suppress(Exception):
+            await stack.stop()
+        console.print("Tally stopped.")

@@ -1,0 +1,157 @@
+"""``make bench``: question -> answer latency and throughput, beside the floor, in one run.
+
+Tally: nl2sql, executor, ingest and alerts run as separate processes (as `tally up` runs
+them) on NATS_URL / DATABASE_URL (embedded servers when unset), with the sample data
+imported through ingest. The bench process plays the gateway: it publishes QuestionAsked and
+waits for QuestionAnswered, cycling through seed 000's questions in English and Russian.
+
+Floor, on the same machine in the same run: three raw nats-py request/replies to an echo
+responder in another process, plus one raw asyncpg ``SELECT count(*) FROM videos``, i.e. the
+transport and database cost of the three hops with no Tally code in them.
+
+Prints p50/p99 latency (ms) of sequential questions and throughput (questions/s) with
+``CONCURRENCY`` questions in flight.
+"""
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import nats
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from tally.cli.client import Asker
+from tally.cli.config import CliSettings
+from tally.cli.importer import import_videos
+from tally.cli.up import Stack
+from tally.common.db.session import asyncpg_dsn
+from tally.common.settings import CommonSettings
+
+QUESTIONS = [
+    "How many videos are in the system?",
+    "How many videos got more than 100,000 views?",
+    "How many total likes do all videos have?",
+    "How many videos were published in November 2025?",
+    "How many videos gained views on November 28, 2025?",
+    "What was the total view growth on November 27, 2025?",
+    "Сколько всего видео есть в системе?",
+    "Сколько видео набрало больше 100 000 просмотров за всё время?",
+    "На сколько просмотров в сумме выросли все видео 28 ноября 2025?",
+    "Сколько разных видео получали новые просмотры 27 ноября 2025?",
+]
+WARMUP, SEQUENTIAL, THROUGHPUT, CONCURRENCY = 200, 2000, 4000, 32
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "videos.json.gz"
+ECHO = """
+import asyncio, sys, nats
+async def main():
+    nc = await nats.connect(sys.argv[1])
+    async def echo(msg): await msg.respond(msg.data)
+    await nc.subscribe(sys.argv[2], cb=echo)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p99) in ms, by the exclusive method of ``statistics.quantiles`` (n=100)."""
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[98]
+
+
+async def floor(common: CommonSettings, rounds: int) -> list[float]:
+    """Latencies (ms) of 3 raw request/replies + 1 raw asyncpg query, ``rounds`` times."""
+    subject = f"bench.echo.{uuid4().hex}"
+    echo = subprocess.Popen(
+        [sys.executable, "-c", ECHO, common.nats_url, subject], stdout=subprocess.PIPE
+    )
+    assert echo.stdout and echo.stdout.readline().startswith(b"ready")
+    client = await nats.connect(common.nats_url)
+    database = await asyncpg.connect(**asyncpg_dsn(common.database_url))
+    payload = b"x" * 400
+    samples = []
+    try:
+        for n in range(rounds + WARMUP):
+            started = time.perf_counter()
+            for _ in range(3):
+                await client.request(subject, payload, timeout=5)
+            await database.fetchval("SELECT count(*) FROM videos")
+            if n >= WARMUP:
+                samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        await client.close()
+        await database.close()
+        echo.terminate()
+    return samples
+
+
+async def tally_latency(asker: Asker, rounds: int) -> list[float]:
+    """Round-trip latencies (ms) of ``rounds`` sequential questions."""
+    samples = []
+    for n in range(rounds + WARMUP):
+        asked = await asker.ask(QUESTIONS[n % len(QUESTIONS)])
+        assert asked.answer.outcome == "answered", asked.answer
+        if n >= WARMUP:
+            samples.append(asked.elapsed_ms)
+    return samples
+
+
+async def tally_throughput(asker: Asker, total: int) -> float:
+    """Questions answered per second with CONCURRENCY in flight."""
+    queue = iter(range(total))
+
+    async def worker() -> None:
+        for n in queue:
+            asked = await asker.ask(QUESTIONS[n % len(QUESTIONS)])
+            assert asked.answer.outcome == "answered", asked.answer
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return total / (time.perf_counter() - started)
+
+
+async def main() -> None:
+    console = Console()
+    home = Path(tempfile.mkdtemp(prefix="tally-bench-"))
+    settings = CliSettings(tally_home=home, subject_prefix=f"bench{uuid4().hex[:8]}")
+    if settings.database_url:
+        url = make_url(settings.database_url).set(database=f"tally_bench_{uuid4().hex[:8]}")
+        settings.database_url = url.render_as_string(hide_password=False)
+    stack = Stack(settings, console)
+    try:
+        common = stack.start_servers()
+        await stack.prepare()
+        await stack.start_services()
+        report = await import_videos(SAMPLE, common)
+        console.print(f"sample: {report.videos} videos, {report.snapshots} snapshots")
+        floor_samples = await floor(common, SEQUENTIAL)
+        async with Asker(common) as asker:
+            tally_samples = await tally_latency(asker, SEQUENTIAL)
+            rate = await tally_throughput(asker, THROUGHPUT)
+    finally:
+        await stack.stop()
+    print_report(console, floor_samples, tally_samples, rate)
+
+
+def print_report(console: Console, floor_ms: list[float], tally_ms: list[float], rate: float) -> None:
+    floor_p50, floor_p99 = percentiles(floor_ms)
+    p50, p99 = percentiles(tally_ms)
+    table = Table(title=f"make bench ({SEQUENTIAL} sequential questions, {THROUGHPUT} at concurrency {CONCURRENCY})")
+    for column in ("measure", "p50 ms", "p99 ms", "questions/s"):
+        table.add_column(column)
+    table.add_row("floor: 3 nats-py request/replies + 1 asyncpg query", f"{floor_p50:.2f}", f"{floor_p99:.2f}", "")
+    table.add_row("Tally: gateway->nl2sql->executor->reply", f"{p50:.2f}", f"{p99:.2f}", f"{rate:.0f}")
+    table.add_row("Tally / floor at p50", f"{p50 / floor_p50:.2f}x", "", "")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
