@@ -1,0 +1,268 @@
+"""The built-in parser: a question in English or Russian into a :class:`QueryPlan`, or a refusal.
+
+It reads the phrases it knows (dates, creator id, comparisons, what is counted) and refuses
+when anything left could change the meaning: it never guesses. Offline and deterministic;
+a question takes well under a millisecond.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
+
+from tally.common.events import Language
+from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
+from tally.nl2sql.domain import vocabulary as words
+from tally.nl2sql.domain.dates import DaySpan, take_span
+from tally.nl2sql.domain.describe import describe
+from tally.nl2sql.domain.numbers import read_number
+from tally.nl2sql.domain.refusal import Refusal, refusal
+from tally.nl2sql.domain.scan import Scan, Unclear
+
+_WORD: Final = re.compile(r"\w+")
+_ENTITIES: Final = (
+    ("video", words.VIDEO),
+    ("creator", words.CREATOR),
+    ("snapshot", words.SNAPSHOT),
+)
+_AGGREGATES: Final = (
+    (Aggregate.AVG, words.AVERAGE),
+    (Aggregate.MAX, words.MAXIMUM),
+    (Aggregate.MIN, words.MINIMUM),
+    (Aggregate.SUM, words.SUM),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Comparison:
+    counter: str
+    op: Op
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    """What the words of the question say, once dates, ids and comparisons are taken."""
+
+    target: str | None
+    """What "how many" asks about: "video", "creator", "snapshot" or a counter column."""
+    aggregate: Aggregate | None
+    counters: frozenset[str]
+    growth: bool
+    decline: bool
+    delta: bool
+    snapshot: bool
+    published: bool
+
+    @property
+    def dataset(self) -> Dataset:
+        if self.snapshot or self.growth or self.decline or self.delta:
+            return Dataset.SNAPSHOTS
+        return Dataset.VIDEOS
+
+    def counter(self) -> str:
+        """The one counter the question names; raises :class:`Unclear` ("counter") otherwise."""
+        if len(self.counters) != 1:
+            raise Unclear("counter")
+        return next(iter(self.counters))
+
+    def column(self, counter: str) -> str:
+        """``counter`` itself, or its ``delta_`` column when the question is about change."""
+        changes = self.growth or self.decline or self.delta
+        return f"delta_{counter}" if self.dataset is Dataset.SNAPSHOTS and changes else counter
+
+
+def _counter_column(match: re.Match[str]) -> str:
+    return next(
+        f"{name}_count" for name in ("views", "likes", "comments", "reports") if match[name]
+    )
+
+
+def _take_creator(scan: Scan) -> str | None:
+    for match in words.CREATOR_ID.finditer(scan.text):
+        if match["marker"] or any(char.isdigit() for char in match["id"]):
+            scan.blank(*match.span())
+            return match["id"]
+    return None
+
+
+def _comparison(match: re.Match[str]) -> _Comparison:
+    op = next(op for op in Op if match.groupdict().get(op.name))
+    return _Comparison(
+        _counter_column(match), op, read_number(match["number"], match["multiplier"])
+    )
+
+
+def _take_comparisons(scan: Scan) -> list[_Comparison]:
+    matches = scan.take(words.COMPARISON) + scan.take(words.COMPARISON_AFTER)
+    return [_comparison(match) for match in matches]
+
+
+def _kind(word: str) -> str | None:
+    for kind, pattern in _ENTITIES:
+        if pattern.fullmatch(word):
+            return kind
+    counter = words.COUNTER.fullmatch(word)
+    return _counter_column(counter) if counter else None
+
+
+def _target(text: str) -> str | None:
+    """The first thing named after "how many" (skipping words like "total", "разных")."""
+    for count in words.COUNT.finditer(text):
+        for word in _WORD.finditer(text, count.end()):
+            kind = _kind(word.group())
+            if kind or not words.FILLER.fullmatch(word.group()):
+                break
+        if kind:
+            return kind
+    return None
+
+
+def _take_aggregate(scan: Scan) -> Aggregate | None:
+    found = [aggregate for aggregate, pattern in _AGGREGATES if scan.take(pattern)]
+    if len(set(found) - {Aggregate.SUM}) > 1:
+        raise Unclear("unknown")
+    return found[0] if found else None
+
+
+def _read_signals(scan: Scan) -> _Signals:
+    target = _target(scan.text)
+    return _Signals(
+        target=target,
+        aggregate=_take_aggregate(scan),
+        counters=frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text)),
+        growth=scan.has(words.GROWTH),
+        decline=scan.has(words.DECLINE),
+        delta=scan.has(words.DELTA),
+        snapshot=scan.has(words.SNAPSHOT),
+        published=scan.has(words.PUBLISHED),
+    )
+
+
+def _check_leftover(scan: Scan, signals: _Signals) -> None:
+    """Refuse when words the parser did not read could change the meaning."""
+    if signals.target is None and signals.aggregate is None:
+        raise Unclear("unknown")
+    if scan.has(words.UNSUPPORTED):
+        raise Unclear("unsupported")
+    if scan.has(words.LEFTOVER_DATE):
+        raise Unclear("date")
+    if scan.has(words.NEGATION) or scan.has(words.LEFTOVER):
+        raise Unclear("unknown")
+
+
+def _measure(signals: _Signals) -> Measure:
+    target, aggregate = signals.target, signals.aggregate
+    if aggregate in (Aggregate.AVG, Aggregate.MAX, Aggregate.MIN) or (target is None and aggregate):
+        if target in ("video", "creator", "snapshot"):
+            raise Unclear("unknown")
+        return Measure(aggregate=aggregate, column=signals.column(signals.counter()))
+    if target and target.endswith("_count"):
+        return Measure(aggregate=Aggregate.SUM, column=signals.column(signals.counter()))
+    return _count(signals)
+
+
+def _count(signals: _Signals) -> Measure:
+    snapshots = signals.dataset is Dataset.SNAPSHOTS
+    if signals.target == "video":
+        if snapshots:
+            return Measure(aggregate=Aggregate.COUNT_DISTINCT, column="video_id")
+        return Measure(aggregate=Aggregate.COUNT)
+    if signals.target == "creator":
+        return Measure(aggregate=Aggregate.COUNT_DISTINCT, column="creator_id")
+    if signals.target == "snapshot":
+        return Measure(aggregate=Aggregate.COUNT)
+    raise Unclear("unknown")
+
+
+def _change_filters(signals: _Signals, measure: Measure, compared: bool) -> list[Filter]:
+    """``delta > 0`` for "gained views", ``delta < 0`` for "lost views" / "negative deltas"."""
+    if signals.dataset is Dataset.VIDEOS or not (signals.growth or signals.decline):
+        return []
+    op = Op.LT if signals.decline else Op.GT
+    if measure.aggregate not in (Aggregate.COUNT, Aggregate.COUNT_DISTINCT):
+        return (
+            [Filter(column=measure.column, op=op, value=0)]
+            if signals.decline and measure.column
+            else []
+        )
+    if compared and signals.target != "snapshot":
+        raise Unclear("growth_threshold")
+    if compared:
+        return []
+    return [Filter(column=f"delta_{signals.counter()}", op=op, value=0)]
+
+
+def _filters(
+    signals: _Signals, measure: Measure, comparisons: list[_Comparison], creator: str | None
+) -> tuple[Filter, ...]:
+    filters = [
+        Filter(column=signals.column(c.counter), op=c.op, value=c.value) for c in comparisons
+    ]
+    filters += _change_filters(signals, measure, bool(comparisons))
+    if creator:
+        filters.append(Filter(column="creator_id", op=Op.EQ, value=creator))
+    return tuple(filters)
+
+
+def _time_column(signals: _Signals, measure: Measure, filters: tuple[Filter, ...]) -> str:
+    """Which time the date is about; raises :class:`Unclear` ("date_meaning") when unsure."""
+    if signals.dataset is Dataset.SNAPSHOTS:
+        if signals.published:
+            raise Unclear("date_meaning")
+        return "created_at"
+    counts = measure.aggregate is Aggregate.COUNT or measure.column == "creator_id"
+    if signals.published or (counts and not any(f.column.endswith("_count") for f in filters)):
+        return "video_created_at"
+    raise Unclear("date_meaning")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _time_range(column: str, span: DaySpan) -> TimeRange:
+    """The half-open UTC range ``[first 00:00, last + 1 day 00:00)``."""
+    return TimeRange.model_validate(
+        {
+            "column": column,
+            "start": _midnight(span.first),
+            "end": _midnight(span.last + timedelta(days=1)),
+        }
+    )
+
+
+def _plan(scan: Scan, today: date) -> QueryPlan:
+    span = take_span(scan, today)
+    creator = _take_creator(scan)
+    comparisons = _take_comparisons(scan)
+    scan.take(words.ALL_TIME)
+    signals = _read_signals(scan)
+    _check_leftover(scan, signals)
+    if signals.target != "creator" and scan.has(words.CREATOR) and creator is None:
+        raise Unclear("creator")
+    measure = _measure(signals)
+    filters = _filters(signals, measure, comparisons, creator)
+    time_range = _time_range(_time_column(signals, measure, filters), span) if span else None
+    return QueryPlan(
+        dataset=signals.dataset,
+        measure=measure,
+        filters=filters,
+        time_range=time_range,
+        interpretation="",
+    )
+
+
+def parse(text: str, *, language: Language, today: date) -> QueryPlan | Refusal:
+    """The plan for a question, or a :class:`Refusal` when it cannot be read with certainty.
+
+    ``today`` (a UTC calendar day) resolves "yesterday" and dates without a year (the most
+    recent such day or month not after ``today``). Dates are UTC calendar days; a range
+    includes both its ends, so its ``TimeRange`` ends at 00:00 UTC of the day after.
+    The plan's ``interpretation`` and the refusal's texts are in ``language``.
+    """
+    try:
+        plan = _plan(Scan.of(text), today)
+    except Unclear as unclear:
+        return refusal(unclear.reason, language)
+    return plan.model_copy(update={"interpretation": describe(plan, language)})
