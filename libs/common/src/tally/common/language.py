@@ -1,16 +1,20 @@
-"""Which language a question is in: Russian or English."""
+"""Which language a question is in: the text's script first, the Telegram client's second."""
 
 import re
 
 from tally.common.events import Language
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def detect_language(text: str, hint: str | None = None) -> Language:
-    """"ru" when the text has Cyrillic letters, or has no Latin letters and ``hint``
-    (a Telegram ``language_code`` such as "ru-RU") is Russian; otherwise "en"."""
+    """``"ru"`` or ``"en"`` for a message ``text`` sent by a client set to language ``hint``.
+
+    Cyrillic letters in ``text`` mean Russian; else a ``hint`` (Telegram's ``language_code``,
+    e.g. ``"ru"``, ``"ru-RU"``) starting with ``ru`` means Russian when ``text`` has no Latin
+    letters (digits or emoji only); anything else is English.
+    """
     if _CYRILLIC.search(text):
         return "ru"
     if hint and hint.lower().startswith("ru") and not _LATIN.search(text):

@@ -1,0 +1,128 @@
+"""The gateway process: a Bot, its Dispatcher and a NatsBroker, made and run together.
+
+``create_app`` is what ``__main__`` serves (``/metrics``, ``/health``); ``running_gateway``
+runs the same thing in-process for tests and tools.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from faststream.asgi import AsgiFastStream
+from faststream.nats import NatsBroker
+from prometheus_client import CollectorRegistry
+from tally.common import broker as common_broker
+from tally.gateway.config import GatewaySettings
+from tally.gateway.handlers import create_router
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
+
+log = structlog.get_logger(__name__)
+
+
+def create_bot(settings: GatewaySettings) -> Bot:
+    """A Bot for ``BOT_TOKEN`` talking to ``TELEGRAM_API_BASE`` (default: api.telegram.org).
+
+    Raises ConfigurationError when the token is missing.
+    """
+    token = settings.require_bot_token().get_secret_value()
+    base = settings.telegram_api_base
+    api = TelegramAPIServer.from_base(base) if base else PRODUCTION
+    return Bot(token, session=AiohttpSession(api=api))
+
+
+def create_broker_for(
+    settings: GatewaySettings,
+    *,
+    bot: Bot,
+    metrics: GatewayMetrics,
+    registry: CollectorRegistry | None = None,
+) -> NatsBroker:
+    """The gateway's NatsBroker with its answer and alert subscribers included."""
+    broker = common_broker.create_broker(settings, service="gateway", registry=registry)
+    broker.include_router(create_router(settings, bot=bot, metrics=metrics))
+    return broker
+
+
+class Gateway:
+    """Owns the Bot, the Dispatcher and the NatsBroker of one gateway; polls while started.
+
+    Only one Gateway per process may poll at a time (aiogram routers are module-level).
+    """
+
+    def __init__(
+        self, settings: GatewaySettings, *, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.metrics = GatewayMetrics(self.registry)
+        self.bot = create_bot(settings)
+        self.broker = create_broker_for(
+            settings, bot=self.bot, metrics=self.metrics, registry=self.registry
+        )
+        self.dispatcher = create_dispatcher(settings, broker=self.broker, metrics=self.metrics)
+        self._polling: asyncio.Task[None] | None = None
+
+    async def start_polling(self) -> None:
+        """Check the token with getMe, start long polling in a task, return once it runs.
+
+        Raises aiogram's TelegramUnauthorizedError for a wrong token and TelegramNetworkError
+        when the Bot API cannot be reached, so a misconfigured gateway fails at start.
+        """
+        me = await self.bot.get_me()
+        log.info("polling telegram", bot=me.username)
+        started = asyncio.Event()
+        self.dispatcher.startup.register(started.set)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+        )
+        self._polling.add_done_callback(_report_end)
+        waiter = asyncio.create_task(started.wait())
+        await asyncio.wait({waiter, self._polling}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+
+    async def stop_polling(self) -> None:
+        """Stop polling (waiting for it to end) and let go of the routers."""
+        if self._polling is not None and not self._polling.done():
+            await self.dispatcher.stop_polling()
+        release_routers(self.dispatcher)
+
+    async def close(self) -> None:
+        """Close the bot's HTTP session (after the broker stopped sending)."""
+        await self.bot.session.close()
+
+
+def _report_end(polling: asyncio.Task[None]) -> None:
+    if not polling.cancelled() and polling.exception() is not None:
+        log.error("telegram polling ended", error=repr(polling.exception()))
+
+
+def create_app(settings: GatewaySettings) -> AsgiFastStream:
+    """The gateway's ASGI FastStream app: polls Telegram after the broker started, stops first."""
+    gateway = Gateway(settings)
+    return common_broker.create_app(
+        gateway.broker,
+        registry=gateway.registry,
+        after_startup=[gateway.start_polling],
+        on_shutdown=[gateway.stop_polling],
+        after_shutdown=[gateway.close],
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    settings: GatewaySettings, *, registry: CollectorRegistry | None = None
+) -> AsyncIterator[Gateway]:
+    """Run a Gateway in-process (broker started, polling) for the duration of the block."""
+    gateway = Gateway(settings, registry=registry)
+    await gateway.broker.start()
+    try:
+        await gateway.start_polling()
+        yield gateway
+    finally:
+        await gateway.stop_polling()
+        await gateway.broker.stop()
+        await gateway.close()

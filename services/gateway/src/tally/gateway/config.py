@@ -1,0 +1,24 @@
+"""The gateway's settings: the common ones, the Telegram ones and its own."""
+
+from pydantic import Field, SecretStr
+from tally.common.errors import ConfigurationError
+from tally.common.settings import CommonSettings, TelegramSettings
+
+
+class GatewaySettings(CommonSettings, TelegramSettings):
+    """Settings of one gateway process (``BOT_TOKEN``, ``TELEGRAM_API_BASE``, ``ADMIN_CHAT_IDS``).
+
+    ``throttle_interval_s`` is the least time between two messages of one user that are both
+    handled (seconds); ``seen_users_max`` bounds the first-contact memory (user ids).
+    """
+
+    throttle_interval_s: float = Field(default=0.5, ge=0)
+    seen_users_max: int = Field(default=10_000, ge=1)
+
+    def require_bot_token(self) -> SecretStr:
+        """The bot token; raises ConfigurationError when ``BOT_TOKEN`` is unset or blank."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigurationError(
+                "BOT_TOKEN is not set: create a bot with @BotFather and export BOT_TOKEN=<token>"
+            )
+        return self.bot_token

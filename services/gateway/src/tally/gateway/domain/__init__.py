@@ -1,0 +1,1 @@
+"""The gateway's pure logic: language detection, texts, throttling, first contact, alerts."""

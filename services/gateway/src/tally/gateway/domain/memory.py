@@ -1,0 +1,64 @@
+"""Bounded per-user memories: who was seen (first contact) and who is sending too fast.
+
+Both forget the least recently used users beyond ``max_users``, so memory stays bounded
+however many people write. Times are ``time.monotonic()`` seconds.
+"""
+
+from collections import OrderedDict
+from enum import Enum
+
+
+class SeenUsers:
+    """The ids of users seen by this process, the ``max_users`` most recent kept."""
+
+    def __init__(self, max_users: int = 10_000) -> None:
+        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._max_users = max_users
+
+    def first_contact(self, user_id: int) -> bool:
+        """True the first time ``user_id`` is seen (or seen again after being forgotten)."""
+        known = user_id in self._ids
+        self._ids[user_id] = None
+        self._ids.move_to_end(user_id)
+        if len(self._ids) > self._max_users:
+            self._ids.popitem(last=False)
+        return not known
+
+
+class Verdict(Enum):
+    """What to do with one message: handle it, drop it with a warning, or drop it silently."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    DROP = "drop"
+
+
+class Throttle:
+    """Per-user minimum interval between handled messages (``interval_s`` seconds).
+
+    A message sooner than ``interval_s`` after the user's last handled one is dropped; the
+    first such drop in any ``interval_s`` window is a WARN (reply "slow down"), the rest DROP.
+    """
+
+    def __init__(self, interval_s: float, max_users: int = 10_000) -> None:
+        self._interval_s = interval_s
+        self._max_users = max_users
+        self._users: OrderedDict[int, tuple[float, float]] = OrderedDict()
+
+    def check(self, user_id: int, now: float) -> Verdict:
+        """The verdict for a message of ``user_id`` arriving at ``now``; it is remembered."""
+        allowed_at, warned_at = self._users.get(user_id, (float("-inf"), float("-inf")))
+        if now - allowed_at >= self._interval_s:
+            verdict, allowed_at = Verdict.ALLOW, now
+        elif now - warned_at >= self._interval_s:
+            verdict, warned_at = Verdict.WARN, now
+        else:
+            verdict = Verdict.DROP
+        self._remember(user_id, (allowed_at, warned_at))
+        return verdict
+
+    def _remember(self, user_id: int, times: tuple[float, float]) -> None:
+        self._users[user_id] = times
+        self._users.move_to_end(user_id)
+        if len(self._users) > self._max_users:
+            self._users.popitem(last=False)

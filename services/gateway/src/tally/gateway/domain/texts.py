@@ -1,0 +1,62 @@
+"""What the bot says on its own (help, hints, slow-down), in English and Russian.
+
+Texts that take HTML are marked so; the answers themselves are rendered by
+``tally.common.render``.
+"""
+
+from tally.common.events import Language
+
+MAX_QUESTION_CHARS = 2000
+"""The longest question accepted (characters), as ``QuestionAsked.text`` allows."""
+
+EXAMPLES: dict[Language, tuple[str, ...]] = {
+    "en": (
+        "How many videos are in the system?",
+        "How many videos got more than 100,000 views?",
+        "How many videos were published in November 2025?",
+        "What was the total view growth on November 28, 2025?",
+    ),
+    "ru": (
+        "Сколько всего видео есть в системе?",
+        "Сколько видео набрали больше 100 000 просмотров?",
+        "Сколько видео опубликовано в ноябре 2025?",
+        "На сколько выросли просмотры 28 ноября 2025?",
+    ),
+}
+
+_TEXTS: dict[Language, dict[str, str]] = {
+    "en": {
+        "intro": (
+            "<b>Tally</b> answers questions about video statistics with exact numbers. "
+            "Ask in plain English or Russian, for example:"
+        ),
+        "not_text": "I understand text questions only, e.g. “How many videos are in the system?”",
+        "unknown_command": "I know /start and /help; anything else, just ask as a question.",
+        "too_long": "That question is too long: please keep it under 2000 characters.",
+        "slow_down": "You are sending messages too fast; please wait a moment.",
+    },
+    "ru": {
+        "intro": (
+            "<b>Tally</b> отвечает на вопросы о статистике видео точными числами. "
+            "Спрашивайте обычными словами по-русски или по-английски, например:"
+        ),
+        "not_text": "Я понимаю только текстовые вопросы, например «Сколько всего видео?»",
+        "unknown_command": "Я знаю /start и /help; всё остальное просто спросите вопросом.",
+        "too_long": "Слишком длинный вопрос: уложитесь, пожалуйста, в 2000 символов.",
+        "slow_down": "Вы пишете слишком быстро; подождите немного.",
+    },
+}
+
+
+def help_text(language: Language) -> str:
+    """The /start and /help reply (HTML): what Tally does and four example questions."""
+    lines = [_TEXTS[language]["intro"], *(f"• {example}" for example in EXAMPLES[language])]
+    return "\n".join(lines)
+
+
+def say(key: str, language: Language) -> str:
+    """A short plain-text reply: ``not_text``, ``unknown_command``, ``too_long`` or ``slow_down``.
+
+    Raises KeyError for any other ``key``.
+    """
+    return _TEXTS[language][key]

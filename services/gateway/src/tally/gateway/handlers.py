@@ -1,0 +1,42 @@
+"""The gateway's NATS subscribers: answers go to the asker's chat, alerts to the admins' chats."""
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from faststream.nats import NatsRouter
+from opentelemetry import trace
+from tally.common.events import AlertNotice, QuestionAnswered
+from tally.common.render import render_answer
+from tally.common.subjects import Subjects
+from tally.gateway.config import GatewaySettings
+from tally.gateway.dead_letters import dead_letter_middleware
+from tally.gateway.domain.alerts import format_alert
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.delivery import deliver
+
+QUEUE = "gateway"
+"""Queue group: with several gateways running, each answer and alert is sent once."""
+
+tracer = trace.get_tracer("tally.gateway")
+
+
+def create_router(settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetrics) -> NatsRouter:
+    """A NatsRouter delivering ``QuestionAnswered`` and ``AlertNotice`` through ``bot``."""
+    subjects = Subjects(settings.subject_prefix)
+    router = NatsRouter(middlewares=[dead_letter_middleware(subjects)])
+
+    @router.subscriber(subjects.answers_for("telegram"), queue=QUEUE)
+    async def reply(answer: QuestionAnswered) -> None:
+        """Send the rendered answer to the chat the question came from."""
+        with tracer.start_as_current_span("telegram reply") as span:
+            span.set_attribute("tally.question_id", str(answer.question.question_id))
+            span.set_attribute("tally.outcome", answer.outcome)
+            await deliver(bot, answer.question.chat_id, render_answer(answer), metrics=metrics)
+
+    @router.subscriber(subjects.alerts_all, queue=QUEUE)
+    async def alert(notice: AlertNotice) -> None:
+        """Send the alert to every chat in ADMIN_CHAT_IDS."""
+        text = format_alert(notice)
+        for chat_id in settings.admin_chat_ids:
+            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=ParseMode.HTML)
+
+    return router

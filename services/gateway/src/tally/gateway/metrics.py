@@ -1,0 +1,41 @@
+"""The gateway's Prometheus metrics, defined per registry (labels are bounded sets)."""
+
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter
+
+MessageKind = Literal["question", "command", "other"]
+ReplyOutcome = Literal["sent", "rejected", "failed"]
+"""``rejected``: Telegram refused the message (blocked, chat not found); ``failed``: gave up
+after retries on network or server errors."""
+
+
+class GatewayMetrics:
+    """Counters of messages in and replies out, registered in ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.messages = Counter(
+            "tally_gateway_messages",
+            "Private messages handled, by kind (question, command, other).",
+            ["kind"],
+            registry=registry,
+        )
+        self.replies = Counter(
+            "tally_gateway_replies",
+            "Messages the bot tried to send, by outcome (sent, rejected, failed).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.throttled = Counter(
+            "tally_gateway_throttled",
+            "Messages dropped because their sender wrote too fast.",
+            registry=registry,
+        )
+
+    def message(self, kind: MessageKind) -> None:
+        """Count one handled message of ``kind``."""
+        self.messages.labels(kind=kind).inc()
+
+    def reply(self, outcome: ReplyOutcome) -> None:
+        """Count one send attempt that ended with ``outcome``."""
+        self.replies.labels(outcome=outcome).inc()

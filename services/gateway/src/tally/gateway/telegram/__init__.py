@@ -1,0 +1,1 @@
+"""The aiogram side of the gateway: the dispatcher, its routers, middlewares and delivery."""

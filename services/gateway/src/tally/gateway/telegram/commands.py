@@ -1,0 +1,39 @@
+"""/start and /help, and a hint for any other command (private chats only)."""
+
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType, ParseMode
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from tally.common.language import detect_language
+from tally.gateway.domain.texts import help_text, say
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.delivery import deliver
+
+router: Final = Router(name=__name__)
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+
+@router.message(Command("start", "help"))
+async def show_help(
+    message: Message, command: CommandObject, bot: Bot, metrics: GatewayMetrics
+) -> None:
+    """Reply with what Tally does and four example questions, in the user's language."""
+    metrics.message("command")
+    language = detect_language(command.args or "", _language_code(message))
+    await deliver(
+        bot, message.chat.id, help_text(language), metrics=metrics, parse_mode=ParseMode.HTML
+    )
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+    """Point at /help for a command the bot does not know."""
+    metrics.message("command")
+    language = detect_language("", _language_code(message))
+    await deliver(bot, message.chat.id, say("unknown_command", language), metrics=metrics)
+
+
+def _language_code(message: Message) -> str | None:
+    return message.from_user.language_code if message.from_user else None

@@ -1,0 +1,49 @@
+"""The aiogram Dispatcher of the gateway, with its middlewares and routers."""
+
+from aiogram import Dispatcher, Router
+from faststream.nats import NatsBroker
+from tally.common.subjects import Subjects
+from tally.gateway.config import GatewaySettings
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram import commands, questions
+from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
+
+ROUTERS: tuple[Router, ...] = (commands.router, questions.router)
+"""Feature routers, in matching order: commands before free-text questions."""
+
+
+def create_dispatcher(
+    settings: GatewaySettings, *, broker: NatsBroker, metrics: GatewayMetrics
+) -> Dispatcher:
+    """A Dispatcher whose handlers get ``broker``, ``subjects`` and ``metrics`` in their data.
+
+    Throttling runs first, before any await, so a burst is judged in arrival order.
+
+    The feature routers are module-level (one per process): call :func:`release_routers`
+    when the dispatcher is done, before creating another.
+    """
+    dispatcher = Dispatcher(
+        name="tally-gateway",
+        broker=broker,
+        subjects=Subjects(settings.subject_prefix),
+        metrics=metrics,
+    )
+    max_users = settings.seen_users_max
+    dispatcher.message.outer_middleware(
+        ThrottlingMiddleware(settings.throttle_interval_s, max_users=max_users)
+    )
+    dispatcher.message.outer_middleware(AuthMiddleware(max_users=max_users))
+    dispatcher.include_routers(*ROUTERS)
+    return dispatcher
+
+
+def release_routers(dispatcher: Dispatcher) -> None:
+    """Detach the feature routers from ``dispatcher`` so a new one may include them.
+
+    aiogram has no public way to detach a router; a process that runs gateways one after
+    another (the tests) needs it.
+    """
+    for router in ROUTERS:
+        if router.parent_router is dispatcher:
+            dispatcher.sub_routers.remove(router)
+            router._parent_router = None

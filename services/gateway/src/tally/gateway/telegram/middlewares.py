@@ -1,0 +1,80 @@
+"""aiogram middlewares of the gateway: throttling and first-contact registration.
+
+Both are outer middlewares on ``message`` updates, so they see every message before filters
+run; they act on private chats only. They read ``bot``, ``broker``, ``subjects``, ``metrics``
+and ``event_chat`` from aiogram's ``data``.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.types import Message, TelegramObject, User
+from tally.common.events import UserSeen
+from tally.common.language import detect_language
+from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
+from tally.gateway.domain.texts import say
+from tally.gateway.telegram.delivery import deliver
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """Drops a user's messages that come sooner than ``interval_s`` after their last handled one.
+
+    The first dropped message in an interval gets a polite "slow down" reply; the drops are
+    counted in ``tally_gateway_throttled_total`` and never published.
+    """
+
+    def __init__(self, interval_s: float, *, max_users: int = 10_000) -> None:
+        self._throttle = Throttle(interval_s, max_users=max_users)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = private_sender(event)
+        if user is None:
+            return await handler(event, data)
+        verdict = self._throttle.check(user.id, time.monotonic())
+        if verdict is Verdict.ALLOW:
+            return await handler(event, data)
+        data["metrics"].throttled.inc()
+        if verdict is Verdict.WARN:
+            text = say("slow_down", detect_language("", user.language_code))
+            await deliver(data["bot"], data["event_chat"].id, text, metrics=data["metrics"])
+        return None
+
+
+class AuthMiddleware(BaseMiddleware):
+    """Publishes ``UserSeen`` on a user's first message to this process, then goes on.
+
+    Remembers the ``max_users`` most recent users; ingest stores the event in ``bot_users``.
+    """
+
+    def __init__(self, *, max_users: int = 10_000) -> None:
+        self._seen = SeenUsers(max_users)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = private_sender(event)
+        if user is not None and self._seen.first_contact(user.id):
+            seen = _user_seen(user, chat_id=data["event_chat"].id)
+            await data["broker"].publish(seen, data["subjects"].user_seen)
+        return await handler(event, data)
+
+
+def private_sender(event: TelegramObject) -> User | None:
+    """The sender of ``event`` when it is a message in a private chat, else None."""
+    if isinstance(event, Message) and event.chat.type == ChatType.PRIVATE:
+        return event.from_user
+    return None
+
+
+def _user_seen(user: User, *, chat_id: int) -> UserSeen:
+    return UserSeen(
+        user_id=user.id,
+        chat_id=chat_id,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language_code=user.language_code,
+    )

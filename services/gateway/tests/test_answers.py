@@ -1,0 +1,188 @@
+"""Telegram out: answers reach the asker's chat, alerts reach every admin chat."""
+
+import pytest
+from nats.aio.client import Client
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from tally.common.events import AlertNotice, DeadLetter, QuestionAnswered, QuestionAsked
+from tally.common.subjects import Subjects
+from tally.gateway.app import Gateway
+
+from tests.fakes.telegram import FakeTelegram
+
+pytestmark = pytest.mark.usefixtures("gateway")
+
+ADMIN_CHATS = (-1001, -1002)
+
+
+def asked(user_id: int, language: str = "en", text: str = "How many videos?") -> QuestionAsked:
+    return QuestionAsked(
+        channel="telegram", chat_id=user_id, user_id=user_id, language=language, text=text
+    )
+
+
+async def publish_answer(nc: Client, subjects: Subjects, answer: QuestionAnswered) -> None:
+    subject = subjects.answer("telegram", str(answer.question.question_id))
+    await nc.publish(subject, answer.model_dump_json().encode())
+    await nc.flush()
+
+
+async def test_question_round_trip_gets_the_number(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """The answer to a question asked in Telegram comes back to that chat as a grouped number."""
+    question_box = await nc.subscribe(subjects.question_asked)
+    telegram.push_message(user_id, user_id, "How many videos are there?")
+    question = QuestionAsked.model_validate_json((await question_box.next_msg(timeout=5)).data)
+    answer = QuestionAnswered(
+        question=question, outcome="answered", value=1234567, interpretation="all videos"
+    )
+
+    await publish_answer(nc, subjects, answer)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+
+    assert "1,234,567" in reply.text
+    assert "all videos" in reply.text
+
+
+async def test_russian_answer_groups_with_narrow_spaces(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """A Russian question's number is grouped with U+202F narrow no-break spaces."""
+    question = asked(user_id, language="ru", text="Сколько видео?")
+    answer = QuestionAnswered(
+        question=question, outcome="answered", value=1234567, interpretation="все видео"
+    )
+
+    await publish_answer(nc, subjects, answer)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+
+    assert "1\u202f234\u202f567" in reply.text
+
+
+async def test_refusal_shows_the_reason_and_examples(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """A refused answer tells why and lists questions that can be answered."""
+    answer = QuestionAnswered(
+        question=asked(user_id, text="What is the weather?"),
+        outcome="refused",
+        reason="I only count videos and their statistics.",
+        examples=("How many videos are in the system?", "How many likes in total?"),
+    )
+
+    await publish_answer(nc, subjects, answer)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+
+    assert "I only count videos and their statistics." in reply.text
+    assert "How many videos are in the system?" in reply.text
+    assert "How many likes in total?" in reply.text
+
+
+async def test_blocked_chat_is_logged_and_the_next_answer_goes_out(
+    gateway: Gateway, telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """A chat that blocked the bot costs one rejected reply; other answers still go out."""
+    blocked, other = user_id, -user_id
+    telegram.block(blocked)
+    rejected = gateway.registry.get_sample_value(
+        "tally_gateway_replies_total", {"outcome": "rejected"}
+    )
+
+    for chat in (blocked, other):
+        await publish_answer(nc, subjects, QuestionAnswered(question=asked(chat), outcome="failed"))
+    [reply] = await telegram.wait_sent(chat_id=other)
+
+    assert "could not answer" in reply.text
+    after = gateway.registry.get_sample_value(
+        "tally_gateway_replies_total", {"outcome": "rejected"}
+    )
+    assert (after or 0) - (rejected or 0) == 1
+
+
+async def test_invalid_answer_goes_to_dead_letters(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """A message that is not a QuestionAnswered becomes a DeadLetter; consumption goes on."""
+    letters = await nc.subscribe(subjects.dead_letter("gateway"))
+    await nc.publish(subjects.answer("telegram", "broken"), b'{"outcome": "answered"}')
+
+    letter = DeadLetter.model_validate_json((await letters.next_msg(timeout=5)).data)
+    await publish_answer(
+        nc, subjects, QuestionAnswered(question=asked(user_id), outcome="answered", value=7)
+    )
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+
+    assert letter.service == "gateway"
+    assert letter.subject == subjects.answer("telegram", "broken")
+    assert letter.payload == '{"outcome": "answered"}'
+    assert reply.text == "7"
+
+
+async def test_alert_reaches_every_admin_chat(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects
+) -> None:
+    """A firing alert is sent, HTML-escaped, with value and threshold in percent, to each admin."""
+    notice = AlertNotice(
+        name="refusal_rate<high>",
+        status="firing",
+        severity="warning",
+        summary="Too many questions refused & failed",
+        value=0.25,
+        threshold=0.1,
+    )
+
+    await nc.publish(subjects.alert("firing"), notice.model_dump_json().encode())
+    replies = [(await telegram.wait_sent(chat_id=chat))[0] for chat in ADMIN_CHATS]
+
+    for reply in replies:
+        assert reply.parse_mode == "HTML"
+        assert reply.text.startswith("🔥")
+        assert "refusal_rate&lt;high&gt;" in reply.text
+        assert "refused &amp; failed" in reply.text
+        assert "25.0%" in reply.text and "10.0%" in reply.text
+
+
+async def test_resolved_alert_says_so(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects
+) -> None:
+    """A resolved alert starts with ✅."""
+    notice = AlertNotice(
+        name="latency",
+        status="resolved",
+        severity="critical",
+        summary="p95 ok",
+        value=0.01,
+        threshold=0.05,
+    )
+
+    await nc.publish(subjects.alert("resolved"), notice.model_dump_json().encode())
+    replies = [(await telegram.wait_sent(chat_id=chat))[0] for chat in ADMIN_CHATS]
+
+    assert all(reply.text.startswith("✅") and "latency" in reply.text for reply in replies)
+
+
+async def test_reply_is_sent_inside_the_consumer_span(
+    telegram: FakeTelegram,
+    nc: Client,
+    subjects: Subjects,
+    user_id: int,
+    spans: InMemorySpanExporter,
+) -> None:
+    """The "telegram reply" span is a child of FastStream's span for the consumed answer."""
+    answer = QuestionAnswered(question=asked(user_id), outcome="answered", value=3)
+
+    await publish_answer(nc, subjects, answer)
+    await telegram.wait_sent(chat_id=user_id)
+
+    finished = spans.get_finished_spans()
+    [reply] = [
+        span
+        for span in finished
+        if span.name == "telegram reply"
+        and span.attributes
+        and span.attributes["tally.question_id"] == str(answer.question.question_id)
+    ]
+    assert reply.parent is not None
+    [parent] = [span for span in finished if span.context.span_id == reply.parent.span_id]
+    assert parent.kind is SpanKind.CONSUMER

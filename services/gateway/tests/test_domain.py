@@ -1,0 +1,98 @@
+"""The gateway's pure logic: language, throttling, first contact, texts, alert formatting."""
+
+import pytest
+from tally.common.events import AlertNotice
+from tally.gateway.domain.alerts import format_alert
+from tally.common.language import detect_language
+from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
+from tally.gateway.domain.texts import EXAMPLES, help_text, say
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ("Сколько видео?", None, "ru"),
+        ("Сколько videos?", "en", "ru"),
+        ("How many videos?", "ru", "en"),
+        ("2025?", "ru-RU", "ru"),
+        ("2025?", "RU", "ru"),
+        ("2025?", "en", "en"),
+        ("2025?", None, "en"),
+        ("", "uk", "en"),
+    ],
+)
+def test_detect_language(text: str, hint: str | None, expected: str) -> None:
+    """Cyrillic wins; a Russian client decides only when the text has no Latin letters."""
+    assert detect_language(text, hint) == expected
+
+
+def test_throttle_allows_then_warns_once_then_drops() -> None:
+    """Within one interval: the first message passes, the second warns, the others drop."""
+    throttle = Throttle(interval_s=1.0)
+
+    verdicts = [throttle.check(1, now) for now in (0.0, 0.1, 0.2, 0.9)]
+
+    assert verdicts == [Verdict.ALLOW, Verdict.WARN, Verdict.DROP, Verdict.DROP]
+
+
+def test_throttle_allows_again_after_the_interval_and_per_user() -> None:
+    """The interval is per user and counts from the last handled message."""
+    throttle = Throttle(interval_s=1.0)
+
+    assert throttle.check(1, 0.0) is Verdict.ALLOW
+    assert throttle.check(2, 0.1) is Verdict.ALLOW
+    assert throttle.check(1, 1.0) is Verdict.ALLOW
+    assert throttle.check(1, 1.5) is Verdict.WARN
+
+
+def test_throttle_forgets_the_least_recent_user_beyond_its_bound() -> None:
+    """With room for two users, a third pushes out the first, who is then allowed at once."""
+    throttle = Throttle(interval_s=10.0, max_users=2)
+    for user in (1, 2, 3):
+        throttle.check(user, 0.0)
+
+    assert throttle.check(1, 0.1) is Verdict.ALLOW
+    assert throttle.check(3, 0.1) is Verdict.WARN
+
+
+def test_seen_users_reports_first_contact_once_within_its_bound() -> None:
+    """A user is new once; beyond ``max_users`` the least recently seen is forgotten."""
+    seen = SeenUsers(max_users=2)
+
+    assert [seen.first_contact(user) for user in (1, 2, 1, 3)] == [True, True, False, True]
+    assert seen.first_contact(1) is False
+    assert seen.first_contact(2) is True
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_help_lists_four_examples(language: str) -> None:
+    """The help text names Tally and carries the four examples, one per line."""
+    text = help_text(language)  # type: ignore[arg-type]
+
+    assert "Tally" in text
+    assert len(EXAMPLES[language]) == 4  # type: ignore[index]
+    assert all(f"• {example}" in text for example in EXAMPLES[language])  # type: ignore[index]
+
+
+def test_hints_are_one_line() -> None:
+    """Every hint fits on one line, in both languages."""
+    keys = ("not_text", "unknown_command", "too_long", "slow_down")
+    assert all("\n" not in say(key, language) for key in keys for language in ("en", "ru"))
+
+
+def test_format_alert_escapes_and_shows_percentages() -> None:
+    """Names and summaries are HTML-escaped; fractions read as percentages."""
+    notice = AlertNotice(
+        name="<b>x</b>",
+        status="firing",
+        severity="critical",
+        summary="a & b",
+        value=0.5,
+        threshold=0.2,
+    )
+
+    text = format_alert(notice)
+
+    assert text.startswith("🔥 FIRING <b>&lt;b&gt;x&lt;/b&gt;</b> (critical)")
+    assert "a &amp; b" in text
+    assert "value 50.0% vs threshold 20.0%" in text

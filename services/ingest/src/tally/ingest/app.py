@@ -1,0 +1,71 @@
+"""Ingest's broker and ASGI app, made by factories (tests start the broker in-process)."""
+
+import nats
+from faststream.asgi import AsgiFastStream
+from faststream.nats import NatsBroker
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.common.broker import create_app as create_common_app
+from tally.common.broker import create_broker, ensure_streams
+from tally.common.db.session import create_engine
+from tally.common.subjects import Subjects
+from tally.ingest.config import IngestSettings
+from tally.ingest.handlers import create_router
+from tally.ingest.metrics import IngestMetrics
+from tally.ingest.store import database_answers
+
+SERVICE = "ingest"
+
+
+def create_database_engine(settings: IngestSettings) -> AsyncEngine:
+    """The connection pool ingest writes through (``db_pool_size`` + ``db_max_overflow``)."""
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_timeout_s,
+    )
+
+
+def create_broker_for(
+    settings: IngestSettings, *, engine: AsyncEngine, registry: CollectorRegistry | None = None
+) -> NatsBroker:
+    """A broker carrying ingest's consumers (the streams must exist before it starts)."""
+    broker = create_broker(settings, service=SERVICE, registry=registry)
+    metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
+    broker.include_router(create_router(settings, engine=engine, metrics=metrics))
+    return broker
+
+
+async def declare_streams(settings: IngestSettings) -> None:
+    """Create this deployment's JetStream streams when missing (existing ones are kept)."""
+    connection = await nats.connect(settings.nats_url)
+    try:
+        await ensure_streams(connection.jetstream(), Subjects(settings.subject_prefix))
+    finally:
+        await connection.close()
+
+
+def create_app(settings: IngestSettings) -> AsgiFastStream:
+    """The ingest process: consumers, /metrics, /health and /health/ready (NATS and database)."""
+    registry = CollectorRegistry()
+    engine = create_database_engine(settings)
+    broker = create_broker_for(settings, engine=engine, registry=registry)
+
+    async def database_ready() -> bool:
+        return await database_answers(engine, timeout_s=settings.db_timeout_s)
+
+    async def startup() -> None:
+        await declare_streams(settings)
+
+    async def shutdown() -> None:
+        await engine.dispose()
+
+    return create_common_app(
+        broker,
+        registry=registry,
+        ready_checks=[database_ready],
+        on_startup=[startup],
+        after_shutdown=[shutdown],
+    )

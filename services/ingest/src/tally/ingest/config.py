@@ -1,0 +1,20 @@
+"""Ingest's settings (environment variables, see :class:`IngestSettings`)."""
+
+from pydantic import Field
+
+from tally.common.settings import CommonSettings
+
+
+class IngestSettings(CommonSettings):
+    """Settings of the ingest service.
+
+    ``retry_delay_s``: how long JetStream waits before redelivering a message whose write
+    failed for a reason that may pass (database down, snapshots before their video);
+    ``max_deliveries``: after that many deliveries such a message is dead-lettered instead.
+    """
+
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_timeout_s: float = Field(default=10.0, gt=0)
+    retry_delay_s: float = Field(default=5.0, ge=0)
+    max_deliveries: int = Field(default=20, ge=1)

@@ -1,0 +1,96 @@
+"""How ingest settles a message it could not store: dead letter, or redelivery later.
+
+A message that fails validation, or that the database refuses for good (a value out of
+range), is published as a :class:`DeadLetter` on ``subjects.dead_letter("ingest")`` and
+terminated, so the consumer goes on. A write that failed for a reason that may pass (database
+unreachable, a snapshot whose video another replica has not committed yet) is nak'ed with a
+delay, until ``max_deliveries`` is reached: then it is dead-lettered too.
+"""
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import structlog
+from faststream.exceptions import NackMessage, RejectMessage
+from faststream.nats import NatsBroker
+from faststream.nats.message import NatsMessage
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+
+from tally.common.events import DeadLetter, Event
+from tally.common.subjects import Subjects
+from tally.ingest.config import IngestSettings
+from tally.ingest.metrics import IngestMetrics, Kind
+
+E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+
+SERVICE = "ingest"
+RETRYABLE = (OperationalError, InterfaceError, IntegrityError, OSError, TimeoutError)
+"""Database failures that may pass: connection lost or refused, foreign key not there yet."""
+MAX_DEAD_LETTER_PAYLOAD = 256 * 1024
+"""Characters of the original payload kept in a DeadLetter (the original stays in its stream)."""
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Parsing and writing with the dead-letter and redelivery rules above."""
+
+    settings: IngestSettings
+    metrics: IngestMetrics
+
+    async def parse(
+        self, model: type[E], message: NatsMessage, broker: NatsBroker, kind: Kind
+    ) -> E:
+        """``message``'s body as ``model``; raises RejectMessage after dead-lettering it."""
+        try:
+            return model.model_validate_json(message.body)
+        except ValidationError as error:
+            await self.dead_letter(message, broker, kind, reason=_describe(error))
+            raise RejectMessage from error
+
+    async def write(
+        self, operation: Awaitable[T], message: NatsMessage, broker: NatsBroker, kind: Kind
+    ) -> T:
+        """Await ``operation``; raises NackMessage (retry later) or RejectMessage (dead letter)."""
+        try:
+            return await operation
+        except RETRYABLE as error:
+            if message.raw_message.metadata.num_delivered < self.settings.max_deliveries:
+                log.warning("write failed, will retry", kind=kind, error=str(error).splitlines()[0])
+                self.metrics.handled(kind, "retried")
+                raise NackMessage(delay=self.settings.retry_delay_s) from error
+            await self.dead_letter(message, broker, kind, reason=f"gave up: {error}")
+            raise RejectMessage from error
+        except SQLAlchemyError as error:
+            await self.dead_letter(message, broker, kind, reason=f"database refused it: {error}")
+            raise RejectMessage from error
+
+    async def dead_letter(
+        self, message: NatsMessage, broker: NatsBroker, kind: Kind, *, reason: str
+    ) -> None:
+        """Publish ``message`` with ``reason`` to the dead-letter subject (JetStream)."""
+        subjects = Subjects(self.settings.subject_prefix)
+        letter = DeadLetter(
+            service=SERVICE,
+            subject=message.raw_message.subject,
+            reason=reason[:4000],
+            payload=message.body.decode("utf-8", "replace")[:MAX_DEAD_LETTER_PAYLOAD],
+            headers={key: str(value) for key, value in (message.headers or {}).items()},
+        )
+        log.warning("dead letter", kind=kind, subject=letter.subject, reason=letter.reason)
+        await broker.publish(
+            letter, subjects.dead_letter(SERVICE), stream=subjects.dead_letter_stream
+        )
+        self.metrics.handled(kind, "dead_letter")
+
+
+def _describe(error: ValidationError) -> str:
+    """``loc: message`` for each problem pydantic found, joined with ``; ``."""
+    problems = (
+        f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()
+    )
+    return "; ".join(problems)

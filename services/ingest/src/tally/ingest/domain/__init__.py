@@ -1,0 +1,1 @@
+"""Pure logic of ingest: events in, table rows out (no broker, no database)."""

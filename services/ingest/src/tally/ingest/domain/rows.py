@@ -1,0 +1,73 @@
+"""Turn bus events into rows of ``videos``, ``video_snapshots``, ``questions`` and ``bot_users``.
+
+Rows are plain dicts keyed by column name, ready for a multi-row SQLAlchemy Core insert.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from tally.common.events import QuestionAnswered, UserSeen, VideoBatch
+
+Row = dict[str, Any]
+T = TypeVar("T")
+
+POSTGRES_MAX_BIND_PARAMS = 32767
+"""asyncpg (the PostgreSQL wire protocol) binds at most 32767 parameters per statement."""
+
+
+def unique_by_id(records: Iterable[BaseModel]) -> list[Row]:
+    """Rows of ``records``, the last one winning when an id repeats.
+
+    PostgreSQL refuses an ``INSERT … ON CONFLICT DO UPDATE`` touching one row twice.
+    """
+    rows = {
+        row["id"]: row for row in (record.model_dump(exclude={"version"}) for record in records)
+    }
+    return list(rows.values())
+
+
+def batch_rows(batch: VideoBatch) -> tuple[list[Row], list[Row]]:
+    """The ``videos`` rows and the ``video_snapshots`` rows of one batch."""
+    return unique_by_id(batch.videos), unique_by_id(batch.snapshots)
+
+
+def chunks(rows: Sequence[T], *, columns: int) -> Iterator[Sequence[T]]:
+    """Slices of ``rows`` small enough that ``len(slice) * columns`` fits one statement."""
+    size = max(1, POSTGRES_MAX_BIND_PARAMS // max(1, columns))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def question_row(answer: QuestionAnswered, *, answered_at: datetime) -> Row:
+    """The ``questions`` log row for one answered (or refused, or failed) question."""
+    question = answer.question
+    return {
+        "id": question.question_id,
+        "channel": question.channel,
+        "chat_id": question.chat_id,
+        "user_id": question.user_id,
+        "language": question.language,
+        "text": question.text,
+        "asked_at": question.asked_at,
+        "answered_at": answered_at,
+        "plan": answer.plan.model_dump(mode="json") if answer.plan else None,
+        "value": None if answer.value is None else float(answer.value),
+        **answer.model_dump(
+            include={"outcome", "engine", "sql", "params", "interpretation", "reason"}
+            | {"row_count", "elapsed_ms", "total_ms"}
+        ),
+    }
+
+
+def bot_user_row(seen: UserSeen) -> Row:
+    """The ``bot_users`` row for a user seen now (first and last seen at ``seen_at``)."""
+    return {
+        **seen.model_dump(
+            include={"user_id", "chat_id", "username", "first_name", "last_name", "language_code"}
+        ),
+        "first_seen_at": seen.seen_at,
+        "last_seen_at": seen.seen_at,
+    }

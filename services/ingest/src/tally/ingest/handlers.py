@@ -1,0 +1,92 @@
+"""The ingest consumers: video batches, answers and users seen (durable JetStream pull).
+
+Each is a small handler on a router made by :func:`create_router`; writes go through
+:mod:`tally.ingest.store`, failures are settled by :class:`~tally.ingest.delivery.Delivery`.
+"""
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import JStream, NatsRouter, PullSub
+from faststream.nats.annotations import NatsBroker, NatsMessage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.common.events import BatchStored, QuestionAnswered, UserSeen, VideoBatch, utcnow
+from tally.common.subjects import Subjects
+from tally.ingest import store
+from tally.ingest.config import IngestSettings
+from tally.ingest.delivery import Delivery
+from tally.ingest.domain.rows import batch_rows, bot_user_row, question_row
+from tally.ingest.metrics import IngestMetrics
+
+VIDEOS_DURABLE = "ingest-videos"
+ANSWERS_DURABLE = "ingest-activity"
+USERS_DURABLE = "ingest-users"
+
+
+def create_router(
+    settings: IngestSettings, *, engine: AsyncEngine, metrics: IngestMetrics
+) -> NatsRouter:
+    """A router with ingest's three durable pull consumers writing through ``engine``.
+
+    Messages are acked after the transaction commits (AckPolicy.NACK_ON_ERROR).
+    """
+    subjects = Subjects(settings.subject_prefix)
+    delivery = Delivery(settings, metrics)
+    router = NatsRouter()
+    video_stats = JStream(subjects.video_stats_stream, declare=False)
+    activity = JStream(subjects.activity_stream, declare=False)
+    # One message per fetch: FastStream runs the messages of one fetch concurrently, and a
+    # batch's snapshots must not race the batch holding their video.
+    pull = PullSub(batch_size=1, timeout=5.0)
+    policy = AckPolicy.NACK_ON_ERROR
+
+    @router.subscriber(
+        subjects.video_batch,
+        stream=video_stats,
+        durable=VIDEOS_DURABLE,
+        pull_sub=pull,
+        ack_policy=policy,
+    )
+    async def store_batch(message: NatsMessage, broker: NatsBroker) -> None:
+        batch = await delivery.parse(VideoBatch, message, broker, "video_batch")
+        videos, snapshots = batch_rows(batch)
+        with metrics.batch_seconds.time():
+            upsert = store.upsert_videos(engine=engine, videos=videos, snapshots=snapshots)
+            await delivery.write(upsert, message, broker, "video_batch")
+        stored = BatchStored(
+            import_id=batch.import_id,
+            batch_no=batch.batch_no,
+            videos=len(videos),
+            snapshots=len(snapshots),
+        )
+        await broker.publish(stored, subjects.import_progress(batch.import_id))
+        metrics.handled("video_batch", "stored")
+
+    @router.subscriber(
+        subjects.answers_all,
+        stream=activity,
+        durable=ANSWERS_DURABLE,
+        pull_sub=pull,
+        ack_policy=policy,
+    )
+    async def log_answer(message: NatsMessage, broker: NatsBroker) -> None:
+        answer = await delivery.parse(QuestionAnswered, message, broker, "answer")
+        row = question_row(answer, answered_at=utcnow())
+        added = await delivery.write(
+            store.insert_question(engine=engine, row=row), message, broker, "answer"
+        )
+        metrics.handled("answer", "stored" if added else "duplicate")
+
+    @router.subscriber(
+        subjects.user_seen, stream=activity, durable=USERS_DURABLE, pull_sub=pull, ack_policy=policy
+    )
+    async def remember_user(message: NatsMessage, broker: NatsBroker) -> None:
+        seen = await delivery.parse(UserSeen, message, broker, "user_seen")
+        await delivery.write(
+            store.upsert_bot_user(engine=engine, row=bot_user_row(seen)),
+            message,
+            broker,
+            "user_seen",
+        )
+        metrics.handled("user_seen", "stored")
+
+    return router

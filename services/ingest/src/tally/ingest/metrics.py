@@ -1,0 +1,39 @@
+"""Prometheus metrics of ingest, defined per registry (bounded labels only)."""
+
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+Kind = Literal["video_batch", "answer", "user_seen"]
+EventOutcome = Literal["stored", "duplicate", "retried", "dead_letter"]
+
+
+class IngestMetrics:
+    """``tally_ingest_events_total{kind, outcome}``, ``tally_ingest_batch_seconds`` (time to
+    store one VideoBatch, seconds) and ``tally_ingest_dead_letters_total{kind}``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "tally_ingest_events",
+            "Messages ingest handled, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "tally_ingest_batch_seconds",
+            "Time to upsert one VideoBatch, seconds.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "tally_ingest_dead_letters",
+            "Messages ingest sent to its dead-letter subject, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+
+    def handled(self, kind: Kind, outcome: EventOutcome) -> None:
+        """Count one message of ``kind`` ending with ``outcome``."""
+        self.events.labels(kind=kind, outcome=outcome).inc()
+        if outcome == "dead_letter":
+            self.dead_letters.labels(kind=kind).inc()

@@ -1,0 +1,79 @@
+"""Database writes of ingest: idempotent upserts with SQLAlchemy Core, one transaction each.
+
+Every function raises ``sqlalchemy.exc.SQLAlchemyError`` (or ``OSError`` when the server is
+unreachable) on failure, after rolling its transaction back.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+from sqlalchemy import Table, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tally.common.db.models import BotUser, Question, Video, VideoSnapshot
+from tally.ingest.domain.rows import Row, chunks
+
+VIDEOS: Table = Video.__table__  # type: ignore[assignment]
+SNAPSHOTS: Table = VideoSnapshot.__table__  # type: ignore[assignment]
+QUESTIONS: Table = Question.__table__  # type: ignore[assignment]
+BOT_USERS: Table = BotUser.__table__  # type: ignore[assignment]
+
+
+async def _upsert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
+    """``INSERT … ON CONFLICT (id) DO UPDATE`` every column of ``rows``.
+
+    SQLAlchemy sends an executemany as multi-row ``INSERT … VALUES (…), (…)`` statements
+    ("insertmanyvalues"); chunks keep each under asyncpg's bind-parameter limit.
+    """
+    if not rows:
+        return
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
+    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+    for chunk in chunks(rows, columns=len(rows[0])):
+        await connection.execute(upsert, list(chunk))
+
+
+async def upsert_videos(
+    *, engine: AsyncEngine, videos: Sequence[Row], snapshots: Sequence[Row]
+) -> None:
+    """Upsert ``videos`` then ``snapshots`` in one transaction (all or nothing).
+
+    Raises ``sqlalchemy.exc.IntegrityError`` when a snapshot's video is in neither the table
+    nor ``videos``.
+    """
+    async with engine.begin() as connection:
+        await _upsert(connection, VIDEOS, videos)
+        await _upsert(connection, SNAPSHOTS, snapshots)
+
+
+async def insert_question(*, engine: AsyncEngine, row: Row) -> bool:
+    """Add one row to the questions log; False when that question id is already there."""
+    statement = insert(QUESTIONS).values(row).on_conflict_do_nothing(index_elements=["id"])
+    async with engine.begin() as connection:
+        result = await connection.execute(statement)
+    return bool(result.rowcount)
+
+
+async def upsert_bot_user(*, engine: AsyncEngine, row: Row) -> None:
+    """Add a bot user, or refresh its chat, names and ``last_seen_at`` (``first_seen_at`` kept)."""
+    statement = insert(BOT_USERS).values(row)
+    kept = {"user_id", "first_seen_at"}
+    updates = {name: statement.excluded[name] for name in row if name not in kept}
+    updates["last_seen_at"] = text("GREATEST(bot_users.last_seen_at, excluded.last_seen_at)")
+    async with engine.begin() as connection:
+        await connection.execute(
+            statement.on_conflict_do_update(index_elements=["user_id"], set_=updates)
+        )
+
+
+async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:
+    """True when ``SELECT 1`` succeeds within ``timeout_s`` seconds (readiness check)."""
+    try:
+        async with asyncio.timeout(timeout_s), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, TimeoutError, SQLAlchemyError):
+        return False
+    return True
