@@ -145,3 +145,7 @@ def chat() -> None:
     setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
     console.print("Ask a question (English or Russian); `exit` or Ctrl-D to leave.")
     _run(_chat())
+
+
+if __name__ == "__main__":
+    app()
