@@ -7,7 +7,6 @@ A service that exits is restarted (after 1 s, at most 5 times in a row).
 """
 
 import asyncio
-import contextlib
 import os
 import signal
 import sys
@@ -175,6 +174,9 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
     from tally.cli.importer import import_videos
 
     stack = Stack(settings, console)
+    main = asyncio.current_task()
+    assert main
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         common = await asyncio.to_thread(stack.start_servers)
         await stack.prepare()
@@ -193,7 +195,8 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
         if not settings.bot_token:
             console.print("BOT_TOKEN is not set, so Telegram is off: ask with `tally chat`.")
         await stack.supervise()
+    except asyncio.CancelledError:
+        console.print("Stopping Tally…")
     finally:
-        with contextlib.suppress(Exception):
-            await stack.stop()
+        await stack.stop()
         console.print("Tally stopped.")

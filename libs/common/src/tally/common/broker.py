@@ -5,6 +5,7 @@ FastStream's Prometheus metrics, an ASGI side app serving ``/metrics`` (its own 
 ``/health`` (NATS answers a ping) and ``/health/live``, and the JetStream streams declared.
 """
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ def create_broker(
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         graceful_timeout=10.0,
+        log_level=logging.DEBUG,  # one line per message is noise at INFO; errors still log
     )
 
 
