@@ -141,14 +141,25 @@ async def main() -> None:
     print_report(console, floor_samples, tally_samples, rate)
 
 
-def print_report(console: Console, floor_ms: list[float], tally_ms: list[float], rate: float) -> None:
+def print_report(
+    console: Console, floor_ms: list[float], tally_ms: list[float], rate: float
+) -> None:
     floor_p50, floor_p99 = percentiles(floor_ms)
     p50, p99 = percentiles(tally_ms)
-    table = Table(title=f"make bench ({SEQUENTIAL} sequential questions, {THROUGHPUT} at concurrency {CONCURRENCY})")
+    table = Table(
+        title=f"make bench ({SEQUENTIAL} sequential questions, {THROUGHPUT} at concurrency {CONCURRENCY})"
+    )
     for column in ("measure", "p50 ms", "p99 ms", "questions/s"):
         table.add_column(column)
-    table.add_row("floor: 3 nats-py request/replies + 1 asyncpg query", f"{floor_p50:.2f}", f"{floor_p99:.2f}", "")
-    table.add_row("Tally: gateway->nl2sql->executor->reply", f"{p50:.2f}", f"{p99:.2f}", f"{rate:.0f}")
+    table.add_row(
+        "floor: 3 nats-py request/replies + 1 asyncpg query",
+        f"{floor_p50:.2f}",
+        f"{floor_p99:.2f}",
+        "",
+    )
+    table.add_row(
+        "Tally: gateway->nl2sql->executor->reply", f"{p50:.2f}", f"{p99:.2f}", f"{rate:.0f}"
+    )
     table.add_row("Tally / floor at p50", f"{p50 / floor_p50:.2f}x", "", "")
     console.print(table)
 

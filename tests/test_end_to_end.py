@@ -20,7 +20,7 @@ from tally.common.db.session import asyncpg_dsn
 from tally.common.settings import CommonSettings
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
-from tally.executor.runner import create_reader_engine
+from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.ingest.app import create_broker_for as ingest_broker
@@ -38,32 +38,21 @@ EARLY_NOVEMBER = f"{PUBLISHED_DAY} BETWEEN '2025-11-01' AND '2025-11-05'"
 # question -> reference SQL ($1 is the busiest creator of 1-5 Nov 2025, {creator} in the text)
 QUESTIONS = {
     "How many videos are in the system?": "SELECT count(*) FROM videos",
-    "How many videos got more than 100,000 views?":
-        "SELECT count(*) FROM videos WHERE views_count > 100000",
+    "How many videos got more than 100,000 views?": "SELECT count(*) FROM videos WHERE views_count > 100000",
     "How many total likes do all videos have?": "SELECT sum(likes_count) FROM videos",
-    "How many videos were published in November 2025?":
-        f"SELECT count(*) FROM videos WHERE {PUBLISHED_DAY} BETWEEN '2025-11-01' AND '2025-11-30'",
-    "How many videos gained views on November 28, 2025?":
-        "SELECT count(DISTINCT video_id) FROM video_snapshots"
-        f" WHERE delta_views_count > 0 AND {UTC_DAY} = '2025-11-28'",
-    "What was the total view growth on November 27, 2025?":
-        f"SELECT coalesce(sum(delta_views_count), 0) FROM video_snapshots WHERE {UTC_DAY} = '2025-11-27'",
-    "How many videos does creator abc123 have?":
-        "SELECT count(*) FROM videos WHERE creator_id = 'abc123'",
-    "How many videos does creator {creator} have?":
-        "SELECT count(*) FROM videos WHERE creator_id = $1",
-    "How many videos from creator {creator} were published between November 1-5, 2025?":
-        f"SELECT count(*) FROM videos WHERE creator_id = $1 AND {EARLY_NOVEMBER}",
+    "How many videos were published in November 2025?": f"SELECT count(*) FROM videos WHERE {PUBLISHED_DAY} BETWEEN '2025-11-01' AND '2025-11-30'",
+    "How many videos gained views on November 28, 2025?": "SELECT count(DISTINCT video_id) FROM video_snapshots"
+    f" WHERE delta_views_count > 0 AND {UTC_DAY} = '2025-11-28'",
+    "What was the total view growth on November 27, 2025?": f"SELECT coalesce(sum(delta_views_count), 0) FROM video_snapshots WHERE {UTC_DAY} = '2025-11-27'",
+    "How many videos does creator abc123 have?": "SELECT count(*) FROM videos WHERE creator_id = 'abc123'",
+    "How many videos does creator {creator} have?": "SELECT count(*) FROM videos WHERE creator_id = $1",
+    "How many videos from creator {creator} were published between November 1-5, 2025?": f"SELECT count(*) FROM videos WHERE creator_id = $1 AND {EARLY_NOVEMBER}",
     "Сколько всего видео есть в системе?": "SELECT count(*) FROM videos",
-    "Сколько видео у креатора с id {creator} вышло с 1 ноября 2025 по 5 ноября 2025 включительно?":
-        f"SELECT count(*) FROM videos WHERE creator_id = $1 AND {EARLY_NOVEMBER}",
-    "Сколько видео набрало больше 100 000 просмотров за всё время?":
-        "SELECT count(*) FROM videos WHERE views_count > 100000",
-    "На сколько просмотров в сумме выросли все видео 28 ноября 2025?":
-        f"SELECT coalesce(sum(delta_views_count), 0) FROM video_snapshots WHERE {UTC_DAY} = '2025-11-28'",
-    "Сколько разных видео получали новые просмотры 27 ноября 2025?":
-        "SELECT count(DISTINCT video_id) FROM video_snapshots"
-        f" WHERE delta_views_count > 0 AND {UTC_DAY} = '2025-11-27'",
+    "Сколько видео у креатора с id {creator} вышло с 1 ноября 2025 по 5 ноября 2025 включительно?": f"SELECT count(*) FROM videos WHERE creator_id = $1 AND {EARLY_NOVEMBER}",
+    "Сколько видео набрало больше 100 000 просмотров за всё время?": "SELECT count(*) FROM videos WHERE views_count > 100000",
+    "На сколько просмотров в сумме выросли все видео 28 ноября 2025?": f"SELECT coalesce(sum(delta_views_count), 0) FROM video_snapshots WHERE {UTC_DAY} = '2025-11-28'",
+    "Сколько разных видео получали новые просмотры 27 ноября 2025?": "SELECT count(DISTINCT video_id) FROM video_snapshots"
+    f" WHERE delta_views_count > 0 AND {UTC_DAY} = '2025-11-27'",
 }
 
 
@@ -92,13 +81,13 @@ async def stack(
     async with AsyncExitStack() as services, FakeTelegram() as telegram:
         ingest_settings = IngestSettings(**base)
         write_engine = create_database_engine(ingest_settings)
-        read_engine = create_reader_engine(ExecutorSettings(**base))
+        reader = Reader(ExecutorSettings(**base))
         services.push_async_callback(write_engine.dispose)
-        services.push_async_callback(read_engine.dispose)
+        services.push_async_callback(reader.close)
         brokers = [
             ingest_broker(ingest_settings, engine=write_engine),
             nl2sql_broker(Nl2sqlSettings(**base)),
-            executor_broker(ExecutorSettings(**base), read_engine),
+            executor_broker(ExecutorSettings(**base), reader),
             alerts_broker(AlertsSettings(**base))[0],
         ]
         for broker in brokers:
@@ -141,7 +130,9 @@ async def test_sample_answers_are_not_trivial(stack: Stack) -> None:
 
 async def test_telegram_question_gets_the_count_with_separators(stack: Stack) -> None:
     """Through the real aiogram gateway and a fake Bot API: the reply has 1,234-style numbers."""
-    stack.telegram.push_message(chat_id=501, user_id=501, text="How many total likes do all videos have?")
+    stack.telegram.push_message(
+        chat_id=501, user_id=501, text="How many total likes do all videos have?"
+    )
     [reply] = await stack.telegram.wait_sent(count=1, timeout=10, chat_id=501)
     likes = await stack.expected(QUESTIONS["How many total likes do all videos have?"])
     assert reply.text.startswith(f"{likes:,}\n")
@@ -150,7 +141,9 @@ async def test_telegram_question_gets_the_count_with_separators(stack: Stack) ->
 
 async def test_russian_telegram_question_is_answered_in_russian(stack: Stack) -> None:
     """A Russian question gets Russian digit grouping (U+202F) and a Russian statement."""
-    stack.telegram.push_message(chat_id=502, user_id=502, text="Сколько всего видео есть в системе?")
+    stack.telegram.push_message(
+        chat_id=502, user_id=502, text="Сколько всего видео есть в системе?"
+    )
     [reply] = await stack.telegram.wait_sent(count=1, timeout=10, chat_id=502)
     count = await stack.expected("SELECT count(*) FROM videos")
     assert reply.text.startswith(f"{count:,}".replace(",", "\u202f"))
@@ -176,7 +169,9 @@ async def test_one_question_is_one_trace(stack: Stack, spans: InMemorySpanExport
     assert sum(1 for s in in_trace if s.parent is None) == 1
 
 
-async def test_unknown_question_is_refused_with_examples(settings: CommonSettings, stack: Stack) -> None:
+async def test_unknown_question_is_refused_with_examples(
+    settings: CommonSettings, stack: Stack
+) -> None:
     """A question outside the catalog gets a refusal and examples, never a guessed number."""
     async with Asker(settings) as asker:
         asked = await asker.ask("What's the weather in Paris?")
@@ -191,7 +186,9 @@ async def test_questions_are_logged_by_ingest(settings: CommonSettings, stack: S
         asked = await asker.ask("How many videos are in the system?")
     question_id = asked.answer.question.question_id
     for _ in range(50):
-        row = await stack.database.fetchrow("SELECT outcome, value, sql FROM questions WHERE id = $1", question_id)
+        row = await stack.database.fetchrow(
+            "SELECT outcome, value, sql FROM questions WHERE id = $1", question_id
+        )
         if row:
             break
         await asyncio.sleep(0.1)

@@ -28,7 +28,9 @@ def _environment(settings: CommonSettings, home: Path, prefix: str) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def running(settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def running(
+    settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """`tally up --no-sample-data` on this run's NATS and database, until it printed its table."""
     home = tmp_path_factory.mktemp("home")
     environment = _environment(settings, home, f"u{uuid4().hex[:8]}")
@@ -52,7 +54,11 @@ def running(settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory) 
 
 def _ask(environment: dict[str, str], question: str) -> dict[str, object]:
     done = subprocess.run(
-        [*TALLY, "ask", "--json", question], env=environment, capture_output=True, text=True, timeout=60
+        [*TALLY, "ask", "--json", question],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
@@ -87,6 +93,8 @@ def test_ask_without_a_stack_says_how_to_start_one(tmp_path: Path) -> None:
     """With no NATS_URL and no `tally up` state, ask exits 2 with a sentence, not a traceback."""
     environment = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
     environment["TALLY_HOME"] = str(tmp_path)
-    done = subprocess.run([*TALLY, "ask", "hi"], env=environment, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*TALLY, "ask", "hi"], env=environment, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "make run" in done.stdout and "Traceback" not in done.stdout + done.stderr

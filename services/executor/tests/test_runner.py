@@ -6,7 +6,6 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 
 from tally.common.db.session import asyncpg_dsn
 from tally.common.events import QueryPlanned, QuestionAsked
@@ -14,7 +13,7 @@ from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
 from tally.common.settings import CommonSettings
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import answer
-from tally.executor.runner import create_reader_engine
+from tally.executor.runner import QueryTimeoutError, Reader
 
 CREATOR = "c0ffee" * 5 + "ab"
 DAY = datetime(2025, 11, 27, tzinfo=UTC)
@@ -28,17 +27,22 @@ async def seeded(settings: CommonSettings) -> AsyncIterator[asyncpg.Connection]:
     for n, video_id in enumerate(ids):
         await connection.execute(
             "INSERT INTO videos VALUES ($1, $2, $3, $4, $5, 0, 0, $3, $3)",
-            video_id, CREATOR, DAY - timedelta(days=n), 1000 * (n + 1), 10 * n,
+            video_id,
+            CREATOR,
+            DAY - timedelta(days=n),
+            1000 * (n + 1),
+            10 * n,
         )
         for hour in (1, 2):
             await connection.execute(
                 "INSERT INTO video_snapshots VALUES ($1, $2, 0, 0, 0, 0, $3, 0, 0, 0, $4, $4)",
-                uuid4().hex, video_id, (n - 1) * 100 * hour, DAY + timedelta(hours=hour),
+                uuid4().hex,
+                video_id,
+                (n - 1) * 100 * hour,
+                DAY + timedelta(hours=hour),
             )
     yield connection
-    await connection.execute(
-        "DELETE FROM video_snapshots WHERE video_id = ANY($1::uuid[])", ids
-    )
+    await connection.execute("DELETE FROM video_snapshots WHERE video_id = ANY($1::uuid[])", ids)
     await connection.execute("DELETE FROM videos WHERE id = ANY($1::uuid[])", ids)
     await connection.close()
 
@@ -93,9 +97,9 @@ async def test_answers_match_independent_sql(
     seeded: asyncpg.Connection, executor_settings: ExecutorSettings, reference_sql: str
 ) -> None:
     """Each plan's answer equals what hand-written SQL returns on the same rows."""
-    engine = create_reader_engine(executor_settings)
-    result = await answer(_planned(PLANS[reference_sql]), engine)
-    await engine.dispose()
+    reader = Reader(executor_settings)
+    result = await answer(_planned(PLANS[reference_sql]), reader)
+    await reader.close()
     expected = await seeded.fetchval(reference_sql, CREATOR)
     assert result.outcome == "answered"
     assert result.value == pytest.approx(float(expected))
@@ -104,25 +108,23 @@ async def test_answers_match_independent_sql(
 
 async def test_reader_role_cannot_write(executor_settings: ExecutorSettings) -> None:
     """The executor's login may read the analytics tables and nothing more."""
-    engine = create_reader_engine(executor_settings)
-    async with engine.connect() as connection:
-        with pytest.raises(Exception, match="read-only|permission denied"):
-            await connection.execute(text("DELETE FROM videos"))
-    async with engine.connect() as connection:
-        with pytest.raises(Exception, match="permission denied"):
-            await connection.execute(text("SELECT count(*) FROM bot_users"))
-    await engine.dispose()
+    reader = Reader(executor_settings)
+    pool = await reader.pool()
+    with pytest.raises(asyncpg.PostgresError, match="read-only|permission denied"):
+        await pool.execute("DELETE FROM videos")
+    with pytest.raises(asyncpg.PostgresError, match="permission denied"):
+        await pool.fetchval("SELECT count(*) FROM bot_users")
+    await reader.close()
 
 
 async def test_statement_timeout_cancels_long_queries(
     seeded: asyncpg.Connection, executor_settings: ExecutorSettings
 ) -> None:
-    """The reader engine's sessions cancel a statement past the statement timeout."""
-    engine = create_reader_engine(executor_settings)
-    async with engine.connect() as connection:
-        with pytest.raises(Exception, match="statement timeout"):
-            await connection.execute(text("SELECT pg_sleep(1)"))
-    await engine.dispose()
+    """A statement past the timeout becomes a QueryTimeoutError with a sentence to show."""
+    reader = Reader(executor_settings)
+    with pytest.raises(QueryTimeoutError, match="too long"):
+        await reader.fetch_value("SELECT pg_sleep(1)")
+    await reader.close()
 
 
 async def test_dead_database_gives_a_failed_answer(executor_settings: ExecutorSettings) -> None:
@@ -130,8 +132,8 @@ async def test_dead_database_gives_a_failed_answer(executor_settings: ExecutorSe
     dead = executor_settings.model_copy(
         update={"executor_database_url": "postgresql://tally_reader@127.0.0.1:1/nowhere"}
     )
-    engine = create_reader_engine(dead)
-    result = await answer(_planned(next(iter(PLANS.values()))), engine)
-    await engine.dispose()
+    reader = Reader(dead)
+    result = await answer(_planned(next(iter(PLANS.values()))), reader)
+    await reader.close()
     assert result.outcome == "failed"
     assert result.reason and "database" in result.reason

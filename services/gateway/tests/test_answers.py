@@ -4,10 +4,10 @@ import pytest
 from nats.aio.client import Client
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+
 from tally.common.events import AlertNotice, DeadLetter, QuestionAnswered, QuestionAsked
 from tally.common.subjects import Subjects
 from tally.gateway.app import Gateway
-
 from tests.fakes.telegram import FakeTelegram
 
 pytestmark = pytest.mark.usefixtures("gateway")

@@ -1,12 +1,12 @@
 """The gateway as a process: settings, the missing-token exit, the ASGI app's lifespan."""
 
 import pytest
+
 from tally.common.errors import ConfigurationError
 from tally.common.settings import CommonSettings
 from tally.gateway import __main__ as entrypoint
 from tally.gateway.app import create_app
 from tally.gateway.config import GatewaySettings
-
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 

@@ -1,9 +1,10 @@
 """The gateway's pure logic: language, throttling, first contact, texts, alert formatting."""
 
 import pytest
+
 from tally.common.events import AlertNotice
-from tally.gateway.domain.alerts import format_alert
 from tally.common.language import detect_language
+from tally.gateway.domain.alerts import format_alert
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
 from tally.gateway.domain.texts import EXAMPLES, help_text, say
 

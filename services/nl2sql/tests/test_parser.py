@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from time import perf_counter
 
 import pytest
+
 from tally.common.events import Language
 from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 from tally.nl2sql.domain import Refusal, parse

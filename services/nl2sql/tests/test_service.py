@@ -7,6 +7,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
+
 from tally.common.events import DeadLetter, QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.common.plan import Aggregate, Dataset
 from tally.common.settings import CommonSettings

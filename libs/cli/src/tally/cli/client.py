@@ -7,7 +7,8 @@ from typing import Self
 
 import nats
 from nats.aio.client import Client
-from nats.errors import NoServersError, TimeoutError as NatsTimeoutError
+from nats.errors import NoServersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 
@@ -47,7 +48,9 @@ class Asker:
     async def __aenter__(self) -> Self:
         try:
             self._client = await nats.connect(
-                self.settings.nats_url, connect_timeout=2, max_reconnect_attempts=0,
+                self.settings.nats_url,
+                connect_timeout=2,
+                max_reconnect_attempts=0,
                 allow_reconnect=False,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
@@ -57,7 +60,10 @@ class Asker:
         return self
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self._client:
             await self._client.close()
@@ -66,8 +72,11 @@ class Asker:
         """Publish ``text`` as a question and return its answer; raises NoAnswerError on timeout."""
         assert self._client, "use Asker as an async context manager"
         question = QuestionAsked(
-            channel="cli", chat_id=CLI_CHAT_ID, user_id=CLI_CHAT_ID,
-            language=detect_language(text), text=text,
+            channel="cli",
+            chat_id=CLI_CHAT_ID,
+            user_id=CLI_CHAT_ID,
+            language=detect_language(text),
+            text=text,
         )
         inbox = await self._client.subscribe(
             self.subjects.answer("cli", str(question.question_id)), max_msgs=1

@@ -15,7 +15,9 @@ from tally.common.errors import TallyError, UserFacingError
 from tally.common.render import render_answer
 from tally.common.telemetry import setup_tracing
 
-app = typer.Typer(help="Tally: ask Telegram analytics questions, get exact numbers.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tally: ask Telegram analytics questions, get exact numbers.", no_args_is_help=True
+)
 console = Console()
 T = TypeVar("T")
 DEFAULT_SAMPLE = Path("data/videos.json.gz")
@@ -35,8 +37,12 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 @app.command()
 def up(
-    no_sample_data: Annotated[bool, typer.Option(help="Do not import the sample data (production).")] = False,
-    sample: Annotated[Path, typer.Option(help="Sample file imported into an empty database.")] = DEFAULT_SAMPLE,
+    no_sample_data: Annotated[
+        bool, typer.Option(help="Do not import the sample data (production).")
+    ] = False,
+    sample: Annotated[
+        Path, typer.Option(help="Sample file imported into an empty database.")
+    ] = DEFAULT_SAMPLE,
 ) -> None:
     """Start NATS, PostgreSQL (embedded when NATS_URL / DATABASE_URL are unset) and every service."""
     from tally.cli.up import run_stack
@@ -55,7 +61,8 @@ def up(
 @app.command()
 def migrate() -> None:
     """Apply the database migrations to DATABASE_URL (what a deployment runs first)."""
-    from tally.common.db.session import ensure_database, migrate as upgrade
+    from tally.common.db.session import ensure_database
+    from tally.common.db.session import migrate as upgrade
     from tally.common.settings import redact
 
     settings = CliSettings()

@@ -62,7 +62,9 @@ class Stack:
             database_url = postgres.start()
             self.embedded.append(postgres)
         self.common = CommonSettings(
-            nats_url=nats_url, database_url=database_url, subject_prefix=self.settings.subject_prefix
+            nats_url=nats_url,
+            database_url=database_url,
+            subject_prefix=self.settings.subject_prefix,
         )
         return self.common
 
@@ -182,8 +184,10 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
         await stack.prepare()
         await stack.start_services()
         state = StackState(
-            nats_url=common.nats_url, database_url=common.database_url,
-            subject_prefix=common.subject_prefix, pid=os.getpid(),
+            nats_url=common.nats_url,
+            database_url=common.database_url,
+            subject_prefix=common.subject_prefix,
+            pid=os.getpid(),
             services={c.name: f"http://127.0.0.1:{c.port}" for c in stack.children},
         )
         state.save(settings.state_file)

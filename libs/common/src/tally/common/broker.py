@@ -18,6 +18,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from tally.common.deadletter import dead_letter_middleware
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 
@@ -30,11 +31,15 @@ ACTIVITY_MAX_AGE_S = 7 * 24 * 3600
 def create_broker(
     settings: CommonSettings, *, service: str, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
-    """A NatsBroker for ``service`` with tracing and (when ``registry`` is given) metrics.
+    """A NatsBroker for ``service`` with tracing, dead-lettering of invalid messages and
+    (when ``registry`` is given) metrics.
 
     It reconnects forever: a restarted NATS costs a pause, not a dead service.
     """
-    middlewares: list[Any] = [NatsTelemetryMiddleware()]
+    middlewares: list[Any] = [
+        dead_letter_middleware(Subjects(settings.subject_prefix), service),
+        NatsTelemetryMiddleware(),
+    ]
     if registry is not None:
         middlewares.append(NatsPrometheusMiddleware(registry=registry, app_name=f"tally_{service}"))
     return NatsBroker(

@@ -1,20 +1,20 @@
-"""Decode a bus message into its model, or send it to the dead-letter subject with the reason.
+"""Messages a consumer cannot read go to its dead-letter subject; consumption goes on.
 
 Dead letters land on ``{prefix}.dlq.{service}`` (stream DEAD_LETTERS), carrying the original
 subject, payload and headers, so an operator can inspect them with the NATS CLI and replay
 them by publishing ``payload`` back to ``subject``.
 """
 
-from typing import TypeVar
-
 import structlog
-from faststream.nats import NatsBroker, NatsMessage
-from pydantic import BaseModel, ValidationError
+from faststream import ExceptionMiddleware
+from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsBroker as BrokerDep
+from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
 
 from tally.common.events import DeadLetter
 from tally.common.subjects import Subjects
 
-M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger(__name__)
 
 
@@ -33,18 +33,16 @@ async def send_dead_letter(
     await broker.publish(letter, subjects.dead_letter(service))
 
 
-async def decode_or_dead_letter(
-    model: type[M],
-    message: NatsMessage,
-    *,
-    broker: NatsBroker,
-    subjects: Subjects,
-    service: str,
-) -> M | None:
-    """``model`` parsed from the message body, or None after dead-lettering an invalid one."""
-    try:
-        return model.model_validate_json(message.body)
-    except ValidationError as error:
-        reason = f"invalid {model.__name__}: {error.error_count()} errors: {error.errors()[:3]}"
+def dead_letter_middleware(subjects: Subjects, service: str) -> ExceptionMiddleware:
+    """A FastStream middleware: a message that fails validation (a ``ValidationError``, e.g.
+    malformed JSON or a missing field) becomes a ``DeadLetter`` of ``service``."""
+    middleware = ExceptionMiddleware()
+
+    @middleware.add_handler(ValidationError)
+    async def to_dead_letter(
+        error: ValidationError, message: NatsMessage, broker: BrokerDep
+    ) -> None:
+        reason = f"invalid message ({error.error_count()} errors): {error.errors()[0]['msg']}"
         await send_dead_letter(broker, subjects, service=service, message=message, reason=reason)
-        return None
+
+    return middleware

@@ -2,16 +2,17 @@
 
 import asyncio
 import time
+from typing import Any
 
 import structlog
-from faststream.nats import NatsBroker, NatsMessage, NatsRouter
-from faststream.nats.annotations import NatsBroker as BrokerDep
+from faststream.nats import DeliverPolicy, JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats.publisher.usecase import LogicPublisher
 from prometheus_client import CollectorRegistry, Gauge
 
-from tally.common.events import AlertNotice, QuestionAnswered
-from tally.common.subjects import Subjects
 from tally.alerts.config import AlertsSettings
 from tally.alerts.domain.failure_rate import FailureRateRule, FailureRateWindow, Transition
+from tally.common.events import AlertNotice, QuestionAnswered
+from tally.common.subjects import Subjects
 
 SERVICE = "alerts"
 log = structlog.get_logger(__name__)
@@ -32,7 +33,8 @@ class FailureRateMonitor:
             "tally_alerts_firing", "Alerts currently firing", ["alertname"], registry=registry
         )
         self.failure_rate = Gauge(
-            "tally_alerts_question_failure_ratio", "Failed share of answers in the window",
+            "tally_alerts_question_failure_ratio",
+            "Failed share of answers in the window",
             registry=registry,
         )
 
@@ -47,37 +49,57 @@ class FailureRateMonitor:
             threshold=self.settings.alert_failure_rate,
         )
 
-    async def check(self, broker: NatsBroker) -> None:
+    async def check(self, notices: LogicPublisher | NatsBroker) -> None:
         """Evaluate the rule now; publish a notice when it starts firing or resolves."""
-        now = time.monotonic()
+        now = time.time()
         transition = self.window.evaluate(now)
         rate, _ = self.window.rate(now)
         self.failure_rate.set(rate)
         self.firing.labels(ALERT_NAME).set(1 if self.window.firing else 0)
         if transition:
-            await broker.publish(self.notice(transition, rate), self.subjects.alert(transition))
+            await notices.publish(self.notice(transition, rate), self.subjects.alert(transition))
 
-    async def run_checks(self, broker: NatsBroker) -> None:
+    async def run_checks(self, notices: LogicPublisher | NatsBroker) -> None:
         """Evaluate periodically, so an alert resolves even when traffic stops."""
         while True:
             await asyncio.sleep(self.settings.alert_check_interval_s)
             try:
-                await self.check(broker)
+                await self.check(notices)
             except Exception:  # a failed check must not stop later ones
                 log.exception("alert check failed")
 
 
-def create_router(monitor: FailureRateMonitor) -> NatsRouter:
-    """Every answer (queue group ``alerts``) counts towards the failure rate."""
-    router = NatsRouter()
-
-    @router.subscriber(monitor.subjects.answers_all, queue=SERVICE)
-    async def observe(message: NatsMessage, broker: BrokerDep) -> None:
+def _answers(payloads: list[Any]) -> list[QuestionAnswered]:
+    answers = []
+    for payload in payloads:
         try:
-            outcome = QuestionAnswered.model_validate_json(message.body).outcome
+            answers.append(QuestionAnswered.model_validate(payload))
         except ValueError:
-            return  # not an answer; the consumers that own it dead-letter it
-        monitor.window.observe(time.monotonic(), failed=outcome == "failed")
-        await monitor.check(broker)
+            continue  # not an answer; ingest, which logs answers, dead-letters it
+    return answers
+
+
+def create_router(monitor: FailureRateMonitor) -> NatsRouter:
+    """Answers from the ACTIVITY stream, in batches of up to 100, through durable ``alerts``.
+
+    New answers only (an alert is about now); a restart resumes where it stopped, and
+    answers older than the window are counted out at once, because times are the answers'
+    own ``asked_at``.
+    """
+    router = NatsRouter()
+    notices = router.publisher(monitor.subjects.alerts_all)
+
+    @router.subscriber(
+        monitor.subjects.answers_all,
+        stream=JStream(monitor.subjects.activity_stream, declare=False),
+        durable=SERVICE,
+        deliver_policy=DeliverPolicy.NEW,
+        pull_sub=PullSub(batch_size=100, timeout=0.2, batch=True),
+    )
+    async def observe(payloads: list[Any]) -> None:
+        for answer in _answers(payloads):
+            at = answer.question.asked_at.timestamp()
+            monitor.window.observe(at, failed=answer.outcome == "failed")
+        await monitor.check(notices)
 
     return router

@@ -12,7 +12,9 @@ def main() -> None:
     setup_logging("executor", level=settings.log_level, json=settings.log_json)
     setup_tracing("executor", otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     app = create_app(settings)
-    asyncio.run(app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port}))
+    asyncio.run(
+        app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port})
+    )
 
 
 if __name__ == "__main__":

@@ -1,22 +1,26 @@
-"""Runs compiled plans on PostgreSQL: read-only role, read-only transactions, statement timeout."""
+"""Runs compiled plans on PostgreSQL: read-only role, read-only sessions, statement timeout.
+
+Statements are built and compiled with SQLAlchemy Core (see ``domain.compiler``) and run on
+an asyncpg pool, one statement per call with no explicit transaction: each runs in its own
+implicit transaction, which the session's ``default_transaction_read_only`` makes read-only.
+"""
 
 import time
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import structlog
 from opentelemetry import trace
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.db.session import create_engine
+from tally.common.db.session import asyncpg_dsn
 from tally.common.errors import UserFacingError
 from tally.executor.config import ExecutorSettings
 from tally.executor.domain.compiler import CompiledQuery
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("tally.executor")
+UNAVAILABLE = "The database is not answering right now; try again in a minute."
 
 
 class QueryTimeoutError(UserFacingError):
@@ -25,24 +29,6 @@ class QueryTimeoutError(UserFacingError):
 
 class DatabaseUnavailableError(UserFacingError):
     """PostgreSQL did not answer or refused the statement."""
-
-
-def create_reader_engine(settings: ExecutorSettings) -> AsyncEngine:
-    """An engine whose every session is read-only and bounded by the statement timeout.
-
-    Both are set as server settings of each connection, so they hold for every transaction
-    without an extra round trip.
-    """
-    server_settings = {
-        "default_transaction_read_only": "on",
-        "statement_timeout": str(settings.statement_timeout_ms),
-        "application_name": "tally-executor",
-    }
-    return create_engine(
-        settings.reader_url,
-        pool_size=settings.pool_size,
-        connect_args={"server_settings": server_settings},
-    )
 
 
 def _number(value: object) -> int | float | None:
@@ -55,33 +41,73 @@ def _number(value: object) -> int | float | None:
     raise TypeError(f"measure returned {type(value).__name__}, not a number")
 
 
-async def run_query(engine: AsyncEngine, query: CompiledQuery) -> tuple[int | float | None, float]:
-    """Run ``query``; return (value, elapsed ms).
+class Reader:
+    """A pool of read-only connections as the ``tally_reader`` role.
 
-    Raises QueryTimeoutError past the statement timeout and DatabaseUnavailableError when
-    PostgreSQL cannot be reached or rejects the statement.
+    Every session has ``default_transaction_read_only=on`` and ``statement_timeout`` set as
+    server settings, so both hold for every statement without an extra round trip.
     """
-    started = time.perf_counter()
-    try:
+
+    def __init__(self, settings: ExecutorSettings) -> None:
+        self.settings = settings
+        self._pool: asyncpg.Pool | None = None
+
+    async def _connect(self) -> asyncpg.Pool:
+        server_settings = {
+            "default_transaction_read_only": "on",
+            "statement_timeout": str(self.settings.statement_timeout_ms),
+            "application_name": "tally-executor",
+        }
+        return await asyncpg.create_pool(
+            **asyncpg_dsn(self.settings.reader_url),
+            min_size=1,
+            max_size=self.settings.pool_size,
+            server_settings=server_settings,
+            timeout=5,
+        )
+
+    async def pool(self) -> asyncpg.Pool:
+        """The pool, connected on first use (so the executor starts while PostgreSQL is down).
+
+        Raises DatabaseUnavailableError when PostgreSQL cannot be reached.
+        """
+        if self._pool is None:
+            try:
+                self._pool = await self._connect()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+                log.error("database unreachable", error=str(error)[:300])
+                raise DatabaseUnavailableError(UNAVAILABLE) from error
+        return self._pool
+
+    async def fetch_value(self, sql: str, *args: Any) -> Any:
+        """The first column of the first row of ``sql``; raises QueryTimeoutError past the
+        statement timeout and DatabaseUnavailableError when PostgreSQL fails."""
+        pool = await self.pool()
+        try:
+            return await pool.fetchval(sql, *args)
+        except asyncpg.QueryCanceledError as error:
+            raise QueryTimeoutError(
+                "The question took too long to answer; try a narrower one."
+            ) from error
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            log.error("query failed", error=str(error)[:300])
+            raise DatabaseUnavailableError(UNAVAILABLE) from error
+
+    async def run(self, query: CompiledQuery) -> tuple[int | float | None, float]:
+        """Run ``query``; return (value, elapsed ms). Errors as in :meth:`fetch_value`."""
+        started = time.perf_counter()
         with tracer.start_as_current_span("SELECT", attributes={"db.statement": query.sql}):
-            async with engine.connect() as connection:
-                value = (await connection.execute(query.statement)).scalar_one()
-    except DBAPIError as error:
-        if isinstance(error.orig, asyncpg.QueryCanceledError) or "QueryCanceled" in repr(error):
-            raise QueryTimeoutError("The question took too long to answer; try a narrower one.") from error
-        log.error("query failed", error=str(error.orig)[:300])
-        raise DatabaseUnavailableError("The database is not answering right now; try again in a minute.") from error
-    except (OSError, OperationalError) as error:
-        log.error("database unreachable", error=str(error)[:300])
-        raise DatabaseUnavailableError("The database is not answering right now; try again in a minute.") from error
-    return _number(value), (time.perf_counter() - started) * 1000
+            value = await self.fetch_value(query.sql, *query.args)
+        return _number(value), (time.perf_counter() - started) * 1000
 
+    async def answers(self) -> bool:
+        """True when a trivial query succeeds (the readiness check)."""
+        try:
+            return bool(await self.fetch_value("SELECT 1") == 1)
+        except UserFacingError:
+            return False
 
-async def database_answers(engine: AsyncEngine) -> bool:
-    """True when a trivial read-only query succeeds (the readiness check)."""
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except (OSError, DBAPIError, OperationalError):
-        return False
-    return True
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -15,6 +15,7 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+
 from tally.common import broker as common_broker
 from tally.gateway.config import GatewaySettings
 from tally.gateway.handlers import create_router

@@ -1,6 +1,7 @@
 """The gateway's settings: the common ones, the Telegram ones and its own."""
 
 from pydantic import Field, SecretStr
+
 from tally.common.errors import ConfigurationError
 from tally.common.settings import CommonSettings, TelegramSettings
 

@@ -4,11 +4,11 @@ from aiogram import Bot
 from aiogram.enums import ParseMode
 from faststream.nats import NatsRouter
 from opentelemetry import trace
+
 from tally.common.events import AlertNotice, QuestionAnswered
 from tally.common.render import render_answer
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
-from tally.gateway.dead_letters import dead_letter_middleware
 from tally.gateway.domain.alerts import format_alert
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver
@@ -22,7 +22,7 @@ tracer = trace.get_tracer("tally.gateway")
 def create_router(settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetrics) -> NatsRouter:
     """A NatsRouter delivering ``QuestionAnswered`` and ``AlertNotice`` through ``bot``."""
     subjects = Subjects(settings.subject_prefix)
-    router = NatsRouter(middlewares=[dead_letter_middleware(subjects)])
+    router = NatsRouter()
 
     @router.subscriber(subjects.answers_for("telegram"), queue=QUEUE)
     async def reply(answer: QuestionAnswered) -> None:

@@ -4,22 +4,27 @@ Each is a small handler on a router made by :func:`create_router`; writes go thr
 :mod:`tally.ingest.store`, failures are settled by :class:`~tally.ingest.delivery.Delivery`.
 """
 
+from typing import Any
+
+from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import NatsBroker, NatsMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.events import BatchStored, QuestionAnswered, UserSeen, VideoBatch, utcnow
+from tally.common.events import BatchStored, UserSeen, VideoBatch, utcnow
 from tally.common.subjects import Subjects
 from tally.ingest import store
 from tally.ingest.config import IngestSettings
-from tally.ingest.delivery import Delivery
-from tally.ingest.domain.rows import batch_rows, bot_user_row, question_row
+from tally.ingest.delivery import RETRYABLE, SERVICE, Delivery
+from tally.ingest.domain.rows import batch_rows, bot_user_row, parse_answers, question_row
 from tally.ingest.metrics import IngestMetrics
 
 VIDEOS_DURABLE = "ingest-videos"
 ANSWERS_DURABLE = "ingest-activity"
 USERS_DURABLE = "ingest-users"
+ANSWERS_BATCH = 200
+"""Answers logged per fetch and INSERT: one transaction per batch, not per question."""
 
 
 def create_router(
@@ -61,20 +66,28 @@ def create_router(
         await broker.publish(stored, subjects.import_progress(batch.import_id))
         metrics.handled("video_batch", "stored")
 
+    dead_letters = router.publisher(subjects.dead_letter(SERVICE))
+
     @router.subscriber(
         subjects.answers_all,
         stream=activity,
         durable=ANSWERS_DURABLE,
-        pull_sub=pull,
+        pull_sub=PullSub(batch_size=ANSWERS_BATCH, timeout=0.5, batch=True),
         ack_policy=policy,
     )
-    async def log_answer(message: NatsMessage, broker: NatsBroker) -> None:
-        answer = await delivery.parse(QuestionAnswered, message, broker, "answer")
-        row = question_row(answer, answered_at=utcnow())
-        added = await delivery.write(
-            store.insert_question(engine=engine, row=row), message, broker, "answer"
-        )
-        metrics.handled("answer", "stored" if added else "duplicate")
+    async def log_answers(payloads: list[Any]) -> None:
+        answers, invalid = parse_answers(payloads, subject=subjects.answers_all)
+        for letter in invalid:
+            await dead_letters.publish(letter, stream=subjects.dead_letter_stream)
+            metrics.handled("answer", "dead_letter")
+        rows = [question_row(answer, answered_at=utcnow()) for answer in answers]
+        try:
+            added = await store.insert_questions(engine=engine, rows=rows)
+        except RETRYABLE as error:
+            metrics.handled("answer", "retried")
+            raise NackMessage(delay=settings.retry_delay_s) from error
+        metrics.handled("answer", "stored", added)
+        metrics.handled("answer", "duplicate", len(rows) - added)
 
     @router.subscriber(
         subjects.user_seen, stream=activity, durable=USERS_DURABLE, pull_sub=pull, ack_policy=policy

@@ -32,8 +32,8 @@ class IngestMetrics:
             registry=registry,
         )
 
-    def handled(self, kind: Kind, outcome: EventOutcome) -> None:
-        """Count one message of ``kind`` ending with ``outcome``."""
-        self.events.labels(kind=kind, outcome=outcome).inc()
+    def handled(self, kind: Kind, outcome: EventOutcome, count: int = 1) -> None:
+        """Count ``count`` messages of ``kind`` ending with ``outcome``."""
+        self.events.labels(kind=kind, outcome=outcome).inc(count)
         if outcome == "dead_letter":
-            self.dead_letters.labels(kind=kind).inc()
+            self.dead_letters.labels(kind=kind).inc(count)

@@ -49,12 +49,17 @@ async def upsert_videos(
         await _upsert(connection, SNAPSHOTS, snapshots)
 
 
-async def insert_question(*, engine: AsyncEngine, row: Row) -> bool:
-    """Add one row to the questions log; False when that question id is already there."""
-    statement = insert(QUESTIONS).values(row).on_conflict_do_nothing(index_elements=["id"])
+async def insert_questions(*, engine: AsyncEngine, rows: Sequence[Row]) -> int:
+    """Add rows to the questions log in one multi-row INSERT; ids already there are skipped.
+
+    Returns how many rows were added.
+    """
+    if not rows:
+        return 0
+    statement = insert(QUESTIONS).values(list(rows)).on_conflict_do_nothing(index_elements=["id"])
     async with engine.begin() as connection:
         result = await connection.execute(statement)
-    return bool(result.rowcount)
+    return int(result.rowcount)
 
 
 async def upsert_bot_user(*, engine: AsyncEngine, row: Row) -> None:

@@ -3,6 +3,7 @@
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
 from tally.nl2sql.config import Nl2sqlSettings

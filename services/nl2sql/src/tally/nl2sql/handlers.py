@@ -4,10 +4,9 @@ from datetime import UTC, datetime
 from time import perf_counter
 
 import structlog
-from faststream.nats import NatsMessage, NatsRouter
-from faststream.nats.annotations import NatsBroker
+from faststream.nats import NatsRouter
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from tally.common.deadletter import decode_or_dead_letter
+
 from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.common.subjects import Subjects
 from tally.nl2sql.config import Nl2sqlSettings
@@ -85,21 +84,19 @@ def create_router(settings: Nl2sqlSettings, metrics: Nl2sqlMetrics) -> NatsRoute
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
 
+    plans = router.publisher(subjects.plan_ready)
+    answers = router.publisher(subjects.answers_all)
+
     @router.subscriber(subjects.question_asked, queue=SERVICE)
-    async def plan(message: NatsMessage, broker: NatsBroker) -> None:
-        question = await decode_or_dead_letter(
-            QuestionAsked, message, broker=broker, subjects=subjects, service=SERVICE
-        )
-        if question is None:
-            return
+    async def plan(question: QuestionAsked) -> None:
         started = perf_counter()
         event = plan_question(question)
         metrics.plan_seconds.observe(perf_counter() - started)
         metrics.questions.labels(_outcome(event), question.language, ENGINE).inc()
         if isinstance(event, QueryPlanned):
-            await broker.publish(event, subjects.plan_ready)
+            await plans.publish(event)
         else:
-            await broker.publish(
+            await answers.publish(
                 event, subjects.answer(question.channel, str(question.question_id))
             )
 

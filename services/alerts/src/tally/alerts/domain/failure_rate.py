@@ -23,26 +23,29 @@ class FailureRateRule:
 
 @dataclass
 class FailureRateWindow:
-    """Outcomes seen in the last ``rule.window_s`` seconds (times in seconds, monotonic)."""
+    """Outcomes seen in the last ``rule.window_s`` seconds (times: Unix seconds, UTC)."""
 
     rule: FailureRateRule
     firing: bool = False
     _events: deque[tuple[float, bool]] = field(default_factory=deque)
+    _failed: int = 0
 
     def observe(self, at: float, *, failed: bool) -> None:
-        """Record one answered question's outcome at time ``at``."""
+        """Record one answered question's outcome at time ``at`` (O(1))."""
         self._events.append((at, failed))
+        self._failed += failed
 
     def rate(self, now: float) -> tuple[float, int]:
-        """(failure rate 0..1, questions counted) over the window ending at ``now``."""
+        """(failure rate 0..1, questions counted) over the window ending at ``now``;
+        amortised O(1): each event is counted in once and out once."""
         while self._events and self._events[0][0] <= now - self.rule.window_s:
-            self._events.popleft()
+            _, failed = self._events.popleft()
+            self._failed -= failed
         total = len(self._events)
-        failed = sum(1 for _, was_failed in self._events if was_failed)
-        return (failed / total if total else 0.0), total
+        return (self._failed / total if total else 0.0), total
 
     def evaluate(self, now: float) -> Transition | None:
-        """"firing" or "resolved" when the state changes at ``now``, else None."""
+        """ "firing" or "resolved" when the state changes at ``now``, else None."""
         rate, total = self.rate(now)
         breached = total >= self.rule.min_events and rate >= self.rule.threshold
         if breached and not self.firing:

@@ -1,4 +1,4 @@
-"""Query plan -> SQLAlchemy Core statement, with every value as a bound parameter.
+"""Query plan -> SQL built with SQLAlchemy Core, every value a bound parameter.
 
 Snapshot plans that filter on a video's creator or publication time join
 ``video_snapshots.video_id -> videos.id``. Sums of an empty set are 0 (``COALESCE``);
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, distinct, func, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement, FromClause, distinct, func, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from tally.common.db.models import Video, VideoSnapshot
 from tally.common.plan import Aggregate, Dataset, Measure, Op, QueryPlan
@@ -20,7 +20,7 @@ from tally.common.plan import Aggregate, Dataset, Measure, Op, QueryPlan
 VIDEOS = Video.__table__
 SNAPSHOTS = VideoSnapshot.__table__
 _JOINED_COLUMNS = frozenset({"creator_id", "video_created_at"})
-_DIALECT = postgresql.dialect()
+_DIALECT = asyncpg_dialect()
 
 _OPERATORS: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
     Op.GT: operator.gt,
@@ -34,10 +34,11 @@ _OPERATORS: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """A statement ready to run, and its SQL text with parameters for the answer and the log."""
+    """SQL text with ``$n`` placeholders (asyncpg's), the values to bind in order, and the
+    same values by name for the answer and the questions log."""
 
-    statement: Select[Any]
     sql: str
+    args: tuple[Any, ...]
     params: dict[str, str | int | float]
 
 
@@ -85,9 +86,7 @@ def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
 
 
 def _conditions(plan: QueryPlan) -> list[ColumnElement[bool]]:
-    conditions = [
-        _OPERATORS[f.op](_column(plan.dataset, f.column), f.value) for f in plan.filters
-    ]
+    conditions = [_OPERATORS[f.op](_column(plan.dataset, f.column), f.value) for f in plan.filters]
     if plan.time_range:
         column = _column(plan.dataset, plan.time_range.column)
         conditions += [column >= plan.time_range.start, column < plan.time_range.end]
@@ -110,5 +109,7 @@ def compile_plan(plan: QueryPlan) -> CompiledQuery:
         .where(*_conditions(plan))
     )
     compiled = statement.compile(dialect=_DIALECT)
-    params = {key: _printable(value) for key, value in compiled.params.items()}
-    return CompiledQuery(statement=statement, sql=str(compiled), params=params)
+    values = compiled.params
+    order = compiled.positiontup or ()
+    params = {key: _printable(values[key]) for key in order}
+    return CompiledQuery(sql=str(compiled), args=tuple(values[key] for key in order), params=params)

@@ -6,6 +6,7 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
+
 from tally.common.language import detect_language
 from tally.gateway.domain.texts import help_text, say
 from tally.gateway.metrics import GatewayMetrics

@@ -16,6 +16,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+
 from tally.gateway.metrics import GatewayMetrics
 
 ATTEMPTS = 3

@@ -2,6 +2,7 @@
 
 from aiogram import Dispatcher, Router
 from faststream.nats import NatsBroker
+
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.metrics import GatewayMetrics

@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
 from aiogram.types import Message, TelegramObject, User
+
 from tally.common.events import UserSeen
 from tally.common.language import detect_language
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict

@@ -11,9 +11,10 @@ from aiogram.enums import ChatType
 from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
+
 from tally.common.events import QuestionAsked
-from tally.common.subjects import Subjects
 from tally.common.language import detect_language
+from tally.common.subjects import Subjects
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver

@@ -3,13 +3,14 @@
 Rows are plain dicts keyed by column name, ready for a multi-row SQLAlchemy Core insert.
 """
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from tally.common.events import QuestionAnswered, UserSeen, VideoBatch
+from tally.common.events import DeadLetter, QuestionAnswered, UserSeen, VideoBatch
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -71,3 +72,27 @@ def bot_user_row(seen: UserSeen) -> Row:
         "first_seen_at": seen.seen_at,
         "last_seen_at": seen.seen_at,
     }
+
+
+def _as_text(payload: Any) -> str:
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", "replace")
+    return payload if isinstance(payload, str) else json.dumps(payload, default=str)
+
+
+def parse_answers(
+    payloads: Iterable[Any], *, subject: str
+) -> tuple[list[QuestionAnswered], list[DeadLetter]]:
+    """Decoded bodies of messages on ``subject`` -> (valid answers, dead letters for the rest)."""
+    answers, invalid = [], []
+    for payload in payloads:
+        try:
+            answers.append(QuestionAnswered.model_validate(payload))
+        except ValidationError as error:
+            reason = f"invalid QuestionAnswered: {error.errors()[0]['msg']}"
+            invalid.append(
+                DeadLetter(
+                    service="ingest", subject=subject, reason=reason, payload=_as_text(payload)
+                )
+            )
+    return answers, invalid
