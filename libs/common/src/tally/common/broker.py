@@ -11,14 +11,13 @@ from typing import Any
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get, make_ping_asgi
 from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry, make_asgi_app
 
 from tally.common.deadletter import dead_letter_middleware
+from tally.common.observability import prometheus_middleware, telemetry_middleware
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 
@@ -38,10 +37,10 @@ def create_broker(
     """
     middlewares: list[Any] = [
         dead_letter_middleware(Subjects(settings.subject_prefix), service),
-        NatsTelemetryMiddleware(),
+        telemetry_middleware(),
     ]
     if registry is not None:
-        middlewares.append(NatsPrometheusMiddleware(registry=registry, app_name=f"tally_{service}"))
+        middlewares.append(prometheus_middleware(registry, service=service))
     return NatsBroker(
         settings.nats_url,
         name=f"tally-{service}",

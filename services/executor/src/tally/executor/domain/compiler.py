@@ -6,6 +6,7 @@ averages, minima and maxima of an empty set are NULL.
 """
 
 import operator
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,8 +102,13 @@ def _printable(value: object) -> str | int | float:
     return str(value)
 
 
+@lru_cache(maxsize=4096)
 def compile_plan(plan: QueryPlan) -> CompiledQuery:
-    """The SELECT for ``plan``: one row, one column (the measure)."""
+    """The SELECT for ``plan``: one row, one column (the measure).
+
+    Plans are immutable, so compilations are memoised (the 4096 most recent plans): a plan
+    asked again skips SQLAlchemy's compiler. Only SQL is cached, never a result.
+    """
     statement = (
         select(_measure(plan.dataset, plan.measure).label("value"))
         .select_from(_source(plan))

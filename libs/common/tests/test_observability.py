@@ -1,0 +1,47 @@
+"""Metric labels and span names stay bounded: ids in subjects become `*`."""
+
+import nats
+from faststream.nats import NatsRouter
+from prometheus_client import CollectorRegistry
+
+from tally.common.broker import create_broker
+from tally.common.events import QuestionAnswered, QuestionAsked
+from tally.common.observability import subject_pattern
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+
+
+def test_ids_become_wildcards() -> None:
+    """UUIDs, long hex ids and integers are replaced; words are kept."""
+    assert subject_pattern("tally.answers.cli.0b9f5a2e-3c1d-4e5f-8a9b-0c1d2e3f4a5b") == (
+        "tally.answers.cli.*"
+    )
+    assert subject_pattern("tally.imports.aca1061a9d324ecf8c3fa2bb32d7be63") == "tally.imports.*"
+    assert subject_pattern("tally.chats.-100123.messages") == "tally.chats.-100123.messages"
+    assert subject_pattern("tally.questions.asked") == "tally.questions.asked"
+
+
+async def test_one_series_for_many_questions(settings: CommonSettings, subjects: Subjects) -> None:
+    """Publishing answers for 20 questions leaves one `destination` label value."""
+    registry = CollectorRegistry()
+    broker = create_broker(settings, service="probe", registry=registry)
+    router = NatsRouter()
+    answers = router.publisher(subjects.answers_all)
+    broker.include_router(router)
+    await broker.start()
+    client = await nats.connect(settings.nats_url)
+    try:
+        for n in range(20):
+            question = QuestionAsked(channel="cli", chat_id=n, user_id=n, language="en", text="q")
+            answer = QuestionAnswered(question=question, outcome="refused", reason="test")
+            await answers.publish(answer, subjects.answer("cli", str(question.question_id)))
+    finally:
+        await client.close()
+        await broker.stop()
+    names = {
+        sample.labels["destination"]
+        for metric in registry.collect()
+        for sample in metric.samples
+        if "destination" in sample.labels
+    }
+    assert names == {subjects.answers_for("cli")}
