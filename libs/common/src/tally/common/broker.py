@@ -16,12 +16,14 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from tally.common import _compat
 from tally.common.deadletter import dead_letter_middleware
 from tally.common.observability import prometheus_middleware, telemetry_middleware
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+_compat.apply()
 
 ACTIVITY_MAX_AGE_S = 7 * 24 * 3600
 """Answers, users seen and alerts stay in their stream for a week (replayable into the log)."""
