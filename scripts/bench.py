@@ -9,8 +9,9 @@ Floor, on the same machine in the same run: three raw nats-py request/replies to
 responder in another process, plus one raw asyncpg ``SELECT count(*) FROM videos``, i.e. the
 transport and database cost of the three hops with no Tally code in them.
 
-Prints p50/p99 latency (ms) of sequential questions and throughput (questions/s) with
-``CONCURRENCY`` questions in flight.
+Prints p50/p99 latency (ms) of sequential questions, measured in slices alternating with
+the floor's (so both see the same load from other tenants of the machine), the ratio of
+the two p50s, and throughput (questions/s) with ``CONCURRENCY`` questions in flight.
 """
 
 import asyncio
@@ -47,7 +48,7 @@ QUESTIONS = [
     "На сколько просмотров в сумме выросли все видео 28 ноября 2025?",
     "Сколько разных видео получали новые просмотры 27 ноября 2025?",
 ]
-WARMUP, SEQUENTIAL, THROUGHPUT, CONCURRENCY = 200, 2000, 4000, 32
+WARMUP, SEQUENTIAL, SLICE, THROUGHPUT, CONCURRENCY = 200, 2000, 100, 4000, 32
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "videos.json.gz"
 ECHO = """
 import asyncio, sys, nats
@@ -67,41 +68,61 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
-async def floor(common: CommonSettings, rounds: int) -> list[float]:
-    """Latencies (ms) of 3 raw request/replies + 1 raw asyncpg query, ``rounds`` times."""
-    subject = f"bench.echo.{uuid4().hex}"
-    echo = subprocess.Popen(
-        [sys.executable, "-c", ECHO, common.nats_url, subject], stdout=subprocess.PIPE
-    )
-    assert echo.stdout and echo.stdout.readline().startswith(b"ready")
-    client = await nats.connect(common.nats_url)
-    database = await asyncpg.connect(**asyncpg_dsn(common.database_url))
-    payload = b"x" * 400
-    samples = []
-    try:
-        for n in range(rounds + WARMUP):
+class Floor:
+    """3 raw nats-py request/replies to an echo process + 1 raw asyncpg query, per sample."""
+
+    def __init__(self, common: CommonSettings) -> None:
+        self.common = common
+        self.subject = f"bench.echo.{uuid4().hex}"
+
+    async def __aenter__(self) -> "Floor":
+        self.echo = subprocess.Popen(
+            [sys.executable, "-c", ECHO, self.common.nats_url, self.subject],
+            stdout=subprocess.PIPE,
+        )
+        assert self.echo.stdout and self.echo.stdout.readline().startswith(b"ready")
+        self.client = await nats.connect(self.common.nats_url)
+        self.database = await asyncpg.connect(**asyncpg_dsn(self.common.database_url))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+        await self.database.close()
+        self.echo.terminate()
+
+    async def sample(self, rounds: int) -> list[float]:
+        """Latencies (ms) of ``rounds`` floor round trips."""
+        payload, samples = b"x" * 400, []
+        for _ in range(rounds):
             started = time.perf_counter()
             for _ in range(3):
-                await client.request(subject, payload, timeout=5)
-            await database.fetchval("SELECT count(*) FROM videos")
-            if n >= WARMUP:
-                samples.append((time.perf_counter() - started) * 1000)
-    finally:
-        await client.close()
-        await database.close()
-        echo.terminate()
-    return samples
+                await self.client.request(self.subject, payload, timeout=5)
+            await self.database.fetchval("SELECT count(*) FROM videos")
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
 
 
 async def tally_latency(asker: Asker, rounds: int) -> list[float]:
     """Round-trip latencies (ms) of ``rounds`` sequential questions."""
     samples = []
-    for n in range(rounds + WARMUP):
+    for n in range(rounds):
         asked = await asker.ask(QUESTIONS[n % len(QUESTIONS)])
         assert asked.answer.outcome == "answered", asked.answer
-        if n >= WARMUP:
-            samples.append(asked.elapsed_ms)
+        samples.append(asked.elapsed_ms)
     return samples
+
+
+async def interleaved(floor: Floor, asker: Asker) -> tuple[list[float], list[float]]:
+    """Floor and Tally latencies measured in alternating slices of ``SLICE`` samples, so both
+    see the same machine conditions; ``WARMUP`` of each first, discarded."""
+    await floor.sample(WARMUP)
+    await tally_latency(asker, WARMUP)
+    floor_ms: list[float] = []
+    tally_ms: list[float] = []
+    for _ in range(SEQUENTIAL // SLICE):
+        floor_ms += await floor.sample(SLICE)
+        tally_ms += await tally_latency(asker, SLICE)
+    return floor_ms, tally_ms
 
 
 async def tally_throughput(asker: Asker, total: int) -> float:
@@ -132,9 +153,8 @@ async def main() -> None:
         await stack.start_services()
         report = await import_videos(SAMPLE, common)
         console.print(f"sample: {report.videos} videos, {report.snapshots} snapshots")
-        floor_samples = await floor(common, SEQUENTIAL)
-        async with Asker(common) as asker:
-            tally_samples = await tally_latency(asker, SEQUENTIAL)
+        async with Floor(common) as floor, Asker(common) as asker:
+            floor_samples, tally_samples = await interleaved(floor, asker)
             rate = await tally_throughput(asker, THROUGHPUT)
     finally:
         await stack.stop()

@@ -1,5 +1,6 @@
 """Asking questions over the bus exactly as the gateway does (used by ask, chat and bench)."""
 
+import asyncio
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -7,6 +8,7 @@ from typing import Self
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
@@ -37,13 +39,23 @@ class Asked:
 
 
 class Asker:
-    """A NATS connection that publishes QuestionAsked and waits for its answer."""
+    """A NATS connection that publishes QuestionAsked and waits for the answers.
+
+    Like the gateway, it holds one subscription to every terminal answer
+    (``answers.cli.*``) and hands each to the question waiting for it.
+    """
 
     def __init__(self, settings: CommonSettings, *, timeout_s: float = 15.0) -> None:
         self.settings = settings
         self.subjects = Subjects(settings.subject_prefix)
         self.timeout_s = timeout_s
         self._client: Client | None = None
+        self._waiting: dict[str, asyncio.Future[bytes]] = {}
+
+    async def _deliver(self, message: Msg) -> None:
+        waiting = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
+        if waiting and not waiting.done():
+            waiting.set_result(message.data)
 
     async def __aenter__(self) -> Self:
         try:
@@ -57,6 +69,7 @@ class Asker:
             raise StackNotRunningError(
                 f"Cannot reach NATS at {self.settings.nats_url}: is Tally running (`make run`)?"
             ) from error
+        await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
         return self
 
     async def __aexit__(
@@ -78,9 +91,7 @@ class Asker:
             language=detect_language(text),
             text=text,
         )
-        inbox = await self._client.subscribe(
-            self.subjects.answer("cli", str(question.question_id)), max_msgs=1
-        )
+        arrived = self._waiting[str(question.question_id)] = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
         with tracer.start_as_current_span("cli ask") as span:
             headers: dict[str, str] = {}
@@ -89,10 +100,11 @@ class Asker:
             await self._client.publish(self.subjects.question_asked, payload, headers=headers)
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
-                message = await inbox.next_msg(timeout=self.timeout_s)
-            except NatsTimeoutError as error:
+                data = await asyncio.wait_for(arrived, self.timeout_s)
+            except TimeoutError as error:
+                self._waiting.pop(str(question.question_id), None)
                 raise NoAnswerError(
                     f"No answer within {self.timeout_s:g} s: are nl2sql and executor running?"
                 ) from error
-        answer = QuestionAnswered.model_validate_json(message.data)
+        answer = QuestionAnswered.model_validate_json(data)
         return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)
