@@ -110,7 +110,7 @@ async def test_reader_role_cannot_write(executor_settings: ExecutorSettings) -> 
     """The executor's login may read the analytics tables and nothing more."""
     reader = Reader(executor_settings)
     pool = await reader.pool()
-    with pytest.raises(asyncpg.PostgresError, match="read-only|permission denied"):
+    with pytest.raises(asyncpg.PostgresError, match=r"read-only|permission denied"):
         await pool.execute("DELETE FROM videos")
     with pytest.raises(asyncpg.PostgresError, match="permission denied"):
         await pool.fetchval("SELECT count(*) FROM bot_users")

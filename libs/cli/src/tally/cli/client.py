@@ -91,7 +91,9 @@ class Asker:
             language=detect_language(text),
             text=text,
         )
-        arrived = self._waiting[str(question.question_id)] = asyncio.get_running_loop().create_future()
+        arrived = self._waiting[str(question.question_id)] = (
+            asyncio.get_running_loop().create_future()
+        )
         started = time.perf_counter()
         with tracer.start_as_current_span("cli ask") as span:
             headers: dict[str, str] = {}

@@ -1,6 +1,7 @@
 """The ``tally`` command: run the stack, migrate, import, and ask questions from a terminal."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Coroutine
 from pathlib import Path
@@ -44,7 +45,7 @@ def up(
         Path, typer.Option(help="Sample file imported into an empty database.")
     ] = DEFAULT_SAMPLE,
 ) -> None:
-    """Start NATS, PostgreSQL (embedded when NATS_URL / DATABASE_URL are unset) and every service."""
+    """Start NATS, PostgreSQL (embedded when NATS_URL / DATABASE_URL are unset), every service."""
     from tally.cli.up import run_stack
 
     settings = CliSettings()
@@ -52,10 +53,8 @@ def up(
     if chosen and not chosen.exists():
         console.print(f"[yellow]Sample file {chosen} not found; starting without it.[/]")
         chosen = None
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how `tally up` is stopped
         _run(run_stack(settings, sample=chosen, console=console))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()

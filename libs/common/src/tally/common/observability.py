@@ -17,7 +17,9 @@ from faststream.opentelemetry.middleware import TelemetryMiddleware
 from faststream.prometheus import PrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-_ID_TOKEN = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|\d+)$")
+_ID_TOKEN = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|\d+)$"
+)
 
 
 def subject_pattern(subject: str) -> str:
@@ -58,7 +60,9 @@ def _bounded(factory: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return provider
 
 
-def prometheus_middleware(registry: CollectorRegistry, *, service: str) -> PrometheusMiddleware[Any, Any]:
+def prometheus_middleware(
+    registry: CollectorRegistry, *, service: str
+) -> PrometheusMiddleware[Any, Any]:
     """FastStream's NATS metrics (``faststream_*``, app ``tally_<service>``) with bounded labels."""
     return PrometheusMiddleware(
         settings_provider_factory=_bounded(settings_provider_factory),
@@ -69,4 +73,6 @@ def prometheus_middleware(registry: CollectorRegistry, *, service: str) -> Prome
 
 def telemetry_middleware() -> TelemetryMiddleware[Any]:
     """FastStream's OpenTelemetry middleware (context in NATS headers), bounded span names."""
-    return TelemetryMiddleware(settings_provider_factory=_bounded(telemetry_attributes_provider_factory))
+    return TelemetryMiddleware(
+        settings_provider_factory=_bounded(telemetry_attributes_provider_factory)
+    )

@@ -9,6 +9,22 @@ from tally.common.events import Language, QuestionAnswered
 
 _THIN = "\u202f"
 
+EXAMPLES: dict[Language, tuple[str, ...]] = {
+    "en": (
+        "How many videos are in the system?",
+        "How many videos got more than 100,000 views?",
+        "How many videos were published in November 2025?",
+        "What was the total view growth on November 28, 2025?",
+    ),
+    "ru": (
+        "Сколько всего видео есть в системе?",
+        "Сколько видео набрало больше 100 000 просмотров?",
+        "Сколько видео опубликовано в ноябре 2025?",
+        "На сколько просмотров в сумме выросли все видео 28 ноября 2025?",
+    ),
+}
+"""Questions to suggest (help, refusals); nl2sql's tests check that each of them parses."""
+
 _TEXTS: dict[Language, dict[str, str]] = {
     "en": {
         "counted": "Counted",

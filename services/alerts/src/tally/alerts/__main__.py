@@ -1,20 +1,13 @@
 """``python -m tally.alerts``: run the alerts service alone."""
 
-import asyncio
-
 from tally.alerts.app import create_app
 from tally.alerts.config import AlertsSettings
-from tally.common.telemetry import setup_logging, setup_tracing
+from tally.common.service import run_service
 
 
 def main() -> None:
-    settings = AlertsSettings()
-    setup_logging("alerts", level=settings.log_level, json=settings.log_json)
-    setup_tracing("alerts", otlp_endpoint=settings.otel_exporter_otlp_endpoint)
-    app = create_app(settings)
-    asyncio.run(
-        app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port})
-    )
+    """Serve the alerts service with settings from the environment until stopped."""
+    run_service("alerts", AlertsSettings(), create_app)
 
 
 if __name__ == "__main__":

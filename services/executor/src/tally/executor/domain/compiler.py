@@ -6,10 +6,10 @@ averages, minima and maxima of an empty set are NULL.
 """
 
 import operator
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, distinct, func, select

@@ -5,24 +5,10 @@ Texts that take HTML are marked so; the answers themselves are rendered by
 """
 
 from tally.common.events import Language
+from tally.common.render import EXAMPLES
 
 MAX_QUESTION_CHARS = 2000
 """The longest question accepted (characters), as ``QuestionAsked.text`` allows."""
-
-EXAMPLES: dict[Language, tuple[str, ...]] = {
-    "en": (
-        "How many videos are in the system?",
-        "How many videos got more than 100,000 views?",
-        "How many videos were published in November 2025?",
-        "What was the total view growth on November 28, 2025?",
-    ),
-    "ru": (
-        "Сколько всего видео есть в системе?",
-        "Сколько видео набрали больше 100 000 просмотров?",
-        "Сколько видео опубликовано в ноябре 2025?",
-        "На сколько выросли просмотры 28 ноября 2025?",
-    ),
-}
 
 _TEXTS: dict[Language, dict[str, str]] = {
     "en": {

@@ -228,6 +228,10 @@ def _period(span: TimeRange, language: Language) -> str:
     return f"{_days(first, last, language, span.column == 'video_created_at')} (UTC)"
 
 
+_ALL: Final[dict[Language, str]] = {"en": "all", "ru": "все"}
+"""An unfiltered count of rows says so: "all videos", not just "videos"."""
+
+
 def describe(plan: QueryPlan, language: Language) -> str:
     """The one-line interpretation of ``plan`` (its own ``interpretation`` is not read)."""
     counters = [f for f in plan.filters if f.column.endswith("_count")]
@@ -236,6 +240,8 @@ def describe(plan: QueryPlan, language: Language) -> str:
     if plan.time_range:
         parts.append(_period(plan.time_range, language))
     parts += [_filter(f, language) for f in others]
+    if len(parts) == 1 and plan.measure.column is None:
+        return f"{_ALL[language]} {parts[0]}"
     return _join(parts, language)
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tally.common.events import Language
+from tally.common.render import EXAMPLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,22 +15,6 @@ class Refusal:
     reason: str
     examples: tuple[str, ...]
 
-
-EXAMPLES: Final[dict[Language, tuple[str, ...]]] = {
-    "en": (
-        "How many videos are in the system?",
-        "How many videos got more than 100,000 views?",
-        "How many videos were published in November 2025?",
-        "What was the total view growth on November 28, 2025?",
-    ),
-    "ru": (
-        "Сколько всего видео есть в системе?",
-        "Сколько видео набрало больше 100 000 просмотров?",
-        "Сколько видео опубликовано в ноябре 2025?",
-        "На сколько просмотров в сумме выросли все видео 28 ноября 2025?",
-    ),
-}
-"""Questions the built-in parser answers; tests check that each of them parses."""
 
 _REASONS: Final[dict[str, dict[Language, str]]] = {
     "unknown": {
