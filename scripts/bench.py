@@ -25,6 +25,7 @@ from uuid import uuid4
 
 import asyncpg
 import nats
+import uvloop
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -51,14 +52,14 @@ QUESTIONS = [
 WARMUP, SEQUENTIAL, SLICE, THROUGHPUT, CONCURRENCY = 200, 2000, 100, 4000, 32
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "videos.json.gz"
 ECHO = """
-import asyncio, sys, nats
+import asyncio, sys, nats, uvloop
 async def main():
     nc = await nats.connect(sys.argv[1])
     async def echo(msg): await msg.respond(msg.data)
     await nc.subscribe(sys.argv[2], cb=echo)
     print("ready", flush=True)
     await asyncio.Event().wait()
-asyncio.run(main())
+uvloop.run(main())
 """
 
 
@@ -186,4 +187,4 @@ def print_report(
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())  # the same loop as the services, for the floor and the client alike
