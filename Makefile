@@ -14,7 +14,7 @@ install: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
 run: install          ## start everything (embedded NATS and PostgreSQL unless NATS_URL / DATABASE_URL are set)
