@@ -98,3 +98,12 @@ def test_ask_without_a_stack_says_how_to_start_one(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "make run" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_second_tally_up_on_the_same_home_refuses(running: dict[str, str]) -> None:
+    """Two stacks must not share one data directory: the second exits 2 and says why."""
+    done = subprocess.run(
+        [*TALLY, "up", "--no-sample-data"], env=running, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "already running" in done.stdout

@@ -56,7 +56,7 @@ def resolve(settings: CliSettings) -> CommonSettings:
     """
     state = StackState.load(settings.state_file)
     nats_url = settings.nats_url or (state.nats_url if state else None)
-    if nats_url is None:
+    if not nats_url:  # unset, or `tally up` is still starting
         raise StackNotRunningError(
             "No running Tally found: start one with `make run` (or `tally up`) in another "
             "terminal, or set NATS_URL to a running stack."

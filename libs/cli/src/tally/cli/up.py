@@ -23,6 +23,7 @@ from tally.cli.config import CliSettings, StackState
 from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from tally.common.broker import ensure_streams
 from tally.common.db.session import asyncpg_dsn, ensure_database, migrate, wait_for_database
+from tally.common.errors import UserFacingError
 from tally.common.settings import CommonSettings, redact
 from tally.common.subjects import Subjects
 
@@ -171,10 +172,41 @@ def summary(stack: Stack) -> Table:
     return table
 
 
+class AlreadyRunningError(UserFacingError):
+    """Another `tally up` owns this TALLY_HOME."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ensure_not_running(settings: CliSettings) -> None:
+    """Raise AlreadyRunningError when a live `tally up` wrote this home's state file."""
+    state = StackState.load(settings.state_file)
+    if state and state.pid != os.getpid() and _alive(state.pid):
+        raise AlreadyRunningError(
+            f"Tally is already running from {settings.tally_home} (pid {state.pid}); "
+            "stop it first (Ctrl-C in its terminal, or `kill` that pid)."
+        )
+
+
 async def run_stack(settings: CliSettings, *, sample: Path | None, console: Console) -> None:
-    """Run everything until cancelled (Ctrl-C), then stop it all."""
+    """Run everything until cancelled (Ctrl-C or SIGTERM), then stop it all.
+
+    Raises AlreadyRunningError when another `tally up` uses the same TALLY_HOME.
+    """
     from tally.cli.importer import import_videos
 
+    ensure_not_running(settings)
+    StackState(nats_url="", database_url="", subject_prefix="", pid=os.getpid()).save(
+        settings.state_file
+    )
     stack = Stack(settings, console)
     main = asyncio.current_task()
     assert main
