@@ -44,6 +44,7 @@ class _State:
     sent: list[SentMessage] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
+    flaky: dict[int, int] = field(default_factory=dict)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     closing: bool = False
@@ -126,6 +127,11 @@ class FakeTelegram:
             message["sticker"] = _STICKER
         return self._push({"message": message})
 
+    def flaky(self, chat_id: int, failures: int) -> None:
+        """The next ``failures`` sendMessage calls to ``chat_id`` fail with 502 (a server error
+        a client should retry); later ones succeed."""
+        self._state.flaky[chat_id] = failures
+
     def block(self, chat_id: int) -> None:
         """From now on sendMessage to ``chat_id`` fails with 403, as when a user blocks the bot."""
         self._state.blocked.add(chat_id)
@@ -204,6 +210,9 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         if chat_id in self._state.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if self._state.flaky.get(chat_id, 0) > 0:
+            self._state.flaky[chat_id] -= 1
+            return _error(502, "Bad Gateway")
         markup = params.get("reply_markup")
         sent = SentMessage(
             chat_id=chat_id,

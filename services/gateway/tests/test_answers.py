@@ -100,6 +100,16 @@ async def test_blocked_chat_is_logged_and_the_next_answer_goes_out(
     assert (after or 0) - (rejected or 0) == 1
 
 
+async def test_server_errors_are_retried_until_the_reply_goes_out(
+    gateway: Gateway, telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """Two 502s from Telegram cost two retries (0.5 s, 1 s), not the reply."""
+    telegram.flaky(user_id, failures=2)
+    await publish_answer(nc, subjects, QuestionAnswered(question=asked(user_id), outcome="failed"))
+    [reply] = await telegram.wait_sent(chat_id=user_id, timeout=10)
+    assert "could not answer" in reply.text
+
+
 async def test_invalid_answer_goes_to_dead_letters(
     telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
 ) -> None:

@@ -65,7 +65,7 @@ def migrate() -> None:
     from tally.common.settings import redact
 
     settings = CliSettings()
-    url = settings.database_url or (resolve(settings).database_url)
+    url = settings.database_url or _resolve().database_url
     _run(ensure_database(url))
     upgrade(url)
     console.print(f"Migrated {redact(url)} to the latest revision.")

@@ -1,10 +1,8 @@
 """Sending a message to a chat, with retries on network trouble and no retry on refusals.
 
-tenacity is not a dependency of the gateway yet, so the retry loop is this module's: three
-attempts, waiting 0.5 s then 1 s (or what Telegram's ``retry_after`` asks, up to 30 s).
+Retries use tenacity: three attempts, waiting 0.5 s then 1 s (exponential), or what
+Telegram's ``retry_after`` asks for (flood control), capped at 30 s.
 """
-
-import asyncio
 
 import structlog
 from aiogram import Bot
@@ -16,6 +14,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from tally.gateway.metrics import GatewayMetrics
 
@@ -24,9 +30,23 @@ BACKOFF_S = 0.5
 MAX_RETRY_AFTER_S = 30.0
 
 _REFUSED = (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound)
-_TRANSIENT = (TelegramNetworkError, TelegramServerError)
+_TRANSIENT = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
+_backoff = wait_exponential(multiplier=BACKOFF_S, min=BACKOFF_S)
 
 log = structlog.get_logger(__name__)
+
+
+def _wait(state: RetryCallState) -> float:
+    """Telegram's own ``retry_after`` when it gave one, else exponential backoff."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, TelegramRetryAfter):
+        return min(float(error.retry_after), MAX_RETRY_AFTER_S)
+    return float(_backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("telegram send failed", attempt=state.attempt_number, error=str(error))
 
 
 async def deliver(
@@ -37,24 +57,23 @@ async def deliver(
     Refusals (bot blocked, chat not found, bad request) are logged and counted, never raised;
     network and server errors are retried ``ATTEMPTS`` times, then logged and counted.
     """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            await bot.send_message(chat_id, text, parse_mode=parse_mode)
-        except _REFUSED as error:
-            log.warning("telegram refused message", chat_id=chat_id, error=error.message)
-            metrics.reply("rejected")
-            return False
-        except (TelegramRetryAfter, *_TRANSIENT) as error:
-            log.warning("telegram send failed", chat_id=chat_id, attempt=attempt, error=str(error))
-            await asyncio.sleep(_pause(error, attempt) if attempt < ATTEMPTS else 0)
-        else:
-            metrics.reply("sent")
-            return True
-    metrics.reply("failed")
-    return False
-
-
-def _pause(error: Exception, attempt: int) -> float:
-    if isinstance(error, TelegramRetryAfter):
-        return min(float(error.retry_after), MAX_RETRY_AFTER_S)
-    return float(BACKOFF_S * 2 ** (attempt - 1))
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(_TRANSIENT),
+        stop=stop_after_attempt(ATTEMPTS),
+        wait=_wait,
+        before_sleep=_log_retry,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                await bot.send_message(chat_id, text, parse_mode=parse_mode)
+    except _REFUSED as error:
+        log.warning("telegram refused message", chat_id=chat_id, error=error.message)
+        metrics.reply("rejected")
+        return False
+    except RetryError:
+        log.error("telegram send gave up", chat_id=chat_id, attempts=ATTEMPTS)
+        metrics.reply("failed")
+        return False
+    metrics.reply("sent")
+    return True
