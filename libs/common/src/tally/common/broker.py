@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import nats
 from faststream.asgi import AsgiFastStream, AsgiResponse, get, make_ping_asgi
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -54,17 +55,33 @@ def create_broker(
     )
 
 
+async def declare_streams(settings: CommonSettings) -> None:
+    """Create this deployment's JetStream streams when missing (existing ones are kept)."""
+    connection = await nats.connect(settings.nats_url)
+    try:
+        await ensure_streams(connection.jetstream(), Subjects(settings.subject_prefix))
+    finally:
+        await connection.close()
+
+
 def create_app(
     broker: NatsBroker,
+    settings: CommonSettings,
     *,
     registry: CollectorRegistry,
     ready_checks: Sequence[ReadyCheck] = (),
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     **kwargs: Any,
 ) -> AsgiFastStream:
     """An ASGI FastStream app around ``broker`` serving /metrics and /health endpoints.
 
-    ``/health/ready`` answers 204 when NATS and every ``ready_checks`` answer, else 503.
+    Before the broker starts, the streams are declared (so any service can dead-letter, in
+    any start order). ``/health/ready`` answers 204 when NATS and every ``ready_checks``
+    answer, else 503.
     """
+
+    async def streams() -> None:
+        await declare_streams(settings)
 
     @get
     async def live(scope: Any) -> AsgiResponse:
@@ -84,6 +101,7 @@ def create_app(
             ("/health/live", live),
             ("/health/ready", ready),
         ],
+        on_startup=[streams, *on_startup],
         **kwargs,
     )
 

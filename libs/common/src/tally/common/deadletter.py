@@ -16,21 +16,25 @@ from tally.common.events import DeadLetter
 from tally.common.subjects import Subjects
 
 log = structlog.get_logger(__name__)
+MAX_PAYLOAD_CHARS = 256 * 1024
+"""Characters of the original payload kept in a DeadLetter (the original stays in its stream
+when it came from one)."""
 
 
 async def send_dead_letter(
     broker: NatsBroker, subjects: Subjects, *, service: str, message: NatsMessage, reason: str
 ) -> None:
-    """Publish ``message`` as a :class:`DeadLetter` of ``service`` with ``reason``."""
+    """Publish ``message`` as a :class:`DeadLetter` of ``service`` with ``reason``, and wait
+    for JetStream to confirm it stored the letter (raises when it cannot)."""
     letter = DeadLetter(
         service=service,
         subject=message.raw_message.subject,
-        reason=reason[:2000],
-        payload=message.body.decode("utf-8", errors="replace"),
+        reason=reason[:4000],
+        payload=message.body.decode("utf-8", errors="replace")[:MAX_PAYLOAD_CHARS],
         headers={key: str(value) for key, value in (message.headers or {}).items()},
     )
     log.warning("dead letter", subject=letter.subject, reason=letter.reason[:200])
-    await broker.publish(letter, subjects.dead_letter(service))
+    await broker.publish(letter, subjects.dead_letter(service), stream=subjects.dead_letter_stream)
 
 
 def dead_letter_middleware(subjects: Subjects, service: str) -> ExceptionMiddleware:

@@ -37,5 +37,5 @@ def create_app(settings: AlertsSettings) -> AsgiFastStream:
             task.cancel()
 
     return create_service_app(
-        broker, registry=registry, after_startup=[start_checks], on_shutdown=[stop_checks]
+        broker, settings, registry=registry, after_startup=[start_checks], on_shutdown=[stop_checks]
     )

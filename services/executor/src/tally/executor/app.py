@@ -30,5 +30,9 @@ def create_app(settings: ExecutorSettings) -> AsgiFastStream:
     reader = Reader(settings)
     broker = create_broker_for(settings, reader, registry=registry)
     return create_service_app(
-        broker, registry=registry, ready_checks=[reader.answers], on_shutdown=[reader.close]
+        broker,
+        settings,
+        registry=registry,
+        ready_checks=[reader.answers],
+        on_shutdown=[reader.close],
     )

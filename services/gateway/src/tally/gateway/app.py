@@ -106,6 +106,7 @@ def create_app(settings: GatewaySettings) -> AsgiFastStream:
     gateway = Gateway(settings)
     return common_broker.create_app(
         gateway.broker,
+        settings,
         registry=gateway.registry,
         after_startup=[gateway.start_polling],
         on_shutdown=[gateway.stop_polling],

@@ -1,15 +1,13 @@
 """Ingest's broker and ASGI app, made by factories (tests start the broker in-process)."""
 
-import nats
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.broker import create_app as create_common_app
-from tally.common.broker import create_broker, ensure_streams
+from tally.common.broker import create_broker
 from tally.common.db.session import create_engine
-from tally.common.subjects import Subjects
 from tally.ingest.config import IngestSettings
 from tally.ingest.handlers import create_router
 from tally.ingest.metrics import IngestMetrics
@@ -38,15 +36,6 @@ def create_broker_for(
     return broker
 
 
-async def declare_streams(settings: IngestSettings) -> None:
-    """Create this deployment's JetStream streams when missing (existing ones are kept)."""
-    connection = await nats.connect(settings.nats_url)
-    try:
-        await ensure_streams(connection.jetstream(), Subjects(settings.subject_prefix))
-    finally:
-        await connection.close()
-
-
 def create_app(settings: IngestSettings) -> AsgiFastStream:
     """The ingest process: consumers, /metrics, /health and /health/ready (NATS and database)."""
     registry = CollectorRegistry()
@@ -56,16 +45,13 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
 
-    async def startup() -> None:
-        await declare_streams(settings)
-
     async def shutdown() -> None:
         await engine.dispose()
 
     return create_common_app(
         broker,
+        settings,
         registry=registry,
         ready_checks=[database_ready],
-        on_startup=[startup],
         after_shutdown=[shutdown],
     )

@@ -18,7 +18,8 @@ from faststream.nats.message import NatsMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
-from tally.common.events import DeadLetter, Event
+from tally.common.deadletter import send_dead_letter
+from tally.common.events import Event
 from tally.common.subjects import Subjects
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
@@ -29,8 +30,6 @@ T = TypeVar("T")
 SERVICE = "ingest"
 RETRYABLE = (OperationalError, InterfaceError, IntegrityError, OSError, TimeoutError)
 """Database failures that may pass: connection lost or refused, foreign key not there yet."""
-MAX_DEAD_LETTER_PAYLOAD = 256 * 1024
-"""Characters of the original payload kept in a DeadLetter (the original stays in its stream)."""
 
 log = structlog.get_logger(__name__)
 
@@ -74,17 +73,7 @@ class Delivery:
     ) -> None:
         """Publish ``message`` with ``reason`` to the dead-letter subject (JetStream)."""
         subjects = Subjects(self.settings.subject_prefix)
-        letter = DeadLetter(
-            service=SERVICE,
-            subject=message.raw_message.subject,
-            reason=reason[:4000],
-            payload=message.body.decode("utf-8", "replace")[:MAX_DEAD_LETTER_PAYLOAD],
-            headers={key: str(value) for key, value in (message.headers or {}).items()},
-        )
-        log.warning("dead letter", kind=kind, subject=letter.subject, reason=letter.reason)
-        await broker.publish(
-            letter, subjects.dead_letter(SERVICE), stream=subjects.dead_letter_stream
-        )
+        await send_dead_letter(broker, subjects, service=SERVICE, message=message, reason=reason)
         self.metrics.handled(kind, "dead_letter")
 
 

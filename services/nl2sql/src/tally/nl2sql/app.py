@@ -23,4 +23,5 @@ def create_broker_for(
 def create_app(settings: Nl2sqlSettings) -> AsgiFastStream:
     """The nl2sql process: broker, /metrics and /health (ready = NATS answers)."""
     registry = CollectorRegistry()
-    return create_service_app(create_broker_for(settings, registry=registry), registry=registry)
+    broker = create_broker_for(settings, registry=registry)
+    return create_service_app(broker, settings, registry=registry)
