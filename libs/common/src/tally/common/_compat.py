@@ -15,4 +15,4 @@ from faststream.nats.subscriber.usecases import stream_pull_subscriber
 
 def apply() -> None:
     """Idempotently point the pull subscriber module's ``TimeoutError`` at the builtin."""
-    stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[misc,assignment]
+    stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[attr-defined,assignment]

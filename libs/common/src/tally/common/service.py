@@ -21,5 +21,6 @@ def run_service(name: str, settings: S, create_app: Callable[[S], AsgiFastStream
     setup_logging(name, level=settings.log_level, json=settings.log_json)
     setup_tracing(name, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     app = create_app(settings)
-    options = {"host": settings.metrics_host, "port": settings.metrics_port}
-    uvloop.run(app.run(run_extra_options=options))
+    uvloop.run(
+        app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port})
+    )

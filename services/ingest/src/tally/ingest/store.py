@@ -6,6 +6,7 @@ unreachable) on failure, after rolling its transaction back.
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert
@@ -66,7 +67,7 @@ async def upsert_bot_user(*, engine: AsyncEngine, row: Row) -> None:
     """Add a bot user, or refresh its chat, names and ``last_seen_at`` (``first_seen_at`` kept)."""
     statement = insert(BOT_USERS).values(row)
     kept = {"user_id", "first_seen_at"}
-    updates = {name: statement.excluded[name] for name in row if name not in kept}
+    updates: dict[str, Any] = {name: statement.excluded[name] for name in row if name not in kept}
     updates["last_seen_at"] = text("GREATEST(bot_users.last_seen_at, excluded.last_seen_at)")
     async with engine.begin() as connection:
         await connection.execute(

@@ -21,7 +21,7 @@ from tally.common.plan import Aggregate, Dataset, Measure, Op, QueryPlan
 VIDEOS = Video.__table__
 SNAPSHOTS = VideoSnapshot.__table__
 _JOINED_COLUMNS = frozenset({"creator_id", "video_created_at"})
-_DIALECT = asyncpg_dialect()
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
 
 _OPERATORS: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
     Op.GT: operator.gt,
@@ -51,7 +51,7 @@ def _column(dataset: Dataset, name: str) -> ColumnElement[Any]:
 
 
 def _needs_join(plan: QueryPlan) -> bool:
-    used = {f.column for f in plan.filters}
+    used: set[str] = {f.column for f in plan.filters}
     if plan.time_range:
         used.add(plan.time_range.column)
     if plan.measure.column:
