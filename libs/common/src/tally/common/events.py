@@ -49,6 +49,21 @@ class QueryPlanned(Event):
     planned_ms: float
 
 
+class SqlProposed(Event):
+    """SQL written by an LLM for a question no query plan can express (nl2sql -> executor).
+
+    Untrusted: the executor runs it only after its SQL firewall accepts it, as the read-only
+    role, with a statement timeout and capped rows. ``interpretation`` is the model's one-line
+    statement, in the asker's language, of what the SQL counts.
+    """
+
+    question: QuestionAsked
+    sql: str = Field(min_length=1, max_length=10_000)
+    interpretation: str = Field(default="", max_length=500)
+    engine: Literal["llm"] = "llm"
+    planned_ms: float
+
+
 class QuestionAnswered(Event):
     """The outcome of one question (nl2sql or executor -> the asking channel).
 

@@ -5,6 +5,7 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 =================================  ==========================================================
 ``{p}.questions.asked``            QuestionAsked, gateway/CLI -> nl2sql (queue group)
 ``{p}.plans.ready``                QueryPlanned, nl2sql -> executor (queue group)
+``{p}.sql.proposed``               SqlProposed (LLM-written SQL), nl2sql -> executor firewall
 ``{p}.answers.{channel}.{qid}``    QuestionAnswered, nl2sql/executor -> the asking channel
 ``{p}.videos.batch``               VideoBatch, CLI import -> ingest (stream VIDEO_STATS)
 ``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
@@ -33,6 +34,11 @@ class Subjects:
     @property
     def plan_ready(self) -> str:
         return f"{self.prefix}.plans.ready"
+
+    @property
+    def sql_proposed(self) -> str:
+        """LLM-written SQL awaiting the executor's firewall (queue group ``executor``)."""
+        return f"{self.prefix}.sql.proposed"
 
     def answer(self, channel: Channel, question_id: str) -> str:
         return f"{self.prefix}.answers.{channel}.{question_id}"
