@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -35,7 +36,9 @@ from tally.cli.config import CliSettings
 from tally.cli.importer import import_videos
 from tally.cli.up import Stack
 from tally.common.db.session import asyncpg_dsn
+from tally.common.language import detect_language
 from tally.common.settings import CommonSettings
+from tally.nl2sql.domain import parse
 
 QUESTIONS = [
     "How many videos are in the system?",
@@ -140,6 +143,19 @@ async def tally_throughput(asker: Asker, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def parser_latency(rounds: int = 20_000) -> list[float]:
+    """Latencies (ms) of the built-in parser alone, in process, cycling QUESTIONS."""
+    today = date(2025, 12, 1)
+    samples = []
+    for n in range(rounds):
+        question = QUESTIONS[n % len(QUESTIONS)]
+        language = detect_language(question)
+        started = time.perf_counter()
+        parse(question, language=language, today=today)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 async def main() -> None:
     console = Console()
     home = Path(tempfile.mkdtemp(prefix="tally-bench-"))
@@ -160,6 +176,8 @@ async def main() -> None:
     finally:
         await stack.stop()
     print_report(console, floor_samples, tally_samples, rate)
+    parse_p50, parse_p99 = percentiles(parser_latency())
+    console.print(f"built-in parser alone: p50 {parse_p50:.3f} ms, p99 {parse_p99:.3f} ms")
 
 
 def print_report(
