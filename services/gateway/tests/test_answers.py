@@ -1,5 +1,7 @@
 """Telegram out: answers reach the asker's chat, alerts reach every admin chat."""
 
+import asyncio
+
 import pytest
 from nats.aio.client import Client
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -196,3 +198,30 @@ async def test_reply_is_sent_inside_the_consumer_span(
     assert reply.parent is not None
     [parent] = [span for span in finished if span.context.span_id == reply.parent.span_id]
     assert parent.kind is SpanKind.CONSUMER
+
+
+async def test_sql_shows_what_the_last_answer_ran(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """/sql replies with the question, the interpretation and the SQL with its parameters,
+    HTML-escaped; before any answer it says to ask first."""
+    telegram.push_message(chat_id=user_id, user_id=user_id, text="/sql")
+    [nothing] = await telegram.wait_sent(chat_id=user_id)
+    assert "ask a question first" in nothing.text
+    answer = QuestionAnswered(
+        question=asked(user_id, text="How many videos have > 10 likes?"),
+        outcome="answered",
+        value=7,
+        interpretation="videos with more than 10 likes",
+        sql="SELECT count(*) FROM videos WHERE likes_count > $1::BIGINT",
+        params={"likes_count_1": 10},
+    )
+    await publish_answer(nc, subjects, answer)
+    await telegram.wait_sent(chat_id=user_id)
+    await asyncio.sleep(0.6)  # past the per-user throttle interval of these tests (0.5 s)
+    telegram.push_message(chat_id=user_id, user_id=user_id, text="/sql")
+    [shown] = await telegram.wait_sent(chat_id=user_id)
+    assert shown.parse_mode == "HTML"
+    assert "videos with more than 10 likes" in shown.text
+    assert "likes_count &gt; $1::BIGINT" in shown.text
+    assert "likes_count_1</code> = 10" in shown.text

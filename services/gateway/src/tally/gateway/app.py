@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from tally.common import broker as common_broker
 from tally.gateway.config import GatewaySettings
+from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
@@ -41,11 +42,13 @@ def create_broker_for(
     *,
     bot: Bot,
     metrics: GatewayMetrics,
+    last_answers: LastAnswers,
     registry: CollectorRegistry | None = None,
 ) -> NatsBroker:
     """The gateway's NatsBroker with its answer and alert subscribers included."""
     broker = common_broker.create_broker(settings, service="gateway", registry=registry)
-    broker.include_router(create_router(settings, bot=bot, metrics=metrics))
+    router = create_router(settings, bot=bot, metrics=metrics, last_answers=last_answers)
+    broker.include_router(router)
     return broker
 
 
@@ -61,10 +64,17 @@ class Gateway:
         self.registry = registry or CollectorRegistry()
         self.metrics = GatewayMetrics(self.registry)
         self.bot = create_bot(settings)
+        self.last_answers = LastAnswers()
         self.broker = create_broker_for(
-            settings, bot=self.bot, metrics=self.metrics, registry=self.registry
+            settings,
+            bot=self.bot,
+            metrics=self.metrics,
+            last_answers=self.last_answers,
+            registry=self.registry,
         )
-        self.dispatcher = create_dispatcher(settings, broker=self.broker, metrics=self.metrics)
+        self.dispatcher = create_dispatcher(
+            settings, broker=self.broker, metrics=self.metrics, last_answers=self.last_answers
+        )
         self._polling: asyncio.Task[None] | None = None
 
     async def start_polling(self) -> None:

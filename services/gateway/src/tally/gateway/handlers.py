@@ -10,6 +10,7 @@ from tally.common.render import render_answer
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import format_alert
+from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver
 
@@ -19,8 +20,11 @@ QUEUE = "gateway"
 tracer = trace.get_tracer("tally.gateway")
 
 
-def create_router(settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetrics) -> NatsRouter:
-    """A NatsRouter delivering ``QuestionAnswered`` and ``AlertNotice`` through ``bot``."""
+def create_router(
+    settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetrics, last_answers: LastAnswers
+) -> NatsRouter:
+    """A NatsRouter delivering ``QuestionAnswered`` (remembered for /sql in ``last_answers``)
+    and ``AlertNotice`` through ``bot``."""
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
 
@@ -31,6 +35,7 @@ def create_router(settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetric
             span.set_attribute("tally.question_id", str(answer.question.question_id))
             span.set_attribute("tally.outcome", answer.outcome)
             await deliver(bot, answer.question.chat_id, render_answer(answer), metrics=metrics)
+            last_answers.remember(answer)
 
     @router.subscriber(subjects.alerts_all, queue=QUEUE)
     async def alert(notice: AlertNotice) -> None:

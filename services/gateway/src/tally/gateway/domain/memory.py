@@ -7,6 +7,8 @@ however many people write. Times are ``time.monotonic()`` seconds.
 from collections import OrderedDict
 from enum import Enum
 
+from tally.common.events import QuestionAnswered
+
 
 class SeenUsers:
     """The ids of users seen by this process, the ``max_users`` most recent kept."""
@@ -62,3 +64,27 @@ class Throttle:
         self._users.move_to_end(user_id)
         if len(self._users) > self._max_users:
             self._users.popitem(last=False)
+
+
+class LastAnswers:
+    """The last answer sent to each chat (for /sql), the ``max_chats`` most recent chats kept.
+
+    In memory, per gateway process: with several gateway replicas, /sql knows the answers
+    this replica delivered.
+    """
+
+    def __init__(self, max_chats: int = 10_000) -> None:
+        self._answers: OrderedDict[int, QuestionAnswered] = OrderedDict()
+        self._max_chats = max_chats
+
+    def remember(self, answer: QuestionAnswered) -> None:
+        """Keep ``answer`` as the last one of its chat."""
+        chat_id = answer.question.chat_id
+        self._answers[chat_id] = answer
+        self._answers.move_to_end(chat_id)
+        if len(self._answers) > self._max_chats:
+            self._answers.popitem(last=False)
+
+    def last(self, chat_id: int) -> QuestionAnswered | None:
+        """The last answer sent to ``chat_id``, or None."""
+        return self._answers.get(chat_id)

@@ -4,9 +4,13 @@ Texts that take HTML are marked so; the answers themselves are rendered by
 ``tally.common.render``.
 """
 
-from tally.common.events import Language
+from html import escape
+
+from tally.common.events import Language, QuestionAnswered
 from tally.common.render import EXAMPLES
 
+MAX_SQL_CHARS = 3000
+"""SQL shown by /sql is cut here, to stay within Telegram's 4096-character message limit."""
 MAX_QUESTION_CHARS = 2000
 """The longest question accepted (characters), as ``QuestionAsked.text`` allows."""
 
@@ -17,7 +21,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Ask in plain English or Russian, for example:"
         ),
         "not_text": "I understand text questions only, e.g. “How many videos are in the system?”",
-        "unknown_command": "I know /start and /help; anything else, just ask as a question.",
+        "unknown_command": "I know /start, /help and /sql; anything else, just ask it.",
+        "no_answer": "Nothing to explain yet: ask a question first, then send /sql.",
+        "counted": "Counted",
+        "no_sql": "No SQL was run",
         "too_long": "That question is too long: please keep it under 2000 characters.",
         "slow_down": "You are sending messages too fast; please wait a moment.",
     },
@@ -27,7 +34,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Спрашивайте обычными словами по-русски или по-английски, например:"
         ),
         "not_text": "Я понимаю только текстовые вопросы, например «Сколько всего видео?»",
-        "unknown_command": "Я знаю /start и /help; всё остальное просто спросите вопросом.",
+        "unknown_command": "Я знаю /start, /help и /sql; всё остальное просто спросите.",
+        "no_answer": "Пока нечего объяснять: сначала задайте вопрос, потом отправьте /sql.",
+        "counted": "Посчитано",
+        "no_sql": "SQL не выполнялся",
         "too_long": "Слишком длинный вопрос: уложитесь, пожалуйста, в 2000 символов.",
         "slow_down": "Вы пишете слишком быстро; подождите немного.",
     },
@@ -46,3 +56,20 @@ def say(key: str, language: Language) -> str:
     Raises KeyError for any other ``key``.
     """
     return _TEXTS[language][key]
+
+
+def explain(answer: QuestionAnswered) -> str:
+    """The /sql reply (HTML, escaped): the question, what was counted, the SQL and its
+    parameters, in the asker's language."""
+    texts = _TEXTS[answer.question.language]
+    lines = [f"<i>{escape(answer.question.text)}</i>"]
+    if answer.interpretation:
+        lines.append(f"{texts['counted']}: {escape(answer.interpretation)}")
+    if not answer.sql:
+        return "\n".join([*lines, texts["no_sql"]])
+    lines.append(f"<pre>{escape(answer.sql[:MAX_SQL_CHARS])}</pre>")
+    lines += [
+        f"<code>{escape(name)}</code> = {escape(str(value))}"
+        for name, value in answer.params.items()
+    ]
+    return "\n".join(lines)

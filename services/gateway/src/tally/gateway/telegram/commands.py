@@ -1,4 +1,4 @@
-"""/start and /help, and a hint for any other command (private chats only)."""
+"""/start, /help and /sql, and a hint for any other command (private chats only)."""
 
 from typing import Final
 
@@ -8,7 +8,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from tally.common.language import detect_language
-from tally.gateway.domain.texts import help_text, say
+from tally.gateway.domain.memory import LastAnswers
+from tally.gateway.domain.texts import explain, help_text, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver
 
@@ -26,6 +27,20 @@ async def show_help(
     await deliver(
         bot, message.chat.id, help_text(language), metrics=metrics, parse_mode=ParseMode.HTML
     )
+
+
+@router.message(Command("sql"))
+async def show_sql(
+    message: Message, bot: Bot, metrics: GatewayMetrics, last_answers: LastAnswers
+) -> None:
+    """Reply with the SQL, parameters and interpretation behind this chat's last answer."""
+    metrics.message("command")
+    answer = last_answers.last(message.chat.id)
+    if answer is None:
+        language = detect_language("", _language_code(message))
+        await deliver(bot, message.chat.id, say("no_answer", language), metrics=metrics)
+        return
+    await deliver(bot, message.chat.id, explain(answer), metrics=metrics, parse_mode=ParseMode.HTML)
 
 
 @router.message(F.text.startswith("/"))

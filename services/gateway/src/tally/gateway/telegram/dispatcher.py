@@ -5,6 +5,7 @@ from faststream.nats import NatsBroker
 
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
+from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram import commands, questions
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
@@ -14,9 +15,14 @@ ROUTERS: tuple[Router, ...] = (commands.router, questions.router)
 
 
 def create_dispatcher(
-    settings: GatewaySettings, *, broker: NatsBroker, metrics: GatewayMetrics
+    settings: GatewaySettings,
+    *,
+    broker: NatsBroker,
+    metrics: GatewayMetrics,
+    last_answers: LastAnswers,
 ) -> Dispatcher:
-    """A Dispatcher whose handlers get ``broker``, ``subjects`` and ``metrics`` in their data.
+    """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics`` and
+    ``last_answers`` in their data.
 
     Throttling runs first, before any await, so a burst is judged in arrival order.
 
@@ -28,6 +34,7 @@ def create_dispatcher(
         broker=broker,
         subjects=Subjects(settings.subject_prefix),
         metrics=metrics,
+        last_answers=last_answers,
     )
     max_users = settings.seen_users_max
     dispatcher.message.outer_middleware(
