@@ -127,6 +127,25 @@ class FakeTelegram:
             message["sticker"] = _STICKER
         return self._push({"message": message})
 
+    def push_callback(
+        self, chat_id: int, user_id: int, data: str, *, language_code: str = "en"
+    ) -> int:
+        """Queue a press of an inline button carrying ``data`` under a bot message in
+        ``chat_id``; return its ``update_id``."""
+        sender: Json = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        query: Json = {
+            "id": str(next(self._message_ids)),
+            "from": sender | {"language_code": language_code},
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+            },
+        }
+        return self._push({"callback_query": query})
+
     def flaky(self, chat_id: int, failures: int) -> None:
         """The next ``failures`` sendMessage calls to ``chat_id`` fail with 502 (a server error
         a client should retry); later ones succeed."""

@@ -7,7 +7,13 @@ from nats.aio.client import Client
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from tally.common.events import AlertNotice, DeadLetter, QuestionAnswered, QuestionAsked
+from tally.common.events import (
+    AlertNotice,
+    AnswerFeedback,
+    DeadLetter,
+    QuestionAnswered,
+    QuestionAsked,
+)
 from tally.common.subjects import Subjects
 from tally.gateway.app import Gateway
 from tests.fakes.telegram import FakeTelegram
@@ -225,3 +231,29 @@ async def test_sql_shows_what_the_last_answer_ran(
     assert "videos with more than 10 likes" in shown.text
     assert "likes_count &gt; $1::BIGINT" in shown.text
     assert "likes_count_1</code> = 10" in shown.text
+
+
+async def test_answers_carry_feedback_buttons_and_a_press_is_published(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """An answered question shows 👍/👎; pressing 👎 publishes AnswerFeedback for it."""
+    feedback_box = await nc.subscribe(subjects.feedback)
+    answer = QuestionAnswered(question=asked(user_id), outcome="answered", value=3)
+    await publish_answer(nc, subjects, answer)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+    buttons = reply.reply_markup["inline_keyboard"][0]  # type: ignore[index]
+    assert [button["text"] for button in buttons] == ["👍", "👎"]
+    telegram.push_callback(user_id, user_id, buttons[1]["callback_data"])
+    feedback = AnswerFeedback.model_validate_json((await feedback_box.next_msg(timeout=5)).data)
+    assert (feedback.question_id, feedback.verdict) == (answer.question.question_id, "down")
+    assert feedback.user_id == user_id
+
+
+async def test_refusals_have_no_feedback_buttons(
+    telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """Only numbers get rated: a refusal is sent without buttons."""
+    refusal = QuestionAnswered(question=asked(user_id), outcome="refused", reason="unclear")
+    await publish_answer(nc, subjects, refusal)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+    assert reply.reply_markup is None

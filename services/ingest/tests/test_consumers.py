@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.events import (
+    AnswerFeedback,
     BatchStored,
     DeadLetter,
     QuestionAnswered,
@@ -177,3 +178,28 @@ async def test_snapshots_before_their_video_are_retried_not_lost(
             return bool(found.scalar_one() == 1)
 
     await eventually(snapshot_stored)
+
+
+async def test_feedback_lands_on_its_question_even_when_it_arrives_first(
+    nc: Client, subjects: Subjects, db: AsyncEngine, eventually: Eventually
+) -> None:
+    """👎 published before its answer is retried until the row exists, then stored on it."""
+    question = QuestionAsked(channel="telegram", chat_id=9, user_id=9, language="en", text="q?")
+    feedback = AnswerFeedback(
+        question_id=question.question_id, chat_id=9, user_id=9, verdict="down"
+    )
+    await nc.publish(subjects.feedback, feedback.model_dump_json().encode())
+    await asyncio.sleep(0.2)
+    answer = QuestionAnswered(question=question, outcome="answered", value=1)
+    await nc.publish(
+        subjects.answer("telegram", str(question.question_id)), answer.model_dump_json().encode()
+    )
+
+    async def rated() -> bool:
+        async with db.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT feedback FROM questions WHERE id = :id"), {"id": question.question_id}
+            )
+            return rows.scalar_one_or_none() == "down"
+
+    await eventually(rated)

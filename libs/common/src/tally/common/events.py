@@ -158,6 +158,16 @@ class UserSeen(Event):
     seen_at: AwareDatetime = Field(default_factory=utcnow)
 
 
+class AnswerFeedback(Event):
+    """A 👍 or 👎 on an answer (gateway -> ingest, stored on the question's log row)."""
+
+    question_id: UUID
+    chat_id: int
+    user_id: int
+    verdict: Literal["up", "down"]
+    at: AwareDatetime = Field(default_factory=utcnow)
+
+
 class AlertNotice(Event):
     """An alert started firing or resolved (alerts -> gateway -> admins' chats).
 

@@ -10,6 +10,7 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.videos.batch``               VideoBatch, CLI import -> ingest (stream VIDEO_STATS)
 ``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
 ``{p}.users.seen``                 UserSeen, gateway -> ingest (stream ACTIVITY)
+``{p}.users.feedback``             AnswerFeedback, gateway -> ingest (stream ACTIVITY)
 ``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 =================================  ==========================================================
@@ -61,6 +62,11 @@ class Subjects:
     @property
     def user_seen(self) -> str:
         return f"{self.prefix}.users.seen"
+
+    @property
+    def feedback(self) -> str:
+        """Under ``users.>``, so the ACTIVITY stream keeps it."""
+        return f"{self.prefix}.users.feedback"
 
     def alert(self, status: Literal["firing", "resolved"]) -> str:
         return f"{self.prefix}.alerts.{status}"

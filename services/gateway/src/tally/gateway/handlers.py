@@ -13,6 +13,7 @@ from tally.gateway.domain.alerts import format_alert
 from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver
+from tally.gateway.telegram.feedback import feedback_keyboard
 
 QUEUE = "gateway"
 """Queue group: with several gateways running, each answer and alert is sent once."""
@@ -34,7 +35,13 @@ def create_router(
         with tracer.start_as_current_span("telegram reply") as span:
             span.set_attribute("tally.question_id", str(answer.question.question_id))
             span.set_attribute("tally.outcome", answer.outcome)
-            await deliver(bot, answer.question.chat_id, render_answer(answer), metrics=metrics)
+            buttons = (
+                feedback_keyboard(answer.question.question_id)
+                if answer.outcome == "answered"
+                else None
+            )
+            text = render_answer(answer)
+            await deliver(bot, answer.question.chat_id, text, metrics=metrics, reply_markup=buttons)
             last_answers.remember(answer)
 
     @router.subscriber(subjects.alerts_all, queue=QUEUE)

@@ -4,7 +4,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter
 
-MessageKind = Literal["question", "command", "other"]
+MessageKind = Literal["question", "command", "feedback", "other"]
 ReplyOutcome = Literal["sent", "rejected", "failed"]
 """``rejected``: Telegram refused the message (blocked, chat not found); ``failed``: gave up
 after retries on network or server errors."""

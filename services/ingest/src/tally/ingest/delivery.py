@@ -23,13 +23,22 @@ from tally.common.events import Event
 from tally.common.subjects import Subjects
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
+from tally.ingest.store import QuestionNotLoggedYetError
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
 
 SERVICE = "ingest"
-RETRYABLE = (OperationalError, InterfaceError, IntegrityError, OSError, TimeoutError)
-"""Database failures that may pass: connection lost or refused, foreign key not there yet."""
+RETRYABLE = (
+    OperationalError,
+    InterfaceError,
+    IntegrityError,
+    OSError,
+    TimeoutError,
+    QuestionNotLoggedYetError,
+)
+"""Failures that may pass: connection lost or refused, a foreign key or a question row not
+there yet."""
 
 log = structlog.get_logger(__name__)
 

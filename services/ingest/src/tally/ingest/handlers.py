@@ -12,7 +12,7 @@ from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import NatsBroker, NatsMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.events import BatchStored, UserSeen, VideoBatch, utcnow
+from tally.common.events import AnswerFeedback, BatchStored, UserSeen, VideoBatch, utcnow
 from tally.common.subjects import Subjects
 from tally.ingest import store
 from tally.ingest.config import IngestSettings
@@ -23,6 +23,7 @@ from tally.ingest.metrics import IngestMetrics
 VIDEOS_DURABLE = "ingest-videos"
 ANSWERS_DURABLE = "ingest-activity"
 USERS_DURABLE = "ingest-users"
+FEEDBACK_DURABLE = "ingest-feedback"
 ANSWERS_BATCH = 200
 """Answers logged per fetch and INSERT: one transaction per batch, not per question."""
 
@@ -101,5 +102,18 @@ def create_router(
             "user_seen",
         )
         metrics.handled("user_seen", "stored")
+
+    @router.subscriber(
+        subjects.feedback,
+        stream=activity,
+        durable=FEEDBACK_DURABLE,
+        pull_sub=pull,
+        ack_policy=policy,
+    )
+    async def record_feedback(message: NatsMessage, broker: NatsBroker) -> None:
+        feedback = await delivery.parse(AnswerFeedback, message, broker, "feedback")
+        write = store.record_feedback(engine=engine, feedback=feedback)
+        await delivery.write(write, message, broker, "feedback")
+        metrics.handled("feedback", "stored")
 
     return router

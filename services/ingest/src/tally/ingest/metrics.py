@@ -4,7 +4,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-Kind = Literal["video_batch", "answer", "user_seen"]
+Kind = Literal["video_batch", "answer", "user_seen", "feedback"]
 EventOutcome = Literal["stored", "duplicate", "retried", "dead_letter"]
 
 

@@ -8,12 +8,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tally.common.db.models import BotUser, Question, Video, VideoSnapshot
+from tally.common.errors import TallyError
+from tally.common.events import AnswerFeedback
 from tally.ingest.domain.rows import Row, chunks
 
 VIDEOS: Table = Video.__table__  # type: ignore[assignment]
@@ -73,6 +75,26 @@ async def upsert_bot_user(*, engine: AsyncEngine, row: Row) -> None:
         await connection.execute(
             statement.on_conflict_do_update(index_elements=["user_id"], set_=updates)
         )
+
+
+class QuestionNotLoggedYetError(TallyError):
+    """Feedback arrived before its question's row (the answer is still on its way)."""
+
+
+async def record_feedback(*, engine: AsyncEngine, feedback: AnswerFeedback) -> None:
+    """Store a 👍/👎 on its question's log row (the latest verdict wins).
+
+    Raises QuestionNotLoggedYetError when the row is not there yet.
+    """
+    statement = (
+        update(QUESTIONS)
+        .where(QUESTIONS.c.id == feedback.question_id)
+        .values(feedback=feedback.verdict, feedback_at=feedback.at)
+    )
+    async with engine.begin() as connection:
+        result = await connection.execute(statement)
+    if result.rowcount == 0:
+        raise QuestionNotLoggedYetError(f"no question {feedback.question_id} in the log yet")
 
 
 async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:

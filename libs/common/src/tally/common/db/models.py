@@ -94,3 +94,5 @@ class Question(Base):
     total_ms: Mapped[float] = mapped_column(Float)
     asked_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     answered_at: Mapped[datetime] = mapped_column(Timestamp)
+    feedback: Mapped[str | None] = mapped_column(String(8))
+    feedback_at: Mapped[datetime | None] = mapped_column(Timestamp)

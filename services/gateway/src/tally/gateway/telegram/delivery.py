@@ -14,6 +14,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InlineKeyboardMarkup
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -50,7 +51,13 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 async def deliver(
-    bot: Bot, chat_id: int, text: str, *, metrics: GatewayMetrics, parse_mode: str | None = None
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    *,
+    metrics: GatewayMetrics,
+    parse_mode: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """Send ``text`` to ``chat_id``; True when Telegram took it.
 
@@ -66,7 +73,9 @@ async def deliver(
     try:
         async for attempt in retrying:
             with attempt:
-                await bot.send_message(chat_id, text, parse_mode=parse_mode)
+                await bot.send_message(
+                    chat_id, text, parse_mode=parse_mode, reply_markup=reply_markup
+                )
     except _REFUSED as error:
         log.warning("telegram refused message", chat_id=chat_id, error=error.message)
         metrics.reply("rejected")

@@ -7,10 +7,10 @@ from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram import commands, questions
+from tally.gateway.telegram import commands, feedback, questions
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
 
-ROUTERS: tuple[Router, ...] = (commands.router, questions.router)
+ROUTERS: tuple[Router, ...] = (commands.router, feedback.router, questions.router)
 """Feature routers, in matching order: commands before free-text questions."""
 
 
