@@ -10,11 +10,18 @@ from tally.common.settings import CommonSettings, to_asyncpg_url
 class ExecutorSettings(CommonSettings):
     """``executor_database_url`` is the read-only login; when unset it is DATABASE_URL with the
     user replaced by the ``tally_reader`` role the migrations create (no password: trust or
-    peer auth). Set it explicitly wherever PostgreSQL asks for passwords."""
+    peer auth). Set it explicitly wherever PostgreSQL asks for passwords.
+
+    ``statement_timeout_ms`` bounds every statement; ``firewall_max_rows`` and
+    ``firewall_max_bytes`` bound what LLM-written SQL may return."""
 
     executor_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
     pool_size: int = Field(default=10, ge=1)
+    firewall_max_rows: int = Field(default=1000, ge=1)
+    """LIMIT the SQL firewall puts on LLM-written SQL (a smaller LIMIT of its own is kept)."""
+    firewall_max_bytes: int = Field(default=1_000_000, ge=1)
+    """Characters of result text an LLM-written query may return before it is refused."""
 
     @property
     def reader_url(self) -> URL:

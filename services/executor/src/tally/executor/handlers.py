@@ -1,20 +1,30 @@
-"""Executor handlers: a planned question in, an answer out."""
+"""Executor handlers: a planned question, or LLM-written SQL, in; an answer out."""
 
 from datetime import UTC, datetime
+from typing import Any
 
+import structlog
 from faststream.nats import NatsRouter
 
 from tally.common.errors import UserFacingError
-from tally.common.events import QueryPlanned, QuestionAnswered
+from tally.common.events import Outcome, QueryPlanned, QuestionAnswered, SqlProposed
 from tally.common.subjects import Subjects
 from tally.executor.domain.compiler import compile_plan
+from tally.executor.domain.firewall import Checked, FirewallRefusal, check
+from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.metrics import ExecutorMetrics
-from tally.executor.runner import Reader
+from tally.executor.runner import Reader, ResultTooLargeError
 
 SERVICE = "executor"
+MAX_REFUSED_SQL_CHARS = 2000
+"""Characters of refused SQL kept in the answer (and so in the questions log)."""
+_REFUSALS = (FirewallRefusal, ResultTooLargeError, NotANumberError)
+"""Errors that make an LLM answer ``refused`` (a policy said no); others make it ``failed``."""
+
+log = structlog.get_logger(__name__)
 
 
-def _total_ms(planned: QueryPlanned) -> float:
+def _total_ms(planned: QueryPlanned | SqlProposed) -> float:
     return (datetime.now(UTC) - planned.question.asked_at).total_seconds() * 1000
 
 
@@ -46,8 +56,66 @@ async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
     )
 
 
+def _reply(proposed: SqlProposed, outcome: Outcome, **fields: Any) -> QuestionAnswered:
+    return QuestionAnswered(
+        question=proposed.question,
+        outcome=outcome,
+        engine=proposed.engine,
+        total_ms=_total_ms(proposed),
+        **fields,
+    )
+
+
+def _firewalled(proposed: SqlProposed, reader: Reader, metrics: ExecutorMetrics) -> Checked:
+    try:
+        checked = check(proposed.sql, row_cap=reader.settings.firewall_max_rows)
+    except FirewallRefusal as refusal:
+        metrics.firewall.labels("refused").inc()
+        log.warning("sql refused", reason=refusal.message, sql=proposed.sql[:300])
+        raise
+    metrics.firewall.labels("accepted").inc()
+    return checked
+
+
+async def answer_sql(
+    proposed: SqlProposed, reader: Reader, metrics: ExecutorMetrics
+) -> QuestionAnswered:
+    """Run LLM-written SQL only if the firewall accepts it; answer with its single number.
+
+    A firewall refusal, a result past ``firewall_max_bytes`` or one that is not one row of one
+    number gives a ``refused`` answer saying why (with the refused SQL, truncated); a database
+    error a ``failed`` one. Accepted SQL runs as re-rendered, capped by ``firewall_max_rows``.
+    """
+    try:
+        checked = _firewalled(proposed, reader, metrics)
+    except FirewallRefusal as refusal:
+        sql = proposed.sql[:MAX_REFUSED_SQL_CHARS]
+        return _reply(proposed, "refused", reason=refusal.message, sql=sql)
+    try:
+        rows, elapsed_ms = await reader.fetch_rows(
+            checked.sql, max_bytes=reader.settings.firewall_max_bytes
+        )
+    except UserFacingError as error:
+        outcome: Outcome = "refused" if isinstance(error, _REFUSALS) else "failed"
+        return _reply(proposed, outcome, reason=error.message, sql=checked.sql)
+    return _numeric_reply(proposed, checked, rows, elapsed_ms)
+
+
+def _numeric_reply(
+    proposed: SqlProposed, checked: Checked, rows: list[tuple[Any, ...]], elapsed_ms: float
+) -> QuestionAnswered:
+    shape = {"sql": checked.sql, "row_count": len(rows), "elapsed_ms": elapsed_ms}
+    try:
+        value = single_number(rows)
+    except NotANumberError as error:
+        return _reply(proposed, "refused", reason=error.message, **shape)
+    interpretation = proposed.interpretation or None
+    return _reply(proposed, "answered", value=value, interpretation=interpretation, **shape)
+
+
 def create_router(subjects: Subjects, reader: Reader, metrics: ExecutorMetrics) -> NatsRouter:
-    """The executor's subscriber: ``plans.ready`` (queue group ``executor``) -> ``answers.*``.
+    """The executor's subscribers (queue group ``executor``): ``plans.ready`` and
+    ``sql.proposed`` (through the SQL firewall) -> ``answers.*``.
 
     Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
     """
@@ -60,6 +128,12 @@ def create_router(subjects: Subjects, reader: Reader, metrics: ExecutorMetrics) 
         metrics.queries.labels(result.outcome).inc()
         metrics.query_seconds.observe(result.elapsed_ms / 1000)
         question = planned.question
+        await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+
+    @router.subscriber(subjects.sql_proposed, queue=SERVICE)
+    async def execute_sql(proposed: SqlProposed) -> None:
+        result = await answer_sql(proposed, reader, metrics)
+        question = proposed.question
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
 
     return router

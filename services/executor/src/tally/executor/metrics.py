@@ -4,7 +4,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class ExecutorMetrics:
-    """Queries by outcome and their database time (seconds, Prometheus convention)."""
+    """Queries by outcome and their database time (seconds, Prometheus convention), and the
+    SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.queries = Counter(
@@ -17,5 +18,11 @@ class ExecutorMetrics:
             "tally_executor_query_seconds",
             "Database time per query plan",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=registry,
+        )
+        self.firewall = Counter(
+            "tally_executor_firewall_total",
+            "LLM-written SQL checked by the firewall, by verdict",
+            ["verdict"],
             registry=registry,
         )

@@ -1,12 +1,20 @@
-"""Runs compiled plans on PostgreSQL: read-only role, read-only sessions, statement timeout.
+"""Runs SQL on PostgreSQL: read-only role, read-only sessions, statement timeout.
 
-Statements are built and compiled with SQLAlchemy Core (see ``domain.compiler``) and run on
-an asyncpg pool, one statement per call with no explicit transaction: each runs in its own
-implicit transaction, which the session's ``default_transaction_read_only`` makes read-only.
+Three layers hold for every statement, whoever wrote it:
+
+* the login is the ``tally_reader`` role, granted SELECT on ``videos`` and
+  ``video_snapshots`` only (migration 0001);
+* every session has ``default_transaction_read_only=on`` and ``statement_timeout`` as
+  server settings, so a write fails and a long query is cancelled without a round trip;
+* plans (SQLAlchemy Core, see ``domain.compiler``) run one statement per call in its own
+  implicit transaction; SQL that passed the firewall (``domain.firewall``) runs in an
+  explicit ``BEGIN READ ONLY`` transaction (what ``SET TRANSACTION READ ONLY`` sets),
+  through a cursor that stops once the rows exceed a byte budget.
 """
 
 import time
-from decimal import Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -17,10 +25,12 @@ from tally.common.db.session import asyncpg_dsn
 from tally.common.errors import UserFacingError
 from tally.executor.config import ExecutorSettings
 from tally.executor.domain.compiler import CompiledQuery
+from tally.executor.domain.results import as_number
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("tally.executor")
 UNAVAILABLE = "The database is not answering right now; try again in a minute."
+TOO_LONG = "The question took too long to answer; try a narrower one."
 
 
 class QueryTimeoutError(UserFacingError):
@@ -28,17 +38,57 @@ class QueryTimeoutError(UserFacingError):
 
 
 class DatabaseUnavailableError(UserFacingError):
-    """PostgreSQL did not answer or refused the statement."""
+    """PostgreSQL did not answer, or failed for a reason of its own."""
 
 
-def _number(value: object) -> int | float | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, int | float):
-        return value
-    raise TypeError(f"measure returned {type(value).__name__}, not a number")
+class QueryRejectedError(UserFacingError):
+    """PostgreSQL refused the statement itself (unknown column, type error, permission,
+    a write in a read-only transaction)."""
+
+
+class ResultTooLargeError(UserFacingError):
+    """The result ran past the byte budget for one answer."""
+
+
+_REJECTED = (
+    asyncpg.exceptions.SyntaxOrAccessError,
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.InvalidTransactionStateError,
+)
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """asyncpg's and the network's exceptions, as Tally's user-facing ones."""
+    try:
+        yield
+    except asyncpg.QueryCanceledError as error:
+        raise QueryTimeoutError(TOO_LONG) from error
+    except _REJECTED as error:
+        log.warning("query rejected", error=str(error)[:300])
+        message = str(error).splitlines()[0][:200]
+        raise QueryRejectedError(f"The database could not run the query: {message}.") from error
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+        log.error("query failed", error=str(error)[:300])
+        raise DatabaseUnavailableError(UNAVAILABLE) from error
+
+
+def _text_size(record: Any) -> int:
+    return sum(len(str(value)) for value in record)
+
+
+async def _read_only_rows(connection: Any, sql: str, max_bytes: int) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    size = 0
+    async with connection.transaction(readonly=True):
+        async for record in connection.cursor(sql, prefetch=100):
+            size += _text_size(record)
+            if size > max_bytes:
+                raise ResultTooLargeError(
+                    f"The result is larger than {max_bytes:,} characters; ask for less."
+                )
+            rows.append(tuple(record))
+    return rows
 
 
 class Reader:
@@ -81,24 +131,33 @@ class Reader:
 
     async def fetch_value(self, sql: str, *args: Any) -> Any:
         """The first column of the first row of ``sql``; raises QueryTimeoutError past the
-        statement timeout and DatabaseUnavailableError when PostgreSQL fails."""
+        statement timeout, QueryRejectedError when PostgreSQL refuses the statement and
+        DatabaseUnavailableError when PostgreSQL fails."""
         pool = await self.pool()
-        try:
+        with _translated_errors():
             return await pool.fetchval(sql, *args)
-        except asyncpg.QueryCanceledError as error:
-            raise QueryTimeoutError(
-                "The question took too long to answer; try a narrower one."
-            ) from error
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-            log.error("query failed", error=str(error)[:300])
-            raise DatabaseUnavailableError(UNAVAILABLE) from error
+
+    async def fetch_rows(self, sql: str, *, max_bytes: int) -> tuple[list[tuple[Any, ...]], float]:
+        """Every row of ``sql`` (which must cap its own rows, e.g. with LIMIT) and the elapsed
+        ms, run in a ``BEGIN READ ONLY`` transaction.
+
+        Raises ResultTooLargeError once the rows' text passes ``max_bytes`` characters (the
+        rest is never fetched), and the errors of :meth:`fetch_value`.
+        """
+        pool = await self.pool()
+        started = time.perf_counter()
+        span = tracer.start_as_current_span("SELECT", attributes={"db.statement": sql})
+        with span, _translated_errors():
+            async with pool.acquire() as connection:
+                rows = await _read_only_rows(connection, sql, max_bytes)
+        return rows, (time.perf_counter() - started) * 1000
 
     async def run(self, query: CompiledQuery) -> tuple[int | float | None, float]:
         """Run ``query``; return (value, elapsed ms). Errors as in :meth:`fetch_value`."""
         started = time.perf_counter()
         with tracer.start_as_current_span("SELECT", attributes={"db.statement": query.sql}):
             value = await self.fetch_value(query.sql, *query.args)
-        return _number(value), (time.perf_counter() - started) * 1000
+        return as_number(value), (time.perf_counter() - started) * 1000
 
     async def answers(self) -> bool:
         """True when a trivial query succeeds (the readiness check)."""

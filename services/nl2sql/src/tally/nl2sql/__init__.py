@@ -1,5 +1,8 @@
 """Tally nl2sql service: questions (``questions.asked``) into typed query plans (``plans.ready``).
 
-A question the built-in parser cannot read with certainty is answered at once with a
-refusal on the asker's answer subject; it never reaches the executor.
+The built-in parser reads questions offline. With an LLM configured (``NL_ENGINE``,
+``LLM_BASE_URL``, ``LLM_MODEL``), questions it refuses go to the model, which answers with a
+plan (validated like the parser's), SQL for the executor's firewall (``sql.proposed``) or a
+refusal. A refusal or a failure is answered at once on the asker's answer subject; it never
+reaches the executor.
 """

@@ -1,0 +1,29 @@
+"""The tables and columns LLM-written SQL may read: ``videos`` and ``video_snapshots``,
+column for column as in :mod:`tally.common.db.models` (so a new column shows up here)."""
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+from sqlglot import MappingSchema
+
+from tally.common.db.models import Base, Video, VideoSnapshot
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
+
+
+def _columns(table: Table) -> dict[str, str]:
+    return {column.name: column.type.compile(dialect=_DIALECT) for column in table.columns}
+
+
+CATALOG: dict[str, dict[str, str]] = {
+    name: _columns(Base.metadata.tables[name])
+    for name in (Video.__tablename__, VideoSnapshot.__tablename__)
+}
+"""Table name -> column name -> PostgreSQL type, the schema sqlglot resolves columns against."""
+
+CATALOG_COLUMNS: frozenset[str] = frozenset(
+    name for columns in CATALOG.values() for name in columns
+)
+"""Every column name of every catalog table."""
+
+SCHEMA = MappingSchema(dict[str, object](CATALOG), dialect="postgres")
+"""CATALOG as sqlglot's schema, for resolving every column of a query to its table."""
