@@ -5,7 +5,7 @@ ru: "видео, опубликованные 1–5 ноября 2025 (UTC), к�
 """
 
 from calendar import monthrange
-from datetime import UTC, date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from tally.common.events import Language
@@ -220,12 +220,66 @@ def _days(first: date, last: date, language: Language, published: bool) -> str:
     )
 
 
+_HOURS: Final[dict[Language, dict[tuple[bool, bool], str]]] = {
+    # (within one day, is it the publication date) -> words for a range that is not whole days.
+    "en": {
+        (True, True): "published on {day} {hours}",
+        (True, False): "on {day} {hours}",
+        (False, True): "published from {start} to {end}",
+        (False, False): "from {start} to {end}",
+    },
+    "ru": {
+        (True, True): "опубликованные {day}, {hours}",
+        (True, False): "за {day}, {hours}",
+        (False, True): "опубликованные с {start} по {end}",
+        (False, False): "с {start} по {end}",
+    },
+}
+
+
+def _clock(moment: datetime, first: date) -> str:
+    """``"10:00"``; the midnight that ends ``first`` is ``"24:00"``."""
+    if moment.date() > first and moment.time() == time():
+        return "24:00"
+    return f"{moment:%H:%M}" if moment.second == 0 else f"{moment:%H:%M:%S}"
+
+
+def _hours(start: datetime, end: datetime, language: Language, published: bool) -> str:
+    """A range that is not whole UTC days: "on 28 Nov 2025 10:00–15:00" or, across days,
+    "from 28 Nov 2025 10:00 to 29 Nov 2025 15:00" (ru: "за 28 ноября 2025, 10:00–15:00")."""
+    first = start.date()
+    one_day = end.date() == first or (end.date() == first + timedelta(1) and end.time() == time())
+    separator = " " if language == "en" else ", "
+    return _HOURS[language][(one_day, published)].format(
+        day=_day(first, language),
+        hours=f"{_clock(start, first)}–{_clock(end, first)}",
+        start=f"{_day(first, language)}{separator}{start:%H:%M}",
+        end=f"{_day(end.date(), language)}{separator}{end:%H:%M}",
+    )
+
+
 def _period(span: TimeRange, language: Language) -> str:
+    """The range in words, e.g. "published in Nov 2025 (UTC)" / "за 28 ноября 2025 (UTC)"."""
     start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
+    published = span.column == "video_created_at"
     if start.time() != time() or end.time() != time():
-        return f"{span.column} {start.isoformat()} – {end.isoformat()}"
+        return f"{_hours(start, end, language, published)} (UTC)"
     first, last = start.date(), end.date() - timedelta(days=1)
-    return f"{_days(first, last, language, span.column == 'video_created_at')} (UTC)"
+    return f"{_days(first, last, language, published)} (UTC)"
+
+
+_CREATORS_PUBLISHED: Final[dict[Language, tuple[str, str]]] = {
+    "en": ("published", "with videos published"),
+    "ru": ("опубликованные", "публиковавшие видео"),
+}
+
+
+def _owned(plan: QueryPlan, period: str, language: Language) -> str:
+    """Creators are not published, their videos are: "creators with videos published …"."""
+    if plan.measure.column != "creator_id":
+        return period
+    old, new = _CREATORS_PUBLISHED[language]
+    return new + period.removeprefix(old) if period.startswith(old) else period
 
 
 _ALL: Final[dict[Language, str]] = {"en": "all", "ru": "все"}
@@ -238,7 +292,7 @@ def describe(plan: QueryPlan, language: Language) -> str:
     others = [f for f in plan.filters if not f.column.endswith("_count")]
     parts = [_subject(plan, language), *(_filter(f, language) for f in counters)]
     if plan.time_range:
-        parts.append(_period(plan.time_range, language))
+        parts.append(_owned(plan, _period(plan.time_range, language), language))
     parts += [_filter(f, language) for f in others]
     if len(parts) == 1 and plan.measure.column is None:
         return f"{_ALL[language]} {parts[0]}"

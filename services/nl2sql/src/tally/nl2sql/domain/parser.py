@@ -6,7 +6,7 @@ a question takes well under a millisecond.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
@@ -15,6 +15,7 @@ from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
 from tally.nl2sql.domain import vocabulary as words
 from tally.nl2sql.domain.dates import DaySpan, take_span
 from tally.nl2sql.domain.describe import describe
+from tally.nl2sql.domain.lexicon import canonicalize
 from tally.nl2sql.domain.numbers import read_number
 from tally.nl2sql.domain.refusal import Refusal, refusal
 from tally.nl2sql.domain.scan import Scan, Unclear
@@ -53,6 +54,7 @@ class _Signals:
     delta: bool
     snapshot: bool
     published: bool
+    acquired: bool
 
     @property
     def dataset(self) -> Dataset:
@@ -94,7 +96,11 @@ def _comparison(match: re.Match[str]) -> _Comparison:
 
 
 def _take_comparisons(scan: Scan) -> list[_Comparison]:
-    matches = scan.take(words.COMPARISON) + scan.take(words.COMPARISON_AFTER)
+    matches = [
+        match
+        for pattern in (words.COMPARISON, words.COMPARISON_AFTER, words.COMPARISON_PLUS)
+        for match in scan.take(pattern)
+    ]
     return [_comparison(match) for match in matches]
 
 
@@ -106,22 +112,38 @@ def _kind(word: str) -> str | None:
     return _counter_column(counter) if counter else None
 
 
+def _skipped(word: str) -> bool:
+    """Words between "how many" and what is counted: "total", "разных", "выросли"."""
+    return any(p.fullmatch(word) for p in (words.FILLER, words.GROWTH, words.ACQUIRED))
+
+
 def _target(text: str) -> str | None:
     """The first thing named after "how many" (skipping words like "total", "разных")."""
     for count in words.COUNT.finditer(text):
+        kind = None
         for word in _WORD.finditer(text, count.end()):
             kind = _kind(word.group())
-            if kind or not words.FILLER.fullmatch(word.group()):
+            if kind or not _skipped(word.group()):
                 break
         if kind:
             return kind
+        if not _WORD.search(text, count.end()):
+            return _first_kind(text)
     return None
 
 
-def _take_aggregate(scan: Scan) -> Aggregate | None:
+def _first_kind(text: str) -> str | None:
+    """What is counted when "how many" ends the question: "Videos in May: how many?"."""
+    return next(filter(None, (_kind(word.group()) for word in _WORD.finditer(text))), None)
+
+
+def _take_aggregate(scan: Scan, target: str | None) -> Aggregate | None:
+    """The aggregate named; "view growth on …" with no "how many" is a sum."""
     found = [aggregate for aggregate, pattern in _AGGREGATES if scan.take(pattern)]
     if len(set(found) - {Aggregate.SUM}) > 1:
         raise Unclear("unknown")
+    if not found and target is None and scan.has(words.GROWTH_NOUN):
+        return Aggregate.SUM
     return found[0] if found else None
 
 
@@ -129,19 +151,30 @@ def _read_signals(scan: Scan) -> _Signals:
     target = _target(scan.text)
     return _Signals(
         target=target,
-        aggregate=_take_aggregate(scan),
+        aggregate=_take_aggregate(scan, target),
         counters=frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text)),
         growth=scan.has(words.GROWTH),
         decline=scan.has(words.DECLINE),
         delta=scan.has(words.DELTA),
         snapshot=scan.has(words.SNAPSHOT),
         published=scan.has(words.PUBLISHED),
+        acquired=scan.has(words.ACQUIRED),
     )
+
+
+def _with_growth(signals: _Signals, span: DaySpan | None, compared: bool) -> _Signals:
+    """ "Videos that got views on <day>" is growth that day: a getting verb, a counter and a
+    day, with no publication word and no threshold ("got more than 1000 views" is a total)."""
+    if signals.acquired and span and signals.counters and not (signals.published or compared):
+        return replace(signals, growth=True)
+    return signals
 
 
 def _check_leftover(scan: Scan, signals: _Signals) -> None:
     """Refuse when words the parser did not read could change the meaning."""
     if signals.target is None and signals.aggregate is None:
+        raise Unclear("unknown")
+    if scan.has(words.INJECTION):
         raise Unclear("unknown")
     if scan.has(words.UNSUPPORTED):
         raise Unclear("unsupported")
@@ -233,11 +266,13 @@ def _time_range(column: str, span: DaySpan) -> TimeRange:
 
 
 def _plan(scan: Scan, today: date) -> QueryPlan:
+    if scan.has(words.WRITE):
+        raise Unclear("read_only")
     span = take_span(scan, today)
     creator = _take_creator(scan)
     comparisons = _take_comparisons(scan)
     scan.take(words.ALL_TIME)
-    signals = _read_signals(scan)
+    signals = _with_growth(_read_signals(scan), span, bool(comparisons))
     _check_leftover(scan, signals)
     if signals.target != "creator" and scan.has(words.CREATOR) and creator is None:
         raise Unclear("creator")
@@ -262,7 +297,7 @@ def parse(text: str, *, language: Language, today: date) -> QueryPlan | Refusal:
     The plan's ``interpretation`` and the refusal's texts are in ``language``.
     """
     try:
-        plan = _plan(Scan.of(text), today)
+        plan = _plan(Scan.of(canonicalize(text)), today)
     except Unclear as unclear:
         return refusal(unclear.reason, language)
     return plan.model_copy(update={"interpretation": describe(plan, language)})

@@ -65,6 +65,12 @@ _REASONS: Final[dict[str, dict[Language, str]]] = {
         "ru": "Пока я не умею считать видео по величине прироста за период. Спросите про "
         "суммарный прирост или про то, сколько видео вообще получали новые просмотры.",
     },
+    "read_only": {
+        "en": "I only read the statistics: I can't change, add or delete anything, and I don't run "
+        "SQL typed into the chat. Ask for a count or a total.",
+        "ru": "Я только читаю статистику: ничего не меняю, не добавляю и не удаляю и не выполняю "
+        "SQL из чата. Спросите про количество или сумму.",
+    },
 }
 
 _FAILED: Final[dict[Language, str]] = {
