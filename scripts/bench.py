@@ -12,14 +12,21 @@ transport and database cost of the three hops with no Tally code in them.
 Prints p50/p99 latency (ms) of sequential questions, measured in slices alternating with
 the floor's (so both see the same load from other tenants of the machine), the ratio of
 the two p50s, and throughput (questions/s) with ``CONCURRENCY`` questions in flight.
+
+All of it twice, each on a fresh start of the services: first with the answer cache off
+(``ANSWER_CACHE=off``: every question reaches PostgreSQL, the figures comparable with earlier
+runs), then with it on. The bench cycles ten questions, so with the cache on nearly every
+answer is a cache hit; that run prints its hit ratio.
 """
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
@@ -106,41 +113,54 @@ class Floor:
         return samples
 
 
-async def tally_latency(asker: Asker, rounds: int) -> list[float]:
-    """Round-trip latencies (ms) of ``rounds`` sequential questions."""
-    samples = []
-    for n in range(rounds):
+@dataclass
+class Run:
+    """The figures of one run: latencies (ms), throughput (questions/s), cache hits counted
+    over every answer after the warm-up."""
+
+    cache: bool
+    floor_ms: list[float] = field(default_factory=list)
+    tally_ms: list[float] = field(default_factory=list)
+    rate: float = 0.0
+    answers: int = 0
+    hits: int = 0
+
+    async def ask(self, asker: Asker, n: int) -> float:
+        """Ask question ``n`` (cycling QUESTIONS); its round trip in ms."""
         asked = await asker.ask(QUESTIONS[n % len(QUESTIONS)])
         assert asked.answer.outcome == "answered", asked.answer
-        samples.append(asked.elapsed_ms)
-    return samples
+        self.answers += 1
+        self.hits += asked.answer.cached
+        return asked.elapsed_ms
 
 
-async def interleaved(floor: Floor, asker: Asker) -> tuple[list[float], list[float]]:
+async def tally_latency(run: Run, asker: Asker, rounds: int) -> list[float]:
+    """Round-trip latencies (ms) of ``rounds`` sequential questions."""
+    return [await run.ask(asker, n) for n in range(rounds)]
+
+
+async def interleaved(run: Run, floor: Floor, asker: Asker) -> None:
     """Floor and Tally latencies measured in alternating slices of ``SLICE`` samples, so both
     see the same machine conditions; ``WARMUP`` of each first, discarded."""
     await floor.sample(WARMUP)
-    await tally_latency(asker, WARMUP)
-    floor_ms: list[float] = []
-    tally_ms: list[float] = []
+    await tally_latency(run, asker, WARMUP)
+    run.answers = run.hits = 0
     for _ in range(SEQUENTIAL // SLICE):
-        floor_ms += await floor.sample(SLICE)
-        tally_ms += await tally_latency(asker, SLICE)
-    return floor_ms, tally_ms
+        run.floor_ms += await floor.sample(SLICE)
+        run.tally_ms += await tally_latency(run, asker, SLICE)
 
 
-async def tally_throughput(asker: Asker, total: int) -> float:
+async def tally_throughput(run: Run, asker: Asker, total: int) -> None:
     """Questions answered per second with CONCURRENCY in flight."""
     queue = iter(range(total))
 
     async def worker() -> None:
         for n in queue:
-            asked = await asker.ask(QUESTIONS[n % len(QUESTIONS)])
-            assert asked.answer.outcome == "answered", asked.answer
+            await run.ask(asker, n)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return total / (time.perf_counter() - started)
+    run.rate = total / (time.perf_counter() - started)
 
 
 def parser_latency(rounds: int = 20_000) -> list[float]:
@@ -156,13 +176,11 @@ def parser_latency(rounds: int = 20_000) -> list[float]:
     return samples
 
 
-async def main() -> None:
-    console = Console()
-    home = Path(tempfile.mkdtemp(prefix="tally-bench-"))
-    settings = CliSettings(tally_home=home, subject_prefix=f"bench{uuid4().hex[:8]}")
-    if settings.database_url:
-        url = make_url(settings.database_url).set(database=f"tally_bench_{uuid4().hex[:8]}")
-        settings.database_url = url.render_as_string(hide_password=False)
+async def measure(settings: CliSettings, console: Console, *, cache: bool) -> Run:
+    """One run on freshly started services, with the answer cache on or off (the services
+    read ANSWER_CACHE from the environment they inherit)."""
+    os.environ["ANSWER_CACHE"] = "on" if cache else "off"
+    run = Run(cache)
     stack = Stack(settings, console)
     try:
         common = stack.start_servers()
@@ -171,22 +189,33 @@ async def main() -> None:
         report = await import_videos(SAMPLE, common)
         console.print(f"sample: {report.videos} videos, {report.snapshots} snapshots")
         async with Floor(common) as floor, Asker(common) as asker:
-            floor_samples, tally_samples = await interleaved(floor, asker)
-            rate = await tally_throughput(asker, THROUGHPUT)
+            await interleaved(run, floor, asker)
+            await tally_throughput(run, asker, THROUGHPUT)
     finally:
         await stack.stop()
-    print_report(console, floor_samples, tally_samples, rate)
+    return run
+
+
+async def main() -> None:
+    console = Console()
+    home = Path(tempfile.mkdtemp(prefix="tally-bench-"))
+    settings = CliSettings(tally_home=home, subject_prefix=f"bench{uuid4().hex[:8]}")
+    if settings.database_url:
+        url = make_url(settings.database_url).set(database=f"tally_bench_{uuid4().hex[:8]}")
+        settings.database_url = url.render_as_string(hide_password=False)
+    runs = [await measure(settings, console, cache=cache) for cache in (False, True)]
+    for run in runs:
+        print_report(console, run)
     parse_p50, parse_p99 = percentiles(parser_latency())
     console.print(f"built-in parser alone: p50 {parse_p50:.3f} ms, p99 {parse_p99:.3f} ms")
 
 
-def print_report(
-    console: Console, floor_ms: list[float], tally_ms: list[float], rate: float
-) -> None:
-    floor_p50, floor_p99 = percentiles(floor_ms)
-    p50, p99 = percentiles(tally_ms)
+def print_report(console: Console, run: Run) -> None:
+    floor_p50, floor_p99 = percentiles(run.floor_ms)
+    p50, p99 = percentiles(run.tally_ms)
+    cache = "ON" if run.cache else "OFF"
     table = Table(
-        title=f"make bench ({SEQUENTIAL} sequential questions, "
+        title=f"make bench, answer cache {cache} ({SEQUENTIAL} sequential questions, "
         f"{THROUGHPUT} at concurrency {CONCURRENCY})"
     )
     for column in ("measure", "p50 ms", "p99 ms", "questions/s"):
@@ -198,10 +227,17 @@ def print_report(
         "",
     )
     table.add_row(
-        "Tally: gateway->nl2sql->executor->reply", f"{p50:.2f}", f"{p99:.2f}", f"{rate:.0f}"
+        f"Tally (cache {cache}): gateway->nl2sql->executor->reply",
+        f"{p50:.2f}",
+        f"{p99:.2f}",
+        f"{run.rate:.0f}",
     )
     table.add_row("Tally / floor at p50", f"{p50 / floor_p50:.2f}x", "", "")
     console.print(table)
+    console.print(
+        f"answer cache {cache}: {run.hits} of {run.answers} answers after the warm-up were "
+        f"cache hits ({run.hits / run.answers:.1%})"
+    )
 
 
 if __name__ == "__main__":

@@ -152,9 +152,11 @@ async def test_russian_telegram_question_is_answered_in_russian(stack: Stack) ->
 
 async def test_one_question_is_one_trace(stack: Stack, spans: InMemorySpanExporter) -> None:
     """Gateway receive, nl2sql, executor (with its SQL span) and the reply share one trace,
-    each span's parent being in that trace."""
+    each span's parent being in that trace. (A question no other test asks, so that the
+    executor runs SQL rather than answering from its cache.)"""
     spans.clear()
-    stack.telegram.push_message(chat_id=503, user_id=503, text="How many videos are in the system?")
+    question = "How many videos got more than 123,457 views?"
+    stack.telegram.push_message(chat_id=503, user_id=503, text=question)
     await stack.telegram.wait_sent(count=1, timeout=10, chat_id=503)
     finished = spans.get_finished_spans()
     [receive] = [s for s in finished if s.name == "telegram receive"]

@@ -2,7 +2,8 @@
 
 Every service gets: a NATS broker with OpenTelemetry context in message headers and
 FastStream's Prometheus metrics, an ASGI side app serving ``/metrics`` (its own registry),
-``/health`` (NATS answers a ping) and ``/health/live``, and the JetStream streams declared.
+``/health`` (NATS answers a ping) and ``/health/live``, and the JetStream streams (and the
+answers key-value bucket) declared.
 """
 
 import logging
@@ -18,6 +19,7 @@ from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry, make_asgi_app
 
 from tally.common import _compat
+from tally.common.cache import DEFAULT_TTL_S, delete_bucket, ensure_bucket
 from tally.common.deadletter import dead_letter_middleware
 from tally.common.observability import prometheus_middleware, telemetry_middleware
 from tally.common.settings import CommonSettings
@@ -56,10 +58,14 @@ def create_broker(
 
 
 async def declare_streams(settings: CommonSettings) -> None:
-    """Create this deployment's JetStream streams when missing (existing ones are kept)."""
+    """Create this deployment's JetStream streams and answers bucket when missing (existing
+    ones are kept)."""
     connection = await nats.connect(settings.nats_url)
     try:
-        await ensure_streams(connection.jetstream(), Subjects(settings.subject_prefix))
+        subjects = Subjects(settings.subject_prefix)
+        await ensure_streams(
+            connection.jetstream(), subjects, answers_ttl_s=settings.answer_cache_ttl_s
+        )
     finally:
         await connection.close()
 
@@ -119,19 +125,24 @@ def stream_configs(subjects: Subjects) -> list[StreamConfig]:
     ]
 
 
-async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Create the streams that do not exist yet; leave existing ones (and their data) alone."""
+async def ensure_streams(
+    js: JetStreamContext, subjects: Subjects, *, answers_ttl_s: float = DEFAULT_TTL_S
+) -> None:
+    """Create the streams, and the answers bucket (entries live ``answers_ttl_s`` seconds),
+    that do not exist yet; leave existing ones (and their data) alone."""
     for config in stream_configs(subjects):
         try:
             await js.stream_info(config.name or "")
         except NotFoundError:
             await js.add_stream(config)
+    await ensure_bucket(js, subjects, ttl_s=answers_ttl_s)
 
 
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Remove every stream of a deployment (test clean-up)."""
+    """Remove every stream and the answers bucket of a deployment (test clean-up)."""
     for config in stream_configs(subjects):
         try:
             await js.delete_stream(config.name or "")
         except NotFoundError:
             continue
+    await delete_bucket(js, subjects)

@@ -72,6 +72,8 @@ class QuestionAnswered(Event):
     the database; ``total_ms`` is from ``asked_at`` to publication.
     ``reason`` is a sentence fit to show the user when the question was refused or failed;
     ``examples`` lists questions that can be answered.
+    ``cached`` is True when the executor answered from its answer cache (tally.common.cache)
+    without asking the database; ``elapsed_ms`` is then 0.
     """
 
     question: QuestionAsked
@@ -87,6 +89,7 @@ class QuestionAnswered(Event):
     reason: str | None = None
     examples: tuple[str, ...] = ()
     engine: Literal["builtin", "llm"] | None = None
+    cached: bool = False
 
 
 class SnapshotRecord(Event):

@@ -25,6 +25,8 @@ class CommonSettings(BaseSettings):
 
     ``subject_prefix`` namespaces every NATS subject and JetStream stream, so two stacks (or
     two test runs) can share one NATS server without seeing each other's messages.
+    ``answer_cache_ttl_s`` is how long a cached answer lives (seconds); it is the answers
+    bucket's max age, so it applies when the bucket is first declared.
     """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -37,6 +39,7 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     otel_exporter_otlp_endpoint: str | None = None
+    answer_cache_ttl_s: float = Field(default=3600.0, gt=0)
 
     @property
     def sqlalchemy_url(self) -> URL:

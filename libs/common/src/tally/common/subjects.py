@@ -14,6 +14,9 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 =================================  ==========================================================
+
+One JetStream key-value bucket, ``{P}_ANSWERS``, holds the answer cache and the version of
+each dataset (see :mod:`tally.common.cache`).
 """
 
 from dataclasses import dataclass
@@ -104,3 +107,8 @@ class Subjects:
     @property
     def dead_letter_subjects(self) -> list[str]:
         return [f"{self.prefix}.dlq.>"]
+
+    @property
+    def answers_bucket(self) -> str:
+        """The key-value bucket of cached answers and dataset versions (tally.common.cache)."""
+        return f"{self.prefix.upper()}_ANSWERS"

@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
 from tally.common.subjects import Subjects
+from tally.executor.cache import AnswerCache
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
@@ -16,11 +17,21 @@ from tally.executor.runner import Reader
 def create_broker_for(
     settings: ExecutorSettings, reader: Reader, *, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
-    """A broker with the executor's router, running plans through ``reader``."""
+    """A broker with the executor's router, running plans through ``reader`` and, when
+    ``settings.answer_cache`` is on, through the answer cache in the answers bucket."""
     registry = registry or CollectorRegistry()
     broker = create_broker(settings, service=SERVICE, registry=registry)
     subjects = Subjects(settings.subject_prefix)
-    broker.include_router(create_router(subjects, reader, ExecutorMetrics(registry)))
+    metrics = ExecutorMetrics(registry)
+    cache = None
+    if settings.answer_cache:
+        cache = AnswerCache(
+            broker,
+            bucket=subjects.answers_bucket,
+            metrics=metrics,
+            timeout_s=settings.answer_cache_timeout_s,
+        )
+    broker.include_router(create_router(subjects, reader, metrics, cache))
     return broker
 
 

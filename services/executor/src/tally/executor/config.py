@@ -13,7 +13,12 @@ class ExecutorSettings(CommonSettings):
     peer auth). Set it explicitly wherever PostgreSQL asks for passwords.
 
     ``statement_timeout_ms`` bounds every statement; ``firewall_max_rows`` and
-    ``firewall_max_bytes`` bound what LLM-written SQL may return."""
+    ``firewall_max_bytes`` bound what LLM-written SQL may return.
+
+    ``answer_cache`` (env ``ANSWER_CACHE``, on by default) answers a plan already answered,
+    over unchanged data, from the answers bucket without asking the database;
+    ``answer_cache_timeout_s`` bounds each of its reads and writes, past which the question is
+    answered from the database as if the cache had missed."""
 
     executor_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
@@ -22,6 +27,8 @@ class ExecutorSettings(CommonSettings):
     """LIMIT the SQL firewall puts on LLM-written SQL (a smaller LIMIT of its own is kept)."""
     firewall_max_bytes: int = Field(default=1_000_000, ge=1)
     """Characters of result text an LLM-written query may return before it is refused."""
+    answer_cache: bool = True
+    answer_cache_timeout_s: float = Field(default=0.25, gt=0)
 
     @property
     def reader_url(self) -> URL:

@@ -1,4 +1,8 @@
-"""Executor handlers: a planned question, or LLM-written SQL, in; an answer out."""
+"""Executor handlers: a planned question, or LLM-written SQL, in; an answer out.
+
+Answers to plans go through the answer cache (tally.executor.cache) when it is on; answers to
+LLM-written SQL never do.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,9 +10,11 @@ from typing import Any
 import structlog
 from faststream.nats import NatsRouter
 
+from tally.common.cache import CachedAnswer
 from tally.common.errors import UserFacingError
 from tally.common.events import Outcome, QueryPlanned, QuestionAnswered, SqlProposed
 from tally.common.subjects import Subjects
+from tally.executor.cache import AnswerCache
 from tally.executor.domain.compiler import compile_plan
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
@@ -54,6 +60,37 @@ async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
         elapsed_ms=elapsed_ms,
         total_ms=_total_ms(planned),
     )
+
+
+def _from_cache(planned: QueryPlanned, cached: CachedAnswer) -> QuestionAnswered:
+    """The answer to ``planned`` from a cached one: this question's interpretation, no time
+    spent in the database."""
+    return QuestionAnswered(
+        question=planned.question,
+        outcome="answered",
+        interpretation=planned.plan.interpretation,
+        plan=planned.plan,
+        engine=planned.engine,
+        total_ms=_total_ms(planned),
+        cached=True,
+        **cached.model_dump(exclude={"versions"}),
+    )
+
+
+async def answer_cached(
+    planned: QueryPlanned, reader: Reader, cache: AnswerCache
+) -> QuestionAnswered:
+    """The cached answer to ``planned`` when there is a current one, else :func:`answer`,
+    stored (before it is returned) with the versions it was computed from when it is
+    ``answered``."""
+    lookup = await cache.lookup(planned.plan)
+    if lookup.answer is not None:
+        return _from_cache(planned, lookup.answer)
+    result = await answer(planned, reader)
+    if lookup.versions is not None and result.outcome == "answered":
+        fields = result.model_dump(include={"value", "sql", "params", "row_count"})
+        await cache.store(lookup.key, CachedAnswer(versions=lookup.versions, **fields))
+    return result
 
 
 def _reply(proposed: SqlProposed, outcome: Outcome, **fields: Any) -> QuestionAnswered:
@@ -113,9 +150,14 @@ def _numeric_reply(
     return _reply(proposed, "answered", value=value, interpretation=interpretation, **shape)
 
 
-def create_router(subjects: Subjects, reader: Reader, metrics: ExecutorMetrics) -> NatsRouter:
-    """The executor's subscribers (queue group ``executor``): ``plans.ready`` and
-    ``sql.proposed`` (through the SQL firewall) -> ``answers.*``.
+def create_router(
+    subjects: Subjects,
+    reader: Reader,
+    metrics: ExecutorMetrics,
+    cache: AnswerCache | None = None,
+) -> NatsRouter:
+    """The executor's subscribers (queue group ``executor``): ``plans.ready`` (through
+    ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``.
 
     Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
     """
@@ -124,9 +166,13 @@ def create_router(subjects: Subjects, reader: Reader, metrics: ExecutorMetrics) 
 
     @router.subscriber(subjects.plan_ready, queue=SERVICE)
     async def execute(planned: QueryPlanned) -> None:
-        result = await answer(planned, reader)
-        metrics.queries.labels(result.outcome).inc()
-        metrics.query_seconds.observe(result.elapsed_ms / 1000)
+        if cache is None:
+            result = await answer(planned, reader)
+        else:
+            result = await answer_cached(planned, reader, cache)
+        if not result.cached:
+            metrics.queries.labels(result.outcome).inc()
+            metrics.query_seconds.observe(result.elapsed_ms / 1000)
         question = planned.question
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
 

@@ -4,13 +4,17 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class ExecutorMetrics:
-    """Queries by outcome and their database time (seconds, Prometheus convention), and the
-    SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``)."""
+    """Plans run on the database by outcome and their database time (seconds, Prometheus
+    convention), answer cache lookups (``hit``, ``miss``, or ``error`` when the bucket failed or is
+    being left alone after a failure),
+    and the SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``).
+
+    A cache hit is counted in ``tally_executor_cache_total`` only: no query ran."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.queries = Counter(
             "tally_executor_queries_total",
-            "Query plans executed, by outcome",
+            "Query plans executed on the database, by outcome",
             ["outcome"],
             registry=registry,
         )
@@ -18,6 +22,12 @@ class ExecutorMetrics:
             "tally_executor_query_seconds",
             "Database time per query plan",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=registry,
+        )
+        self.cache = Counter(
+            "tally_executor_cache_total",
+            "Answer cache lookups of query plans, by result",
+            ["result"],
             registry=registry,
         )
         self.firewall = Counter(

@@ -24,6 +24,7 @@ from tally.common.subjects import Subjects
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
 from tally.ingest.store import QuestionNotLoggedYetError
+from tally.ingest.versions import VersionsNotMovedError
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
@@ -36,9 +37,10 @@ RETRYABLE = (
     OSError,
     TimeoutError,
     QuestionNotLoggedYetError,
+    VersionsNotMovedError,
 )
 """Failures that may pass: connection lost or refused, a foreign key or a question row not
-there yet."""
+there yet, dataset versions not stored by JetStream."""
 
 log = structlog.get_logger(__name__)
 

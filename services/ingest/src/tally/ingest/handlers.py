@@ -19,6 +19,7 @@ from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import RETRYABLE, SERVICE, Delivery
 from tally.ingest.domain.rows import batch_rows, bot_user_row, parse_answers, question_row
 from tally.ingest.metrics import IngestMetrics
+from tally.ingest.versions import move_versions
 
 VIDEOS_DURABLE = "ingest-videos"
 ANSWERS_DURABLE = "ingest-activity"
@@ -33,7 +34,8 @@ def create_router(
 ) -> NatsRouter:
     """A router with ingest's three durable pull consumers writing through ``engine``.
 
-    Messages are acked after the transaction commits (AckPolicy.NACK_ON_ERROR).
+    Messages are acked after the transaction commits (AckPolicy.NACK_ON_ERROR); a video
+    batch, once its datasets' versions moved (which invalidates the answers cached over them).
     """
     subjects = Subjects(settings.subject_prefix)
     delivery = Delivery(settings, metrics)
@@ -58,6 +60,8 @@ def create_router(
         with metrics.batch_seconds.time():
             upsert = store.upsert_videos(engine=engine, videos=videos, snapshots=snapshots)
             await delivery.write(upsert, message, broker, "video_batch")
+        moved = move_versions(broker, subjects, batch)
+        await delivery.write(moved, message, broker, "video_batch")
         stored = BatchStored(
             import_id=batch.import_id,
             batch_no=batch.batch_no,

@@ -59,6 +59,14 @@ def _needs_join(plan: QueryPlan) -> bool:
     return plan.dataset is Dataset.SNAPSHOTS and bool(used & _JOINED_COLUMNS)
 
 
+def datasets_read(plan: QueryPlan) -> frozenset[Dataset]:
+    """The tables ``plan``'s SQL reads: its dataset, plus ``videos`` for a snapshot plan that
+    joins it (a filter, range or measure on the video's creator or publication time)."""
+    if _needs_join(plan):
+        return frozenset({Dataset.SNAPSHOTS, Dataset.VIDEOS})
+    return frozenset({plan.dataset})
+
+
 def _source(plan: QueryPlan) -> FromClause:
     if plan.dataset is Dataset.VIDEOS:
         return VIDEOS
