@@ -27,6 +27,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.http import serve
+
 DEFAULT_API_KEY = "sk-test-fake-llm-key-0123456789"
 Json = dict[str, Any]
 
@@ -132,11 +134,7 @@ class FakeLlm:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._complete)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app, shutdown_timeout=0.5)
         self.base_url = f"http://127.0.0.1:{port}/v1"
         return self
 

@@ -22,6 +22,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.http import serve
+
 DEFAULT_TOKEN = "123456:TEST-fake-telegram-token"
 """A token aiogram accepts (``<bot id>:<secret>``)."""
 
@@ -77,11 +79,7 @@ class FakeTelegram:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app, shutdown_timeout=1.0)
         self.base_url = f"http://127.0.0.1:{port}"
         return self
 
