@@ -30,17 +30,19 @@ async def own_nats(
     server = EmbeddedNats(tmp_path / "nats")
     server.start()
     local = settings.model_copy(update={"nats_url": server.url})
-    async with AsyncExitStack() as services:
-        reader = Reader(ExecutorSettings(**local.model_dump()))
-        services.push_async_callback(reader.close)
-        for broker in (
-            nl2sql_broker(Nl2sqlSettings(**local.model_dump())),
-            executor_broker(ExecutorSettings(**local.model_dump()), reader),
-        ):
-            await broker.start()
-            services.push_async_callback(broker.stop)
-        yield server, local
-    server.stop()
+    try:
+        async with AsyncExitStack() as services:
+            reader = Reader(ExecutorSettings(**local.model_dump()))
+            services.push_async_callback(reader.close)
+            for broker in (
+                nl2sql_broker(Nl2sqlSettings(**local.model_dump())),
+                executor_broker(ExecutorSettings(**local.model_dump()), reader),
+            ):
+                await broker.start()
+                services.push_async_callback(broker.stop)
+            yield server, local
+    finally:
+        server.stop()  # even when a failing test leaves the brokers unable to stop cleanly
 
 
 async def _answer_within(settings: CommonSettings, seconds: float) -> float | int | None:
