@@ -18,9 +18,5 @@ class ConfigurationError(TallyError):
     """A setting is missing or invalid; the process cannot start."""
 
 
-class UnsupportedPlanError(UserFacingError):
-    """A query plan names a combination the executor cannot compile."""
-
-
 class StackNotRunningError(UserFacingError):
     """No running Tally stack was found (no NATS_URL and no `tally up` state)."""

@@ -41,11 +41,6 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     answer_cache_ttl_s: float = Field(default=3600.0, gt=0)
 
-    @property
-    def sqlalchemy_url(self) -> URL:
-        """``database_url`` with the asyncpg driver, whatever scheme it was given with."""
-        return to_asyncpg_url(self.database_url)
-
 
 def to_asyncpg_url(url: str | URL) -> URL:
     """Return ``url`` as an SQLAlchemy URL using the ``postgresql+asyncpg`` driver."""
@@ -60,16 +55,15 @@ def redact(url: str | URL) -> str:
 
 
 class TelegramSettings(BaseSettings):
-    """Telegram-facing settings shared by the gateway and the alerts service."""
+    """Telegram-facing settings of the gateway."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
     admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
-    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
+    @field_validator("admin_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         return _int_list(value)

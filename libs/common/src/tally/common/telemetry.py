@@ -30,12 +30,6 @@ def setup_tracing(service: str, *, otlp_endpoint: str | None) -> TracerProvider:
     return provider
 
 
-def current_trace_id() -> str | None:
-    """The 32-hex id of the current trace, or None outside a recorded span."""
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
-
-
 def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
     if context.is_valid:

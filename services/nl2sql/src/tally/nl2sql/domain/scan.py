@@ -60,13 +60,6 @@ class Scan:
             self.blank(*match.span())
         return matches
 
-    def take_first(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        """The first match of ``pattern`` (blanked), or None."""
-        match = pattern.search(self.text)
-        if match:
-            self.blank(*match.span())
-        return match
-
     def has(self, pattern: re.Pattern[str]) -> bool:
         """Whether ``pattern`` occurs in the text not yet taken (nothing is blanked)."""
         return pattern.search(self.text) is not None
