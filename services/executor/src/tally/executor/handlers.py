@@ -14,7 +14,7 @@ from tally.common.cache import CachedAnswer
 from tally.common.errors import UserFacingError
 from tally.common.events import Outcome, QueryPlanned, QuestionAnswered, SqlProposed
 from tally.common.subjects import Subjects
-from tally.executor.cache import AnswerCache
+from tally.executor.cache import AnswerCache, Lookup
 from tally.executor.domain.compiler import compile_plan
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
@@ -79,18 +79,25 @@ def _from_cache(planned: QueryPlanned, cached: CachedAnswer) -> QuestionAnswered
 
 async def answer_cached(
     planned: QueryPlanned, reader: Reader, cache: AnswerCache
-) -> QuestionAnswered:
-    """The cached answer to ``planned`` when there is a current one, else :func:`answer`,
-    stored (before it is returned) with the versions it was computed from when it is
-    ``answered``."""
+) -> tuple[QuestionAnswered, Lookup]:
+    """The cached answer to ``planned`` when there is a current one, else :func:`answer`;
+    with the cache lookup, for :func:`remember` once the answer is on its way."""
     lookup = await cache.lookup(planned.plan)
     if lookup.answer is not None:
-        return _from_cache(planned, lookup.answer)
-    result = await answer(planned, reader)
-    if lookup.versions is not None and result.outcome == "answered":
-        fields = result.model_dump(include={"value", "sql", "params", "row_count"})
-        await cache.store(lookup.key, CachedAnswer(versions=lookup.versions, **fields))
-    return result
+        return _from_cache(planned, lookup.answer), lookup
+    return await answer(planned, reader), lookup
+
+
+async def remember(cache: AnswerCache, lookup: Lookup, result: QuestionAnswered) -> None:
+    """Store a freshly ``answered`` result with the versions it was computed from.
+
+    Called after the answer is published, so a miss costs the asker no extra round trip; an
+    entry stored with versions that have moved since is simply a miss later.
+    """
+    if result.cached or lookup.versions is None or result.outcome != "answered":
+        return
+    fields = result.model_dump(include={"value", "sql", "params", "row_count"})
+    await cache.store(lookup.key, CachedAnswer(versions=lookup.versions, **fields))
 
 
 def _reply(proposed: SqlProposed, outcome: Outcome, **fields: Any) -> QuestionAnswered:
@@ -167,14 +174,16 @@ def create_router(
     @router.subscriber(subjects.plan_ready, queue=SERVICE)
     async def execute(planned: QueryPlanned) -> None:
         if cache is None:
-            result = await answer(planned, reader)
+            result, lookup = await answer(planned, reader), None
         else:
-            result = await answer_cached(planned, reader, cache)
+            result, lookup = await answer_cached(planned, reader, cache)
         if not result.cached:
             metrics.queries.labels(result.outcome).inc()
             metrics.query_seconds.observe(result.elapsed_ms / 1000)
         question = planned.question
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+        if cache is not None and lookup is not None:
+            await remember(cache, lookup, result)
 
     @router.subscriber(subjects.sql_proposed, queue=SERVICE)
     async def execute_sql(proposed: SqlProposed) -> None:
