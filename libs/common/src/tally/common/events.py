@@ -3,21 +3,38 @@
 Times are timezone-aware UTC datetimes; durations are milliseconds (``*_ms``).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from tally.common.plan import QueryPlan
 from tally.common.subjects import Channel
 
 Language = Literal["en", "ru"]
 Outcome = Literal["answered", "refused", "failed"]
+M = TypeVar("M", bound=BaseModel)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def validate_each(
+    model: type[M], payloads: Iterable[Any]
+) -> tuple[list[M], list[tuple[Any, ValidationError]]]:
+    """Decoded message bodies of a batch as ``model``: (the valid ones, in order; each invalid
+    payload with its error). One bad message does not sink the batch."""
+    valid: list[M] = []
+    invalid: list[tuple[Any, ValidationError]] = []
+    for payload in payloads:
+        try:
+            valid.append(model.model_validate(payload))
+        except ValidationError as error:
+            invalid.append((payload, error))
+    return valid, invalid
 
 
 class Event(BaseModel):

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from tally.alerts.config import AlertsSettings
 from tally.alerts.domain.failure_rate import FailureRateRule, FailureRateWindow, Transition
-from tally.common.events import AlertNotice, QuestionAnswered
+from tally.common.events import AlertNotice, QuestionAnswered, validate_each
 from tally.common.subjects import Subjects
 
 SERVICE = "alerts"
@@ -69,16 +69,6 @@ class FailureRateMonitor:
                 log.exception("alert check failed")
 
 
-def _answers(payloads: list[Any]) -> list[QuestionAnswered]:
-    answers = []
-    for payload in payloads:
-        try:
-            answers.append(QuestionAnswered.model_validate(payload))
-        except ValueError:
-            continue  # not an answer; ingest, which logs answers, dead-letters it
-    return answers
-
-
 def create_router(monitor: FailureRateMonitor) -> NatsRouter:
     """Answers from the ACTIVITY stream, in batches of up to 100, through durable ``alerts``.
 
@@ -97,7 +87,8 @@ def create_router(monitor: FailureRateMonitor) -> NatsRouter:
         pull_sub=PullSub(batch_size=100, timeout=0.2, batch=True),
     )
     async def observe(payloads: list[Any]) -> None:
-        for answer in _answers(payloads):
+        answers, _ = validate_each(QuestionAnswered, payloads)  # ingest dead-letters the rest
+        for answer in answers:
             at = answer.question.asked_at.timestamp()
             monitor.window.observe(at, failed=answer.outcome == "failed")
         await monitor.check(notices)

@@ -8,9 +8,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from tally.common.events import DeadLetter, QuestionAnswered, UserSeen, VideoBatch
+from tally.common.events import (
+    DeadLetter,
+    QuestionAnswered,
+    UserSeen,
+    VideoBatch,
+    validate_each,
+)
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -84,15 +90,14 @@ def parse_answers(
     payloads: Iterable[Any], *, subject: str
 ) -> tuple[list[QuestionAnswered], list[DeadLetter]]:
     """Decoded bodies of messages on ``subject`` -> (valid answers, dead letters for the rest)."""
-    answers, invalid = [], []
-    for payload in payloads:
-        try:
-            answers.append(QuestionAnswered.model_validate(payload))
-        except ValidationError as error:
-            reason = f"invalid QuestionAnswered: {error.errors()[0]['msg']}"
-            invalid.append(
-                DeadLetter(
-                    service="ingest", subject=subject, reason=reason, payload=_as_text(payload)
-                )
-            )
-    return answers, invalid
+    answers, invalid = validate_each(QuestionAnswered, payloads)
+    letters = [
+        DeadLetter(
+            service="ingest",
+            subject=subject,
+            reason=f"invalid QuestionAnswered: {error.errors()[0]['msg']}",
+            payload=_as_text(payload),
+        )
+        for payload, error in invalid
+    ]
+    return answers, letters
