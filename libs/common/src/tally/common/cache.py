@@ -28,6 +28,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from tally.common.events import GroupRow
 from tally.common.plan import Dataset, QueryPlan
 from tally.common.subjects import Subjects
 
@@ -37,14 +38,15 @@ DEFAULT_TTL_S = 3600.0
 
 
 class CachedAnswer(BaseModel):
-    """What the executor keeps of an ``answered`` QuestionAnswered (value, SQL, parameters),
-    and the version of each dataset read (``{"version.videos": token}``) when it was
-    computed."""
+    """What the executor keeps of an ``answered`` QuestionAnswered (value or rows, SQL,
+    parameters), and the version of each dataset read (``{"version.videos": token}``) when
+    it was computed."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     versions: dict[str, str]
     value: int | float | None
+    rows: tuple[GroupRow, ...] = ()
     sql: str | None = None
     params: dict[str, str | int | float] = Field(default_factory=dict)
     row_count: int = 0

@@ -14,7 +14,8 @@ from tally.common.plan import QueryPlan
 from tally.common.subjects import Channel
 
 Language = Literal["en", "ru"]
-Outcome = Literal["answered", "refused", "failed"]
+Outcome = Literal["answered", "ambiguous", "refused", "failed"]
+"""``ambiguous``: the question has several readings; the answer offers them as ``choices``."""
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -81,12 +82,33 @@ class SqlProposed(Event):
     planned_ms: float
 
 
+class GroupRow(Event):
+    """One row of a grouped answer: the group's ``label`` and the measure's ``value``.
+
+    Labels: a video's UUID, a creator id, an ISO day (``2025-11-28``) or a UTC hour
+    (``2025-11-28T10:00Z``). ``value`` is None for an average, minimum or maximum of no rows.
+    """
+
+    label: str = Field(max_length=100)
+    value: int | float | None
+
+
+class Choice(Event):
+    """One reading of an ambiguous question: a label to show and the plan it stands for."""
+
+    label: str = Field(min_length=1, max_length=200)
+    plan: QueryPlan
+
+
 class QuestionAnswered(Event):
     """The outcome of one question (nl2sql or executor -> the asking channel).
 
-    ``value`` is the number (``None`` unless ``outcome == "answered"``); ``sql`` is the
-    statement run, with ``params`` bound separately; ``elapsed_ms`` is the time spent in
-    the database; ``total_ms`` is from ``asked_at`` to publication.
+    ``value`` is the number (``None`` unless ``outcome == "answered"`` and the plan is not
+    grouped); ``rows`` are the rows of a grouped plan (top-N in rank order, a series in time
+    order); ``sql`` is the statement run, with ``params`` bound separately; ``elapsed_ms`` is
+    the time spent in the database; ``total_ms`` is from ``asked_at`` to publication.
+    ``choices`` (2 or 3, only when ``outcome == "ambiguous"``) are the readings to pick from:
+    the picked plan is sent as a new QueryPlanned.
     ``reason`` is a sentence fit to show the user when the question was refused or failed;
     ``examples`` lists questions that can be answered.
     ``cached`` is True when the executor answered from its answer cache (tally.common.cache)
@@ -96,6 +118,8 @@ class QuestionAnswered(Event):
     question: QuestionAsked
     outcome: Outcome
     value: int | float | None = None
+    rows: tuple[GroupRow, ...] = ()
+    choices: tuple[Choice, ...] = Field(default=(), max_length=3)
     interpretation: str | None = None
     plan: QueryPlan | None = None
     sql: str | None = None

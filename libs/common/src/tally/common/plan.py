@@ -1,12 +1,13 @@
 """The typed query plan: what nl2sql produces and the executor compiles.
 
-A plan names one dataset of the catalog, one measure over it, filters and an optional time
-range. It holds no SQL: the executor compiles it with SQLAlchemy Core and bound parameters.
+A plan names one dataset of the catalog, one measure over it, filters, an optional time
+range and an optional grouping (top-N by an entity, or a series by day or hour). It holds
+no SQL: the executor compiles it with SQLAlchemy Core and bound parameters.
 Time ranges are half-open ``[start, end)`` in UTC, so "November 1-5, 2025, inclusive" is
 ``start=2025-11-01T00:00Z, end=2025-11-06T00:00Z``.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final, Literal, Self
 
@@ -70,6 +71,29 @@ TIME_COLUMNS: Final[dict[Dataset, frozenset[str]]] = {
 }
 
 
+class Dimension(StrEnum):
+    """What a grouped plan has one row per."""
+
+    VIDEO = "video"
+    """A video: ``videos.id``, or ``video_snapshots.video_id``."""
+    CREATOR = "creator"
+    """A creator: ``creator_id`` (joined through the video for snapshots)."""
+    DAY = "day"
+    """A UTC calendar day of the plan's time range column."""
+    HOUR = "hour"
+    """A UTC hour of the plan's time range column."""
+
+    @property
+    def is_time(self) -> bool:
+        return self in (Dimension.DAY, Dimension.HOUR)
+
+
+MAX_GROUPS: Final = 100
+"""Most rows of a top-N answer (the longest list a chat reply shows)."""
+MAX_SERIES: Final = {Dimension.DAY: timedelta(days=366), Dimension.HOUR: timedelta(days=7)}
+"""Longest time range of a series: a year of days, a week of hours (168 rows)."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -111,12 +135,26 @@ class TimeRange(_Model):
         return self
 
 
+class Grouping(_Model):
+    """One row per value of ``by``.
+
+    Entities (video, creator) are ranked by the measure (``order``, ties by id) and cut to
+    ``limit`` rows: "top 5 videos by views". Time dimensions form a series in time order over
+    the whole time range, every bucket present (``limit`` is ignored): "views gained per day".
+    """
+
+    by: Dimension
+    order: Literal["desc", "asc"] = "desc"
+    limit: int = Field(default=10, ge=1, le=MAX_GROUPS)
+
+
 class QueryPlan(_Model):
-    """One question, as a measure over a dataset of the catalog.
+    """One question, as a measure over a dataset of the catalog, optionally grouped.
 
     ``interpretation`` states in the asker's language what is counted, e.g. "videos
     published 1–5 Nov 2025 (UTC) by creator abc123".
-    Raises ``pydantic.ValidationError`` when a column does not belong to the dataset.
+    Raises ``pydantic.ValidationError`` when a column does not belong to the dataset, or a
+    series has no time range or a longer one than :data:`MAX_SERIES` allows.
     """
 
     version: Literal[1] = 1
@@ -124,6 +162,7 @@ class QueryPlan(_Model):
     measure: Measure
     filters: tuple[Filter, ...] = ()
     time_range: TimeRange | None = None
+    group_by: Grouping | None = None
     interpretation: str = Field(max_length=500)
 
     @model_validator(mode="after")
@@ -137,4 +176,12 @@ class QueryPlan(_Model):
             raise ValueError(f"columns {unknown} are not in dataset {self.dataset}")
         if self.time_range and self.time_range.column not in TIME_COLUMNS[self.dataset]:
             raise ValueError(f"{self.time_range.column} is not a time column of {self.dataset}")
+        if self.group_by and self.group_by.by.is_time:
+            self._check_series(self.group_by.by)
         return self
+
+    def _check_series(self, by: Dimension) -> None:
+        if self.time_range is None:
+            raise ValueError(f"a series by {by} needs a time range")
+        if self.time_range.end - self.time_range.start > MAX_SERIES[by]:
+            raise ValueError(f"a series by {by} spans at most {MAX_SERIES[by].days} days")

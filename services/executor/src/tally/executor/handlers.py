@@ -96,7 +96,7 @@ async def remember(cache: AnswerCache, lookup: Lookup, result: QuestionAnswered)
     """
     if result.cached or lookup.versions is None or result.outcome != "answered":
         return
-    fields = result.model_dump(include={"value", "sql", "params", "row_count"})
+    fields = result.model_dump(include={"value", "rows", "sql", "params", "row_count"})
     await cache.store(lookup.key, CachedAnswer(versions=lookup.versions, **fields))
 
 
