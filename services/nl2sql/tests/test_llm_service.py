@@ -23,7 +23,7 @@ from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
 from .conftest import SettingsFactory
 
 TIMEOUT_S = 5.0
-RANKING = "Which creator has the most videos?"
+RANKING = "Which weekday brings the most views on average?"
 """A question the built-in parser refuses (rankings are not plans yet)."""
 PLANNED = "How many videos are in the system?"
 """A question the built-in parser plans."""

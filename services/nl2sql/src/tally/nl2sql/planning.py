@@ -2,7 +2,8 @@
 
 ``plan_question`` runs the built-in parser (synchronous: the hot path awaits nothing);
 ``ask_llm`` asks the LLM engine. Each returns the event to publish: a QueryPlanned, an
-SqlProposed (LLM only), or a QuestionAnswered that refuses or reports a failure.
+SqlProposed (LLM only), or a QuestionAnswered that offers readings to pick from (parser
+only), refuses, or reports a failure.
 """
 
 from datetime import UTC, date, datetime
@@ -11,13 +12,14 @@ from time import perf_counter
 import structlog
 
 from tally.common.events import (
+    Choice,
     Outcome,
     QueryPlanned,
     QuestionAnswered,
     QuestionAsked,
     SqlProposed,
 )
-from tally.nl2sql.domain import Refusal, failure_reason, parse
+from tally.nl2sql.domain import Readings, Refusal, failure_reason, parse
 from tally.nl2sql.llm import LlmEngine, LlmResult, LlmUnavailable, ProposedSql, texts
 
 Planned = QueryPlanned | SqlProposed | QuestionAnswered
@@ -45,9 +47,24 @@ def _answer(
     )
 
 
+def _ambiguous(question: QuestionAsked, readings: Readings) -> QuestionAnswered:
+    """The ask-back: each reading's interpretation as the label of its choice."""
+    return QuestionAnswered(
+        question=question,
+        outcome="ambiguous",
+        reason=readings.question,
+        choices=tuple(
+            Choice(label=plan.interpretation[:200], plan=plan) for plan in readings.plans
+        ),
+        engine="builtin",
+        total_ms=_ms_since(question.asked_at),
+    )
+
+
 def plan_question(question: QuestionAsked) -> QueryPlanned | QuestionAnswered:
-    """The built-in parser's plan for ``question``, or its answer: ``refused`` (with
-    examples) or ``failed``. "Today" is the UTC calendar day of ``question.asked_at``."""
+    """The built-in parser's plan for ``question``, or its answer: ``ambiguous`` (two or
+    three readings as choices), ``refused`` (with examples) or ``failed``. "Today" is the UTC
+    calendar day of ``question.asked_at``."""
     started = perf_counter()
     language = question.language
     try:
@@ -57,6 +74,8 @@ def plan_question(question: QuestionAsked) -> QueryPlanned | QuestionAnswered:
         return _answer(question, "failed", Refusal(failure_reason(language), ()), builtin=True)
     if isinstance(result, Refusal):
         return _answer(question, "refused", result, builtin=True)
+    if isinstance(result, Readings):
+        return _ambiguous(question, result)
     planned_ms = (perf_counter() - started) * 1000
     return QueryPlanned(question=question, plan=result, engine="builtin", planned_ms=planned_ms)
 

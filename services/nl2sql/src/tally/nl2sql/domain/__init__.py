@@ -1,6 +1,6 @@
 """Pure logic of nl2sql: the built-in parser of questions into query plans (no broker, no I/O)."""
 
 from tally.nl2sql.domain.parser import parse
-from tally.nl2sql.domain.refusal import Refusal, failure_reason
+from tally.nl2sql.domain.refusal import Readings, Refusal, failure_reason
 
-__all__ = ["Refusal", "failure_reason", "parse"]
+__all__ = ["Readings", "Refusal", "failure_reason", "parse"]

@@ -1,7 +1,9 @@
 """One line saying what a plan counts, in the asker's language (``QueryPlan.interpretation``).
 
 en: "videos published 1–5 Nov 2025 (UTC) by creator xyz789";
-ru: "видео, опубликованные 1–5 ноября 2025 (UTC), креатора xyz789".
+ru: "видео, опубликованные 1–5 ноября 2025 (UTC), креатора xyz789";
+rankings: "top 5 videos by view growth on 28 Nov 2025 (UTC)" / "топ-5 видео по приросту
+просмотров за 28 ноября 2025 (UTC)"; series: "total view growth per day in Nov 2025 (UTC)".
 """
 
 from calendar import monthrange
@@ -9,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Filter, Op, QueryPlan, TimeRange
+from tally.common.plan import Aggregate, Dataset, Dimension, Filter, Op, QueryPlan, TimeRange
 from tally.common.render import format_number
 
 # fmt: off
@@ -126,6 +128,93 @@ def _subject(plan: QueryPlan, language: Language) -> str:
     return template.format(*_counter(measure.column, language), *_ROWS[language][plan.dataset])
 
 
+_DATIVE: Final = {
+    "views": "просмотрам",
+    "likes": "лайкам",
+    "comments": "комментариям",
+    "reports": "жалобам",
+}
+_RANKED: Final[dict[Language, dict[tuple[Aggregate, bool], str]]] = {
+    # What a ranking ranks by; {0}/{1} as in _AGGREGATES, {2} the Russian dative plural.
+    "en": {
+        (Aggregate.SUM, False): "{0}",
+        (Aggregate.SUM, True): "{1} growth",
+        (Aggregate.AVG, False): "average {0}",
+        (Aggregate.AVG, True): "average {1} growth",
+        (Aggregate.MAX, False): "maximum {0}",
+        (Aggregate.MAX, True): "maximum {1} growth",
+        (Aggregate.MIN, False): "minimum {0}",
+        (Aggregate.MIN, True): "minimum {1} growth",
+    },
+    "ru": {
+        (Aggregate.SUM, False): "{2}",
+        (Aggregate.SUM, True): "приросту {0}",
+        (Aggregate.AVG, False): "среднему числу {0}",
+        (Aggregate.AVG, True): "среднему приросту {0}",
+        (Aggregate.MAX, False): "максимуму {0}",
+        (Aggregate.MAX, True): "максимальному приросту {0}",
+        (Aggregate.MIN, False): "минимуму {0}",
+        (Aggregate.MIN, True): "минимальному приросту {0}",
+    },
+}
+_RANKS: Final[dict[Language, dict[tuple[Dimension, bool], str]]] = {
+    # (entity, descending) -> "top 5 videos by {measure}"; {n} is the limit.
+    "en": {
+        (Dimension.VIDEO, True): "top {n} videos by {measure}",
+        (Dimension.VIDEO, False): "bottom {n} videos by {measure}",
+        (Dimension.CREATOR, True): "top {n} creators by {measure}",
+        (Dimension.CREATOR, False): "bottom {n} creators by {measure}",
+    },
+    "ru": {
+        (Dimension.VIDEO, True): "топ-{n} видео по {measure}",
+        (Dimension.VIDEO, False): "антитоп-{n} видео по {measure}",
+        (Dimension.CREATOR, True): "топ-{n} креаторов по {measure}",
+        (Dimension.CREATOR, False): "антитоп-{n} креаторов по {measure}",
+    },
+}
+_FIRST: Final[dict[Language, dict[tuple[Dimension, bool], str]]] = {
+    "en": {
+        (Dimension.VIDEO, True): "the top video by {measure}",
+        (Dimension.VIDEO, False): "the bottom video by {measure}",
+        (Dimension.CREATOR, True): "the top creator by {measure}",
+        (Dimension.CREATOR, False): "the bottom creator by {measure}",
+    },
+    "ru": {
+        (Dimension.VIDEO, True): "первое место среди видео по {measure}",
+        (Dimension.VIDEO, False): "последнее место среди видео по {measure}",
+        (Dimension.CREATOR, True): "первое место среди креаторов по {measure}",
+        (Dimension.CREATOR, False): "последнее место среди креаторов по {measure}",
+    },
+}
+"""A ranking of one: "the top creator by number of videos"."""
+_NUMBER_OF_VIDEOS: Final[dict[Language, str]] = {"en": "number of videos", "ru": "числу видео"}
+_SERIES: Final[dict[Language, dict[Dimension, str]]] = {
+    "en": {Dimension.DAY: "per day", Dimension.HOUR: "per hour"},
+    "ru": {Dimension.DAY: "по дням", Dimension.HOUR: "по часам"},
+}
+
+
+def _ranked_by(plan: QueryPlan, language: Language) -> str:
+    measure = plan.measure
+    if measure.column is None or not measure.column.endswith("_count"):
+        return _NUMBER_OF_VIDEOS[language]
+    counter = measure.column.removeprefix("delta_").removesuffix("_count")
+    template = _RANKED[language][(measure.aggregate, measure.column.startswith("delta_"))]
+    return template.format(*_counter(measure.column, language), _DATIVE[counter])
+
+
+def _headline(plan: QueryPlan, language: Language) -> str:
+    """What is measured: the subject, ranked ("top 5 videos by views") or as a series."""
+    grouping = plan.group_by
+    if grouping is None:
+        return _subject(plan, language)
+    if grouping.by.is_time:
+        return f"{_subject(plan, language)} {_SERIES[language][grouping.by]}"
+    ranks = _FIRST if grouping.limit == 1 else _RANKS
+    template = ranks[language][(grouping.by, grouping.order == "desc")]
+    return template.format(n=grouping.limit, measure=_ranked_by(plan, language))
+
+
 def _delta_filter(condition: Filter, language: Language) -> str:
     plural, singular = _counter(condition.column, language)
     if condition.op is Op.GT and condition.value == 0:
@@ -146,18 +235,28 @@ def _value(value: int | str, language: Language) -> str:
     return format_number(value, language) if isinstance(value, int) else value
 
 
-def _filter(condition: Filter, language: Language) -> str:
+_AT_SNAPSHOT: Final[dict[Language, str]] = {
+    "en": " at an hourly snapshot",
+    "ru": " на одном из почасовых замеров",
+}
+"""A counter compared on snapshots: the video passed the threshold at some hour."""
+
+
+def _filter(condition: Filter, language: Language, dataset: Dataset) -> str:
     column = condition.column
     if column.startswith("delta_"):
         return _delta_filter(condition, language)
     if column.endswith("_count"):
         amount = f"{_OPS[language][condition.op]} {_value(condition.value, language)}"
         plural = _counter(column, language)[0]
-        return f"with {amount} {plural}" if language == "en" else f"с числом {plural} {amount}"
+        text = f"with {amount} {plural}" if language == "en" else f"с числом {plural} {amount}"
+        return text + (_AT_SNAPSHOT[language] if dataset is Dataset.SNAPSHOTS else "")
     if column == "creator_id" and condition.op is Op.EQ:
         return (
             f"by creator {condition.value}" if language == "en" else f"креатора {condition.value}"
         )
+    if column in ("id", "video_id") and condition.op is Op.EQ:
+        return f"of video {condition.value}" if language == "en" else f"видео {condition.value}"
     return f"{column} {condition.op.value} {condition.value}"
 
 
@@ -286,15 +385,34 @@ _ALL: Final[dict[Language, str]] = {"en": "all", "ru": "все"}
 """An unfiltered count of rows says so: "all videos", not just "videos"."""
 
 
+_ONE_VIDEO: Final[dict[Language, str]] = {"en": "{0} of video {id}", "ru": "{1} видео {id}"}
+"""The counter of one video: "views of video 0f8c…" / "просмотры видео 0f8c…"."""
+
+
+def _one_video(plan: QueryPlan, language: Language) -> str | None:
+    """The whole line for a video's own counter, or None for any other plan."""
+    measure, filters = plan.measure, plan.filters
+    if plan.dataset is not Dataset.VIDEOS or plan.group_by or plan.time_range:
+        return None
+    if len(filters) != 1 or filters[0].column != "id" or measure.aggregate is not Aggregate.SUM:
+        return None
+    names = _counter(measure.column or "", language)
+    return _ONE_VIDEO[language].format(*names, id=filters[0].value)
+
+
 def describe(plan: QueryPlan, language: Language) -> str:
     """The one-line interpretation of ``plan`` (its own ``interpretation`` is not read)."""
+    one_video = _one_video(plan, language)
+    if one_video:
+        return one_video
     counters = [f for f in plan.filters if f.column.endswith("_count")]
     others = [f for f in plan.filters if not f.column.endswith("_count")]
-    parts = [_subject(plan, language), *(_filter(f, language) for f in counters)]
+    parts = [_headline(plan, language)]
+    parts += [_filter(f, language, plan.dataset) for f in counters]
     if plan.time_range:
         parts.append(_owned(plan, _period(plan.time_range, language), language))
-    parts += [_filter(f, language) for f in others]
-    if len(parts) == 1 and plan.measure.column is None:
+    parts += [_filter(f, language, plan.dataset) for f in others]
+    if len(parts) == 1 and plan.measure.column is None and plan.group_by is None:
         return f"{_ALL[language]} {parts[0]}"
     return _join(parts, language)
 

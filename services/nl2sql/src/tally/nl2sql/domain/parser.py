@@ -1,8 +1,12 @@
-"""The built-in parser: a question in English or Russian into a :class:`QueryPlan`, or a refusal.
+"""The built-in parser: a question in English or Russian into a :class:`QueryPlan`, the
+readings to choose from when it has several, or a refusal.
 
-It reads the phrases it knows (dates, creator id, comparisons, what is counted) and refuses
-when anything left could change the meaning: it never guesses. Offline and deterministic;
-a question takes well under a millisecond.
+It reads the phrases it knows (dates, hour windows, video and creator ids, rankings, series,
+comparisons, what is counted) and refuses when anything left could change the meaning: it
+never guesses. When a question has two or three sensible readings ("views in November":
+of videos published in November, or gained during November), it returns them all as
+:class:`Readings` for the asker to pick. Offline and deterministic; a question takes well
+under a millisecond.
 """
 
 import re
@@ -11,13 +15,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
+from tally.common.plan import (
+    MAX_SERIES,
+    Aggregate,
+    Dataset,
+    Dimension,
+    Filter,
+    Grouping,
+    Measure,
+    Op,
+    QueryPlan,
+    TimeRange,
+)
 from tally.nl2sql.domain import vocabulary as words
 from tally.nl2sql.domain.dates import DaySpan, take_span
 from tally.nl2sql.domain.describe import describe
+from tally.nl2sql.domain.grouping import Ranking, take_ranking, take_series
+from tally.nl2sql.domain.hours import HourWindow, take_hours
 from tally.nl2sql.domain.lexicon import canonicalize
 from tally.nl2sql.domain.numbers import read_number
-from tally.nl2sql.domain.refusal import Refusal, refusal
+from tally.nl2sql.domain.refusal import Readings, Refusal, readings, refusal
 from tally.nl2sql.domain.scan import Scan, Unclear
 
 _WORD: Final = re.compile(r"\w+")
@@ -74,10 +91,29 @@ class _Signals:
         return f"delta_{counter}" if self.dataset is Dataset.SNAPSHOTS and changes else counter
 
 
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """The phrases read from the question before its words are weighed."""
+
+    span: DaySpan | None
+    hours: HourWindow | None
+    video: str | None
+    creator: str | None
+    ranking: Ranking | None
+    series: Dimension | None
+    comparisons: tuple[_Comparison, ...]
+
+
 def _counter_column(match: re.Match[str]) -> str:
     return next(
         f"{name}_count" for name in ("views", "likes", "comments", "reports") if match[name]
     )
+
+
+def _take_video(scan: Scan) -> str | None:
+    """A video's UUID ("video 0f8c…-…"), lower-cased; the word "video" before it is taken."""
+    match = next(iter(scan.take(words.VIDEO_ID)), None)
+    return match["id"].lower() if match else None
 
 
 def _take_creator(scan: Scan) -> str | None:
@@ -147,12 +183,33 @@ def _take_aggregate(scan: Scan, target: str | None) -> Aggregate | None:
     return found[0] if found else None
 
 
-def _read_signals(scan: Scan) -> _Signals:
+ANY_COUNTER: Final = "counter"
+"""The target of a ranking or a video's question that names no counter: offered as readings."""
+
+
+def _grouped_target(scan: Scan, taken: _Taken, counters: frozenset[str]) -> str | None:
+    """What a ranking or series without "how many" measures: the one counter it names, or
+    for creators ranked by "the most videos" their videos."""
+    if taken.ranking and taken.ranking.counter:
+        return taken.ranking.counter
+    if len(counters) == 1:
+        return next(iter(counters))
+    if taken.ranking and taken.ranking.entity == "creator" and scan.has(words.VIDEO):
+        return "video"
+    return ANY_COUNTER if taken.ranking or taken.video else None
+
+
+def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
     target = _target(scan.text)
+    counters = frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text))
+    if taken.ranking and taken.ranking.counter:
+        counters = frozenset({taken.ranking.counter})
+    if target is None and (taken.ranking or taken.series or taken.video):
+        target = _grouped_target(scan, taken, counters)
     return _Signals(
         target=target,
         aggregate=_take_aggregate(scan, target),
-        counters=frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text)),
+        counters=counters,
         growth=scan.has(words.GROWTH),
         decline=scan.has(words.DECLINE),
         delta=scan.has(words.DELTA),
@@ -186,6 +243,8 @@ def _check_leftover(scan: Scan, signals: _Signals) -> None:
 
 def _measure(signals: _Signals) -> Measure:
     target, aggregate = signals.target, signals.aggregate
+    if target == ANY_COUNTER:
+        raise Unclear("counter")
     if aggregate in (Aggregate.AVG, Aggregate.MAX, Aggregate.MIN) or (target is None and aggregate):
         if target in ("video", "creator", "snapshot"):
             raise Unclear("unknown")
@@ -226,15 +285,16 @@ def _change_filters(signals: _Signals, measure: Measure, compared: bool) -> list
     return [Filter(column=f"delta_{signals.counter()}", op=op, value=0)]
 
 
-def _filters(
-    signals: _Signals, measure: Measure, comparisons: list[_Comparison], creator: str | None
-) -> tuple[Filter, ...]:
+def _filters(signals: _Signals, measure: Measure, taken: _Taken) -> tuple[Filter, ...]:
     filters = [
-        Filter(column=signals.column(c.counter), op=c.op, value=c.value) for c in comparisons
+        Filter(column=signals.column(c.counter), op=c.op, value=c.value) for c in taken.comparisons
     ]
-    filters += _change_filters(signals, measure, bool(comparisons))
-    if creator:
-        filters.append(Filter(column="creator_id", op=Op.EQ, value=creator))
+    filters += _change_filters(signals, measure, bool(taken.comparisons))
+    if taken.video:
+        column = "id" if signals.dataset is Dataset.VIDEOS else "video_id"
+        filters.append(Filter(column=column, op=Op.EQ, value=taken.video))
+    if taken.creator:
+        filters.append(Filter(column="creator_id", op=Op.EQ, value=taken.creator))
     return tuple(filters)
 
 
@@ -254,50 +314,132 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _time_range(column: str, span: DaySpan) -> TimeRange:
-    """The half-open UTC range ``[first 00:00, last + 1 day 00:00)``."""
-    return TimeRange.model_validate(
-        {
-            "column": column,
-            "start": _midnight(span.first),
-            "end": _midnight(span.last + timedelta(days=1)),
-        }
-    )
+def _time_range(column: str, span: DaySpan, hours: HourWindow | None) -> TimeRange:
+    """The half-open UTC range ``[first 00:00, last + 1 day 00:00)``, or with an hour window
+    (one day only) ``[day + start, day + end)``; raises :class:`Unclear` ("hours") for an
+    hour window over several days."""
+    start, end = _midnight(span.first), _midnight(span.last + timedelta(days=1))
+    if hours:
+        if span.first != span.last:
+            raise Unclear("hours")
+        start, end = start + hours.start, start + hours.end
+    return TimeRange.model_validate({"column": column, "start": start, "end": end})
 
 
-def _plan(scan: Scan, today: date) -> QueryPlan:
+def _grouping(taken: _Taken, time_range: TimeRange | None) -> Grouping | None:
+    """The plan's grouping; raises :class:`Unclear` ("series_range") for a series without a
+    period, ("series_long") for one longer than the plan allows."""
+    if taken.ranking:
+        order = "desc" if taken.ranking.descending else "asc"
+        return Grouping(by=taken.ranking.dimension, order=order, limit=taken.ranking.limit)
+    if taken.series is None:
+        return None
+    if time_range is None:
+        raise Unclear("series_range")
+    if time_range.end - time_range.start > MAX_SERIES[taken.series]:
+        raise Unclear("series_long")
+    return Grouping(by=taken.series)
+
+
+def _take(scan: Scan, today: date) -> _Taken:
+    """Every phrase of known shape, in an order where none can swallow another's words."""
     if scan.has(words.WRITE):
         raise Unclear("read_only")
+    hours = take_hours(scan)
     span = take_span(scan, today)
+    if hours and span is None:
+        raise Unclear("hours")
+    video = _take_video(scan)
     creator = _take_creator(scan)
-    comparisons = _take_comparisons(scan)
+    ranking = take_ranking(scan)
+    series = take_series(scan)
+    if ranking and series:
+        raise Unclear("unknown")
+    if ranking or series:
+        scan.take(words.SHOW)
+    comparisons = tuple(_take_comparisons(scan))
     scan.take(words.ALL_TIME)
-    signals = _with_growth(_read_signals(scan), span, bool(comparisons))
-    _check_leftover(scan, signals)
-    if signals.target != "creator" and scan.has(words.CREATOR) and creator is None:
-        raise Unclear("creator")
+    return _Taken(span, hours, video, creator, ranking, series, comparisons)
+
+
+def _build(signals: _Signals, taken: _Taken) -> QueryPlan:
     measure = _measure(signals)
-    filters = _filters(signals, measure, comparisons, creator)
-    time_range = _time_range(_time_column(signals, measure, filters), span) if span else None
+    filters = _filters(signals, measure, taken)
+    time_range = None
+    if taken.span:
+        column = _time_column(signals, measure, filters)
+        time_range = _time_range(column, taken.span, taken.hours)
     return QueryPlan(
         dataset=signals.dataset,
         measure=measure,
         filters=filters,
         time_range=time_range,
+        group_by=_grouping(taken, time_range),
         interpretation="",
     )
 
 
-def parse(text: str, *, language: Language, today: date) -> QueryPlan | Refusal:
-    """The plan for a question, or a :class:`Refusal` when it cannot be read with certainty.
+def _alternatives(signals: _Signals, taken: _Taken, reason: str) -> list[_Signals]:
+    """The readings worth offering when a question is unclear for ``reason``: the date as
+    publication or as the time of growth (of the snapshots, for counts); views, likes or
+    comments when none is named (views, likes or number of videos for ranked creators)."""
+    if reason == "date_meaning" and signals.dataset is Dataset.VIDEOS:
+        counts = signals.target in ("video", "creator")
+        other = replace(signals, snapshot=True) if counts else replace(signals, growth=True)
+        return [replace(signals, published=True), other]
+    if reason == "counter" and signals.target == ANY_COUNTER:
+        targets = ["views_count", "likes_count", "comments_count"]
+        if taken.ranking and taken.ranking.entity == "creator":
+            targets[-1] = "video"
+        return [
+            replace(signals, target=target, counters=frozenset({target} - {"video"}))
+            for target in targets
+        ]
+    return []
+
+
+def _readings(signals: _Signals, taken: _Taken, unclear: Unclear) -> list[QueryPlan]:
+    """Each alternative reading that builds a plan, or ``unclear`` raised again."""
+    plans = []
+    for alternative in _alternatives(signals, taken, unclear.reason):
+        try:
+            plans.append(_build(alternative, taken))
+        except Unclear:
+            continue
+    if len(plans) < 2:
+        raise unclear
+    return plans
+
+
+def _plans(scan: Scan, today: date) -> list[QueryPlan]:
+    """One plan, or two or three readings; raises :class:`Unclear` when there is none."""
+    taken = _take(scan, today)
+    signals = _with_growth(_read_signals(scan, taken), taken.span, bool(taken.comparisons))
+    _check_leftover(scan, signals)
+    if signals.target != "creator" and scan.has(words.CREATOR) and taken.creator is None:
+        raise Unclear("creator")
+    try:
+        return [_build(signals, taken)]
+    except Unclear as unclear:
+        return _readings(signals, taken, unclear)
+
+
+def parse(text: str, *, language: Language, today: date) -> QueryPlan | Readings | Refusal:
+    """The plan for a question; :class:`Readings` (two or three plans, each with its
+    interpretation) when it has several sensible meanings; or a :class:`Refusal` when it
+    cannot be read with certainty.
 
     ``today`` (a UTC calendar day) resolves "yesterday" and dates without a year (the most
     recent such day or month not after ``today``). Dates are UTC calendar days; a range
-    includes both its ends, so its ``TimeRange`` ends at 00:00 UTC of the day after.
+    includes both its ends, so its ``TimeRange`` ends at 00:00 UTC of the day after; an
+    hour window "10:00-15:00" is ``[10:00, 15:00)`` UTC of its day.
     The plan's ``interpretation`` and the refusal's texts are in ``language``.
     """
     try:
-        plan = _plan(Scan.of(canonicalize(text)), today)
+        plans = _plans(Scan.of(canonicalize(text)), today)
     except Unclear as unclear:
         return refusal(unclear.reason, language)
-    return plan.model_copy(update={"interpretation": describe(plan, language)})
+    described = [
+        plan.model_copy(update={"interpretation": describe(plan, language)}) for plan in plans
+    ]
+    return described[0] if len(described) == 1 else readings(described, language)

@@ -1,9 +1,12 @@
-"""What the user is told when a question cannot be answered, in their language."""
+"""What the user is told when a question cannot be answered, or has several readings,
+in their language."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from tally.common.events import Language
+from tally.common.plan import QueryPlan
 from tally.common.render import EXAMPLES
 
 
@@ -16,6 +19,26 @@ class Refusal:
     examples: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """A question with two or three sensible meanings: ``question`` asks which one (in the
+    asker's language); each plan's ``interpretation`` says what it counts."""
+
+    question: str
+    plans: tuple[QueryPlan, ...]
+
+
+_WHICH_READING: Final[dict[Language, str]] = {
+    "en": "Your question can be read in more than one way. Which did you mean?",
+    "ru": "Вопрос можно понять по-разному. Что вы имели в виду?",
+}
+
+
+def readings(plans: Sequence[QueryPlan], language: Language) -> Readings:
+    """The readings to offer for ``plans`` (already described in ``language``)."""
+    return Readings(_WHICH_READING[language], tuple(plans))
+
+
 _REASONS: Final[dict[str, dict[Language, str]]] = {
     "unknown": {
         "en": "I didn't understand the question. I can count videos, creators and snapshots, and "
@@ -24,10 +47,32 @@ _REASONS: Final[dict[str, dict[Language, str]]] = {
         "просмотры, лайки, комментарии и жалобы — по дате публикации, по дням и по креатору.",
     },
     "unsupported": {
-        "en": "I answer with a single number: lists, rankings and breakdowns by day or by creator "
-        "are not supported yet. Ask for one count or one total.",
-        "ru": "Я отвечаю одним числом: списки, рейтинги и разбивки по дням или по креаторам пока "
-        "не поддерживаются. Спросите про одно количество или одну сумму.",
+        "en": 'I answer with one number, a top list ("top 5 videos by views") or a series by '
+        'day or hour ("views gained per day in November"). Lists of names and breakdowns by '
+        "week or month are not supported yet.",
+        "ru": "Я отвечаю одним числом, топом («топ-5 видео по просмотрам») или рядом по дням или "
+        "часам («прирост просмотров по дням за ноябрь»). Списки и разбивки по неделям или "
+        "месяцам пока не поддерживаются.",
+    },
+    "hours": {
+        "en": "I couldn't read the hours. Name one day and a window, like \"on November 28, 2025 "
+        'from 10:00 to 15:00" (UTC).',
+        "ru": "Я не смог разобрать часы. Назовите один день и интервал, например: «28 ноября 2025 "
+        "с 10:00 до 15:00» (UTC).",
+    },
+    "series_range": {
+        "en": 'A series needs a period: say, for example, "per day in November 2025" or "hourly '
+        'on November 28".',
+        "ru": "Для ряда нужен период: например, «по дням за ноябрь 2025» или «по часам 28 ноября».",
+    },
+    "series_long": {
+        "en": "That series is too long: a series by day covers at most a year, by hour at most "
+        "7 days.",
+        "ru": "Слишком длинный ряд: по дням — не больше года, по часам — не больше 7 дней.",
+    },
+    "limit": {
+        "en": "I can show a top of 1 to 100 rows.",
+        "ru": "Я могу показать топ от 1 до 100 строк.",
     },
     "date": {
         "en": 'I couldn\'t read the date. Write it like "November 28, 2025", "28.11.2025" or '

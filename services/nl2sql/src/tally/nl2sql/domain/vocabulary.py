@@ -34,6 +34,12 @@ COUNTER: Final = _words(_COUNTER)
 VIDEO: Final = _words(r"videos?|clips?")
 CREATOR: Final = _words(r"creators?|authors?|bloggers?")
 SNAPSHOT: Final = _words(r"snapshots?|measurements?")
+VIDEO_ID: Final = re.compile(
+    r"(?:\b(?:videos?|clips?)(?:\s+(?:with|под|с))?(?:\s+(?:the\s+)?(?:id|ид|айди))?\s*[:=#№]?\s*)?"
+    r"\b(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+    re.IGNORECASE,
+)
+"""A video's UUID, with the words naming it ("video", "видео с id") when they come first."""
 
 OPS: Final[tuple[tuple[Op, str], ...]] = (
     (
@@ -81,7 +87,8 @@ COUNT: Final = _words(
 )
 """Words asking for a number; the thing counted follows within a few filler words."""
 FILLER: Final = _words(
-    r"total|all|the|of|different|distinct|unique|in|new|sum|overall|hourly",
+    r"total|all|the|of|different|distinct|unique|in|new|sum|overall|hourly"
+    r"|did|do|does|were|was|have|has|had|are|is",
     r"всего|всех|разных|различных|уникальных|в|итого|же",
 )
 
@@ -118,6 +125,8 @@ UNSUPPORTED: Final = _words(
     r"|какие|каких|кто|чей|чьи|топ|по\s+(?:дням|часам|неделям|месяцам|creator)|в\s+разрезе",
 )
 """Questions asking for a list, a ranking or a breakdown: not one number."""
+SHOW: Final = _words(r"show(?:\s+me)?|give\s+me|display|tell\s+me")
+""""Show me the top 10 creators": a request word, read when a ranking or series was taken."""
 NEGATION: Final = _words(r"not|no|without|except|excluding|never", r"не|нет|без|кроме|ни|исключая")
 LEFTOVER_DATE: Final = re.compile(
     r"\b(?:day|days|week|weeks|month|months|year|years|hour|hours|today|yesterday|tomorrow|ago"
