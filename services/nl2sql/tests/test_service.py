@@ -91,6 +91,29 @@ async def test_unknown_question_is_refused(
     assert answer.engine == "builtin"
 
 
+async def test_ambiguous_question_offers_readings(
+    registry: CollectorRegistry, client: Client, subjects: Subjects
+) -> None:
+    """A question with two meanings is answered ``ambiguous`` with one choice per reading,
+    each labelled by its interpretation; nothing is sent to the executor."""
+    asked = question("How many views in November 2025?")
+    subject = subjects.answer(asked.channel, str(asked.question_id))
+    answer = QuestionAnswered.model_validate_json(
+        await ask(client, subjects, asked.model_dump_json().encode(), subject)
+    )
+    assert answer.outcome == "ambiguous"
+    assert answer.reason and "Which did you mean?" in answer.reason
+    assert [choice.plan.dataset for choice in answer.choices] == [
+        Dataset.VIDEOS,
+        Dataset.SNAPSHOTS,
+    ]
+    assert [choice.label for choice in answer.choices] == [
+        choice.plan.interpretation for choice in answer.choices
+    ]
+    labels = {"outcome": "ambiguous", "language": "en", "engine": "builtin"}
+    assert registry.get_sample_value("tally_nl2sql_questions_total", labels) == 1
+
+
 async def test_garbage_is_dead_lettered_and_service_goes_on(
     registry: CollectorRegistry, client: Client, subjects: Subjects
 ) -> None:
