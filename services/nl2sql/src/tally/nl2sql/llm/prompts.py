@@ -85,6 +85,10 @@ inclusive" is start 2025-11-01T00:00:00Z, end 2025-11-06T00:00:00Z; "on November
 is start 2025-11-28T00:00:00Z, end 2025-11-29T00:00:00Z.
 Growth (views gained) during a period is sum of delta_views_count over video_snapshots with
 created_at in the period; final totals are sums over videos.
+"group_by" is null for one number. For a top list it is {{"by": "video" | "creator",
+"order": "desc" | "asc", "limit": N}} (1..100), ranking by the measure; for a series it is
+{{"by": "day" | "hour"}} over the time range (required; at most 366 days by day, 7 days by
+hour), one row per UTC day or hour.
 
 Answer with one JSON object {{"plan", "sql", "interpretation", "refuse"}} with exactly one of
 plan, sql, refuse not null:
