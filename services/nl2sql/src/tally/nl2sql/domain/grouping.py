@@ -38,7 +38,8 @@ _WHICH: Final = _pattern(
     r"\b(?:(?P<one>which|what|какой|какая|какое|который|которое|которая|кто\s+из)"
     rf"|(?P<many>какие|которые))\s+{_N}?\s*{_WHAT}"
 )
-"""``which video`` (one) / ``какие 5 видео`` (five) / ``which creators`` (ten)."""
+"""``which video`` (one) / ``какие 5 видео`` (five) / ``which creators`` (ten). In Russian
+the interrogative tells one from many ("какое видео", "какие видео"); in English the noun."""
 _MOST: Final = _pattern(
     r"\b(?:больше\s+всего|(?:the\s+)?most|(?:the\s+)?highest|(?:the\s+)?biggest|"
     r"(?:the\s+)?largest|наибольш\w*|самы[йхе]\s+больш\w*|максимальн\w*)\b"
@@ -128,7 +129,8 @@ def _which(scan: Scan) -> Ranking | None:
     if match is None:
         return None
     direction = _direction(scan)
-    many = match["many"] or match["what"].lower().endswith("s")
+    english = match["one"] is not None and match["one"].isascii()
+    many = match["many"] or (english and match["what"].lower().endswith("s"))
     limit = _limit(match, DEFAULT_LIMIT if many else 1)
     return Ranking(_entity(match["what"]), limit, bool(direction))
 
