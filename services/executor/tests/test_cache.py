@@ -21,7 +21,16 @@ from tally.common.broker import ensure_streams
 from tally.common.cache import publish_versions
 from tally.common.db.session import asyncpg_dsn
 from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
+from tally.common.plan import (
+    Aggregate,
+    Dataset,
+    Dimension,
+    Filter,
+    Grouping,
+    Measure,
+    Op,
+    QueryPlan,
+)
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 from tally.executor.app import create_broker_for
@@ -149,6 +158,34 @@ async def test_a_plan_asked_again_is_answered_without_the_database(
     assert second.interpretation == "видео автора"
     assert database_spans(spans, second_trace) == []
     assert (queries, hits) == (1, 1)
+
+
+async def test_a_grouped_plan_asked_again_is_answered_from_the_cache_with_its_rows(
+    settings: CommonSettings,
+    nc: Client,
+    database: asyncpg.Connection,
+    spans: InMemorySpanExporter,
+) -> None:
+    """A top-N asked twice: the second answer is a hit with the same rows and no query run."""
+    top = QueryPlan(
+        dataset=Dataset.VIDEOS,
+        measure=Measure(aggregate=Aggregate.SUM, column="views_count"),
+        filters=(Filter(column="creator_id", op=Op.EQ, value=CREATOR),),
+        group_by=Grouping(by=Dimension.VIDEO, limit=5),
+        interpretation="the creator's videos by views",
+    )
+    async with running_executor(settings, nc) as executor:
+        first, _ = await executor.ask(top)
+        second, second_trace = await executor.ask(top)
+    expected = await database.fetch(
+        "SELECT id::text, views_count FROM videos WHERE creator_id = $1"
+        " ORDER BY views_count DESC, id LIMIT 5",
+        CREATOR,
+    )
+    assert (first.cached, second.cached) == (False, True)
+    assert [(row.label, row.value) for row in first.rows] == [tuple(r) for r in expected]
+    assert (second.rows, second.row_count, second.value) == (first.rows, len(expected), None)
+    assert database_spans(spans, second_trace) == []
 
 
 async def test_a_moved_version_is_a_miss_with_the_new_data(

@@ -105,6 +105,7 @@ def _as_json(asked: Asked) -> str:
         {
             "question": answer.question.text,
             "answer": answer.value if answer.outcome == "answered" else None,
+            "rows": [row.model_dump(include={"label", "value"}) for row in answer.rows],
             "outcome": answer.outcome,
             "interpretation": answer.interpretation,
             "sql": answer.sql,

@@ -3,11 +3,22 @@
 A number uses the language's thousands separator (``1,234,567`` / ``1 234 567``, with
 U+202F narrow no-break spaces in Russian per the Russian typographic norm, GOST R 7.0.97);
 a refusal gives the reason and a few questions that can be answered.
+
+A grouped answer is a numbered list for a top-N (``1. <label> — 1,234``) or ``<label>: value``
+lines for a series, ``—`` standing for no value; a list too long for one Telegram message
+(:data:`MAX_MESSAGE` UTF-16 code units) is cut with an "… and N more" line.
 """
 
-from tally.common.events import Language, QuestionAnswered
+from typing import Final
+
+from tally.common.events import GroupRow, Language, QuestionAnswered
+from tally.common.plan import Dimension, Grouping
 
 _THIN = "\u202f"
+MAX_MESSAGE: Final = 4096
+"""Longest Telegram message text, in UTF-16 code units (Bot API ``sendMessage``)."""
+NO_VALUE: Final = "—"
+"""Shown for a group's value that does not exist (an average, minimum or maximum of no rows)."""
 
 EXAMPLES: dict[Language, tuple[str, ...]] = {
     "en": (
@@ -30,11 +41,17 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "counted": "Counted",
         "examples": "You can ask, for example:",
         "failed": "Sorry, I could not answer that right now.",
+        "more": "… and {count} more",
+        "none_video": "No videos match.",
+        "none_creator": "No creators match.",
     },
     "ru": {
         "counted": "Посчитано",
         "examples": "Можно спросить, например:",
         "failed": "Извините, сейчас не получилось ответить.",
+        "more": "… и ещё {count}",
+        "none_video": "Ничего не найдено.",
+        "none_creator": "Ничего не найдено.",
     },
 }
 
@@ -47,10 +64,58 @@ def format_number(value: int | float, language: Language) -> str:
     return text
 
 
-def render_answer(answer: QuestionAnswered) -> str:
-    """The reply text for ``answer``: the number and one line on what was counted."""
+def _utf16_length(text: str) -> int:
+    """Length of ``text`` as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _row_lines(rows: tuple[GroupRow, ...], by: Dimension, language: Language) -> list[str]:
+    def shown(row: GroupRow) -> str:
+        return NO_VALUE if row.value is None else format_number(row.value, language)
+
+    if by.is_time:
+        return [f"{row.label}: {shown(row)}" for row in rows]
+    return [f"{rank}. {row.label} — {shown(row)}" for rank, row in enumerate(rows, start=1)]
+
+
+def _fitted(lines: list[str], tail: list[str], language: Language) -> list[str]:
+    """``lines`` and then ``tail``; when that is longer than MAX_MESSAGE, as many of ``lines``
+    as fit with an "… and N more" line for the rest."""
+    if _utf16_length("\n".join(lines + tail)) <= MAX_MESSAGE:
+        return lines + tail
+    more = _TEXTS[language]["more"]
+    longest_more = more.format(count=format_number(len(lines), language))
+    budget = MAX_MESSAGE - _utf16_length("\n".join([longest_more, *tail]))
+    kept = 0
+    for line in lines:
+        budget -= _utf16_length(line) + 1
+        if budget < 0:
+            break
+        kept += 1
+    count = format_number(len(lines) - kept, language)
+    return [*lines[:kept], more.format(count=count), *tail]
+
+
+def _render_rows(answer: QuestionAnswered, grouping: Grouping) -> str:
+    """A grouped answer: its rows (or that no entity matched), then what was counted."""
     language = answer.question.language
     texts = _TEXTS[language]
+    tail = [f"{texts['counted']}: {answer.interpretation}"] if answer.interpretation else []
+    if not answer.rows:
+        nothing = texts["none_creator" if grouping.by is Dimension.CREATOR else "none_video"]
+        return "\n".join([nothing, *tail])
+    lines = _row_lines(answer.rows, grouping.by, language)
+    return "\n".join(_fitted(lines, tail, language))
+
+
+def render_answer(answer: QuestionAnswered) -> str:
+    """The reply text for ``answer``: the number (or the rows of a grouped plan) and one line
+    on what was counted; at most MAX_MESSAGE UTF-16 code units for a grouped answer."""
+    language = answer.question.language
+    texts = _TEXTS[language]
+    grouping = answer.plan.group_by if answer.plan else None
+    if answer.outcome == "answered" and grouping is not None:
+        return _render_rows(answer, grouping)
     if answer.outcome == "answered" and answer.value is not None:
         number = format_number(answer.value, language)
         if answer.interpretation:

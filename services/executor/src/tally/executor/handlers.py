@@ -13,11 +13,13 @@ from faststream.nats import NatsRouter
 from tally.common.cache import CachedAnswer
 from tally.common.errors import UserFacingError
 from tally.common.events import Outcome, QueryPlanned, QuestionAnswered, SqlProposed
+from tally.common.plan import QueryPlan
 from tally.common.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
-from tally.executor.domain.compiler import compile_plan
+from tally.executor.domain.compiler import CompiledQuery, compile_plan
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
+from tally.executor.domain.series import group_rows
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.runner import Reader, ResultTooLargeError
 
@@ -34,30 +36,42 @@ def _total_ms(planned: QueryPlanned | SqlProposed) -> float:
     return (datetime.now(UTC) - planned.question.asked_at).total_seconds() * 1000
 
 
-async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
-    """Compile and run ``planned``; a failure becomes a ``failed`` answer with a reason."""
-    query = compile_plan(planned.plan)
-    common = {"question": planned.question, "plan": planned.plan, "engine": planned.engine}
-    try:
+async def _computed(plan: QueryPlan, query: CompiledQuery, reader: Reader) -> dict[str, Any]:
+    """Run ``query`` (``plan`` compiled): the answer's value (or rows, for a grouped plan),
+    row count and elapsed ms. Raises the reader's UserFacingErrors."""
+    if plan.group_by is None:
         value, elapsed_ms = await reader.run(query)
+        return {"value": value, "row_count": 1, "elapsed_ms": elapsed_ms}
+    records, elapsed_ms = await reader.fetch_all(query.sql, *query.args)
+    rows = group_rows(plan, records)
+    return {"rows": rows, "row_count": len(rows), "elapsed_ms": elapsed_ms}
+
+
+async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
+    """Compile and run ``planned``; a failure becomes a ``failed`` answer with a reason.
+
+    A grouped plan is answered with ``rows`` (top-N in rank order, a series with every bucket
+    of its time range) and no ``value``.
+    """
+    query = compile_plan(planned.plan)
+    common = {
+        "question": planned.question,
+        "plan": planned.plan,
+        "engine": planned.engine,
+        "sql": query.sql,
+        "params": query.params,
+    }
+    try:
+        computed = await _computed(planned.plan, query, reader)
     except UserFacingError as error:
         return QuestionAnswered(
-            **common,
-            outcome="failed",
-            sql=query.sql,
-            params=query.params,
-            reason=error.message,
-            total_ms=_total_ms(planned),
+            **common, outcome="failed", reason=error.message, total_ms=_total_ms(planned)
         )
     return QuestionAnswered(
         **common,
+        **computed,
         outcome="answered",
-        value=value,
         interpretation=planned.plan.interpretation,
-        sql=query.sql,
-        params=query.params,
-        row_count=1,
-        elapsed_ms=elapsed_ms,
         total_ms=_total_ms(planned),
     )
 

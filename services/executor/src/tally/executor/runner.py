@@ -7,9 +7,10 @@ Three layers hold for every statement, whoever wrote it:
 * every session has ``default_transaction_read_only=on`` and ``statement_timeout`` as
   server settings, so a write fails and a long query is cancelled without a round trip;
 * plans (SQLAlchemy Core, see ``domain.compiler``) run one statement per call in its own
-  implicit transaction; SQL that passed the firewall (``domain.firewall``) runs in an
-  explicit ``BEGIN READ ONLY`` transaction (what ``SET TRANSACTION READ ONLY`` sets),
-  through a cursor that stops once the rows exceed a byte budget.
+  implicit transaction (a grouped plan's rows are bounded by its LIMIT or time range); SQL
+  that passed the firewall (``domain.firewall``) runs in an explicit ``BEGIN READ ONLY``
+  transaction (what ``SET TRANSACTION READ ONLY`` sets), through a cursor that stops once
+  the rows exceed a byte budget.
 """
 
 import time
@@ -151,6 +152,16 @@ class Reader:
             async with pool.acquire() as connection:
                 rows = await _read_only_rows(connection, sql, max_bytes)
         return rows, (time.perf_counter() - started) * 1000
+
+    async def fetch_all(self, sql: str, *args: Any) -> tuple[list[tuple[Any, ...]], float]:
+        """Every row of ``sql`` (a compiled plan's, whose rows its LIMIT or time range bound)
+        with ``args`` bound, and the elapsed ms. Errors as in :meth:`fetch_value`."""
+        pool = await self.pool()
+        started = time.perf_counter()
+        span = tracer.start_as_current_span("SELECT", attributes={"db.statement": sql})
+        with span, _translated_errors():
+            records = await pool.fetch(sql, *args)
+        return [tuple(record) for record in records], (time.perf_counter() - started) * 1000
 
     async def run(self, query: CompiledQuery) -> tuple[int | float | None, float]:
         """Run ``query``; return (value, elapsed ms). Errors as in :meth:`fetch_value`."""

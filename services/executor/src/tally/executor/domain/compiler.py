@@ -1,8 +1,13 @@
 """Query plan -> SQL built with SQLAlchemy Core, every value a bound parameter.
 
-Snapshot plans that filter on a video's creator or publication time join
+Snapshot plans that filter, or group, on a video's creator or publication time join
 ``video_snapshots.video_id -> videos.id``. Sums of an empty set are 0 (``COALESCE``);
 averages, minima and maxima of an empty set are NULL.
+
+A grouped plan selects ``(label, value)`` rows: entities (video, creator) ranked by the
+measure (NULLs last, ties by key ascending) and cut to the grouping's limit; time buckets
+(``date_trunc`` of the range column in UTC) in time order, only the buckets that have rows
+(``domain.series`` fills in the others).
 """
 
 import operator
@@ -12,11 +17,20 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, distinct, func, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    FromClause,
+    Select,
+    bindparam,
+    distinct,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from tally.common.db.models import Video, VideoSnapshot
-from tally.common.plan import Aggregate, Dataset, Measure, Op, QueryPlan
+from tally.common.plan import Aggregate, Dataset, Dimension, Grouping, Measure, Op, QueryPlan
 
 VIDEOS = Video.__table__
 SNAPSHOTS = VideoSnapshot.__table__
@@ -56,12 +70,15 @@ def _needs_join(plan: QueryPlan) -> bool:
         used.add(plan.time_range.column)
     if plan.measure.column:
         used.add(plan.measure.column)
+    if plan.group_by and plan.group_by.by is Dimension.CREATOR:
+        used.add("creator_id")
     return plan.dataset is Dataset.SNAPSHOTS and bool(used & _JOINED_COLUMNS)
 
 
 def datasets_read(plan: QueryPlan) -> frozenset[Dataset]:
     """The tables ``plan``'s SQL reads: its dataset, plus ``videos`` for a snapshot plan that
-    joins it (a filter, range or measure on the video's creator or publication time)."""
+    joins it (a filter, range, measure or grouping on the video's creator or publication
+    time)."""
     if _needs_join(plan):
         return frozenset({Dataset.SNAPSHOTS, Dataset.VIDEOS})
     return frozenset({plan.dataset})
@@ -102,6 +119,44 @@ def _conditions(plan: QueryPlan) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _bucket(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
+    """``date_trunc('day'|'hour', <range column> AT TIME ZONE 'UTC')``: a UTC bucket start, as
+    a timestamp without time zone."""
+    assert plan.time_range is not None, "the plan validator requires a range for a series"
+    column = _column(plan.dataset, plan.time_range.column)
+    in_utc = column.op("AT TIME ZONE", return_type=DateTime())(bindparam("time_zone", "UTC"))
+    return func.date_trunc(bindparam("bucket", by.value), in_utc, type_=DateTime())
+
+
+def _key(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
+    match by:
+        case Dimension.VIDEO:
+            return _column(plan.dataset, "id" if plan.dataset is Dataset.VIDEOS else "video_id")
+        case Dimension.CREATOR:
+            return _column(plan.dataset, "creator_id")
+        case Dimension.DAY | Dimension.HOUR:
+            return _bucket(plan, by)
+
+
+def _grouped(plan: QueryPlan, grouping: Grouping, value: ColumnElement[Any]) -> Select[Any]:
+    key = _key(plan, grouping.by).label("label")
+    statement = (
+        select(key, value).select_from(_source(plan)).where(*_conditions(plan)).group_by(key)
+    )
+    if grouping.by.is_time:
+        return statement.order_by(key)
+    ranked = value.desc() if grouping.order == "desc" else value.asc()
+    limit = bindparam("limit", grouping.limit)
+    return statement.order_by(ranked.nulls_last(), key.asc()).limit(limit)
+
+
+def _statement(plan: QueryPlan) -> Select[Any]:
+    value = _measure(plan.dataset, plan.measure).label("value")
+    if plan.group_by is not None:
+        return _grouped(plan, plan.group_by, value)
+    return select(value).select_from(_source(plan)).where(*_conditions(plan))
+
+
 def _printable(value: object) -> str | int | float:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -112,17 +167,13 @@ def _printable(value: object) -> str | int | float:
 
 @lru_cache(maxsize=4096)
 def compile_plan(plan: QueryPlan) -> CompiledQuery:
-    """The SELECT for ``plan``: one row, one column (the measure).
+    """The SELECT for ``plan``: one row, one column (the measure); for a grouped plan, rows of
+    ``(label, value)`` (a video's UUID, a creator id or a UTC bucket start; the measure).
 
     Plans are immutable, so compilations are memoised (the 4096 most recent plans): a plan
     asked again skips SQLAlchemy's compiler. Only SQL is cached, never a result.
     """
-    statement = (
-        select(_measure(plan.dataset, plan.measure).label("value"))
-        .select_from(_source(plan))
-        .where(*_conditions(plan))
-    )
-    compiled = statement.compile(dialect=_DIALECT)
+    compiled = _statement(plan).compile(dialect=_DIALECT)
     values = compiled.params
     order = compiled.positiontup or ()
     params = {key: _printable(values[key]) for key in order}
