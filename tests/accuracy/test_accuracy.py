@@ -2,8 +2,12 @@
 
 Every question of :mod:`tests.accuracy.questions` is parsed (``parse``), compiled
 (``compile_plan``) and run on PostgreSQL; its answer is compared with the reference SQL
-written beside it. A refusal is not wrong; a number that differs is. The report is printed
-(``pytest -s`` shows it). Every question of :mod:`tests.accuracy.hostile` must be refused.
+written beside it. A refusal is not wrong; a number that differs is. The questions of
+:mod:`tests.accuracy.grouped` (top lists, series, hour windows, one video, ask-backs) are
+checked row by row, through the executor's own row shaping (``group_rows``); an ambiguous
+one must offer readings, and the reading named by the case must answer right. The report is
+printed (``pytest -s`` shows it). Every question of :mod:`tests.accuracy.hostile` must be
+refused.
 """
 
 import gzip
@@ -21,7 +25,9 @@ from tally.common.db.session import asyncpg_dsn
 from tally.common.plan import QueryPlan
 from tally.common.settings import CommonSettings
 from tally.executor.domain.compiler import compile_plan
-from tally.nl2sql.domain import parse
+from tally.executor.domain.series import group_rows
+from tally.nl2sql.domain import Readings, Refusal, parse
+from tests.accuracy.grouped import GROUPED, GroupCase
 from tests.accuracy.hostile import REFUSED
 from tests.accuracy.questions import ANSWERABLE, SAMPLE, TODAY, Case
 
@@ -89,7 +95,7 @@ class Report:
     wrong: list[str] = field(default_factory=list)
     nonzero: int = 0
 
-    def count(self, case: Case, outcome: str) -> None:
+    def count(self, case: Case | GroupCase, outcome: str) -> None:
         self.total[case.language] = self.total.get(case.language, 0) + 1
         if outcome == "correct":
             self.correct[case.language] = self.correct.get(case.language, 0) + 1
@@ -149,12 +155,71 @@ async def test_accuracy_set(database: asyncpg.Connection) -> None:
     assert report.nonzero >= 0.9 * len(ANSWERABLE), "the sample makes the checks meaningful"
 
 
+async def _answer_rows(database: asyncpg.Connection, plan: QueryPlan) -> list[tuple[str, Any]]:
+    """The plan's answer as (label, value) rows: the executor's rows, or ('', value)."""
+    query = compile_plan(plan)
+    if plan.group_by is None:
+        return [("", await database.fetchval(query.sql, *query.args))]
+    records = await database.fetch(query.sql, *query.args)
+    return [(row.label, row.value) for row in group_rows(plan, records)]
+
+
+def _same_rows(answer: list[tuple[str, Any]], expected: list[tuple[str, Any]]) -> bool:
+    return len(answer) == len(expected) and all(
+        label == want_label and _same(value, want)
+        for (label, value), (want_label, want) in zip(answer, expected, strict=True)
+    )
+
+
+def _chosen(case: GroupCase, result: object) -> QueryPlan | None:
+    """The plan to run: the parser's one plan, or for an ambiguous case the picked reading
+    (None when the parser refused, or did not ask back when it should have, or vice versa)."""
+    if case.pick is None:
+        return result if isinstance(result, QueryPlan) else None
+    if isinstance(result, Readings) and case.pick <= len(result.plans):
+        return result.plans[case.pick - 1]
+    return None
+
+
+async def _check_grouped(database: asyncpg.Connection, case: GroupCase, report: Report) -> None:
+    expected = [(row[0], row[1]) for row in await database.fetch(case.sql, *case.args)]
+    report.nonzero += any(value for _, value in expected)
+    result = parse(case.text, language=case.language, today=TODAY)  # type: ignore[arg-type]
+    plan = _chosen(case, result)
+    if plan is None:
+        report.refused.append(case.text)
+        report.count(case, "refused")
+        return
+    answer = await _answer_rows(database, plan)
+    if _same_rows(answer, expected):
+        report.count(case, "correct")
+        return
+    report.wrong.append(
+        f"{case.text} -> {answer[:3]} ({plan.interpretation}), expected {expected[:3]}"
+    )
+    report.count(case, "wrong")
+
+
+async def test_grouped_accuracy_set(database: asyncpg.Connection) -> None:
+    """Top lists, series, hour windows, one video's counters and picked readings, half
+    English and half Russian: not one wrong row, every question answered or asked back."""
+    languages = [case.language for case in GROUPED]
+    assert languages.count("en") == languages.count("ru")
+    report = Report()
+    for case in GROUPED:
+        await _check_grouped(database, case, report)
+    print("\ngrouped " + report.text())
+    assert not report.wrong, report.text()
+    assert not report.refused, report.text()
+    assert report.nonzero == len(GROUPED), "every reference answer holds a non-zero value"
+
+
 def test_hostile_and_off_topic_questions_are_all_refused() -> None:
     """Weather, jokes, writes, SQL and prompt injection, in both languages: 100% refused."""
     answered = [
         text
         for text, language in REFUSED
-        if isinstance(parse(text, language=language, today=TODAY), QueryPlan)  # type: ignore[arg-type]
+        if not isinstance(parse(text, language=language, today=TODAY), Refusal)  # type: ignore[arg-type]
     ]
     rate = 1 - len(answered) / len(REFUSED)
     print(f"\nhostile and off-topic: {len(REFUSED)} questions, refusal rate {rate:.0%}")
