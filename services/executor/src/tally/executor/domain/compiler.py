@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     DateTime,
     FromClause,
@@ -146,7 +147,7 @@ def _grouped(plan: QueryPlan, grouping: Grouping, value: ColumnElement[Any]) -> 
     if grouping.by.is_time:
         return statement.order_by(key)
     ranked = value.desc() if grouping.order == "desc" else value.asc()
-    limit = bindparam("limit", grouping.limit)
+    limit: BindParameter[int] = bindparam("limit", grouping.limit)
     return statement.order_by(ranked.nulls_last(), key.asc()).limit(limit)
 
 
