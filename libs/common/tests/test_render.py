@@ -109,3 +109,19 @@ def test_a_short_list_is_not_cut() -> None:
     rows = [(f"c{n}", n) for n in range(100)]
     lines = render_answer(_answer("en", Dimension.CREATOR, rows)).split("\n")
     assert (len(lines), lines[99]) == (101, "100. c99 — 99")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Nothing matched, so there is no value to show.\nCounted: average views"),
+        ("ru", "Ничего не подошло, поэтому значения нет.\nПосчитано: average views"),
+    ],
+)
+def test_an_average_of_nothing_says_so(language: Language, text: str) -> None:
+    """An answered question with no value (an average of no rows) is not shown as a failure."""
+    question = QuestionAsked(channel="cli", chat_id=1, user_id=1, language=language, text="q")
+    answer = QuestionAnswered(
+        question=question, outcome="answered", value=None, interpretation="average views"
+    )
+    assert render_answer(answer) == text

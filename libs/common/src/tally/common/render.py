@@ -44,6 +44,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "more": "… and {count} more",
         "none_video": "No videos match.",
         "none_creator": "No creators match.",
+        "no_value": "Nothing matched, so there is no value to show.",
     },
     "ru": {
         "counted": "Посчитано",
@@ -52,6 +53,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "more": "… и ещё {count}",
         "none_video": "Ничего не найдено.",
         "none_creator": "Ничего не найдено.",
+        "no_value": "Ничего не подошло, поэтому значения нет.",
     },
 }
 
@@ -116,8 +118,10 @@ def render_answer(answer: QuestionAnswered) -> str:
     grouping = answer.plan.group_by if answer.plan else None
     if answer.outcome == "answered" and grouping is not None:
         return _render_rows(answer, grouping)
-    if answer.outcome == "answered" and answer.value is not None:
-        number = format_number(answer.value, language)
+    if answer.outcome == "answered":
+        number = (
+            texts["no_value"] if answer.value is None else format_number(answer.value, language)
+        )
         if answer.interpretation:
             return f"{number}\n{texts['counted']}: {answer.interpretation}"
         return number
