@@ -1,8 +1,9 @@
 """The typed query plan: what nl2sql produces and the executor compiles.
 
-A plan names one dataset of the catalog, one measure over it, filters, an optional time
-range and an optional grouping (top-N by an entity, or a series by day or hour). It holds
-no SQL: the executor compiles it with SQLAlchemy Core and bound parameters.
+A plan names one dataset of the catalog (:mod:`tally.common.semantic`), one measure over
+it, filters, an optional time range and an optional grouping (top-N by an entity, or a
+series by day or hour). It holds no SQL: the executor compiles it with SQLAlchemy Core and
+bound parameters.
 Time ranges are half-open ``[start, end)`` in UTC, so "November 1-5, 2025, inclusive" is
 ``start=2025-11-01T00:00Z, end=2025-11-06T00:00Z``.
 """
@@ -12,6 +13,8 @@ from enum import StrEnum
 from typing import Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tally.common import semantic
 
 
 class Dataset(StrEnum):
@@ -41,9 +44,14 @@ class Op(StrEnum):
     NE = "!="
 
 
-COUNTERS: Final = ("views_count", "likes_count", "comments_count", "reports_count")
-DELTAS: Final = tuple(f"delta_{name}" for name in COUNTERS)
+_SEMANTIC: Final = semantic.catalog()
+COUNTERS: Final = _SEMANTIC.column_names(Dataset.VIDEOS, "counter")
+"""``views_count``, ``likes_count``, ``comments_count``, ``reports_count``."""
+DELTAS: Final = _SEMANTIC.column_names(Dataset.SNAPSHOTS, "delta")
+"""``delta_views_count``, ...: each counter's change since the previous hourly snapshot."""
 
+# The columns a plan may name, spelt out so the JSON schema of a plan lists them; they equal
+# the catalog's id, counter and delta columns (and its time columns), as a test checks.
 Column = Literal[
     "id",
     "video_id",
@@ -60,15 +68,15 @@ Column = Literal[
 TimeColumn = Literal["video_created_at", "created_at"]
 
 CATALOG: Final[dict[Dataset, frozenset[str]]] = {
-    Dataset.VIDEOS: frozenset({"id", "creator_id", *COUNTERS}),
-    # creator_id on snapshots is reached through the join snapshot -> video.
-    Dataset.SNAPSHOTS: frozenset({"id", "video_id", "creator_id", *COUNTERS, *DELTAS}),
+    dataset: frozenset(_SEMANTIC.column_names(dataset, "id", "counter", "delta"))
+    for dataset in Dataset
 }
+"""The columns a plan over each dataset may measure or filter, joined ones included
+(``creator_id`` on snapshots is reached through the join snapshot -> video)."""
 TIME_COLUMNS: Final[dict[Dataset, frozenset[str]]] = {
-    Dataset.VIDEOS: frozenset({"video_created_at"}),
-    # video_created_at on snapshots is reached through the join snapshot -> video.
-    Dataset.SNAPSHOTS: frozenset({"created_at", "video_created_at"}),
+    dataset: frozenset(_SEMANTIC.column_names(dataset, "time")) for dataset in Dataset
 }
+"""The time columns a plan's range may be on (``video_created_at`` on snapshots is joined)."""
 
 
 class Dimension(StrEnum):

@@ -4,6 +4,7 @@ en: "videos published 1–5 Nov 2025 (UTC) by creator xyz789";
 ru: "видео, опубликованные 1–5 ноября 2025 (UTC), креатора xyz789";
 rankings: "top 5 videos by view growth on 28 Nov 2025 (UTC)" / "топ-5 видео по приросту
 просмотров за 28 ноября 2025 (UTC)"; series: "total view growth per day in Nov 2025 (UTC)".
+Counters and counted entities are named as the semantic catalog names them.
 """
 
 from calendar import monthrange
@@ -13,6 +14,7 @@ from typing import Final
 from tally.common.events import Language
 from tally.common.plan import Aggregate, Dataset, Dimension, Filter, Op, QueryPlan, TimeRange
 from tally.common.render import format_number
+from tally.common.semantic import Names, catalog
 
 # fmt: off
 _EN_MONTHS: Final = (
@@ -33,21 +35,23 @@ _RU_PREPOSITIONAL: Final = (
 )
 # fmt: on
 
-_COUNTERS: Final[dict[Language, dict[str, tuple[str, str]]]] = {
-    # (plural, singular) in English; (genitive plural, nominative plural) in Russian.
-    "en": {
-        "views": ("views", "view"),
-        "likes": ("likes", "like"),
-        "comments": ("comments", "comment"),
-        "reports": ("reports", "report"),
-    },
-    "ru": {
-        "views": ("просмотров", "просмотры"),
-        "likes": ("лайков", "лайки"),
-        "comments": ("комментариев", "комментарии"),
-        "reports": ("жалоб", "жалобы"),
-    },
+_CATALOG: Final = catalog()
+_COUNTER_OF: Final = {
+    name: column.counter
+    for dataset in _CATALOG.datasets.values()
+    for name, column in dataset.columns.items()
+    if column.counter is not None
 }
+"""Counter and delta columns with their counter: ``{"delta_views_count": "views", ...}``."""
+
+
+def _names(names: Names, language: Language) -> tuple[str, str]:
+    """(plural, singular) in English; (genitive plural, nominative plural) in Russian."""
+    if language == "en":
+        return names.en.plural, names.en.singular
+    return names.ru.plural_genitive, names.ru.plural
+
+
 _OPS: Final[dict[Language, dict[Op, str]]] = {
     "en": {
         Op.GT: "more than",
@@ -66,21 +70,9 @@ _OPS: Final[dict[Language, dict[Op, str]]] = {
         Op.NE: "не равно",
     },
 }
-_COUNTS: Final[dict[Language, dict[str, str]]] = {
-    "en": {
-        "videos": "videos",
-        "video_snapshots": "hourly snapshots",
-        "video_id": "videos",
-        "creator_id": "creators",
-        "id": "videos",
-    },
-    "ru": {
-        "videos": "видео",
-        "video_snapshots": "почасовые замеры",
-        "video_id": "видео",
-        "creator_id": "креаторы",
-        "id": "видео",
-    },
+_COUNTS: Final[dict[Language, dict[Dataset, str]]] = {
+    "en": {Dataset.VIDEOS: "videos", Dataset.SNAPSHOTS: "hourly snapshots"},
+    "ru": {Dataset.VIDEOS: "видео", Dataset.SNAPSHOTS: "почасовые замеры"},
 }
 _AGGREGATES: Final[dict[Language, dict[tuple[Aggregate, bool], str]]] = {
     # {0}/{1}: the counter (plural, singular | genitive, nominative); {2}/{3}: the rows aggregated.
@@ -115,15 +107,25 @@ _ROWS: Final[dict[Language, dict[Dataset, tuple[str, str]]]] = {
 
 
 def _counter(column: str, language: Language) -> tuple[str, str]:
-    return _COUNTERS[language][column.removeprefix("delta_").removesuffix("_count")]
+    """The names of the counter ``column`` holds or whose change it holds."""
+    return _names(_CATALOG.counters[_COUNTER_OF[column]], language)
+
+
+def _distinct(dataset: Dataset, column: str, language: Language) -> str:
+    """What a count of distinct ``column`` counts: "creators" / "креаторы" for creator_id."""
+    entity = _CATALOG.columns(dataset)[column].entity
+    if entity is None:
+        return column
+    names = _CATALOG.entities[entity]
+    return names.en.plural if language == "en" else names.ru.plural
 
 
 def _subject(plan: QueryPlan, language: Language) -> str:
     measure = plan.measure
     if measure.aggregate is Aggregate.COUNT or measure.column is None:
-        return _COUNTS[language][plan.dataset.value]
+        return _COUNTS[language][plan.dataset]
     if measure.aggregate is Aggregate.COUNT_DISTINCT:
-        return _COUNTS[language].get(measure.column, measure.column)
+        return _distinct(plan.dataset, measure.column, language)
     template = _AGGREGATES[language][(measure.aggregate, measure.column.startswith("delta_"))]
     return template.format(*_counter(measure.column, language), *_ROWS[language][plan.dataset])
 

@@ -6,42 +6,28 @@ rewritten to its canonical word: Russian words by lemma (pymorphy3), so "рол�
 "выросли" and "прирост" become "growth"; misspelt key words by one edit ("veiws" ->
 "views", "просмотов" -> "views"). The regexes of :mod:`vocabulary` then only need the
 canonical words and the short Russian function words (``больше``, ``не менее``, ``за``).
+The words for counters, entities and concepts come from the semantic catalog
+(:func:`tally.common.semantic.catalog`); aggregates, lists and refusals are the parser's own.
 """
 
 import re
 from functools import lru_cache
 from typing import Final
 
+from tally.common.semantic import catalog
 from tally.nl2sql.domain import morphology
-from tally.nl2sql.domain.typos import correction
+from tally.nl2sql.domain.typos import MIN_LENGTH, correction
+
+_CATALOG: Final = catalog()
 
 # fmt: off
 RUSSIAN: Final[dict[str, tuple[str, ...]]] = {
-    # canonical word: the Russian lemmas (dictionary forms) that mean it
-    "views": ("просмотр",),
-    "likes": ("лайк",),
-    "comments": ("комментарий", "коммент"),
-    "reports": ("жалоба", "репорт"),
-    "videos": ("видео", "ролик", "видос", "видосик", "видеоролик", "клип", "видеозапись"),
-    "creator": ("креатор", "автор", "блогер", "блоггер", "создатель", "ютубер", "тиктокер"),
-    "snapshots": ("снапшот", "снимок", "замер", "измерение"),
-    "growth": ("прирост", "рост", "прибавка", "увеличение"),
-    "grew": (
-        "вырасти", "расти", "прирасти", "прибавить", "прибавлять", "прибавиться",
-        "прибавляться", "увеличиться", "увеличиваться",
-    ),
+    # canonical word: the Russian lemmas (dictionary forms) that mean it. Counters, entities
+    # (videos, creator, snapshots) and concepts (growth, grew, decreased, published, ...) come
+    # from the semantic catalog; the words below are the parser's own.
+    **_CATALOG.russian_lemmas(),
     "new": ("новый",),
-    "decreased": (
-        "уменьшиться", "уменьшаться", "уменьшение", "снизиться", "снижаться", "снижение",
-        "упасть", "падать", "падение", "потерять", "терять", "сократиться", "сокращение",
-    ),
-    "negative": ("отрицательный",),
     "delta": ("дельта", "изменение"),
-    "published": (
-        "опубликовать", "публиковать", "публикация", "выйти", "выходить", "выложить",
-        "выкладывать", "выпустить", "загрузить", "загружать", "создать", "появиться",
-        "запостить",
-    ),
     "got": ("набрать", "набирать", "получить", "получать", "собрать", "собирать"),
     "sum": ("сумма", "суммарный", "суммарно", "общий", "суммировать"),
     "average": ("средний", "среднее"),
@@ -64,18 +50,17 @@ RUSSIAN: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 ENGLISH: Final[dict[str, str]] = {
-    # key words worth correcting (five letters or more): the canonical word of each
-    **dict.fromkeys(("views", "viewed"), "views"),
-    **dict.fromkeys(("likes", "liked"), "likes"),
-    **dict.fromkeys(("comment", "comments", "commented"), "comments"),
-    **dict.fromkeys(("report", "reports", "complaint", "complaints"), "reports"),
-    **dict.fromkeys(("video", "videos", "clips"), "videos"),
-    **dict.fromkeys(("creator", "creators", "author", "authors", "blogger", "bloggers"), "creator"),
-    **dict.fromkeys(("snapshot", "snapshots", "measurement", "measurements"), "snapshots"),
-    **dict.fromkeys(("published", "publish", "uploaded", "released", "posted"), "published"),
-    **dict.fromkeys(("gained", "gains", "increased"), "gained"),
-    **dict.fromkeys(("growth", "increase"), "growth"),
-    **dict.fromkeys(("negative", "decreased", "declined", "dropped"), "decreased"),
+    # key words worth correcting (five letters or more): the canonical word of each.
+    # The catalog's synonyms ("clips" -> "videos", "increased" -> "gained"), then the
+    # parser's own: participles of counters and aggregate words that stand for themselves.
+    **{
+        word: term
+        for word, term in _CATALOG.english_words().items()
+        if len(word) >= MIN_LENGTH
+    },
+    "viewed": "views",
+    "liked": "likes",
+    "commented": "comments",
     **dict.fromkeys(("average", "maximum", "minimum", "total", "distinct"), ""),
 }
 """English key words: they stay as written; a misspelling of one becomes the key word."""
@@ -104,7 +89,9 @@ def _russian_forms() -> dict[str, str]:
 
 def _russian(word: str) -> str | None:
     lemmas = _russian_lemmas()
-    found = {lemmas[lemma] for lemma in morphology.normal_forms(word) if lemma in lemmas}
+    # The word itself counts as a reading: pymorphy3 guesses "снапшота" as the lemma of "снапшот".
+    readings = morphology.normal_forms(word) | {word}
+    found = {lemmas[lemma] for lemma in readings if lemma in lemmas}
     if len(found) == 1:
         return found.pop()
     if found or morphology.is_known(word):

@@ -4,12 +4,14 @@ Both languages are always matched: the question's language only chooses the lang
 the reply. The text is canonicalized first (:func:`lexicon.canonicalize`): Russian key words
 and misspelt key words are rewritten to one English word each ("роликов" -> "videos"), so
 these regexes name the canonical words, plus the Russian function words lemmas do not cover.
+The words for counters and entities are the semantic catalog's English synonyms.
 """
 
 import re
-from typing import Final
+from typing import Final, Literal
 
-from tally.common.plan import Op
+from tally.common.plan import Dataset, Op
+from tally.common.semantic import catalog
 from tally.nl2sql.domain.numbers import NUMBER
 
 
@@ -17,13 +19,22 @@ def _words(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
 
 
+_CATALOG: Final = catalog()
+
+
+def _synonyms(section: Literal["counter", "entity"], name: str) -> str:
+    """The catalog's English words for one counter or entity as alternatives, longest
+    first: ``"videos|video|clips|clip"``."""
+    words = sorted(_CATALOG.words(section, name, "en"), key=len, reverse=True)
+    return "|".join(map(re.escape, words))
+
+
 COUNTER_WORDS: Final = {
-    "views_count": r"views?",
-    "likes_count": r"likes?",
-    "comments_count": r"comments?",
-    "reports_count": r"reports?|complaints?",
+    name: _synonyms("counter", column.counter)
+    for name, column in _CATALOG.columns(Dataset.VIDEOS).items()
+    if column.kind == "counter" and column.counter is not None
 }
-"""Each counter column with the words that name it."""
+"""Each counter column with the words that name it (the catalog's synonyms)."""
 
 _COUNTER = "|".join(
     f"(?P<{column.split('_')[0]}>{words})" for column, words in COUNTER_WORDS.items()
@@ -31,11 +42,12 @@ _COUNTER = "|".join(
 COUNTER: Final = _words(_COUNTER)
 """Any counter word; the named group that matched (``views``, ``likes``, ...) tells which."""
 
-VIDEO: Final = _words(r"videos?|clips?")
-CREATOR: Final = _words(r"creators?|authors?|bloggers?")
-SNAPSHOT: Final = _words(r"snapshots?|measurements?")
+VIDEO: Final = _words(_synonyms("entity", "video"))
+CREATOR: Final = _words(_synonyms("entity", "creator"))
+SNAPSHOT: Final = _words(_synonyms("entity", "snapshot"))
 VIDEO_ID: Final = re.compile(
-    r"(?:\b(?:videos?|clips?)(?:\s+(?:with|под|с))?(?:\s+(?:the\s+)?(?:id|ид|айди))?\s*[:=#№]?\s*)?"
+    rf"(?:\b(?:{_synonyms('entity', 'video')})(?:\s+(?:with|под|с))?"
+    r"(?:\s+(?:the\s+)?(?:id|ид|айди))?\s*[:=#№]?\s*)?"
     r"\b(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
     re.IGNORECASE,
 )

@@ -1,8 +1,9 @@
 """What the model is told and what it must answer: the reply schema, the system prompt
 (catalog, UTC dates, half-open ranges, today's date) and a few worked examples.
 
-The catalog in the prompt is generated from :data:`tally.common.plan.CATALOG` and
-:data:`~tally.common.plan.TIME_COLUMNS`, so it cannot drift from what plans may name.
+The catalog in the prompt (datasets, columns, time columns, measures, tables and joins) is
+generated from the semantic catalog (:func:`tally.common.semantic.catalog`) and
+:data:`tally.common.plan.CATALOG`, so it cannot drift from what plans may name.
 """
 
 import json
@@ -12,7 +13,8 @@ from typing import Any, Final, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tally.common.events import Language
-from tally.common.plan import CATALOG, TIME_COLUMNS, Aggregate, Dataset, Op, QueryPlan
+from tally.common.plan import CATALOG, TIME_COLUMNS, Aggregate, Op, QueryPlan
+from tally.common.semantic import catalog
 
 Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
@@ -62,13 +64,7 @@ def _check_types(plan: QueryPlan) -> None:
 SCHEMA_NAME: Final = "query_plan"
 REPLY_SCHEMA: Final[dict[str, Any]] = LlmReply.model_json_schema()
 
-_DATASETS: Final = {
-    Dataset.VIDEOS: "one row per video with its final counters (as of the last measurement)",
-    Dataset.SNAPSHOTS: "one row per video per hour: the counters at that hour and "
-    "delta_* = growth since the previous hour",
-}
-_JOINED: Final = frozenset({"creator_id", "video_created_at"})
-"""Snapshot columns reached through the join video_snapshots.video_id = videos.id."""
+_SEMANTIC: Final = catalog()
 
 _RULES: Final = """\
 You turn questions about a database of Telegram-style video statistics into JSON.
@@ -76,9 +72,8 @@ Today is {today} (UTC). Every date is a UTC calendar day.
 
 Datasets of a plan and the columns a plan may name:
 {catalog}
-Time columns: video_created_at is when a video was published; on video_snapshots,
-created_at is the hour a snapshot was taken.
-A measure is count (of rows; no column), count_distinct, sum, avg, min or max of a column.
+Time columns: {times}.
+A measure is {measures}.
 Filters compare a column with a value: > >= < <= = !=; ids are compared with =.
 A time range is half-open [start, end) in UTC ISO 8601 with "Z": "November 1-5, 2025
 inclusive" is start 2025-11-01T00:00:00Z, end 2025-11-06T00:00:00Z; "on November 28, 2025"
@@ -150,27 +145,67 @@ _EXAMPLES: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
 )
 
 
+def _listed(items: list[str], last: str) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b {last} c"``."""
+    return f" {last} ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
 def _catalog() -> str:
     lines = []
     for dataset, columns in CATALOG.items():
+        about = _SEMANTIC.datasets[dataset]
         names, times = ", ".join(sorted(columns)), ", ".join(sorted(TIME_COLUMNS[dataset]))
-        lines.append(f"- {dataset.value}: {_DATASETS[dataset]}. Columns: {names}; time: {times}.")
+        lines.append(
+            f"- {dataset.value}, {about.grain}: {about.description}. "
+            f"Columns: {names}; time: {times}."
+        )
     return "\n".join(lines)
 
 
-def _tables() -> str:
-    videos = CATALOG[Dataset.VIDEOS] | TIME_COLUMNS[Dataset.VIDEOS]
-    snapshots = (CATALOG[Dataset.SNAPSHOTS] | TIME_COLUMNS[Dataset.SNAPSHOTS]) - _JOINED
-    return (
-        f"videos({', '.join(sorted(videos))}) and "
-        f"video_snapshots({', '.join(sorted(snapshots))}), joined on "
-        "video_snapshots.video_id = videos.id"
+def _times() -> str:
+    return "; ".join(
+        f"{name}.{column_name} is {column.description}"
+        for name, dataset in _SEMANTIC.datasets.items()
+        for column_name, column in dataset.columns.items()
+        if column.kind == "time"
     )
+
+
+def _takes(kinds: tuple[str, ...]) -> str:
+    columns = [kind for kind in kinds if kind != "rows"]
+    rows = ["rows (no column)"] if "rows" in kinds else []
+    return " or ".join(rows + ([f"{_listed(columns, 'or')} columns"] if columns else []))
+
+
+def _measures() -> str:
+    """``"count of rows (no column); count_distinct of id columns; sum, … of …"``."""
+    aggregates: dict[tuple[str, ...], list[str]] = {}
+    for aggregate, kinds in _SEMANTIC.measures.items():
+        aggregates.setdefault(kinds, []).append(aggregate)
+    return "; ".join(f"{_listed(names, 'or')} of {_takes(k)}" for k, names in aggregates.items())
+
+
+def _tables() -> str:
+    """The tables LLM-written SQL may read, each with its own columns, and their joins."""
+    datasets = _SEMANTIC.datasets
+    tables = [f"{d.table}({', '.join(sorted(d.columns))})" for d in datasets.values()]
+    joins = [
+        f"{dataset.table}.{join.pair[0]} = {datasets[join.dataset].table}.{join.pair[1]}"
+        for dataset in datasets.values()
+        for join in dataset.joins
+    ]
+    return f"{_listed(tables, 'and')}, joined on {_listed(joins, 'and')}"
 
 
 def system_prompt(today: date) -> str:
     """The instructions, with the catalog and ``today`` (a UTC calendar day)."""
-    return _RULES.format(today=today.isoformat(), catalog=_catalog(), tables=_tables())
+    return _RULES.format(
+        today=today.isoformat(),
+        catalog=_catalog(),
+        times=_times(),
+        measures=_measures(),
+        tables=_tables(),
+    )
 
 
 def question_message(text: str, language: Language) -> Message:
