@@ -49,6 +49,8 @@ def format_number(value: int | float, language: Language) -> str:
 
 def render_answer(answer: QuestionAnswered) -> str:
     """The reply text for ``answer``: the number and one line on what was counted."""
+    if answer.outcome == "ambiguous":
+        return render_choices(answer)
     language = answer.question.language
     texts = _TEXTS[language]
     if answer.outcome == "answered" and answer.value is not None:
@@ -59,4 +61,15 @@ def render_answer(answer: QuestionAnswered) -> str:
     lines = [answer.reason or texts["failed"]]
     if answer.examples:
         lines += ["", texts["examples"], *(f"• {example}" for example in answer.examples)]
+    return "\n".join(lines)
+
+
+_WHICH: dict[Language, str] = {"en": "Which did you mean?", "ru": "Что вы имели в виду?"}
+
+
+def render_choices(answer: QuestionAnswered) -> str:
+    """The reply to an ambiguous question: the reason (which reading was meant), then one
+    line per choice numbered from 1 (``1. views of videos published in November``)."""
+    lines = [answer.reason or _WHICH[answer.question.language]]
+    lines += [f"{number}. {choice.label}" for number, choice in enumerate(answer.choices, 1)]
     return "\n".join(lines)
