@@ -9,7 +9,7 @@ from tally.common.render import render_answer, render_choices
 
 
 def plan(column: str) -> QueryPlan:
-    measure = Measure(aggregate=Aggregate.SUM, column=column)  # type: ignore[arg-type]
+    measure = Measure(aggregate=Aggregate.SUM, column=column)
     return QueryPlan(dataset=Dataset.VIDEOS, measure=measure, interpretation=f"sum of {column}")
 
 

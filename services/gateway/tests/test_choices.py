@@ -17,7 +17,7 @@ LONG_LABEL = "views gained by every video on each day of November 2025, all crea
 
 
 def total(column: str, dataset: Dataset = Dataset.VIDEOS) -> QueryPlan:
-    measure = Measure(aggregate=Aggregate.SUM, column=column)  # type: ignore[arg-type]
+    measure = Measure(aggregate=Aggregate.SUM, column=column)
     return QueryPlan(dataset=dataset, measure=measure, interpretation=f"sum of {column}")
 
 
