@@ -3,8 +3,9 @@
 aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``; every request must be
 ``POST /bot<TOKEN>/<method>`` with the token the fake was created with (else 401, as
 Telegram answers). Implemented: getMe, deleteWebhook, getUpdates (long polling that honours
-``offset`` and ``timeout``), sendMessage (recorded), setMyCommands, answerCallbackQuery;
-any other method answers ``{"ok": true, "result": true}``.
+``offset`` and ``timeout``), sendMessage (recorded), answerCallbackQuery and
+editMessageReplyMarkup (recorded on the press they concern), setMyCommands; any other method
+answers ``{"ok": true, "result": true}``.
 
     async with FakeTelegram() as tg:
         tg.push_message(chat_id=7, user_id=7, text="How many videos?")
@@ -41,12 +42,30 @@ class SentMessage:
 
 
 @dataclass
+class Press:
+    """A button press pushed with ``push_callback``, and what the bot did about it.
+
+    ``notice`` is the text the bot answered the press with (None: answered silently);
+    ``buttons_removed`` is True once the bot edited the pressed message to have no buttons.
+    """
+
+    query_id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    answered: bool = False
+    notice: str | None = None
+    buttons_removed: bool = False
+
+
+@dataclass
 class _State:
     updates: list[Json] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     flaky: dict[int, int] = field(default_factory=dict)
+    presses: dict[int, Press] = field(default_factory=dict)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     closing: bool = False
@@ -131,18 +150,26 @@ class FakeTelegram:
         """Queue a press of an inline button carrying ``data`` under a bot message in
         ``chat_id``; return its ``update_id``."""
         sender: Json = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        press = Press(
+            query_id=str(next(self._message_ids)),
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=next(self._message_ids),
+        )
         query: Json = {
-            "id": str(next(self._message_ids)),
+            "id": press.query_id,
             "from": sender | {"language_code": language_code},
             "chat_instance": str(chat_id),
             "data": data,
             "message": {
-                "message_id": next(self._message_ids),
+                "message_id": press.message_id,
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
             },
         }
-        return self._push({"callback_query": query})
+        update_id = self._push({"callback_query": query})
+        self._state.presses[update_id] = press
+        return update_id
 
     def flaky(self, chat_id: int, failures: int) -> None:
         """The next ``failures`` sendMessage calls to ``chat_id`` fail with 502 (a server error
@@ -176,6 +203,27 @@ class FakeTelegram:
             batch = self._unread(chat_id)[:count]
             self._read.update(id(message) for message in batch)
             return batch
+
+    async def wait_press(
+        self,
+        update_id: int,
+        timeout: float = 5,  # noqa: ASYNC109 (part of this helper's contract)
+        *,
+        buttons_removed: bool = False,
+    ) -> Press:
+        """The press pushed as ``update_id``, once the bot answered it (and, with
+        ``buttons_removed``, also removed the buttons); raises TimeoutError after ``timeout`` s."""
+        press = self._state.presses[update_id]
+
+        def done() -> bool:
+            return press.answered and (press.buttons_removed or not buttons_removed)
+
+        async with self._state.changed:
+            try:
+                await asyncio.wait_for(self._state.changed.wait_for(done), timeout)
+            except TimeoutError:
+                raise TimeoutError(f"press {update_id} not handled: {press}") from None
+        return press
 
     async def assert_nothing_sent(self, within: float = 0.5, *, chat_id: int | None = None) -> None:
         """Raise AssertionError when a message not yet returned is sent within ``within`` s."""
@@ -251,6 +299,28 @@ class FakeTelegram:
             "text": sent.text,
         }
 
+    async def _answer_callback_query(self, params: Json) -> web.Response:
+        [press] = [
+            p for p in self._state.presses.values() if p.query_id == params["callback_query_id"]
+        ]
+        async with self._state.changed:
+            press.answered, press.notice = True, params.get("text")
+            self._state.changed.notify_all()
+        return _ok(True)
+
+    async def _edit_message_reply_markup(self, params: Json) -> web.Response:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        markup = params.get("reply_markup")
+        keyboard = (json.loads(markup) if isinstance(markup, str) else markup or {}).get(
+            "inline_keyboard"
+        )
+        async with self._state.changed:
+            for press in self._state.presses.values():
+                if (press.chat_id, press.message_id) == (chat_id, message_id):
+                    press.buttons_removed = not keyboard
+            self._state.changed.notify_all()
+        return _ok(True)
+
     async def _true(self, params: Json) -> web.Response:
         return _ok(True)
 
@@ -261,7 +331,8 @@ _HANDLERS = {
     "sendmessage": FakeTelegram._send_message,
     "deletewebhook": FakeTelegram._true,
     "setmycommands": FakeTelegram._true,
-    "answercallbackquery": FakeTelegram._true,
+    "answercallbackquery": FakeTelegram._answer_callback_query,
+    "editmessagereplymarkup": FakeTelegram._edit_message_reply_markup,
 }
 
 _STICKER: Json = {

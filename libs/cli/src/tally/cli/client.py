@@ -1,4 +1,8 @@
-"""Asking questions over the bus exactly as the gateway does (used by ask, chat and bench)."""
+"""Asking questions over the bus exactly as the gateway does (used by ask, chat and bench).
+
+An ambiguous question is answered with numbered readings; :class:`Conversation` (the
+terminal chat) takes a reply that is one of their numbers as the pick.
+"""
 
 import asyncio
 import time
@@ -14,8 +18,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 
+from tally.common.choices import plan_choice
 from tally.common.errors import StackNotRunningError, UserFacingError
-from tally.common.events import QuestionAnswered, QuestionAsked
+from tally.common.events import Event, QuestionAnswered, QuestionAsked
 from tally.common.language import detect_language
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
@@ -83,7 +88,6 @@ class Asker:
 
     async def ask(self, text: str) -> Asked:
         """Publish ``text`` as a question and return its answer; raises NoAnswerError on timeout."""
-        assert self._client, "use Asker as an async context manager"
         question = QuestionAsked(
             channel="cli",
             chat_id=CLI_CHAT_ID,
@@ -91,22 +95,59 @@ class Asker:
             language=detect_language(text),
             text=text,
         )
-        arrived = self._waiting[str(question.question_id)] = (
-            asyncio.get_running_loop().create_future()
-        )
+        return await self._round_trip("cli ask", question, question, self.subjects.question_asked)
+
+    async def pick(self, answer: QuestionAnswered, number: int) -> Asked:
+        """Publish reading ``number`` (1-based) of the ambiguous ``answer`` to the executor
+        (see ``plan_choice``) and return its answer.
+
+        Raises ValueError for a number not offered, NoAnswerError on timeout.
+        """
+        planned = plan_choice(answer, number)
+        question = planned.question
+        return await self._round_trip("cli pick", question, planned, self.subjects.plan_ready)
+
+    async def _round_trip(
+        self, span_name: str, question: QuestionAsked, event: Event, subject: str
+    ) -> Asked:
+        """Publish ``event`` to ``subject`` inside a span; wait for ``question``'s answer."""
+        assert self._client, "use Asker as an async context manager"
+        question_id = str(question.question_id)
+        arrived = self._waiting[question_id] = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
-        with tracer.start_as_current_span("cli ask") as span:
+        with tracer.start_as_current_span(span_name) as span:
             headers: dict[str, str] = {}
             inject(headers)
-            payload = question.model_dump_json().encode()
-            await self._client.publish(self.subjects.question_asked, payload, headers=headers)
+            await self._client.publish(subject, event.model_dump_json().encode(), headers=headers)
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
                 data = await asyncio.wait_for(arrived, self.timeout_s)
             except TimeoutError as error:
-                self._waiting.pop(str(question.question_id), None)
+                self._waiting.pop(question_id, None)
                 raise NoAnswerError(
                     f"No answer within {self.timeout_s:g} s: are nl2sql and executor running?"
                 ) from error
         answer = QuestionAnswered.model_validate_json(data)
         return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)
+
+
+class Conversation:
+    """The terminal chat's turns: after an answer with readings, a reply that is one of their
+    numbers ("2") picks that reading; anything else is a new question."""
+
+    def __init__(self, asker: Asker) -> None:
+        self._asker = asker
+        self._offered: QuestionAnswered | None = None
+
+    async def say(self, text: str) -> Asked:
+        """The answer to ``text``: to the picked reading, or to ``text`` as a question.
+
+        Raises NoAnswerError on timeout.
+        """
+        offered, number = self._offered, text.strip()
+        if offered and number in {str(n) for n in range(1, len(offered.choices) + 1)}:
+            asked = await self._asker.pick(offered, int(number))
+        else:
+            asked = await self._asker.ask(text)
+        self._offered = asked.answer if asked.answer.choices else None
+        return asked

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from tally.cli.client import Asked, Asker
+from tally.cli.client import Asked, Asker, Conversation
 from tally.cli.config import CliSettings, resolve
 from tally.common.errors import TallyError, UserFacingError
 from tally.common.render import render_answer
@@ -112,6 +112,10 @@ def _as_json(asked: Asked) -> str:
             "params": answer.params,
             "reason": answer.reason,
             "examples": list(answer.examples),
+            "choices": [
+                {"label": choice.label, "plan": choice.plan.model_dump(mode="json")}
+                for choice in answer.choices
+            ],
             "trace_id": asked.trace_id,
             "elapsed_ms": round(asked.elapsed_ms, 3),
         },
@@ -119,21 +123,37 @@ def _as_json(asked: Asked) -> str:
     )
 
 
+PICK_HINT = "To pick one, ask in `tally chat` and reply with its number, or rephrase."
+
+
 @app.command()
 def ask(
     question: str,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Ask one question of the running stack, print the answer, exit."""
+    """Ask one question of the running stack, print the answer, exit.
+
+    A question with several readings prints them numbered, with a hint: pick one in
+    `tally chat` (reply with its number) or ask again more precisely; --json lists them as
+    "choices": [{"label": ..., "plan": ...}]. Exit status: 0 for an answer, a refusal or
+    readings to pick from ("outcome" tells which), 1 when answering failed, 2 when the stack
+    cannot be reached or does not answer.
+    """
     setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
     asked = _run(_ask_once(question))
-    print(_as_json(asked)) if as_json else console.print(render_answer(asked.answer))
+    if as_json:
+        print(_as_json(asked))
+    else:
+        console.print(render_answer(asked.answer))
+        if asked.answer.choices:
+            console.print(PICK_HINT, style="dim")
     if asked.answer.outcome == "failed":
         raise typer.Exit(1)
 
 
 async def _chat() -> None:
     async with Asker(_resolve()) as asker:
+        conversation = Conversation(asker)
         while True:
             try:
                 text = (await asyncio.to_thread(console.input, "[bold]you>[/] ")).strip()
@@ -142,13 +162,19 @@ async def _chat() -> None:
             if text.lower() in {"exit", "quit", "выход"}:
                 return
             if text:
-                asked = await asker.ask(text)
-                console.print(f"[bold]tally>[/] {render_answer(asked.answer)}")
+                answer = (await conversation.say(text)).answer
+                console.print(f"[bold]tally>[/] {render_answer(answer)}")
+                if answer.choices:
+                    console.print("Reply with a number to pick one.", style="dim")
 
 
 @app.command()
 def chat() -> None:
-    """A terminal chat with Tally: it talks to the bus exactly as the Telegram gateway does."""
+    """A terminal chat with Tally: it talks to the bus exactly as the Telegram gateway does.
+
+    A question with several readings is answered with them numbered; reply with a number to
+    get that reading's answer, or with anything else to ask a new question.
+    """
     setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
     console.print("Ask a question (English or Russian); `exit` or Ctrl-D to leave.")
     _run(_chat())

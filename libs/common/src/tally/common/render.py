@@ -112,7 +112,10 @@ def _render_rows(answer: QuestionAnswered, grouping: Grouping) -> str:
 
 def render_answer(answer: QuestionAnswered) -> str:
     """The reply text for ``answer``: the number (or the rows of a grouped plan) and one line
-    on what was counted; at most MAX_MESSAGE UTF-16 code units for a grouped answer."""
+    on what was counted; at most MAX_MESSAGE UTF-16 code units for a grouped answer; for an
+    ambiguous question, the readings to pick from (:func:`render_choices`)."""
+    if answer.outcome == "ambiguous":
+        return render_choices(answer)
     language = answer.question.language
     texts = _TEXTS[language]
     grouping = answer.plan.group_by if answer.plan else None
@@ -128,4 +131,15 @@ def render_answer(answer: QuestionAnswered) -> str:
     lines = [answer.reason or texts["failed"]]
     if answer.examples:
         lines += ["", texts["examples"], *(f"• {example}" for example in answer.examples)]
+    return "\n".join(lines)
+
+
+_WHICH: dict[Language, str] = {"en": "Which did you mean?", "ru": "Что вы имели в виду?"}
+
+
+def render_choices(answer: QuestionAnswered) -> str:
+    """The reply to an ambiguous question: the reason (which reading was meant), then one
+    line per choice numbered from 1 (``1. views of videos published in November``)."""
+    lines = [answer.reason or _WHICH[answer.question.language]]
+    lines += [f"{number}. {choice.label}" for number, choice in enumerate(answer.choices, 1)]
     return "\n".join(lines)

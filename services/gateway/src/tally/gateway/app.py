@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from tally.common import broker as common_broker
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.memory import LastAnswers
+from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
@@ -43,11 +43,18 @@ def create_broker_for(
     bot: Bot,
     metrics: GatewayMetrics,
     last_answers: LastAnswers,
+    pending_choices: PendingChoices,
     registry: CollectorRegistry | None = None,
 ) -> NatsBroker:
     """The gateway's NatsBroker with its answer and alert subscribers included."""
     broker = common_broker.create_broker(settings, service="gateway", registry=registry)
-    router = create_router(settings, bot=bot, metrics=metrics, last_answers=last_answers)
+    router = create_router(
+        settings,
+        bot=bot,
+        metrics=metrics,
+        last_answers=last_answers,
+        pending_choices=pending_choices,
+    )
     broker.include_router(router)
     return broker
 
@@ -65,15 +72,21 @@ class Gateway:
         self.metrics = GatewayMetrics(self.registry)
         self.bot = create_bot(settings)
         self.last_answers = LastAnswers()
+        self.pending_choices = PendingChoices()
         self.broker = create_broker_for(
             settings,
             bot=self.bot,
             metrics=self.metrics,
             last_answers=self.last_answers,
+            pending_choices=self.pending_choices,
             registry=self.registry,
         )
         self.dispatcher = create_dispatcher(
-            settings, broker=self.broker, metrics=self.metrics, last_answers=self.last_answers
+            settings,
+            broker=self.broker,
+            metrics=self.metrics,
+            last_answers=self.last_answers,
+            pending_choices=self.pending_choices,
         )
         self._polling: asyncio.Task[None] | None = None
 

@@ -2,6 +2,7 @@
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
+from aiogram.types import InlineKeyboardMarkup
 from faststream.nats import NatsRouter
 from opentelemetry import trace
 
@@ -10,8 +11,9 @@ from tally.common.render import render_answer
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import format_alert
-from tally.gateway.domain.memory import LastAnswers
+from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.choices import choices_keyboard
 from tally.gateway.telegram.delivery import deliver
 from tally.gateway.telegram.feedback import feedback_keyboard
 
@@ -22,26 +24,32 @@ tracer = trace.get_tracer("tally.gateway")
 
 
 def create_router(
-    settings: GatewaySettings, *, bot: Bot, metrics: GatewayMetrics, last_answers: LastAnswers
+    settings: GatewaySettings,
+    *,
+    bot: Bot,
+    metrics: GatewayMetrics,
+    last_answers: LastAnswers,
+    pending_choices: PendingChoices,
 ) -> NatsRouter:
-    """A NatsRouter delivering ``QuestionAnswered`` (remembered for /sql in ``last_answers``)
-    and ``AlertNotice`` through ``bot``."""
+    """A NatsRouter delivering ``QuestionAnswered`` (remembered for /sql in ``last_answers``;
+    an ambiguous one, whose readings can be picked, in ``pending_choices``) and
+    ``AlertNotice`` through ``bot``."""
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
 
     @router.subscriber(subjects.answers_for("telegram"), queue=QUEUE)
     async def reply(answer: QuestionAnswered) -> None:
-        """Send the rendered answer to the chat the question came from."""
+        """Send the rendered answer to the chat the question came from, with 👍/👎 under a
+        number and one button per reading under an ambiguous question."""
         with tracer.start_as_current_span("telegram reply") as span:
             span.set_attribute("tally.question_id", str(answer.question.question_id))
             span.set_attribute("tally.outcome", answer.outcome)
-            buttons = (
-                feedback_keyboard(answer.question.question_id)
-                if answer.outcome == "answered"
-                else None
-            )
+            if answer.choices:
+                pending_choices.remember(answer)
             text = render_answer(answer)
-            await deliver(bot, answer.question.chat_id, text, metrics=metrics, reply_markup=buttons)
+            await deliver(
+                bot, answer.question.chat_id, text, metrics=metrics, reply_markup=_buttons(answer)
+            )
             last_answers.remember(answer)
 
     @router.subscriber(subjects.alerts_all, queue=QUEUE)
@@ -52,3 +60,11 @@ def create_router(
             await deliver(bot, chat_id, text, metrics=metrics, parse_mode=ParseMode.HTML)
 
     return router
+
+
+def _buttons(answer: QuestionAnswered) -> InlineKeyboardMarkup | None:
+    if answer.choices:
+        return choices_keyboard(answer)
+    if answer.outcome == "answered":
+        return feedback_keyboard(answer.question.question_id)
+    return None

@@ -4,7 +4,8 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter
 
-MessageKind = Literal["question", "command", "feedback", "other"]
+MessageKind = Literal["question", "command", "feedback", "pick", "other"]
+"""``pick``: a reading of an ambiguous question picked with its button."""
 ReplyOutcome = Literal["sent", "rejected", "failed"]
 """``rejected``: Telegram refused the message (blocked, chat not found); ``failed``: gave up
 after retries on network or server errors."""
@@ -16,7 +17,8 @@ class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
             "tally_gateway_messages",
-            "Private messages handled, by kind (question, command, other).",
+            "Messages and button presses handled, by kind (question, command, feedback, pick, "
+            "other).",
             ["kind"],
             registry=registry,
         )

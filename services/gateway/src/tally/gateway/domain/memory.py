@@ -1,13 +1,16 @@
-"""Bounded per-user memories: who was seen (first contact) and who is sending too fast.
+"""Bounded memories: who was seen (first contact), who is sending too fast, the last answer
+of each chat and the readings offered for ambiguous questions.
 
-Both forget the least recently used users beyond ``max_users``, so memory stays bounded
+Each forgets its least recently used entries beyond its bound, so memory stays bounded
 however many people write. Times are ``time.monotonic()`` seconds.
 """
 
 from collections import OrderedDict
 from enum import Enum
+from uuid import UUID
 
-from tally.common.events import QuestionAnswered
+from tally.common.choices import plan_choice
+from tally.common.events import QueryPlanned, QuestionAnswered
 
 
 class SeenUsers:
@@ -88,3 +91,44 @@ class LastAnswers:
     def last(self, chat_id: int) -> QuestionAnswered | None:
         """The last answer sent to ``chat_id``, or None."""
         return self._answers.get(chat_id)
+
+
+class PickRefusal(Enum):
+    """Why a press of a choice button plans nothing; the value is the key of its text (``say``)."""
+
+    EXPIRED = "pick_expired"
+    NOT_YOURS = "pick_not_yours"
+
+
+class PendingChoices:
+    """Ambiguous answers whose readings can still be picked, the ``max_questions`` most recent.
+
+    In memory, per gateway process: after a restart, or on another replica, a pick is EXPIRED.
+    """
+
+    def __init__(self, max_questions: int = 10_000) -> None:
+        self._answers: OrderedDict[UUID, QuestionAnswered] = OrderedDict()
+        self._max_questions = max_questions
+
+    def remember(self, answer: QuestionAnswered) -> None:
+        """Offer the readings of ``answer`` (one with ``choices``) to its asker."""
+        question_id = answer.question.question_id
+        self._answers[question_id] = answer
+        self._answers.move_to_end(question_id)
+        if len(self._answers) > self._max_questions:
+            self._answers.popitem(last=False)
+
+    def pick(self, question_id: UUID, number: int, *, user_id: int) -> QueryPlanned | PickRefusal:
+        """The QueryPlanned for reading ``number`` (1-based) of the question, which is then
+        forgotten so it is picked once (see ``plan_choice``).
+
+        NOT_YOURS when ``user_id`` did not ask it (the readings stay offered to the asker);
+        EXPIRED when the question is unknown or forgotten, or has no reading ``number``.
+        """
+        answer = self._answers.get(question_id)
+        if answer is None or not 1 <= number <= len(answer.choices):
+            return PickRefusal.EXPIRED
+        if answer.question.user_id != user_id:
+            return PickRefusal.NOT_YOURS
+        del self._answers[question_id]
+        return plan_choice(answer, number)

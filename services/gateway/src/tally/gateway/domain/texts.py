@@ -13,6 +13,9 @@ MAX_SQL_CHARS = 3000
 """SQL shown by /sql is cut here, to stay within Telegram's 4096-character message limit."""
 MAX_QUESTION_CHARS = 2000
 """The longest question accepted (characters), as ``QuestionAsked.text`` allows."""
+MAX_BUTTON_CHARS = 40
+"""Choice buttons' labels are cut here (the full labels are in the message text): the Bot
+API documents no limit, but a longer label no longer fits one row on a phone."""
 
 _TEXTS: dict[Language, dict[str, str]] = {
     "en": {
@@ -27,6 +30,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "no_sql": "No SQL was run",
         "too_long": "That question is too long: please keep it under 2000 characters.",
         "slow_down": "You are sending messages too fast; please wait a moment.",
+        "pick_expired": "This question has expired, please ask again.",
+        "pick_not_yours": "Only the person who asked can pick a reading.",
     },
     "ru": {
         "intro": (
@@ -40,6 +45,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "no_sql": "SQL не выполнялся",
         "too_long": "Слишком длинный вопрос: уложитесь, пожалуйста, в 2000 символов.",
         "slow_down": "Вы пишете слишком быстро; подождите немного.",
+        "pick_expired": "Этот вопрос устарел, задайте его, пожалуйста, ещё раз.",
+        "pick_not_yours": "Выбрать вариант может только тот, кто задал вопрос.",
     },
 }
 
@@ -51,11 +58,20 @@ def help_text(language: Language) -> str:
 
 
 def say(key: str, language: Language) -> str:
-    """A short plain-text reply: ``not_text``, ``unknown_command``, ``too_long`` or ``slow_down``.
+    """A short plain-text reply: ``not_text``, ``unknown_command``, ``too_long``,
+    ``slow_down``, ``pick_expired`` or ``pick_not_yours``.
 
     Raises KeyError for any other ``key``.
     """
     return _TEXTS[language][key]
+
+
+def shorten(text: str, limit: int = MAX_BUTTON_CHARS) -> str:
+    """``text`` when it has at most ``limit`` characters, else its first ``limit - 1``
+    (trailing spaces dropped) and "…"."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
 
 
 def explain(answer: QuestionAnswered) -> str:

@@ -5,12 +5,17 @@ from faststream.nats import NatsBroker
 
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.memory import LastAnswers
+from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram import commands, feedback, questions
+from tally.gateway.telegram import choices, commands, feedback, questions
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
 
-ROUTERS: tuple[Router, ...] = (commands.router, feedback.router, questions.router)
+ROUTERS: tuple[Router, ...] = (
+    commands.router,
+    feedback.router,
+    choices.router,
+    questions.router,
+)
 """Feature routers, in matching order: commands before free-text questions."""
 
 
@@ -20,9 +25,10 @@ def create_dispatcher(
     broker: NatsBroker,
     metrics: GatewayMetrics,
     last_answers: LastAnswers,
+    pending_choices: PendingChoices,
 ) -> Dispatcher:
-    """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics`` and
-    ``last_answers`` in their data.
+    """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``
+    and ``pending_choices`` in their data.
 
     Throttling runs first, before any await, so a burst is judged in arrival order.
 
@@ -35,6 +41,7 @@ def create_dispatcher(
         subjects=Subjects(settings.subject_prefix),
         metrics=metrics,
         last_answers=last_answers,
+        pending_choices=pending_choices,
     )
     max_users = settings.seen_users_max
     dispatcher.message.outer_middleware(
