@@ -196,3 +196,49 @@ async def test_questions_are_logged_by_ingest(settings: CommonSettings, stack: S
         await asyncio.sleep(0.1)
     assert row is not None
     assert (row["outcome"], row["value"]) == ("answered", asked.answer.value)
+
+
+async def test_top_creators_are_ranked_in_telegram(stack: Stack) -> None:
+    """ "Top 3 creators by views" through every service: a numbered list equal to the
+    reference ranking (ties by id), then what was counted."""
+    stack.telegram.push_message(chat_id=511, user_id=511, text="Top 3 creators by views")
+    [reply] = await stack.telegram.wait_sent(count=1, timeout=10, chat_id=511)
+    expected = await stack.database.fetch(
+        "SELECT creator_id, sum(views_count) AS views FROM videos"
+        " GROUP BY creator_id ORDER BY views DESC, creator_id LIMIT 3"
+    )
+    lines = [f"{rank}. {row[0]} — {row[1]:,}" for rank, row in enumerate(expected, start=1)]
+    assert reply.text.splitlines() == [*lines, "Counted: top 3 creators by views"]
+
+
+async def test_russian_daily_series_over_the_bus(stack: Stack, settings: CommonSettings) -> None:
+    """A per-day series asked in Russian has every day of the range, each equal to the
+    reference sum of that day's deltas (0 for a quiet day)."""
+    async with Asker(settings) as asker:
+        asked = await asker.ask("прирост просмотров по дням с 20 по 30 ноября 2025")
+    expected = await stack.database.fetch(
+        "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(s.delta_views_count), 0)"
+        " FROM generate_series('2025-11-20'::date, '2025-11-30'::date, interval '1 day') d"
+        f" LEFT JOIN video_snapshots s ON {UTC_DAY} = d::date GROUP BY d ORDER BY d"
+    )
+    assert [(row.label, row.value) for row in asked.answer.rows] == [tuple(r) for r in expected]
+
+
+async def test_ambiguous_question_is_asked_back_with_buttons(stack: Stack) -> None:
+    """ "How many views in November 2025?" has two readings: the gateway offers both as
+    buttons; pressing the second (growth during November) gets the exact sum of deltas."""
+    stack.telegram.push_message(chat_id=512, user_id=512, text="How many views in November 2025?")
+    [offer] = await stack.telegram.wait_sent(count=1, timeout=10, chat_id=512)
+    assert "Which did you mean?" in offer.text
+    assert offer.reply_markup is not None
+    buttons = [row[0] for row in offer.reply_markup["inline_keyboard"]]
+    assert len(buttons) == 2
+
+    stack.telegram.push_callback(512, 512, buttons[1]["callback_data"])
+    [reply] = await stack.telegram.wait_sent(count=1, timeout=10, chat_id=512)
+    growth = await stack.expected(
+        "SELECT coalesce(sum(delta_views_count), 0) FROM video_snapshots"
+        f" WHERE {UTC_DAY} BETWEEN '2025-11-01' AND '2025-11-30'"
+    )
+    assert reply.text.splitlines()[0] == f"{growth:,}"
+    assert "growth" in reply.text
