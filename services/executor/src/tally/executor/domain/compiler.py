@@ -32,10 +32,12 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from tally.common.db.models import Video, VideoSnapshot
 from tally.common.plan import Aggregate, Dataset, Dimension, Grouping, Measure, Op, QueryPlan
+from tally.common.semantic import catalog
 
 VIDEOS = Video.__table__
 SNAPSHOTS = VideoSnapshot.__table__
-_JOINED_COLUMNS = frozenset({"creator_id", "video_created_at"})
+_JOINED_COLUMNS = frozenset(catalog().joined_columns(Dataset.SNAPSHOTS))
+"""Snapshot columns that live on the video (the semantic catalog's join snapshot -> video)."""
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
 
 _OPERATORS: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
@@ -131,10 +133,8 @@ def _bucket(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
 
 def _key(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
     match by:
-        case Dimension.VIDEO:
-            return _column(plan.dataset, "id" if plan.dataset is Dataset.VIDEOS else "video_id")
-        case Dimension.CREATOR:
-            return _column(plan.dataset, "creator_id")
+        case Dimension.VIDEO | Dimension.CREATOR:
+            return _column(plan.dataset, catalog().entity_column(plan.dataset, by.value))
         case Dimension.DAY | Dimension.HOUR:
             return _bucket(plan, by)
 
