@@ -112,6 +112,11 @@ def create_app(
     )
 
 
+CHAT_EVENTS_DUPLICATE_WINDOW_S = 3600.0
+"""How long JetStream remembers a chat event's ``Nats-Msg-Id``: an hour covers a gateway that
+restarts and is handed the same Telegram updates again; ingest's upserts cover the rest."""
+
+
 def stream_configs(subjects: Subjects) -> list[StreamConfig]:
     """The JetStream streams of one deployment (file storage, limits retention)."""
     return [
@@ -122,6 +127,11 @@ def stream_configs(subjects: Subjects) -> list[StreamConfig]:
             max_age=ACTIVITY_MAX_AGE_S,
         ),
         StreamConfig(name=subjects.dead_letter_stream, subjects=subjects.dead_letter_subjects),
+        StreamConfig(
+            name=subjects.chat_events_stream,
+            subjects=subjects.chat_events_subjects,
+            duplicate_window=CHAT_EVENTS_DUPLICATE_WINDOW_S,
+        ),
     ]
 
 

@@ -13,10 +13,13 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.users.feedback``             AnswerFeedback, gateway -> ingest (stream ACTIVITY)
 ``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
+``{p}.chats.{chat_id}.{kind}``     ChatEvent (tally.common.chat_events), gateway/dashboard ->
+                                   ingest (stream CHAT_EVENTS); ``kind`` is the event's kind
 =================================  ==========================================================
 
-One JetStream key-value bucket, ``{P}_ANSWERS``, holds the answer cache and the version of
-each dataset (see :mod:`tally.common.cache`).
+Key-value buckets: ``{P}_ANSWERS`` holds the answer cache and the version of each dataset
+(see :mod:`tally.common.cache`); ``{P}_CHAT_SETTINGS`` holds each chat's settings as ingest
+last stored them (key: the chat id), so the gateway knows which chats allow storing text.
 """
 
 from dataclasses import dataclass
@@ -81,7 +84,29 @@ class Subjects:
     def dead_letter(self, service: str) -> str:
         return f"{self.prefix}.dlq.{service}"
 
+    def chat_event(self, chat_id: int, kind: str) -> str:
+        """One chat's events of one kind; chat ids are negative for groups (``-100…``)."""
+        return f"{self.prefix}.chats.{chat_id}.{kind}"
+
+    @property
+    def chat_events_all(self) -> str:
+        return f"{self.prefix}.chats.>"
+
     # JetStream streams: names may not contain dots, so the prefix is upper-cased.
+
+    @property
+    def chat_events_stream(self) -> str:
+        """Every chat event, kept without an age limit: replay rebuilds the chat tables."""
+        return f"{self.prefix.upper()}_CHAT_EVENTS"
+
+    @property
+    def chat_events_subjects(self) -> list[str]:
+        return [self.chat_events_all]
+
+    @property
+    def chat_settings_bucket(self) -> str:
+        """Key-value bucket of chat settings by chat id (written by ingest)."""
+        return f"{self.prefix.upper()}_CHAT_SETTINGS"
 
     @property
     def video_stats_stream(self) -> str:

@@ -1,15 +1,31 @@
 """Tables, as SQLAlchemy declarative models (Alembic migrations create them).
 
+Chat analytics (migration 0003): ``messages`` is partitioned by month on ``sent_at`` (a
+hypertable under TimescaleDB); ``chat_daily`` and ``user_chat_daily`` count by the chat's
+local calendar day (``chats.timezone``), ``chat_hourly`` by UTC hour. Ingest keeps the
+rollups in the same transaction as the raw rows.
+
 ``videos`` and ``video_snapshots`` follow seed 000 column for column: counters are the
 values at the time of the row, ``delta_*`` the gain since the previous hourly snapshot
 (negative when a counter fell). All timestamps are ``timestamptz`` in UTC.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -96,3 +112,139 @@ class Question(Base):
     answered_at: Mapped[datetime] = mapped_column(Timestamp)
     feedback: Mapped[str | None] = mapped_column(String(8))
     feedback_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Chat(Base):
+    """A group or supergroup the bot is in, with its settings (see ChatSettings)."""
+
+    __tablename__ = "chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(256))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    store_text: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class User(Base):
+    """A Telegram user seen in any chat."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(256))
+    last_name: Mapped[str | None] = mapped_column(String(256))
+    is_bot: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    first_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Message(Base):
+    """One message; unique on (chat_id, message_id) since a message's ``sent_at`` never
+    changes. ``text`` is NULL unless the chat stores text."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_chat_sent", "chat_id", "sent_at"),
+        Index("ix_messages_chat_user_sent", "chat_id", "user_id", "sent_at"),
+        {"postgresql_partition_by": "RANGE (sent_at)"},
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_type: Mapped[str] = mapped_column(String(16))
+    text_length: Mapped[int] = mapped_column(Integer)
+    word_count: Mapped[int] = mapped_column(Integer)
+    reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    forwarded: Mapped[bool] = mapped_column(Boolean)
+    links: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[int] = mapped_column(Integer)
+    hashtags: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    edited_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class MemberEvent(Base):
+    """A join or leave (``change``), unique by the event's id."""
+
+    __tablename__ = "member_events"
+    __table_args__ = (Index("ix_member_events_chat_time", "chat_id", "occurred_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    change: Mapped[str] = mapped_column(String(8))
+    inviter_id: Mapped[int | None] = mapped_column(BigInteger)
+    via_link: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Reaction(Base):
+    """One user's reaction (an emoji) to a message, while it stands."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (Index("ix_reactions_chat_time", "chat_id", "reacted_at"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reacted_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ReactionCount(Base):
+    """Anonymous reaction totals of a message, as Telegram last reported them."""
+
+    __tablename__ = "reaction_counts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ChatDaily(Base):
+    """Per chat and local day: messages, words, joins, leaves, reactions added."""
+
+    __tablename__ = "chat_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    joins: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    leaves: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reactions: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserChatDaily(Base):
+    """Per chat, local day and user: messages and words (exact distinct users per day)."""
+
+    __tablename__ = "user_chat_daily"
+    __table_args__ = (Index("ix_user_chat_daily_user", "chat_id", "user_id", "day"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatHourly(Base):
+    """Per chat and UTC hour: messages and words."""
+
+    __tablename__ = "chat_hourly"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    words: Mapped[int] = mapped_column(BigInteger, server_default="0")
