@@ -168,6 +168,27 @@ COUNTS: Final = [
         f"{VIDEOS} WHERE {published('2025-11-30', '2025-11-30')}",
     ),
     *cases(
+        [
+            "How many videos were published last week?",
+            "how many videos came out in the previous week",
+        ],
+        [
+            "Сколько видео опубликовано на прошлой неделе?",
+            "Сколько роликов вышло за прошлую неделю?",
+        ],
+        f"{VIDEOS} WHERE {published('2025-11-24', '2025-11-30')}",
+    ),
+    *cases(
+        ["How many videos were published 3 days ago?"],
+        ["Сколько видео вышло 3 дня назад?"],
+        f"{VIDEOS} WHERE {published('2025-11-28', '2025-11-28')}",
+    ),
+    *cases(
+        ["How many videos have no reports?", "How many videos have zero complaints?"],
+        ["Сколько видео без жалоб?", "Сколько роликов с нулём жалоб?"],
+        f"{VIDEOS} WHERE reports_count = 0",
+    ),
+    *cases(
         ["How many videos were published in the last 7 days?"],
         ["Сколько видео опубликовано за последние 7 дней?"],
         f"{VIDEOS} WHERE {published('2025-11-25', '2025-12-01')}",

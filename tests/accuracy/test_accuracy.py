@@ -32,7 +32,8 @@ from tests.accuracy.hostile import REFUSED
 from tests.accuracy.questions import ANSWERABLE, SAMPLE, TODAY, Case
 
 ACCURACY_FLOOR = 0.97
-"""Measured 1.00 (236 of 236) when the set was written; a refusal costs accuracy, not trust."""
+"""Measured 1.00 (246 of 246) at the last change to the set; a refusal costs accuracy, not
+trust."""
 
 _COUNTERS = ("views_count", "likes_count", "comments_count", "reports_count")
 _VIDEO_COLUMNS = ("id", "creator_id", "video_created_at", *_COUNTERS, "created_at", "updated_at")

@@ -3,7 +3,9 @@
 Understood: ``November 28, 2025``, ``28 ноября 2025``, ``28.11.2025``, ``2025-11-28``,
 ``November 1-5, 2025``, ``с 1 по 5 ноября 2025``, ``from <date> to <date>``,
 ``in November 2025``, ``в октябре`` (the most recent such month not after ``today``),
-``in 2025``, ``yesterday``/``вчера``, ``last month``, ``за последние 7 дней``.
+``in 2025``, ``yesterday``/``вчера``, ``last month``, ``last week``/``на прошлой неделе`` (ISO
+weeks, Monday to Sunday), ``this week`` (Monday to today), ``3 days ago``/``3 дня назад``,
+``за последние 7 дней``.
 A range names its first and last day, both inclusive.
 """
 
@@ -73,6 +75,27 @@ _YEARS_AGO: Final = (
     (_pattern(r"\bthis\s+year\b|\b(?:в|за)\s+(?:этом|этот|текущем|текущий)\s+год[у]?\b"), 0),
     (_pattern(r"\blast\s+year\b|\b(?:в|за)\s+прошл(?:ом|ый)\s+год[у]?\b"), 1),
 )
+_WEEKS_AGO: Final = (
+    (
+        _pattern(
+            r"\bthis\s+week\b|\b(?:на|за)\s+(?:этой|текущей)\s+неделе\b"
+            r"|\bза\s+(?:эту|текущую)\s+неделю\b"
+        ),
+        0,
+    ),
+    (
+        _pattern(
+            r"\b(?:last|previous|past)\s+week\b|\b(?:на|за)\s+прошлой\s+неделе\b"
+            r"|\bза\s+прошлую\s+неделю\b"
+        ),
+        1,
+    ),
+)
+"""ISO weeks (Monday to Sunday): this one up to today, or the whole previous one."""
+_DAYS_BACK: Final = _pattern(
+    r"\b(?P<n>\d{1,3})\s+days?\s+ago\b|\b(?P<n_ru>\d{1,3})\s+(?:дн\w*|день)\s+назад\b"
+)
+"""``3 days ago`` / ``3 дня назад``: that one day."""
 _LAST_DAYS: Final = _pattern(
     r"\b(?:(?:in|over|for|during)\s+)?(?:the\s+)?(?:last|past)\s+(?P<n>\d+)\s+days\b"
     r"|\bза\s+последние\s+(?P<n_ru>\d+)\s+(?:дн\w*|день|дня)\b"
@@ -143,6 +166,13 @@ def _relative_mentions(scan: Scan, today: date) -> list[_Mention]:
         for p, n in _YEARS_AGO
         for m in scan.take(p)
     ]
+    for pattern, weeks in _WEEKS_AGO:
+        for match in scan.take(pattern):
+            monday = today - timedelta(days=today.weekday() + 7 * weeks)
+            found.append((match, DaySpan(monday, today if weeks == 0 else monday + timedelta(6))))
+    for match in scan.take(_DAYS_BACK):
+        day = today - timedelta(days=int(match["n"] or match["n_ru"]))
+        found.append((match, DaySpan(day, day)))
     for match in scan.take(_LAST_DAYS):
         days = int(match["n"] or match["n_ru"])
         if days < 1:

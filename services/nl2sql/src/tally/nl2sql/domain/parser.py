@@ -137,7 +137,9 @@ def _take_comparisons(scan: Scan) -> list[_Comparison]:
         for pattern in (words.COMPARISON, words.COMPARISON_AFTER, words.COMPARISON_PLUS)
         for match in scan.take(pattern)
     ]
-    return [_comparison(match) for match in matches]
+    comparisons = [_comparison(match) for match in matches]
+    zeros = scan.take(words.COMPARISON_NONE)
+    return comparisons + [_Comparison(_counter_column(match), Op.EQ, 0) for match in zeros]
 
 
 def _kind(word: str) -> str | None:

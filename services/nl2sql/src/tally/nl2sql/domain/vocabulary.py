@@ -92,6 +92,12 @@ COMPARISON_PLUS: Final = re.compile(
     rf"(?<![\w.,]){NUMBER}\s*(?P<GE>\+)\s*(?:{_COUNTER})\b", re.IGNORECASE
 )
 """``500+ likes``: at least 500."""
+COMPARISON_NONE: Final = re.compile(
+    rf"\b(?:no|zero|0|without(?:\s+any)?|без|ноль|нуль|с\s+нул(?:ём|ем|евым\s+числом))\s+"
+    rf"(?:{_COUNTER})\b",
+    re.IGNORECASE,
+)
+"""``no likes`` / ``without comments`` / ``без жалоб``: the counter equals 0."""
 
 COUNT: Final = _words(
     r"how\s+many|how\s+much|number\s+of|count\s+of|amount\s+of|count|total",
@@ -153,7 +159,8 @@ LEFTOVER_DATE: Final = re.compile(
 )
 """Date words the date reader did not take: a date it could not read."""
 LEFTOVER: Final = re.compile(
-    r"\d|\b(?:more|less|fewer|over|under|above|below|больше|меньше|более|менее|свыше)\b",
+    r"\d|\b(?:more|less|fewer|over|under|above|below|zero|none|больше|меньше|более|менее|свыше"
+    r"|ноль|нуль|нул\w+)\b",
     re.IGNORECASE,
 )
 """What must not be left unread: numbers and comparisons the parser did not take."""
