@@ -11,11 +11,13 @@ import pytest
 import yaml
 
 from tally.common.db.models import Base
-from tally.common.plan import Aggregate, Column, Dataset, Dimension, TimeColumn
+from tally.common.plan import PLANNABLE, Aggregate, Column, Dataset, Dimension, TimeColumn
 from tally.common.semantic import CatalogError, Kind, catalog, load
 
 PYTHON_TYPES: dict[Kind, tuple[type, ...]] = {
-    "id": (UUID, str),
+    "id": (UUID, str, int),
+    "number": (int,),
+    "category": (str,),
     "counter": (int,),
     "delta": (int,),
     "time": (datetime,),
@@ -25,7 +27,7 @@ PYTHON_TYPES: dict[Kind, tuple[type, ...]] = {
 def test_catalog_loads_once() -> None:
     """The packaged YAML validates, and is read once per process."""
     assert catalog() is catalog()
-    assert set(catalog().datasets) == {"videos", "video_snapshots"}
+    assert set(catalog().datasets) == {"videos", "video_snapshots", "messages", "member_events"}
 
 
 @pytest.mark.parametrize("dataset", list(Dataset))
@@ -44,11 +46,7 @@ def test_columns_exist_in_the_models_with_their_kind(dataset: Dataset) -> None:
 def test_plan_types_match_the_catalog() -> None:
     """The plan's Literal columns, datasets, aggregates and dimensions are the catalog's."""
     semantic = catalog()
-    plannable = {
-        name
-        for dataset in Dataset
-        for name in semantic.column_names(dataset, "id", "counter", "delta")
-    }
+    plannable = {name for dataset in Dataset for name in semantic.column_names(dataset, *PLANNABLE)}
     times = {name for dataset in Dataset for name in semantic.column_names(dataset, "time")}
     assert set(get_args(Column)) == plannable
     assert set(get_args(TimeColumn)) == times

@@ -12,11 +12,17 @@ ENTITIES = {
     "video": vocabulary.VIDEO,
     "creator": vocabulary.CREATOR,
     "snapshot": vocabulary.SNAPSHOT,
+    "message": vocabulary.MESSAGE,
+    "user": vocabulary.PERSON,
+    "chat": vocabulary.CHAT,
 }
 CONCEPTS = {
     "growth": vocabulary.GROWTH,
     "decline": vocabulary.DECLINE,
     "published": vocabulary.PUBLISHED,
+    "joined": vocabulary.JOINED,
+    "left": vocabulary.LEFT,
+    "wrote": vocabulary.WROTE,
 }
 RUSSIAN_WORDS = [(term, lemma) for term, synonym in SYNONYMS.items() for lemma in synonym.ru]
 ENGLISH_WORDS = [(term, word) for term, synonym in SYNONYMS.items() for word in synonym.en]

@@ -24,6 +24,10 @@ class Dataset(StrEnum):
     """One row per video with its final counters."""
     SNAPSHOTS = "video_snapshots"
     """One row per video per hour: counters at that hour and deltas since the previous one."""
+    MESSAGES = "messages"
+    """One row per group-chat message (chat-scoped: only the asking chat is read)."""
+    MEMBER_EVENTS = "member_events"
+    """One row per member joining or leaving a group chat (chat-scoped)."""
 
 
 class Aggregate(StrEnum):
@@ -51,7 +55,7 @@ DELTAS: Final = _SEMANTIC.column_names(Dataset.SNAPSHOTS, "delta")
 """``delta_views_count``, ...: each counter's change since the previous hourly snapshot."""
 
 # The columns a plan may name, spelt out so the JSON schema of a plan lists them; they equal
-# the catalog's id, counter and delta columns (and its time columns), as a test checks.
+# the catalog's plannable columns (and its time columns), as a test checks.
 Column = Literal[
     "id",
     "video_id",
@@ -64,12 +68,19 @@ Column = Literal[
     "delta_likes_count",
     "delta_comments_count",
     "delta_reports_count",
+    "chat_id",
+    "message_id",
+    "user_id",
+    "word_count",
+    "text_length",
+    "change",
 ]
-TimeColumn = Literal["video_created_at", "created_at"]
+TimeColumn = Literal["video_created_at", "created_at", "sent_at", "occurred_at"]
+PLANNABLE: Final = ("id", "counter", "delta", "number", "category")
+"""The column kinds a plan may measure or filter (time columns go in its range)."""
 
 CATALOG: Final[dict[Dataset, frozenset[str]]] = {
-    dataset: frozenset(_SEMANTIC.column_names(dataset, "id", "counter", "delta"))
-    for dataset in Dataset
+    dataset: frozenset(_SEMANTIC.column_names(dataset, *PLANNABLE)) for dataset in Dataset
 }
 """The columns a plan over each dataset may measure or filter, joined ones included
 (``creator_id`` on snapshots is reached through the join snapshot -> video)."""
@@ -86,6 +97,8 @@ class Dimension(StrEnum):
     """A video: ``videos.id``, or ``video_snapshots.video_id``."""
     CREATOR = "creator"
     """A creator: ``creator_id`` (joined through the video for snapshots)."""
+    USER = "user"
+    """A chat member: ``user_id`` (labelled with their @username or name)."""
     DAY = "day"
     """A UTC calendar day of the plan's time range column."""
     HOUR = "hour"

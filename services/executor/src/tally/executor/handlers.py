@@ -12,8 +12,9 @@ from faststream.nats import NatsRouter
 
 from tally.common.cache import CachedAnswer
 from tally.common.errors import UserFacingError
-from tally.common.events import Outcome, QueryPlanned, QuestionAnswered, SqlProposed
+from tally.common.events import Language, Outcome, QueryPlanned, QuestionAnswered, SqlProposed
 from tally.common.plan import QueryPlan
+from tally.common.semantic import catalog
 from tally.common.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
 from tally.executor.domain.compiler import CompiledQuery, compile_plan
@@ -47,13 +48,51 @@ async def _computed(plan: QueryPlan, query: CompiledQuery, reader: Reader) -> di
     return {"rows": rows, "row_count": len(rows), "elapsed_ms": elapsed_ms}
 
 
+OUTSIDE_GROUP: dict[Language, str] = {
+    "en": "Ask this in the group you want to know about: I answer questions about a chat only "
+    "inside that chat.",
+    "ru": "Спросите об этом в самой группе: на вопросы о чате я отвечаю только внутри этого чата.",
+}
+
+
+def chat_scope(planned: QueryPlanned) -> int | None:
+    """The chat a plan over chat data may read: the group the question was asked in (group and
+    supergroup ids are negative in Telegram). None for a plan over other data.
+
+    Raises :class:`OutsideGroupError` when the plan reads chat data but the question was not
+    asked in a group (a private chat, the terminal): there is no chat it may see.
+    """
+    if not catalog().chat_scoped(planned.plan.dataset):
+        return None
+    question = planned.question
+    if question.chat_id >= 0:
+        raise OutsideGroupError(OUTSIDE_GROUP[question.language])
+    return question.chat_id
+
+
+class OutsideGroupError(UserFacingError):
+    """A question about a chat's data was asked outside any group chat."""
+
+
 async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
     """Compile and run ``planned``; a failure becomes a ``failed`` answer with a reason.
 
     A grouped plan is answered with ``rows`` (top-N in rank order, a series with every bucket
-    of its time range) and no ``value``.
+    of its time range) and no ``value``. A plan over chat data reads only the asking group's
+    rows (:func:`chat_scope`); asked outside a group, it is ``refused``.
     """
-    query = compile_plan(planned.plan)
+    try:
+        scope = chat_scope(planned)
+    except OutsideGroupError as error:
+        return QuestionAnswered(
+            question=planned.question,
+            plan=planned.plan,
+            engine=planned.engine,
+            outcome="refused",
+            reason=error.message,
+            total_ms=_total_ms(planned),
+        )
+    query = compile_plan(planned.plan, scope)
     common = {
         "question": planned.question,
         "plan": planned.plan,
@@ -187,7 +226,7 @@ def create_router(
 
     @router.subscriber(subjects.plan_ready, queue=SERVICE)
     async def execute(planned: QueryPlanned) -> None:
-        if cache is None:
+        if cache is None or catalog().chat_scoped(planned.plan.dataset):
             result, lookup = await answer(planned, reader), None
         else:
             result, lookup = await answer_cached(planned, reader, cache)

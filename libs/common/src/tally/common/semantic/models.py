@@ -6,8 +6,9 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Kind = Literal["id", "counter", "delta", "time"]
-"""What a column holds: an entity's id, a counter, a counter's hourly change, a UTC time."""
+Kind = Literal["id", "counter", "delta", "number", "category", "time"]
+"""What a column holds: an entity's id, a counter, a counter's hourly change, a quantity of
+the row, one of a few values, a UTC time."""
 Bucket = Literal["day", "hour"]
 Section = Literal["counter", "entity", "concept"]
 """What a synonym names."""
@@ -43,6 +44,7 @@ class Column(_Model):
     kind: Kind
     entity: str | None = None
     counter: str | None = None
+    values: tuple[str, ...] = ()
     description: str = ""
 
     @model_validator(mode="after")
@@ -51,6 +53,8 @@ class Column(_Model):
             raise ValueError("an id column, and only an id column, names its entity")
         if (self.kind in ("counter", "delta")) != (self.counter is not None):
             raise ValueError("a counter or delta column, and only one, names its counter")
+        if (self.kind == "category") != bool(self.values):
+            raise ValueError("a category column, and only one, lists its values")
         return self
 
 
@@ -74,6 +78,8 @@ class Dataset(_Model):
     table: str
     grain: str
     description: str
+    scope: Literal["chat"] | None = None
+    """``chat``: group-chat data, only ever read within the chat a question was asked in."""
     columns: dict[str, Column]
     joins: tuple[Join, ...] = ()
 
@@ -206,6 +212,10 @@ class SemanticCatalog(_Model):
             for name in join.columns
         }
         return own.columns | joined
+
+    def chat_scoped(self, dataset: str) -> bool:
+        """True for group-chat data (``scope: chat``): read only within the asking chat."""
+        return self.datasets[dataset].scope == "chat"
 
     def joined_columns(self, dataset: str) -> dict[str, Join]:
         """The columns of ``dataset`` that live in another table, each with the join that

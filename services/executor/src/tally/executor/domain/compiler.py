@@ -23,19 +23,24 @@ from sqlalchemy import (
     DateTime,
     FromClause,
     Select,
+    String,
+    Table,
     bindparam,
+    cast,
     distinct,
     func,
+    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-from tally.common.db.models import Video, VideoSnapshot
+from tally.common.db.models import Base, User, Video, VideoSnapshot
 from tally.common.plan import Aggregate, Dataset, Dimension, Grouping, Measure, Op, QueryPlan
 from tally.common.semantic import catalog
 
 VIDEOS = Video.__table__
 SNAPSHOTS = VideoSnapshot.__table__
+USERS = User.__table__
 _JOINED_COLUMNS = frozenset(catalog().joined_columns(Dataset.SNAPSHOTS))
 """Snapshot columns that live on the video (the semantic catalog's join snapshot -> video)."""
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
@@ -60,11 +65,15 @@ class CompiledQuery:
     params: dict[str, str | int | float]
 
 
+def _table(dataset: Dataset) -> Table:
+    return Base.metadata.tables[catalog().datasets[dataset].table]
+
+
 def _column(dataset: Dataset, name: str) -> ColumnElement[Any]:
-    if dataset is Dataset.SNAPSHOTS and name in _JOINED_COLUMNS:
-        return VIDEOS.c[name]
-    table = VIDEOS if dataset is Dataset.VIDEOS else SNAPSHOTS
-    return table.c[name]
+    join = catalog().joined_columns(dataset).get(name)
+    if join is not None:
+        return _table(Dataset(join.dataset)).c[name]
+    return _table(dataset).c[name]
 
 
 def _needs_join(plan: QueryPlan) -> bool:
@@ -88,11 +97,13 @@ def datasets_read(plan: QueryPlan) -> frozenset[Dataset]:
 
 
 def _source(plan: QueryPlan) -> FromClause:
-    if plan.dataset is Dataset.VIDEOS:
-        return VIDEOS
+    source: FromClause = _table(plan.dataset)
     if _needs_join(plan):
         return SNAPSHOTS.join(VIDEOS, SNAPSHOTS.c.video_id == VIDEOS.c.id)
-    return SNAPSHOTS
+    if plan.group_by is not None and plan.group_by.by is Dimension.USER:
+        people = _table(plan.dataset)
+        return source.outerjoin(USERS, USERS.c.user_id == people.c.user_id)
+    return source
 
 
 def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
@@ -114,8 +125,12 @@ def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
             return func.max(column)
 
 
-def _conditions(plan: QueryPlan) -> list[ColumnElement[bool]]:
+def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool]]:
     conditions = [_OPERATORS[f.op](_column(plan.dataset, f.column), f.value) for f in plan.filters]
+    if catalog().chat_scoped(plan.dataset):
+        if chat_id is None:
+            raise ValueError(f"a plan over {plan.dataset} needs the asking chat's id")
+        conditions.append(_table(plan.dataset).c.chat_id == bindparam("chat_id", chat_id))
     if plan.time_range:
         column = _column(plan.dataset, plan.time_range.column)
         conditions += [column >= plan.time_range.start, column < plan.time_range.end]
@@ -131,19 +146,36 @@ def _bucket(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
     return func.date_trunc(bindparam("bucket", by.value), in_utc, type_=DateTime())
 
 
+def _person(plan: QueryPlan) -> ColumnElement[Any]:
+    """A chat member's label: ``@username``, else their name, else their id as text; an
+    anonymous sender (no user id) is ``anonymous``."""
+    user_id = _table(plan.dataset).c.user_id
+    name = func.nullif(func.concat_ws(" ", USERS.c.first_name, USERS.c.last_name), "")
+    return func.coalesce(
+        literal("@") + USERS.c.username, name, cast(user_id, String), literal("anonymous")
+    )
+
+
 def _key(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
     match by:
         case Dimension.VIDEO | Dimension.CREATOR:
             return _column(plan.dataset, catalog().entity_column(plan.dataset, by.value))
+        case Dimension.USER:
+            return _person(plan)
         case Dimension.DAY | Dimension.HOUR:
             return _bucket(plan, by)
 
 
-def _grouped(plan: QueryPlan, grouping: Grouping, value: ColumnElement[Any]) -> Select[Any]:
+def _grouped(
+    plan: QueryPlan, grouping: Grouping, value: ColumnElement[Any], chat_id: int | None
+) -> Select[Any]:
     key = _key(plan, grouping.by).label("label")
-    statement = (
-        select(key, value).select_from(_source(plan)).where(*_conditions(plan)).group_by(key)
-    )
+    conditions = _conditions(plan, chat_id)
+    statement = select(key, value).select_from(_source(plan)).where(*conditions)
+    if grouping.by is Dimension.USER:
+        statement = statement.group_by(_table(plan.dataset).c.user_id, key)
+    else:
+        statement = statement.group_by(key)
     if grouping.by.is_time:
         return statement.order_by(key)
     ranked = value.desc() if grouping.order == "desc" else value.asc()
@@ -151,11 +183,11 @@ def _grouped(plan: QueryPlan, grouping: Grouping, value: ColumnElement[Any]) -> 
     return statement.order_by(ranked.nulls_last(), key.asc()).limit(limit)
 
 
-def _statement(plan: QueryPlan) -> Select[Any]:
+def _statement(plan: QueryPlan, chat_id: int | None) -> Select[Any]:
     value = _measure(plan.dataset, plan.measure).label("value")
     if plan.group_by is not None:
-        return _grouped(plan, plan.group_by, value)
-    return select(value).select_from(_source(plan)).where(*_conditions(plan))
+        return _grouped(plan, plan.group_by, value, chat_id)
+    return select(value).select_from(_source(plan)).where(*_conditions(plan, chat_id))
 
 
 def _printable(value: object) -> str | int | float:
@@ -167,14 +199,19 @@ def _printable(value: object) -> str | int | float:
 
 
 @lru_cache(maxsize=4096)
-def compile_plan(plan: QueryPlan) -> CompiledQuery:
+def compile_plan(plan: QueryPlan, chat_id: int | None = None) -> CompiledQuery:
     """The SELECT for ``plan``: one row, one column (the measure); for a grouped plan, rows of
     ``(label, value)`` (a video's UUID, a creator id or a UTC bucket start; the measure).
 
-    Plans are immutable, so compilations are memoised (the 4096 most recent plans): a plan
-    asked again skips SQLAlchemy's compiler. Only SQL is cached, never a result.
+    A plan over a chat-scoped dataset (``messages``, ``member_events``) reads only the rows
+    of ``chat_id``, the chat the question was asked in: the condition is added here, whatever
+    the plan says, and ``ValueError`` is raised without one. A ranking of people is labelled
+    ``@username`` (else name, else id).
+
+    Plans are immutable, so compilations are memoised (the 4096 most recent plans and chats):
+    a plan asked again skips SQLAlchemy's compiler. Only SQL is cached, never a result.
     """
-    compiled = _statement(plan).compile(dialect=_DIALECT)
+    compiled = _statement(plan, chat_id).compile(dialect=_DIALECT)
     values = compiled.params
     order = compiled.positiontup or ()
     params = {key: _printable(values[key]) for key in order}

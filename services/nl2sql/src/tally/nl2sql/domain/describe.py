@@ -402,8 +402,72 @@ def _one_video(plan: QueryPlan, language: Language) -> str | None:
     return _ONE_VIDEO[language].format(*names, id=filters[0].value)
 
 
+_CHAT_SUBJECTS: Final[dict[Language, dict[tuple[Dataset, str, str | None], str]]] = {
+    # (dataset, aggregate, member change) -> what a chat question counts.
+    "en": {
+        (Dataset.MESSAGES, "count", None): "messages in this chat",
+        (Dataset.MESSAGES, "count_distinct", None): "people who wrote in this chat",
+        (Dataset.MEMBER_EVENTS, "count_distinct", "join"): "people who joined this chat",
+        (Dataset.MEMBER_EVENTS, "count_distinct", "leave"): "people who left this chat",
+        (Dataset.MEMBER_EVENTS, "count", "join"): "joins to this chat",
+        (Dataset.MEMBER_EVENTS, "count", "leave"): "departures from this chat",
+    },
+    "ru": {
+        (Dataset.MESSAGES, "count", None): "сообщения в этом чате",
+        (Dataset.MESSAGES, "count_distinct", None): "участники, писавшие в этом чате",
+        (Dataset.MEMBER_EVENTS, "count_distinct", "join"): "участники, вступившие в этот чат",
+        (Dataset.MEMBER_EVENTS, "count_distinct", "leave"): "участники, покинувшие этот чат",
+        (Dataset.MEMBER_EVENTS, "count", "join"): "вступления в этот чат",
+        (Dataset.MEMBER_EVENTS, "count", "leave"): "выходы из этого чата",
+    },
+}
+_CHAT_RANKS: Final[dict[Language, dict[tuple[bool, bool], str]]] = {
+    # (one person, most active) -> a ranking of people by their messages.
+    "en": {
+        (True, True): "the most active person in this chat (by messages)",
+        (True, False): "the least active person in this chat (by messages)",
+        (False, True): "top {n} people by messages in this chat",
+        (False, False): "bottom {n} people by messages in this chat",
+    },
+    "ru": {
+        (True, True): "самый активный участник этого чата (по числу сообщений)",
+        (True, False): "самый неактивный участник этого чата (по числу сообщений)",
+        (False, True): "топ-{n} участников по числу сообщений в этом чате",
+        (False, False): "антитоп-{n} участников по числу сообщений в этом чате",
+    },
+}
+
+
+def _chat_headline(plan: QueryPlan, language: Language) -> str:
+    grouping, measure = plan.group_by, plan.measure
+    if grouping is not None and grouping.by is Dimension.USER:
+        template = _CHAT_RANKS[language][(grouping.limit == 1, grouping.order == "desc")]
+        return template.format(n=grouping.limit)
+    change = next((f.value for f in plan.filters if f.column == "change"), None)
+    key = (plan.dataset, measure.aggregate.value, change if isinstance(change, str) else None)
+    subject = _CHAT_SUBJECTS[language].get(key)
+    if subject is None:
+        where = "in this chat" if language == "en" else "в этом чате"
+        subject = f"{measure.aggregate.value}({measure.column or '*'}) {plan.dataset.value} {where}"
+    if grouping is not None and grouping.by.is_time:
+        return f"{subject} {_SERIES[language][grouping.by]}"
+    return subject
+
+
+def _describe_chat(plan: QueryPlan, language: Language) -> str:
+    """A chat question: what is counted in this chat, then the period (UTC) and any filter
+    other than the member change the headline already says."""
+    parts = [_chat_headline(plan, language)]
+    if plan.time_range:
+        parts.append(_period(plan.time_range, language))
+    parts += [f"{f.column} {f.op.value} {f.value}" for f in plan.filters if f.column != "change"]
+    return _join(parts, language)
+
+
 def describe(plan: QueryPlan, language: Language) -> str:
     """The one-line interpretation of ``plan`` (its own ``interpretation`` is not read)."""
+    if _CATALOG.chat_scoped(plan.dataset):
+        return _describe_chat(plan, language)
     one_video = _one_video(plan, language)
     if one_video:
         return one_video

@@ -16,7 +16,8 @@ from tally.nl2sql.domain.scan import Scan, Unclear
 
 _VIDEO: Final = r"videos?|clips?"
 _CREATOR: Final = r"creators?|authors?|bloggers?"
-_WHAT: Final = rf"(?P<what>{_VIDEO}|{_CREATOR})\b"
+_PEOPLE: Final = r"people|persons?|users?|members?|participants?"
+_WHAT: Final = rf"(?P<what>{_VIDEO}|{_CREATOR}|{_PEOPLE})\b"
 _N: Final = r"(?P<n>\d{1,3})"
 
 
@@ -40,12 +41,14 @@ _WHICH: Final = _pattern(
 )
 """``which video`` (one) / ``какие 5 видео`` (five) / ``which creators`` (ten). In Russian
 the interrogative tells one from many ("какое видео", "какие видео"); in English the noun."""
+_WHO: Final = _pattern(r"\b(?:who|кто)\b(?!\s+из\b)")
+"""``who wrote the most`` / ``кто больше всех писал``: one person (with a "most" word)."""
 _MOST: Final = _pattern(
-    r"\b(?:больше\s+всего|(?:the\s+)?most|(?:the\s+)?highest|(?:the\s+)?biggest|"
+    r"\b(?:больше\s+(?:всего|всех)|чаще\s+всех|активнее\s+всех|(?:the\s+)?most|(?:the\s+)?highest|(?:the\s+)?biggest|"
     r"(?:the\s+)?largest|наибольш\w*|самы[йхе]\s+больш\w*|максимальн\w*)\b"
 )
 _LEAST: Final = _pattern(
-    r"\b(?:меньше\s+всего|(?:the\s+)?least|(?:the\s+)?fewest|(?:the\s+)?lowest|"
+    r"\b(?:меньше\s+(?:всего|всех)|реже\s+всех|(?:the\s+)?least|(?:the\s+)?fewest|(?:the\s+)?lowest|"
     r"(?:the\s+)?smallest|наименьш\w*|минимальн\w*)\b"
 )
 _SERIES: Final = (
@@ -69,7 +72,7 @@ DEFAULT_LIMIT: Final = 10
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """Rank ``entity`` ("video" or "creator") rows, keep ``limit``, ``descending`` or not;
+    """Rank ``entity`` ("video", "creator" or "user") rows, keep ``limit``, ``descending`` or not;
     ``counter`` is the counter column a phrase like "most viewed" named, if any."""
 
     entity: str
@@ -79,11 +82,15 @@ class Ranking:
 
     @property
     def dimension(self) -> Dimension:
-        return Dimension.VIDEO if self.entity == "video" else Dimension.CREATOR
+        return Dimension(self.entity)
 
 
 def _entity(word: str) -> str:
-    return "video" if re.fullmatch(_VIDEO, word, re.IGNORECASE) else "creator"
+    """ "video", "creator" or "user" for a word of ``_WHAT``."""
+    for entity, pattern in (("video", _VIDEO), ("user", _PEOPLE)):
+        if re.fullmatch(pattern, word, re.IGNORECASE):
+            return entity
+    return "creator"
 
 
 def _limit(match: re.Match[str], default: int) -> int:
@@ -135,13 +142,19 @@ def _which(scan: Scan) -> Ranking | None:
     return Ranking(_entity(match["what"]), limit, bool(direction))
 
 
+def _who(scan: Scan) -> Ranking | None:
+    if not (scan.has(_MOST) or scan.has(_LEAST)) or not scan.take(_WHO):
+        return None
+    return Ranking("user", 1, bool(_direction(scan)))
+
+
 def take_ranking(scan: Scan) -> Ranking | None:
     """The ranking the question asks for (its phrases taken from ``scan``), or None.
 
     Raises :class:`Unclear`: "limit" for a size outside 1..MAX_GROUPS, "unknown" for "most"
     and "least" together.
     """
-    return _top(scan) or _most_verbed(scan) or _which(scan)
+    return _top(scan) or _most_verbed(scan) or _which(scan) or _who(scan)
 
 
 def take_series(scan: Scan) -> Dimension | None:

@@ -28,6 +28,9 @@ from tally.common.plan import (
     TimeRange,
 )
 from tally.nl2sql.domain import vocabulary as words
+from tally.nl2sql.domain.chat import TIME_COLUMN as CHAT_TIME_COLUMN
+from tally.nl2sql.domain.chat import chat_measure, is_chat_question
+from tally.nl2sql.domain.chat import check_leftover as check_chat_leftover
 from tally.nl2sql.domain.dates import DaySpan, take_span
 from tally.nl2sql.domain.describe import describe
 from tally.nl2sql.domain.grouping import Ranking, take_ranking, take_series
@@ -413,9 +416,37 @@ def _readings(signals: _Signals, taken: _Taken, unclear: Unclear) -> list[QueryP
     return plans
 
 
+def _chat_plan(scan: Scan, taken: _Taken) -> QueryPlan:
+    """A question about the chat it is asked in (see :mod:`chat`)."""
+    if taken.comparisons or taken.video or taken.creator:
+        raise Unclear("unknown")
+    dataset, measure, filters, _ = chat_measure(scan, taken.ranking)
+    for pattern in (words.INJECTION, words.NEGATION, words.LEFTOVER):
+        if scan.has(pattern):
+            raise Unclear("unknown")
+    if scan.has(words.UNSUPPORTED):
+        raise Unclear("unsupported")
+    if scan.has(words.LEFTOVER_DATE):
+        raise Unclear("date")
+    check_chat_leftover(scan)
+    time_range = None
+    if taken.span:
+        time_range = _time_range(CHAT_TIME_COLUMN[dataset], taken.span, taken.hours)
+    return QueryPlan(
+        dataset=dataset,
+        measure=measure,
+        filters=filters,
+        time_range=time_range,
+        group_by=_grouping(taken, time_range),
+        interpretation="",
+    )
+
+
 def _plans(scan: Scan, today: date) -> list[QueryPlan]:
     """One plan, or two or three readings; raises :class:`Unclear` when there is none."""
     taken = _take(scan, today)
+    if is_chat_question(scan) or (taken.ranking and taken.ranking.entity == "user"):
+        return [_chat_plan(scan, taken)]
     signals = _with_growth(_read_signals(scan, taken), taken.span, bool(taken.comparisons))
     _check_leftover(scan, signals)
     if signals.target != "creator" and scan.has(words.CREATOR) and taken.creator is None:

@@ -42,9 +42,11 @@ def readings(plans: Sequence[QueryPlan], language: Language) -> Readings:
 _REASONS: Final[dict[str, dict[Language, str]]] = {
     "unknown": {
         "en": "I didn't understand the question. I can count videos, creators and snapshots, and "
-        "add up views, likes, comments and reports, by publication date, day and creator.",
+        "add up views, likes, comments and reports, by publication date, day and creator; in a "
+        "group, I can count its messages and the people who wrote, joined or left.",
         "ru": "Я не понял вопрос. Я умею считать видео, креаторов и замеры, а также суммировать "
-        "просмотры, лайки, комментарии и жалобы — по дате публикации, по дням и по креатору.",
+        "просмотры, лайки, комментарии и жалобы — по дате публикации, по дням и по креатору; в "
+        "группе — считать её сообщения и участников, которые писали, вступали или выходили.",
     },
     "unsupported": {
         "en": 'I answer with one number, a top list ("top 5 videos by views") or a series by '

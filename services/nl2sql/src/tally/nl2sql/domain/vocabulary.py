@@ -22,7 +22,7 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 _CATALOG: Final = catalog()
 
 
-def _synonyms(section: Literal["counter", "entity"], name: str) -> str:
+def _synonyms(section: Literal["counter", "entity", "concept"], name: str) -> str:
     """The catalog's English words for one counter or entity as alternatives, longest
     first: ``"videos|video|clips|clip"``."""
     words = sorted(_CATALOG.words(section, name, "en"), key=len, reverse=True)
@@ -45,6 +45,13 @@ COUNTER: Final = _words(_COUNTER)
 VIDEO: Final = _words(_synonyms("entity", "video"))
 CREATOR: Final = _words(_synonyms("entity", "creator"))
 SNAPSHOT: Final = _words(_synonyms("entity", "snapshot"))
+MESSAGE: Final = _words(_synonyms("entity", "message"))
+PERSON: Final = _words(_synonyms("entity", "user"))
+CHAT: Final = _words(_synonyms("entity", "chat"))
+JOINED: Final = _words(_synonyms("concept", "joined"))
+LEFT: Final = _words(_synonyms("concept", "left"))
+WROTE: Final = _words(_synonyms("concept", "wrote"))
+""""Who wrote the most", "сколько человек писали": people counted by their messages."""
 VIDEO_ID: Final = re.compile(
     rf"(?:\b(?:{_synonyms('entity', 'video')})(?:\s+(?:with|под|с))?"
     r"(?:\s+(?:the\s+)?(?:id|ид|айди))?\s*[:=#№]?\s*)?"

@@ -45,19 +45,27 @@ class LlmReply(BaseModel):
 
 
 _ARITHMETIC: Final = frozenset({Aggregate.SUM, Aggregate.AVG, Aggregate.MIN, Aggregate.MAX})
+_NUMERIC: Final = frozenset({"counter", "delta", "number"})
 
 
 def _check_types(plan: QueryPlan) -> None:
-    """Raise ValueError for what the catalog allows but means nothing: arithmetic on an id,
-    a counter compared with text, an id compared with a number or ordered."""
+    """Raise ValueError for what the catalog allows but means nothing, by the semantic
+    catalog's column kinds: arithmetic on anything but a counter, delta or number; a number
+    compared with text; text ordered; a category value it does not list; a chat-scoped plan
+    that names a chat (the executor adds the asking chat itself)."""
+    columns = catalog().columns(plan.dataset)
     column = plan.measure.column
-    if plan.measure.aggregate in _ARITHMETIC and not (column or "").endswith("_count"):
-        raise ValueError(f"{plan.measure.aggregate} needs a counter column, not {column}")
+    if plan.measure.aggregate in _ARITHMETIC and (
+        column is None or columns[column].kind not in _NUMERIC
+    ):
+        raise ValueError(f"{plan.measure.aggregate} needs a numeric column, not {column}")
     for condition in plan.filters:
-        counter = condition.column.endswith("_count")
-        if counter != isinstance(condition.value, int) or (
-            not counter and condition.op not in (Op.EQ, Op.NE)
-        ):
+        about = columns[condition.column]
+        numeric = about.kind in _NUMERIC
+        wrong_type = numeric != isinstance(condition.value, int) and about.kind != "id"
+        ordered_text = not numeric and condition.op not in (Op.EQ, Op.NE)
+        unlisted = about.kind == "category" and condition.value not in about.values
+        if wrong_type or ordered_text or unlisted or condition.column == "chat_id":
             raise ValueError(f"filter {condition.column} {condition.op} {condition.value!r}")
 
 
