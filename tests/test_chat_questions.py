@@ -7,6 +7,7 @@ The rows live in August 2024 (no other test writes there), in two chats of this 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from random import Random
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -84,9 +85,13 @@ async def chats(settings: CommonSettings) -> AsyncIterator[None]:
 
 
 async def _ask(
-    settings: CommonSettings, text: str, chat_id: int, language: Language = "en"
+    settings: CommonSettings,
+    text: str,
+    chat_id: int,
+    language: Language = "en",
+    zone: str = "UTC",
 ) -> QuestionAnswered:
-    plan = parse(text, language=language, today=TODAY)
+    plan = parse(text, language=language, today=TODAY, chat_zone=zone)
     assert isinstance(plan, QueryPlan), plan
     return await _answer(settings, plan, chat_id, language)
 
@@ -177,3 +182,26 @@ async def test_people_who_joined_and_who_wrote(chats: None, settings: CommonSett
     senders = {row[2] for row in _in_here(lambda r: r[3].day == day)}
     wrote = await _ask(settings, f"How many people wrote here on August {day}, 2024?", HERE)
     assert wrote.value == len(senders)
+
+
+async def test_days_are_the_chats_own(chats: None, settings: CommonSettings) -> None:
+    """In a Berlin chat, "on August 10, 2024" is the Berlin day (22:00 UTC the evening
+    before to 22:00 UTC), and a daily series buckets by Berlin days."""
+    zone = ZoneInfo("Europe/Berlin")
+
+    def berlin_day(row: tuple[int, int, int, datetime]) -> date:
+        return row[3].astimezone(zone).date()
+
+    result = await _ask(
+        settings, "How many messages were sent here on August 10, 2024?", HERE, zone="Europe/Berlin"
+    )
+    assert result.value == len(_in_here(lambda r: berlin_day(r) == date(2024, 8, 10)))
+    assert result.interpretation and "(Europe/Berlin)" in result.interpretation
+    daily = await _ask(
+        settings, "messages per day from August 1 to 31, 2024", HERE, zone="Europe/Berlin"
+    )
+    expected = [
+        (day.isoformat(), len(_in_here(lambda r, d=day: berlin_day(r) == d)))
+        for day in (date(2024, 8, n) for n in range(1, 32))
+    ]
+    assert [(row.label, row.value) for row in daily.rows] == expected

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +17,7 @@ from tally.common.plan import (
     TimeRange,
 )
 from tally.executor.domain.results import NotANumberError
-from tally.executor.domain.series import buckets, group_rows
+from tally.executor.domain.series import buckets, group_rows, series
 
 START = datetime(2025, 11, 26, tzinfo=UTC)
 
@@ -75,14 +76,34 @@ def test_an_hour_series_fills_missing_hours_with_none_for_averages() -> None:
 
 def test_buckets_cover_an_unaligned_range_in_utc() -> None:
     """A range from 10:30 to 12:15 meets the hours 10, 11 and 12; a range given in UTC+3
-    is bucketed by UTC days."""
+    is bucketed by UTC days (its zone is UTC), as naive wall-clock starts."""
     hours = _range(START.replace(hour=10, minute=30), START.replace(hour=12, minute=15))
     assert [b.hour for b in buckets(hours, Dimension.HOUR)] == [10, 11, 12]
     moscow = timezone(timedelta(hours=3))
     days = _range(datetime(2025, 11, 26, 2, tzinfo=moscow), datetime(2025, 11, 27, tzinfo=moscow))
     assert [b.isoformat() for b in buckets(days, Dimension.DAY)] == [
-        "2025-11-25T00:00:00+00:00",
-        "2025-11-26T00:00:00+00:00",
+        "2025-11-25T00:00:00",
+        "2025-11-26T00:00:00",
+    ]
+
+
+def test_days_of_a_chat_zone_across_dst() -> None:
+    """A Berlin range over the end of summer time (26 Oct 2025, a 25-hour day) has one
+    bucket per Berlin calendar day, labelled by its local date; values found for local
+    midnights land on their day."""
+    berlin = ZoneInfo("Europe/Berlin")
+    time_range = TimeRange(
+        column="sent_at",
+        start=datetime(2025, 10, 25, tzinfo=berlin),
+        end=datetime(2025, 10, 28, tzinfo=berlin),
+        timezone="Europe/Berlin",
+    )
+    found = {datetime(2025, 10, 26): 25, datetime(2025, 10, 27): 24}
+    rows = series(found, time_range=time_range, by=Dimension.DAY, empty=0)
+    assert [(row.label, row.value) for row in rows] == [
+        ("2025-10-25", 0),
+        ("2025-10-26", 25),
+        ("2025-10-27", 24),
     ]
 
 

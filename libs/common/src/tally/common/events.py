@@ -56,6 +56,9 @@ class QuestionAsked(Event):
     language: Language
     text: str = Field(min_length=1, max_length=2000)
     asked_at: AwareDatetime = Field(default_factory=utcnow)
+    timezone: str = Field(default="UTC", max_length=64)
+    """The asking chat's zone (IANA; its settings): the calendar a question about the chat
+    reads its dates on. Video statistics are always read in UTC."""
 
 
 class QueryPlanned(Event):

@@ -11,6 +11,7 @@ Time ranges are half-open ``[start, end)`` in UTC, so "November 1-5, 2025, inclu
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -100,9 +101,9 @@ class Dimension(StrEnum):
     USER = "user"
     """A chat member: ``user_id`` (labelled with their @username or name)."""
     DAY = "day"
-    """A UTC calendar day of the plan's time range column."""
+    """A calendar day (in the time range's zone) of the plan's time range column."""
     HOUR = "hour"
-    """A UTC hour of the plan's time range column."""
+    """An hour (in the time range's zone) of the plan's time range column."""
 
     @property
     def is_time(self) -> bool:
@@ -141,11 +142,17 @@ class Filter(_Model):
 
 
 class TimeRange(_Model):
-    """A half-open UTC interval ``[start, end)`` on a time column of the dataset."""
+    """A half-open interval ``[start, end)`` of instants on a time column of the dataset.
+
+    ``timezone`` (an IANA name) is the zone whose calendar the range was read in: its days
+    bound the range, a series buckets by its days or hours, and interpretations show its
+    dates. UTC for video statistics; a chat's own zone for questions about a chat.
+    """
 
     column: TimeColumn
     start: datetime
     end: datetime
+    timezone: str = Field(default="UTC", max_length=64)
 
     @model_validator(mode="after")
     def _ordered_and_aware(self) -> Self:
@@ -153,7 +160,15 @@ class TimeRange(_Model):
             raise ValueError("time range bounds must carry a time zone (UTC)")
         if self.start >= self.end:
             raise ValueError("time range start must be before its end")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from error
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class Grouping(_Model):

@@ -8,6 +8,7 @@ only), refuses, or reports a failure.
 
 from datetime import UTC, date, datetime
 from time import perf_counter
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
@@ -32,6 +33,14 @@ def _ms_since(asked_at: datetime) -> float:
 
 def _today(question: QuestionAsked) -> date:
     return question.asked_at.astimezone(UTC).date()
+
+
+def _local_today(question: QuestionAsked) -> date:
+    """Today on the calendar of the asking chat (UTC when its zone is unknown)."""
+    try:
+        return question.asked_at.astimezone(ZoneInfo(question.timezone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return _today(question)
 
 
 def _answer(
@@ -68,7 +77,13 @@ def plan_question(question: QuestionAsked) -> QueryPlanned | QuestionAnswered:
     started = perf_counter()
     language = question.language
     try:
-        result = parse(question.text, language=language, today=_today(question))
+        result = parse(
+            question.text,
+            language=language,
+            today=_today(question),
+            chat_zone=question.timezone,
+            chat_today=_local_today(question),
+        )
     except Exception:  # the asker gets a sentence, the operator the traceback in the log
         log.exception("parser failed", question_id=str(question.question_id))
         return _answer(question, "failed", Refusal(failure_reason(language), ()), builtin=True)

@@ -138,12 +138,13 @@ def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool
 
 
 def _bucket(plan: QueryPlan, by: Dimension) -> ColumnElement[Any]:
-    """``date_trunc('day'|'hour', <range column> AT TIME ZONE 'UTC')``: a UTC bucket start, as
-    a timestamp without time zone."""
+    """``date_trunc('day'|'hour', <range column> AT TIME ZONE <the range's zone>)``: a bucket
+    start as wall-clock time in that zone (a timestamp without time zone)."""
     assert plan.time_range is not None, "the plan validator requires a range for a series"
     column = _column(plan.dataset, plan.time_range.column)
-    in_utc = column.op("AT TIME ZONE", return_type=DateTime())(bindparam("time_zone", "UTC"))
-    return func.date_trunc(bindparam("bucket", by.value), in_utc, type_=DateTime())
+    zone: BindParameter[str] = bindparam("time_zone", plan.time_range.timezone)
+    local = column.op("AT TIME ZONE", return_type=DateTime())(zone)
+    return func.date_trunc(bindparam("bucket", by.value), local, type_=DateTime())
 
 
 def _person(plan: QueryPlan) -> ColumnElement[Any]:

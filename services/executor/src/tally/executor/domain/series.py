@@ -1,14 +1,16 @@
 """Rows of a grouped plan's result, as the answer's ``GroupRow``s.
 
-Entities keep the query's rank order. A series has every UTC bucket of the plan's time range,
-in time order: the query returns only the buckets that have rows, the others are filled in
-with the measure of no rows (0 for counts and sums, None for averages, minima and maxima, as
-the compiler's SQL gives for an ungrouped plan over no rows).
+Entities keep the query's rank order. A series has every bucket of the plan's time range (a
+day or hour of the range's zone, as wall-clock time there), in time order: the query returns
+only the buckets that have rows, the others are filled in with the measure of no rows (0 for
+counts and sums, None for averages, minima and maxima, as the compiler's SQL gives for an
+ungrouped plan over no rows).
 """
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from tally.common.events import GroupRow
 from tally.common.plan import Aggregate, Dimension, QueryPlan, TimeRange
@@ -23,28 +25,32 @@ def empty_value(aggregate: Aggregate) -> int | None:
     return 0 if aggregate in _ZERO_WHEN_EMPTY else None
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (a naive one is taken to be UTC already)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` as naive wall-clock time in ``zone`` (a naive one is that already)."""
+    return moment if moment.tzinfo is None else moment.astimezone(zone).replace(tzinfo=None)
 
 
 def _floor(moment: datetime, by: Dimension) -> datetime:
-    floored = _utc(moment).replace(minute=0, second=0, microsecond=0)
+    floored = moment.replace(minute=0, second=0, microsecond=0)
     return floored.replace(hour=0) if by is Dimension.DAY else floored
 
 
 def buckets(time_range: TimeRange, by: Dimension) -> Iterator[datetime]:
-    """Start (aware, UTC) of every day or hour that meets ``[start, end)``, in time order."""
-    bucket, end = _floor(time_range.start, by), _utc(time_range.end)
+    """Start of every day or hour that meets ``[start, end)``, in time order, as naive
+    wall-clock times in the range's zone (a day is a calendar day there, DST or not)."""
+    zone = time_range.zone
+    bucket, end = _floor(_local(time_range.start, zone), by), _local(time_range.end, zone)
     while bucket < end:
         yield bucket
         bucket += STEPS[by]
 
 
-def bucket_label(bucket: datetime, by: Dimension) -> str:
-    """``2025-11-28`` for a day, ``2025-11-28T10:00Z`` for an hour (UTC)."""
-    moment = _utc(bucket)
-    return moment.date().isoformat() if by is Dimension.DAY else moment.strftime("%Y-%m-%dT%H:00Z")
+def bucket_label(bucket: datetime, by: Dimension, timezone: str = "UTC") -> str:
+    """``2025-11-28`` for a day; an hour ``2025-11-28T10:00Z`` in UTC, or local wall-clock
+    ``2025-11-28T10:00`` in another zone."""
+    if by is Dimension.DAY:
+        return bucket.date().isoformat()
+    return bucket.strftime("%Y-%m-%dT%H:00") + ("Z" if timezone == "UTC" else "")
 
 
 def series(
@@ -54,11 +60,15 @@ def series(
     by: Dimension,
     empty: int | None,
 ) -> tuple[GroupRow, ...]:
-    """One row per bucket of ``time_range``: the value ``found`` for the bucket (keys are UTC
-    bucket starts, aware or naive), else ``empty``."""
-    values = {_utc(bucket): value for bucket, value in found.items()}
+    """One row per bucket of ``time_range``: the value ``found`` for the bucket (keys are
+    bucket starts as wall-clock time in the range's zone, naive, or aware instants), else
+    ``empty``."""
+    zone = time_range.zone
+    values = {_local(bucket, zone): value for bucket, value in found.items()}
     return tuple(
-        GroupRow(label=bucket_label(bucket, by), value=values.get(bucket, empty))
+        GroupRow(
+            label=bucket_label(bucket, by, time_range.timezone), value=values.get(bucket, empty)
+        )
         for bucket in buckets(time_range, by)
     )
 

@@ -8,7 +8,7 @@ Counters and counted entities are named as the semantic catalog names them.
 """
 
 from calendar import monthrange
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from tally.common.events import Language
@@ -361,12 +361,12 @@ def _hours(start: datetime, end: datetime, language: Language, published: bool) 
 
 def _period(span: TimeRange, language: Language) -> str:
     """The range in words, e.g. "published in Nov 2025 (UTC)" / "за 28 ноября 2025 (UTC)"."""
-    start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
+    start, end = span.start.astimezone(span.zone), span.end.astimezone(span.zone)
     published = span.column == "video_created_at"
     if start.time() != time() or end.time() != time():
-        return f"{_hours(start, end, language, published)} (UTC)"
+        return f"{_hours(start, end, language, published)} ({span.timezone})"
     first, last = start.date(), end.date() - timedelta(days=1)
-    return f"{_days(first, last, language, published)} (UTC)"
+    return f"{_days(first, last, language, published)} ({span.timezone})"
 
 
 _CREATORS_PUBLISHED: Final[dict[Language, tuple[str, str]]] = {

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from tally.common.events import Language
 from tally.common.plan import (
@@ -315,20 +316,27 @@ def _time_column(signals: _Signals, measure: Measure, filters: tuple[Filter, ...
     raise Unclear("date_meaning")
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+def _at(day: date, offset: timedelta, zone: str) -> datetime:
+    """``offset`` after midnight of ``day`` on the wall clock of ``zone``, as a UTC instant."""
+    wall = datetime.combine(day, time()) + offset
+    return wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def _time_range(column: str, span: DaySpan, hours: HourWindow | None) -> TimeRange:
-    """The half-open UTC range ``[first 00:00, last + 1 day 00:00)``, or with an hour window
-    (one day only) ``[day + start, day + end)``; raises :class:`Unclear` ("hours") for an
-    hour window over several days."""
-    start, end = _midnight(span.first), _midnight(span.last + timedelta(days=1))
+def _time_range(
+    column: str, span: DaySpan, hours: HourWindow | None, zone: str = "UTC"
+) -> TimeRange:
+    """The half-open range ``[first 00:00, last + 1 day 00:00)`` on the calendar of ``zone``,
+    or with an hour window (one day only) ``[day + start, day + end)``; raises
+    :class:`Unclear` ("hours") for an hour window over several days."""
+    first, last = span.first, span.last + timedelta(days=1)
+    start, end = _at(first, timedelta(), zone), _at(last, timedelta(), zone)
     if hours:
         if span.first != span.last:
             raise Unclear("hours")
-        start, end = start + hours.start, start + hours.end
-    return TimeRange.model_validate({"column": column, "start": start, "end": end})
+        start, end = _at(first, hours.start, zone), _at(first, hours.end, zone)
+    return TimeRange.model_validate(
+        {"column": column, "start": start, "end": end, "timezone": zone}
+    )
 
 
 def _grouping(taken: _Taken, time_range: TimeRange | None) -> Grouping | None:
@@ -416,7 +424,7 @@ def _readings(signals: _Signals, taken: _Taken, unclear: Unclear) -> list[QueryP
     return plans
 
 
-def _chat_plan(scan: Scan, taken: _Taken) -> QueryPlan:
+def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
     """A question about the chat it is asked in (see :mod:`chat`)."""
     if taken.comparisons or taken.video or taken.creator:
         raise Unclear("unknown")
@@ -431,7 +439,7 @@ def _chat_plan(scan: Scan, taken: _Taken) -> QueryPlan:
     check_chat_leftover(scan)
     time_range = None
     if taken.span:
-        time_range = _time_range(CHAT_TIME_COLUMN[dataset], taken.span, taken.hours)
+        time_range = _time_range(CHAT_TIME_COLUMN[dataset], taken.span, taken.hours, zone)
     return QueryPlan(
         dataset=dataset,
         measure=measure,
@@ -442,11 +450,11 @@ def _chat_plan(scan: Scan, taken: _Taken) -> QueryPlan:
     )
 
 
-def _plans(scan: Scan, today: date) -> list[QueryPlan]:
+def _plans(scan: Scan, today: date, chat_zone: str, chat_today: date) -> list[QueryPlan]:
     """One plan, or two or three readings; raises :class:`Unclear` when there is none."""
+    if is_chat_question(scan):
+        return [_chat_plan(scan, _take(scan, chat_today), chat_zone)]
     taken = _take(scan, today)
-    if is_chat_question(scan) or (taken.ranking and taken.ranking.entity == "user"):
-        return [_chat_plan(scan, taken)]
     signals = _with_growth(_read_signals(scan, taken), taken.span, bool(taken.comparisons))
     _check_leftover(scan, signals)
     if signals.target != "creator" and scan.has(words.CREATOR) and taken.creator is None:
@@ -457,7 +465,14 @@ def _plans(scan: Scan, today: date) -> list[QueryPlan]:
         return _readings(signals, taken, unclear)
 
 
-def parse(text: str, *, language: Language, today: date) -> QueryPlan | Readings | Refusal:
+def parse(
+    text: str,
+    *,
+    language: Language,
+    today: date,
+    chat_zone: str = "UTC",
+    chat_today: date | None = None,
+) -> QueryPlan | Readings | Refusal:
     """The plan for a question; :class:`Readings` (two or three plans, each with its
     interpretation) when it has several sensible meanings; or a :class:`Refusal` when it
     cannot be read with certainty.
@@ -465,11 +480,13 @@ def parse(text: str, *, language: Language, today: date) -> QueryPlan | Readings
     ``today`` (a UTC calendar day) resolves "yesterday" and dates without a year (the most
     recent such day or month not after ``today``). Dates are UTC calendar days; a range
     includes both its ends, so its ``TimeRange`` ends at 00:00 UTC of the day after; an
-    hour window "10:00-15:00" is ``[10:00, 15:00)`` UTC of its day.
+    hour window "10:00-15:00" is ``[10:00, 15:00)`` UTC of its day. A question about the
+    chat it is asked in reads its dates on the chat's calendar instead: ``chat_zone`` (an
+    IANA name) and ``chat_today`` (today there; ``today`` when not given).
     The plan's ``interpretation`` and the refusal's texts are in ``language``.
     """
     try:
-        plans = _plans(Scan.of(canonicalize(text)), today)
+        plans = _plans(Scan.of(canonicalize(text)), today, chat_zone, chat_today or today)
     except Unclear as unclear:
         return refusal(unclear.reason, language)
     described = [
