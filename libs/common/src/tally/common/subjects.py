@@ -13,6 +13,8 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.users.feedback``             AnswerFeedback, gateway -> ingest (stream ACTIVITY)
 ``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
+``{p}.reports.chat``               ChatReportRequested -> ChatReport (request/reply),
+                                   gateway -> executor (queue group)
 ``{p}.chats.{chat_id}.{kind}``     ChatEvent (tally.common.chat_events), gateway/dashboard ->
                                    ingest (stream CHAT_EVENTS); ``kind`` is the event's kind
 =================================  ==========================================================
@@ -83,6 +85,11 @@ class Subjects:
 
     def dead_letter(self, service: str) -> str:
         return f"{self.prefix}.dlq.{service}"
+
+    @property
+    def chat_report(self) -> str:
+        """Requests for a group's report (/stats, /top, ...), answered by the executor."""
+        return f"{self.prefix}.reports.chat"
 
     def chat_event(self, chat_id: int, kind: str) -> str:
         """One chat's events of one kind; chat ids are negative for groups (``-100…``)."""
