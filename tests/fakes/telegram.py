@@ -3,23 +3,33 @@
 aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``; every request must be
 ``POST /bot<TOKEN>/<method>`` with the token the fake was created with (else 401, as
 Telegram answers). Implemented: getMe, deleteWebhook, getUpdates (long polling that honours
-``offset`` and ``timeout``), sendMessage (recorded), answerCallbackQuery and
-editMessageReplyMarkup (recorded on the press they concern), setMyCommands; any other method
-answers ``{"ok": true, "result": true}``.
+``offset`` and ``timeout``, recording ``allowed_updates``), sendMessage (recorded),
+answerCallbackQuery and editMessageReplyMarkup (recorded on the press they concern),
+getChatMember (the bot's role set with ``set_bot_status``, anyone else a member),
+setMyCommands; any other method answers ``{"ok": true, "result": true}``.
 
     async with FakeTelegram() as tg:
         tg.push_message(chat_id=7, user_id=7, text="How many videos?")
         [reply] = await tg.wait_sent(count=1, timeout=5)
+
+Group activity comes with ``push_group_message``, ``push_edit``, ``push_reaction``,
+``push_reaction_count``, ``push_member`` (a ``chat_member`` update), ``push_join_message`` /
+``push_leave_message`` (service messages), ``push_title`` and ``push_bot_status``
+(``my_chat_member``). ``redeliver`` hands an update out again with its ``update_id``, as
+Telegram does for updates a crashed bot never confirmed; ``update`` returns a pushed update's
+JSON (for unit tests that validate it into aiogram types).
 """
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from aiohttp import web
 
@@ -29,6 +39,23 @@ DEFAULT_TOKEN = "123456:TEST-fake-telegram-token"
 """A token aiogram accepts (``<bot id>:<secret>``)."""
 
 Json = dict[str, Any]
+ContentType = Literal[
+    "text",
+    "photo",
+    "video",
+    "video_note",
+    "voice",
+    "audio",
+    "document",
+    "sticker",
+    "animation",
+    "poll",
+    "location",
+    "contact",
+    "dice",
+]
+"""What ``push_group_message`` can send; ``dice`` stands for content without a type of its own."""
+MemberChange = Literal["join", "leave"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +93,9 @@ class _State:
     blocked: set[int] = field(default_factory=set)
     flaky: dict[int, int] = field(default_factory=dict)
     presses: dict[int, Press] = field(default_factory=dict)
+    pushed: dict[int, Json] = field(default_factory=dict)
+    bot_status: dict[int, str] = field(default_factory=dict)
+    allowed_updates: list[str] | None = None
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     closing: bool = False
@@ -94,6 +124,11 @@ class FakeTelegram:
     @property
     def calls(self) -> list[str]:
         return list(self._state.calls)
+
+    @property
+    def allowed_updates(self) -> list[str] | None:
+        """The ``allowed_updates`` of the last getUpdates call that named them."""
+        return self._state.allowed_updates
 
     async def __aenter__(self) -> Self:
         app = web.Application()
@@ -171,6 +206,194 @@ class FakeTelegram:
         self._state.presses[update_id] = press
         return update_id
 
+    def push_group_message(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str | None,
+        *,
+        message_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        entities: Sequence[Json] = (),
+        content_type: ContentType = "text",
+        forwarded: bool = False,
+        chat_type: str = "supergroup",
+    ) -> int:
+        """Queue a message in group ``chat_id``; return its ``update_id``.
+
+        ``text`` is the text of a ``text`` message and the caption of other content (None:
+        none); ``entities`` are Bot API MessageEntity dicts (a leading ``/`` adds a
+        ``bot_command``). ``thread_id`` puts the message in that forum topic (replying to the
+        topic's first message when ``reply_to`` is None, as Telegram does).
+        """
+        message = self._group_message(chat_id, user_id, message_id, chat_type=chat_type)
+        if text is not None:
+            message |= _text(text, entities, caption=content_type != "text")
+        if content_type != "text":
+            message[content_type] = _CONTENT[content_type]
+        if thread_id is not None:
+            message |= {"message_thread_id": thread_id, "is_topic_message": True}
+            message["chat"]["is_forum"] = True
+            reply_to = thread_id if reply_to is None else reply_to
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": message["date"],
+                "chat": message["chat"],
+            }
+        if forwarded:
+            message["forward_origin"] = {
+                "type": "hidden_user",
+                "date": message["date"],
+                "sender_user_name": "Someone",
+            }
+        return self._push({"message": message})
+
+    def push_edit(
+        self, chat_id: int, user_id: int, message_id: int, text: str, *, sent_at: int | None = None
+    ) -> int:
+        """Queue an ``edited_message``: message ``message_id`` (sent at ``sent_at``, Unix
+        seconds; a minute ago by default) now reads ``text``; return its ``update_id``."""
+        message = self._group_message(chat_id, user_id, message_id)
+        message["date"] = sent_at if sent_at is not None else message["date"] - 60
+        message |= {"text": text, "edit_date": int(time.time())}
+        return self._push({"edited_message": message})
+
+    def push_reaction(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        message_id: int,
+        *,
+        old: Sequence[str] = (),
+        new: Sequence[str] = (),
+    ) -> int:
+        """Queue a ``message_reaction``: ``user_id`` (None: anonymously, as the chat) changed
+        their reactions to ``message_id`` from ``old`` to ``new`` (emoji, or
+        ``custom:<id>``); return its ``update_id``."""
+        reaction: Json = {
+            "chat": _group_chat(chat_id),
+            "message_id": message_id,
+            "date": int(time.time()),
+            "old_reaction": [_reaction_type(key) for key in old],
+            "new_reaction": [_reaction_type(key) for key in new],
+        }
+        actor = {"user": _user(user_id)} if user_id is not None else {}
+        reaction |= actor or {"actor_chat": _group_chat(chat_id)}
+        return self._push({"message_reaction": reaction})
+
+    def push_reaction_count(self, chat_id: int, message_id: int, counts: Mapping[str, int]) -> int:
+        """Queue a ``message_reaction_count``: the anonymous totals of ``message_id``
+        (reaction -> count); return its ``update_id``."""
+        reactions = [
+            {"type": _reaction_type(key), "total_count": count} for key, count in counts.items()
+        ]
+        return self._push(
+            {
+                "message_reaction_count": {
+                    "chat": _group_chat(chat_id),
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "reactions": reactions,
+                }
+            }
+        )
+
+    def push_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        change: MemberChange,
+        inviter: int | None = None,
+        *,
+        via_link: bool = False,
+    ) -> int:
+        """Queue a ``chat_member`` update: ``user_id`` joined (added by ``inviter`` when
+        given; through an invite link with ``via_link``) or left; return its ``update_id``."""
+        statuses = ("left", "member") if change == "join" else ("member", "left")
+        update: Json = {
+            "chat": _group_chat(chat_id),
+            "from": _user(inviter if inviter is not None else user_id),
+            "date": int(time.time()),
+            "old_chat_member": {"status": statuses[0], "user": _user(user_id)},
+            "new_chat_member": {"status": statuses[1], "user": _user(user_id)},
+        }
+        if via_link:
+            update["invite_link"] = {
+                "invite_link": "https://t.me/+fake",
+                "creator": _user(1),
+                "creates_join_request": False,
+                "is_primary": True,
+                "is_revoked": False,
+            }
+        return self._push({"chat_member": update})
+
+    def push_join_message(
+        self, chat_id: int, user_ids: Sequence[int], *, by: int | None = None
+    ) -> int:
+        """Queue a ``new_chat_members`` service message: ``user_ids`` joined (added by ``by``;
+        by themselves when None); return its ``update_id``."""
+        sender = by if by is not None else user_ids[0]
+        message = self._group_message(chat_id, sender, None)
+        message["new_chat_members"] = [_user(user_id) for user_id in user_ids]
+        return self._push({"message": message})
+
+    def push_leave_message(self, chat_id: int, user_id: int, *, by: int | None = None) -> int:
+        """Queue a ``left_chat_member`` service message: ``user_id`` left (removed by ``by``
+        when given); return its ``update_id``."""
+        message = self._group_message(chat_id, by if by is not None else user_id, None)
+        message["left_chat_member"] = _user(user_id)
+        return self._push({"message": message})
+
+    def push_title(self, chat_id: int, user_id: int, title: str) -> int:
+        """Queue a ``new_chat_title`` service message; return its ``update_id``."""
+        message = self._group_message(chat_id, user_id, None)
+        message["chat"]["title"] = title
+        message["new_chat_title"] = title
+        return self._push({"message": message})
+
+    def set_bot_status(self, chat_id: int, status: str) -> None:
+        """From now on getChatMember says the bot is ``status`` (``administrator``,
+        ``member``...) in ``chat_id`` (``member`` until set)."""
+        self._state.bot_status[chat_id] = status
+
+    def push_bot_status(self, chat_id: int, status: str) -> int:
+        """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
+        tells it; return its ``update_id``."""
+        old = self._state.bot_status.get(chat_id, "member")
+        self.set_bot_status(chat_id, status)
+        me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
+        update: Json = {
+            "chat": _group_chat(chat_id),
+            "from": _user(1),
+            "date": int(time.time()),
+            "old_chat_member": _chat_member(old, me),
+            "new_chat_member": _chat_member(status, me),
+        }
+        return self._push({"my_chat_member": update})
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue update ``update_id`` again, same id and content (a fresh poll without an
+        offset gets it, as after a restart)."""
+        self._state.updates.append(self._state.pushed[update_id])
+        self._state.updates.sort(key=lambda update: int(update["update_id"]))
+        self._state.arrived.set()
+
+    def update(self, update_id: int) -> Json:
+        """The JSON of pushed update ``update_id``."""
+        return copy.deepcopy(self._state.pushed[update_id])
+
+    def _group_message(
+        self, chat_id: int, user_id: int, message_id: int | None, *, chat_type: str = "supergroup"
+    ) -> Json:
+        return {
+            "message_id": message_id if message_id is not None else next(self._message_ids),
+            "date": int(time.time()),
+            "chat": _group_chat(chat_id, chat_type),
+            "from": _user(user_id),
+        }
+
     def flaky(self, chat_id: int, failures: int) -> None:
         """The next ``failures`` sendMessage calls to ``chat_id`` fail with 502 (a server error
         a client should retry); later ones succeed."""
@@ -240,7 +463,9 @@ class FakeTelegram:
 
     def _push(self, payload: Json) -> int:
         update_id = next(self._update_ids)
-        self._state.updates.append({"update_id": update_id} | payload)
+        update = {"update_id": update_id} | payload
+        self._state.pushed[update_id] = update
+        self._state.updates.append(update)
         self._state.arrived.set()
         return update_id
 
@@ -264,6 +489,8 @@ class FakeTelegram:
     async def _get_updates(self, params: Json) -> web.Response:
         offset, timeout = int(params.get("offset") or 0), float(params.get("timeout") or 0)
         state = self._state
+        if allowed := params.get("allowed_updates"):
+            state.allowed_updates = json.loads(allowed) if isinstance(allowed, str) else allowed
         state.updates = [update for update in state.updates if update["update_id"] >= offset]
         if not state.updates and not state.closing:
             state.arrived.clear()
@@ -321,6 +548,13 @@ class FakeTelegram:
             self._state.changed.notify_all()
         return _ok(True)
 
+    async def _get_chat_member(self, params: Json) -> web.Response:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        if user_id == self.bot_id:
+            me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
+            return _ok(_chat_member(self._state.bot_status.get(chat_id, "member"), me))
+        return _ok(_chat_member("member", _user(user_id)))
+
     async def _true(self, params: Json) -> web.Response:
         return _ok(True)
 
@@ -333,6 +567,7 @@ _HANDLERS = {
     "setmycommands": FakeTelegram._true,
     "answercallbackquery": FakeTelegram._answer_callback_query,
     "editmessagereplymarkup": FakeTelegram._edit_message_reply_markup,
+    "getchatmember": FakeTelegram._get_chat_member,
 }
 
 _STICKER: Json = {
@@ -344,6 +579,83 @@ _STICKER: Json = {
     "is_animated": False,
     "is_video": False,
 }
+
+
+def _file(**sizes: int) -> Json:
+    return {"file_id": "file", "file_unique_id": "file-unique"} | sizes
+
+
+_CONTENT: dict[str, Any] = {
+    "photo": [_file(width=640, height=480)],
+    "video": _file(width=640, height=480, duration=5),
+    "video_note": _file(length=240, duration=5),
+    "voice": _file(duration=3),
+    "audio": _file(duration=180),
+    "document": _file(),
+    "sticker": _STICKER,
+    "animation": _file(width=320, height=240, duration=2),
+    "poll": {
+        "id": "poll",
+        "question": "Lunch?",
+        "options": [{"persistent_id": "1", "text": "Yes", "voter_count": 0}],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    },
+    "location": {"latitude": 55.75, "longitude": 37.62},
+    "contact": {"phone_number": "+10000000000", "first_name": "Ann"},
+    "dice": {"emoji": "🎲", "value": 4},
+}
+"""Minimal Bot API objects aiogram accepts, per content type."""
+
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+)
+
+
+def _user(user_id: int) -> Json:
+    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+
+
+def _group_chat(chat_id: int, chat_type: str = "supergroup") -> Json:
+    return {"id": chat_id, "type": chat_type, "title": f"Chat{chat_id}"}
+
+
+def _chat_member(status: str, user: Json) -> Json:
+    member: Json = {"status": status, "user": user}
+    if status == "administrator":
+        member |= {"can_be_edited": False, "is_anonymous": False}
+        member |= dict.fromkeys(_ADMIN_RIGHTS, True)
+    elif status == "creator":
+        member["is_anonymous"] = False
+    return member
+
+
+def _reaction_type(key: str) -> Json:
+    if key.startswith("custom:"):
+        return {"type": "custom_emoji", "custom_emoji_id": key.removeprefix("custom:")}
+    return {"type": "emoji", "emoji": key}
+
+
+def _text(text: str, entities: Sequence[Json], *, caption: bool) -> Json:
+    found = [*entities, *_command_entities(text).get("entities", [])]
+    if caption:
+        return {"caption": text} | ({"caption_entities": found} if found else {})
+    return {"text": text} | ({"entities": found} if found else {})
 
 
 def _command_entities(text: str) -> Json:

@@ -6,6 +6,7 @@ FastStream's Prometheus metrics, an ASGI side app serving ``/metrics`` (its own 
 answers key-value bucket) declared.
 """
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -149,10 +150,13 @@ async def ensure_streams(
 
 
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Remove every stream and the answers bucket of a deployment (test clean-up)."""
+    """Remove every stream and the answers and chat settings buckets of a deployment (test
+    clean-up)."""
     for config in stream_configs(subjects):
         try:
             await js.delete_stream(config.name or "")
         except NotFoundError:
             continue
     await delete_bucket(js, subjects)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(subjects.chat_settings_bucket)

@@ -17,11 +17,13 @@ from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
 from tally.common import broker as common_broker
+from tally.common.subjects import Subjects
+from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
+from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
 
 log = structlog.get_logger(__name__)
 
@@ -62,17 +64,20 @@ def create_broker_for(
 class Gateway:
     """Owns the Bot, the Dispatcher and the NatsBroker of one gateway; polls while started.
 
-    Only one Gateway per process may poll at a time (aiogram routers are module-level).
+    Only one Gateway per process may exist until it is closed (aiogram routers are
+    module-level).
     """
 
     def __init__(
         self, settings: GatewaySettings, *, registry: CollectorRegistry | None = None
     ) -> None:
+        self.subjects = Subjects(settings.subject_prefix)
         self.registry = registry or CollectorRegistry()
         self.metrics = GatewayMetrics(self.registry)
         self.bot = create_bot(settings)
         self.last_answers = LastAnswers()
         self.pending_choices = PendingChoices()
+        self.chat_settings = ChatSettingsView()
         self.broker = create_broker_for(
             settings,
             bot=self.bot,
@@ -87,21 +92,30 @@ class Gateway:
             metrics=self.metrics,
             last_answers=self.last_answers,
             pending_choices=self.pending_choices,
+            chat_settings=self.chat_settings,
         )
         self._polling: asyncio.Task[None] | None = None
 
     async def start_polling(self) -> None:
-        """Check the token with getMe, start long polling in a task, return once it runs.
+        """Check the token with getMe, load the chat settings, start long polling in a task
+        (asking for every update type captured), return once it runs.
 
         Raises aiogram's TelegramUnauthorizedError for a wrong token and TelegramNetworkError
         when the Bot API cannot be reached, so a misconfigured gateway fails at start.
         """
         me = await self.bot.get_me()
-        log.info("polling telegram", bot=me.username)
+        await self.chat_settings.start(self.broker, self.subjects)
+        updates = allowed_updates(self.dispatcher)
+        log.info("polling telegram", bot=me.username, allowed_updates=updates)
         started = asyncio.Event()
         self.dispatcher.startup.register(started.set)
         self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+            self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=updates,
+            )
         )
         self._polling.add_done_callback(_report_end)
         waiter = asyncio.create_task(started.wait())
@@ -109,13 +123,16 @@ class Gateway:
         waiter.cancel()
 
     async def stop_polling(self) -> None:
-        """Stop polling (waiting for it to end) and let go of the routers."""
+        """Stop polling (waiting for it to end) and following the chat settings; polling may
+        start again (a fresh poll gets the updates not confirmed yet, as after a restart)."""
         if self._polling is not None and not self._polling.done():
             await self.dispatcher.stop_polling()
-        release_routers(self.dispatcher)
+        await self.chat_settings.stop()
 
     async def close(self) -> None:
-        """Close the bot's HTTP session (after the broker stopped sending)."""
+        """Let go of the routers and close the bot's HTTP session (after the broker stopped
+        sending)."""
+        release_routers(self.dispatcher)
         await self.bot.session.close()
 
 

@@ -9,10 +9,14 @@ MessageKind = Literal["question", "command", "feedback", "pick", "other"]
 ReplyOutcome = Literal["sent", "rejected", "failed"]
 """``rejected``: Telegram refused the message (blocked, chat not found); ``failed``: gave up
 after retries on network or server errors."""
+ChatEventOutcome = Literal["published", "failed"]
+"""``published``: JetStream confirmed it (a duplicate it dropped included); ``failed``: gave
+up after retries."""
 
 
 class GatewayMetrics:
-    """Counters of messages in and replies out, registered in ``registry``."""
+    """Counters of messages in, replies out and chat events captured, registered in
+    ``registry``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
@@ -33,6 +37,13 @@ class GatewayMetrics:
             "Messages dropped because their sender wrote too fast.",
             registry=registry,
         )
+        self.chat_events = Counter(
+            "tally_gateway_chat_events",
+            "Group chat events published to JetStream, by kind (message, edit, reaction, "
+            "reaction_count, member, title) and outcome (published, failed).",
+            ["kind", "outcome"],
+            registry=registry,
+        )
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
@@ -41,3 +52,8 @@ class GatewayMetrics:
     def reply(self, outcome: ReplyOutcome) -> None:
         """Count one send attempt that ended with ``outcome``."""
         self.replies.labels(outcome=outcome).inc()
+
+    def chat_event(self, kind: str, outcome: ChatEventOutcome) -> None:
+        """Count one chat event of ``kind`` (a ChatEvent's ``kind``) that ended with
+        ``outcome``."""
+        self.chat_events.labels(kind=kind, outcome=outcome).inc()

@@ -4,19 +4,36 @@ from aiogram import Dispatcher, Router
 from faststream.nats import NatsBroker
 
 from tally.common.subjects import Subjects
+from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram import choices, commands, feedback, questions
+from tally.gateway.telegram import capture, choices, commands, feedback, questions
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
 
 ROUTERS: tuple[Router, ...] = (
+    capture.router,
     commands.router,
     feedback.router,
     choices.router,
     questions.router,
 )
-"""Feature routers, in matching order: commands before free-text questions."""
+"""Feature routers, in matching order: group capture (which passes messages on), then
+commands before free-text questions."""
+
+REQUIRED_UPDATES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "message_reaction",
+        "message_reaction_count",
+        "chat_member",
+        "my_chat_member",
+        "callback_query",
+    }
+)
+"""Update types the gateway always asks for: Telegram sends ``chat_member`` and the reaction
+updates only to a bot that names them in ``allowed_updates``."""
 
 
 def create_dispatcher(
@@ -26,22 +43,28 @@ def create_dispatcher(
     metrics: GatewayMetrics,
     last_answers: LastAnswers,
     pending_choices: PendingChoices,
+    chat_settings: ChatSettingsView,
 ) -> Dispatcher:
-    """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``
-    and ``pending_choices`` in their data.
+    """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``,
+    ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher) and
+    ``admin_chats`` in their data.
 
     Throttling runs first, before any await, so a burst is judged in arrival order.
 
     The feature routers are module-level (one per process): call :func:`release_routers`
     when the dispatcher is done, before creating another.
     """
+    subjects = Subjects(settings.subject_prefix)
     dispatcher = Dispatcher(
         name="tally-gateway",
         broker=broker,
-        subjects=Subjects(settings.subject_prefix),
+        subjects=subjects,
         metrics=metrics,
         last_answers=last_answers,
         pending_choices=pending_choices,
+        chat_settings=chat_settings,
+        chat_events=capture.ChatEventPublisher(broker, subjects, metrics),
+        admin_chats=capture.AdminChats(),
     )
     max_users = settings.seen_users_max
     dispatcher.message.outer_middleware(
@@ -50,6 +73,11 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(AuthMiddleware(max_users=max_users))
     dispatcher.include_routers(*ROUTERS)
     return dispatcher
+
+
+def allowed_updates(dispatcher: Dispatcher) -> list[str]:
+    """The update types to poll for: those the routers handle plus ``REQUIRED_UPDATES``."""
+    return sorted(REQUIRED_UPDATES.union(dispatcher.resolve_used_update_types()))
 
 
 def release_routers(dispatcher: Dispatcher) -> None:
