@@ -3,7 +3,7 @@
 aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``; every request must be
 ``POST /bot<TOKEN>/<method>`` with the token the fake was created with (else 401, as
 Telegram answers). Implemented: getMe, deleteWebhook, getUpdates (long polling that honours
-``offset`` and ``timeout``, recording ``allowed_updates``), sendMessage (recorded),
+``offset`` and ``timeout``, recording ``allowed_updates``), sendMessage and sendPhoto (recorded),
 answerCallbackQuery and editMessageReplyMarkup (recorded on the press they concern),
 getChatMember (the bot's role set with ``set_bot_status``, anyone else a member),
 setMyCommands; any other method answers ``{"ok": true, "result": true}``.
@@ -66,6 +66,8 @@ class SentMessage:
     text: str
     parse_mode: str | None = None
     reply_markup: Json | None = None
+    photo: bytes | None = None
+    """The image of a sendPhoto call (``text`` is then its caption)."""
 
 
 @dataclass
@@ -517,6 +519,22 @@ class FakeTelegram:
             self._state.changed.notify_all()
         return _ok(self._message_json(sent))
 
+    async def _send_photo(self, params: Json) -> web.Response:
+        upload = params["photo"]
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params[upload.removeprefix("attach://")]  # aiogram's multipart upload
+        photo = upload.file.read() if hasattr(upload, "file") else str(upload).encode()
+        sent = SentMessage(
+            chat_id=int(params["chat_id"]),
+            text=str(params.get("caption") or ""),
+            parse_mode=params.get("parse_mode"),
+            photo=photo,
+        )
+        async with self._state.changed:
+            self._state.sent.append(sent)
+            self._state.changed.notify_all()
+        return _ok(self._message_json(sent))
+
     def _message_json(self, sent: SentMessage) -> Json:
         return {
             "message_id": next(self._message_ids),
@@ -563,6 +581,7 @@ _HANDLERS = {
     "getme": FakeTelegram._get_me,
     "getupdates": FakeTelegram._get_updates,
     "sendmessage": FakeTelegram._send_message,
+    "sendphoto": FakeTelegram._send_photo,
     "deletewebhook": FakeTelegram._true,
     "setmycommands": FakeTelegram._true,
     "answercallbackquery": FakeTelegram._answer_callback_query,

@@ -24,19 +24,28 @@ from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
+from tally.gateway.telegram.ratelimit import GroupRateLimit
 
 log = structlog.get_logger(__name__)
 
 
 def create_bot(settings: GatewaySettings) -> Bot:
-    """A Bot for ``BOT_TOKEN`` talking to ``TELEGRAM_API_BASE`` (default: api.telegram.org).
+    """A Bot for ``BOT_TOKEN`` talking to ``TELEGRAM_API_BASE`` (default: api.telegram.org),
+    keeping Telegram's per-group sending limits (:class:`GroupRateLimit`).
 
     Raises ConfigurationError when the token is missing.
     """
     token = settings.require_bot_token().get_secret_value()
     base = settings.telegram_api_base
     api = TelegramAPIServer.from_base(base) if base else PRODUCTION
-    return Bot(token, session=AiohttpSession(api=api))
+    session = AiohttpSession(api=api)
+    session.middleware(
+        GroupRateLimit(
+            per_second=settings.group_sends_per_second,
+            per_minute=settings.group_sends_per_minute,
+        )
+    )
+    return Bot(token, session=session)
 
 
 def create_broker_for(

@@ -15,6 +15,10 @@ class GatewaySettings(CommonSettings, TelegramSettings):
 
     throttle_interval_s: float = Field(default=0.5, ge=0)
     seen_users_max: int = Field(default=10_000, ge=1)
+    group_sends_per_second: float = Field(default=1.0, gt=0)
+    """Telegram's limit for one chat (https://core.telegram.org/bots/faq)."""
+    group_sends_per_minute: float = Field(default=20.0, gt=0)
+    """Telegram's limit for one group (https://core.telegram.org/bots/faq)."""
 
     def require_bot_token(self) -> SecretStr:
         """The bot token; raises ConfigurationError when ``BOT_TOKEN`` is unset or blank."""

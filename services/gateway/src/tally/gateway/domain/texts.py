@@ -32,6 +32,9 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "slow_down": "You are sending messages too fast; please wait a moment.",
         "pick_expired": "This question has expired, please ask again.",
         "pick_not_yours": "Only the person who asked can pick a reading.",
+        "ask_usage": "Ask after the command, e.g. /ask how many messages were sent here yesterday?",
+        "report_usage": "Give a number of days from 1 to 366, e.g. /stats 30 (default: 7).",
+        "report_failed": "The statistics are not available right now; try again in a minute.",
     },
     "ru": {
         "intro": (
@@ -47,6 +50,9 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "slow_down": "Вы пишете слишком быстро; подождите немного.",
         "pick_expired": "Этот вопрос устарел, задайте его, пожалуйста, ещё раз.",
         "pick_not_yours": "Выбрать вариант может только тот, кто задал вопрос.",
+        "ask_usage": "Напишите вопрос после команды, например: /ask сколько сообщений было вчера?",
+        "report_usage": "Укажите число дней от 1 до 366, например /stats 30 (по умолчанию 7).",
+        "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
     },
 }
 

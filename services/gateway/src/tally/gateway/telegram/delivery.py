@@ -4,6 +4,8 @@ Retries use tenacity: three attempts, waiting 0.5 s then 1 s (exponential), or w
 Telegram's ``retry_after`` asks for (flood control), capped at 30 s.
 """
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -14,7 +16,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -64,6 +66,34 @@ async def deliver(
     Refusals (bot blocked, chat not found, bad request) are logged and counted, never raised;
     network and server errors are retried ``ATTEMPTS`` times, then logged and counted.
     """
+
+    async def send() -> None:
+        await bot.send_message(chat_id, text, parse_mode=parse_mode, reply_markup=reply_markup)
+
+    return await _with_retries(send, chat_id, metrics)
+
+
+async def deliver_photo(
+    bot: Bot,
+    chat_id: int,
+    png: bytes,
+    *,
+    caption: str,
+    metrics: GatewayMetrics,
+    parse_mode: str | None = None,
+) -> bool:
+    """Send the PNG image ``png`` with ``caption`` to ``chat_id``, like :func:`deliver`."""
+
+    async def send() -> None:
+        photo = BufferedInputFile(png, filename="chart.png")
+        await bot.send_photo(chat_id, photo, caption=caption, parse_mode=parse_mode)
+
+    return await _with_retries(send, chat_id, metrics)
+
+
+async def _with_retries(
+    send: Callable[[], Awaitable[None]], chat_id: int, metrics: GatewayMetrics
+) -> bool:
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(_TRANSIENT),
         stop=stop_after_attempt(ATTEMPTS),
@@ -73,9 +103,7 @@ async def deliver(
     try:
         async for attempt in retrying:
             with attempt:
-                await bot.send_message(
-                    chat_id, text, parse_mode=parse_mode, reply_markup=reply_markup
-                )
+                await send()
     except _REFUSED as error:
         log.warning("telegram refused message", chat_id=chat_id, error=error.message)
         metrics.reply("rejected")

@@ -8,18 +8,19 @@ from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram import capture, choices, commands, feedback, questions
+from tally.gateway.telegram import capture, choices, commands, feedback, groups, questions
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
 
 ROUTERS: tuple[Router, ...] = (
     capture.router,
+    groups.router,
     commands.router,
     feedback.router,
     choices.router,
     questions.router,
 )
-"""Feature routers, in matching order: group capture (which passes messages on), then
-commands before free-text questions."""
+"""Feature routers, in matching order: group capture (which passes messages on), group
+questions and reports, then private commands before free-text questions."""
 
 REQUIRED_UPDATES = frozenset(
     {

@@ -1,0 +1,196 @@
+"""In groups: questions about the chat, and the report commands /stats, /top, /heatmap and
+/activity.
+
+A group message is a question when it is ``/ask <question>``, starts with the bot's
+@username, or replies to one of the bot's messages; it is published as ``QuestionAsked``
+with the group's id and time zone, so the executor answers it from this chat's data only.
+Other group messages are only captured (tally.gateway.telegram.capture).
+
+A report command takes an optional number of days (``/stats 30``; default 7, at most
+366), asks the executor for a :class:`ChatReport` (core NATS request) and replies with a
+text card, and for /stats and /heatmap a chart drawn in a worker thread.
+"""
+
+import asyncio
+from typing import Final
+
+import structlog
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType, ParseMode
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from faststream.nats import NatsBroker
+from opentelemetry import trace
+from pydantic import ValidationError
+
+from tally.common.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
+from tally.common.events import Language, QuestionAsked
+from tally.common.language import detect_language
+from tally.common.subjects import Subjects
+from tally.gateway.chat_settings import ChatSettingsView
+from tally.gateway.domain import reports
+from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.delivery import deliver, deliver_photo
+
+router: Final = Router(name=__name__)
+router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+
+REPORT_TIMEOUT_S: Final = 10.0
+DEFAULT_DAYS: Final = 7
+tracer: Final = trace.get_tracer("tally.gateway")
+log = structlog.get_logger(__name__)
+
+
+def _language(message: Message, text: str = "") -> Language:
+    user = message.from_user
+    return detect_language(text, user.language_code if user else None)
+
+
+async def _publish_question(
+    message: Message, text: str, broker: NatsBroker, subjects: Subjects, zone: str
+) -> None:
+    user = message.from_user
+    question = QuestionAsked(
+        channel="telegram",
+        chat_id=message.chat.id,
+        user_id=user.id if user else message.chat.id,
+        language=_language(message, text),
+        text=text,
+        timezone=zone,
+    )
+    with tracer.start_as_current_span("telegram receive") as span:
+        span.set_attribute("tally.question_id", str(question.question_id))
+        await broker.publish(question, subjects.question_asked)
+
+
+@router.message(Command("ask"))
+async def ask(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    chat_settings: ChatSettingsView,
+) -> None:
+    """``/ask <question>``: a question about this chat (or the video statistics)."""
+    metrics.message("question")
+    text = (command.args or "").strip()
+    if not 1 <= len(text) <= MAX_QUESTION_CHARS:
+        await deliver(bot, message.chat.id, say("ask_usage", _language(message)), metrics=metrics)
+        return
+    zone = chat_settings.get(message.chat.id).timezone
+    await _publish_question(message, text, broker, subjects, zone)
+
+
+@router.message(Command("stats", "top", "heatmap", "activity"))
+async def report(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    chat_settings: ChatSettingsView,
+) -> None:
+    """A report of the last N days (``/stats 30``) of this chat."""
+    metrics.message("command")
+    language = _language(message)
+    days = _days(command.args)
+    if days is None:
+        await deliver(bot, message.chat.id, say("report_usage", language), metrics=metrics)
+        return
+    request = ChatReportRequested(
+        chat_id=message.chat.id,
+        kind=command.command.lower(),
+        days=days,
+        language=language,
+        timezone=chat_settings.get(message.chat.id).timezone,
+    )
+    found = await _fetch(broker, subjects, request)
+    if found is None:
+        await deliver(bot, message.chat.id, say("report_failed", language), metrics=metrics)
+        return
+    await _send_report(bot, message.chat.id, found, language, metrics)
+
+
+def _days(args: str | None) -> int | None:
+    """The number of days asked for: DEFAULT_DAYS without one, None when it is not 1..366."""
+    if not args or not args.strip():
+        return DEFAULT_DAYS
+    text = args.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_REPORT_DAYS:
+        return None
+    return int(text)
+
+
+async def _fetch(
+    broker: NatsBroker, subjects: Subjects, request: ChatReportRequested
+) -> ChatReport | None:
+    """The executor's report, or None (logged) when it did not answer in time or sensibly."""
+    with tracer.start_as_current_span("telegram report") as span:
+        span.set_attribute("tally.report", request.kind)
+        try:
+            response = await broker.request(request, subjects.chat_report, timeout=REPORT_TIMEOUT_S)
+            return ChatReport.model_validate_json(response.body)
+        except (TimeoutError, ValidationError) as error:
+            log.error("chat report failed", kind=request.kind, error=str(error)[:300])
+            return None
+
+
+async def _send_report(
+    bot: Bot, chat_id: int, found: ChatReport, language: Language, metrics: GatewayMetrics
+) -> None:
+    html = ParseMode.HTML
+    match found.kind:
+        case "stats":
+            chart = await asyncio.to_thread(reports.activity_chart, found, language)
+            caption = reports.stats_card(found, language)
+            await deliver_photo(
+                bot, chat_id, chart, caption=caption, metrics=metrics, parse_mode=html
+            )
+        case "heatmap":
+            chart = await asyncio.to_thread(reports.heatmap_chart, found, language)
+            caption = reports.heatmap_caption(found, language)
+            await deliver_photo(
+                bot, chat_id, chart, caption=caption, metrics=metrics, parse_mode=html
+            )
+        case "top":
+            text = reports.top_text(found, language)
+            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=html)
+        case "activity":
+            text = reports.activity_text(found, language)
+            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=html)
+
+
+async def _is_addressed(message: Message, bot: Bot) -> str | None:
+    """The question in a message that starts with the bot's @username or replies to the
+    bot, else None."""
+    text = (message.text or "").strip()
+    me = await bot.me()
+    mention = f"@{me.username}" if me.username else None
+    if mention and text.lower().startswith(mention.lower()):
+        return text[len(mention) :].strip(" ,:") or None
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == me.id:
+        return text or None
+    return None
+
+
+@router.message(F.text)
+async def addressed(
+    message: Message,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    chat_settings: ChatSettingsView,
+) -> None:
+    """A message that speaks to the bot is a question; others were only captured."""
+    text = await _is_addressed(message, bot)
+    if text is None or len(text) > MAX_QUESTION_CHARS:
+        return
+    metrics.message("question")
+    zone = chat_settings.get(message.chat.id).timezone
+    await _publish_question(message, text, broker, subjects, zone)
