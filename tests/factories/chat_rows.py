@@ -5,7 +5,7 @@
 them in the same transaction, so rollups and raw rows always agree.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import TextClause, text
@@ -72,6 +72,8 @@ class ChatRows:
     connection: AsyncConnection
     chat_id: int
     timezone: str = "UTC"
+    partitions: list[str] = field(default_factory=list)
+    """The partitions of ``messages`` these rows made (see :func:`remove_chats`)."""
 
     async def _run(self, statement: TextClause, **values: object) -> None:
         await self.connection.execute(
@@ -92,7 +94,7 @@ class ChatRows:
         self, message_id: int, user_id: int | None, at: datetime, words: int = 3
     ) -> None:
         """A message, counted in all three rollups (an anonymous one, user None, in two)."""
-        await ensure_message_partitions(self.connection, [month_start(at)])
+        self.partitions += await ensure_message_partitions(self.connection, [month_start(at)])
         values = {"message": message_id, "user": user_id, "at": at, "words": words}
         await self._run(_MESSAGE, **values)
         await self._daily(at, messages=1, words=words)
@@ -152,8 +154,11 @@ async def upsert_user(
     )
 
 
-async def remove_chats(engine: AsyncEngine, chat_ids: list[int], user_ids: list[int]) -> None:
-    """Every row of ``chat_ids`` in the chat tables, and the users ``user_ids``."""
+async def remove_chats(
+    engine: AsyncEngine, chat_ids: list[int], user_ids: list[int], partitions: list[str]
+) -> None:
+    """Every row of ``chat_ids`` in the chat tables, the users ``user_ids``, and those of
+    ``partitions`` that are empty then (so the database is as it was)."""
     async with engine.begin() as connection:
         for table in CHAT_TABLES:
             await connection.execute(
@@ -162,3 +167,7 @@ async def remove_chats(engine: AsyncEngine, chat_ids: list[int], user_ids: list[
         await connection.execute(
             text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": user_ids}
         )
+        for name in partitions:
+            rows = await connection.execute(text(f"SELECT 1 FROM {name} LIMIT 1"))
+            if rows.first() is None:
+                await connection.execute(text(f"DROP TABLE {name}"))

@@ -16,9 +16,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tests.factories.chat_rows import ChatRows, upsert_user
+from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
 
 BERLIN = -100_400_001
 KOLKATA = -100_400_002
@@ -46,9 +46,11 @@ POSTERS = USER_IDS[:6]
 
 @dataclass(frozen=True)
 class SampleChats:
-    """What was written: the chat ids and BERLIN's retention setting (days)."""
+    """What was written: BERLIN's retention setting (days) and the partitions of ``messages``
+    made for the rows (for :func:`remove_sample_chats`)."""
 
     berlin_retention_days: int
+    partitions: list[str]
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -142,4 +144,10 @@ async def write_sample_chats(connection: AsyncConnection, *, now: datetime) -> S
     recent = ChatRows(connection, RECENT, "America/New_York")
     await recent.create(title="Recent group", first_seen_at=now - timedelta(days=40))
     await _recent(recent, now)
-    return SampleChats(berlin_retention_days=retention_days)
+    made = [name for chat in (berlin, kolkata, recent) for name in chat.partitions]
+    return SampleChats(berlin_retention_days=retention_days, partitions=made)
+
+
+async def remove_sample_chats(engine: AsyncEngine, sample: SampleChats) -> None:
+    """Remove what :func:`write_sample_chats` wrote, partitions it made included."""
+    await remove_chats(engine, CHAT_IDS, USER_IDS, sample.partitions)

@@ -13,9 +13,8 @@ from tally.common.db.session import create_engine
 from tally.common.settings import CommonSettings
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
-from tests.factories.chat_rows import remove_chats
 from tests.factories.reference import ReferenceSql
-from tests.factories.sample_chats import CHAT_IDS, USER_IDS, SampleChats, write_sample_chats
+from tests.factories.sample_chats import SampleChats, remove_sample_chats, write_sample_chats
 
 TOKEN = "dashboard-test-token-0123456789"
 
@@ -28,13 +27,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def sample(engine: AsyncEngine) -> AsyncIterator[SampleChats]:
-    """The sample chats, written once for the dashboard's tests and removed afterwards."""
+    """The sample chats, written for one test module and removed afterwards."""
     async with engine.begin() as connection:
         written = await write_sample_chats(connection, now=datetime.now(UTC))
     yield written
-    await remove_chats(engine, CHAT_IDS, USER_IDS)
+    await remove_sample_chats(engine, written)
 
 
 @pytest.fixture(scope="session")

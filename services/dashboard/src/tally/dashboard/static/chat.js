@@ -68,7 +68,7 @@
   async function loadHeatmap() {
     const heatmap = await Tally.api(`${base}/heatmap?${periodQuery()}`);
     const hours = [...Array(24).keys()].map((h) => `${String(h).padStart(2, "0")}:00`);
-    Plotly.react("heatmap", [{ type: "heatmap", z: heatmap.cells, x: hours, y: WEEKDAYS, colorscale: "Blues" }], {
+    Plotly.react("heatmap", [{ type: "heatmap", z: heatmap.cells, x: hours, y: WEEKDAYS, colorscale: [[0, "#f8fafc"], [1, "#1d4ed8"]] }], {
       margin: { t: 10, r: 10, b: 40, l: 50 },
       yaxis: { autorange: "reversed" },
     }, { displaylogo: false, responsive: true });
