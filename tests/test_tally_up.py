@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -81,6 +82,16 @@ async def test_ask_json_answers_through_service_processes(
     assert "count" in str(reply["sql"]).lower()
     assert len(str(reply["trace_id"])) == 32 and set(str(reply["trace_id"])) != {"0"}
     assert float(str(reply["elapsed_ms"])) > 0
+
+
+def test_the_dashboard_runs_beside_the_services(running: dict[str, str]) -> None:
+    """`tally up` starts the dashboard on a port of its own: ready, serving its pages."""
+    state = json.loads((Path(running["TALLY_HOME"]) / "stack.json").read_text())
+    url = state["services"]["dashboard"]
+    with urllib.request.urlopen(f"{url}/health/ready", timeout=10) as ready:
+        assert ready.status == 204
+    with urllib.request.urlopen(f"{url}/", timeout=10) as page:
+        assert page.status == 200 and b"Chats" in page.read()
 
 
 def test_ask_json_refusal_has_a_reason(running: dict[str, str]) -> None:

@@ -1,7 +1,8 @@
 """``tally up``: everything in one command, embedded servers included when none are configured.
 
 Order: NATS and PostgreSQL (embedded under ``TALLY_HOME`` when NATS_URL / DATABASE_URL are
-unset) -> database and migrations -> JetStream streams -> one child process per service ->
+unset) -> database and migrations -> JetStream streams -> one child process per service (the
+dashboard on DASHBOARD_PORT, or a free port when that one is taken) ->
 the sample data when the database is empty -> wait for Ctrl-C -> stop everything.
 A service that exits is restarted (after 1 s, at most 5 times in a row).
 """
@@ -27,7 +28,9 @@ from tally.common.errors import UserFacingError
 from tally.common.settings import CommonSettings, redact
 from tally.common.subjects import Subjects
 
-SERVICES = ("ingest", "nl2sql", "executor", "alerts", "gateway")
+SERVICES = ("ingest", "nl2sql", "executor", "alerts", "dashboard", "gateway")
+PORT_VARIABLES = {"dashboard": "DASHBOARD_PORT"}
+"""Services whose HTTP port (with /health) is not METRICS_PORT."""
 MAX_RESTARTS = 5
 
 
@@ -86,7 +89,7 @@ class Stack:
             "NATS_URL": self.common.nats_url,
             "DATABASE_URL": self.common.database_url,
             "SUBJECT_PREFIX": self.common.subject_prefix,
-            "METRICS_PORT": str(child.port),
+            PORT_VARIABLES.get(child.name, "METRICS_PORT"): str(child.port),
         }
 
     async def spawn(self, child: Child) -> None:
@@ -97,7 +100,8 @@ class Stack:
     async def start_services(self) -> None:
         names = [n for n in SERVICES if n != "gateway" or self.settings.bot_token]
         for offset, name in enumerate(names):
-            child = Child(name, free_port(9101 + offset))
+            preferred = self.settings.dashboard_port if name == "dashboard" else 9101 + offset
+            child = Child(name, free_port(preferred))
             await self.spawn(child)
             self.children.append(child)
         await asyncio.gather(*(wait_ready(child) for child in self.children))
@@ -165,7 +169,8 @@ def summary(stack: Stack) -> Table:
     table.add_row("PostgreSQL", redact(stack.common.database_url))
     for child in stack.children:
         pid = child.process.pid if child.process else "-"
-        table.add_row(child.name, f"pid {pid}  http://127.0.0.1:{child.port}/metrics")
+        path = "" if child.name == "dashboard" else "metrics"
+        table.add_row(child.name, f"pid {pid}  http://127.0.0.1:{child.port}/{path}")
     telegram = "polling Telegram" if stack.settings.bot_token else "BOT_TOKEN not set: no Telegram"
     table.add_row("Telegram", telegram)
     table.add_row("Ask", 'tally ask "How many videos are in the system?"  |  tally chat')

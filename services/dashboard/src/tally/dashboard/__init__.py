@@ -1,0 +1,1 @@
+"""The dashboard service: the chat analytics API (FastAPI) and its web pages."""

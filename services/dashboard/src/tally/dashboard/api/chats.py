@@ -1,0 +1,50 @@
+"""The chat list and each chat's settings."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+from pydantic import field_validator
+
+from tally.common import chat_stats
+from tally.common.chat_events import ChatSettings
+from tally.common.chat_stats import ChatOverview
+from tally.dashboard.deps import ChatDep, DatabaseDep, ServicesDep
+from tally.dashboard.publishing import publish_settings, settings_changed
+
+router = APIRouter(prefix="/api", tags=["chats"])
+
+
+class SettingsUpdate(ChatSettings):
+    """New settings for a chat; ``timezone`` must be an IANA name."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        if not chat_stats.is_timezone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+        return value
+
+
+@router.get("/chats")
+async def list_chats(db: DatabaseDep) -> list[ChatOverview]:
+    """Every chat, busiest first, with its messages and active users over its last 30 local
+    days (today included)."""
+    return await chat_stats.list_chats(db, now=datetime.now(UTC))
+
+
+@router.get("/chats/{chat_id}/settings")
+async def get_settings(chat: ChatDep) -> ChatSettings:
+    """The chat's settings as ingest last stored them."""
+    return chat.settings
+
+
+@router.put("/chats/{chat_id}/settings", status_code=status.HTTP_202_ACCEPTED)
+async def put_settings(
+    chat: ChatDep, update: SettingsUpdate, services: ServicesDep
+) -> ChatSettings:
+    """Ask ingest to store new settings: a SettingsChanged event goes to the CHAT_EVENTS
+    stream; 202 means JetStream has it, and GET shows it once ingest has written it."""
+    settings = ChatSettings(**update.model_dump())
+    event = settings_changed(chat, settings, now=datetime.now(UTC))
+    await publish_settings(services.broker, services.subjects, event)
+    return settings

@@ -1,0 +1,91 @@
+"""The dashboard app: the JSON API, the pages, /docs, /metrics and /health, built from settings.
+
+One process serves everything on DASHBOARD_HOST:DASHBOARD_PORT. Its NATS broker (made by
+:func:`tally.common.broker.create_broker`, with tracing and metrics) only publishes: settings
+changes go to ingest through the CHAT_EVENTS stream. Reads go to PostgreSQL as the read-only
+``tally_reader`` role.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CollectorRegistry
+
+from tally.common.broker import create_broker, declare_streams
+from tally.common.chat_stats import StatsRequestError
+from tally.common.errors import UserFacingError
+from tally.common.subjects import Subjects
+from tally.dashboard import api, health, web
+from tally.dashboard.config import DashboardSettings
+from tally.dashboard.db import DATABASE_ERRORS, Reader
+from tally.dashboard.deps import Services
+from tally.dashboard.metrics import RequestMetrics
+
+SERVICE = "dashboard"
+
+
+def _error(status_code: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+async def _user_facing(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, UserFacingError)
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    if not isinstance(error, StatsRequestError):
+        code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return _error(code, error.message)
+
+
+async def _database_failed(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, asyncpg.QueryCanceledError):
+        return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "The query took too long.")
+    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "The database is not answering.")
+
+
+def _services(settings: DashboardSettings) -> Services:
+    registry = CollectorRegistry()
+    return Services(
+        settings=settings,
+        reader=Reader(settings),
+        broker=create_broker(settings, service=SERVICE, registry=registry),
+        subjects=Subjects(settings.subject_prefix),
+        registry=registry,
+    )
+
+
+def create_app(settings: DashboardSettings) -> FastAPI:
+    """The dashboard's ASGI app. Starting it declares the streams and connects to NATS
+    (failing when NATS does not answer); PostgreSQL is connected on first use."""
+    services = _services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await declare_streams(settings)
+        await services.broker.start()
+        try:
+            yield
+        finally:
+            await services.broker.stop()
+            await services.reader.close()
+
+    app = FastAPIOffline(
+        title="Tally dashboard",
+        summary="Chat analytics: KPIs, time series, heatmaps, users and retention per chat.",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.include_router(api.router)
+    app.include_router(health.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    app.add_exception_handler(UserFacingError, _user_facing)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_failed)
+    app.add_middleware(RequestMetrics, registry=services.registry)
+    return app

@@ -1,0 +1,71 @@
+"""Dashboard test fixtures: the sample chats in this run's database, the app on real NATS
+and PostgreSQL (lifespan run), clients with and without the admin token."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.common.db.session import create_engine
+from tally.common.settings import CommonSettings
+from tally.dashboard.app import create_app
+from tally.dashboard.config import DashboardSettings
+from tests.factories.reference import ReferenceSql
+from tests.factories.sample_chats import SampleChats, remove_sample_chats, write_sample_chats
+
+TOKEN = "dashboard-test-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on this run's database (as its owner), for writing rows and checking them."""
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def sample(engine: AsyncEngine) -> AsyncIterator[SampleChats]:
+    """The sample chats, written for one test module and removed afterwards."""
+    async with engine.begin() as connection:
+        written = await write_sample_chats(connection, now=datetime.now(UTC))
+    yield written
+    await remove_sample_chats(engine, written)
+
+
+@pytest.fixture(scope="session")
+def dashboard_settings(settings: CommonSettings) -> DashboardSettings:
+    return DashboardSettings(**settings.model_dump(), admin_api_token=TOKEN)
+
+
+@pytest.fixture(scope="session")
+async def app(dashboard_settings: DashboardSettings, streams: None) -> AsyncIterator[FastAPI]:
+    """The dashboard app, started (streams declared, broker connected) for the session."""
+    app = create_app(dashboard_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client from the loopback address that sends no token."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(
+    anonymous: httpx.AsyncClient, sample: SampleChats
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sends the right token, with the sample chats in place."""
+    anonymous.headers["X-Admin-Token"] = TOKEN
+    yield anonymous
+
+
+@pytest.fixture(scope="session")
+def sql(engine: AsyncEngine) -> ReferenceSql:
+    return ReferenceSql(engine)

@@ -1,0 +1,164 @@
+"""The web pages in headless Chromium (Debian's, driven by Playwright): the numbers a person
+sees on the chat list and a chat's page are the API's."""
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from tally.dashboard.app import create_app
+from tally.dashboard.config import DashboardSettings
+from tests.factories.sample_chats import BERLIN, RECENT, SampleChats
+
+from .conftest import TOKEN
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed at /usr/bin/chromium "
+    "(apt-get install -y chromium; .ci/run does it)",
+)
+KPIS = ("messages", "active_users", "dau", "wau", "mau", "new_members", "left_members")
+PERIOD = {"from": "2025-10-20", "to": "2025-11-02"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_settings: DashboardSettings, streams: None) -> Iterator[str]:
+    """The dashboard served by uvicorn on a free port, in a thread of its own."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(dashboard_settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A fresh tab, and the errors its console and scripts report."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, errors
+    await context.close()
+
+
+def shown(value: float) -> str:
+    """A number as the pages show it (en-US grouping, at most two decimals)."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+async def _api(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
+    reply = await client.get(path, params=params)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+async def test_the_pages_show_the_apis_numbers(
+    server: str,
+    page: tuple[Page, list[str]],
+    client: httpx.AsyncClient,
+    sample: SampleChats,
+) -> None:
+    """Log in with the token; the chat list shows each chat's 30-day numbers; a chat's page,
+    for a custom period, shows the summary's KPIs, the users table's first row, a retention
+    row per cohort and both charts; nothing is refused by the Content-Security-Policy."""
+    tab, errors = page
+    await tab.goto(f"{server}/")
+    await expect(tab.locator("#login")).to_be_visible()
+    await tab.fill("#token", TOKEN)
+    await tab.click("#login button[type=submit]")
+    for chat in await _api(client, "/api/chats"):
+        row = tab.locator(f'#chats tr[data-chat-id="{chat["chat_id"]}"]')
+        recent = chat["last_30_days"]
+        await expect(row.locator(".messages")).to_have_text(shown(recent["messages"]))
+        await expect(row.locator(".active-users")).to_have_text(shown(recent["active_users"]))
+    await expect(tab.locator(f'#chats tr[data-chat-id="{RECENT}"] .messages')).to_have_text("3")
+
+    await tab.click(f'#chats tr[data-chat-id="{BERLIN}"] a')
+    await expect(tab.locator("#chat-title")).to_have_text("Berlin group")
+    await expect(tab.locator("#chat-timezone")).to_have_text("Europe/Berlin")
+    await tab.fill("#from", PERIOD["from"])
+    await tab.fill("#to", PERIOD["to"])
+    await tab.click("#apply")
+
+    summary = await _api(client, f"/api/chats/{BERLIN}/summary", **PERIOD)
+    for key in KPIS:
+        card = tab.locator(f"#kpi-{key}")
+        await expect(card.locator(".value")).to_have_text(shown(summary[key]["value"]))
+        await expect(card.locator(".change")).to_contain_text(shown(summary[key]["previous"]))
+    users = await _api(client, f"/api/chats/{BERLIN}/users", size=20, **PERIOD)
+    top, first_row = users["items"][0], tab.locator("#users tbody tr").first
+    await expect(first_row.locator(".user-id")).to_have_text(str(top["user_id"]))
+    await expect(first_row.locator(".messages")).to_have_text(shown(top["messages"]))
+    await expect(first_row.locator(".active-days")).to_have_text(shown(top["active_days"]))
+    await expect(first_row.locator(".last-seen")).to_have_text(top["last_seen"])
+    await expect(first_row.locator(".name")).to_contain_text(top["first_name"])
+    await expect(tab.locator("#users tbody tr")).to_have_count(len(users["items"]))
+    retention = await _api(client, f"/api/chats/{BERLIN}/retention", weeks=8, **PERIOD)
+    await expect(tab.locator("#retention tbody tr")).to_have_count(len(retention["cohorts"]))
+    await expect(tab.locator("#timeseries .main-svg").first).to_be_visible()
+    await expect(tab.locator("#heatmap .main-svg").first).to_be_visible()
+    assert errors == []
+
+
+async def test_a_wrong_token_brings_the_login_back(
+    server: str, page: tuple[Page, list[str]], sample: SampleChats
+) -> None:
+    """A wrong token is forgotten and the login form shown again; no numbers appear."""
+    tab, _ = page
+    await tab.goto(f"{server}/")
+    await tab.fill("#token", "not-the-token-at-all")
+    await tab.click("#login button[type=submit]")
+    await expect(tab.locator("#login")).to_be_visible()
+    await expect(tab.locator("#chats tbody tr")).to_have_count(0)
+    assert await tab.evaluate("sessionStorage.length") == 0
+
+
+async def test_plotly_is_served_from_the_dashboard(server: str) -> None:
+    """plotly.js comes from the plotly wheel through the dashboard, not from a CDN."""
+    async with httpx.AsyncClient() as http:
+        script = await http.get(f"{server}/vendor/plotly.min.js")
+        page = await http.get(f"{server}/chats/{BERLIN}")
+    assert script.status_code == 200 and "plotly.js" in script.text[:200]
+    assert '<script src="/vendor/plotly.min.js">' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]

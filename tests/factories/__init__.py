@@ -1,0 +1,1 @@
+"""Data factories shared by the tests."""
