@@ -48,7 +48,9 @@ class UserActivity(Event):
 class ChatReport(Event):
     """What the commands show. ``heatmap`` is 7 rows (Monday first) of 24 hours (local) of
     messages; ``top_users`` is ranked by messages (ties by label); ``daily`` has every day of
-    the period. ``previous_*`` are the same measures over the period just before."""
+    the period. ``previous_*`` are the same measures over the period just before.
+    ``error`` is a sentence for the chat when the report could not be made (the figures are
+    then zero)."""
 
     chat_id: int
     kind: ReportKind
@@ -56,12 +58,13 @@ class ChatReport(Event):
     timezone: str
     first: date
     last: date
-    messages: int
-    active_users: int
-    new_members: int
-    left_members: int
-    previous_messages: int
-    previous_active_users: int
+    messages: int = 0
+    active_users: int = 0
+    new_members: int = 0
+    left_members: int = 0
+    previous_messages: int = 0
+    previous_active_users: int = 0
+    error: str | None = Field(default=None, max_length=500)
     daily: tuple[DayActivity, ...] = ()
     top_users: tuple[UserActivity, ...] = ()
     heatmap: tuple[tuple[int, ...], ...] = ()

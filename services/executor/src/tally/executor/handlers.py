@@ -11,6 +11,7 @@ import structlog
 from faststream.nats import NatsRouter
 
 from tally.common.cache import CachedAnswer
+from tally.common.chat_reports import ChatReport, ChatReportRequested
 from tally.common.errors import UserFacingError
 from tally.common.events import Language, Outcome, QueryPlanned, QuestionAnswered, SqlProposed
 from tally.common.plan import QueryPlan
@@ -22,6 +23,7 @@ from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.domain.series import group_rows
 from tally.executor.metrics import ExecutorMetrics
+from tally.executor.reports import answer_report
 from tally.executor.runner import Reader, ResultTooLargeError
 
 SERVICE = "executor"
@@ -217,7 +219,8 @@ def create_router(
     cache: AnswerCache | None = None,
 ) -> NatsRouter:
     """The executor's subscribers (queue group ``executor``): ``plans.ready`` (through
-    ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``.
+    ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``;
+    ``reports.chat`` (request/reply) -> a group's ChatReport.
 
     Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
     """
@@ -237,6 +240,11 @@ def create_router(
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
         if cache is not None and lookup is not None:
             await remember(cache, lookup, result)
+
+    @router.subscriber(subjects.chat_report, queue=SERVICE)
+    async def report(request: ChatReportRequested) -> ChatReport:
+        """A group's report (request/reply), from that chat's rollups only."""
+        return await answer_report(request, reader)
 
     @router.subscriber(subjects.sql_proposed, queue=SERVICE)
     async def execute_sql(proposed: SqlProposed) -> None:

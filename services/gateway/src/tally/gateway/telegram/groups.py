@@ -143,6 +143,9 @@ async def _send_report(
     bot: Bot, chat_id: int, found: ChatReport, language: Language, metrics: GatewayMetrics
 ) -> None:
     html = ParseMode.HTML
+    if found.error:
+        await deliver(bot, chat_id, found.error, metrics=metrics)
+        return
     match found.kind:
         case "stats":
             chart = await asyncio.to_thread(reports.activity_chart, found, language)

@@ -1,0 +1,133 @@
+"""Group reports end to end: /stats and /top in a group, through the real gateway (fake Bot
+API), the real executor and chat_stats over PostgreSQL, checked against SQL written here."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+
+import nats
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tally.common.chat_events import ChatSettings
+from tally.common.chat_reports import ChatReportRequested
+from tally.common.settings import CommonSettings, to_asyncpg_url
+from tally.common.subjects import Subjects
+from tally.executor.app import create_broker_for as executor_broker
+from tally.executor.config import ExecutorSettings
+from tally.executor.reports import answer_report
+from tally.executor.runner import Reader
+from tally.gateway.app import running_gateway
+from tally.gateway.config import GatewaySettings
+from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+
+CHAT = -100_500_001
+ZONE = "America/New_York"
+USERS = {92_001: "rita", 92_002: "sam", 92_003: None}
+NOW = datetime.now(UTC)
+AGES_H = [1, 5, 30, 30.5, 50, 80, 200, 24 * 40]
+"""Message ages in hours, by user in turn: the last is outside a 30-day report."""
+
+
+@pytest.fixture(scope="module")
+async def chat(settings: CommonSettings) -> AsyncIterator[None]:
+    """One New York group with messages over the last weeks (rows and rollups as ingest
+    keeps them); removed afterwards."""
+    engine = create_async_engine(to_asyncpg_url(settings.database_url))
+    async with engine.begin() as connection:
+        rows = ChatRows(connection, CHAT, ZONE)
+        await rows.create(title="Report group", first_seen_at=NOW - timedelta(days=60))
+        for user_id, username in USERS.items():
+            await upsert_user(connection, user_id, username=username, first_name="N", seen_at=NOW)
+        users = list(USERS)
+        for message_id, age in enumerate(AGES_H, start=1):
+            await rows.message(message_id, users[message_id % 3], NOW - timedelta(hours=age))
+    yield
+    await remove_chats(engine, [CHAT], list(USERS), rows.partitions)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def telegram(
+    settings: CommonSettings, streams: None, spans: InMemorySpanExporter, chat: None
+) -> AsyncIterator[FakeTelegram]:
+    """The executor and the gateway in this process; the chat's zone in the settings bucket."""
+    base = settings.model_dump()
+    async with AsyncExitStack() as services, FakeTelegram() as fake:
+        reader = Reader(ExecutorSettings(**base))
+        services.push_async_callback(reader.close)
+        executor = executor_broker(ExecutorSettings(**base), reader)
+        await executor.start()
+        services.push_async_callback(executor.stop)
+        gateway = GatewaySettings(**base, bot_token=DEFAULT_TOKEN, telegram_api_base=fake.base_url)
+        running = await services.enter_async_context(running_gateway(gateway))
+        client = await nats.connect(settings.nats_url)
+        name = Subjects(settings.subject_prefix).chat_settings_bucket
+        bucket = await client.jetstream().key_value(name)
+        await bucket.put(str(CHAT), ChatSettings(timezone=ZONE).model_dump_json().encode())
+        await client.close()
+        for _ in range(250):
+            if running.chat_settings.get(CHAT).timezone == ZONE:
+                break
+            await asyncio.sleep(0.02)
+        yield fake
+
+
+async def _messages_since(settings: CommonSettings, days: int) -> int:
+    """Reference: messages of CHAT on the last ``days`` New York calendar days."""
+    engine = create_async_engine(to_asyncpg_url(settings.database_url))
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            text(
+                "SELECT count(*) FROM messages WHERE chat_id = :chat AND"
+                " (sent_at AT TIME ZONE :zone)::date BETWEEN"
+                " (now() AT TIME ZONE :zone)::date - (:days - 1)"
+                " AND (now() AT TIME ZONE :zone)::date"
+            ),
+            {"chat": CHAT, "zone": ZONE, "days": days},
+        )
+    await engine.dispose()
+    return int(count or 0)
+
+
+async def test_stats_in_a_group_counts_this_chat_on_its_calendar(
+    telegram: FakeTelegram, settings: CommonSettings
+) -> None:
+    """/stats 30: a chart whose caption counts this chat's messages of the last 30 New York
+    days (the 40-day-old one left out)."""
+    telegram.push_group_message(CHAT, 92_001, "/stats 30")
+    [card] = await telegram.wait_sent(count=1, timeout=15, chat_id=CHAT)
+    expected = await _messages_since(settings, 30)
+    assert expected == len(AGES_H) - 1
+    assert card.photo is not None and card.photo.startswith(b"\x89PNG")
+    assert f"Messages: {expected}" in card.text
+    assert "Report group" in card.text and f"({ZONE})" in card.text
+
+
+async def test_top_lists_the_most_active_by_username(telegram: FakeTelegram) -> None:
+    """/top 30 ranks the members by messages in the period: each user's count, by @username
+    (a member without one by name)."""
+    telegram.push_group_message(CHAT, 92_002, "/top 30")
+    [top] = await telegram.wait_sent(count=1, timeout=15, chat_id=CHAT)
+    recent = [i for i, age in enumerate(AGES_H, start=1) if age < 24 * 29]
+    counts = {user: sum(1 for i in recent if list(USERS)[i % 3] == user) for user in USERS}
+    leader = max(counts, key=lambda user: (counts[user], -user))
+    assert f"1. @{USERS[leader]} — {counts[leader]}" in top.text
+
+
+async def test_a_report_of_an_unknown_zone_is_read_in_utc(
+    settings: CommonSettings, chat: None
+) -> None:
+    """A request naming no real zone is answered on the UTC calendar, not refused."""
+    reader = Reader(ExecutorSettings(**settings.model_dump()))
+    try:
+        request = ChatReportRequested(chat_id=CHAT, kind="heatmap", days=60, timezone="Mars/Base")
+        report = await answer_report(request, reader)
+    finally:
+        await reader.close()
+    assert report.error is None and report.timezone == "UTC"
+    assert sum(map(sum, report.heatmap)) == len(AGES_H)
