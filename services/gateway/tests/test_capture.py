@@ -90,7 +90,11 @@ def test_text_message_counts_words_entities_and_keeps_text_only_when_allowed() -
 
     hidden, shown = _posted(update_id), _posted(update_id, store_text=True)
 
-    assert (hidden.event_id, hidden.chat_id, hidden.message_id) == (f"u{update_id}:message", -5, 7)
+    assert (hidden.event_id, hidden.chat_id, hidden.message_id) == (
+        f"-5:u{update_id}:message",
+        -5,
+        7,
+    )
     assert hidden.sender is not None and hidden.sender.user_id == 42
     assert (hidden.message_type, hidden.text_length, hidden.word_count) == ("text", len(text), 6)
     assert (hidden.links, hidden.mentions, hidden.hashtags) == (2, 2, 2)
@@ -185,7 +189,7 @@ def test_edit_has_its_times_counts_and_text_only_when_allowed() -> None:
     shown = capture.message_edited(message, update_id=update_id, store_text=True)
 
     assert isinstance(hidden, MessageEdited)
-    assert (hidden.event_id, hidden.message_id) == (f"u{update_id}:edit", 9)
+    assert (hidden.event_id, hidden.message_id) == (f"-5:u{update_id}:edit", 9)
     assert hidden.sent_at == datetime.fromtimestamp(1_700_000_000, UTC)
     assert hidden.occurred_at > hidden.sent_at
     assert (hidden.text_length, hidden.word_count, hidden.text) == (15, 3, None)
@@ -201,7 +205,7 @@ def test_reactions_name_emoji_and_custom_emoji() -> None:
     nobody = capture.reaction_changed(_part(anonymous, "message_reaction"), update_id=anonymous)
 
     assert isinstance(event, ReactionChanged)
-    assert (event.event_id, event.message_id) == (f"u{named}:reaction", 9)
+    assert (event.event_id, event.message_id) == (f"-5:u{named}:reaction", 9)
     assert event.user is not None and event.user.user_id == 42
     assert (event.old, event.new) == (("👍",), ("🔥", "custom:77"))
     assert nobody.user is None
@@ -214,7 +218,7 @@ def test_reaction_counts_are_totals_per_reaction() -> None:
     event = capture.reaction_counts(_part(update_id, "message_reaction_count"), update_id=update_id)
 
     assert isinstance(event, ReactionCounts)
-    assert event.event_id == f"u{update_id}:reaction_count"
+    assert event.event_id == f"-5:u{update_id}:reaction_count"
     assert event.counts == {"👍": 3, "custom:77": 1}
 
 
@@ -276,7 +280,10 @@ def test_service_messages_give_one_member_event_per_user() -> None:
     [alone] = capture.members_from_message(_message(self_join), update_id=self_join)
     [leave] = capture.members_from_message(_message(left), update_id=left)
 
-    assert [event.event_id for event in joins] == [f"u{added}:member:42", f"u{added}:member:43"]
+    assert [event.event_id for event in joins] == [
+        f"-5:u{added}:member:42",
+        f"-5:u{added}:member:43",
+    ]
     assert all(e.inviter is not None and e.inviter.user_id == 7 for e in joins)
     assert (alone.change, alone.inviter) == ("join", None)
     assert (leave.change, leave.inviter, leave.user.user_id) == ("leave", None, 42)
@@ -291,7 +298,7 @@ def test_title_change() -> None:
     event = capture.title_changed(_message(update_id), update_id=update_id)
 
     assert isinstance(event, TitleChanged)
-    assert (event.event_id, event.title) == (f"u{update_id}:title", "Weekend plans")
+    assert (event.event_id, event.title) == (f"-5:u{update_id}:title", "Weekend plans")
     text = _message(_fake.push_group_message(-5, 1, "x"))
     assert capture.title_changed(text, update_id=1) is None
 
@@ -407,7 +414,7 @@ async def test_every_kind_reaches_the_stream_with_its_message_id(
     for kind, message in by_kind.items():
         assert message.subject == subjects.chat_event(chat_id, kind)
         assert message.headers is not None
-        assert message.headers["Nats-Msg-Id"] == f"u{update_ids[kind]}:{kind}"
+        assert message.headers["Nats-Msg-Id"] == f"{chat_id}:u{update_ids[kind]}:{kind}"
     posted = _event(by_kind["message"])
     assert isinstance(posted, MessagePosted)
     assert (posted.message_id, posted.word_count, posted.text) == (5, 2, None)
@@ -439,7 +446,7 @@ async def test_an_update_delivered_again_is_stored_once(
     await _until(lambda: _published(gateway, "message") == published + 1)
 
     [message] = await read_chat(js, subjects, chat_id, 1, settle=0.3)
-    assert (message.headers or {})["Nats-Msg-Id"] == f"u{update_id}:message"
+    assert (message.headers or {})["Nats-Msg-Id"] == f"{chat_id}:u{update_id}:message"
 
 
 @integration
@@ -504,8 +511,8 @@ async def test_joins_come_from_service_messages_where_the_bot_is_no_admin(
     messages = await read_chat(js, subjects, chat_id, 2, settle=0.3)
 
     assert sorted((m.headers or {})["Nats-Msg-Id"] for m in messages) == [
-        f"u{update_id}:member:50",
-        f"u{update_id}:member:51",
+        f"{chat_id}:u{update_id}:member:50",
+        f"{chat_id}:u{update_id}:member:51",
     ]
 
 
@@ -522,7 +529,7 @@ async def test_chat_member_wins_over_the_service_message_where_the_bot_is_admin(
 
     event = _event(message)
     assert isinstance(event, MemberChanged)
-    assert (event.event_id, event.change) == (f"u{update_id}:member", "join")
+    assert (event.event_id, event.change) == (f"{chat_id}:u{update_id}:member", "join")
     assert event.user.user_id == 52
     assert event.inviter is not None and event.inviter.user_id == 42
 
@@ -542,7 +549,7 @@ async def test_a_promotion_switches_member_capture_to_chat_member(
     update_id = telegram.push_member(chat_id, 54, "leave")
 
     messages = await read_chat(js, subjects, chat_id, 2, settle=0.3)
-    assert (messages[1].headers or {})["Nats-Msg-Id"] == f"u{update_id}:member"
+    assert (messages[1].headers or {})["Nats-Msg-Id"] == f"{chat_id}:u{update_id}:member"
 
 
 async def test_a_publish_that_keeps_failing_is_logged_and_counted(

@@ -2,8 +2,9 @@
 
 Each function takes an aiogram object of a group or supergroup and the ``update_id`` it came
 in, and returns the event(s) to publish; none talks to Telegram or NATS. Event ids are
-``u{update_id}:{kind}`` (``u{update_id}:member:{user_id}`` for a service message, which can
-add several members at once), so a redelivered update keeps its ids.
+``{chat_id}:u{update_id}:{kind}`` (``…:member:{user_id}`` for a service message, which can
+add several members at once), so a redelivered update keeps its ids; the chat id keeps them
+apart when update ids repeat (Telegram restarts its count after a week without updates).
 
 Counting rules: a text's length is in characters (Unicode code points); a word is a
 whitespace-separated token with at least one letter or digit (so "—" and "👍" are not words);
@@ -132,7 +133,7 @@ def message_posted(message: Message, *, update_id: int, store_text: bool) -> Mes
     text = _text(message)
     links, mentions, hashtags = entity_counts(message.entities or message.caption_entities or [])
     return MessagePosted(
-        event_id=f"u{update_id}:message",
+        event_id=f"{message.chat.id}:u{update_id}:message",
         **_chat(message.chat),
         occurred_at=message.date,
         message_id=message.message_id,
@@ -155,7 +156,7 @@ def message_edited(message: Message, *, update_id: int, store_text: bool) -> Mes
     date when Telegram gives none), sent at its ``date``."""
     text = _text(message)
     return MessageEdited(
-        event_id=f"u{update_id}:edit",
+        event_id=f"{message.chat.id}:u{update_id}:edit",
         **_chat(message.chat),
         occurred_at=message.edit_date or message.date,
         message_id=message.message_id,
@@ -170,7 +171,7 @@ def reaction_changed(update: MessageReactionUpdated, *, update_id: int) -> React
     """A ``message_reaction`` update; the user is None when an anonymous admin or a chat
     reacted."""
     return ReactionChanged(
-        event_id=f"u{update_id}:reaction",
+        event_id=f"{update.chat.id}:u{update_id}:reaction",
         **_chat(update.chat),
         occurred_at=update.date,
         message_id=update.message_id,
@@ -183,7 +184,7 @@ def reaction_changed(update: MessageReactionUpdated, *, update_id: int) -> React
 def reaction_counts(update: MessageReactionCountUpdated, *, update_id: int) -> ReactionCounts:
     """A ``message_reaction_count`` update: the anonymous totals per reaction."""
     return ReactionCounts(
-        event_id=f"u{update_id}:reaction_count",
+        event_id=f"{update.chat.id}:u{update_id}:reaction_count",
         **_chat(update.chat),
         occurred_at=update.date,
         message_id=update.message_id,
@@ -219,7 +220,7 @@ def member_changed(update: ChatMemberUpdated, *, update_id: int) -> MemberChange
     user = update.new_chat_member.user
     inviter = update.from_user if now and update.from_user.id != user.id else None
     return MemberChanged(
-        event_id=f"u{update_id}:member",
+        event_id=f"{update.chat.id}:u{update_id}:member",
         **_chat(update.chat),
         occurred_at=update.date,
         user=chat_user(user),
@@ -244,7 +245,7 @@ def title_changed(message: Message, *, update_id: int) -> TitleChanged | None:
     if not message.new_chat_title:
         return None
     return TitleChanged(
-        event_id=f"u{update_id}:title",
+        event_id=f"{message.chat.id}:u{update_id}:title",
         **_chat(message.chat),
         occurred_at=message.date,
         title=message.new_chat_title,
@@ -257,7 +258,7 @@ def _service_member(
     adder = message.from_user
     invited = not left and adder is not None and adder.id != user.id
     return MemberChanged(
-        event_id=f"u{update_id}:member:{user.id}",
+        event_id=f"{message.chat.id}:u{update_id}:member:{user.id}",
         **_chat(message.chat),
         occurred_at=message.date,
         user=chat_user(user),
