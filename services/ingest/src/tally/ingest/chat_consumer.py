@@ -19,6 +19,7 @@ from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import JsClient, NatsBroker
 from faststream.params.no_cast import NoCastField
 from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig
 from sqlalchemy.exc import SQLAlchemyError
 
 from tally.common.deadletter import MAX_PAYLOAD_CHARS
@@ -66,6 +67,7 @@ def create_chat_router(
         durable=CHATS_DURABLE,
         pull_sub=pull,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_ack_pending=2 * settings.chat_batch_size),
         decoder=raw_messages,
     )
     async def store_chat_events(batch: Batch, broker: NatsBroker, js: JsClient) -> None:

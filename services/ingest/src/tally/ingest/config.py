@@ -19,4 +19,4 @@ class IngestSettings(CommonSettings):
     db_timeout_s: float = Field(default=10.0, gt=0)
     retry_delay_s: float = Field(default=5.0, ge=0)
     max_deliveries: int = Field(default=20, ge=1)
-    chat_batch_size: int = Field(default=500, ge=1, le=10_000)
+    chat_batch_size: int = Field(default=2000, ge=1, le=10_000)

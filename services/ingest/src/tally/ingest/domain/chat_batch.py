@@ -195,18 +195,13 @@ def _user(plan: BatchPlan, user: ChatUser | None, at: datetime) -> None:
     if user is None:
         return
     row = plan.users.get(user.user_id)
-    names = user.model_dump(include={"username", "first_name", "last_name", "is_bot"})
     if row is None:
-        plan.users[user.user_id] = {
-            "user_id": user.user_id,
-            **names,
-            "first_seen_at": at,
-            "last_seen_at": at,
-        }
+        row = plan.users[user.user_id] = {"user_id": user.user_id, "first_seen_at": at}
+    elif at < row["last_seen_at"]:
+        row["first_seen_at"] = min(row["first_seen_at"], at)
         return
-    if at >= row["last_seen_at"]:
-        row.update(names, last_seen_at=at)
-    row["first_seen_at"] = min(row["first_seen_at"], at)
+    row["username"], row["first_name"] = user.username, user.first_name
+    row["last_name"], row["is_bot"], row["last_seen_at"] = user.last_name, user.is_bot, at
 
 
 def _event(plan: BatchPlan, event: ChatEvent, at: datetime, state: ChatState) -> None:
