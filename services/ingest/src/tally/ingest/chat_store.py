@@ -45,6 +45,12 @@ CHAT_TABLES = (
 TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
 """Failures that may pass: the server is unreachable, the connection broke."""
 
+KEYED_LOOKUPS_ONLY = text("SET LOCAL enable_seqscan = off")
+"""Every statement of a batch finds rows by their key. A partition filled faster than
+autovacuum analyzes it (a replay, a backlog) looks tiny to the planner, which then scans it
+whole: deletions took 35 ms instead of 1 in the benchmark. Forbidding sequential scans for
+the batch's transaction keeps those lookups on their indexes."""
+
 MessagesLayout = Literal["partitioned table", "TimescaleDB hypertable", "plain table"]
 log = structlog.get_logger(__name__)
 
@@ -236,6 +242,7 @@ class ChatWriter:
         await self._ensure_partitions(events)
         rollups = Rollups()
         async with self.engine.begin() as connection:
+            await connection.execute(KEYED_LOOKUPS_ONLY)
             states = await _chat_states(connection, {event.chat_id for event in events})
             plan = plan_batch(events, states)
             await _store_chats(connection, plan)
