@@ -130,13 +130,22 @@ class ChatEnv:
         return result.output
 
 
-@asynccontextmanager
-async def chat_environment(nats_url: str, server_database_url: str) -> AsyncIterator[ChatEnv]:
-    """A fresh database and subject prefix with streams, and ingest consuming them."""
-    url = make_url(server_database_url).set(database=f"tally_chat_{uuid4().hex[:10]}")
-    database_url = url.render_as_string(hide_password=False)
+async def create_database(database_url: str) -> None:
+    """Create and migrate the database ``database_url`` names."""
     await ensure_database(database_url)
     await asyncio.to_thread(migrate, database_url)
+
+
+@asynccontextmanager
+async def chat_environment(
+    nats_url: str, server_database_url: str, *, with_database: bool = True
+) -> AsyncIterator[ChatEnv]:
+    """A fresh database (unless not ``with_database``: the test creates it) and subject
+    prefix with streams, and ingest consuming them."""
+    url = make_url(server_database_url).set(database=f"tally_chat_{uuid4().hex[:10]}")
+    database_url = url.render_as_string(hide_password=False)
+    if with_database:
+        await create_database(database_url)
     settings = IngestSettings(
         nats_url=nats_url,
         database_url=database_url,
@@ -173,6 +182,12 @@ async def env(nats_url: str, server_database_url: str) -> AsyncIterator[ChatEnv]
 @pytest.fixture
 async def fresh_env(nats_url: str, server_database_url: str) -> AsyncIterator[ChatEnv]:
     async with chat_environment(nats_url, server_database_url) as environment:
+        yield environment
+
+
+@pytest.fixture
+async def env_without_database(nats_url: str, server_database_url: str) -> AsyncIterator[ChatEnv]:
+    async with chat_environment(nats_url, server_database_url, with_database=False) as environment:
         yield environment
 
 
@@ -501,3 +516,24 @@ async def test_retention_deletes_old_raw_rows_and_keeps_the_rollups(fresh_env: C
     assert after["reactions"] == after["reaction_counts"] == []
     for rollup in ("chat_daily", "user_chat_daily", "chat_hourly"):
         assert after[rollup] == before[rollup]
+
+
+async def test_events_wait_for_the_database_instead_of_being_lost(
+    env_without_database: ChatEnv,
+) -> None:
+    """While the database does not exist yet, the batch is nak'ed and redelivered, not
+    dead-lettered; once it is created and migrated, the events are stored."""
+    env = env_without_database
+    dead = await env.nc.subscribe(env.subjects.dead_letter("ingest"))
+    early = Events(-100_600)
+    await publish_chat_events(
+        env.js, env.subjects, [early.message("2025-11-05T10:00:00", n) for n in (1, 2)]
+    )
+    await asyncio.sleep(1.5)  # three redeliveries at RETRY_DELAY_S = 0.5
+
+    await create_database(env.settings.database_url)
+    await env.settled()
+
+    assert await env.rows("SELECT message_id FROM messages ORDER BY 1") == [(1,), (2,)]
+    with pytest.raises(nats.errors.TimeoutError):
+        await dead.next_msg(timeout=0.5)

@@ -4,9 +4,10 @@ Each fetch (up to ``chat_batch_size`` messages) is written by :class:`ChatWriter
 transaction and acknowledged after it commits. A payload that is not a valid chat event
 becomes a :class:`DeadLetter` on ``subjects.dead_letter("ingest")`` and is acknowledged with
 the batch, so the consumer goes on. When the database fails in a way that may pass, the whole
-batch is nak'ed with ``retry_delay_s`` and redelivered (the writes are idempotent, so nothing
-is lost or counted twice); when it refuses an event for good, that event is dead-lettered and
-the rest are stored. Settings that changed are put in the chat settings bucket after commit.
+batch is nak'ed with ``retry_delay_s`` and redelivered, however long it takes (the writes are
+idempotent, so nothing is lost or counted twice); when it refuses a value of an event, that
+event is dead-lettered and the rest are stored. Settings that changed are put in the chat
+settings bucket after commit. JetStream lets two fetches be unacknowledged at a time.
 """
 
 from typing import Annotated

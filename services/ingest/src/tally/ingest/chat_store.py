@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import structlog
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tally.common.chat_events import ChatEvent, ChatSettings, MessagePosted
@@ -42,8 +42,10 @@ CHAT_TABLES = (
     " chat_daily, user_chat_daily, chat_hourly"
 )
 """Every table chat events write, raw and rollup."""
-TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
-"""Failures that may pass: the server is unreachable, the connection broke."""
+REFUSED_CLASSES = ("22", "23")
+"""SQLSTATE classes in which the database refuses the data itself (data exception, integrity
+constraint violation): no retry can help. Any other failure (connection, authentication, a
+database or table not there yet, a deadlock, a full disk) may pass."""
 
 KEYED_LOOKUPS_ONLY = text("SET LOCAL enable_seqscan = off")
 """Every statement of a batch finds rows by their key. A partition filled faster than
@@ -55,10 +57,10 @@ MessagesLayout = Literal["partitioned table", "TimescaleDB hypertable", "plain t
 log = structlog.get_logger(__name__)
 
 
-def is_transient(error: BaseException) -> bool:
-    """True when ``error`` may pass on a retry (see TRANSIENT, or a connection invalidated)."""
-    invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
-    return isinstance(error, TRANSIENT) or invalidated
+def refuses_the_data(error: SQLAlchemyError) -> bool:
+    """True when ``error`` is the database refusing a value (see REFUSED_CLASSES)."""
+    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, DBAPIError) and str(state)[:2] in REFUSED_CLASSES
 
 
 async def _run(
@@ -269,21 +271,21 @@ class ChatWriter:
     async def write_isolating(
         self, events: Sequence[ChatEvent]
     ) -> tuple[WriteResult, list[tuple[int, str]]]:
-        """:meth:`write` ``events``; when the database refuses the batch for good (a value it
-        cannot store), write them one by one instead: returns what was written and, for each
-        event refused, its index in ``events`` and the reason. A failure that may pass
-        (:func:`is_transient`) is raised as it is."""
+        """:meth:`write` ``events``; when the database refuses a value (:func:`refuses_the_data`),
+        write them one by one instead: returns what was written and, for each event refused,
+        its index in ``events`` and the reason. Any other failure is raised as it is: it may
+        pass, and the batch is to be tried again."""
         try:
             return await self.write(events), []
         except SQLAlchemyError as error:
-            if is_transient(error):
+            if not refuses_the_data(error):
                 raise
         written, refused = WriteResult(), []
         for index, event in enumerate(events):
             try:
                 one = await self.write([event])
             except SQLAlchemyError as error:
-                if is_transient(error):
+                if not refuses_the_data(error):
                     raise
                 refused.append((index, f"database refused it: {str(error).splitlines()[0]}"))
                 continue

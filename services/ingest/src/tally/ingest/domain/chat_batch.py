@@ -138,8 +138,7 @@ class CountsReport:
 class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
-    ``message_days`` / ``member_days``: the local day each new row would count on;
-    ``months``: the ``messages`` partitions the batch needs.
+    ``message_days`` / ``member_days``: the local day each new row would count on.
     """
 
     chats: dict[int, Row] = field(default_factory=dict)
@@ -153,7 +152,6 @@ class BatchPlan:
     member_days: dict[str, date] = field(default_factory=dict)
     reactions: list[ReactionEvent] = field(default_factory=list)
     reaction_counts: dict[tuple[int, int], CountsReport] = field(default_factory=dict)
-    months: set[date] = field(default_factory=set)
 
 
 def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> BatchPlan:
@@ -249,7 +247,6 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
         "text": event.text if state.store_text else None,
     }
     plan.message_days[key] = local_day(at, state.timezone)
-    plan.months.add(month_of(at))
 
 
 def _member(plan: BatchPlan, event: MemberChanged, at: datetime, state: ChatState) -> None:
