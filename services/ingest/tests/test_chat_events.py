@@ -456,11 +456,16 @@ async def test_poison_messages_are_dead_lettered_and_the_next_is_stored(env: Cha
 
 
 async def test_replay_rebuild_gives_identical_tables(env: ChatEnv) -> None:
-    """`tally replay --stream CHAT_EVENTS --rebuild` empties the chat tables and rebuilds
-    them from the stream exactly; replaying a stored range again changes nothing."""
-    await env.publish(
-        generate_chat_events(end=date(2025, 11, 30), chats=3, users=50, days=20, seed=11)
+    """After `tally seed-chats`, `tally replay --stream CHAT_EVENTS --rebuild` empties the
+    chat tables and rebuilds them from the stream exactly; replaying a stored range again
+    changes nothing."""
+    seeded = await asyncio.to_thread(
+        env.tally,
+        *("seed-chats", "--chats", "3", "--users", "50", "--days", "20", "--seed", "11"),
+        *("--end", "2025-11-30"),
     )
+    assert "for 3 chats, 20 days up to 2025-11-30" in seeded
+    await env.settled()
     live = await env.snapshot()
 
     output = await asyncio.to_thread(env.tally, "replay", "--stream", "CHAT_EVENTS", "--rebuild")
