@@ -41,6 +41,7 @@ from tally.cli.config import CliSettings
 from tally.cli.embedded import free_port
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.cli.up import Child, Stack, wait_ready
+from tally.common.broker import delete_streams
 from tally.common.chat_events import ChatEvent
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
@@ -139,6 +140,7 @@ async def run(console: Console) -> list[Measure]:
         console.print(f"published {EVENTS:,} events in {time.perf_counter() - started:.1f} s")
         await stack.spawn(ingest)
         await watch(js, subjects, backlog, 2 * EVENTS)
+        await delete_streams(js, subjects)  # 400,000 events are not worth keeping
         await client.close()
     finally:
         await stack.stop()
