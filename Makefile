@@ -23,8 +23,9 @@ run: install          ## start everything (embedded NATS and PostgreSQL unless N
 test: install         ## all tests, on real NATS and PostgreSQL (embedded when none are configured)
 	$(UV) run pytest
 
-bench: install        ## latency and throughput through the three hops, beside the raw floor
+bench: install        ## latency and throughput through the three hops, beside the raw floor; ingest throughput
 	$(UV) run python scripts/bench.py
+	$(UV) run python scripts/bench_ingest.py
 
 lint: install         ## ruff (lint and format) and mypy --strict on every package's source
 	$(UV) run ruff check .

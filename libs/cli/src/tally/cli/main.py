@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -84,6 +85,77 @@ def import_videos_command(path: Path) -> None:
     console.print(f"Stored {report.videos:,} videos and {report.snapshots:,} snapshots.")
     for problem in report.skipped:
         console.print(f"[yellow]skipped {problem}[/]")
+
+
+@app.command("seed-chats")
+def seed_chats_command(
+    chats: Annotated[int, typer.Option(min=1, help="How many chats.")] = 5,
+    users: Annotated[int, typer.Option(min=2, help="How many users across them.")] = 300,
+    days: Annotated[int, typer.Option(min=1, help="How many days of history.")] = 120,
+    seed: Annotated[int, typer.Option(help="The random seed (same seed, same chats).")] = 1,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="The last day generated (default: today)."),
+    ] = None,
+) -> None:
+    """Generate realistic group chats and publish them as chat events (ingest stores them)."""
+    from tally.cli.chats import seed_chats
+
+    last = end.date() if end else datetime.now(UTC).date()
+    seeded = _run(seed_chats(_resolve(), end=last, chats=chats, users=users, days=days, seed=seed))
+    console.print(
+        f"Published {seeded.generated:,} chat events ({seeded.stored:,} new to the stream) "
+        f"for {chats} chats, {days} days up to {last}."
+    )
+
+
+@app.command()
+def replay(
+    stream: Annotated[str, typer.Option(help="The stream to replay (CHAT_EVENTS).")],
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="A stream sequence or an ISO time; default: the start."),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Empty the chat tables and rollups first, then read it all.")
+    ] = False,
+) -> None:
+    """Rebuild the chat tables from CHAT_EVENTS, through ingest's own write code.
+
+    Without --rebuild, events already stored are skipped (messages and member events by
+    their keys) and later state wins, so replaying a range that is stored changes nothing.
+    """
+    from tally.cli.chats import replay as run_replay
+
+    report = _run(
+        run_replay(_resolve(), stream=stream, start=start, rebuild=rebuild, console=console)
+    )
+    console.print(
+        f"Replayed {report.read:,} events up to sequence {report.last_sequence:,}: "
+        f"{report.messages:,} new messages, {report.member_events:,} new member events, "
+        f"{report.invalid:,} invalid and {report.refused:,} refused skipped."
+    )
+
+
+@app.command()
+def retention(
+    preview: Annotated[bool, typer.Option("--preview", help="Show what would go.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Delete it.")] = False,
+) -> None:
+    """Per chat, raw messages, member events and reactions older than its retention_days:
+    --preview lists them, --apply deletes them. The rollups (chat_daily, user_chat_daily,
+    chat_hourly) are kept, so the dashboard still counts the days whose raw rows are gone."""
+    from tally.cli.chats import retention as run_retention
+    from tally.cli.chats import retention_table
+
+    if preview == apply:
+        console.print("[red]Say --preview or --apply.[/]")
+        raise typer.Exit(2)
+    counts = _run(run_retention(_resolve(), apply=apply, now=datetime.now(UTC)))
+    if not counts:
+        console.print("No chat has retention_days set: nothing to delete.")
+        return
+    console.print(retention_table(counts, applied=apply))
 
 
 def _resolve() -> Any:

@@ -1,19 +1,24 @@
 """Ingest's broker and ASGI app, made by factories (tests start the broker in-process)."""
 
+import structlog
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.broker import create_app as create_common_app
 from tally.common.broker import create_broker
 from tally.common.db.session import create_engine
+from tally.ingest.chat_consumer import create_chat_router
+from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.handlers import create_router
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.store import database_answers
 
 SERVICE = "ingest"
+log = structlog.get_logger(__name__)
 
 
 def create_database_engine(settings: IngestSettings) -> AsyncEngine:
@@ -27,12 +32,19 @@ def create_database_engine(settings: IngestSettings) -> AsyncEngine:
 
 
 def create_broker_for(
-    settings: IngestSettings, *, engine: AsyncEngine, registry: CollectorRegistry | None = None
+    settings: IngestSettings,
+    *,
+    engine: AsyncEngine,
+    registry: CollectorRegistry | None = None,
+    writer: ChatWriter | None = None,
 ) -> NatsBroker:
-    """A broker carrying ingest's consumers (the streams must exist before it starts)."""
+    """A broker carrying ingest's consumers (the streams must exist before it starts); chat
+    events are written by ``writer`` (a new ChatWriter on ``engine`` when None)."""
     broker = create_broker(settings, service=SERVICE, registry=registry)
     metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
     broker.include_router(create_router(settings, engine=engine, metrics=metrics))
+    chats = writer if writer is not None else ChatWriter(engine)
+    broker.include_router(create_chat_router(settings, writer=chats, metrics=metrics))
     return broker
 
 
@@ -40,10 +52,17 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     """The ingest process: consumers, /metrics, /health and /health/ready (NATS and database)."""
     registry = CollectorRegistry()
     engine = create_database_engine(settings)
-    broker = create_broker_for(settings, engine=engine, registry=registry)
+    writer = ChatWriter(engine)
+    broker = create_broker_for(settings, engine=engine, registry=registry, writer=writer)
 
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
+
+    async def log_messages_layout() -> None:
+        try:
+            await writer.layout()  # logs "messages: partitioned table" (or hypertable)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("messages layout not known yet: the first batch will tell", error=error)
 
     async def shutdown() -> None:
         await engine.dispose()
@@ -53,5 +72,6 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         registry=registry,
         ready_checks=[database_ready],
+        after_startup=[log_messages_layout],
         after_shutdown=[shutdown],
     )

@@ -10,7 +10,8 @@ class IngestSettings(CommonSettings):
 
     ``retry_delay_s``: how long JetStream waits before redelivering a message whose write
     failed for a reason that may pass (database down, snapshots before their video);
-    ``max_deliveries``: after that many deliveries such a message is dead-lettered instead.
+    ``max_deliveries``: after that many deliveries such a message is dead-lettered instead;
+    ``chat_batch_size``: chat events fetched and written per transaction.
     """
 
     db_pool_size: int = Field(default=5, ge=1)
@@ -18,3 +19,4 @@ class IngestSettings(CommonSettings):
     db_timeout_s: float = Field(default=10.0, gt=0)
     retry_delay_s: float = Field(default=5.0, ge=0)
     max_deliveries: int = Field(default=20, ge=1)
+    chat_batch_size: int = Field(default=2000, ge=1, le=10_000)

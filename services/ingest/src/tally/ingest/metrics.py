@@ -4,13 +4,14 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-Kind = Literal["video_batch", "answer", "user_seen", "feedback"]
+Kind = Literal["video_batch", "answer", "user_seen", "feedback", "chat_event"]
 EventOutcome = Literal["stored", "duplicate", "retried", "dead_letter"]
 
 
 class IngestMetrics:
     """``tally_ingest_events_total{kind, outcome}``, ``tally_ingest_batch_seconds`` (time to
-    store one VideoBatch, seconds) and ``tally_ingest_dead_letters_total{kind}``."""
+    store one VideoBatch, seconds), ``tally_ingest_chat_batch_seconds`` (time to store one
+    fetch of chat events, seconds) and ``tally_ingest_dead_letters_total{kind}``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
@@ -23,6 +24,12 @@ class IngestMetrics:
             "tally_ingest_batch_seconds",
             "Time to upsert one VideoBatch, seconds.",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.chat_batch_seconds = Histogram(
+            "tally_ingest_chat_batch_seconds",
+            "Time to store one fetch of chat events (one transaction), seconds.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=registry,
         )
         self.dead_letters = Counter(
