@@ -1,8 +1,9 @@
 """``make bench`` (dashboard part): chat statistics latency over millions of messages.
 
 A fresh database (``tally_bench_chats_<hex>`` on DATABASE_URL, or the embedded server) is
-filled with ``BENCH_MESSAGES`` messages (default 10,000,000) in ``BENCH_CHATS`` chats over a
-year, written with ``generate_series`` (ingest's path is measured by the ingest bench); the
+filled with ``BENCH_MESSAGES`` messages (default 10,000,000) in ``BENCH_CHATS`` chats (a third
+in the busiest; up to 500 members each, a few of them writing most) over a year, written
+with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them.
 
 For the busiest chat and its last 90 local days, each of the dashboard's queries
@@ -34,7 +35,8 @@ from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000000"))
 CHATS = int(os.environ.get("BENCH_CHATS", "20"))
-USERS = 5_000
+USERS_PER_CHAT = 500
+"""Each chat has its own hundreds of members, as ``tally seed-chats`` makes them."""
 DAYS = 365
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
 ZONE = "Europe/Berlin"
@@ -45,12 +47,12 @@ BUSY_CHAT = -100_900_001
 _FILL = """
 INSERT INTO messages (chat_id, message_id, sent_at, user_id, message_type, text_length,
                       word_count, forwarded, links, mentions, hashtags)
-SELECT CASE WHEN n % 3 = 0 THEN {busy} ELSE {busy} - 1 - (n % ({chats} - 1)) END,
-       n,
+SELECT chat, n,
        timestamptz '{start}' + (random() ^ 0.7) * interval '{days} days',
-       1 + floor(random() * random() * {users})::int,
+       ({busy} - chat) * 1000 + 1 + floor(random() * random() * {users})::int,
        'text', 40, 1 + (n % 17), false, 0, 0, 0
-FROM generate_series({first}, {last}) AS n
+FROM (SELECT n, CASE WHEN n % 3 = 0 THEN {busy} ELSE {busy} - 1 - (n % ({chats} - 1)) END AS chat
+      FROM generate_series({first}, {last}) AS n) AS numbered
 """
 _ROLLUPS = (
     """INSERT INTO chat_daily (chat_id, day, messages, words)
@@ -63,7 +65,7 @@ _ROLLUPS = (
        SELECT chat_id, date_trunc('hour', sent_at), count(*), sum(word_count)
        FROM messages GROUP BY 1, 2""",
     """INSERT INTO users (user_id, username, first_seen_at, last_seen_at)
-       SELECT n, 'user' || n, now(), now() FROM generate_series(1, {users}) AS n""",
+       SELECT DISTINCT user_id, 'user' || user_id, now(), now() FROM messages""",
 )
 _RAW: dict[str, str] = {
     "summary": """SELECT count(*), count(DISTINCT user_id) FROM messages
@@ -108,14 +110,14 @@ async def fill(dsn: dict[str, Any], console: Console) -> None:
                 chats=CHATS,
                 start=start,
                 days=DAYS,
-                users=USERS,
+                users=USERS_PER_CHAT,
                 first=first,
                 last=last,
             )
         )
         console.print(f"  {last:,} messages written ({time.perf_counter() - started:.0f} s)")
     for statement in _ROLLUPS:
-        await connection.execute(statement.format(zone=ZONE, users=USERS))
+        await connection.execute(statement.format(zone=ZONE))
     await connection.execute("ANALYZE")
     console.print(f"  rollups and ANALYZE done ({time.perf_counter() - started:.0f} s)")
     await connection.close()

@@ -44,8 +44,12 @@ _HOURLY = text(
 _CHAT = text(
     "INSERT INTO chats (chat_id, chat_type, title, timezone, store_text, retention_days,"
     " first_seen_at, updated_at) VALUES (:chat, 'supergroup', :title, :tz, false, :days, :at,"
-    " :at)"
+    " :at) ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title,"
+    " timezone = excluded.timezone, store_text = false, retention_days = excluded.retention_days,"
+    " first_seen_at = excluded.first_seen_at, updated_at = excluded.updated_at"
 )
+"""A chat as the sample has it; it replaces the row an ingest of another test's settings
+events may have made for the same id (the test session shares one CHAT_EVENTS stream)."""
 _MEMBER = text(
     "INSERT INTO member_events (event_id, chat_id, user_id, change, via_link, occurred_at)"
     " VALUES (:event, :chat, :user, :change, false, :at)"
