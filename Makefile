@@ -23,9 +23,10 @@ run: install          ## start everything (embedded NATS and PostgreSQL unless N
 test: install         ## all tests, on real NATS and PostgreSQL (embedded when none are configured)
 	$(UV) run pytest
 
-bench: install        ## latency and throughput through the three hops, beside the raw floor; ingest throughput
+bench: install        ## question latency and throughput beside the raw floor; ingest throughput; dashboard latency
 	$(UV) run python scripts/bench.py
 	$(UV) run python scripts/bench_ingest.py
+	$(UV) run python scripts/bench_dashboard.py
 
 lint: install         ## ruff (lint and format) and mypy --strict on every package's source
 	$(UV) run ruff check .

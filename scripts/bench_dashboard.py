@@ -1,6 +1,7 @@
 """``make bench`` (dashboard part): chat statistics latency over millions of messages.
 
-A fresh database (``tally_bench_chats_<hex>`` on DATABASE_URL, or the embedded server) is
+A fresh database (``tally_bench_chats_<hex>`` on DATABASE_URL, or the embedded server when
+it is unset) is
 filled with ``BENCH_MESSAGES`` messages (default 10,000,000) in ``BENCH_CHATS`` chats (a third
 in the busiest; up to 500 members each, a few of them writing most) over a year, written
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
@@ -15,11 +16,12 @@ For the busiest chat and its last 90 local days, each of the dashboard's queries
 import asyncio
 import os
 import statistics
-import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -29,6 +31,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from tally.cli.config import CliSettings
+from tally.cli.up import Stack
 from tally.common import chat_stats
 from tally.common.chat_stats import Period, UsersQuery
 from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
@@ -166,9 +170,17 @@ async def measure(pool: asyncpg.Pool) -> dict[str, tuple[list[float], list[float
 
 async def main() -> None:
     console = Console()
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        sys.exit("set DATABASE_URL (make bench starts the embedded server when it is unset)")
+    stack = Stack(
+        CliSettings(tally_home=Path(tempfile.mkdtemp(prefix="tally-bench-dash-"))), console
+    )
+    try:
+        await bench(console, stack.start_servers().database_url)
+    finally:
+        await stack.stop()
+
+
+async def bench(console: Console, server: str) -> None:
+    """Fill a fresh database on ``server``, measure, print; the database is dropped after."""
     url = make_url(server).set(database=f"tally_bench_chats_{uuid4().hex[:8]}")
     rendered = url.render_as_string(hide_password=False)
     await ensure_database(rendered)
@@ -204,7 +216,7 @@ async def main() -> None:
     for name, (tally, raw) in results.items():
         (t50, t95), (r50, r95) = _p(tally), _p(raw)
         table.add_row(
-            name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.0f}x"
+            name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"
         )
     console.print(table)
 
