@@ -77,11 +77,12 @@ def _matching(chat_id: int, period: Period, search: str | None) -> Statement:
 
 def users_statement(chat_id: int, period: Period, query: UsersQuery) -> Statement:
     """One page of ``(user_id, messages, active_days, last_seen, username, first_name,
-    last_name)`` rows of the users who posted in ``period``."""
+    last_name, total)`` rows of the users who posted in ``period``; ``total`` is how many
+    match in all (a window count, so one pass serves the page and the count)."""
     matching = _matching(chat_id, period, query.search).subquery("matching")
     key = matching.c[query.sort]
     return (
-        select(matching)
+        select(matching, func.count().over().label("total"))
         .order_by(key.desc() if query.order == "desc" else key.asc(), matching.c.user_id)
         .limit(query.size)
         .offset((query.page - 1) * query.size)
@@ -96,15 +97,19 @@ def users_count_statement(chat_id: int, period: Period, search: str | None) -> S
 async def users(db: Database, *, chat_id: int, period: Period, query: UsersQuery) -> UsersPage:
     """The ``query.page``-th page of users who posted in ``period`` in chat ``chat_id``."""
     rows = await fetch_all(db, users_statement(chat_id, period, query))
-    total = await fetch_one(db, users_count_statement(chat_id, period, query.search))
-    assert total is not None  # an aggregate-only SELECT has exactly one row
+    if rows:
+        total = int(rows[0]["total"])
+    else:  # a page past the end: no row carries the total
+        counted = await fetch_one(db, users_count_statement(chat_id, period, query.search))
+        assert counted is not None  # an aggregate-only SELECT has exactly one row
+        total = int(next(iter(counted.values())))
     return UsersPage(
         chat_id=chat_id,
         start=period.start,
         end=period.end,
         page=query.page,
         size=query.size,
-        total=next(iter(total.values())),
+        total=total,
         sort=query.sort,
         order=query.order,
         search=query.search,
