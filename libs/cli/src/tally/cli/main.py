@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from tally.cli.client import Asked, Asker, Conversation
-from tally.cli.config import CliSettings, resolve
+from tally.cli.config import CliSettings, StackState, resolve
 from tally.common.errors import TallyError, UserFacingError
 from tally.common.render import render_answer
 from tally.common.telemetry import setup_tracing
@@ -156,6 +156,31 @@ def retention(
         console.print("No chat has retention_days set: nothing to delete.")
         return
     console.print(retention_table(counts, applied=apply))
+
+
+@app.command()
+def health() -> None:
+    """Check NATS, PostgreSQL and every service of the running stack; print a table.
+
+    Exits 0 when everything is up, 1 when anything is down, 2 when no stack is found.
+    """
+    from tally.cli.health import check_all, health_table
+
+    settings = CliSettings()
+    common = _resolve()
+    state = StackState.load(settings.state_file)
+    services = state.services if state else {}
+    checks = _run(
+        check_all(
+            nats_url=common.nats_url,
+            database_url=common.database_url,
+            prefix=common.subject_prefix,
+            services=services,
+        )
+    )
+    console.print(health_table(checks))
+    if any(check.status == "down" for check in checks):
+        raise typer.Exit(1)
 
 
 def _resolve() -> Any:
