@@ -64,6 +64,7 @@ CHAT_TABLES = (
     "reactions",
     "chat_daily",
     "user_chat_daily",
+    "user_chat_monthly",
     "chat_hourly",
     "chats",
 )

@@ -77,3 +77,37 @@ def test_chat_events_are_told_apart_by_kind() -> None:
         }
     )
     assert isinstance(event, MessagePosted) and event.message_id == 7
+
+
+def test_day_masks_pick_the_days_of_a_month_in_a_window() -> None:
+    """Bit d-1 for day d: a window inside a month, across its ends, and missing it."""
+    from tally.common.chat_stats.summary import day_mask
+
+    november = date(2025, 11, 1)
+    assert day_mask(november, date(2025, 11, 3), date(2025, 11, 5)) == 0b11100
+    assert day_mask(november, date(2025, 10, 20), date(2025, 11, 2)) == 0b11
+    assert day_mask(november, date(2025, 11, 30), date(2025, 12, 9)) == 1 << 29
+    assert day_mask(november, date(2025, 12, 1), date(2025, 12, 9)) == 0
+    assert day_mask(date(2025, 12, 1), date(2025, 12, 1), date(2025, 12, 31)) == (1 << 31) - 1
+
+
+async def test_the_monthly_masks_follow_the_daily_rollup(settings: CommonSettings) -> None:
+    """A user's first message of a day (insert, or an update from 0 messages) sets that day's
+    bit in user_chat_monthly; more messages that day change nothing."""
+    database = await asyncpg.connect(**asyncpg_dsn(settings.database_url))
+    statements = (
+        "INSERT INTO user_chat_daily (chat_id, day, user_id, messages, words)"
+        " VALUES ($1, '2025-11-03', 9, 1, 2)",
+        "INSERT INTO user_chat_daily (chat_id, day, user_id, messages, words)"
+        " VALUES ($1, '2025-11-05', 9, 0, 4)",
+        "UPDATE user_chat_daily SET messages = messages + 2 WHERE chat_id = $1",
+    )
+    for statement in statements:
+        await database.execute(statement, CHAT)
+    days = await database.fetchval(
+        "SELECT days FROM user_chat_monthly WHERE chat_id = $1 AND user_id = 9", CHAT
+    )
+    await database.execute("DELETE FROM user_chat_daily WHERE chat_id = $1", CHAT)
+    await database.execute("DELETE FROM user_chat_monthly WHERE chat_id = $1", CHAT)
+    await database.close()
+    assert days == (1 << 2) | (1 << 4)

@@ -39,7 +39,7 @@ from tally.ingest.domain.rollups import Rollups, Standing, count_inserted, settl
 
 CHAT_TABLES = (
     "chats, users, messages, member_events, reactions, reaction_counts,"
-    " chat_daily, user_chat_daily, chat_hourly"
+    " chat_daily, user_chat_daily, chat_hourly, user_chat_monthly"
 )
 """Every table chat events write, raw and rollup."""
 REFUSED_CLASSES = ("22", "23")

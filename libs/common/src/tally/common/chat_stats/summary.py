@@ -1,16 +1,20 @@
-"""A period's KPIs against the previous period of equal length, from the daily rollups.
+"""A period's KPIs against the previous period of equal length, from the rollups.
 
-Every figure comes from ``chat_daily`` and ``user_chat_daily`` (local days), in one
-statement for both periods; the distinct-user figures in a single pass over the users'
-days. Definitions are on :class:`~tally.common.chat_stats.models.Summary`.
+Sums come from ``chat_daily``; the distinct-user figures and the sum of DAU from
+``user_chat_monthly`` (each member's active local days of a month as a bit mask), in one
+statement for both periods. Definitions are on
+:class:`~tally.common.chat_stats.models.Summary`.
 """
 
-from sqlalchemy import func, select
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, case, cast, distinct, func, select
+from sqlalchemy.dialects.postgresql import BIT
 
 from tally.common.chat_stats.connection import Database, Row, Statement, fetch_one
 from tally.common.chat_stats.models import Compared, Summary
 from tally.common.chat_stats.periods import Period
-from tally.common.chat_stats.tables import USER_CHAT_DAILY, daily_sum
+from tally.common.chat_stats.tables import USER_CHAT_MONTHLY, daily_sum
 
 WEEK_DAYS = 7
 MONTH_DAYS = 30
@@ -30,37 +34,51 @@ def _windows(period: Period) -> dict[str, Period]:
     }
 
 
+def _months(first: date, last: date) -> list[date]:
+    """The first day of every month from ``first``'s to ``last``'s."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def day_mask(month: date, start: date, end: date) -> int:
+    """The bits of ``user_chat_monthly.days`` for the days of ``month`` within ``start`` ..
+    ``end`` (inclusive): bit ``d - 1`` for day ``d``; 0 when they do not meet."""
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    low, high = max(start, month), min(end, last)
+    if low > high:
+        return 0
+    return ((1 << high.day) - 1) & ~((1 << (low.day - 1)) - 1)
+
+
+def _masked(window: Period, months: list[date]) -> ColumnElement[int]:
+    """``days`` of a user_chat_monthly row keeping only the window's days of its month."""
+    monthly = USER_CHAT_MONTHLY.c
+    masks = {month: day_mask(month, window.start, window.end) for month in months}
+    return monthly.days.op("&")(case(masks, value=monthly.month, else_=0))
+
+
 def _people(chat_id: int, period: Period) -> Statement:
     """One row: the distinct users of each window of :func:`_windows` and ``user_days`` (the
-    sum of DAU) for the period and the previous one, in ONE pass over ``user_chat_daily``:
-    the rows of the span all windows cover are grouped by user once, each user flagged per
-    window (six COUNT DISTINCTs would scan the span six times)."""
-    daily = USER_CHAT_DAILY.c
+    sum of DAU) for the period and the previous one, from ``user_chat_monthly``: one row per
+    member per month, a window's days picked out of each month's day mask (exact, and a
+    few thousand rows where ``user_chat_daily`` would group tens of thousands)."""
+    monthly = USER_CHAT_MONTHLY.c
     windows = _windows(period)
-    before = period.previous()
     first = min(window.start for window in windows.values())
-    flags = [
-        func.bool_or(daily.day.between(window.start, window.end)).label(name)
+    months = _months(first, period.end)
+    counts = [
+        func.count(distinct(monthly.user_id)).filter(_masked(window, months) != 0).label(name)
         for name, window in windows.items()
     ]
     days = [
-        func.count().filter(daily.day.between(p.start, p.end)).label(name)
-        for name, p in (("user_days", period), ("prev_user_days", before))
+        func.coalesce(func.sum(func.bit_count(cast(_masked(p, months), BIT(32)))), 0).label(name)
+        for name, p in (("user_days", period), ("prev_user_days", period.previous()))
     ]
-    per_user = (
-        select(daily.user_id, *flags, *days)
-        .where(daily.chat_id == chat_id, daily.day.between(first, period.end))
-        .where(daily.messages > 0)
-        .group_by(daily.user_id)
-        .subquery("per_user")
-    )
-    counted = per_user.c
-    return select(
-        *(func.count().filter(counted[name]).label(name) for name in windows),
-        *(
-            func.coalesce(func.sum(counted[name]), 0).label(name)
-            for name in ("user_days", "prev_user_days")
-        ),
+    return select(*counts, *days).where(
+        monthly.chat_id == chat_id, monthly.month.between(months[0], months[-1])
     )
 
 

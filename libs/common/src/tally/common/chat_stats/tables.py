@@ -25,6 +25,7 @@ from tally.common.db.models import (
     Reaction,
     User,
     UserChatDaily,
+    UserChatMonthly,
 )
 
 
@@ -41,6 +42,7 @@ MEMBER_EVENTS = _table(MemberEvent)
 REACTIONS = _table(Reaction)
 CHAT_DAILY = _table(ChatDaily)
 USER_CHAT_DAILY = _table(UserChatDaily)
+USER_CHAT_MONTHLY = _table(UserChatMonthly)
 CHAT_HOURLY = _table(ChatHourly)
 
 

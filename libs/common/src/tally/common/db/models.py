@@ -248,3 +248,15 @@ class ChatHourly(Base):
     hour: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
     messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
     words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserChatMonthly(Base):
+    """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
+    posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""
+
+    __tablename__ = "user_chat_monthly"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, server_default="0")
