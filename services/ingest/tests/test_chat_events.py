@@ -44,20 +44,9 @@ from tally.common.events import DeadLetter
 from tally.common.subjects import Subjects
 from tally.ingest.app import create_broker_for, create_database_engine
 from tally.ingest.chat_consumer import CHATS_DURABLE
-from tally.ingest.chat_store import ChatWriter, apply_retention, retention_preview
+from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, apply_retention, retention_preview
 from tally.ingest.config import IngestSettings
 
-CHAT_TABLES = (
-    "chats",
-    "users",
-    "messages",
-    "member_events",
-    "reactions",
-    "reaction_counts",
-    "chat_daily",
-    "user_chat_daily",
-    "chat_hourly",
-)
 ANN = ChatUser(user_id=501, username="ann", first_name="Ann")
 BOB = ChatUser(user_id=502, first_name="Bob")
 CAT = ChatUser(user_id=503, first_name="Cat")

@@ -38,10 +38,18 @@ from tally.ingest.domain.chat_batch import (
 from tally.ingest.domain.rollups import Rollups, Standing, count_inserted, settle_reactions
 
 CHAT_TABLES = (
-    "chats, users, messages, member_events, reactions, reaction_counts,"
-    " chat_daily, user_chat_daily, chat_hourly, user_chat_monthly"
+    "chats",
+    "users",
+    "messages",
+    "member_events",
+    "reactions",
+    "reaction_counts",
+    "chat_daily",
+    "user_chat_daily",
+    "chat_hourly",
+    "user_chat_monthly",
 )
-"""Every table chat events write, raw and rollup."""
+"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 REFUSED_CLASSES = ("22", "23")
 """SQLSTATE classes in which the database refuses the data itself (data exception, integrity
 constraint violation): no retry can help. Any other failure (connection, authentication, a
@@ -296,7 +304,7 @@ class ChatWriter:
 async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
     """Empty every chat table and rollup (``tally replay --rebuild``); partitions stay."""
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {CHAT_TABLES}"))
+        await connection.execute(text(f"TRUNCATE {', '.join(CHAT_TABLES)}"))
 
 
 @dataclass(frozen=True)
