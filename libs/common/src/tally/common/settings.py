@@ -62,8 +62,10 @@ class TelegramSettings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
     admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    """Telegram user ids allowed to use admin commands and alert buttons (empty: nobody)."""
 
-    @field_validator("admin_chat_ids", mode="before")
+    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         return _int_list(value)

@@ -83,6 +83,13 @@ class Subjects:
     def alerts_all(self) -> str:
         return f"{self.prefix}.alerts.*"
 
+    @property
+    def alert_command(self) -> str:
+        """Admins' alert commands (request/reply, answered by the alerts service). Outside
+        ``alerts.>`` on purpose: a request on a stream's subject would be answered by
+        JetStream's PubAck."""
+        return f"{self.prefix}.alertctl.command"
+
     def dead_letter(self, service: str) -> str:
         return f"{self.prefix}.dlq.{service}"
 
