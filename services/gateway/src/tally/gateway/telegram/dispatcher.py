@@ -47,8 +47,8 @@ def create_dispatcher(
     chat_settings: ChatSettingsView,
 ) -> Dispatcher:
     """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``,
-    ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher) and
-    ``admin_chats`` in their data.
+    ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
+    ``admin_chats`` and ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) in their data.
 
     Throttling runs first, before any await, so a burst is judged in arrival order.
 
@@ -66,6 +66,7 @@ def create_dispatcher(
         chat_settings=chat_settings,
         chat_events=capture.ChatEventPublisher(broker, subjects, metrics),
         admin_chats=capture.AdminChats(),
+        admin_users=frozenset(settings.admin_user_ids),
     )
     max_users = settings.seen_users_max
     dispatcher.message.outer_middleware(
