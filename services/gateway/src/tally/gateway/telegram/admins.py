@@ -10,7 +10,10 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-REFUSAL = "This command is for Tally's admins only. Ask an admin to add your user id to ADMIN_USER_IDS."
+REFUSAL = (
+    "This command is for Tally's admins only. "
+    "Ask an admin to add your user id to ADMIN_USER_IDS."
+)
 
 
 class IsAdmin(Filter):
