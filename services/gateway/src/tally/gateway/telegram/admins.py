@@ -11,8 +11,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
 REFUSAL = (
-    "This command is for Tally's admins only. "
-    "Ask an admin to add your user id to ADMIN_USER_IDS."
+    "This command is for Tally's admins only. Ask an admin to add your user id to ADMIN_USER_IDS."
 )
 
 
