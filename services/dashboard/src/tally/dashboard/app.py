@@ -34,11 +34,14 @@ def _error(status_code: int, detail: str) -> JSONResponse:
 
 
 async def _user_facing(request: Request, error: Exception) -> JSONResponse:
+    """A refused request is a 422 shaped like FastAPI's own validation errors (the schema the
+    OpenAPI document promises: ``detail`` is a list of ``{loc, msg, type}``); anything else
+    a user should read is a 503 with ``detail`` as a sentence."""
     assert isinstance(error, UserFacingError)
-    code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    if not isinstance(error, StatsRequestError):
-        code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return _error(code, error.message)
+    if isinstance(error, StatsRequestError):
+        problem = {"loc": ["query"], "msg": error.message, "type": "value_error"}
+        return JSONResponse({"detail": [problem]}, status_code=422)
+    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, error.message)
 
 
 async def _database_failed(request: Request, error: Exception) -> JSONResponse:

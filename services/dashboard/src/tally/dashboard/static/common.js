@@ -39,7 +39,9 @@ const Tally = (() => {
     }
     const body = await response.json();
     if (!response.ok) {
-      const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      const detail = typeof body.detail === "string"
+        ? body.detail
+        : body.detail.map((problem) => problem.msg).join("; ");
       throw new Error(`${response.status}: ${detail}`);
     }
     return body;
