@@ -8,6 +8,12 @@ batch is nak'ed with ``retry_delay_s`` and redelivered, however long it takes (t
 idempotent, so nothing is lost or counted twice); when it refuses a value of an event, that
 event is dead-lettered and the rest are stored. Settings that changed are put in the chat
 settings bucket after commit. JetStream lets two fetches be unacknowledged at a time.
+
+Events are applied in stream order, because edits, deletions and reactions do not commute
+with the messages they change. A fetch that would overtake older unacknowledged events (a
+process killed mid-batch leaves its fetch to be redelivered after the consumer's AckWait,
+while the next fetch hands out newer ones) is nak'ed with ``reorder_delay_s`` until those
+older events are stored: see :func:`overtakes`.
 """
 
 from typing import Annotated
@@ -36,6 +42,15 @@ from tally.ingest.settings_bucket import publish_settings
 CHATS_DURABLE = "ingest-chats"
 Batch = Annotated[list[Msg], NoCastField()]
 """The raw JetStream messages of one fetch (bodies are validated once, by pydantic)."""
+
+
+async def overtakes(js: JsClient, stream: str, batch: list[Msg]) -> bool:
+    """True when some event older than ``batch`` (a lower stream sequence) is delivered but
+    not acknowledged: the consumer's ack floor (every sequence up to it acknowledged) is
+    below the batch's first sequence minus one. One consumer info request (about 1 ms)."""
+    info = await js.consumer_info(stream, CHATS_DURABLE)
+    first = min(message.metadata.sequence.stream for message in batch)
+    return int(info.ack_floor.stream_seq) + 1 < first
 
 
 async def raw_messages(message: StreamMessage[list[Msg]]) -> list[Msg]:
@@ -72,6 +87,9 @@ def create_chat_router(
         decoder=raw_messages,
     )
     async def store_chat_events(batch: Batch, broker: NatsBroker, js: JsClient) -> None:
+        if await overtakes(js, subjects.chat_events_stream, batch):
+            metrics.handled("chat_event", "reordered", len(batch))
+            raise NackMessage(delay=settings.reorder_delay_s)
         valid, invalid = parse_chat_events([message.data for message in batch])
         try:  # write_isolating raises only failures that may pass
             with metrics.chat_batch_seconds.time():

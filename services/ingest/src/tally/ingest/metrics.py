@@ -5,7 +5,7 @@ from typing import Literal
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 Kind = Literal["video_batch", "answer", "user_seen", "feedback", "chat_event"]
-EventOutcome = Literal["stored", "duplicate", "retried", "dead_letter"]
+EventOutcome = Literal["stored", "duplicate", "retried", "reordered", "dead_letter"]
 
 
 class IngestMetrics:

@@ -1,0 +1,189 @@
+"""Ingest killed with SIGKILL while 100,000 chat events stream in, then restarted: every
+event is stored exactly once, and the tables equal a clean rebuild from the stream.
+
+Ingest runs as its own process (``python -m tally.ingest``, as ``tally up`` starts it) on a
+database and subject prefix of its own. It acknowledges a batch only after its transaction
+commits, so a kill loses at most uncommitted work, which JetStream redelivers.
+"""
+
+import asyncio
+import os
+import pprint
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.cli.embedded import free_port
+from tally.cli.seed_chats import generate_chat_events, publish_chat_events
+from tally.common.broker import delete_streams, ensure_streams
+from tally.common.db.session import asyncpg_dsn, create_engine, ensure_database, migrate
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+from tally.ingest.chat_consumer import CHATS_DURABLE
+from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, truncate_chat_tables
+from tally.ingest.replay import replay_chat_events
+
+EVENTS = 100_000
+KILL_AFTER = 25_000
+"""Acknowledged events after which ingest is killed: well inside the stream."""
+pytestmark = pytest.mark.timeout(300)
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+async def _acked(js: JetStreamContext, subjects: Subjects) -> int:
+    """The stream sequence up to which ingest has acknowledged everything (0 before it
+    has a consumer)."""
+    try:
+        info = await js.consumer_info(subjects.chat_events_stream, CHATS_DURABLE)
+    except NotFoundError:
+        return 0
+    return int(info.ack_floor.stream_seq)
+
+
+async def _until(condition: Any, *, timeout_s: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not await condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
+async def _snapshot(engine: AsyncEngine) -> Snapshot:
+    tables: Snapshot = {}
+    async with engine.connect() as connection:
+        for table in CHAT_TABLES:
+            rows = await connection.execute(text(f"SELECT * FROM {table}"))
+            tables[table] = sorted((tuple(row) for row in rows), key=repr)
+    return tables
+
+
+def _differences(left: Snapshot, right: Snapshot) -> dict[str, Any]:
+    """Per table, up to 3 rows only on the left and 3 only on the right (a readable diff)."""
+    found: dict[str, Any] = {}
+    for table in left:
+        only_left = sorted(set(left[table]) - set(right[table]), key=repr)[:3]
+        only_right = sorted(set(right[table]) - set(left[table]), key=repr)[:3]
+        if only_left or only_right:
+            found[table] = {"after the kill": only_left, "clean": only_right}
+    return found
+
+
+class Ingest:
+    """One ``python -m tally.ingest`` process, started and killed at will."""
+
+    def __init__(self, environment: dict[str, str], port: int) -> None:
+        self.environment, self.port = environment, port
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tally.ingest", env=self.environment
+        )
+        await _until(self._ready, timeout_s=60, what="ingest /health/ready")
+
+    async def _ready(self) -> bool:
+        assert self.process is not None and self.process.returncode is None, "ingest exited"
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return False
+        writer.write(b"GET /health/ready HTTP/1.0\r\n\r\n")
+        status = await reader.readline()
+        writer.close()
+        return b" 204 " in status
+
+    async def stop(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        await self.process.wait()
+
+
+@pytest.fixture
+async def stack(settings: CommonSettings) -> AsyncIterator[tuple[CommonSettings, AsyncEngine]]:
+    """A database and subject prefix for this test alone; both removed afterwards."""
+    url = make_url(settings.database_url).set(database=f"tally_chaos_{uuid4().hex[:8]}")
+    rendered = url.render_as_string(hide_password=False)
+    await ensure_database(rendered)
+    await asyncio.to_thread(migrate, rendered)
+    own = settings.model_copy(
+        update={"database_url": rendered, "subject_prefix": f"chaos{uuid4().hex[:8]}"}
+    )
+    engine = create_engine(rendered)
+    yield own, engine
+    await engine.dispose()
+    connection = await nats.connect(own.nats_url)
+    await delete_streams(connection.jetstream(), Subjects(own.subject_prefix))
+    await connection.close()
+    admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    await admin.close()
+
+
+async def test_ingest_killed_mid_stream_stores_every_event_exactly_once(
+    stack: tuple[CommonSettings, AsyncEngine],
+) -> None:
+    """SIGKILL after 25,000 of 100,000 events, restart: nothing lost, nothing doubled, and
+    every chat table equals the one a clean replay of the stream builds."""
+    settings, engine = stack
+    subjects = Subjects(settings.subject_prefix)
+    events = generate_chat_events(end=date(2025, 11, 30), chats=10, users=1000, days=70)
+    events = events[:EVENTS]
+    assert len(events) == EVENTS
+    port = free_port()
+    ingest = Ingest(
+        {
+            **os.environ,
+            "NATS_URL": settings.nats_url,
+            "DATABASE_URL": settings.database_url,
+            "SUBJECT_PREFIX": settings.subject_prefix,
+            "METRICS_PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        },
+        port,
+    )
+    client = await nats.connect(settings.nats_url)
+    js = client.jetstream()
+    await ensure_streams(js, subjects)
+    await ingest.start()
+    publishing = asyncio.create_task(publish_chat_events(js, subjects, events))
+
+    async def past_kill_point() -> bool:
+        return await _acked(js, subjects) >= KILL_AFTER
+
+    await _until(past_kill_point, timeout_s=120, what=f"{KILL_AFTER} acknowledged events")
+    await ingest.stop(signal.SIGKILL)
+    acked_at_kill = await _acked(js, subjects)
+    assert await publishing == EVENTS
+    assert acked_at_kill < EVENTS, "the kill came after everything was stored"
+
+    await ingest.start()
+
+    async def caught_up() -> bool:
+        return await _acked(js, subjects) >= EVENTS
+
+    await _until(caught_up, timeout_s=180, what="ingest to catch up after the restart")
+    await ingest.stop(signal.SIGTERM)
+    after_kill = await _snapshot(engine)
+
+    messages = {(e.chat_id, e.message_id) for e in events if e.kind == "message"}
+    assert len(after_kill["messages"]) == len(messages)
+
+    await truncate_chat_tables(engine=engine)
+    await replay_chat_events(js=js, subjects=subjects, writer=ChatWriter(engine))
+    await client.close()
+    clean = await _snapshot(engine)
+    differences = _differences(after_kill, clean)
+    assert not differences, pprint.pformat(differences)
