@@ -41,6 +41,7 @@ class AlertsService:
 
     async def stop(self) -> None:
         """Stop evaluating and close the database engine."""
+        self.evaluation.remove_sighup()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

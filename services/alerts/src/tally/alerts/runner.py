@@ -104,3 +104,8 @@ class Evaluation:
         except (NotImplementedError, RuntimeError, ValueError):
             return False
         return True
+
+    def remove_sighup(self) -> None:
+        """Stop handling SIGHUP (at shutdown)."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
