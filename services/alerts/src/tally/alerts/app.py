@@ -1,41 +1,97 @@
-"""The alerts service's broker and app."""
+"""The alerts service's broker and app: the engine, its store, the evaluation loop."""
 
 import asyncio
+from dataclasses import dataclass, field
 
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.config import AlertsSettings
-from tally.alerts.handlers import SERVICE, FailureRateMonitor, create_router
+from tally.alerts.engine import AlertEngine, MeasureReader, no_measures
+from tally.alerts.handlers import SERVICE, create_router
+from tally.alerts.reloading import RulesSource
+from tally.alerts.runner import AlertMetrics, Evaluation
+from tally.alerts.store import AlertStore
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
+from tally.common.db.session import create_engine
+from tally.common.events import utcnow
+from tally.common.subjects import Subjects
+
+
+@dataclass
+class AlertsService:
+    """The engine and what runs it; :meth:`start` after the broker, :meth:`stop` before."""
+
+    engine: AlertEngine
+    evaluation: Evaluation
+    database: AsyncEngine
+    broker: NatsBroker
+    tasks: set["asyncio.Task[None]"] = field(default_factory=set)
+
+    async def start(self) -> None:
+        """Load silences and watches, then evaluate periodically (and on SIGHUP)."""
+        await self.engine.start(utcnow())
+        self.evaluation.install_sighup()
+        self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
+
+    async def stop(self) -> None:
+        """Stop evaluating and close the database engine."""
+        self.evaluation.remove_sighup()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        await self.database.dispose()
+
+    async def database_ready(self) -> bool:
+        """True when PostgreSQL answers ``select 1`` within the probe timeout."""
+        try:
+            async with asyncio.timeout(self.evaluation.settings.alert_probe_timeout_s):
+                async with self.database.connect() as connection:
+                    await connection.execute(text("select 1"))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
 
 
 def create_broker_for(
-    settings: AlertsSettings, *, registry: CollectorRegistry | None = None
-) -> tuple[NatsBroker, FailureRateMonitor]:
-    """A broker with the alerts router, and the monitor it feeds."""
+    settings: AlertsSettings,
+    *,
+    registry: CollectorRegistry | None = None,
+    measure_reader: MeasureReader = no_measures,
+) -> tuple[NatsBroker, AlertsService]:
+    """A broker with the alerts router, and the service it feeds. Reads the rules file
+    (raises RulesFileError when it is invalid)."""
     registry = registry or CollectorRegistry()
     broker = create_broker(settings, service=SERVICE, registry=registry)
-    monitor = FailureRateMonitor(settings, registry)
-    broker.include_router(create_router(monitor))
-    return broker, monitor
+    rules = RulesSource(settings.alert_rules_file)
+    database = create_engine(settings.database_url, pool_size=2)
+    engine = AlertEngine(
+        rules.load(),
+        store=AlertStore(database),
+        measure_reader=measure_reader,
+        store_timeout_s=settings.alert_probe_timeout_s * 2,
+    )
+    evaluation = Evaluation(settings, engine, rules, database, AlertMetrics(registry))
+    broker.include_router(create_router(engine, Subjects(settings.subject_prefix)))
+    return broker, AlertsService(engine, evaluation, database, broker)
 
 
 def create_app(settings: AlertsSettings) -> AsgiFastStream:
-    """The alerts process: broker, periodic rule checks, /metrics and /health."""
+    """The alerts process: broker, evaluation loop, /metrics and /health (ready when NATS and
+    PostgreSQL answer)."""
     registry = CollectorRegistry()
-    broker, monitor = create_broker_for(settings, registry=registry)
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def start_checks() -> None:
-        tasks.add(asyncio.create_task(monitor.run_checks(broker)))
-
-    async def stop_checks() -> None:
-        for task in tasks:
-            task.cancel()
-
+    broker, service = create_broker_for(settings, registry=registry)
     return create_service_app(
-        broker, settings, registry=registry, after_startup=[start_checks], on_shutdown=[stop_checks]
+        broker,
+        settings,
+        registry=registry,
+        ready_checks=[service.database_ready],
+        after_startup=[service.start],
+        on_shutdown=[service.stop],
     )

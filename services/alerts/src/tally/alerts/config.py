@@ -1,16 +1,20 @@
-"""Alerts settings (thresholds from the environment, as seed 004 asks)."""
+"""Alerts settings: where the rules file is, and the probes' limits."""
+
+from pathlib import Path
 
 from pydantic import Field
 
 from tally.common.settings import CommonSettings
 
+DEFAULT_RULES_FILE = Path(__file__).parent / "default_rules.yaml"
+"""The rules shipped with the service (seed 004's defaults)."""
+
 
 class AlertsSettings(CommonSettings):
-    """The failure-rate rule: fire when, over the last ``alert_window_s`` seconds, at least
-    ``alert_min_questions`` questions were asked and the share that failed is at least
-    ``alert_failure_rate`` (0.2 = 20 %). Refusals are not failures."""
+    """``alert_rules_file``: the YAML rules file (see tally.alerts.domain.rules_file); it sets
+    the evaluation interval, the route and the rules. ``alert_probe_timeout_s``: how long the
+    database probe (``select 1``) and the JetStream queries may take before they count as
+    down (seconds)."""
 
-    alert_window_s: float = Field(default=300.0, gt=0)
-    alert_failure_rate: float = Field(default=0.2, gt=0, le=1)
-    alert_min_questions: int = Field(default=10, ge=1)
-    alert_check_interval_s: float = Field(default=5.0, gt=0)
+    alert_rules_file: Path = DEFAULT_RULES_FILE
+    alert_probe_timeout_s: float = Field(default=2.0, gt=0)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -260,3 +261,50 @@ class UserChatMonthly(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AlertHistory(Base):
+    """One alert event (migration 0005): fired, resolved, acknowledged, silenced, unsilenced or
+    notified; ``actor_id`` is the acting admin's Telegram user id (null: the engine)."""
+
+    __tablename__ = "alert_history"
+    __table_args__ = (Index("ix_alert_history_fingerprint", "fingerprint", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    alertname: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[dict[str, str]] = mapped_column(JSONB)
+    event: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class AlertSilence(Base):
+    """A silence (migration 0005): ``matchers`` is a JSON list of Alertmanager matchers;
+    ``ends_at`` null means "until resolved"; ``expired_at`` is set when it ended early."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    matchers: Mapped[list[str]] = mapped_column(JSONB)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    starts_at: Mapped[datetime] = mapped_column(Timestamp)
+    ends_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    until_resolved: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    expired_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AlertWatch(Base):
+    """An admin's data alert (migration 0005): ``rule`` is a tally.alerts Rule as JSON;
+    ``chat_id`` is the chat it was made in (null: a private chat)."""
+
+    __tablename__ = "alert_watches"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")

@@ -44,7 +44,9 @@ class MetricSource(_Model):
 
     ``metric`` names one of the alerts service's observed series; ``matchers`` (Alertmanager
     syntax, e.g. ``consumer=ingest``) select label values; ``reduce`` folds the window's
-    samples (``increase`` is last minus first; ``rate`` is increase per second).
+    samples (``increase`` is last minus first, counter resets read as in PromQL; ``rate`` is
+    increase per second). A window holding fewer than ``min_samples`` samples has no value (so
+    "20 % of questions failed" needs, say, 10 questions to be judged).
     """
 
     kind: Literal["metric"] = "metric"
@@ -52,6 +54,7 @@ class MetricSource(_Model):
     reduce: Reducer = "last"
     window_s: float = Field(default=300.0, gt=0)
     matchers: tuple[str, ...] = ()
+    min_samples: int = Field(default=0, ge=0)
 
 
 class MeasureSource(_Model):
