@@ -90,10 +90,10 @@ async def _insert_videos(
     ids = [uuid4() for _ in range(3)]
     published = PERIOD_START - WEEK
     async with engine.begin() as connection:
-        for video in ids:
+        for video_id in ids:
             await connection.execute(
                 text("INSERT INTO videos VALUES (:id, :creator, :at, 0, 0, 0, 0, :at, :at)"),
-                {"id": video, "creator": CREATOR, "at": published},
+                {"id": video_id, "creator": CREATOR, "at": published},
             )
         for video, at, delta in snapshots:
             await connection.execute(
