@@ -254,9 +254,10 @@ async def backtest(
     Cost: one query, whatever the number of windows (no round trip per window). PostgreSQL
     runs the measure's SQL once per window end (``days * 86400 / step_s`` of them: 720 for
     hourly windows over 30 days; for ``ratio_to_offset`` also each end ``offset_s``
-    earlier, up to twice as many), each an index range scan on the plan's time column, so it
-    reads about ``rows in the period * window_s / step_s`` rows. Hourly windows over a
-    month of a busy chat's messages take milliseconds to tens of milliseconds.
+    earlier, up to twice as many), each a range scan on the plan's (indexed) time column: it
+    reads about ``rows in the period * window_s / step_s`` rows. Measured: 30 days of hourly
+    windows over a chat with 350,000 messages in the period (450 an hour) take about 0.35 s
+    on the development machine's PostgreSQL 15, a ratio to last week about the same.
 
     Raises TypeError for a rule over a metric, ValueError as :func:`window_ends` and
     :func:`read_measure` do.

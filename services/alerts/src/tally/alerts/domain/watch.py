@@ -75,8 +75,8 @@ _DOWN: Final = (
 )
 _LINKS: Final = r"is|are|will|be|goes|go|gets?|будет|будут|станет|станут|составит|составят"
 _FILLER: Final = r"by|than|the|it|to|на|чем|с|со|по|сравнению|относительно|же"
-UP_WORD: Final = re.compile(rf"(?:{_UP})", _I)
-DOWN_WORD: Final = re.compile(rf"(?:{_DOWN})", _I)
+_UP_WORD: Final = re.compile(rf"(?:{_UP})", _I)
+_DOWN_WORD: Final = re.compile(rf"(?:{_DOWN})", _I)
 _NEUTRAL: Final = re.compile(rf"(?:{_LINKS}|{_FILLER})", _I)
 _HEAD: Final = re.compile(rf"(?<!\w)(?:{_UP}|{_DOWN}|{_LINKS})(?!\w)", _I)
 """Where a condition may begin: its verb, comparative or link word."""
@@ -161,9 +161,9 @@ def _direction(words: list[str]) -> str | None:
     """``up`` or ``down`` when every word is a direction or filler word, all one way."""
     directions = set()
     for word in words:
-        if UP_WORD.fullmatch(word):
+        if _UP_WORD.fullmatch(word):
             directions.add("up")
-        elif DOWN_WORD.fullmatch(word):
+        elif _DOWN_WORD.fullmatch(word):
             directions.add("down")
         elif not _NEUTRAL.fullmatch(word):
             return None
