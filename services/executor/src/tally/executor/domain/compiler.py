@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     DateTime,
@@ -130,7 +131,8 @@ def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool
     if catalog().chat_scoped(plan.dataset):
         if chat_id is None:
             raise ValueError(f"a plan over {plan.dataset} needs the asking chat's id")
-        conditions.append(_table(plan.dataset).c.chat_id == bindparam("chat_id", chat_id))
+        chat: BindParameter[int] = bindparam("chat_id", chat_id, type_=BigInteger)
+        conditions.append(_table(plan.dataset).c.chat_id == chat)
     if plan.time_range:
         column = _column(plan.dataset, plan.time_range.column)
         conditions += [column >= plan.time_range.start, column < plan.time_range.end]
