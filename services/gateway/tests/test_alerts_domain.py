@@ -1,11 +1,10 @@
 """How alerts read in Telegram and how alert commands are read: pure functions, no bus."""
 
-from datetime import UTC, datetime, timedelta, timezone
-from html.parser import HTMLParser
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tally.common.alerting import AlertNotification, AlertView, SilenceView
+from tally.common.alerting import AlertNotification, SilenceView
 from tally.common.render import MAX_MESSAGE
 from tally.gateway.domain.alerts import (
     SILENCE_USAGE,
@@ -24,65 +23,13 @@ from tally.gateway.domain.alerts import (
     silences_text,
     utf16_length,
 )
-
-STARTED = datetime(2025, 11, 28, 14, 5, tzinfo=UTC)
-
-
-class TagBalance(HTMLParser):
-    """Checks that every tag is closed in order and records the text Telegram would show."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.text = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open}"
-        self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
-
-
-def shown(html: str) -> str:
-    """The text of ``html`` once parsed; raises AssertionError when its tags are unbalanced."""
-    parser = TagBalance()
-    parser.feed(html)
-    parser.close()
-    assert not parser.open, f"unclosed tags: {parser.open}"
-    return parser.text
-
-
-def alert(number: int = 1, **changes: object) -> AlertView:
-    fields: dict[str, object] = {
-        "fingerprint": f"{number:016x}",
-        "name": f"IngestLag{number}",
-        "labels": {"alertname": f"IngestLag{number}", "severity": "warning"},
-        "severity": "warning",
-        "state": "firing",
-        "summary": "Ingest is 5 minutes behind",
-        "value": 312.5,
-        "starts_at": STARTED,
-    }
-    return AlertView.model_validate(fields | changes)
-
-
-def notification(*alerts: AlertView, status: str = "firing") -> AlertNotification:
-    return AlertNotification(
-        group_id="0123456789abcdef",
-        group_labels={"alertname": "IngestLag", "service": "ingest"},
-        status=status,  # type: ignore[arg-type]
-        alerts=alerts,
-    )
+from tests.factories.alert_messages import STARTED, alert_view, notification, shown_text
 
 
 def test_a_firing_notification_has_status_labels_and_each_alert() -> None:
     """Header, group labels, then name, severity, summary, value and since when in UTC."""
     started = datetime(2025, 11, 28, 17, 5, tzinfo=timezone(timedelta(hours=3)))
-    text = notification_text(notification(alert(starts_at=started)))
+    text = notification_text(notification(alert_view(starts_at=started)))
 
     assert text.splitlines() == [
         "<b>🔥 FIRING</b> · 1 alert",
@@ -96,7 +43,7 @@ def test_a_firing_notification_has_status_labels_and_each_alert() -> None:
 
 def test_a_resolved_notification_says_when_each_alert_ended() -> None:
     """✅ RESOLVED, and each alert's end time in UTC."""
-    ended = alert(state="resolved", ends_at=STARTED + timedelta(minutes=30), value=None)
+    ended = alert_view(state="resolved", ends_at=STARTED + timedelta(minutes=30), value=None)
     text = notification_text(notification(ended, ended, status="resolved"))
 
     assert text.startswith("<b>✅ RESOLVED</b> · 2 alerts")
@@ -106,15 +53,15 @@ def test_a_resolved_notification_says_when_each_alert_ended() -> None:
 
 def test_acknowledged_and_silenced_alerts_are_marked() -> None:
     """Who acknowledged and which silences mute an alert are shown under it."""
-    entry = alert_entry(alert(acknowledged_by=42, silenced_by=("aaaaaaaaaaaaaaaa",)))
+    entry = alert_entry(alert_view(acknowledged_by=42, silenced_by=("aaaaaaaaaaaaaaaa",)))
 
     assert entry.splitlines()[-1] == "✔ acknowledged by user 42 · 🔕 silenced (aaaaaaaaaaaaaaaa)"
-    assert "acknowledged" not in alert_entry(alert())
+    assert "acknowledged" not in alert_entry(alert_view())
 
 
 def test_everything_from_the_event_is_escaped() -> None:
     """Names, summaries and labels with HTML in them show as text, tags stay balanced."""
-    hostile = alert(name="<b>x</b>", summary="a & b </code><i>", labels={"k": "<v>"})
+    hostile = alert_view(name="<b>x</b>", summary="a & b </code><i>", labels={"k": "<v>"})
     event = AlertNotification(
         group_id="0123456789abcdef",
         group_labels={"team": "</code><script>"},
@@ -126,13 +73,13 @@ def test_everything_from_the_event_is_escaped() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in text
     assert "a &amp; b &lt;/code&gt;&lt;i&gt;" in text
     assert "team=&lt;/code&gt;&lt;script&gt;" in text
-    assert "<b>x</b>" in shown(text) and "</code><script>" in shown(text)
+    assert "<b>x</b>" in shown_text(text) and "</code><script>" in shown_text(text)
 
 
 def test_two_hundred_alerts_fit_one_message_with_balanced_html() -> None:
     """200 alerts exceed 4096 UTF-16 code units: whole entries are dropped and counted in
     "… and N more"; emoji count double, as Telegram counts them."""
-    alerts = [alert(number, summary="Ingest 🐢 " * 20) for number in range(1, 201)]
+    alerts = [alert_view(number, summary="Ingest 🐢 " * 20) for number in range(1, 201)]
     text = notification_text(notification(*alerts))
 
     assert utf16_length(text) <= MAX_MESSAGE
@@ -142,13 +89,13 @@ def test_two_hundred_alerts_fit_one_message_with_balanced_html() -> None:
     assert 0 < shown_count < 200
     assert f"IngestLag{shown_count}</b>" in text
     assert f"IngestLag{shown_count + 1}</b>" not in text
-    shown(text)
+    shown_text(text)
 
 
 def test_the_longest_possible_entries_still_fit() -> None:
     """Event strings are clipped before escaping, so even all-ampersand fields fit with the
     header and at least one entry."""
-    huge = alert(name="&" * 5000, summary="&" * 5000, silenced_by=("&" * 5000,))
+    huge = alert_view(name="&" * 5000, summary="&" * 5000, silenced_by=("&" * 5000,))
     event = AlertNotification(
         group_id="0123456789abcdef",
         group_labels={f"label{n}": "&" * 500 for n in range(50)},
@@ -159,7 +106,7 @@ def test_the_longest_possible_entries_still_fit() -> None:
 
     assert utf16_length(text) <= MAX_MESSAGE
     assert text.count("· warning · firing") >= 1
-    shown(text)
+    shown_text(text)
 
 
 def test_fit_keeps_everything_that_fits() -> None:
@@ -194,7 +141,7 @@ def test_listings_show_the_services_message_and_entries() -> None:
         "<code>alertname=IngestLag severity=~warning|critical</code>",
         "by config",
     ]
-    pending = alerts_text("1 alert", [alert(state="pending", severity="critical")])
+    pending = alerts_text("1 alert", [alert_view(state="pending", severity="critical")])
     assert "🟠" not in pending and "🔴 <b>IngestLag1</b> · critical · pending" in pending
 
 
@@ -207,7 +154,7 @@ def test_many_silences_fit_one_message() -> None:
 
     assert utf16_length(text) <= MAX_MESSAGE
     assert text.endswith(f"… and {200 - text.count('🔕')} more")
-    shown(text)
+    shown_text(text)
 
 
 @pytest.mark.parametrize(
