@@ -133,9 +133,11 @@ async def press(
     bot: Bot,
     broker: NatsBroker,
     subjects: Subjects,
+    metrics: GatewayMetrics,
 ) -> None:
     """An admin's press: send the button's command for the group; answer with the reply's
     message; once done, the buttons give way to a line saying who did what."""
+    metrics.message("command")
     button = BUTTONS[callback_data.action]
     command = AlertCommand(
         action=button.action,
@@ -290,9 +292,11 @@ async def _request(
     subjects: Subjects,
     metrics: GatewayMetrics,
     *,
-    timeout_s: float = COMMAND_TIMEOUT_S,
+    timeout_s: float | None = None,
 ) -> AlertCommandReply | None:
+    """Count the command and send it; ``timeout_s`` None means COMMAND_TIMEOUT_S."""
     metrics.message("command")
+    timeout_s = COMMAND_TIMEOUT_S if timeout_s is None else timeout_s
     return await request_command(broker, subjects, command, timeout_s=timeout_s)
 
 
