@@ -74,8 +74,9 @@ class SentMessage:
 class Press:
     """A button press pushed with ``push_callback``, and what the bot did about it.
 
-    ``notice`` is the text the bot answered the press with (None: answered silently);
-    ``buttons_removed`` is True once the bot edited the pressed message to have no buttons.
+    ``notice`` is the text the bot answered the press with (None: answered silently), shown
+    as a popup when ``alert``; ``buttons_removed`` is True once the bot edited the pressed
+    message to have no buttons, ``keyboard`` the ``inline_keyboard`` it last edited in.
     """
 
     query_id: str
@@ -84,7 +85,9 @@ class Press:
     message_id: int
     answered: bool = False
     notice: str | None = None
+    alert: bool = False
     buttons_removed: bool = False
+    keyboard: list[list[Json]] | None = None
 
 
 @dataclass
@@ -550,6 +553,7 @@ class FakeTelegram:
         ]
         async with self._state.changed:
             press.answered, press.notice = True, params.get("text")
+            press.alert = str(params.get("show_alert")).lower() == "true"
             self._state.changed.notify_all()
         return _ok(True)
 
@@ -563,6 +567,7 @@ class FakeTelegram:
             for press in self._state.presses.values():
                 if (press.chat_id, press.message_id) == (chat_id, message_id):
                     press.buttons_removed = not keyboard
+                    press.keyboard = keyboard
             self._state.changed.notify_all()
         return _ok(True)
 

@@ -1,4 +1,4 @@
-"""Telegram out: answers reach the asker's chat, alerts reach every admin chat."""
+"""Telegram out: answers reach the asker's chat (alerts: test_alerts_telegram.py)."""
 
 import asyncio
 
@@ -8,7 +8,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from tally.common.events import (
-    AlertNotice,
     AnswerFeedback,
     DeadLetter,
     QuestionAnswered,
@@ -19,8 +18,6 @@ from tally.gateway.app import Gateway
 from tests.fakes.telegram import FakeTelegram
 
 pytestmark = pytest.mark.usefixtures("gateway")
-
-ADMIN_CHATS = (-1001, -1002)
 
 
 def asked(user_id: int, language: str = "en", text: str = "How many videos?") -> QuestionAsked:
@@ -135,49 +132,6 @@ async def test_invalid_answer_goes_to_dead_letters(
     assert letter.subject == subjects.answer("telegram", "broken")
     assert letter.payload == '{"outcome": "answered"}'
     assert reply.text == "7"
-
-
-async def test_alert_reaches_every_admin_chat(
-    telegram: FakeTelegram, nc: Client, subjects: Subjects
-) -> None:
-    """A firing alert is sent, HTML-escaped, with value and threshold in percent, to each admin."""
-    notice = AlertNotice(
-        name="refusal_rate<high>",
-        status="firing",
-        severity="warning",
-        summary="Too many questions refused & failed",
-        value=0.25,
-        threshold=0.1,
-    )
-
-    await nc.publish(subjects.alert("firing"), notice.model_dump_json().encode())
-    replies = [(await telegram.wait_sent(chat_id=chat))[0] for chat in ADMIN_CHATS]
-
-    for reply in replies:
-        assert reply.parse_mode == "HTML"
-        assert reply.text.startswith("🔥")
-        assert "refusal_rate&lt;high&gt;" in reply.text
-        assert "refused &amp; failed" in reply.text
-        assert "25.0%" in reply.text and "10.0%" in reply.text
-
-
-async def test_resolved_alert_says_so(
-    telegram: FakeTelegram, nc: Client, subjects: Subjects
-) -> None:
-    """A resolved alert starts with ✅."""
-    notice = AlertNotice(
-        name="latency",
-        status="resolved",
-        severity="critical",
-        summary="p95 ok",
-        value=0.01,
-        threshold=0.05,
-    )
-
-    await nc.publish(subjects.alert("resolved"), notice.model_dump_json().encode())
-    replies = [(await telegram.wait_sent(chat_id=chat))[0] for chat in ADMIN_CHATS]
-
-    assert all(reply.text.startswith("✅") and "latency" in reply.text for reply in replies)
 
 
 async def test_reply_is_sent_inside_the_consumer_span(

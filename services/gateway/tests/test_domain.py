@@ -1,10 +1,8 @@
-"""The gateway's pure logic: language, throttling, first contact, texts, alert formatting."""
+"""The gateway's pure logic: language, throttling, first contact, texts (alerts elsewhere)."""
 
 import pytest
 
-from tally.common.events import AlertNotice
 from tally.common.language import detect_language
-from tally.gateway.domain.alerts import format_alert
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
 from tally.gateway.domain.texts import EXAMPLES, help_text, say
 
@@ -79,21 +77,3 @@ def test_hints_are_one_line() -> None:
     """Every hint fits on one line, in both languages."""
     keys = ("not_text", "unknown_command", "too_long", "slow_down")
     assert all("\n" not in say(key, language) for key in keys for language in ("en", "ru"))
-
-
-def test_format_alert_escapes_and_shows_percentages() -> None:
-    """Names and summaries are HTML-escaped; fractions read as percentages."""
-    notice = AlertNotice(
-        name="<b>x</b>",
-        status="firing",
-        severity="critical",
-        summary="a & b",
-        value=0.5,
-        threshold=0.2,
-    )
-
-    text = format_alert(notice)
-
-    assert text.startswith("🔥 FIRING <b>&lt;b&gt;x&lt;/b&gt;</b> (critical)")
-    assert "a &amp; b" in text
-    assert "value 50.0% vs threshold 20.0%" in text

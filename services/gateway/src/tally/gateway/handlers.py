@@ -6,13 +6,15 @@ from aiogram.types import InlineKeyboardMarkup
 from faststream.nats import NatsRouter
 from opentelemetry import trace
 
-from tally.common.events import AlertNotice, QuestionAnswered
+from tally.common.alerting import AlertNotification
+from tally.common.events import QuestionAnswered
 from tally.common.render import render_answer
 from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.alerts import format_alert
+from tally.gateway.domain.alerts import notification_text
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.alerts import alert_keyboard
 from tally.gateway.telegram.choices import choices_keyboard
 from tally.gateway.telegram.delivery import deliver
 from tally.gateway.telegram.feedback import feedback_keyboard
@@ -33,7 +35,7 @@ def create_router(
 ) -> NatsRouter:
     """A NatsRouter delivering ``QuestionAnswered`` (remembered for /sql in ``last_answers``;
     an ambiguous one, whose readings can be picked, in ``pending_choices``) and
-    ``AlertNotice`` through ``bot``."""
+    ``AlertNotification`` through ``bot``."""
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
 
@@ -53,11 +55,16 @@ def create_router(
             last_answers.remember(answer)
 
     @router.subscriber(subjects.alerts_all, queue=QUEUE)
-    async def alert(notice: AlertNotice) -> None:
-        """Send the alert to every chat in ADMIN_CHAT_IDS."""
-        text = format_alert(notice)
+    async def alert(notification: AlertNotification) -> None:
+        """Send the notification to every chat in ADMIN_CHAT_IDS (HTML), with the alert
+        buttons under a firing one."""
+        text = notification_text(notification)
+        firing = notification.status == "firing"
+        buttons = alert_keyboard(notification.group_id) if firing else None
         for chat_id in settings.admin_chat_ids:
-            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=ParseMode.HTML)
+            await deliver(
+                bot, chat_id, text, metrics=metrics, parse_mode=ParseMode.HTML, reply_markup=buttons
+            )
 
     return router
 

@@ -8,19 +8,30 @@ from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram import capture, choices, commands, feedback, groups, questions
+from tally.gateway.telegram import (
+    alerts,
+    capture,
+    choices,
+    commands,
+    feedback,
+    groups,
+    questions,
+)
 from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
 
 ROUTERS: tuple[Router, ...] = (
     capture.router,
+    alerts.router,
     groups.router,
     commands.router,
     feedback.router,
     choices.router,
     questions.router,
 )
-"""Feature routers, in matching order: group capture (which passes messages on), group
-questions and reports, then private commands before free-text questions."""
+"""Feature routers, in matching order: group capture (which passes messages on), the admins'
+alert commands and buttons (private chats and groups, so before the group and private routers
+that take any other text or command), group questions and reports, then private commands
+before free-text questions."""
 
 REQUIRED_UPDATES = frozenset(
     {

@@ -1,0 +1,332 @@
+"""Alerts in Telegram: the buttons under a firing notification and the admins' alert commands.
+
+Buttons (callback data ``al:<action>:<group id>``, at most 26 bytes): Acknowledge, Silence 1h,
+Silence 24h and Mute until resolved. Commands, in private chats and groups (``/alerts`` or
+``/alerts@<bot>``): /alerts, /silences, /silence <matchers> <duration>, /unsilence <id> and
+/watch <plain words>. Each becomes an :class:`AlertCommand` sent to the alerts service as a
+core NATS request on ``subjects.alert_command``; its :class:`AlertCommandReply` is what the
+admin sees. Only ADMIN_USER_IDS may use them (:class:`IsAdmin`); anyone else gets REFUSAL.
+Replies in groups keep Telegram's pace through the bot session's GroupRateLimit.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import nats.errors
+import structlog
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType, ParseMode
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+from faststream.nats import NatsBroker
+from opentelemetry import trace
+from pydantic import Field, ValidationError
+
+from tally.common.alerting import (
+    FINGERPRINT_PATTERN,
+    AlertCommand,
+    AlertCommandReply,
+    CommandAction,
+)
+from tally.common.language import detect_language
+from tally.common.subjects import Subjects
+from tally.gateway.chat_settings import ChatSettingsView
+from tally.gateway.domain import alerts
+from tally.gateway.domain.texts import shorten
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.admins import REFUSAL, IsAdmin
+from tally.gateway.telegram.delivery import deliver
+
+router: Final = Router(name=__name__)
+router.message.filter(F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}))
+
+COMMANDS: Final = ("alerts", "silences", "silence", "unsilence", "watch")
+COMMAND_TIMEOUT_S: Final = 10.0
+WATCH_TIMEOUT_S: Final = 30.0
+"""/watch compiles and backtests a rule over stored history: it may take longer."""
+NO_ANSWER: Final = "The alerts service did not answer; try again shortly."
+MAX_NOTICE_CHARS: Final = 200
+"""Longest text of a button press's notice (Bot API ``answerCallbackQuery``)."""
+
+tracer: Final = trace.get_tracer("tally.gateway")
+log = structlog.get_logger(__name__)
+
+
+class AlertButton(CallbackData, prefix="al"):
+    """Callback data of an alert button: ``al:<action>:<group id, 16 hex digits>``."""
+
+    action: str
+    group: str = Field(pattern=FINGERPRINT_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonAction:
+    """What a button sends (``action`` for ``duration_s`` seconds), its label, and the line
+    that replaces the buttons once done ("Silenced 1h" + " by @name")."""
+
+    action: CommandAction
+    duration_s: float | None
+    label: str
+    done: str
+
+
+BUTTONS: Final = {
+    "ack": ButtonAction("ack", None, "Acknowledge", "✔ Acknowledged"),
+    "s1h": ButtonAction("silence", 3600.0, "Silence 1h", "🔕 Silenced 1h"),
+    "s24h": ButtonAction("silence", 86400.0, "Silence 24h", "🔕 Silenced 24h"),
+    "mute": ButtonAction("mute", None, "Mute until resolved", "🔇 Muted until resolved"),
+}
+DONE: Final = "done"
+"""The action of the status line that replaced the buttons (a press only gets answered)."""
+
+
+def alert_keyboard(group_id: str) -> InlineKeyboardMarkup:
+    """The buttons under a firing notification of group ``group_id``."""
+    rows = (("ack",), ("s1h", "s24h"), ("mute",))
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(key, group_id) for key in row] for row in rows]
+    )
+
+
+def done_keyboard(group_id: str, line: str) -> InlineKeyboardMarkup:
+    """One button reading ``line`` (who did what), where the buttons were."""
+    status = AlertButton(action=DONE, group=group_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=line, callback_data=status)]]
+    )
+
+
+def _button(key: str, group_id: str) -> InlineKeyboardButton:
+    data = AlertButton(action=key, group=group_id).pack()
+    return InlineKeyboardButton(text=BUTTONS[key].label, callback_data=data)
+
+
+async def request_command(
+    broker: NatsBroker, subjects: Subjects, command: AlertCommand, *, timeout_s: float
+) -> AlertCommandReply | None:
+    """The alerts service's reply to ``command``, or None (logged) when none came within
+    ``timeout_s`` seconds, nobody listens, or the reply is not an AlertCommandReply."""
+    with tracer.start_as_current_span("telegram alert command") as span:
+        span.set_attribute("tally.alert_action", command.action)
+        try:
+            response = await broker.request(command, subjects.alert_command, timeout=timeout_s)
+            return AlertCommandReply.model_validate_json(response.body)
+        except (TimeoutError, nats.errors.Error, ValidationError) as error:
+            log.warning("alert command failed", action=command.action, error=repr(error)[:300])
+            return None
+
+
+@router.callback_query(AlertButton.filter(), ~IsAdmin())
+async def refuse_press(query: CallbackQuery, metrics: GatewayMetrics) -> None:
+    """A non-admin's press: REFUSAL in a popup, nothing sent."""
+    metrics.message("command")
+    await query.answer(REFUSAL, show_alert=True)
+
+
+@router.callback_query(AlertButton.filter(F.action.in_(BUTTONS)))
+async def press(
+    query: CallbackQuery,
+    callback_data: AlertButton,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+) -> None:
+    """An admin's press: send the button's command for the group; answer with the reply's
+    message; once done, the buttons give way to a line saying who did what."""
+    metrics.message("command")
+    button = BUTTONS[callback_data.action]
+    command = AlertCommand(
+        action=button.action,
+        target=callback_data.group,
+        duration_s=button.duration_s,
+        actor_id=query.from_user.id,
+    )
+    reply = await request_command(broker, subjects, command, timeout_s=COMMAND_TIMEOUT_S)
+    if reply is None:
+        await query.answer(NO_ANSWER, show_alert=True)
+        return
+    await query.answer(shorten(reply.message, MAX_NOTICE_CHARS), show_alert=not reply.ok)
+    if reply.ok:
+        line = f"{button.done} by {_name(query.from_user)}"
+        await _replace_buttons(query, bot, done_keyboard(callback_data.group, line))
+
+
+@router.callback_query(AlertButton.filter())
+async def status_press(query: CallbackQuery) -> None:
+    """A press on the status line (or on a button this gateway no longer knows): answered
+    silently, so the client stops waiting."""
+    await query.answer()
+
+
+def _name(user: User) -> str:
+    return f"@{user.username}" if user.username else user.full_name
+
+
+async def _replace_buttons(query: CallbackQuery, bot: Bot, keyboard: InlineKeyboardMarkup) -> None:
+    if query.message is None:
+        return
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            reply_markup=keyboard,
+        )
+    except TelegramBadRequest as error:
+        log.warning("could not replace alert buttons", error=error.message)
+
+
+@router.message(Command(*COMMANDS), ~IsAdmin())
+async def refuse(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+    """A non-admin's alert command: REFUSAL, nothing sent."""
+    metrics.message("command")
+    await deliver(bot, message.chat.id, REFUSAL, metrics=metrics)
+
+
+@router.message(Command("alerts"), IsAdmin())
+async def list_alerts(
+    message: Message, bot: Bot, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics
+) -> None:
+    """/alerts: the firing and pending alerts."""
+    command = AlertCommand(action="alerts", actor_id=_actor(message))
+    reply = await _request(command, broker, subjects, metrics)
+    await _show(bot, message.chat.id, reply, metrics, render=_alerts_html)
+
+
+@router.message(Command("silences"), IsAdmin())
+async def list_silences(
+    message: Message, bot: Bot, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics
+) -> None:
+    """/silences: the active silences."""
+    command = AlertCommand(action="silences", actor_id=_actor(message))
+    reply = await _request(command, broker, subjects, metrics)
+    await _show(bot, message.chat.id, reply, metrics, render=_silences_html)
+
+
+@router.message(Command("silence"), IsAdmin())
+async def silence(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+) -> None:
+    """/silence <matchers> <duration>: silence matching alerts for that long."""
+    try:
+        asked = alerts.parse_silence(command.args)
+    except alerts.UsageError as error:
+        await _usage(bot, message.chat.id, error, metrics)
+        return
+    request = AlertCommand(
+        action="silence",
+        matchers=asked.matchers,
+        duration_s=asked.duration_s,
+        actor_id=_actor(message),
+    )
+    reply = await _request(request, broker, subjects, metrics)
+    await _show(bot, message.chat.id, reply, metrics)
+
+
+@router.message(Command("unsilence"), IsAdmin())
+async def unsilence(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+) -> None:
+    """/unsilence <silence id>: expire that silence now."""
+    try:
+        silence_id = alerts.parse_silence_id(command.args)
+    except alerts.UsageError as error:
+        await _usage(bot, message.chat.id, error, metrics)
+        return
+    request = AlertCommand(action="unsilence", target=silence_id, actor_id=_actor(message))
+    reply = await _request(request, broker, subjects, metrics)
+    await _show(bot, message.chat.id, reply, metrics)
+
+
+@router.message(Command("watch"), IsAdmin())
+async def watch(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    chat_settings: ChatSettingsView,
+) -> None:
+    """/watch <plain words>: a data alert on this chat's (or the videos') numbers, read in
+    the words' language and the chat's time zone (UTC when the gateway knows none)."""
+    try:
+        text = alerts.parse_watch(command.args)
+    except alerts.UsageError as error:
+        await _usage(bot, message.chat.id, error, metrics)
+        return
+    user = message.from_user
+    request = AlertCommand(
+        action="watch",
+        text=text,
+        chat_id=message.chat.id,
+        language=detect_language(text, user.language_code if user else None),
+        timezone=chat_settings.get(message.chat.id).timezone,
+        actor_id=_actor(message),
+    )
+    reply = await _request(request, broker, subjects, metrics, timeout_s=WATCH_TIMEOUT_S)
+    await _show(bot, message.chat.id, reply, metrics)
+
+
+def _actor(message: Message) -> int:
+    """The sender's user id (IsAdmin let only messages with a sender through)."""
+    return message.from_user.id if message.from_user else 0
+
+
+async def _request(
+    command: AlertCommand,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    *,
+    timeout_s: float | None = None,
+) -> AlertCommandReply | None:
+    """Count the command and send it; ``timeout_s`` None means COMMAND_TIMEOUT_S."""
+    metrics.message("command")
+    timeout_s = COMMAND_TIMEOUT_S if timeout_s is None else timeout_s
+    return await request_command(broker, subjects, command, timeout_s=timeout_s)
+
+
+def _alerts_html(reply: AlertCommandReply) -> str:
+    return alerts.alerts_text(reply.message, reply.alerts)
+
+
+def _silences_html(reply: AlertCommandReply) -> str:
+    return alerts.silences_text(reply.message, reply.silences)
+
+
+async def _show(
+    bot: Bot,
+    chat_id: int,
+    reply: AlertCommandReply | None,
+    metrics: GatewayMetrics,
+    *,
+    render: Callable[[AlertCommandReply], str] | None = None,
+) -> None:
+    """Send ``render(reply)`` as HTML, or the reply's message as plain text (when it failed
+    or there is nothing to render), or NO_ANSWER when no reply came."""
+    if reply is None:
+        await deliver(bot, chat_id, NO_ANSWER, metrics=metrics)
+    elif render is None or not reply.ok:
+        text = alerts.clip_plain(reply.message or ("Done." if reply.ok else "Failed."))
+        await deliver(bot, chat_id, text, metrics=metrics)
+    else:
+        await deliver(bot, chat_id, render(reply), metrics=metrics, parse_mode=ParseMode.HTML)
+
+
+async def _usage(bot: Bot, chat_id: int, error: alerts.UsageError, metrics: GatewayMetrics) -> None:
+    metrics.message("command")
+    await deliver(bot, chat_id, error.message, metrics=metrics)
