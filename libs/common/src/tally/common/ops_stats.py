@@ -119,10 +119,12 @@ SELECT count(*) AS total,
 FROM questions WHERE {WINDOW}
 """
 _ACTIVE = """
-SELECT count(DISTINCT user_id) FILTER (WHERE asked_at > $1 - interval '1 day') AS dau,
-       count(DISTINCT user_id) FILTER (WHERE asked_at > $1 - interval '7 days') AS wau,
+SELECT count(DISTINCT user_id) FILTER (WHERE asked_at > $1::timestamptz - interval '1 day')
+           AS dau,
+       count(DISTINCT user_id) FILTER (WHERE asked_at > $1::timestamptz - interval '7 days')
+           AS wau,
        count(DISTINCT user_id) AS mau
-FROM questions WHERE asked_at > $1 - interval '30 days' AND asked_at <= $1
+FROM questions WHERE asked_at > $1::timestamptz - interval '30 days' AND asked_at <= $1
 """
 _BOT_USERS = """
 SELECT count(*) FILTER (WHERE first_seen_at > $1 AND first_seen_at <= $2) AS new,
