@@ -6,7 +6,6 @@ the way ingest writes them (tally.ingest.store). Chat messages: tests.factories.
 """
 
 import json
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any

@@ -45,14 +45,31 @@ async def rows(settings: CommonSettings) -> AsyncIterator[OpsRows]:
         await made.user(93_003, first_seen_at=NOW - 2 * H)
         await made.user(93_004, first_seen_at=NOW - 6 * D)
         q = made.question
-        await q(93_001, NOW - H, total_ms=120, elapsed_ms=30, plan=("videos", "count"), feedback="up")
-        await q(93_001, NOW - 3 * H, total_ms=300, elapsed_ms=50, plan=("video_snapshots", "sum"),
-                feedback="down")  # fmt: skip
-        await q(93_002, NOW - 2 * H, outcome="refused", total_ms=40, language="ru", engine=None,
-                reason=REFUSED)  # fmt: skip
-        await q(93_002, NOW - 5 * H, total_ms=900, engine="llm", plan=("videos", "count"))
-        await q(93_003, NOW - H / 2, outcome="failed", total_ms=2000, elapsed_ms=1500,
-                plan=("videos", "count"), reason=FAILED)  # fmt: skip
+        videos_count = ("videos", "count")
+        await q(93_001, NOW - H, total_ms=120, elapsed_ms=30, plan=videos_count, feedback="up")
+        snapshots_sum = ("video_snapshots", "sum")
+        await q(
+            93_001, NOW - 3 * H, total_ms=300, elapsed_ms=50, plan=snapshots_sum, feedback="down"
+        )
+        await q(
+            93_002,
+            NOW - 2 * H,
+            outcome="refused",
+            total_ms=40,
+            language="ru",
+            engine=None,
+            reason=REFUSED,
+        )
+        await q(93_002, NOW - 5 * H, total_ms=900, engine="llm", plan=videos_count)
+        await q(
+            93_003,
+            NOW - H / 2,
+            outcome="failed",
+            total_ms=2000,
+            elapsed_ms=1500,
+            plan=videos_count,
+            reason=FAILED,
+        )
         await q(93_003, NOW - 10 * H, outcome="ambiguous", total_ms=60)
         await q(93_001, NOW - 30 * H, outcome="refused", total_ms=10, reason=REFUSED)
         await q(93_004, NOW - 5 * D, total_ms=500, plan=("videos", "max"))

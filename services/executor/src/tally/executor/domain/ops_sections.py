@@ -213,9 +213,12 @@ def system(
 
 
 def health(checks: Sequence[Check]) -> tuple[Section, ...]:
-    """/health: one row per component, "up · 3 ms · detail" or "down · detail"."""
-    rows = [
-        (check.component, f"{check.status} · {ms(check.elapsed_ms)} · {check.detail}")
-        for check in checks
-    ]
-    return (Section(title="Health", rows=_rows(rows)),)
+    """/health: one row per component, "up · 3 ms · detail" or "down · 2,000 ms · detail"
+    (no time for a check that took none, such as the executor saying it answers)."""
+    rows = [(check.component, " · ".join(_health_parts(check))) for check in checks]
+    return (Section(title="Components", rows=_rows(rows)),)
+
+
+def _health_parts(check: Check) -> list[str]:
+    timing = [ms(check.elapsed_ms)] if check.elapsed_ms > 0 else []
+    return [check.status, *timing, check.detail]

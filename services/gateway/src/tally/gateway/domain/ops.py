@@ -62,13 +62,13 @@ def health(report: OpsReport | None) -> str:
     if report is None:
         executor = Row(label="executor", value="not answering")
         return render(OpsReport(kind="health", sections=(_health_section(executor),)))
-    first, *rest = report.sections or (Section(title="Health"),)
+    first, *rest = report.sections or (Section(title="Components"),)
     merged = Section(title=first.title, rows=(GATEWAY_UP, *first.rows))
     return render(report.model_copy(update={"sections": (merged, *rest)}))
 
 
 def _health_section(executor: Row) -> Section:
-    return Section(title="Health", rows=(GATEWAY_UP, executor))
+    return Section(title="Components", rows=(GATEWAY_UP, executor))
 
 
 def not_answering(kind: str) -> str:
