@@ -15,6 +15,9 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 ``{p}.reports.chat``               ChatReportRequested -> ChatReport (request/reply),
                                    gateway -> executor (queue group)
+``{p}.reports.ops``                OpsReportRequested -> OpsReport (request/reply), the
+                                   admins' /analytics, /metrics and /health, gateway ->
+                                   executor (queue group)
 ``{p}.chats.{chat_id}.{kind}``     ChatEvent (tally.common.chat_events), gateway/dashboard ->
                                    ingest (stream CHAT_EVENTS); ``kind`` is the event's kind
 =================================  ==========================================================
@@ -97,6 +100,13 @@ class Subjects:
     def chat_report(self) -> str:
         """Requests for a group's report (/stats, /top, ...), answered by the executor."""
         return f"{self.prefix}.reports.chat"
+
+    @property
+    def ops_report(self) -> str:
+        """Admins' operations reports (/analytics, /metrics, /health), answered by the
+        executor. Like :attr:`chat_report`, under no stream's subjects: a request there would
+        be answered by JetStream's PubAck."""
+        return f"{self.prefix}.reports.ops"
 
     def chat_event(self, chat_id: int, kind: str) -> str:
         """One chat's events of one kind; chat ids are negative for groups (``-100…``)."""

@@ -3,7 +3,7 @@
 from pydantic import Field
 from sqlalchemy.engine import URL, make_url
 
-from tally.common.db.models import READER_ROLE
+from tally.common.db.models import OPS_ROLE, READER_ROLE
 from tally.common.settings import CommonSettings, to_asyncpg_url
 
 
@@ -18,7 +18,11 @@ class ExecutorSettings(CommonSettings):
     ``answer_cache`` (env ``ANSWER_CACHE``, on by default) answers a plan already answered,
     over unchanged data, from the answers bucket without asking the database;
     ``answer_cache_timeout_s`` bounds each of its reads and writes, past which the question is
-    answered from the database as if the cache had missed."""
+    answered from the database as if the cache had missed.
+
+    ``ops_database_url`` is the login of the admins' operations reports (/analytics, /metrics,
+    /health): when unset, DATABASE_URL with the user replaced by the ``tally_ops`` role
+    (migration 0006), like the reader's."""
 
     executor_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
@@ -29,10 +33,18 @@ class ExecutorSettings(CommonSettings):
     """Characters of result text an LLM-written query may return before it is refused."""
     answer_cache: bool = True
     answer_cache_timeout_s: float = Field(default=0.25, gt=0)
+    ops_database_url: str | None = None
 
     @property
     def reader_url(self) -> URL:
         if self.executor_database_url:
             return to_asyncpg_url(self.executor_database_url)
         base = make_url(self.database_url).set(username=READER_ROLE, password=None)
+        return to_asyncpg_url(base)
+
+    @property
+    def ops_url(self) -> URL:
+        if self.ops_database_url:
+            return to_asyncpg_url(self.ops_database_url)
+        base = make_url(self.database_url).set(username=OPS_ROLE, password=None)
         return to_asyncpg_url(base)

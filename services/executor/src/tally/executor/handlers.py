@@ -14,6 +14,7 @@ from tally.common.cache import CachedAnswer
 from tally.common.chat_reports import ChatReport, ChatReportRequested
 from tally.common.errors import UserFacingError
 from tally.common.events import Language, Outcome, QueryPlanned, QuestionAnswered, SqlProposed
+from tally.common.ops_reports import OpsReport, OpsReportRequested
 from tally.common.plan import QueryPlan
 from tally.common.semantic import catalog
 from tally.common.subjects import Subjects
@@ -23,6 +24,7 @@ from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.domain.series import group_rows
 from tally.executor.metrics import ExecutorMetrics
+from tally.executor.ops import OpsReporter
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader, ResultTooLargeError
 
@@ -217,10 +219,12 @@ def create_router(
     reader: Reader,
     metrics: ExecutorMetrics,
     cache: AnswerCache | None = None,
+    ops: OpsReporter | None = None,
 ) -> NatsRouter:
     """The executor's subscribers (queue group ``executor``): ``plans.ready`` (through
     ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``;
-    ``reports.chat`` (request/reply) -> a group's ChatReport.
+    ``reports.chat`` (request/reply) -> a group's ChatReport; ``reports.ops`` (request/reply,
+    when ``ops`` is given) -> the admins' OpsReport.
 
     Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
     """
@@ -245,6 +249,13 @@ def create_router(
     async def report(request: ChatReportRequested) -> ChatReport:
         """A group's report (request/reply), from that chat's rollups only."""
         return await answer_report(request, reader)
+
+    if ops is not None:
+
+        @router.subscriber(subjects.ops_report, queue=SERVICE)
+        async def ops_report(request: OpsReportRequested) -> OpsReport:
+            """The admins' /analytics, /metrics or /health (request/reply)."""
+            return await ops.answer(request)
 
     @router.subscriber(subjects.sql_proposed, queue=SERVICE)
     async def execute_sql(proposed: SqlProposed) -> None:

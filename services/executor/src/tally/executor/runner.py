@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 import structlog
 from opentelemetry import trace
+from sqlalchemy.engine import URL
 
 from tally.common.db.session import asyncpg_dsn
 from tally.common.errors import UserFacingError
@@ -99,20 +100,32 @@ class Reader:
     server settings, so both hold for every statement without an extra round trip.
     """
 
-    def __init__(self, settings: ExecutorSettings) -> None:
+    def __init__(
+        self,
+        settings: ExecutorSettings,
+        *,
+        url: URL | None = None,
+        pool_size: int | None = None,
+        application_name: str = "tally-executor",
+    ) -> None:
+        """A reader logging in as ``url`` (default: ``settings.reader_url``) with at most
+        ``pool_size`` connections (default: ``settings.pool_size``)."""
         self.settings = settings
+        self._url = url or settings.reader_url
+        self._pool_size = pool_size or settings.pool_size
+        self._application_name = application_name
         self._pool: asyncpg.Pool | None = None
 
     async def _connect(self) -> asyncpg.Pool:
         server_settings = {
             "default_transaction_read_only": "on",
             "statement_timeout": str(self.settings.statement_timeout_ms),
-            "application_name": "tally-executor",
+            "application_name": self._application_name,
         }
         return await asyncpg.create_pool(
-            **asyncpg_dsn(self.settings.reader_url),
+            **asyncpg_dsn(self._url),
             min_size=1,
-            max_size=self.settings.pool_size,
+            max_size=self._pool_size,
             server_settings=server_settings,
             timeout=5,
         )

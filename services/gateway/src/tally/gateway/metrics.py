@@ -1,8 +1,10 @@
 """The gateway's Prometheus metrics, defined per registry (labels are bounded sets)."""
 
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter
+
+from tally.common.alerting import CommandAction
 
 MessageKind = Literal["question", "command", "feedback", "pick", "other"]
 """``pick``: a reading of an ambiguous question picked with its button."""
@@ -12,6 +14,26 @@ after retries on network or server errors."""
 ChatEventOutcome = Literal["published", "failed"]
 """``published``: JetStream confirmed it (a duplicate it dropped included); ``failed``: gave
 up after retries."""
+
+
+KNOWN_COMMANDS: Final = frozenset(
+    {
+        "start",
+        "help",
+        "sql",
+        "ask",
+        "stats",
+        "top",
+        "heatmap",
+        "activity",
+        "analytics",
+        "health",
+        "metrics",
+        *get_args(CommandAction),
+    }
+)
+"""The command names ``tally_commands_total`` has a label for: the gateway's own and the
+alert commands (tally.common.alerting); any other command counts as ``other``."""
 
 
 class GatewayMetrics:
@@ -44,6 +66,12 @@ class GatewayMetrics:
             ["kind", "outcome"],
             registry=registry,
         )
+        self.commands = Counter(
+            "tally_commands",
+            "Bot commands received (after throttling), by command name (a known one, else other).",
+            ["command"],
+            registry=registry,
+        )
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
@@ -57,3 +85,8 @@ class GatewayMetrics:
         """Count one chat event of ``kind`` (a ChatEvent's ``kind``) that ended with
         ``outcome``."""
         self.chat_events.labels(kind=kind, outcome=outcome).inc()
+
+    def command(self, name: str) -> None:
+        """Count one command ``name`` (without ``/``, lower case); names outside
+        KNOWN_COMMANDS count as ``other``, so the label set stays bounded."""
+        self.commands.labels(command=name if name in KNOWN_COMMANDS else "other").inc()

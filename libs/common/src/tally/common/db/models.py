@@ -32,6 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 READER_ROLE = "tally_reader"
 """The login role the executor uses: SELECT on the analytics tables, nothing else."""
+OPS_ROLE = "tally_ops"
+"""The login role of the admins' operations reports (migration 0006): SELECT on the questions
+log, the bot users, messages, video snapshots and ``alembic_version``."""
 
 Timestamp = DateTime(timezone=True)
 

@@ -9,6 +9,7 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram import (
+    admin,
     alerts,
     capture,
     choices,
@@ -17,10 +18,15 @@ from tally.gateway.telegram import (
     groups,
     questions,
 )
-from tally.gateway.telegram.middlewares import AuthMiddleware, ThrottlingMiddleware
+from tally.gateway.telegram.middlewares import (
+    AuthMiddleware,
+    CommandCounter,
+    ThrottlingMiddleware,
+)
 
 ROUTERS: tuple[Router, ...] = (
     capture.router,
+    admin.router,
     alerts.router,
     groups.router,
     commands.router,
@@ -29,9 +35,9 @@ ROUTERS: tuple[Router, ...] = (
     questions.router,
 )
 """Feature routers, in matching order: group capture (which passes messages on), the admins'
-alert commands and buttons (private chats and groups, so before the group and private routers
-that take any other text or command), group questions and reports, then private commands
-before free-text questions."""
+admin commands, alert commands and buttons (private chats and groups, so before the group and
+private routers that take any other text or command), group questions and reports, then
+private commands before free-text questions."""
 
 REQUIRED_UPDATES = frozenset(
     {
@@ -58,13 +64,14 @@ def create_dispatcher(
     chat_settings: ChatSettingsView,
 ) -> Dispatcher:
     """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``,
-    ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
-    ``admin_chats`` and ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) in their data.
+        ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
+        ``admin_chats`` and ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) in their data.
 
-    Throttling runs first, before any await, so a burst is judged in arrival order.
+        Throttling runs first, before any await, so a burst is judged in arrival order; commands
+    are counted (``tally_commands_total``) once past it, whichever router handles them.
 
-    The feature routers are module-level (one per process): call :func:`release_routers`
-    when the dispatcher is done, before creating another.
+        The feature routers are module-level (one per process): call :func:`release_routers`
+        when the dispatcher is done, before creating another.
     """
     subjects = Subjects(settings.subject_prefix)
     dispatcher = Dispatcher(
@@ -84,6 +91,7 @@ def create_dispatcher(
         ThrottlingMiddleware(settings.throttle_interval_s, max_users=max_users)
     )
     dispatcher.message.outer_middleware(AuthMiddleware(max_users=max_users))
+    dispatcher.message.outer_middleware(CommandCounter())
     dispatcher.include_routers(*ROUTERS)
     return dispatcher
 

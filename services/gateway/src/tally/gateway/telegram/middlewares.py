@@ -1,8 +1,9 @@
-"""aiogram middlewares of the gateway: throttling and first-contact registration.
+"""aiogram middlewares of the gateway: throttling, first-contact registration, command counts.
 
-Both are outer middlewares on ``message`` updates, so they see every message before filters
-run; they act on private chats only. They read ``bot``, ``broker``, ``subjects``, ``metrics``
-and ``event_chat`` from aiogram's ``data``.
+All are outer middlewares on ``message`` updates, so they see every message before filters
+run; throttling and registration act on private chats only, the command counter on every
+chat. They read ``bot``, ``broker``, ``subjects``, ``metrics`` and ``event_chat`` from
+aiogram's ``data``.
 """
 
 import time
@@ -61,6 +62,32 @@ class AuthMiddleware(BaseMiddleware):
             seen = _user_seen(user, chat_id=data["event_chat"].id)
             await data["broker"].publish(seen, data["subjects"].user_seen)
         return await handler(event, data)
+
+
+class CommandCounter(BaseMiddleware):
+    """Counts each bot command that reaches the handlers in ``tally_commands_total``, by name
+    (:meth:`GatewayMetrics.command`), whichever router handles it; a command addressed to
+    another bot (``/stats@other_bot``) is not this bot's and is not counted."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and event.text and event.text.startswith("/"):
+            me = await data["bot"].me()
+            name = command_name(event.text, me.username)
+            if name is not None:
+                data["metrics"].command(name)
+        return await handler(event, data)
+
+
+def command_name(text: str, bot_username: str | None) -> str | None:
+    """The command of a message text (``"/Stats@tally_bot 30"`` -> ``"stats"``); None when the
+    text is no command or names another bot."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    name, _, mention = head.removeprefix("/").partition("@")
+    if not head.startswith("/") or not name:
+        return None
+    if mention and (bot_username is None or mention.lower() != bot_username.lower()):
+        return None
+    return name.lower()
 
 
 def private_sender(event: TelegramObject) -> User | None:

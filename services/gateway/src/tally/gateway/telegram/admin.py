@@ -1,0 +1,104 @@
+"""The admins' commands /analytics, /health and /metrics, in private chats and in groups.
+
+Each asks the executor for an :class:`OpsReport` (core NATS request on ``{p}.reports.ops``)
+and replies with it as HTML (:mod:`tally.gateway.domain.ops`). Only the user ids in
+ADMIN_USER_IDS may (:class:`IsAdmin`); anyone else gets :data:`REFUSAL` and nothing is
+asked. When the executor does not reply in time the admin is told it is not answering;
+/health still shows the gateway's own line.
+"""
+
+from typing import Final
+
+import nats.errors
+import structlog
+from aiogram import Bot, Router
+from aiogram.enums import ParseMode
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from faststream.nats import NatsBroker
+from opentelemetry import trace
+from pydantic import ValidationError
+
+from tally.common.ops_reports import (
+    METRICS_CATEGORIES,
+    MetricsCategory,
+    OpsKind,
+    OpsReport,
+    OpsReportRequested,
+)
+from tally.common.subjects import Subjects
+from tally.gateway.domain import ops
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.admins import REFUSAL, IsAdmin
+from tally.gateway.telegram.delivery import deliver
+
+router: Final = Router(name=__name__)
+COMMANDS: Final = ("analytics", "health", "metrics")
+REPORT_TIMEOUT_S: Final = 10.0
+HEALTH_TIMEOUT_S: Final = 5.0
+"""How long the gateway waits for the executor (seconds); its /health probes take at most 2 s
+each, run together."""
+tracer: Final = trace.get_tracer("tally.gateway")
+log = structlog.get_logger(__name__)
+
+
+@router.message(Command(*COMMANDS), IsAdmin())
+async def report(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+) -> None:
+    """``/analytics``, ``/health`` or ``/metrics [category]``: the executor's report."""
+    metrics.message("command")
+    kind: OpsKind = "health" if command.command.lower() == "health" else "analytics"
+    category: MetricsCategory | None = None
+    if command.command.lower() == "metrics":
+        kind, category = "metrics", _category(command.args)
+        if category is None:
+            await deliver(bot, message.chat.id, ops.usage(), metrics=metrics)
+            return
+    request = OpsReportRequested(kind=kind, category=category)
+    found = await _fetch(broker, subjects, request)
+    text = _text(request, found)
+    await deliver(bot, message.chat.id, text, metrics=metrics, parse_mode=ParseMode.HTML)
+
+
+@router.message(Command(*COMMANDS))
+async def refuse(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+    """Anyone not in ADMIN_USER_IDS: the refusal, and nothing asked of the executor."""
+    metrics.message("command")
+    await deliver(bot, message.chat.id, REFUSAL, metrics=metrics)
+
+
+def _category(args: str | None) -> MetricsCategory | None:
+    """The /metrics category asked for: performance without one; None when it is unknown."""
+    word = (args or "").strip().lower() or "performance"
+    for category in METRICS_CATEGORIES:
+        if word == category:
+            return category
+    return None
+
+
+def _text(request: OpsReportRequested, found: OpsReport | None) -> str:
+    if request.kind == "health":
+        return ops.health(found)
+    return ops.not_answering(request.kind) if found is None else ops.render(found)
+
+
+async def _fetch(
+    broker: NatsBroker, subjects: Subjects, request: OpsReportRequested
+) -> OpsReport | None:
+    """The executor's report, or None (logged) when it did not answer in time, none listens
+    (NATS's "no responders") or its reply is not a report."""
+    timeout = HEALTH_TIMEOUT_S if request.kind == "health" else REPORT_TIMEOUT_S
+    with tracer.start_as_current_span("telegram ops report") as span:
+        span.set_attribute("tally.report", request.kind)
+        try:
+            response = await broker.request(request, subjects.ops_report, timeout=timeout)
+            return OpsReport.model_validate_json(response.body)
+        except (TimeoutError, nats.errors.Error, ValidationError) as error:
+            log.error("ops report failed", kind=request.kind, error=str(error)[:300])
+            return None
