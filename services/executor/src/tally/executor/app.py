@@ -7,22 +7,31 @@ from prometheus_client import CollectorRegistry
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
 from tally.common.subjects import Subjects
+from tally.executor.active_users import refresher
 from tally.executor.cache import AnswerCache
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
-from tally.executor.runner import Reader
+from tally.executor.runner import Reader, instrument
 
 
 def create_broker_for(
-    settings: ExecutorSettings, reader: Reader, *, registry: CollectorRegistry | None = None
+    settings: ExecutorSettings,
+    reader: Reader,
+    *,
+    registry: CollectorRegistry | None = None,
+    metrics: ExecutorMetrics | None = None,
 ) -> NatsBroker:
     """A broker with the executor's router, running plans through ``reader`` and, when
-    ``settings.answer_cache`` is on, through the answer cache in the answers bucket."""
+    ``settings.answer_cache`` is on, through the answer cache in the answers bucket.
+
+    Metrics go to ``metrics`` (new ones in ``registry``, or a fresh registry, when None);
+    every SQL statement of the process is traced from here on (:func:`instrument`)."""
     registry = registry or CollectorRegistry()
+    metrics = metrics or ExecutorMetrics(registry)
+    instrument()
     broker = create_broker(settings, service=SERVICE, registry=registry)
     subjects = Subjects(settings.subject_prefix)
-    metrics = ExecutorMetrics(registry)
     cache = None
     if settings.answer_cache:
         cache = AnswerCache(
@@ -36,14 +45,18 @@ def create_broker_for(
 
 
 def create_app(settings: ExecutorSettings) -> AsgiFastStream:
-    """The executor process: broker, /metrics, /health (ready = NATS and PostgreSQL answer)."""
+    """The executor process: broker, /metrics (with DAU/WAU/MAU refreshed in the
+    background), /health (ready = NATS and PostgreSQL answer)."""
     registry = CollectorRegistry()
+    metrics = ExecutorMetrics(registry)
     reader = Reader(settings)
-    broker = create_broker_for(settings, reader, registry=registry)
+    broker = create_broker_for(settings, reader, registry=registry, metrics=metrics)
+    start_counting, stop_counting = refresher(settings, metrics)
     return create_service_app(
         broker,
         settings,
         registry=registry,
         ready_checks=[reader.answers],
-        on_shutdown=[reader.close],
+        after_startup=[start_counting],
+        on_shutdown=[stop_counting, reader.close],
     )

@@ -18,7 +18,11 @@ class ExecutorSettings(CommonSettings):
     ``answer_cache`` (env ``ANSWER_CACHE``, on by default) answers a plan already answered,
     over unchanged data, from the answers bucket without asking the database;
     ``answer_cache_timeout_s`` bounds each of its reads and writes, past which the question is
-    answered from the database as if the cache had missed."""
+    answered from the database as if the cache had missed.
+
+    ``active_users_refresh_s`` is how often ``tally_active_users`` (DAU/WAU/MAU) is counted
+    again from the questions log, through DATABASE_URL's login (``tally_reader`` may not read
+    the questions log, and LLM-written SQL must not either)."""
 
     executor_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
@@ -29,6 +33,7 @@ class ExecutorSettings(CommonSettings):
     """Characters of result text an LLM-written query may return before it is refused."""
     answer_cache: bool = True
     answer_cache_timeout_s: float = Field(default=0.25, gt=0)
+    active_users_refresh_s: float = Field(default=60.0, gt=0)
 
     @property
     def reader_url(self) -> URL:
