@@ -47,9 +47,20 @@ def register_metrics(registry: CollectorRegistry) -> None:
 
 
 def reason_kind(error: ValidationError) -> ReasonKind:
-    """``decode`` when the body was not JSON at all, else ``validation``."""
-    decode = any(item["type"] in {"json_invalid", "json_type"} for item in error.errors())
-    return "decode" if decode else "validation"
+    """``decode`` when the body was not JSON at all, else ``validation``.
+
+    A body that is not JSON reaches the model either as pydantic's own ``json_invalid``
+    (``model_validate_json``) or, from FastStream, which hands undecodable bodies on as they
+    are, as text or bytes where the whole event should be (``model_type`` at the root or at
+    the handler's argument).
+    """
+    for item in error.errors():
+        if item["type"] in {"json_invalid", "json_type"}:
+            return "decode"
+        whole = item["type"] == "model_type" and len(item["loc"]) <= 1
+        if whole and isinstance(item["input"], str | bytes):
+            return "decode"
+    return "validation"
 
 
 async def publish_dead_letter(

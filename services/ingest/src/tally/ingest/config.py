@@ -11,7 +11,8 @@ class IngestSettings(CommonSettings):
     ``retry_delay_s``: how long JetStream waits before redelivering a message whose write
     failed for a reason that may pass (database down, snapshots before their video);
     ``max_deliveries``: after that many deliveries such a message is dead-lettered instead;
-    ``chat_batch_size``: chat events fetched and written per transaction.
+    ``chat_batch_size``: chat events fetched and written per transaction;
+    ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
     """
 
     db_pool_size: int = Field(default=5, ge=1)
@@ -20,3 +21,4 @@ class IngestSettings(CommonSettings):
     retry_delay_s: float = Field(default=5.0, ge=0)
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
+    consumer_poll_s: float = Field(default=5.0, gt=0)
