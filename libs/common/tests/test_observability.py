@@ -1,11 +1,14 @@
-"""Metric labels and span names stay bounded: ids in subjects become `*`."""
+"""Metric labels and span names stay bounded: ids in subjects become `*`; dead letters are
+counted by service and reason kind."""
+
+import asyncio
 
 import nats
 from faststream.nats import NatsRouter
 from prometheus_client import CollectorRegistry
 
 from tally.common.broker import create_broker
-from tally.common.events import QuestionAnswered, QuestionAsked
+from tally.common.events import QuestionAnswered, QuestionAsked, UserSeen
 from tally.common.observability import subject_pattern
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
@@ -17,7 +20,7 @@ def test_ids_become_wildcards() -> None:
         "tally.answers.cli.*"
     )
     assert subject_pattern("tally.imports.aca1061a9d324ecf8c3fa2bb32d7be63") == "tally.imports.*"
-    assert subject_pattern("tally.chats.-100123.messages") == "tally.chats.-100123.messages"
+    assert subject_pattern("tally.chats.-100123.messages") == "tally.chats.*.messages"
     assert subject_pattern("tally.questions.asked") == "tally.questions.asked"
 
 
@@ -45,3 +48,41 @@ async def test_one_series_for_many_questions(settings: CommonSettings, subjects:
         if "destination" in sample.labels
     }
     assert names == {subjects.answers_for("cli")}
+
+
+async def test_dead_letters_are_counted_by_reason_kind(
+    settings: CommonSettings, subjects: Subjects, streams: None
+) -> None:
+    """A body that is not JSON counts as ``decode``, JSON that is not the event as
+    ``validation``; both under the consuming service, served from its registry."""
+    registry = CollectorRegistry()
+    broker = create_broker(settings, service="probe-dlq", registry=registry)
+    router = NatsRouter()
+    subject = f"{subjects.prefix}.probe.dlq"
+    handled: list[UserSeen] = []
+
+    @router.subscriber(subject)
+    async def consume(seen: UserSeen) -> None:
+        handled.append(seen)
+
+    broker.include_router(router)
+
+    def count(kind: str) -> float:
+        labels = {"service": "probe-dlq", "reason_kind": kind}
+        return registry.get_sample_value("tally_dead_letters_total", labels) or 0.0
+
+    before = count("decode"), count("validation")
+    await broker.start()
+    client = await nats.connect(settings.nats_url)
+    try:
+        await client.publish(subject, b"{not json")
+        await client.publish(subject, b'{"user_id": "nobody"}')
+        for _ in range(100):
+            if count("decode") - before[0] + count("validation") - before[1] == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await client.close()
+        await broker.stop()
+    assert (count("decode") - before[0], count("validation") - before[1]) == (1, 1)
+    assert handled == []

@@ -16,7 +16,8 @@ from nats.aio.msg import Msg
 from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
-from opentelemetry.propagate import inject
+from opentelemetry.propagate import extract, inject
+from opentelemetry.trace import SpanKind
 
 from tally.common.choices import plan_choice
 from tally.common.errors import StackNotRunningError, UserFacingError
@@ -55,12 +56,12 @@ class Asker:
         self.subjects = Subjects(settings.subject_prefix)
         self.timeout_s = timeout_s
         self._client: Client | None = None
-        self._waiting: dict[str, asyncio.Future[bytes]] = {}
+        self._waiting: dict[str, asyncio.Future[Msg]] = {}
 
     async def _deliver(self, message: Msg) -> None:
         waiting = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
         if waiting and not waiting.done():
-            waiting.set_result(message.data)
+            waiting.set_result(message)
 
     async def __aenter__(self) -> Self:
         try:
@@ -110,7 +111,8 @@ class Asker:
     async def _round_trip(
         self, span_name: str, question: QuestionAsked, event: Event, subject: str
     ) -> Asked:
-        """Publish ``event`` to ``subject`` inside a span; wait for ``question``'s answer."""
+        """Publish ``event`` to ``subject`` inside a span; wait for ``question``'s answer,
+        read inside a ``cli answer`` span continuing the trace the answer's headers carry."""
         assert self._client, "use Asker as an async context manager"
         question_id = str(question.question_id)
         arrived = self._waiting[question_id] = asyncio.get_running_loop().create_future()
@@ -121,13 +123,16 @@ class Asker:
             await self._client.publish(subject, event.model_dump_json().encode(), headers=headers)
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
-                data = await asyncio.wait_for(arrived, self.timeout_s)
+                message = await asyncio.wait_for(arrived, self.timeout_s)
             except TimeoutError as error:
                 self._waiting.pop(question_id, None)
                 raise NoAnswerError(
                     f"No answer within {self.timeout_s:g} s: are nl2sql and executor running?"
                 ) from error
-        answer = QuestionAnswered.model_validate_json(data)
+        with tracer.start_as_current_span(
+            "cli answer", context=extract(message.headers or {}), kind=SpanKind.CONSUMER
+        ):
+            answer = QuestionAnswered.model_validate_json(message.data)
         return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)
 
 

@@ -22,6 +22,7 @@ class CliSettings(BaseSettings):
     tally_home: Path = Path(".tally")
     bot_token: SecretStr | None = None
     otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
     dashboard_port: int = 8000
 
     @property

@@ -236,7 +236,7 @@ def ask(
     readings to pick from ("outcome" tells which), 1 when answering failed, 2 when the stack
     cannot be reached or does not answer.
     """
-    setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
+    _setup_tracing()
     asked = _run(_ask_once(question))
     if as_json:
         print(_as_json(asked))
@@ -246,6 +246,15 @@ def ask(
             console.print(PICK_HINT, style="dim")
     if asked.answer.outcome == "failed":
         raise typer.Exit(1)
+
+
+def _setup_tracing() -> None:
+    settings = CliSettings()
+    setup_tracing(
+        "cli",
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        otlp_traces_endpoint=settings.otel_exporter_otlp_traces_endpoint,
+    )
 
 
 async def _chat() -> None:
@@ -272,7 +281,7 @@ def chat() -> None:
     A question with several readings is answered with them numbered; reply with a number to
     get that reading's answer, or with anything else to ask a new question.
     """
-    setup_tracing("cli", otlp_endpoint=CliSettings().otel_exporter_otlp_endpoint)
+    _setup_tracing()
     console.print("Ask a question (English or Russian); `exit` or Ctrl-D to leave.")
     _run(_chat())
 

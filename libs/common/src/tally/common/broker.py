@@ -2,8 +2,9 @@
 
 Every service gets: a NATS broker with OpenTelemetry context in message headers and
 FastStream's Prometheus metrics, an ASGI side app serving ``/metrics`` (its own registry),
-``/health`` (NATS answers a ping) and ``/health/live``, and the JetStream streams (and the
-answers key-value bucket) declared.
+``/health`` (NATS answers a ping), ``/health/live``, ``/health/ready``, its AsyncAPI
+document (``/asyncapi.json``, and a viewer page at ``/asyncapi``), and the JetStream streams
+(and the answers key-value bucket) declared.
 """
 
 import contextlib
@@ -12,8 +13,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import nats
-from faststream.asgi import AsgiFastStream, AsgiResponse, get, make_ping_asgi
+from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get, make_ping_asgi
 from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
@@ -21,7 +23,7 @@ from prometheus_client import CollectorRegistry, make_asgi_app
 
 from tally.common import _compat
 from tally.common.cache import DEFAULT_TTL_S, delete_bucket, ensure_bucket
-from tally.common.deadletter import dead_letter_middleware
+from tally.common.deadletter import dead_letter_middleware, register_metrics
 from tally.common.observability import prometheus_middleware, telemetry_middleware
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
@@ -29,6 +31,8 @@ from tally.common.subjects import Subjects
 ReadyCheck = Callable[[], Awaitable[bool]]
 _compat.apply()
 
+API_VERSION = "1"
+"""The version of the events on the bus (``Event.version``), shown in the AsyncAPI document."""
 ACTIVITY_MAX_AGE_S = 7 * 24 * 3600
 """Answers, users seen and alerts stay in their stream for a week (replayable into the log)."""
 
@@ -47,9 +51,11 @@ def create_broker(
     ]
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))
+        register_metrics(registry)
     return NatsBroker(
         settings.nats_url,
         name=f"tally-{service}",
+        description=f"tally-{service}",  # the AsyncAPI document's title
         middlewares=middlewares,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -84,7 +90,9 @@ def create_app(
 
     Before the broker starts, the streams are declared (so any service can dead-letter, in
     any start order). ``/health/ready`` answers 204 when NATS and every ``ready_checks``
-    answer, else 503.
+    answer, else 503. ``/asyncapi.json`` is the broker's AsyncAPI 3.0 document (FastStream
+    generates it from the subscribers and publishers); the "try it out" route that would
+    publish from HTTP is off.
     """
 
     async def streams() -> None:
@@ -100,8 +108,11 @@ def create_app(
         results = [await check for check in checks]
         return AsgiResponse(b"", 204 if all(results) else 503)
 
+    title = broker.specification.description or "tally"
     return AsgiFastStream(
         broker,
+        specification=AsyncAPI(broker, title=title, version=API_VERSION),
+        asyncapi_path=AsyncAPIRoute("/asyncapi", try_it_out_path=None),
         asgi_routes=[
             ("/metrics", make_asgi_app(registry)),
             ("/health", make_ping_asgi(broker, timeout=2.0)),

@@ -2,14 +2,19 @@
 
 Dead letters land on ``{prefix}.dlq.{service}`` (stream DEAD_LETTERS), carrying the original
 subject, payload and headers, so an operator can inspect them with the NATS CLI and replay
-them by publishing ``payload`` back to ``subject``.
+them by publishing ``payload`` back to ``subject``. Each one is counted in
+``tally_dead_letters_total{service, reason_kind}`` (see docs/metrics.md).
 """
+
+import contextlib
+from typing import Literal
 
 import structlog
 from faststream import ExceptionMiddleware
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsBroker as BrokerDep
 from faststream.nats.annotations import NatsMessage
+from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
 from tally.common.events import DeadLetter
@@ -20,12 +25,67 @@ MAX_PAYLOAD_CHARS = 256 * 1024
 """Characters of the original payload kept in a DeadLetter (the original stays in its stream
 when it came from one)."""
 
+ReasonKind = Literal["decode", "validation", "database", "retries_exhausted"]
+"""Why a message was dead-lettered: ``decode`` (not JSON), ``validation`` (JSON that is not
+the event), ``database`` (the database refused a value for good), ``retries_exhausted``
+(a write that may pass failed ``max_deliveries`` times)."""
+
+DEAD_LETTERS = Counter(
+    "tally_dead_letters",
+    "Messages sent to a dead-letter subject, by the service that gave up and why.",
+    ["service", "reason_kind"],
+    registry=None,
+)
+"""One counter per process (one service per process); registered in the service's registry
+by :func:`register_metrics`."""
+
+
+def register_metrics(registry: CollectorRegistry) -> None:
+    """Serve ``tally_dead_letters_total`` from ``registry`` (once; later calls do nothing)."""
+    with contextlib.suppress(ValueError):  # already registered there
+        registry.register(DEAD_LETTERS)
+
+
+def reason_kind(error: ValidationError) -> ReasonKind:
+    """``decode`` when the body was not JSON at all, else ``validation``.
+
+    A body that is not JSON reaches the model either as pydantic's own ``json_invalid``
+    (``model_validate_json``) or, from FastStream, which hands undecodable bodies on as they
+    are, as text or bytes where the whole event should be (``model_type`` at the root or at
+    the handler's argument).
+    """
+    for item in error.errors():
+        if item["type"] in {"json_invalid", "json_type"}:
+            return "decode"
+        whole = item["type"] == "model_type" and len(item["loc"]) <= 1
+        if whole and isinstance(item["input"], str | bytes):
+            return "decode"
+    return "validation"
+
+
+async def publish_dead_letter(
+    broker: NatsBroker, subjects: Subjects, letter: DeadLetter, *, kind: ReasonKind
+) -> None:
+    """Publish ``letter`` to its service's dead-letter subject, wait for JetStream to store it
+    (raises when it cannot), and count it under ``kind``."""
+    log.warning("dead letter", subject=letter.subject, reason=letter.reason[:200], kind=kind)
+    await broker.publish(
+        letter, subjects.dead_letter(letter.service), stream=subjects.dead_letter_stream
+    )
+    DEAD_LETTERS.labels(service=letter.service, reason_kind=kind).inc()
+
 
 async def send_dead_letter(
-    broker: NatsBroker, subjects: Subjects, *, service: str, message: NatsMessage, reason: str
+    broker: NatsBroker,
+    subjects: Subjects,
+    *,
+    service: str,
+    message: NatsMessage,
+    reason: str,
+    kind: ReasonKind,
 ) -> None:
-    """Publish ``message`` as a :class:`DeadLetter` of ``service`` with ``reason``, and wait
-    for JetStream to confirm it stored the letter (raises when it cannot)."""
+    """Publish ``message`` as a :class:`DeadLetter` of ``service`` with ``reason`` (see
+    :func:`publish_dead_letter`)."""
     letter = DeadLetter(
         service=service,
         subject=message.raw_message.subject,
@@ -33,8 +93,7 @@ async def send_dead_letter(
         payload=message.body.decode("utf-8", errors="replace")[:MAX_PAYLOAD_CHARS],
         headers={key: str(value) for key, value in (message.headers or {}).items()},
     )
-    log.warning("dead letter", subject=letter.subject, reason=letter.reason[:200])
-    await broker.publish(letter, subjects.dead_letter(service), stream=subjects.dead_letter_stream)
+    await publish_dead_letter(broker, subjects, letter, kind=kind)
 
 
 def dead_letter_middleware(subjects: Subjects, service: str) -> ExceptionMiddleware:
@@ -47,6 +106,13 @@ def dead_letter_middleware(subjects: Subjects, service: str) -> ExceptionMiddlew
         error: ValidationError, message: NatsMessage, broker: BrokerDep
     ) -> None:
         reason = f"invalid message ({error.error_count()} errors): {error.errors()[0]['msg']}"
-        await send_dead_letter(broker, subjects, service=service, message=message, reason=reason)
+        await send_dead_letter(
+            broker,
+            subjects,
+            service=service,
+            message=message,
+            reason=reason,
+            kind=reason_kind(error),
+        )
 
     return middleware

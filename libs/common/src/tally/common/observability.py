@@ -18,12 +18,13 @@ from faststream.prometheus import PrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 _ID_TOKEN = re.compile(
-    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|\d+)$"
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|-?\d+)$"
 )
 
 
 def subject_pattern(subject: str) -> str:
-    """``subject`` with each id-like token (UUID, 16+ hex digits, integer) replaced by ``*``."""
+    """``subject`` with each id-like token (UUID, 16+ hex digits, integer: chat ids are
+    negative) replaced by ``*``."""
     return ".".join("*" if _ID_TOKEN.match(token) else token for token in subject.split("."))
 
 

@@ -19,7 +19,11 @@ def run_service(name: str, settings: S, create_app: Callable[[S], AsgiFastStream
     The event loop is uvloop's (libuv), which cuts the per-message cost of every hop.
     """
     setup_logging(name, level=settings.log_level, json=settings.log_json)
-    setup_tracing(name, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+    setup_tracing(
+        name,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        otlp_traces_endpoint=settings.otel_exporter_otlp_traces_endpoint,
+    )
     app = create_app(settings)
     uvloop.run(
         app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port})

@@ -39,6 +39,7 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
     answer_cache_ttl_s: float = Field(default=3600.0, gt=0)
 
 

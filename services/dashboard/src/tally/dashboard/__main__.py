@@ -21,7 +21,11 @@ def main() -> None:
         print(f"tally-dashboard: refusing to start: {reasons}", file=sys.stderr)
         raise SystemExit(2) from None
     setup_logging(SERVICE, level=settings.log_level, json=settings.log_json)
-    setup_tracing(SERVICE, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+    setup_tracing(
+        SERVICE,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        otlp_traces_endpoint=settings.otel_exporter_otlp_traces_endpoint,
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.dashboard_host,

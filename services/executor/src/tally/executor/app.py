@@ -7,12 +7,13 @@ from prometheus_client import CollectorRegistry
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
 from tally.common.subjects import Subjects
+from tally.executor.active_users import refresher
 from tally.executor.cache import AnswerCache
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
-from tally.executor.runner import Reader
+from tally.executor.runner import Reader, instrument
 
 OPS_POOL_SIZE = 2
 """Connections of the ``tally_ops`` pool: reports are rare and each runs its queries in turn."""
@@ -34,16 +35,20 @@ def create_broker_for(
     *,
     registry: CollectorRegistry | None = None,
     ops: Reader | None = None,
+    metrics: ExecutorMetrics | None = None,
 ) -> NatsBroker:
     """A broker with the executor's router, running plans through ``reader`` and, when
     ``settings.answer_cache`` is on, through the answer cache in the answers bucket.
 
     The admins' reports are answered when ``ops`` (see :func:`ops_reader`; the caller closes
-    it) is given."""
+    it) is given.
+    Metrics go to ``metrics`` (new ones in ``registry``, or a fresh registry, when None);
+    every SQL statement of the process is traced from here on (:func:`instrument`)."""
     registry = registry or CollectorRegistry()
+    metrics = metrics or ExecutorMetrics(registry)
+    instrument()
     broker = create_broker(settings, service=SERVICE, registry=registry)
     subjects = Subjects(settings.subject_prefix)
-    metrics = ExecutorMetrics(registry)
     cache = None
     if settings.answer_cache:
         cache = AnswerCache(
@@ -62,15 +67,19 @@ def create_broker_for(
 
 
 def create_app(settings: ExecutorSettings) -> AsgiFastStream:
-    """The executor process: broker, /metrics, /health (ready = NATS and PostgreSQL answer)."""
+    """The executor process: broker, /metrics (with DAU/WAU/MAU refreshed in the
+    background), /health (ready = NATS and PostgreSQL answer)."""
     registry = CollectorRegistry()
+    metrics = ExecutorMetrics(registry)
     reader = Reader(settings)
     ops = ops_reader(settings)
-    broker = create_broker_for(settings, reader, registry=registry, ops=ops)
+    broker = create_broker_for(settings, reader, registry=registry, ops=ops, metrics=metrics)
+    start_counting, stop_counting = refresher(settings, metrics)
     return create_service_app(
         broker,
         settings,
         registry=registry,
         ready_checks=[reader.answers],
-        on_shutdown=[reader.close, ops.close],
+        after_startup=[start_counting],
+        on_shutdown=[stop_counting, reader.close, ops.close],
     )

@@ -22,7 +22,11 @@ class ExecutorSettings(CommonSettings):
 
     ``ops_database_url`` is the login of the admins' operations reports (/analytics, /metrics,
     /health): when unset, DATABASE_URL with the user replaced by the ``tally_ops`` role
-    (migration 0006), like the reader's."""
+    (migration 0006), like the reader's.
+
+    ``active_users_refresh_s`` is how often ``tally_active_users`` (DAU/WAU/MAU) is counted
+    again from the questions log, as ``tally_ops`` (``tally_reader`` may not read the questions
+    log, and LLM-written SQL must not either)."""
 
     executor_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
@@ -34,6 +38,7 @@ class ExecutorSettings(CommonSettings):
     answer_cache: bool = True
     answer_cache_timeout_s: float = Field(default=0.25, gt=0)
     ops_database_url: str | None = None
+    active_users_refresh_s: float = Field(default=60.0, gt=0)
 
     @property
     def reader_url(self) -> URL:

@@ -242,6 +242,7 @@ def create_router(
             metrics.query_seconds.observe(result.elapsed_ms / 1000)
         question = planned.question
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+        metrics.answers.answered(result)
         if cache is not None and lookup is not None:
             await remember(cache, lookup, result)
 
@@ -262,5 +263,6 @@ def create_router(
         result = await answer_sql(proposed, reader, metrics)
         question = proposed.question
         await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+        metrics.answers.answered(result)
 
     return router

@@ -1,6 +1,11 @@
 """The executor's Prometheus metrics."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from tally.common.metrics import AnswerMetrics
+
+ACTIVE_WINDOWS = ("1d", "7d", "30d")
+"""The windows of ``tally_active_users``: distinct askers over the last 1, 7 and 30 days."""
 
 
 class ExecutorMetrics:
@@ -9,7 +14,12 @@ class ExecutorMetrics:
     being left alone after a failure),
     and the SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``).
 
-    A cache hit is counted in ``tally_executor_cache_total`` only: no query ran."""
+    A cache hit is counted in ``tally_executor_cache_total`` only: no query ran.
+
+    ``answers`` counts every answer the executor publishes (:class:`AnswerMetrics`);
+    ``active_users{window}`` is the number of distinct users who asked within the last
+    ``window`` (DAU ``1d``, WAU ``7d``, MAU ``30d``), refreshed by
+    :mod:`tally.executor.active_users`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.queries = Counter(
@@ -34,5 +44,12 @@ class ExecutorMetrics:
             "tally_executor_firewall_total",
             "LLM-written SQL checked by the firewall, by verdict",
             ["verdict"],
+            registry=registry,
+        )
+        self.answers = AnswerMetrics(registry)
+        self.active_users = Gauge(
+            "tally_active_users",
+            "Distinct users who asked a question within the window (from the questions log)",
+            ["window"],
             registry=registry,
         )

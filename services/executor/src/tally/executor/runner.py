@@ -11,6 +11,10 @@ Three layers hold for every statement, whoever wrote it:
   that passed the firewall (``domain.firewall``) runs in an explicit ``BEGIN READ ONLY``
   transaction (what ``SET TRANSACTION READ ONLY`` sets), through a cursor that stops once
   the rows exceed a byte budget.
+
+Each statement is a client span (opentelemetry-instrumentation-asyncpg, see
+:func:`instrument`), a child of the consume span of the message that asked for it; the span
+carries the statement text, never the bound values.
 """
 
 import time
@@ -20,7 +24,8 @@ from typing import Any
 
 import asyncpg
 import structlog
-from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.engine import URL
 
 from tally.common.db.session import asyncpg_dsn
@@ -30,7 +35,8 @@ from tally.executor.domain.compiler import CompiledQuery
 from tally.executor.domain.results import as_number
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer("tally.executor")
+FETCH_ROWS = 100
+"""Rows fetched per round trip when reading LLM-written SQL's result (one span each)."""
 UNAVAILABLE = "The database is not answering right now; try again in a minute."
 TOO_LONG = "The question took too long to answer; try a narrower one."
 
@@ -75,6 +81,23 @@ def _translated_errors() -> Iterator[None]:
         raise DatabaseUnavailableError(UNAVAILABLE) from error
 
 
+def instrument() -> None:
+    """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
+    recorded; literals in the statement text are redacted by
+    :class:`tally.common.telemetry.SqlLiteralRedactor`."""
+    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+
+async def _reset_untraced(connection: asyncpg.Connection) -> None:
+    """What the pool runs on a connection given back (``Connection.reset``'s query), without a
+    span: it is housekeeping, not a statement anyone asked for."""
+    if query := connection.get_reset_query():
+        with suppress_instrumentation():
+            await connection.execute(query)
+
+
 def _text_size(record: Any) -> int:
     return sum(len(str(value)) for value in record)
 
@@ -83,13 +106,15 @@ async def _read_only_rows(connection: Any, sql: str, max_bytes: int) -> list[tup
     rows: list[tuple[Any, ...]] = []
     size = 0
     async with connection.transaction(readonly=True):
-        async for record in connection.cursor(sql, prefetch=100):
-            size += _text_size(record)
-            if size > max_bytes:
-                raise ResultTooLargeError(
-                    f"The result is larger than {max_bytes:,} characters; ask for less."
-                )
-            rows.append(tuple(record))
+        cursor = await connection.cursor(sql)
+        while records := await cursor.fetch(FETCH_ROWS):
+            for record in records:
+                size += _text_size(record)
+                if size > max_bytes:
+                    raise ResultTooLargeError(
+                        f"The result is larger than {max_bytes:,} characters; ask for less."
+                    )
+                rows.append(tuple(record))
     return rows
 
 
@@ -128,6 +153,7 @@ class Reader:
             max_size=self._pool_size,
             server_settings=server_settings,
             timeout=5,
+            reset=_reset_untraced,
         )
 
     async def pool(self) -> asyncpg.Pool:
@@ -160,8 +186,7 @@ class Reader:
         """
         pool = await self.pool()
         started = time.perf_counter()
-        span = tracer.start_as_current_span("SELECT", attributes={"db.statement": sql})
-        with span, _translated_errors():
+        with _translated_errors():
             async with pool.acquire() as connection:
                 rows = await _read_only_rows(connection, sql, max_bytes)
         return rows, (time.perf_counter() - started) * 1000
@@ -171,16 +196,14 @@ class Reader:
         with ``args`` bound, and the elapsed ms. Errors as in :meth:`fetch_value`."""
         pool = await self.pool()
         started = time.perf_counter()
-        span = tracer.start_as_current_span("SELECT", attributes={"db.statement": sql})
-        with span, _translated_errors():
+        with _translated_errors():
             records = await pool.fetch(sql, *args)
         return [tuple(record) for record in records], (time.perf_counter() - started) * 1000
 
     async def run(self, query: CompiledQuery) -> tuple[int | float | None, float]:
         """Run ``query``; return (value, elapsed ms). Errors as in :meth:`fetch_value`."""
         started = time.perf_counter()
-        with tracer.start_as_current_span("SELECT", attributes={"db.statement": query.sql}):
-            value = await self.fetch_value(query.sql, *query.args)
+        value = await self.fetch_value(query.sql, *query.args)
         return as_number(value), (time.perf_counter() - started) * 1000
 
     async def answers(self) -> bool:

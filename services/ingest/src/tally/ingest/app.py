@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.common.broker import create_app as create_common_app
 from tally.common.broker import create_broker
 from tally.common.db.session import create_engine
+from tally.ingest.backlog import poller
 from tally.ingest.chat_consumer import create_chat_router
 from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
@@ -37,11 +38,14 @@ def create_broker_for(
     engine: AsyncEngine,
     registry: CollectorRegistry | None = None,
     writer: ChatWriter | None = None,
+    metrics: IngestMetrics | None = None,
 ) -> NatsBroker:
     """A broker carrying ingest's consumers (the streams must exist before it starts); chat
-    events are written by ``writer`` (a new ChatWriter on ``engine`` when None)."""
+    events are written by ``writer`` (a new ChatWriter on ``engine`` when None), counted in
+    ``metrics`` (new ones in ``registry`` when None)."""
     broker = create_broker(settings, service=SERVICE, registry=registry)
-    metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
+    if metrics is None:
+        metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
     broker.include_router(create_router(settings, engine=engine, metrics=metrics))
     chats = writer if writer is not None else ChatWriter(engine)
     broker.include_router(create_chat_router(settings, writer=chats, metrics=metrics))
@@ -49,11 +53,16 @@ def create_broker_for(
 
 
 def create_app(settings: IngestSettings) -> AsgiFastStream:
-    """The ingest process: consumers, /metrics, /health and /health/ready (NATS and database)."""
+    """The ingest process: consumers, /metrics (with the consumers' backlog polled in the
+    background), /health and /health/ready (NATS and database)."""
     registry = CollectorRegistry()
+    metrics = IngestMetrics(registry)
     engine = create_database_engine(settings)
     writer = ChatWriter(engine)
-    broker = create_broker_for(settings, engine=engine, registry=registry, writer=writer)
+    broker = create_broker_for(
+        settings, engine=engine, registry=registry, writer=writer, metrics=metrics
+    )
+    start_polling, stop_polling = poller(settings, metrics)
 
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
@@ -72,6 +81,7 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         registry=registry,
         ready_checks=[database_ready],
-        after_startup=[log_messages_layout],
+        after_startup=[log_messages_layout, start_polling],
+        on_shutdown=[stop_polling],
         after_shutdown=[shutdown],
     )

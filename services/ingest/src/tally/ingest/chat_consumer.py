@@ -1,13 +1,14 @@
 """The chat events consumer: a durable JetStream pull consumer on CHAT_EVENTS, in batches.
 
 Each fetch (up to ``chat_batch_size`` messages) is written by :class:`ChatWriter` in one
-transaction and acknowledged after it commits. A payload that is not a valid chat event
-becomes a :class:`DeadLetter` on ``subjects.dead_letter("ingest")`` and is acknowledged with
-the batch, so the consumer goes on. When the database fails in a way that may pass, the whole
-batch is nak'ed with ``retry_delay_s`` and redelivered, however long it takes (the writes are
-idempotent, so nothing is lost or counted twice); when it refuses a value of an event, that
-event is dead-lettered and the rest are stored. Settings that changed are put in the chat
-settings bucket after commit. JetStream lets two fetches be unacknowledged at a time.
+transaction and acknowledged after it commits, inside one span linked to each event's trace.
+A payload that is not a valid chat event becomes a :class:`DeadLetter` on
+``subjects.dead_letter("ingest")`` and is acknowledged with the batch, so the consumer goes
+on. When the database fails in a way that may pass, the whole batch is nak'ed with
+``retry_delay_s`` and redelivered, however long it takes (the writes are idempotent, so
+nothing is lost or counted twice); when it refuses a value of an event, that event is
+dead-lettered and the rest are stored. Settings that changed are put in the chat settings
+bucket after commit. JetStream lets two fetches be unacknowledged at a time.
 
 Events are applied in stream order, because edits, deletions and reactions do not commute
 with the messages they change. A fetch that would overtake older unacknowledged events (a
@@ -29,9 +30,10 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 from sqlalchemy.exc import SQLAlchemyError
 
-from tally.common.deadletter import MAX_PAYLOAD_CHARS
+from tally.common.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
 from tally.common.events import DeadLetter
 from tally.common.subjects import Subjects
+from tally.common.telemetry import batch_span
 from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import SERVICE
@@ -87,6 +89,10 @@ def create_chat_router(
         decoder=raw_messages,
     )
     async def store_chat_events(batch: Batch, broker: NatsBroker, js: JsClient) -> None:
+        with batch_span("ingest chat_events batch", (message.headers for message in batch)):
+            await store(batch, broker, js)
+
+    async def store(batch: list[Msg], broker: NatsBroker, js: JsClient) -> None:
         if await overtakes(js, subjects.chat_events_stream, batch):
             metrics.handled("chat_event", "reordered", len(batch))
             raise NackMessage(delay=settings.reorder_delay_s)
@@ -98,12 +104,13 @@ def create_chat_router(
         except (SQLAlchemyError, OSError, TimeoutError, nats.errors.Error) as error:
             metrics.handled("chat_event", "retried", len(batch))
             raise NackMessage(delay=settings.retry_delay_s) from error
-        letters = invalid + [(valid[index][0], reason) for index, reason in refused]
-        for index, reason in letters:
+        letters: list[tuple[int, str, ReasonKind]] = [
+            *((index, reason, "validation") for index, reason in invalid),
+            *((valid[index][0], reason, "database") for index, reason in refused),
+        ]
+        for index, reason, kind in letters:
             letter = dead_letter(batch[index], reason)
-            await broker.publish(
-                letter, subjects.dead_letter(SERVICE), stream=subjects.dead_letter_stream
-            )
+            await publish_dead_letter(broker, subjects, letter, kind=kind)
         metrics.handled("chat_event", "stored", written.events)
         metrics.handled("chat_event", "dead_letter", len(letters))
 

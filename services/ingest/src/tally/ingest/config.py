@@ -14,6 +14,7 @@ class IngestSettings(CommonSettings):
     ``chat_batch_size``: chat events fetched and written per transaction;
     ``reorder_delay_s``: how long a chat fetch that would overtake older unacknowledged
     events waits before it is redelivered (see ``chat_consumer.overtakes``).
+    ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
     """
 
     db_pool_size: int = Field(default=5, ge=1)
@@ -23,3 +24,4 @@ class IngestSettings(CommonSettings):
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
     reorder_delay_s: float = Field(default=1.0, ge=0)
+    consumer_poll_s: float = Field(default=5.0, gt=0)

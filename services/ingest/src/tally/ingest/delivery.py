@@ -18,7 +18,7 @@ from faststream.nats.message import NatsMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
-from tally.common.deadletter import send_dead_letter
+from tally.common.deadletter import ReasonKind, reason_kind, send_dead_letter
 from tally.common.events import Event
 from tally.common.subjects import Subjects
 from tally.ingest.config import IngestSettings
@@ -59,7 +59,8 @@ class Delivery:
         try:
             return model.model_validate_json(message.body)
         except ValidationError as error:
-            await self.dead_letter(message, broker, kind, reason=_describe(error))
+            why = _describe(error)
+            await self.dead_letter(message, broker, kind, reason=why, why=reason_kind(error))
             raise RejectMessage from error
 
     async def write(
@@ -73,18 +74,28 @@ class Delivery:
                 log.warning("write failed, will retry", kind=kind, error=str(error).splitlines()[0])
                 self.metrics.handled(kind, "retried")
                 raise NackMessage(delay=self.settings.retry_delay_s) from error
-            await self.dead_letter(message, broker, kind, reason=f"gave up: {error}")
+            reason = f"gave up: {error}"
+            await self.dead_letter(message, broker, kind, reason=reason, why="retries_exhausted")
             raise RejectMessage from error
         except SQLAlchemyError as error:
-            await self.dead_letter(message, broker, kind, reason=f"database refused it: {error}")
+            reason = f"database refused it: {error}"
+            await self.dead_letter(message, broker, kind, reason=reason, why="database")
             raise RejectMessage from error
 
     async def dead_letter(
-        self, message: NatsMessage, broker: NatsBroker, kind: Kind, *, reason: str
+        self,
+        message: NatsMessage,
+        broker: NatsBroker,
+        kind: Kind,
+        *,
+        reason: str,
+        why: ReasonKind,
     ) -> None:
-        """Publish ``message`` with ``reason`` to the dead-letter subject (JetStream)."""
+        """Publish ``message`` with ``reason`` (of kind ``why``) to the dead-letter subject."""
         subjects = Subjects(self.settings.subject_prefix)
-        await send_dead_letter(broker, subjects, service=SERVICE, message=message, reason=reason)
+        await send_dead_letter(
+            broker, subjects, service=SERVICE, message=message, reason=reason, kind=why
+        )
         self.metrics.handled(kind, "dead_letter")
 
 

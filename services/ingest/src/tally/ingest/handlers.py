@@ -4,19 +4,23 @@ Each is a small handler on a router made by :func:`create_router`; writes go thr
 :mod:`tally.ingest.store`, failures are settled by :class:`~tally.ingest.delivery.Delivery`.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
+from faststream import Context
 from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import NatsBroker, NatsMessage
+from faststream.nats.message import NatsBatchMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.common.deadletter import publish_dead_letter
 from tally.common.events import AnswerFeedback, BatchStored, UserSeen, VideoBatch, utcnow
 from tally.common.subjects import Subjects
+from tally.common.telemetry import batch_span
 from tally.ingest import store
 from tally.ingest.config import IngestSettings
-from tally.ingest.delivery import RETRYABLE, SERVICE, Delivery
+from tally.ingest.delivery import RETRYABLE, Delivery
 from tally.ingest.domain.rows import batch_rows, bot_user_row, parse_answers, question_row
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.versions import move_versions
@@ -71,8 +75,6 @@ def create_router(
         await broker.publish(stored, subjects.import_progress(batch.import_id))
         metrics.handled("video_batch", "stored")
 
-    dead_letters = router.publisher(subjects.dead_letter(SERVICE))
-
     @router.subscriber(
         subjects.answers_all,
         stream=activity,
@@ -80,10 +82,19 @@ def create_router(
         pull_sub=PullSub(batch_size=ANSWERS_BATCH, timeout=0.5, batch=True),
         ack_policy=policy,
     )
-    async def log_answers(payloads: list[Any]) -> None:
+    async def log_answers(
+        payloads: list[Any],
+        broker: NatsBroker,
+        fetch: Annotated[NatsBatchMessage, Context("message")],
+    ) -> None:
+        headers = (message.headers for message in fetch.raw_message)
+        with batch_span("ingest answers batch", headers):
+            await store_answers(payloads, broker)
+
+    async def store_answers(payloads: list[Any], broker: NatsBroker) -> None:
         answers, invalid = parse_answers(payloads, subject=subjects.answers_all)
         for letter in invalid:
-            await dead_letters.publish(letter, stream=subjects.dead_letter_stream)
+            await publish_dead_letter(broker, subjects, letter, kind="validation")
             metrics.handled("answer", "dead_letter")
         rows = [question_row(answer, answered_at=utcnow()) for answer in answers]
         try:

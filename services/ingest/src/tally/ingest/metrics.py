@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 Kind = Literal["video_batch", "answer", "user_seen", "feedback", "chat_event"]
 EventOutcome = Literal["stored", "duplicate", "retried", "reordered", "dead_letter"]
@@ -11,7 +11,10 @@ EventOutcome = Literal["stored", "duplicate", "retried", "reordered", "dead_lett
 class IngestMetrics:
     """``tally_ingest_events_total{kind, outcome}``, ``tally_ingest_batch_seconds`` (time to
     store one VideoBatch, seconds), ``tally_ingest_chat_batch_seconds`` (time to store one
-    fetch of chat events, seconds) and ``tally_ingest_dead_letters_total{kind}``."""
+    fetch of chat events, seconds), ``tally_ingest_dead_letters_total{kind}``, and each
+    durable consumer's backlog: ``tally_ingest_consumer_pending{stream, consumer}`` (stored,
+    not yet delivered) and ``tally_ingest_consumer_ack_pending{stream, consumer}`` (delivered,
+    not yet acknowledged), set by :mod:`tally.ingest.backlog`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
@@ -36,6 +39,19 @@ class IngestMetrics:
             "tally_ingest_dead_letters",
             "Messages ingest sent to its dead-letter subject, by kind.",
             ["kind"],
+            registry=registry,
+        )
+
+        self.consumer_pending = Gauge(
+            "tally_ingest_consumer_pending",
+            "Messages in the stream not yet delivered to the durable consumer (its lag).",
+            ["stream", "consumer"],
+            registry=registry,
+        )
+        self.consumer_ack_pending = Gauge(
+            "tally_ingest_consumer_ack_pending",
+            "Messages delivered to the durable consumer and not yet acknowledged.",
+            ["stream", "consumer"],
             registry=registry,
         )
 

@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 
 from tally.common.broker import create_app as create_service_app
 from tally.common.broker import create_broker
+from tally.common.metrics import AnswerMetrics
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.handlers import SERVICE, create_router
 from tally.nl2sql.llm import LlmEngine, build_engine
@@ -26,7 +27,8 @@ def create_broker_for(
     registry = registry or CollectorRegistry()
     llm = llm or build_engine(settings, registry)
     broker = create_broker(settings, service=SERVICE, registry=registry)
-    broker.include_router(create_router(settings, Nl2sqlMetrics(registry), llm))
+    router = create_router(settings, Nl2sqlMetrics(registry), llm, answered=AnswerMetrics(registry))
+    broker.include_router(router)
     return broker
 
 

@@ -5,6 +5,7 @@ from time import perf_counter
 from faststream.nats import NatsRouter
 
 from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.common.metrics import AnswerMetrics
 from tally.common.subjects import Subjects
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import LlmEngine
@@ -25,11 +26,15 @@ def _refused(event: Planned | None) -> bool:
 
 
 def create_router(
-    settings: Nl2sqlSettings, metrics: Nl2sqlMetrics, llm: LlmEngine | None = None
+    settings: Nl2sqlSettings,
+    metrics: Nl2sqlMetrics,
+    llm: LlmEngine | None = None,
+    *,
+    answered: AnswerMetrics,
 ) -> NatsRouter:
     """nl2sql's subscriber on ``questions.asked`` (queue group ``nl2sql``): plans to
     ``plans.ready``, LLM-written SQL to ``sql.proposed``, refusals and failures straight to
-    ``answers.{channel}.{question_id}``.
+    ``answers.{channel}.{question_id}`` (counted in ``answered``).
 
     With ``llm``, questions the built-in parser refuses (``NL_ENGINE=auto``), or every
     question (``NL_ENGINE=llm``), go to the LLM engine; without, the parser alone answers.
@@ -71,5 +76,6 @@ def create_router(
         else:
             subject = subjects.answer(question.channel, str(question.question_id))
             await answers.publish(event, subject)
+            answered.answered(event)
 
     return router

@@ -78,6 +78,8 @@ class LlmEngine:
             self.breaker.failed()
             if isinstance(error, LlmUnavailable):
                 self._metrics.error(error.kind)
+            elif isinstance(error, Exception):  # not a cancellation
+                self._metrics.error("other")
             raise
         self.breaker.succeeded()
         return result

@@ -4,9 +4,10 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-ErrorKind = Literal["timeout", "http", "invalid", "breaker_open"]
+ErrorKind = Literal["timeout", "http", "invalid", "breaker_open", "other"]
 """``timeout``: no answer in time; ``http``: an HTTP error status or no connection;
-``invalid``: an answer that is not a valid reply; ``breaker_open``: not called at all."""
+``invalid``: an answer that is not a valid reply; ``breaker_open``: not called at all;
+``other``: anything else that went wrong while asking (a bug, an SDK surprise)."""
 
 
 class LlmMetrics:

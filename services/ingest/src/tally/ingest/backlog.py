@@ -1,0 +1,78 @@
+"""How far ingest's durable consumers are behind: their JetStream consumer info, polled.
+
+Every ``consumer_poll_s`` seconds a background task asks JetStream (over its own NATS
+connection) for each durable's info and sets ``tally_ingest_consumer_pending{stream,
+consumer}`` (messages stored but not yet delivered: the lag, in messages) and
+``tally_ingest_consumer_ack_pending{stream, consumer}`` (delivered, not yet acknowledged).
+A consumer that does not exist yet, or a NATS that does not answer, is logged and skipped.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import nats
+import nats.errors
+import structlog
+from nats.js import JetStreamContext
+from nats.js.errors import Error as JetStreamError
+
+from tally.common.subjects import Subjects
+from tally.ingest.chat_consumer import CHATS_DURABLE
+from tally.ingest.config import IngestSettings
+from tally.ingest.handlers import ANSWERS_DURABLE, FEEDBACK_DURABLE, USERS_DURABLE, VIDEOS_DURABLE
+from tally.ingest.metrics import IngestMetrics
+
+log = structlog.get_logger(__name__)
+
+
+def durables(subjects: Subjects) -> list[tuple[str, str]]:
+    """(stream, durable) of every ingest consumer."""
+    return [
+        (subjects.video_stats_stream, VIDEOS_DURABLE),
+        (subjects.activity_stream, ANSWERS_DURABLE),
+        (subjects.activity_stream, USERS_DURABLE),
+        (subjects.activity_stream, FEEDBACK_DURABLE),
+        (subjects.chat_events_stream, CHATS_DURABLE),
+    ]
+
+
+async def poll_once(js: JetStreamContext, subjects: Subjects, metrics: IngestMetrics) -> None:
+    """Set both gauges of every durable from its consumer info (skipping those JetStream
+    does not know yet)."""
+    for stream, durable in durables(subjects):
+        try:
+            info = await js.consumer_info(stream, durable)
+        except (JetStreamError, nats.errors.Error, TimeoutError) as error:
+            log.debug("consumer info not read", stream=stream, consumer=durable, error=str(error))
+            continue
+        metrics.consumer_pending.labels(stream, durable).set(info.num_pending or 0)
+        metrics.consumer_ack_pending.labels(stream, durable).set(info.num_ack_pending or 0)
+
+
+def poller(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """(start, stop) hooks for the app: start connects and polls every
+    ``settings.consumer_poll_s`` seconds in a task; stop cancels it and disconnects."""
+    subjects = Subjects(settings.subject_prefix)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def loop() -> None:
+        connection = await nats.connect(settings.nats_url, max_reconnect_attempts=-1)
+        try:
+            while True:
+                await poll_once(connection.jetstream(), subjects, metrics)
+                await asyncio.sleep(settings.consumer_poll_s)
+        finally:
+            await connection.close()
+
+    async def start() -> None:
+        tasks.append(asyncio.create_task(loop(), name="consumer-backlog"))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+
+    return start, stop
