@@ -174,7 +174,9 @@ def test_nats_runs_jetstream_with_monitoring(compose: dict[str, Any]) -> None:
 def test_traces_go_to_jaeger_over_otlp_http(compose: dict[str, Any]) -> None:
     """Services export to Jaeger's OTLP/HTTP port by default; Jaeger publishes 4317 and 4318."""
     env = _service(compose, "ingest")["environment"]
-    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}"
+    assert (
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}"
+    )
     ports = {port.rsplit(":", 1)[1] for port in _service(compose, "jaeger")["ports"]}
     assert {"4317", "4318", "16686"} <= ports
 
@@ -182,7 +184,7 @@ def test_traces_go_to_jaeger_over_otlp_http(compose: dict[str, Any]) -> None:
 class _Health(http.server.BaseHTTPRequestHandler):
     status = 204
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+    def do_GET(self) -> None:
         self.send_response(self.status if self.path == "/health/ready" else 404)
         self.end_headers()
 
