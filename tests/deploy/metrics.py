@@ -41,19 +41,6 @@ SUFFIXES = {
 # Labels every scraped series carries (Prometheus adds job and instance) or a histogram has.
 SCRAPE_LABELS = frozenset({"job", "instance"})
 
-EXPECTED_FROM_PARALLEL_WORK: dict[str, tuple[str, frozenset[str]]] = {
-    # Metrics the dashboards use that other branches add (the alerts, observability and admin
-    # helpers). Remove this list once they are merged: the source scan then finds them.
-    "tally_alerts_firing": ("gauge", frozenset({"alertname", "severity"})),
-    "tally_alerts_notifications": ("counter", frozenset({"status"})),
-    "tally_questions": ("counter", frozenset({"outcome", "language", "engine"})),
-    "tally_answer_latency_seconds": ("histogram", frozenset({"engine"})),
-    "tally_ingest_consumer_pending": ("gauge", frozenset({"stream", "consumer"})),
-    "tally_dead_letters": ("counter", frozenset({"service", "reason_kind"})),
-    "tally_active_users": ("gauge", frozenset({"window"})),
-    "tally_commands": ("counter", frozenset({"command"})),
-}
-
 EXPORTER_METRICS: dict[str, str] = {
     # Series the stack's other parts expose (labels not checked here).
     "up": "Prometheus, one per scrape target",
@@ -128,10 +115,6 @@ def tally_metrics() -> dict[str, frozenset[str] | None]:
 def catalogue() -> dict[str, frozenset[str] | None]:
     """Every series name the stack has: Tally's, the parallel branches', the exporters'."""
     known = tally_metrics()
-    for family, (kind, names) in EXPECTED_FROM_PARALLEL_WORK.items():
-        for suffix in SUFFIXES[kind]:
-            previous = known.get(family + suffix) or frozenset()
-            known[family + suffix] = previous | names
     known.update(dict.fromkeys(EXPORTER_METRICS))
     return known
 

@@ -15,8 +15,8 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
+from tally.common.db.session import asyncpg_dsn
 from tests.deploy.layout import DEPLOY
 
 SCRIPT = DEPLOY / "postgres" / "initdb" / "10-tally-reader.sh"
@@ -44,14 +44,14 @@ async def _role_row(url: str, name: str) -> Any:
 
 
 def _run(script: Path, url: str, password: str) -> subprocess.CompletedProcess[str]:
-    parsed = make_url(url)
+    dsn = asyncpg_dsn(url)  # the embedded server's URL names its socket directory as host
     env = {
         **os.environ,
-        "PGHOST": parsed.host or "127.0.0.1",
-        "PGPORT": str(parsed.port or 5432),
-        "PGPASSWORD": parsed.password or "",
-        "POSTGRES_USER": parsed.username or "postgres",
-        "POSTGRES_DB": parsed.database or "postgres",
+        "PGHOST": str(dsn.get("host") or "127.0.0.1"),
+        "PGPORT": str(dsn.get("port") or 5432),
+        "PGPASSWORD": str(dsn.get("password") or ""),
+        "POSTGRES_USER": str(dsn.get("user") or "postgres"),
+        "POSTGRES_DB": str(dsn.get("database") or "postgres"),
         "TALLY_READER_PASSWORD": password,
     }
     return subprocess.run(

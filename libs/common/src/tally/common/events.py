@@ -215,21 +215,6 @@ class AnswerFeedback(Event):
     at: AwareDatetime = Field(default_factory=utcnow)
 
 
-class AlertNotice(Event):
-    """An alert started firing or resolved (alerts -> gateway -> admins' chats).
-
-    ``value`` and ``threshold`` are fractions (0.25 is 25 %) for rate alerts.
-    """
-
-    name: str
-    status: Literal["firing", "resolved"]
-    severity: Literal["info", "warning", "critical"]
-    summary: str
-    value: float
-    threshold: float
-    at: AwareDatetime = Field(default_factory=utcnow)
-
-
 class DeadLetter(Event):
     """A message a consumer could not process, with the reason; replayable from its stream."""
 

@@ -11,7 +11,7 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
 ``{p}.users.seen``                 UserSeen, gateway -> ingest (stream ACTIVITY)
 ``{p}.users.feedback``             AnswerFeedback, gateway -> ingest (stream ACTIVITY)
-``{p}.alerts.{status}``            AlertNotice, alerts -> gateway (stream ACTIVITY)
+``{p}.alerts.{status}``            AlertNotification, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 ``{p}.reports.chat``               ChatReportRequested -> ChatReport (request/reply),
                                    gateway -> executor (queue group)

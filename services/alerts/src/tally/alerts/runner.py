@@ -4,13 +4,13 @@ evaluate, publish the notifications, export the alert gauges."""
 import asyncio
 import contextlib
 import signal
-from collections import Counter
+import collections
 from datetime import datetime
 
 import structlog
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client import Counter as PromCounter
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.collectors import collect_jetstream, probe_database
@@ -31,7 +31,7 @@ class AlertMetrics:
         self.firing = Gauge(
             "tally_alerts_firing", "Alerts firing now", ["alertname", "severity"], registry=registry
         )
-        self.notifications = PromCounter(
+        self.notifications = Counter(
             "tally_alerts_notifications_total",
             "Alert notifications published",
             ["status"],
@@ -39,7 +39,7 @@ class AlertMetrics:
         )
         self._shown: set[tuple[str, str]] = set()
 
-    def set_firing(self, counts: Counter[tuple[str, str]]) -> None:
+    def set_firing(self, counts: collections.Counter[tuple[str, str]]) -> None:
         """Set each (alertname, severity) count; those no longer firing go to 0."""
         for key in self._shown | set(counts):
             self.firing.labels(*key).set(counts.get(key, 0))
