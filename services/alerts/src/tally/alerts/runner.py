@@ -2,15 +2,14 @@
 evaluate, publish the notifications, export the alert gauges."""
 
 import asyncio
+import collections
 import contextlib
 import signal
-import collections
 from datetime import datetime
 
 import structlog
 from faststream.nats import NatsBroker
-from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.collectors import collect_jetstream, probe_database
