@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.alerts import watches
 from tally.alerts.config import AlertsSettings
-from tally.alerts.engine import AlertEngine, MeasureReader, no_measures
+from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.handlers import SERVICE, create_router
 from tally.alerts.reloading import RulesSource
 from tally.alerts.runner import AlertMetrics, Evaluation
@@ -30,6 +31,7 @@ class AlertsService:
     engine: AlertEngine
     evaluation: Evaluation
     database: AsyncEngine
+    measures: AsyncEngine
     broker: NatsBroker
     tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
@@ -40,13 +42,14 @@ class AlertsService:
         self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
 
     async def stop(self) -> None:
-        """Stop evaluating and close the database engine."""
+        """Stop evaluating and close the database engines."""
         self.evaluation.remove_sighup()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
         await self.database.dispose()
+        await self.measures.dispose()
 
     async def database_ready(self) -> bool:
         """True when PostgreSQL answers ``select 1`` within the probe timeout."""
@@ -63,7 +66,7 @@ def create_broker_for(
     settings: AlertsSettings,
     *,
     registry: CollectorRegistry | None = None,
-    measure_reader: MeasureReader = no_measures,
+    measure_reader: MeasureReader | None = None,
 ) -> tuple[NatsBroker, AlertsService]:
     """A broker with the alerts router, and the service it feeds. Reads the rules file
     (raises RulesFileError when it is invalid)."""
@@ -71,15 +74,16 @@ def create_broker_for(
     broker = create_broker(settings, service=SERVICE, registry=registry)
     rules = RulesSource(settings.alert_rules_file)
     database = create_engine(settings.database_url, pool_size=2)
+    measures = watches.reader_engine(settings.database_url)
     engine = AlertEngine(
         rules.load(),
         store=AlertStore(database),
-        measure_reader=measure_reader,
+        measure_reader=measure_reader or watches.measure_reader(measures),
         store_timeout_s=settings.alert_probe_timeout_s * 2,
     )
     evaluation = Evaluation(settings, engine, rules, database, AlertMetrics(registry))
-    broker.include_router(create_router(engine, Subjects(settings.subject_prefix)))
-    return broker, AlertsService(engine, evaluation, database, broker)
+    broker.include_router(create_router(engine, Subjects(settings.subject_prefix), measures))
+    return broker, AlertsService(engine, evaluation, database, measures, broker)
 
 
 def create_app(settings: AlertsSettings) -> AsgiFastStream:

@@ -2,13 +2,17 @@
 engine with a sentence fit to show the admin.
 
 ``silence`` without ``duration_s`` lasts :data:`DEFAULT_SILENCE_S`; ``mute`` lasts until the
-group's alerts resolve. ``watch`` is not enabled yet (another issue compiles the text).
+group's alerts resolve. ``watch`` compiles a data alert (tally.alerts.watches) when a
+``measures`` engine is given.
 """
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tally.alerts.domain.matchers import MatcherError
 from tally.alerts.engine import AlertEngine
+from tally.alerts.watches import watch
 from tally.common.alerting import AlertCommand, AlertCommandReply
 
 DEFAULT_SILENCE_S = 3600.0
@@ -37,8 +41,15 @@ def short(identifier: str) -> str:
     return f"{identifier[:4]}…"
 
 
-async def handle(engine: AlertEngine, command: AlertCommand, now: datetime) -> AlertCommandReply:
-    """Carry out ``command`` at ``now``; a reply with ``ok`` False when it cannot be done."""
+async def handle(
+    engine: AlertEngine,
+    command: AlertCommand,
+    now: datetime,
+    *,
+    measures: AsyncEngine | None = None,
+) -> AlertCommandReply:
+    """Carry out ``command`` at ``now``; a reply with ``ok`` False when it cannot be done.
+    ``measures`` is the read-only database the ``watch`` command backtests on."""
     try:
         match command.action:
             case "alerts":
@@ -57,8 +68,10 @@ async def handle(engine: AlertEngine, command: AlertCommand, now: datetime) -> A
                 return await _silence(engine, command, now)
             case "unsilence":
                 return await _unsilence(engine, command, now)
+            case "watch" if measures is not None:
+                return await watch(engine, command, now, database=measures)
             case "watch":
-                return AlertCommandReply(ok=False, message="Data alerts are not enabled yet.")
+                return AlertCommandReply(ok=False, message="Data alerts need the database.")
     except MatcherError as error:
         return AlertCommandReply(ok=False, message=error.message)
 

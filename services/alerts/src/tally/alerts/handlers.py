@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 from faststream.nats import DeliverPolicy, JStream, NatsRouter, PullSub
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.commands import handle
 from tally.alerts.domain.answers import AnswerMetrics
@@ -15,10 +16,12 @@ from tally.common.subjects import Subjects
 SERVICE = "alerts"
 
 
-def create_router(engine: AlertEngine, subjects: Subjects) -> NatsRouter:
+def create_router(
+    engine: AlertEngine, subjects: Subjects, measures: AsyncEngine | None = None
+) -> NatsRouter:
     """Answers from the ACTIVITY stream (durable ``alerts``, new answers only, batches of up
     to 100) become samples; commands on ``Subjects.alert_command`` (queue group ``alerts``)
-    are answered with an AlertCommandReply."""
+    are answered with an AlertCommandReply (``watch`` backtests on ``measures``)."""
     router = NatsRouter()
     answers = AnswerMetrics(engine.samples)
 
@@ -37,6 +40,6 @@ def create_router(engine: AlertEngine, subjects: Subjects) -> NatsRouter:
 
     @router.subscriber(subjects.alert_command, queue=SERVICE)
     async def command(command: AlertCommand) -> AlertCommandReply:
-        return await handle(engine, command, utcnow())
+        return await handle(engine, command, utcnow(), measures=measures)
 
     return router
