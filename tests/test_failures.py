@@ -26,10 +26,26 @@ ADMIN_CHAT = -9001
 DEAD_DATABASE = "postgresql://tally_reader@127.0.0.1:1/nowhere"
 
 
+RULES = """
+evaluation_interval: 100ms
+route: {group_by: [alertname], group_wait: 200ms, group_interval: 1s, repeat_interval: 1h}
+rules:
+  - name: HighQuestionErrorRate
+    source: {metric: question_failure_ratio, reduce: avg, window: 1m, min_samples: 3}
+    condition: {op: ">=", threshold: 0.5}
+    severity: critical
+    labels: {component: questions}
+    summary: "{value} of questions failed"
+"""
+"""The shipped rule, with the pending and grouping times of a test."""
+
+
 @pytest.fixture(scope="module")
-async def telegram(settings: CommonSettings) -> AsyncIterator[FakeTelegram]:
-    """nl2sql, an executor whose database is unreachable, alerts (3 questions, 50 %, 60 s)
-    and the gateway, on a subject prefix of their own; the fake Bot API they talk to."""
+async def telegram(
+    settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FakeTelegram]:
+    """nl2sql, an executor whose database is unreachable, alerts (3 questions, 50 %, 60 s:
+    :data:`RULES`) and the gateway, on a subject prefix of their own; the fake Bot API they talk to."""
     base = {**settings.model_dump(), "subject_prefix": f"f{uuid4().hex[:10]}"}
     subjects = Subjects(base["subject_prefix"])
     client = await nats.connect(settings.nats_url)
@@ -37,16 +53,18 @@ async def telegram(settings: CommonSettings) -> AsyncIterator[FakeTelegram]:
     async with AsyncExitStack() as services, FakeTelegram() as fake:
         reader = Reader(ExecutorSettings(**base, executor_database_url=DEAD_DATABASE))
         services.push_async_callback(reader.close)
-        alerts = AlertsSettings(
-            **base, alert_min_questions=3, alert_failure_rate=0.5, alert_window_s=60
-        )
+        rules = tmp_path_factory.mktemp("alerts") / "rules.yaml"
+        rules.write_text(RULES)
+        alerts, evaluation = alerts_broker(AlertsSettings(**base, alert_rules_file=rules))
         for broker in (
             nl2sql_broker(Nl2sqlSettings(**base)),
             executor_broker(ExecutorSettings(**base), reader),
-            alerts_broker(alerts)[0],
+            alerts,
         ):
             await broker.start()
             services.push_async_callback(broker.stop)
+        await evaluation.start()
+        services.push_async_callback(evaluation.stop)
         gateway = GatewaySettings(
             **base,
             bot_token=DEFAULT_TOKEN,
@@ -71,7 +89,7 @@ async def test_dead_database_gives_each_asker_a_sentence_and_pages_admins(
         assert "database is not answering" in reply.text
         assert "Traceback" not in reply.text
     [alert] = await telegram.wait_sent(chat_id=ADMIN_CHAT, timeout=10)
-    assert "FIRING" in alert.text and "HighQuestionFailureRate" in alert.text
+    assert "FIRING" in alert.text and "HighQuestionErrorRate" in alert.text
 
 
 async def test_questions_that_need_no_database_still_work(telegram: FakeTelegram) -> None:
