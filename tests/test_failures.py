@@ -45,7 +45,8 @@ async def telegram(
     settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FakeTelegram]:
     """nl2sql, an executor whose database is unreachable, alerts (3 questions, 50 %, 60 s:
-    :data:`RULES`) and the gateway, on a subject prefix of their own; the fake Bot API they talk to."""
+    :data:`RULES`) and the gateway, on a subject prefix of their own; the fake Bot API they
+    talk to."""
     base = {**settings.model_dump(), "subject_prefix": f"f{uuid4().hex[:10]}"}
     subjects = Subjects(base["subject_prefix"])
     client = await nats.connect(settings.nats_url)
