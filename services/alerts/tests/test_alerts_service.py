@@ -17,6 +17,7 @@ from nats.aio.subscription import Subscription
 from tally.alerts.app import AlertsService, create_broker_for
 from tally.alerts.config import AlertsSettings
 from tally.common.alerting import AlertCommand, AlertCommandReply, AlertNotification
+from tally.common.broker import delete_streams, ensure_streams
 from tally.common.db.session import asyncpg_dsn
 from tally.common.events import QuestionAnswered, QuestionAsked, utcnow
 from tally.common.settings import CommonSettings
@@ -33,6 +34,28 @@ rules:
     labels: {component: questions}
     summary: "{value} of questions failed"
 """
+
+
+@pytest.fixture(scope="module")
+def settings(settings: CommonSettings) -> CommonSettings:
+    """This module's own subject prefix: other tests' failed answers on the session's
+    subjects would change the failure ratio these rules see."""
+    return settings.model_copy(update={"subject_prefix": f"al{uuid4().hex[:10]}"})
+
+
+@pytest.fixture(scope="module")
+def subjects(settings: CommonSettings) -> Subjects:
+    return Subjects(settings.subject_prefix)
+
+
+@pytest.fixture(scope="module")
+async def streams(settings: CommonSettings, subjects: Subjects) -> AsyncIterator[None]:
+    """This module's streams, removed afterwards."""
+    client = await nats.connect(settings.nats_url)
+    await ensure_streams(client.jetstream(), subjects)
+    yield
+    await delete_streams(client.jetstream(), subjects)
+    await client.close()
 
 
 @pytest.fixture

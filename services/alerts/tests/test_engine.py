@@ -111,7 +111,7 @@ async def test_commands_answer_in_sentences() -> None:
     assert muted.message.startswith("Muted 1 alert until they resolve")
 
     watch = await handle(engine, AlertCommand(action="watch", actor_id=7, text="x"), at(8))
-    assert (watch.ok, watch.message) == (False, "Data alerts are not enabled yet.")
+    assert (watch.ok, watch.message) == (False, "Data alerts need the database.")
 
 
 async def test_command_refusals() -> None:

@@ -14,7 +14,8 @@ Events are applied in stream order, because edits, deletions and reactions do no
 with the messages they change. A fetch that would overtake older unacknowledged events (a
 process killed mid-batch leaves its fetch to be redelivered after the consumer's AckWait,
 while the next fetch hands out newer ones) is nak'ed with ``reorder_delay_s`` until those
-older events are stored: see :func:`overtakes`.
+older events are stored, and events already stored are acknowledged without being applied
+again: see :class:`StreamOrder` and ``domain.stream_order``.
 """
 
 from typing import Annotated
@@ -38,6 +39,7 @@ from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import SERVICE
 from tally.ingest.domain.chat_batch import parse_chat_events
+from tally.ingest.domain.stream_order import Split, first_newer, split_in_order
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.settings_bucket import publish_settings
 
@@ -46,13 +48,46 @@ Batch = Annotated[list[Msg], NoCastField()]
 """The raw JetStream messages of one fetch (bodies are validated once, by pydantic)."""
 
 
-async def overtakes(js: JsClient, stream: str, batch: list[Msg]) -> bool:
-    """True when some event older than ``batch`` (a lower stream sequence) is delivered but
-    not acknowledged: the consumer's ack floor (every sequence up to it acknowledged) is
-    below the batch's first sequence minus one. One consumer info request (about 1 ms)."""
-    info = await js.consumer_info(stream, CHATS_DURABLE)
-    first = min(message.metadata.sequence.stream for message in batch)
-    return int(info.ack_floor.stream_seq) + 1 < first
+def _sequence(message: Msg) -> int:
+    return int(message.metadata.sequence.stream)
+
+
+class StreamOrder:
+    """Keeps one process's chat events in stream order (see domain.stream_order).
+
+    ``committed`` is the highest sequence this process stored; JetStream's ack floor may lag
+    behind it while acknowledgements are in flight, so the floor used is the higher of the
+    two, and JetStream is asked only when a fetch does not simply continue it.
+    """
+
+    def __init__(self, js: JsClient, stream: str) -> None:
+        self.js, self.stream, self.committed = js, stream, 0
+
+    async def split(self, batch: list[Msg]) -> Split:
+        """Split ``batch``: one consumer info request (about 1 ms) unless the fetch continues
+        the events this process stored. When nothing older than the fetch is outstanding, a
+        gap in the sequences (messages deleted from the stream) is stepped over."""
+        sequences = [_sequence(message) for message in batch]
+        if any(
+            seq <= self.committed and message.metadata.num_delivered == 1
+            for seq, message in zip(sequences, batch, strict=True)
+        ):
+            self.committed = 0  # first deliveries below it: the stream was made anew
+        floor = self.committed
+        first = first_newer(sequences, floor)
+        if first is None or first == floor + 1:
+            return split_in_order(sequences, floor)
+        info = await self.js.consumer_info(self.stream, CHATS_DURABLE)
+        floor = max(floor, int(info.ack_floor.stream_seq))
+        split = split_in_order(sequences, floor)
+        first = first_newer(sequences, floor)
+        if not split.ready and first is not None and info.num_ack_pending <= len(batch):
+            split = split_in_order(sequences, first - 1)
+        return split
+
+    def stored(self, batch: list[Msg]) -> None:
+        """Record that ``batch`` (its ready part) is committed."""
+        self.committed = max([self.committed, *(_sequence(message) for message in batch)])
 
 
 async def raw_messages(message: StreamMessage[list[Msg]]) -> list[Msg]:
@@ -78,6 +113,7 @@ def create_chat_router(
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
     pull = PullSub(batch_size=settings.chat_batch_size, timeout=0.5, batch=True)
+    orders: dict[int, StreamOrder] = {}
 
     @router.subscriber(
         subjects.chat_events_all,
@@ -92,10 +128,18 @@ def create_chat_router(
         with batch_span("ingest chat_events batch", (message.headers for message in batch)):
             await store(batch, broker, js)
 
-    async def store(batch: list[Msg], broker: NatsBroker, js: JsClient) -> None:
-        if await overtakes(js, subjects.chat_events_stream, batch):
-            metrics.handled("chat_event", "reordered", len(batch))
-            raise NackMessage(delay=settings.reorder_delay_s)
+    async def store(fetched: list[Msg], broker: NatsBroker, js: JsClient) -> None:
+        order = orders.setdefault(id(js), StreamOrder(js, subjects.chat_events_stream))
+        split = await order.split(fetched)
+        for index in split.stale:
+            await fetched[index].ack()
+        for index in split.later:
+            await fetched[index].nak(delay=settings.reorder_delay_s)
+        metrics.handled("chat_event", "duplicate", len(split.stale))
+        metrics.handled("chat_event", "reordered", len(split.later))
+        batch = [fetched[index] for index in split.ready]
+        if not batch:
+            return
         valid, invalid = parse_chat_events([message.data for message in batch])
         try:  # write_isolating raises only failures that may pass
             with metrics.chat_batch_seconds.time():
@@ -111,6 +155,7 @@ def create_chat_router(
         for index, reason, kind in letters:
             letter = dead_letter(batch[index], reason)
             await publish_dead_letter(broker, subjects, letter, kind=kind)
+        order.stored(batch)
         metrics.handled("chat_event", "stored", written.events)
         metrics.handled("chat_event", "dead_letter", len(letters))
 

@@ -12,8 +12,8 @@ class IngestSettings(CommonSettings):
     failed for a reason that may pass (database down, snapshots before their video);
     ``max_deliveries``: after that many deliveries such a message is dead-lettered instead;
     ``chat_batch_size``: chat events fetched and written per transaction;
-    ``reorder_delay_s``: how long a chat fetch that would overtake older unacknowledged
-    events waits before it is redelivered (see ``chat_consumer.overtakes``).
+    ``reorder_delay_s``: how long chat events that would overtake older unacknowledged ones
+    wait before they are redelivered (see ``chat_consumer.StreamOrder``).
     ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
     """
 
@@ -23,5 +23,5 @@ class IngestSettings(CommonSettings):
     retry_delay_s: float = Field(default=5.0, ge=0)
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
-    reorder_delay_s: float = Field(default=1.0, ge=0)
+    reorder_delay_s: float = Field(default=0.2, ge=0)
     consumer_poll_s: float = Field(default=5.0, gt=0)
