@@ -66,7 +66,7 @@ def format_number(value: int | float, language: Language) -> str:
     return text
 
 
-def _utf16_length(text: str) -> int:
+def utf16_length(text: str) -> int:
     """Length of ``text`` as Telegram counts it: UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
 
@@ -83,14 +83,14 @@ def _row_lines(rows: tuple[GroupRow, ...], by: Dimension, language: Language) ->
 def _fitted(lines: list[str], tail: list[str], language: Language) -> list[str]:
     """``lines`` and then ``tail``; when that is longer than MAX_MESSAGE, as many of ``lines``
     as fit with an "… and N more" line for the rest."""
-    if _utf16_length("\n".join(lines + tail)) <= MAX_MESSAGE:
+    if utf16_length("\n".join(lines + tail)) <= MAX_MESSAGE:
         return lines + tail
     more = _TEXTS[language]["more"]
     longest_more = more.format(count=format_number(len(lines), language))
-    budget = MAX_MESSAGE - _utf16_length("\n".join([longest_more, *tail]))
+    budget = MAX_MESSAGE - utf16_length("\n".join([longest_more, *tail]))
     kept = 0
     for line in lines:
-        budget -= _utf16_length(line) + 1
+        budget -= utf16_length(line) + 1
         if budget < 0:
             break
         kept += 1

@@ -8,12 +8,12 @@ and the gauges keep their last values.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 import structlog
 from sqlalchemy.engine import URL
 
+from tally.common.background import Hook, background
 from tally.common.db.session import asyncpg_dsn
 from tally.executor.config import ExecutorSettings
 from tally.executor.metrics import ExecutorMetrics
@@ -51,25 +51,13 @@ async def refresh(settings: ExecutorSettings, metrics: ExecutorMetrics) -> None:
         metrics.active_users.labels(window).set(users)
 
 
-def refresher(
-    settings: ExecutorSettings, metrics: ExecutorMetrics
-) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+def refresher(settings: ExecutorSettings, metrics: ExecutorMetrics) -> tuple[Hook, Hook]:
     """(start, stop) hooks for the app: start runs :func:`refresh` now and every
     ``settings.active_users_refresh_s`` seconds in a task; stop cancels it."""
-    tasks: list[asyncio.Task[None]] = []
 
     async def loop() -> None:
         while True:
             await refresh(settings, metrics)
             await asyncio.sleep(settings.active_users_refresh_s)
 
-    async def start() -> None:
-        tasks.append(asyncio.create_task(loop(), name="active-users"))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        tasks.clear()
-
-    return start, stop
+    return background(loop, name="active-users")

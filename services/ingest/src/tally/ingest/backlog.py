@@ -8,7 +8,6 @@ A consumer that does not exist yet, or a NATS that does not answer, is logged an
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import nats
 import nats.errors
@@ -16,6 +15,7 @@ import structlog
 from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
+from tally.common.background import Hook, background
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.config import IngestSettings
@@ -49,13 +49,10 @@ async def poll_once(js: JetStreamContext, subjects: Subjects, metrics: IngestMet
         metrics.consumer_ack_pending.labels(stream, durable).set(info.num_ack_pending or 0)
 
 
-def poller(
-    settings: IngestSettings, metrics: IngestMetrics
-) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+def poller(settings: IngestSettings, metrics: IngestMetrics) -> tuple[Hook, Hook]:
     """(start, stop) hooks for the app: start connects and polls every
     ``settings.consumer_poll_s`` seconds in a task; stop cancels it and disconnects."""
     subjects = Subjects(settings.subject_prefix)
-    tasks: list[asyncio.Task[None]] = []
 
     async def loop() -> None:
         connection = await nats.connect(settings.nats_url, max_reconnect_attempts=-1)
@@ -66,13 +63,4 @@ def poller(
         finally:
             await connection.close()
 
-    async def start() -> None:
-        tasks.append(asyncio.create_task(loop(), name="consumer-backlog"))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        tasks.clear()
-
-    return start, stop
+    return background(loop, name="consumer-backlog")

@@ -18,7 +18,7 @@ from html import escape
 
 from tally.common.alerting import AlertNotification, AlertView, SilenceView
 from tally.common.errors import UserFacingError
-from tally.common.render import MAX_MESSAGE
+from tally.common.render import MAX_MESSAGE, utf16_length
 
 MAX_NAME_CHARS = 100
 MAX_SUMMARY_CHARS = 200
@@ -59,11 +59,6 @@ class SilenceRequest:
 
     matchers: tuple[str, ...]
     duration_s: float
-
-
-def utf16_length(text: str) -> int:
-    """Length of ``text`` as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def fit(head: str, entries: Sequence[str], *, limit: int = MAX_MESSAGE) -> str:
