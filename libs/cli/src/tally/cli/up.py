@@ -141,7 +141,7 @@ def _ready(port: int) -> bool:
         return False
 
 
-async def wait_ready(child: Child, *, timeout_s: float = 60.0) -> None:
+async def wait_ready(child: Child, *, timeout_s: float = 120.0) -> None:
     """Return once the child's /health/ready answers 204; raise TimeoutError otherwise."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

@@ -61,12 +61,15 @@ async def users(
     db: DatabaseDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    search: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    search: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+    ] = None,
     sort: UserSort = "messages",
     order: SortOrder = "desc",
 ) -> UsersPage:
-    """The users who posted in the period, a page at a time; ``search`` matches username or
-    name; sorted by ``sort`` then user id."""
+    """The users who posted in the period, a page at a time; ``search`` (no control
+    characters: PostgreSQL text cannot hold NUL) matches username or name; sorted by ``sort``
+    then user id."""
     query = UsersQuery(page=page, size=size, search=search, sort=sort, order=order)
     return await chat_stats.users(db, chat_id=chat.chat_id, period=period, query=query)
 
