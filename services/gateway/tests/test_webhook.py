@@ -21,7 +21,6 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.webhook import MAX_BODY_BYTES, SECRET_HEADER
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
-
 SECRET = "s3cret-webhook-token_0123456789"
 URL = "https://tally.example.org/telegram/webhook"
 Listen = Callable[..., Awaitable[Any]]
@@ -220,4 +219,3 @@ def test_webhook_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert (config.url, config.path, config.host, config.port) == (URL, "/hook", "0.0.0.0", 8443)
     assert config.secret.get_secret_value() == SECRET
     assert SECRET not in repr(config)
-
