@@ -89,6 +89,7 @@ async def stack(settings: CommonSettings, streams: None) -> AsyncIterator[Stack]
             telegram_api_base=fake.base_url,
             admin_user_ids=[ADMIN],
             throttle_interval_s=0,
+            group_throttle_interval_s=0,
         )
         running = await services.enter_async_context(running_gateway(gateway_settings))
         nc = await nats.connect(settings.nats_url)

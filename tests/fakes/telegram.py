@@ -2,8 +2,9 @@
 
 aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``; every request must be
 ``POST /bot<TOKEN>/<method>`` with the token the fake was created with (else 401, as
-Telegram answers). Implemented: getMe, deleteWebhook, getUpdates (long polling that honours
-``offset`` and ``timeout``, recording ``allowed_updates``), sendMessage and sendPhoto (recorded),
+Telegram answers). Implemented: getMe, getUpdates (long polling that honours
+``offset`` and ``timeout``, recording ``allowed_updates``), setWebhook (its parameters kept in
+``webhook`` until deleteWebhook), sendMessage and sendPhoto (recorded),
 answerCallbackQuery and editMessageReplyMarkup (recorded on the press they concern),
 getChatMember (the bot's role set with ``set_bot_status``, anyone else a member),
 setMyCommands; any other method answers ``{"ok": true, "result": true}``.
@@ -101,6 +102,7 @@ class _State:
     pushed: dict[int, Json] = field(default_factory=dict)
     bot_status: dict[int, str] = field(default_factory=dict)
     allowed_updates: list[str] | None = None
+    webhook: Json | None = None
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     closing: bool = False
@@ -134,6 +136,12 @@ class FakeTelegram:
     def allowed_updates(self) -> list[str] | None:
         """The ``allowed_updates`` of the last getUpdates call that named them."""
         return self._state.allowed_updates
+
+    @property
+    def webhook(self) -> Json | None:
+        """The parameters of the last setWebhook call (``url``, ``secret_token``,
+        ``allowed_updates`` decoded), None before one or after deleteWebhook."""
+        return self._state.webhook
 
     async def __aenter__(self) -> Self:
         app = web.Application()
@@ -578,6 +586,17 @@ class FakeTelegram:
             return _ok(_chat_member(self._state.bot_status.get(chat_id, "member"), me))
         return _ok(_chat_member("member", _user(user_id)))
 
+    async def _set_webhook(self, params: Json) -> web.Response:
+        allowed = params.get("allowed_updates")
+        self._state.webhook = params | {
+            "allowed_updates": json.loads(allowed) if isinstance(allowed, str) else allowed
+        }
+        return _ok(True)
+
+    async def _delete_webhook(self, params: Json) -> web.Response:
+        self._state.webhook = None
+        return _ok(True)
+
     async def _true(self, params: Json) -> web.Response:
         return _ok(True)
 
@@ -587,7 +606,8 @@ _HANDLERS = {
     "getupdates": FakeTelegram._get_updates,
     "sendmessage": FakeTelegram._send_message,
     "sendphoto": FakeTelegram._send_photo,
-    "deletewebhook": FakeTelegram._true,
+    "setwebhook": FakeTelegram._set_webhook,
+    "deletewebhook": FakeTelegram._delete_webhook,
     "setmycommands": FakeTelegram._true,
     "answercallbackquery": FakeTelegram._answer_callback_query,
     "editmessagereplymarkup": FakeTelegram._edit_message_reply_markup,

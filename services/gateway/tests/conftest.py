@@ -37,12 +37,15 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture(scope="module")
 def gateway_settings(settings: CommonSettings, telegram: FakeTelegram) -> GatewaySettings:
+    """Private messages throttled as shipped; a member's group requests not at all (the
+    tests send several in a row; test_flood.py throttles them)."""
     return GatewaySettings(
         **settings.model_dump(),
         bot_token=DEFAULT_TOKEN,
         telegram_api_base=telegram.base_url,
         admin_chat_ids=list(ADMIN_CHATS),
         throttle_interval_s=0.5,
+        group_throttle_interval_s=0,
     )
 
 

@@ -1,6 +1,8 @@
-"""Ingest's consumers on real NATS and PostgreSQL: dead letters, the questions log, bot users."""
+"""Ingest's consumers on real NATS and PostgreSQL: dead letters, the questions log, bot users,
+feedback, the admin audit."""
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -11,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.events import (
+    AdminAuditEvent,
     AnswerFeedback,
     BatchStored,
     DeadLetter,
@@ -203,3 +206,34 @@ async def test_feedback_lands_on_its_question_even_when_it_arrives_first(
             return rows.scalar_one_or_none() == "down"
 
     await eventually(rated)
+
+
+async def test_admin_audit_is_stored_and_an_invalid_one_dead_lettered(
+    nc: Client, subjects: Subjects, db: AsyncEngine, eventually: Eventually
+) -> None:
+    """An AdminAuditEvent becomes an ``admin_audit`` row, field for field; one with an unbounded
+    command name goes to the dead-letter subject and the next is still stored."""
+    dead = await nc.subscribe(subjects.dead_letter("ingest"))
+    bad = AdminAuditEvent(user_id=91, command="alerts", allowed=False).model_dump(mode="json")
+    bad["command"] = "x" * 33
+    audit = AdminAuditEvent(
+        user_id=91, chat_id=-10091, command="button:ack", allowed=False, detail="00000000000000aa"
+    )
+
+    await nc.publish(subjects.admin_audit, json.dumps(bad).encode())
+    await nc.publish(subjects.admin_audit, audit.model_dump_json().encode())
+
+    letter = DeadLetter.model_validate_json((await dead.next_msg(timeout=15)).data)
+    assert (letter.subject, letter.payload) == (subjects.admin_audit, json.dumps(bad))
+    assert "command" in letter.reason
+
+    async def stored() -> bool:
+        async with db.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT * FROM admin_audit WHERE id = :id"), {"id": audit.audit_id}
+            )
+            row = rows.mappings().one_or_none()
+        expected = audit.model_dump(include={"at", "user_id", "chat_id", "command", "detail"})
+        return row is not None and {**row} == {"id": audit.audit_id, **expected, "allowed": False}
+
+    await eventually(stored)

@@ -215,6 +215,24 @@ class AnswerFeedback(Event):
     at: AwareDatetime = Field(default_factory=utcnow)
 
 
+class AdminAuditEvent(Event):
+    """One use of an admin command or alert button, allowed or refused (gateway -> ingest,
+    stored in ``admin_audit``).
+
+    ``command`` is a bounded name: the command without ``/`` (``alerts``, ``analytics``...) or
+    ``button:<action>`` for an alert button; ``chat_id`` is None for a press under an inline
+    message (no chat); ``detail`` is the command's arguments or the button's alert group.
+    """
+
+    audit_id: UUID = Field(default_factory=uuid4)
+    at: AwareDatetime = Field(default_factory=utcnow)
+    user_id: int
+    chat_id: int | None = None
+    command: str = Field(min_length=1, max_length=32)
+    allowed: bool
+    detail: str = Field(default="", max_length=1000)
+
+
 class DeadLetter(Event):
     """A message a consumer could not process, with the reason; replayable from its stream."""
 

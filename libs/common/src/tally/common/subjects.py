@@ -11,6 +11,8 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
 ``{p}.users.seen``                 UserSeen, gateway -> ingest (stream ACTIVITY)
 ``{p}.users.feedback``             AnswerFeedback, gateway -> ingest (stream ACTIVITY)
+``{p}.users.audit``                AdminAuditEvent (admin commands and alert buttons, allowed
+                                   or refused), gateway -> ingest (stream ACTIVITY)
 ``{p}.alerts.{status}``            AlertNotification, alerts -> gateway (stream ACTIVITY)
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 ``{p}.reports.chat``               ChatReportRequested -> ChatReport (request/reply),
@@ -78,6 +80,12 @@ class Subjects:
     def feedback(self) -> str:
         """Under ``users.>``, so the ACTIVITY stream keeps it."""
         return f"{self.prefix}.users.feedback"
+
+    @property
+    def admin_audit(self) -> str:
+        """Uses of admin commands and alert buttons; under ``users.>``, so the ACTIVITY
+        stream keeps them."""
+        return f"{self.prefix}.users.audit"
 
     def alert(self, status: Literal["firing", "resolved"]) -> str:
         return f"{self.prefix}.alerts.{status}"

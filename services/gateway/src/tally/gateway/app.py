@@ -1,5 +1,6 @@
 """The gateway process: a Bot, its Dispatcher and a NatsBroker, made and run together.
 
+Updates come by long polling, or by webhook when WEBHOOK_URL is set (:mod:`tally.gateway.webhook`).
 ``create_app`` is what ``__main__`` serves (``/metrics``, ``/health``); ``running_gateway``
 runs the same thing in-process for tests and tools.
 """
@@ -19,12 +20,13 @@ from prometheus_client import CollectorRegistry
 from tally.common import broker as common_broker
 from tally.common.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
-from tally.gateway.config import GatewaySettings
+from tally.gateway.config import GatewaySettings, WebhookConfig
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
 from tally.gateway.telegram.ratelimit import GroupRateLimit
+from tally.gateway.webhook import UpdateFeeder, WebhookServer, create_webhook_app
 
 log = structlog.get_logger(__name__)
 
@@ -71,15 +73,18 @@ def create_broker_for(
 
 
 class Gateway:
-    """Owns the Bot, the Dispatcher and the NatsBroker of one gateway; polls while started.
+    """Owns the Bot, the Dispatcher and the NatsBroker of one gateway; while started, polls or
+    serves the webhook (``webhook`` is None in polling mode).
 
     Only one Gateway per process may exist until it is closed (aiogram routers are
-    module-level).
+    module-level). Raises ConfigurationError when the token is missing, or when WEBHOOK_URL is
+    set without a valid WEBHOOK_SECRET.
     """
 
     def __init__(
         self, settings: GatewaySettings, *, registry: CollectorRegistry | None = None
     ) -> None:
+        self.webhook: WebhookConfig | None = settings.require_webhook()
         self.subjects = Subjects(settings.subject_prefix)
         self.registry = registry or CollectorRegistry()
         self.metrics = GatewayMetrics(self.registry)
@@ -104,16 +109,78 @@ class Gateway:
             chat_settings=self.chat_settings,
         )
         self._polling: asyncio.Task[None] | None = None
+        self._feeder = UpdateFeeder(self.dispatcher, self.bot)
+        self._webhook_server: WebhookServer | None = None
+
+    @property
+    def webhook_endpoint(self) -> str | None:
+        """Where the webhook server listens (``http://host:port/path``), once started."""
+        server, config = self._webhook_server, self.webhook
+        if server is None or config is None:
+            return None
+        return f"http://{server.host}:{server.port}{config.path}"
+
+    async def start(self) -> None:
+        """Receive updates: by webhook when WEBHOOK_URL is set, else by long polling."""
+        if self.webhook is None:
+            await self.start_polling()
+        else:
+            await self.start_webhook(self.webhook)
+
+    async def stop(self) -> None:
+        """Stop receiving updates, as started."""
+        if self.webhook is None:
+            await self.stop_polling()
+        else:
+            await self.stop_webhook()
+
+    async def start_webhook(self, config: WebhookConfig) -> None:
+        """Check the token with getMe, load the chat settings, serve the webhook endpoint, then
+        call setWebhook (``config.url``, the secret token, every update type captured).
+
+        Raises aiogram's TelegramAPIError subclasses like :meth:`start_polling`, and OSError
+        when ``config.host``:``config.port`` cannot be listened on.
+        """
+        me = await self.bot.get_me()
+        await self.chat_settings.start(self.broker, self.subjects)
+        app = create_webhook_app(config, bot=self.bot, feeder=self._feeder, metrics=self.metrics)
+        self._webhook_server = WebhookServer(app, host=config.host, port=config.port)
+        port = await self._webhook_server.start()
+        updates = allowed_updates(self.dispatcher)
+        await self.bot.set_webhook(
+            url=config.url,
+            secret_token=config.secret.get_secret_value(),
+            allowed_updates=updates,
+        )
+        log.info(
+            "telegram webhook set",
+            bot=me.username,
+            url=config.url,
+            listening=f"{config.host}:{port}{config.path}",
+            allowed_updates=updates,
+        )
+
+    async def stop_webhook(self) -> None:
+        """Stop serving the webhook, wait for the updates being handled, stop following the
+        chat settings. The webhook stays set at Telegram, which keeps updates for a gateway
+        that comes back (or another replica behind the same URL)."""
+        if self._webhook_server is not None:
+            await self._webhook_server.stop()
+            self._webhook_server = None
+        await self._feeder.drain()
+        await self.chat_settings.stop()
 
     async def start_polling(self) -> None:
-        """Check the token with getMe, load the chat settings, start long polling in a task
-        (asking for every update type captured), return once it runs.
+        """Check the token with getMe, load the chat settings, delete any webhook (Telegram
+        refuses getUpdates while one is set), start long polling in a task (asking for every
+        update type captured), return once it runs.
 
         Raises aiogram's TelegramUnauthorizedError for a wrong token and TelegramNetworkError
         when the Bot API cannot be reached, so a misconfigured gateway fails at start.
         """
         me = await self.bot.get_me()
         await self.chat_settings.start(self.broker, self.subjects)
+        await self.bot.delete_webhook()
         updates = allowed_updates(self.dispatcher)
         log.info("polling telegram", bot=me.username, allowed_updates=updates)
         started = asyncio.Event()
@@ -151,14 +218,15 @@ def _report_end(polling: asyncio.Task[None]) -> None:
 
 
 def create_app(settings: GatewaySettings) -> AsgiFastStream:
-    """The gateway's ASGI FastStream app: polls Telegram after the broker started, stops first."""
+    """The gateway's ASGI FastStream app: receives Telegram's updates (polling or webhook)
+    after the broker started, stops that first."""
     gateway = Gateway(settings)
     return common_broker.create_app(
         gateway.broker,
         settings,
         registry=gateway.registry,
-        after_startup=[gateway.start_polling],
-        on_shutdown=[gateway.stop_polling],
+        after_startup=[gateway.start],
+        on_shutdown=[gateway.stop],
         after_shutdown=[gateway.close],
     )
 
@@ -167,13 +235,14 @@ def create_app(settings: GatewaySettings) -> AsgiFastStream:
 async def running_gateway(
     settings: GatewaySettings, *, registry: CollectorRegistry | None = None
 ) -> AsyncIterator[Gateway]:
-    """Run a Gateway in-process (broker started, polling) for the duration of the block."""
+    """Run a Gateway in-process (broker started, polling or serving the webhook) for the
+    duration of the block."""
     gateway = Gateway(settings, registry=registry)
     await gateway.broker.start()
     try:
-        await gateway.start_polling()
+        await gateway.start()
         yield gateway
     finally:
-        await gateway.stop_polling()
+        await gateway.stop()
         await gateway.broker.stop()
         await gateway.close()

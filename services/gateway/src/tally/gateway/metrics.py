@@ -14,6 +14,12 @@ after retries on network or server errors."""
 ChatEventOutcome = Literal["published", "failed"]
 """``published``: JetStream confirmed it (a duplicate it dropped included); ``failed``: gave
 up after retries."""
+IgnoreReason = Literal["chat_not_allowed", "no_chat"]
+"""Why an update was ignored: its chat is not in the allow-list, or it names no chat."""
+WebhookOutcome = Literal["accepted", "unauthorized", "malformed", "too_large"]
+"""``unauthorized``: no or a wrong secret token (401); ``malformed``: not JSON, or not an
+update (400); ``too_large``: a body over the limit (413)."""
+AuditOutcome = Literal["published", "failed"]
 
 
 KNOWN_COMMANDS: Final = frozenset(
@@ -37,8 +43,8 @@ alert commands (tally.common.alerting); any other command counts as ``other``.""
 
 
 class GatewayMetrics:
-    """Counters of messages in, replies out and chat events captured, registered in
-    ``registry``."""
+    """Counters of messages in, replies out, chat events captured, updates ignored, webhook
+    requests and admin audit events, registered in ``registry``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
@@ -72,6 +78,25 @@ class GatewayMetrics:
             ["command"],
             registry=registry,
         )
+        self.ignored_updates = Counter(
+            "tally_gateway_ignored_updates",
+            "Updates dropped before any handler, by reason (chat_not_allowed, no_chat).",
+            ["reason"],
+            registry=registry,
+        )
+        self.webhook_requests = Counter(
+            "tally_gateway_webhook_requests",
+            "Webhook requests, by outcome (accepted, unauthorized, malformed, too_large).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.admin_audits = Counter(
+            "tally_gateway_admin_audits",
+            "Uses of admin commands and alert buttons, by whether they were allowed and whether "
+            "their audit event was published (published, failed).",
+            ["allowed", "outcome"],
+            registry=registry,
+        )
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
@@ -90,3 +115,16 @@ class GatewayMetrics:
         """Count one command ``name`` (without ``/``, lower case); names outside
         KNOWN_COMMANDS count as ``other``, so the label set stays bounded."""
         self.commands.labels(command=name if name in KNOWN_COMMANDS else "other").inc()
+
+    def ignored(self, reason: IgnoreReason) -> None:
+        """Count one update dropped for ``reason``."""
+        self.ignored_updates.labels(reason=reason).inc()
+
+    def webhook(self, outcome: WebhookOutcome) -> None:
+        """Count one webhook request that ended with ``outcome``."""
+        self.webhook_requests.labels(outcome=outcome).inc()
+
+    def audit(self, *, allowed: bool, outcome: AuditOutcome) -> None:
+        """Count one admin command or button use (``allowed`` or refused) whose audit event
+        ended with ``outcome``."""
+        self.admin_audits.labels(allowed=str(allowed).lower(), outcome=outcome).inc()

@@ -19,7 +19,13 @@ from tally.common.background import Hook, background
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.config import IngestSettings
-from tally.ingest.handlers import ANSWERS_DURABLE, FEEDBACK_DURABLE, USERS_DURABLE, VIDEOS_DURABLE
+from tally.ingest.handlers import (
+    ANSWERS_DURABLE,
+    AUDIT_DURABLE,
+    FEEDBACK_DURABLE,
+    USERS_DURABLE,
+    VIDEOS_DURABLE,
+)
 from tally.ingest.metrics import IngestMetrics
 
 log = structlog.get_logger(__name__)
@@ -32,6 +38,7 @@ def durables(subjects: Subjects) -> list[tuple[str, str]]:
         (subjects.activity_stream, ANSWERS_DURABLE),
         (subjects.activity_stream, USERS_DURABLE),
         (subjects.activity_stream, FEEDBACK_DURABLE),
+        (subjects.activity_stream, AUDIT_DURABLE),
         (subjects.chat_events_stream, CHATS_DURABLE),
     ]
 

@@ -1,4 +1,5 @@
-"""The ingest consumers: video batches, answers and users seen (durable JetStream pull).
+"""The ingest consumers: video batches, answers, users seen, feedback and the admin audit
+(durable JetStream pull).
 
 Each is a small handler on a router made by :func:`create_router`; writes go through
 :mod:`tally.ingest.store`, failures are settled by :class:`~tally.ingest.delivery.Delivery`.
@@ -15,7 +16,14 @@ from faststream.nats.message import NatsBatchMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.deadletter import publish_dead_letter
-from tally.common.events import AnswerFeedback, BatchStored, UserSeen, VideoBatch, utcnow
+from tally.common.events import (
+    AdminAuditEvent,
+    AnswerFeedback,
+    BatchStored,
+    UserSeen,
+    VideoBatch,
+    utcnow,
+)
 from tally.common.subjects import Subjects
 from tally.common.telemetry import batch_span
 from tally.ingest import store
@@ -29,6 +37,7 @@ VIDEOS_DURABLE = "ingest-videos"
 ANSWERS_DURABLE = "ingest-activity"
 USERS_DURABLE = "ingest-users"
 FEEDBACK_DURABLE = "ingest-feedback"
+AUDIT_DURABLE = "ingest-audit"
 ANSWERS_BATCH = 200
 """Answers logged per fetch and INSERT: one transaction per batch, not per question."""
 
@@ -36,7 +45,8 @@ ANSWERS_BATCH = 200
 def create_router(
     settings: IngestSettings, *, engine: AsyncEngine, metrics: IngestMetrics
 ) -> NatsRouter:
-    """A router with ingest's three durable pull consumers writing through ``engine``.
+    """A router with ingest's durable pull consumers (video batches, answers, users seen,
+    feedback, admin audit) writing through ``engine``.
 
     Messages are acked after the transaction commits (AckPolicy.NACK_ON_ERROR); a video
     batch, once its datasets' versions moved (which invalidates the answers cached over them).
@@ -130,5 +140,18 @@ def create_router(
         write = store.record_feedback(engine=engine, feedback=feedback)
         await delivery.write(write, message, broker, "feedback")
         metrics.handled("feedback", "stored")
+
+    @router.subscriber(
+        subjects.admin_audit,
+        stream=activity,
+        durable=AUDIT_DURABLE,
+        pull_sub=pull,
+        ack_policy=policy,
+    )
+    async def record_admin_audit(message: NatsMessage, broker: NatsBroker) -> None:
+        audit = await delivery.parse(AdminAuditEvent, message, broker, "admin_audit")
+        write = store.insert_admin_audit(engine=engine, audit=audit)
+        added = await delivery.write(write, message, broker, "admin_audit")
+        metrics.handled("admin_audit", "stored" if added else "duplicate")
 
     return router

@@ -4,7 +4,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-Kind = Literal["video_batch", "answer", "user_seen", "feedback", "chat_event"]
+Kind = Literal["video_batch", "answer", "user_seen", "feedback", "admin_audit", "chat_event"]
 EventOutcome = Literal["stored", "duplicate", "retried", "reordered", "dead_letter"]
 
 

@@ -13,15 +13,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tally.common.db.models import BotUser, Question, Video, VideoSnapshot
+from tally.common.db.models import AdminAudit, BotUser, Question, Video, VideoSnapshot
 from tally.common.errors import TallyError
-from tally.common.events import AnswerFeedback
+from tally.common.events import AdminAuditEvent, AnswerFeedback
 from tally.ingest.domain.rows import Row, chunks
 
 VIDEOS: Table = Video.__table__  # type: ignore[assignment]
 SNAPSHOTS: Table = VideoSnapshot.__table__  # type: ignore[assignment]
 QUESTIONS: Table = Question.__table__  # type: ignore[assignment]
 BOT_USERS: Table = BotUser.__table__  # type: ignore[assignment]
+ADMIN_AUDIT: Table = AdminAudit.__table__  # type: ignore[assignment]
 
 
 async def _upsert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
@@ -95,6 +96,18 @@ async def record_feedback(*, engine: AsyncEngine, feedback: AnswerFeedback) -> N
         result = await connection.execute(statement)
     if result.rowcount == 0:
         raise QuestionNotLoggedYetError(f"no question {feedback.question_id} in the log yet")
+
+
+async def insert_admin_audit(*, engine: AsyncEngine, audit: AdminAuditEvent) -> bool:
+    """Add one row to ``admin_audit``; False when its id is there already (a redelivery)."""
+    row = {
+        "id": audit.audit_id,
+        **audit.model_dump(include={"at", "user_id", "chat_id", "command", "allowed", "detail"}),
+    }
+    statement = insert(ADMIN_AUDIT).values(row).on_conflict_do_nothing(index_elements=["id"])
+    async with engine.begin() as connection:
+        result = await connection.execute(statement)
+    return bool(result.rowcount)
 
 
 async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:

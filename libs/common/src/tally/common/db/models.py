@@ -311,3 +311,20 @@ class AlertWatch(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+
+class AdminAudit(Base):
+    """One use of an admin command or alert button (migration 0007), allowed or refused:
+    ``id`` is the AdminAuditEvent's id (a redelivered event is stored once), ``command`` a
+    bounded name (``alerts``, ``button:ack``), ``chat_id`` null for a press without a chat."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_user_id_at", "user_id", "at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    command: Mapped[str] = mapped_column(String(32))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, server_default="")

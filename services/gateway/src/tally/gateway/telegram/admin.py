@@ -3,8 +3,10 @@
 Each asks the executor for an :class:`OpsReport` (core NATS request on ``{p}.reports.ops``)
 and replies with it as HTML (:mod:`tally.gateway.domain.ops`). Only the user ids in
 ADMIN_USER_IDS may (:class:`IsAdmin`); anyone else gets :data:`REFUSAL` and nothing is
-asked. When the executor does not reply in time the admin is told it is not answering;
-/health still shows the gateway's own line.
+asked. Every use, allowed or refused, is audited (:class:`AdminAuditMiddleware`); in groups
+a member's commands are throttled first (:class:`GroupThrottlingMiddleware`). When the
+executor does not reply in time the admin is told it is not answering; /health still shows
+the gateway's own line.
 """
 
 from typing import Final
@@ -29,10 +31,13 @@ from tally.common.ops_reports import (
 from tally.common.subjects import Subjects
 from tally.gateway.domain import ops
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.admins import REFUSAL, IsAdmin
+from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
 from tally.gateway.telegram.delivery import deliver
+from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
+router.message.middleware(GroupThrottlingMiddleware())
+router.message.middleware(AdminAuditMiddleware())
 COMMANDS: Final = ("analytics", "health", "metrics")
 REPORT_TIMEOUT_S: Final = 10.0
 HEALTH_TIMEOUT_S: Final = 5.0

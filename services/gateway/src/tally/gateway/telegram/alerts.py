@@ -6,7 +6,9 @@ Silence 24h and Mute until resolved. Commands, in private chats and groups (``/a
 /watch <plain words>. Each becomes an :class:`AlertCommand` sent to the alerts service as a
 core NATS request on ``subjects.alert_command``; its :class:`AlertCommandReply` is what the
 admin sees. Only ADMIN_USER_IDS may use them (:class:`IsAdmin`); anyone else gets REFUSAL.
-Replies in groups keep Telegram's pace through the bot session's GroupRateLimit.
+Every command and press, allowed or refused, is audited (:class:`AdminAuditMiddleware`); in
+groups a member's commands are throttled first (:class:`GroupThrottlingMiddleware`). Replies
+in groups keep Telegram's pace through the bot session's GroupRateLimit.
 """
 
 from collections.abc import Callable
@@ -37,8 +39,9 @@ from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.domain import alerts
 from tally.gateway.domain.texts import shorten
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.admins import REFUSAL, IsAdmin
+from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
 from tally.gateway.telegram.delivery import deliver
+from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}))
@@ -81,6 +84,11 @@ BUTTONS: Final = {
 }
 DONE: Final = "done"
 """The action of the status line that replaced the buttons (a press only gets answered)."""
+
+router.message.middleware(GroupThrottlingMiddleware())
+_audit: Final = AdminAuditMiddleware(buttons=frozenset({*BUTTONS, DONE}))
+router.message.middleware(_audit)
+router.callback_query.middleware(_audit)
 
 
 def alert_keyboard(group_id: str) -> InlineKeyboardMarkup:

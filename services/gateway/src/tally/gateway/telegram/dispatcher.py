@@ -6,7 +6,7 @@ from faststream.nats import NatsBroker
 from tally.common.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.memory import LastAnswers, PendingChoices
+from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram import (
     admin,
@@ -20,6 +20,7 @@ from tally.gateway.telegram import (
 )
 from tally.gateway.telegram.middlewares import (
     AuthMiddleware,
+    ChatAllowList,
     CommandCounter,
     ThrottlingMiddleware,
 )
@@ -64,14 +65,17 @@ def create_dispatcher(
     chat_settings: ChatSettingsView,
 ) -> Dispatcher:
     """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``,
-        ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
-        ``admin_chats`` and ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) in their data.
+    ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
+    ``admin_chats``, ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) and
+    ``group_throttle`` (the Throttle of members' requests in groups) in their data.
 
-        Throttling runs first, before any await, so a burst is judged in arrival order; commands
-    are counted (``tally_commands_total``) once past it, whichever router handles them.
+    With ALLOWED_CHAT_IDS set, the chat allow-list runs first, on every update type
+    (:meth:`GatewaySettings.allowed_chats`). Throttling of private messages runs next, before
+    any await, so a burst is judged in arrival order; commands are counted
+    (``tally_commands_total``) once past it, whichever router handles them.
 
-        The feature routers are module-level (one per process): call :func:`release_routers`
-        when the dispatcher is done, before creating another.
+    The feature routers are module-level (one per process): call :func:`release_routers`
+    when the dispatcher is done, before creating another.
     """
     subjects = Subjects(settings.subject_prefix)
     dispatcher = Dispatcher(
@@ -85,7 +89,11 @@ def create_dispatcher(
         chat_events=capture.ChatEventPublisher(broker, subjects, metrics),
         admin_chats=capture.AdminChats(),
         admin_users=frozenset(settings.admin_user_ids),
+        group_throttle=Throttle(settings.group_throttle_interval_s, settings.seen_users_max),
     )
+    allowed = settings.allowed_chats()
+    if allowed is not None:
+        dispatcher.update.outer_middleware(ChatAllowList(allowed))
     max_users = settings.seen_users_max
     dispatcher.message.outer_middleware(
         ThrottlingMiddleware(settings.throttle_interval_s, max_users=max_users)

@@ -4,7 +4,9 @@
 A group message is a question when it is ``/ask <question>``, starts with the bot's
 @username, or replies to one of the bot's messages; it is published as ``QuestionAsked``
 with the group's id and time zone, so the executor answers it from this chat's data only.
-Other group messages are only captured (tally.gateway.telegram.capture).
+Other group messages are only captured (tally.gateway.telegram.capture). A member's questions
+and reports are throttled (:class:`GroupThrottlingMiddleware`, ``GROUP_THROTTLE_INTERVAL_S``),
+so one member flooding the bot cannot fill the group's sending pace with their answers.
 
 A report command takes an optional number of days (``/stats 30``; default 7, at most
 366), asks the executor for a :class:`ChatReport` (core NATS request) and replies with a
@@ -12,12 +14,12 @@ text card, and for /stats and /heatmap a chart drawn in a worker thread.
 """
 
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 import structlog
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
@@ -32,9 +34,11 @@ from tally.gateway.domain import reports
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver, deliver_photo
+from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.middleware(GroupThrottlingMiddleware())
 
 REPORT_TIMEOUT_S: Final = 10.0
 DEFAULT_DAYS: Final = 7
@@ -167,33 +171,40 @@ async def _send_report(
             await deliver(bot, chat_id, text, metrics=metrics, parse_mode=html)
 
 
-async def _is_addressed(message: Message, bot: Bot) -> str | None:
-    """The question in a message that starts with the bot's @username or replies to the
-    bot, else None."""
-    text = (message.text or "").strip()
-    me = await bot.me()
-    mention = f"@{me.username}" if me.username else None
-    if mention and text.lower().startswith(mention.lower()):
-        return text[len(mention) :].strip(" ,:") or None
+class Addressed(Filter):
+    """Matches a text message that starts with the bot's @username or replies to one of the
+    bot's messages; the handler gets the question in it as ``question`` (at most
+    MAX_QUESTION_CHARS characters; longer or empty ones do not match)."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        text = (message.text or "").strip()
+        me = await bot.me()
+        mention = f"@{me.username}" if me.username else None
+        question: str | None = None
+        if mention and text.lower().startswith(mention.lower()):
+            question = text[len(mention) :].strip(" ,:")
+        elif _replies_to(message, me.id):
+            question = text
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            return False
+        return {"question": question}
+
+
+def _replies_to(message: Message, user_id: int) -> bool:
     reply = message.reply_to_message
-    if reply is not None and reply.from_user is not None and reply.from_user.id == me.id:
-        return text or None
-    return None
+    return reply is not None and reply.from_user is not None and reply.from_user.id == user_id
 
 
-@router.message(F.text)
+@router.message(F.text, Addressed())
 async def addressed(
     message: Message,
-    bot: Bot,
+    question: str,
     broker: NatsBroker,
     subjects: Subjects,
     metrics: GatewayMetrics,
     chat_settings: ChatSettingsView,
 ) -> None:
     """A message that speaks to the bot is a question; others were only captured."""
-    text = await _is_addressed(message, bot)
-    if text is None or len(text) > MAX_QUESTION_CHARS:
-        return
     metrics.message("question")
     zone = chat_settings.get(message.chat.id).timezone
-    await _publish_question(message, text, broker, subjects, zone)
+    await _publish_question(message, question, broker, subjects, zone)

@@ -1,8 +1,13 @@
-"""aiogram middlewares of the gateway: throttling, first-contact registration, command counts.
+"""aiogram middlewares of the gateway: the chat allow-list, throttling, first-contact
+registration, command counts.
 
-All are outer middlewares on ``message`` updates, so they see every message before filters
-run; throttling and registration act on private chats only, the command counter on every
-chat. They read ``bot``, ``broker``, ``subjects``, ``metrics`` and ``event_chat`` from
+:class:`ChatAllowList` is an outer middleware on every update, so an update from a chat not
+allowed reaches nothing. Throttling, registration and the command counter are outer
+middlewares on ``message`` updates, so they see every message before filters run; throttling
+and registration act on private chats only, the command counter on every chat. In groups,
+where every message must still be captured, :class:`GroupThrottlingMiddleware` is an inner
+middleware of the routers that answer (it sees only messages a handler matched). They read
+``bot``, ``broker``, ``subjects``, ``metrics``, ``group_throttle`` and ``event_chat`` from
 aiogram's ``data``.
 """
 
@@ -10,9 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.enums import ChatType
-from aiogram.types import Message, TelegramObject, User
+from aiogram.types import Chat, Message, TelegramObject, User
 
 from tally.common.events import UserSeen
 from tally.common.language import detect_language
@@ -21,6 +28,27 @@ from tally.gateway.domain.texts import say
 from tally.gateway.telegram.delivery import deliver
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+log = structlog.get_logger(__name__)
+
+
+class ChatAllowList(BaseMiddleware):
+    """Drops every update whose chat is not in ``allowed`` (chat ids), and updates that name
+    no chat: no handler runs, nothing is replied or published; each is counted in
+    ``tally_gateway_ignored_updates_total{reason}`` and logged at debug level."""
+
+    def __init__(self, allowed: frozenset[int]) -> None:
+        self._allowed = allowed
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.id in self._allowed:
+            return await handler(event, data)
+        reason = "no_chat" if chat is None else "chat_not_allowed"
+        data["metrics"].ignored(reason)
+        log.debug("update ignored", reason=reason, chat_id=None if chat is None else chat.id)
+        return UNHANDLED
 
 
 class ThrottlingMiddleware(BaseMiddleware):
@@ -44,6 +72,26 @@ class ThrottlingMiddleware(BaseMiddleware):
         if verdict is Verdict.WARN:
             text = say("slow_down", detect_language("", user.language_code))
             await deliver(data["bot"], data["event_chat"].id, text, metrics=data["metrics"])
+        return None
+
+
+class GroupThrottlingMiddleware(BaseMiddleware):
+    """Drops, silently, a group message asking something of the bot (a question, a report, an
+    admin command) that comes sooner than the ``group_throttle`` interval after the sender's
+    last handled one; counted in ``tally_gateway_throttled_total``. Other messages pass.
+
+    Stateless: the Throttle is the dispatcher's ``group_throttle`` (so routers, which are
+    module-level, can carry this middleware).
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = group_sender(event)
+        if user is None:
+            return await handler(event, data)
+        throttle: Throttle = data["group_throttle"]
+        if throttle.check(user.id, time.monotonic()) is Verdict.ALLOW:
+            return await handler(event, data)
+        data["metrics"].throttled.inc()
         return None
 
 
@@ -93,6 +141,13 @@ def command_name(text: str, bot_username: str | None) -> str | None:
 def private_sender(event: TelegramObject) -> User | None:
     """The sender of ``event`` when it is a message in a private chat, else None."""
     if isinstance(event, Message) and event.chat.type == ChatType.PRIVATE:
+        return event.from_user
+    return None
+
+
+def group_sender(event: TelegramObject) -> User | None:
+    """The sender of ``event`` when it is a message in a group or supergroup, else None."""
+    if isinstance(event, Message) and event.chat.type in GROUP_CHATS:
         return event.from_user
     return None
 
