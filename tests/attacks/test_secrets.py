@@ -197,9 +197,9 @@ async def _exercise(
     client = await nats.connect(environment["NATS_URL"])
     js = client.jetstream()
     subjects = Subjects(environment["SUBJECT_PREFIX"])
-    await js.publish(subjects.chat_event(-100, "message"), b"{not json", headers={
-        "Nats-Msg-Id": uuid4().hex
-    })
+    await js.publish(
+        subjects.chat_event(-100, "message"), b"{not json", headers={"Nats-Msg-Id": uuid4().hex}
+    )
     for _ in range(150):
         run.texts["DEAD_LETTERS"] = await _dead_letters(js, subjects)
         if "not json" in run.texts["DEAD_LETTERS"]:
