@@ -1,13 +1,15 @@
 """Secrets never leak: the whole stack runs as child processes with distinctive secrets
-(the bot token, the LLM API key, the database passwords, the dashboard's admin token), its
+(the bot token, the LLM API key, the database passwords, the dashboard's admin token, a
+password in ``NATS_URL``, which a NATS server without authentication ignores), its
 error paths are exercised, and everything it emits is searched for each secret.
 
 Searched: every process's stdout and stderr (``LOG_LEVEL=DEBUG``; plain lines in one run,
-JSON in the other), every span exported to an in-test OTLP collector, every ``/metrics``
-page, every message the fake Bot API received, the dashboard's error answers and the
-``DEAD_LETTERS`` stream. Each secret is searched as is, URL-encoded (both ways) and, for
-the bot token, its secret part alone (the numeric part is the bot's public user id, which
-Telegram shows on every message the bot sends; it is searched only joined to a colon).
+JSON in the other), every span exported to an in-test OTLP collector, every ``/metrics``,
+``/health``, ``/health/ready`` and ``/asyncapi.json`` page, every message the fake Bot API
+received, the dashboard's error answers and the ``DEAD_LETTERS`` stream. Each secret is
+searched as is, URL-encoded (both ways) and, for the bot token, its secret part alone (the
+numeric part is the bot's public user id, which Telegram shows on every message the bot
+sends; it is searched only joined to a colon).
 
 Error paths: a question while the LLM answers 500 (one run) or 401 (the other), a dashboard
 request with a wrong token and answers 404 and 422, the gateway's reply meeting a 502 from
@@ -61,6 +63,7 @@ class Secrets:
     llm_api_key: str = field(default_factory=lambda: "sk-leak-" + secrets.token_hex(16))
     db_password: str = field(default_factory=lambda: f"pw{secrets.token_hex(8)}/+=!")
     admin_token: str = field(default_factory=lambda: "adm" + secrets.token_hex(16))
+    nats_password: str = field(default_factory=lambda: "nats" + secrets.token_hex(8))
 
     @property
     def bot_token(self) -> str:
@@ -74,6 +77,7 @@ class Secrets:
             "LLM_API_KEY": self.llm_api_key,
             "database password": self.db_password,
             "ADMIN_API_TOKEN": self.admin_token,
+            "NATS password": self.nats_password,
         }
         found = {name: {v, quote(v, safe=""), quote_plus(v)} for name, v in values.items()}
         found["bot id joined to a colon"] = {f"{self.bot_id}:", f"{self.bot_id}%3A"}
@@ -229,9 +233,10 @@ async def test_no_secret_reaches_logs_spans_metrics_replies_or_dead_letters(
         FakeLlm(llm_key, respond=_llm_reply) as llm,
         FakeCollector() as collector,
     ):
+        nats_url = make_url(settings.nats_url).set(username="tally", password=kept.nats_password)
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-            "NATS_URL": settings.nats_url,
+            "NATS_URL": nats_url.render_as_string(hide_password=False),
             "DATABASE_URL": owner.render_as_string(hide_password=False),
             "EXECUTOR_DATABASE_URL": owner.set(username="tally_reader").render_as_string(
                 hide_password=False
@@ -281,7 +286,7 @@ async def test_no_secret_reaches_logs_spans_metrics_replies_or_dead_letters(
                 await _wait_ready(child, port, name)
             await _exercise(tg, environment, children["dashboard"][1], run)
             for name, (_, port) in children.items():
-                for page in ("/metrics", "/health", "/health/ready"):
+                for page in ("/metrics", "/health", "/health/ready", "/asyncapi.json"):
                     _, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}{page}")
                     run.texts[f"{name} {page}"] = body
             await asyncio.sleep(1)  # the last spans' export (every 100 ms)
