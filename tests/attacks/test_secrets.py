@@ -20,6 +20,7 @@ import asyncio
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -311,4 +312,34 @@ async def test_no_secret_reaches_logs_spans_metrics_replies_or_dead_letters(
     assert "llm unavailable" in run.texts["nl2sql output"], "no LLM error was logged"
     assert any(m.chat_id == FLAKY_USER for m in tg.sent), "the reply after a 502 never came"
     leaks = run.leaks(kept.forms())
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("command", [["ask", "How many videos?"], ["health"]])
+def test_cli_errors_hide_passwords_in_urls(command: list[str], tmp_path: Path) -> None:
+    """`tally ask` and `tally health` against a NATS and a PostgreSQL that do not answer, at
+    URLs carrying passwords: their output names the servers, never the passwords."""
+    kept = Secrets()
+    closed = free_port()  # nothing listens there
+    environment = {
+        **os.environ,
+        "NATS_URL": f"nats://tally:{quote(kept.nats_password, safe='')}@127.0.0.1:{closed}",
+        "DATABASE_URL": f"postgresql://tally:{quote(kept.db_password, safe='')}"
+        f"@127.0.0.1:{closed}/tally",
+        "TALLY_HOME": str(tmp_path),
+        "LOG_LEVEL": "DEBUG",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tally.cli.main", *command],
+        env=environment,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    output = (done.stdout + done.stderr).decode(errors="replace")
+    assert done.returncode != 0 and str(closed) in output, output
+    forms = kept.forms()
+    leaks = Run({"output": output}).leaks(
+        {name: forms[name] for name in ("NATS password", "database password")}
+    )
     assert not leaks, "\n".join(leaks)

@@ -24,7 +24,7 @@ from tally.common.choices import plan_choice
 from tally.common.errors import StackNotRunningError, UserFacingError
 from tally.common.events import Event, QuestionAnswered, QuestionAsked
 from tally.common.language import detect_language
-from tally.common.settings import CommonSettings
+from tally.common.settings import CommonSettings, redact
 from tally.common.subjects import Subjects
 
 tracer = trace.get_tracer("tally.cli")
@@ -82,12 +82,13 @@ class Asker:
             self._client = await nats.connect(
                 self.settings.nats_url,
                 connect_timeout=2,
-                max_reconnect_attempts=0,
+                max_reconnect_attempts=1,  # 0 would mean "retry forever" to nats-py
                 allow_reconnect=False,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
             raise StackNotRunningError(
-                f"Cannot reach NATS at {self.settings.nats_url}: is Tally running (`make run`)?"
+                f"Cannot reach NATS at {redact(self.settings.nats_url)}: is Tally running"
+                " (`make run`)?"
             ) from error
         await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
         return self

@@ -24,7 +24,7 @@ import nats.errors
 import structlog
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import BadRequestError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 log = structlog.get_logger(__name__)
@@ -50,9 +50,12 @@ class ChatLease:
     async def start(self, js: JetStreamContext) -> None:
         """Try for the lease once (stopping the subscriber when another holds it), then keep
         trying, or renewing, in the background."""
-        self._kv = await js.create_key_value(
-            KeyValueConfig(bucket=self.bucket, history=1, ttl=self.ttl_s)
-        )
+        config = KeyValueConfig(bucket=self.bucket, history=1, ttl=self.ttl_s)
+        try:
+            self._kv = await js.create_key_value(config)
+        except BadRequestError:  # made with another TTL: JetStream keeps the first
+            log.warning("chat events lease bucket exists with another TTL", bucket=self.bucket)
+            self._kv = await js.key_value(self.bucket)
         await self._turn()
         if not self.held:
             await self.subscriber.stop()
