@@ -37,15 +37,16 @@ async def test_one_holder_and_a_hand_over_when_it_stops(nc: Client) -> None:
     stops, the second takes over within a third of the TTL, and runs its subscriber."""
     bucket = f"LEASE_{uuid4().hex[:8].upper()}"
     first, second = ChatLease(bucket, ttl_s=TTL_S), ChatLease(bucket, ttl_s=TTL_S)
-    first.subscriber, second.subscriber = Subscriber(), Subscriber()
+    first.subscriber = first_subscriber = Subscriber()
+    second.subscriber = second_subscriber = Subscriber()
     js = nc.jetstream()
     try:
         await first.start(js)
         await second.start(js)
-        assert first.held and first.subscriber.running
-        assert not second.held and not second.subscriber.running
+        assert first.held and first_subscriber.running
+        assert not second.held and not second_subscriber.running
         await first.stop()
-        await _until(lambda: second.held and second.subscriber.running, TTL_S)
+        await _until(lambda: second.held and second_subscriber.running, TTL_S)
     finally:
         await second.stop()
         await js.delete_key_value(bucket)

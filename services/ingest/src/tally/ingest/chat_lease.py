@@ -17,7 +17,7 @@ consumer's AckWait: until then the new holder naks the newer events (StreamOrder
 
 import asyncio
 import contextlib
-from typing import Any, Final
+from typing import Final, Protocol
 from uuid import uuid4
 
 import nats.errors
@@ -31,6 +31,14 @@ log = structlog.get_logger(__name__)
 KEY: Final = "chats"
 
 
+class Switchable(Protocol):
+    """What the lease switches: a FastStream subscriber (its ``start`` and ``stop``)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class ChatLease:
     """Starts ``subscriber`` (a FastStream subscriber) while this process holds the lease
     and stops it while another does. ``ttl_s`` in seconds."""
@@ -38,7 +46,7 @@ class ChatLease:
     def __init__(self, bucket: str, *, ttl_s: float) -> None:
         self.bucket, self.ttl_s = bucket, ttl_s
         self.owner = uuid4().hex
-        self.subscriber: Any = None
+        self.subscriber: Switchable | None = None
         self.revision: int | None = None
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
@@ -56,6 +64,7 @@ class ChatLease:
         except BadRequestError:  # made with another TTL: JetStream keeps the first
             log.warning("chat events lease bucket exists with another TTL", bucket=self.bucket)
             self._kv = await js.key_value(self.bucket)
+        assert self.subscriber is not None, "set the subscriber before start"
         await self._turn()
         if not self.held:
             await self.subscriber.stop()
@@ -72,6 +81,7 @@ class ChatLease:
                 await self._kv.delete(KEY, last=self.revision)
 
     async def _keep(self) -> None:
+        assert self.subscriber is not None
         while True:
             await asyncio.sleep(self.ttl_s / 3)
             was_held = self.held
