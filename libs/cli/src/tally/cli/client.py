@@ -5,6 +5,7 @@ terminal chat) takes a reply that is one of their numbers as the pick.
 """
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -23,7 +24,7 @@ from tally.common.choices import plan_choice
 from tally.common.errors import StackNotRunningError, UserFacingError
 from tally.common.events import Event, QuestionAnswered, QuestionAsked
 from tally.common.language import detect_language
-from tally.common.settings import CommonSettings
+from tally.common.settings import CommonSettings, redact
 from tally.common.subjects import Subjects
 
 tracer = trace.get_tracer("tally.cli")
@@ -49,12 +50,25 @@ class Asker:
 
     Like the gateway, it holds one subscription to every terminal answer
     (``answers.cli.*``) and hands each to the question waiting for it.
+
+    Questions travel on core NATS (no stream, for latency), so one in flight in an nl2sql
+    or executor replica that dies is lost. A question not answered after ``reask_after_s``
+    is therefore published again with the same question id, then after twice that delay,
+    and so on until ``timeout_s`` (2 s, 6 s, 14 s by default). The first answer wins; a
+    second one (the first replica was only slow) is ignored here, and the ACTIVITY stream
+    keeps one of them (``Subjects.answer_headers``), so the questions log and the alerts
+    count it once.
     """
 
-    def __init__(self, settings: CommonSettings, *, timeout_s: float = 15.0) -> None:
+    def __init__(
+        self, settings: CommonSettings, *, timeout_s: float = 15.0, reask_after_s: float = 2.0
+    ) -> None:
         self.settings = settings
         self.subjects = Subjects(settings.subject_prefix)
         self.timeout_s = timeout_s
+        self.reask_after_s = reask_after_s
+        self.reasked = 0
+        """Questions published again because no answer came in time (since the start)."""
         self._client: Client | None = None
         self._waiting: dict[str, asyncio.Future[Msg]] = {}
 
@@ -68,12 +82,13 @@ class Asker:
             self._client = await nats.connect(
                 self.settings.nats_url,
                 connect_timeout=2,
-                max_reconnect_attempts=0,
+                max_reconnect_attempts=1,  # 0 would mean "retry forever" to nats-py
                 allow_reconnect=False,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
             raise StackNotRunningError(
-                f"Cannot reach NATS at {self.settings.nats_url}: is Tally running (`make run`)?"
+                f"Cannot reach NATS at {redact(self.settings.nats_url)}: is Tally running"
+                " (`make run`)?"
             ) from error
         await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
         return self
@@ -120,10 +135,11 @@ class Asker:
         with tracer.start_as_current_span(span_name) as span:
             headers: dict[str, str] = {}
             inject(headers)
-            await self._client.publish(subject, event.model_dump_json().encode(), headers=headers)
+            payload = event.model_dump_json().encode()
+            await self._client.publish(subject, payload, headers=headers)
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
-                message = await asyncio.wait_for(arrived, self.timeout_s)
+                message = await self._await(arrived, subject, payload, headers)
             except TimeoutError as error:
                 self._waiting.pop(question_id, None)
                 raise NoAnswerError(
@@ -134,6 +150,25 @@ class Asker:
         ):
             answer = QuestionAnswered.model_validate_json(message.data)
         return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)
+
+    async def _await(
+        self, arrived: asyncio.Future[Msg], subject: str, payload: bytes, headers: dict[str, str]
+    ) -> Msg:
+        """The answer in ``arrived``, publishing the question again after ``reask_after_s``,
+        then after each doubled delay; raises TimeoutError after ``timeout_s`` in all."""
+        assert self._client
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + self.timeout_s, self.reask_after_s
+        while True:
+            wait = min(delay, deadline - loop.time())
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(arrived), max(wait, 0))
+            if loop.time() >= deadline:
+                arrived.cancel()
+                raise TimeoutError
+            self.reasked += 1
+            await self._client.publish(subject, payload, headers=headers)
+            delay *= 2
 
 
 class Conversation:

@@ -165,7 +165,7 @@ def summary(stack: Stack) -> Table:
     """Where everything is, as a table for the terminal."""
     assert stack.common
     table = Table(title="Tally is running", show_header=False)
-    table.add_row("NATS", stack.common.nats_url)
+    table.add_row("NATS", redact(stack.common.nats_url))
     table.add_row("PostgreSQL", redact(stack.common.database_url))
     for child in stack.children:
         pid = child.process.pid if child.process else "-"

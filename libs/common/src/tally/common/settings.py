@@ -4,11 +4,13 @@ Each service subclasses :class:`CommonSettings` with its own fields; nothing els
 ``os.environ``.
 """
 
+import re
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tally"
@@ -49,10 +51,27 @@ def to_asyncpg_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+_CREDENTIALS = re.compile(r"://(?:([^:/@,\s]*):)?[^/,\s]*@")
+"""``scheme://user:password@`` or ``scheme://token@`` (NATS's token form)."""
+
+
+def _hide(match: re.Match[str]) -> str:
+    user = match.group(1)
+    return f"://{user}:***@" if user is not None else "://***@"
+
+
 def redact(url: str | URL) -> str:
-    """Render a database URL with its password hidden, fit for logs."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    return parsed.render_as_string(hide_password=True)
+    """Render a database or NATS URL with its password hidden (``***``), fit for logs. NATS
+    URLs (``nats://``, ``tls://``, ``ws://``, ``wss://``, comma-separated servers) hide a
+    token given as the user too."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    if url.split("://", 1)[0].lower() in {"nats", "tls", "ws", "wss"}:
+        return _CREDENTIALS.sub(_hide, url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _CREDENTIALS.sub(_hide, url)
 
 
 class TelegramSettings(BaseSettings):

@@ -57,6 +57,13 @@ class Subjects:
     def answer(self, channel: Channel, question_id: str) -> str:
         return f"{self.prefix}.answers.{channel}.{question_id}"
 
+    @staticmethod
+    def answer_headers(question_id: str) -> dict[str, str]:
+        """Headers for a question's answer: ``Nats-Msg-Id`` ``answer-<question id>``, so the
+        ACTIVITY stream keeps one answer per question when a re-asked question (see
+        ``tally.cli.client.Asker``) is answered twice within its duplicate window (2 min)."""
+        return {"Nats-Msg-Id": f"answer-{question_id}"}
+
     def answers_for(self, channel: Channel) -> str:
         """Wildcard over every answer for one channel."""
         return f"{self.prefix}.answers.{channel}.*"
@@ -164,6 +171,11 @@ class Subjects:
     @property
     def dead_letter_subjects(self) -> list[str]:
         return [f"{self.prefix}.dlq.>"]
+
+    @property
+    def ingest_lease_bucket(self) -> str:
+        """Key-value bucket of the lease naming the ingest replica that writes chat events."""
+        return f"{self.prefix.upper()}_INGEST_LEASE"
 
     @property
     def answers_bucket(self) -> str:

@@ -241,7 +241,12 @@ def create_router(
             metrics.queries.labels(result.outcome).inc()
             metrics.query_seconds.observe(result.elapsed_ms / 1000)
         question = planned.question
-        await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+        question_id = str(question.question_id)
+        await answers.publish(
+            result,
+            subjects.answer(question.channel, question_id),
+            headers=subjects.answer_headers(question_id),
+        )
         metrics.answers.answered(result)
         if cache is not None and lookup is not None:
             await remember(cache, lookup, result)
@@ -262,7 +267,12 @@ def create_router(
     async def execute_sql(proposed: SqlProposed) -> None:
         result = await answer_sql(proposed, reader, metrics)
         question = proposed.question
-        await answers.publish(result, subjects.answer(question.channel, str(question.question_id)))
+        question_id = str(question.question_id)
+        await answers.publish(
+            result,
+            subjects.answer(question.channel, question_id),
+            headers=subjects.answer_headers(question_id),
+        )
         metrics.answers.answered(result)
 
     return router

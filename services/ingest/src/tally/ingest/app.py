@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.common.broker import create_app as create_common_app
 from tally.common.broker import create_broker
 from tally.common.db.session import create_engine
+from tally.common.subjects import Subjects
 from tally.ingest.backlog import poller
 from tally.ingest.chat_consumer import create_chat_router
+from tally.ingest.chat_lease import ChatLease
 from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.handlers import create_router
@@ -39,16 +41,17 @@ def create_broker_for(
     registry: CollectorRegistry | None = None,
     writer: ChatWriter | None = None,
     metrics: IngestMetrics | None = None,
+    lease: ChatLease | None = None,
 ) -> NatsBroker:
     """A broker carrying ingest's consumers (the streams must exist before it starts); chat
     events are written by ``writer`` (a new ChatWriter on ``engine`` when None), counted in
-    ``metrics`` (new ones in ``registry`` when None)."""
+    ``metrics`` (new ones in ``registry`` when None), while ``lease`` is held when given."""
     broker = create_broker(settings, service=SERVICE, registry=registry)
     if metrics is None:
         metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
     broker.include_router(create_router(settings, engine=engine, metrics=metrics))
     chats = writer if writer is not None else ChatWriter(engine)
-    broker.include_router(create_chat_router(settings, writer=chats, metrics=metrics))
+    broker.include_router(create_chat_router(settings, writer=chats, metrics=metrics, lease=lease))
     return broker
 
 
@@ -59,8 +62,10 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     metrics = IngestMetrics(registry)
     engine = create_database_engine(settings)
     writer = ChatWriter(engine)
+    subjects = Subjects(settings.subject_prefix)
+    lease = ChatLease(subjects.ingest_lease_bucket, ttl_s=settings.chat_lease_ttl_s)
     broker = create_broker_for(
-        settings, engine=engine, registry=registry, writer=writer, metrics=metrics
+        settings, engine=engine, registry=registry, writer=writer, metrics=metrics, lease=lease
     )
     start_polling, stop_polling = poller(settings, metrics)
 
@@ -73,6 +78,9 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         except (SQLAlchemyError, OSError) as error:
             log.warning("messages layout not known yet: the first batch will tell", error=error)
 
+    async def take_lease() -> None:
+        await lease.start(broker.config.connection_state.stream)
+
     async def shutdown() -> None:
         await engine.dispose()
 
@@ -81,7 +89,7 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         registry=registry,
         ready_checks=[database_ready],
-        after_startup=[log_messages_layout, start_polling],
-        on_shutdown=[stop_polling],
+        after_startup=[log_messages_layout, take_lease, start_polling],
+        on_shutdown=[lease.stop, stop_polling],
         after_shutdown=[shutdown],
     )

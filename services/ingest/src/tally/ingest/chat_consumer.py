@@ -35,6 +35,7 @@ from tally.common.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_
 from tally.common.events import DeadLetter
 from tally.common.subjects import Subjects
 from tally.common.telemetry import batch_span
+from tally.ingest.chat_lease import ChatLease
 from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import SERVICE
@@ -107,15 +108,20 @@ def dead_letter(message: Msg, reason: str) -> DeadLetter:
 
 
 def create_chat_router(
-    settings: IngestSettings, *, writer: ChatWriter, metrics: IngestMetrics
+    settings: IngestSettings,
+    *,
+    writer: ChatWriter,
+    metrics: IngestMetrics,
+    lease: ChatLease | None = None,
 ) -> NatsRouter:
-    """A router with the CHAT_EVENTS consumer (durable ``ingest-chats``) writing via ``writer``."""
+    """A router with the CHAT_EVENTS consumer (durable ``ingest-chats``) writing via ``writer``;
+    with ``lease``, the consumer runs only while ``lease`` is held (see chat_lease)."""
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
     pull = PullSub(batch_size=settings.chat_batch_size, timeout=0.5, batch=True)
     orders: dict[int, StreamOrder] = {}
 
-    @router.subscriber(
+    subscriber = router.subscriber(
         subjects.chat_events_all,
         stream=JStream(subjects.chat_events_stream, declare=False),
         durable=CHATS_DURABLE,
@@ -124,6 +130,10 @@ def create_chat_router(
         config=ConsumerConfig(max_ack_pending=2 * settings.chat_batch_size),
         decoder=raw_messages,
     )
+    if lease is not None:
+        lease.subscriber = subscriber
+
+    @subscriber
     async def store_chat_events(batch: Batch, broker: NatsBroker, js: JsClient) -> None:
         with batch_span("ingest chat_events batch", (message.headers for message in batch)):
             await store(batch, broker, js)

@@ -24,4 +24,6 @@ class IngestSettings(CommonSettings):
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
     reorder_delay_s: float = Field(default=0.2, ge=0)
+    chat_lease_ttl_s: float = Field(default=6.0, gt=0)
+    """How long a killed replica keeps the chat events lease (see chat_lease), seconds."""
     consumer_poll_s: float = Field(default=5.0, gt=0)

@@ -74,8 +74,9 @@ def create_router(
         elif isinstance(event, SqlProposed):
             await proposals.publish(event)
         else:
-            subject = subjects.answer(question.channel, str(question.question_id))
-            await answers.publish(event, subject)
+            question_id = str(question.question_id)
+            subject = subjects.answer(question.channel, question_id)
+            await answers.publish(event, subject, headers=subjects.answer_headers(question_id))
             answered.answered(event)
 
     return router
