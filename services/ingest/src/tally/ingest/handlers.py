@@ -12,16 +12,32 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import NatsBroker, NatsMessage
 from faststream.nats.message import NatsBatchMessage
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.deadletter import publish_dead_letter
-from tally.common.events import AnswerFeedback, BatchStored, UserSeen, VideoBatch, utcnow
+from tally.common.events import (
+    AnswerFeedback,
+    BatchStored,
+    QuestionAnswered,
+    UserSeen,
+    VideoBatch,
+    utcnow,
+)
 from tally.common.subjects import Subjects
 from tally.common.telemetry import batch_span
 from tally.ingest import store
+from tally.ingest.chat_store import refuses_the_data
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import RETRYABLE, Delivery
-from tally.ingest.domain.rows import batch_rows, bot_user_row, parse_answers, question_row
+from tally.ingest.domain.rows import (
+    Row,
+    answer_letter,
+    batch_rows,
+    bot_user_row,
+    parse_answers,
+    question_row,
+)
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.versions import move_versions
 
@@ -99,11 +115,30 @@ def create_router(
         rows = [question_row(answer, answered_at=utcnow()) for answer in answers]
         try:
             added = await store.insert_questions(engine=engine, rows=rows)
-        except RETRYABLE as error:
-            metrics.handled("answer", "retried")
-            raise NackMessage(delay=settings.retry_delay_s) from error
+        except SQLAlchemyError as error:
+            if isinstance(error, RETRYABLE) or not refuses_the_data(error):
+                metrics.handled("answer", "retried")
+                raise NackMessage(delay=settings.retry_delay_s) from error
+            added = await store_one_by_one(answers, rows, broker)
         metrics.handled("answer", "stored", added)
         metrics.handled("answer", "duplicate", len(rows) - added)
+
+    async def store_one_by_one(
+        answers: list[QuestionAnswered], rows: list[Row], broker: NatsBroker
+    ) -> int:
+        """Insert ``rows`` one at a time (the database refused a value in one of them):
+        each refused row's answer becomes a dead letter; returns the rows added."""
+        added = 0
+        for answer, row in zip(answers, rows, strict=True):
+            try:
+                added += await store.insert_questions(engine=engine, rows=[row])
+            except SQLAlchemyError as error:
+                if isinstance(error, RETRYABLE) or not refuses_the_data(error):
+                    raise NackMessage(delay=settings.retry_delay_s) from error
+                letter = answer_letter(answer, subjects, f"database refused it: {error}")
+                await publish_dead_letter(broker, subjects, letter, kind="database")
+                metrics.handled("answer", "dead_letter")
+        return added
 
     @router.subscriber(
         subjects.user_seen, stream=activity, durable=USERS_DURABLE, pull_sub=pull, ack_policy=policy

@@ -15,8 +15,10 @@ from tally.common.events import (
     QuestionAnswered,
     UserSeen,
     VideoBatch,
+    describe,
     validate_each,
 )
+from tally.common.subjects import Subjects
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -95,9 +97,20 @@ def parse_answers(
         DeadLetter(
             service="ingest",
             subject=subject,
-            reason=f"invalid QuestionAnswered: {error.errors()[0]['msg']}",
+            reason=f"invalid QuestionAnswered: {describe(error)}",
             payload=_as_text(payload),
         )
         for payload, error in invalid
     ]
     return answers, letters
+
+
+def answer_letter(answer: QuestionAnswered, subjects: Subjects, reason: str) -> DeadLetter:
+    """A valid answer that could not be logged, as a DeadLetter of ingest on its subject."""
+    question = answer.question
+    return DeadLetter(
+        service="ingest",
+        subject=subjects.answer(question.channel, str(question.question_id)),
+        reason=reason,
+        payload=answer.model_dump_json(),
+    )
