@@ -19,6 +19,7 @@ from tally.common.deadletter import publish_dead_letter
 from tally.common.events import (
     AnswerFeedback,
     BatchStored,
+    DeadLetter,
     QuestionAnswered,
     UserSeen,
     VideoBatch,
@@ -103,12 +104,18 @@ def create_router(
         broker: NatsBroker,
         fetch: Annotated[NatsBatchMessage, Context("message")],
     ) -> None:
-        headers = (message.headers for message in fetch.raw_message)
-        with batch_span("ingest answers batch", headers):
-            await store_answers(payloads, broker)
+        fetched = fetch.raw_message
+        with batch_span("ingest answers batch", (message.headers for message in fetched)):
+            answers, invalid = parse_answers(
+                payloads,
+                subjects=[message.subject for message in fetched],
+                headers=[message.headers for message in fetched],
+            )
+            await store_answers(answers, invalid, broker)
 
-    async def store_answers(payloads: list[Any], broker: NatsBroker) -> None:
-        answers, invalid = parse_answers(payloads, subject=subjects.answers_all)
+    async def store_answers(
+        answers: list[QuestionAnswered], invalid: list[DeadLetter], broker: NatsBroker
+    ) -> None:
         for letter in invalid:
             await publish_dead_letter(broker, subjects, letter, kind="validation")
             metrics.handled("answer", "dead_letter")
