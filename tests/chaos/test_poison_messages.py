@@ -15,7 +15,6 @@ The gateway's consumers (``answers.telegram.*``, ``alerts.*``) are not covered h
 needs the fake Bot API (see tests/test_failures.py).
 """
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,13 +28,12 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy.engine import make_url
 
 from tally.cli.client import Asker
 from tally.common.alerting import AlertCommand, AlertCommandReply
 from tally.common.broker import delete_streams, ensure_streams
 from tally.common.chat_events import ChatUser, MessagePosted
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.common.db.session import asyncpg_dsn
 from tally.common.events import (
     AnswerFeedback,
     DeadLetter,
@@ -57,7 +55,7 @@ from tally.ingest.handlers import (
     VIDEOS_DURABLE,
 )
 from tally.nl2sql.planning import plan_question
-from tests.chaos._stack import Service, until
+from tests.chaos._stack import Service, own_database, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -205,40 +203,36 @@ def _poisons(target: Target) -> dict[str, bytes]:
 @pytest.fixture
 async def stack(server_database_url: str, nats_url: str) -> AsyncIterator[CommonSettings]:
     """A migrated database and a subject prefix of this test's own; the four services."""
-    url = make_url(server_database_url).set(database=f"tally_poison_{uuid4().hex[:8]}")
-    rendered = url.render_as_string(hide_password=False)
-    await ensure_database(rendered)
-    await asyncio.to_thread(migrate, rendered)
-    settings = CommonSettings(
-        nats_url=nats_url, database_url=rendered, subject_prefix=f"poison{uuid4().hex[:8]}"
-    )
-    subjects = Subjects(settings.subject_prefix)
-    client = await nats.connect(nats_url)
-    await ensure_streams(client.jetstream(), subjects)
-    environment = {
-        "NATS_URL": nats_url,
-        "DATABASE_URL": rendered,
-        "SUBJECT_PREFIX": settings.subject_prefix,
-        "RETRY_DELAY_S": "0.5",
-        "MAX_DELIVERIES": "5",
-    }
-    services = [Service(name, environment) for name in ("nl2sql", "executor", "ingest", "alerts")]
-    try:
-        for service in services:
-            await service.start()
-        for service in services:
-            await service.wait_ready()
-        yield settings
-        for service in services:
-            assert await service.ready() == 204, f"{service.name} is not ready after the poison"
-    finally:
-        for service in services:
-            await service.stop()
-        await delete_streams(client.jetstream(), subjects)
-        await client.close()
-        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        await admin.close()
+    name = f"tally_poison_{uuid4().hex[:8]}"
+    async with own_database(server_database_url, name) as database_url:
+        settings = CommonSettings(
+            nats_url=nats_url, database_url=database_url, subject_prefix=f"p{uuid4().hex[:10]}"
+        )
+        subjects = Subjects(settings.subject_prefix)
+        client = await nats.connect(nats_url)
+        await ensure_streams(client.jetstream(), subjects)
+        environment = {
+            "NATS_URL": nats_url,
+            "DATABASE_URL": database_url,
+            "SUBJECT_PREFIX": settings.subject_prefix,
+            "RETRY_DELAY_S": "0.5",
+            "MAX_DELIVERIES": "5",
+        }
+        names = ("nl2sql", "executor", "ingest", "alerts")
+        services = [Service(name, environment) for name in names]
+        try:
+            for service in services:
+                await service.start()
+            for service in services:
+                await service.wait_ready()
+            yield settings
+            for service in services:
+                assert await service.ready() == 204, f"{service.name} not ready after the poison"
+        finally:
+            for service in services:
+                await service.stop()
+            await delete_streams(client.jetstream(), subjects)
+            await client.close()
 
 
 async def _publish(client: Client, target: Target, body: bytes, poison_id: str) -> None:

@@ -35,6 +35,16 @@ class NoAnswerError(UserFacingError):
     """No answer arrived in time (nl2sql or executor not running?)."""
 
 
+class NotTakenError(UserFacingError):
+    """Nobody took the question: NATS answered "no responders" (nl2sql not subscribed, e.g.
+    still reconnecting after NATS restarted), or the connection to NATS was lost meanwhile."""
+
+
+NOT_TAKEN = "Tally is not taking questions right now; try again in a moment."
+NO_RESPONDERS = "503"
+"""The status NATS sends to a message's reply subject when no subscriber took it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """An answer with the trace it travelled in and the round trip seen by the asker (ms)."""
@@ -48,7 +58,10 @@ class Asker:
     """A NATS connection that publishes QuestionAsked and waits for the answers.
 
     Like the gateway, it holds one subscription to every terminal answer
-    (``answers.cli.*``) and hands each to the question waiting for it.
+    (``answers.cli.*``) and hands each to the question waiting for it. Each question is
+    published with a reply subject of its own, so NATS tells when no nl2sql took it (no
+    responders): that question fails at once with :class:`NotTakenError` instead of waiting
+    out the timeout, and so do the questions waiting when the connection is lost.
     """
 
     def __init__(self, settings: CommonSettings, *, timeout_s: float = 15.0) -> None:
@@ -57,6 +70,21 @@ class Asker:
         self.timeout_s = timeout_s
         self._client: Client | None = None
         self._waiting: dict[str, asyncio.Future[Msg]] = {}
+        self._inbox = ""
+
+    def _fail(self, question_id: str, error: UserFacingError) -> None:
+        waiting = self._waiting.pop(question_id, None)
+        if waiting and not waiting.done():
+            waiting.set_exception(error)
+
+    async def _not_taken(self, message: Msg) -> None:
+        """A message on a question's reply subject: NATS's "no responders" fails it."""
+        if (message.headers or {}).get("Status") == NO_RESPONDERS:
+            self._fail(message.subject.rsplit(".", 1)[-1], NotTakenError(NOT_TAKEN))
+
+    async def _closed(self) -> None:
+        for question_id in list(self._waiting):
+            self._fail(question_id, NotTakenError(f"Lost the connection to NATS. {NOT_TAKEN}"))
 
     async def _deliver(self, message: Msg) -> None:
         waiting = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
@@ -70,12 +98,15 @@ class Asker:
                 connect_timeout=2,
                 max_reconnect_attempts=0,
                 allow_reconnect=False,
+                closed_cb=self._closed,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
             raise StackNotRunningError(
                 f"Cannot reach NATS at {self.settings.nats_url}: is Tally running (`make run`)?"
             ) from error
         await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
+        self._inbox = self._client.new_inbox()
+        await self._client.subscribe(f"{self._inbox}.*", cb=self._not_taken)
         return self
 
     async def __aexit__(
@@ -88,7 +119,8 @@ class Asker:
             await self._client.close()
 
     async def ask(self, text: str) -> Asked:
-        """Publish ``text`` as a question and return its answer; raises NoAnswerError on timeout."""
+        """Publish ``text`` as a question and return its answer; raises NotTakenError when no
+        nl2sql took it or the connection was lost, NoAnswerError on timeout."""
         question = QuestionAsked(
             channel="cli",
             chat_id=CLI_CHAT_ID,
@@ -120,7 +152,12 @@ class Asker:
         with tracer.start_as_current_span(span_name) as span:
             headers: dict[str, str] = {}
             inject(headers)
-            await self._client.publish(subject, event.model_dump_json().encode(), headers=headers)
+            await self._client.publish(
+                subject,
+                event.model_dump_json().encode(),
+                reply=f"{self._inbox}.{question_id}",
+                headers=headers,
+            )
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
                 message = await asyncio.wait_for(arrived, self.timeout_s)
