@@ -186,7 +186,7 @@ async def test_postgres_stopped_for_10_s(stack: Stack) -> None:
         # Within JetStream's AckWait (30 s) and a margin, not seconds: now and then one
         # redelivery of the batch nak'ed during the outage never reaches ingest's fetch; it
         # comes back only after AckWait, and the events after it wait for it (stream order).
-        # Seen in about half the runs; not fixed yet (see the README's known limitations).
+        # Seen in 4 of our 5 runs; not fixed yet (see the README's known limitations).
         await until(all_stored, timeout_s=45, what=f"{messages} messages stored")
         assert await _stored_messages(stack.database_url) == messages
         after = await asker.ask("How many videos were published in November 2025?")
