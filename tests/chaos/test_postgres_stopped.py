@@ -66,19 +66,30 @@ class Stack:
 async def stack(tmp_path: Path, nats_url: str) -> AsyncIterator[Stack]:
     """Own PostgreSQL (migrated database ``tally``), own prefix, four services started."""
     postgres = OwnPostgres()
-    await asyncio.to_thread(postgres.init)
-    await asyncio.to_thread(postgres.start)
-    database_url = make_url(postgres.url).set(database="tally").render_as_string()
-    await ensure_database(database_url)
-    await asyncio.to_thread(migrate, database_url)
+    try:
+        await asyncio.to_thread(postgres.init)
+        await asyncio.to_thread(postgres.start)
+        database_url = make_url(postgres.url).set(database="tally").render_as_string()
+        await ensure_database(database_url)
+        await asyncio.to_thread(migrate, database_url)
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(RULES)
+        async for stack in _services(postgres, database_url, nats_url, rules):
+            yield stack
+    finally:
+        await asyncio.to_thread(postgres.remove)
+
+
+async def _services(
+    postgres: OwnPostgres, database_url: str, nats_url: str, rules: Path
+) -> AsyncIterator[Stack]:
+    """nl2sql, executor, ingest and alerts on ``database_url`` under a prefix of their own."""
     settings = CommonSettings(
         nats_url=nats_url, database_url=database_url, subject_prefix=f"pg{uuid4().hex[:8]}"
     )
     subjects = Subjects(settings.subject_prefix)
     client = await nats.connect(nats_url)
     await ensure_streams(client.jetstream(), subjects)
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
     environment = {
         "NATS_URL": nats_url,
         "DATABASE_URL": database_url,
@@ -87,8 +98,8 @@ async def stack(tmp_path: Path, nats_url: str) -> AsyncIterator[Stack]:
         "ALERT_RULES_FILE": str(rules),
         "ALERT_PROBE_TIMEOUT_S": "1",
     }
-    services = {name: Service(name, environment) for name in ("nl2sql", "executor", "ingest")}
-    services["alerts"] = Service("alerts", environment)
+    names = ("nl2sql", "executor", "ingest", "alerts")
+    services = {name: Service(name, environment) for name in names}
     try:
         for service in services.values():
             await service.start()
@@ -100,7 +111,6 @@ async def stack(tmp_path: Path, nats_url: str) -> AsyncIterator[Stack]:
             await service.stop()
         await delete_streams(client.jetstream(), subjects)
         await client.close()
-        await asyncio.to_thread(postgres.remove)
 
 
 async def _stored_messages(database_url: str) -> int:
