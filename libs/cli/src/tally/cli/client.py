@@ -36,6 +36,16 @@ class NoAnswerError(UserFacingError):
     """No answer arrived in time (nl2sql or executor not running?)."""
 
 
+class NotTakenError(UserFacingError):
+    """Nobody took the question: NATS answered "no responders" (nl2sql not subscribed, e.g.
+    still reconnecting after NATS restarted), or the connection to NATS was lost meanwhile."""
+
+
+NOT_TAKEN = "Tally is not taking questions right now; try again in a moment."
+NO_RESPONDERS = "503"
+"""The status NATS sends to a message's reply subject when no subscriber took it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """An answer with the trace it travelled in and the round trip seen by the asker (ms)."""
@@ -58,6 +68,11 @@ class Asker:
     second one (the first replica was only slow) is ignored here, and the ACTIVITY stream
     keeps one of them (``Subjects.answer_headers``), so the questions log and the alerts
     count it once.
+
+    Each question is published with a reply subject of its own, so NATS tells when no
+    nl2sql took it (no responders): that question fails at once with
+    :class:`NotTakenError` instead of waiting out the timeout, and so do the questions
+    waiting when the connection is lost.
     """
 
     def __init__(
@@ -71,6 +86,21 @@ class Asker:
         """Questions published again because no answer came in time (since the start)."""
         self._client: Client | None = None
         self._waiting: dict[str, asyncio.Future[Msg]] = {}
+        self._inbox = ""
+
+    def _fail(self, question_id: str, error: UserFacingError) -> None:
+        waiting = self._waiting.pop(question_id, None)
+        if waiting and not waiting.done():
+            waiting.set_exception(error)
+
+    async def _not_taken(self, message: Msg) -> None:
+        """A message on a question's reply subject: NATS's "no responders" fails it."""
+        if (message.headers or {}).get("Status") == NO_RESPONDERS:
+            self._fail(message.subject.rsplit(".", 1)[-1], NotTakenError(NOT_TAKEN))
+
+    async def _closed(self) -> None:
+        for question_id in list(self._waiting):
+            self._fail(question_id, NotTakenError(f"Lost the connection to NATS. {NOT_TAKEN}"))
 
     async def _deliver(self, message: Msg) -> None:
         waiting = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
@@ -84,6 +114,7 @@ class Asker:
                 connect_timeout=2,
                 max_reconnect_attempts=1,  # 0 would mean "retry forever" to nats-py
                 allow_reconnect=False,
+                closed_cb=self._closed,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
             raise StackNotRunningError(
@@ -91,6 +122,8 @@ class Asker:
                 " (`make run`)?"
             ) from error
         await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
+        self._inbox = self._client.new_inbox()
+        await self._client.subscribe(f"{self._inbox}.*", cb=self._not_taken)
         return self
 
     async def __aexit__(
@@ -103,7 +136,8 @@ class Asker:
             await self._client.close()
 
     async def ask(self, text: str) -> Asked:
-        """Publish ``text`` as a question and return its answer; raises NoAnswerError on timeout."""
+        """Publish ``text`` as a question and return its answer; raises NotTakenError when no
+        nl2sql took it or the connection was lost, NoAnswerError on timeout."""
         question = QuestionAsked(
             channel="cli",
             chat_id=CLI_CHAT_ID,
@@ -135,11 +169,11 @@ class Asker:
         with tracer.start_as_current_span(span_name) as span:
             headers: dict[str, str] = {}
             inject(headers)
-            payload = event.model_dump_json().encode()
-            await self._client.publish(subject, payload, headers=headers)
+            payload, reply = event.model_dump_json().encode(), f"{self._inbox}.{question_id}"
+            await self._client.publish(subject, payload, reply=reply, headers=headers)
             trace_id = format(span.get_span_context().trace_id, "032x")
             try:
-                message = await self._await(arrived, subject, payload, headers)
+                message = await self._await(arrived, subject, payload, headers, reply)
             except TimeoutError as error:
                 self._waiting.pop(question_id, None)
                 raise NoAnswerError(
@@ -152,7 +186,12 @@ class Asker:
         return Asked(answer, trace_id, (time.perf_counter() - started) * 1000)
 
     async def _await(
-        self, arrived: asyncio.Future[Msg], subject: str, payload: bytes, headers: dict[str, str]
+        self,
+        arrived: asyncio.Future[Msg],
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str],
+        reply: str,
     ) -> Msg:
         """The answer in ``arrived``, publishing the question again after ``reask_after_s``,
         then after each doubled delay; raises TimeoutError after ``timeout_s`` in all."""
@@ -167,7 +206,7 @@ class Asker:
                 arrived.cancel()
                 raise TimeoutError
             self.reasked += 1
-            await self._client.publish(subject, payload, headers=headers)
+            await self._client.publish(subject, payload, reply=reply, headers=headers)
             delay *= 2
 
 

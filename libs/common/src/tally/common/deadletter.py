@@ -7,6 +7,7 @@ them by publishing ``payload`` back to ``subject``. Each one is counted in
 """
 
 import contextlib
+import json
 from typing import Literal
 
 import structlog
@@ -17,13 +18,21 @@ from faststream.nats.annotations import NatsMessage
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
-from tally.common.events import DeadLetter
+from tally.common.events import DeadLetter, describe
 from tally.common.subjects import Subjects
 
 log = structlog.get_logger(__name__)
 MAX_PAYLOAD_CHARS = 256 * 1024
 """Characters of the original payload kept in a DeadLetter (the original stays in its stream
-when it came from one)."""
+when it came from one); see also :data:`MAX_PAYLOAD_BYTES`."""
+MAX_PAYLOAD_BYTES = 512 * 1024
+"""Bytes the payload may take in the DeadLetter's JSON (UTF-8, escapes included): half of
+NATS's default 1 MiB ``max_payload``, so a letter about a message of any size can be
+published. 256 Ki characters of 4-byte emoji, or of escaped control characters, would not
+fit."""
+MAX_HEADERS = 64
+MAX_HEADER_CHARS = 1024
+"""Headers kept in a DeadLetter, and characters of each value."""
 
 ReasonKind = Literal["decode", "validation", "database", "retries_exhausted"]
 """Why a message was dead-lettered: ``decode`` (not JSON), ``validation`` (JSON that is not
@@ -63,11 +72,47 @@ def reason_kind(error: ValidationError) -> ReasonKind:
     return "validation"
 
 
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", errors="replace"))
+
+
+def clip_payload(text: str, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
+    """The longest prefix of ``text`` (at most :data:`MAX_PAYLOAD_CHARS` characters) whose
+    JSON string encoding takes at most ``max_bytes`` bytes (binary search, O(n log n))."""
+    text = text[:MAX_PAYLOAD_CHARS]
+    if _json_bytes(text) <= max_bytes:
+        return text
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (
+            (middle, too_long) if _json_bytes(text[:middle]) <= max_bytes else (fits, middle)
+        )
+    return text[:fits]
+
+
+def fitted(letter: DeadLetter) -> DeadLetter:
+    """``letter`` with its payload clipped by :func:`clip_payload` and at most
+    :data:`MAX_HEADERS` headers of :data:`MAX_HEADER_CHARS` characters: small enough to
+    publish whatever the original message was."""
+    headers = dict(list(letter.headers.items())[:MAX_HEADERS])
+    return letter.model_copy(
+        update={
+            "payload": clip_payload(letter.payload),
+            "reason": letter.reason[:4000],
+            "headers": {
+                key[:MAX_HEADER_CHARS]: value[:MAX_HEADER_CHARS] for key, value in headers.items()
+            },
+        }
+    )
+
+
 async def publish_dead_letter(
     broker: NatsBroker, subjects: Subjects, letter: DeadLetter, *, kind: ReasonKind
 ) -> None:
-    """Publish ``letter`` to its service's dead-letter subject, wait for JetStream to store it
-    (raises when it cannot), and count it under ``kind``."""
+    """Publish ``letter`` (:func:`fitted`) to its service's dead-letter subject, wait for
+    JetStream to store it (raises when it cannot), and count it under ``kind``."""
+    letter = fitted(letter)
     log.warning("dead letter", subject=letter.subject, reason=letter.reason[:200], kind=kind)
     await broker.publish(
         letter, subjects.dead_letter(letter.service), stream=subjects.dead_letter_stream
@@ -89,8 +134,8 @@ async def send_dead_letter(
     letter = DeadLetter(
         service=service,
         subject=message.raw_message.subject,
-        reason=reason[:4000],
-        payload=message.body.decode("utf-8", errors="replace")[:MAX_PAYLOAD_CHARS],
+        reason=reason,
+        payload=message.body.decode("utf-8", errors="replace"),
         headers={key: str(value) for key, value in (message.headers or {}).items()},
     )
     await publish_dead_letter(broker, subjects, letter, kind=kind)
@@ -105,7 +150,7 @@ def dead_letter_middleware(subjects: Subjects, service: str) -> ExceptionMiddlew
     async def to_dead_letter(
         error: ValidationError, message: NatsMessage, broker: BrokerDep
     ) -> None:
-        reason = f"invalid message ({error.error_count()} errors): {error.errors()[0]['msg']}"
+        reason = f"invalid message ({error.error_count()} errors): {describe(error)}"
         await send_dead_letter(
             broker,
             subjects,

@@ -38,6 +38,15 @@ def validate_each(
     return valid, invalid
 
 
+def describe(error: ValidationError) -> str:
+    """``loc: message`` for each problem pydantic found (``body`` for the whole message),
+    joined with ``; `` (at most 4,000 characters)."""
+    problems = (
+        f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()
+    )
+    return "; ".join(problems)[:4000]
+
+
 class Event(BaseModel):
     """Base of every bus message: immutable, strict about unknown fields, versioned."""
 

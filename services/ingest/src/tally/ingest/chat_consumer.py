@@ -21,6 +21,7 @@ again: see :class:`StreamOrder` and ``domain.stream_order``.
 from typing import Annotated
 
 import nats.errors
+import structlog
 from faststream.exceptions import NackMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
@@ -45,6 +46,7 @@ from tally.ingest.metrics import IngestMetrics
 from tally.ingest.settings_bucket import publish_settings
 
 CHATS_DURABLE = "ingest-chats"
+log = structlog.get_logger(__name__)
 Batch = Annotated[list[Msg], NoCastField()]
 """The raw JetStream messages of one fetch (bodies are validated once, by pydantic)."""
 
@@ -156,6 +158,7 @@ def create_chat_router(
                 written, refused = await writer.write_isolating([event for _, event in valid])
             await publish_settings(js, subjects, written.settings)
         except (SQLAlchemyError, OSError, TimeoutError, nats.errors.Error) as error:
+            log.warning("chat batch failed, will retry", error=str(error).splitlines()[0][:300])
             metrics.handled("chat_event", "retried", len(batch))
             raise NackMessage(delay=settings.retry_delay_s) from error
         letters: list[tuple[int, str, ReasonKind]] = [

@@ -1,15 +1,16 @@
 """How ingest settles a message it could not store: dead letter, or redelivery later.
 
 A message that fails validation, or that the database refuses for good (a value out of
-range), is published as a :class:`DeadLetter` on ``subjects.dead_letter("ingest")`` and
-terminated, so the consumer goes on. A write that failed for a reason that may pass (database
-unreachable, a snapshot whose video another replica has not committed yet) is nak'ed with a
-delay, until ``max_deliveries`` is reached: then it is dead-lettered too.
+range: SQLSTATE classes 22 and 23, see ``chat_store.refuses_the_data``), is published as a
+:class:`DeadLetter` on ``subjects.dead_letter("ingest")`` and terminated, so the consumer
+goes on. A write that failed for a reason that may pass (database unreachable or shutting
+down, a snapshot whose video another replica has not committed yet) is nak'ed with a delay,
+until ``max_deliveries`` is reached: then it is dead-lettered too.
 """
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import structlog
 from faststream.exceptions import NackMessage, RejectMessage
@@ -19,8 +20,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from tally.common.deadletter import ReasonKind, reason_kind, send_dead_letter
-from tally.common.events import Event
+from tally.common.events import Event, describe
 from tally.common.subjects import Subjects
+from tally.ingest.chat_store import refuses_the_data
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
 from tally.ingest.store import QuestionNotLoggedYetError
@@ -59,7 +61,7 @@ class Delivery:
         try:
             return model.model_validate_json(message.body)
         except ValidationError as error:
-            why = _describe(error)
+            why = describe(error)
             await self.dead_letter(message, broker, kind, reason=why, why=reason_kind(error))
             raise RejectMessage from error
 
@@ -70,17 +72,26 @@ class Delivery:
         try:
             return await operation
         except RETRYABLE as error:
-            if message.raw_message.metadata.num_delivered < self.settings.max_deliveries:
-                log.warning("write failed, will retry", kind=kind, error=str(error).splitlines()[0])
-                self.metrics.handled(kind, "retried")
-                raise NackMessage(delay=self.settings.retry_delay_s) from error
-            reason = f"gave up: {error}"
-            await self.dead_letter(message, broker, kind, reason=reason, why="retries_exhausted")
-            raise RejectMessage from error
+            await self._retry_later(error, message, broker, kind)
         except SQLAlchemyError as error:
+            if not refuses_the_data(error):  # e.g. "the database system is shutting down"
+                await self._retry_later(error, message, broker, kind)
             reason = f"database refused it: {error}"
             await self.dead_letter(message, broker, kind, reason=reason, why="database")
             raise RejectMessage from error
+
+    async def _retry_later(
+        self, error: Exception, message: NatsMessage, broker: NatsBroker, kind: Kind
+    ) -> NoReturn:
+        """Raise NackMessage (redelivery after ``retry_delay_s``), or, past ``max_deliveries``,
+        dead-letter ``message`` and raise RejectMessage."""
+        if message.raw_message.metadata.num_delivered < self.settings.max_deliveries:
+            log.warning("write failed, will retry", kind=kind, error=str(error).splitlines()[0])
+            self.metrics.handled(kind, "retried")
+            raise NackMessage(delay=self.settings.retry_delay_s) from error
+        reason = f"gave up: {error}"
+        await self.dead_letter(message, broker, kind, reason=reason, why="retries_exhausted")
+        raise RejectMessage from error
 
     async def dead_letter(
         self,
@@ -97,11 +108,3 @@ class Delivery:
             broker, subjects, service=SERVICE, message=message, reason=reason, kind=why
         )
         self.metrics.handled(kind, "dead_letter")
-
-
-def _describe(error: ValidationError) -> str:
-    """``loc: message`` for each problem pydantic found, joined with ``; ``."""
-    problems = (
-        f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()
-    )
-    return "; ".join(problems)

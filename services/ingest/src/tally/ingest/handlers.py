@@ -13,6 +13,7 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsRouter, PullSub
 from faststream.nats.annotations import NatsBroker, NatsMessage
 from faststream.nats.message import NatsBatchMessage
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.common.deadletter import publish_dead_letter
@@ -20,6 +21,8 @@ from tally.common.events import (
     AdminAuditEvent,
     AnswerFeedback,
     BatchStored,
+    DeadLetter,
+    QuestionAnswered,
     UserSeen,
     VideoBatch,
     utcnow,
@@ -27,9 +30,17 @@ from tally.common.events import (
 from tally.common.subjects import Subjects
 from tally.common.telemetry import batch_span
 from tally.ingest import store
+from tally.ingest.chat_store import refuses_the_data
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import RETRYABLE, Delivery
-from tally.ingest.domain.rows import batch_rows, bot_user_row, parse_answers, question_row
+from tally.ingest.domain.rows import (
+    Row,
+    answer_letter,
+    batch_rows,
+    bot_user_row,
+    parse_answers,
+    question_row,
+)
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.versions import move_versions
 
@@ -97,23 +108,48 @@ def create_router(
         broker: NatsBroker,
         fetch: Annotated[NatsBatchMessage, Context("message")],
     ) -> None:
-        headers = (message.headers for message in fetch.raw_message)
-        with batch_span("ingest answers batch", headers):
-            await store_answers(payloads, broker)
+        fetched = fetch.raw_message
+        with batch_span("ingest answers batch", (message.headers for message in fetched)):
+            answers, invalid = parse_answers(
+                payloads,
+                subjects=[message.subject for message in fetched],
+                headers=[message.headers for message in fetched],
+            )
+            await store_answers(answers, invalid, broker)
 
-    async def store_answers(payloads: list[Any], broker: NatsBroker) -> None:
-        answers, invalid = parse_answers(payloads, subject=subjects.answers_all)
+    async def store_answers(
+        answers: list[QuestionAnswered], invalid: list[DeadLetter], broker: NatsBroker
+    ) -> None:
         for letter in invalid:
             await publish_dead_letter(broker, subjects, letter, kind="validation")
             metrics.handled("answer", "dead_letter")
         rows = [question_row(answer, answered_at=utcnow()) for answer in answers]
         try:
             added = await store.insert_questions(engine=engine, rows=rows)
-        except RETRYABLE as error:
-            metrics.handled("answer", "retried")
-            raise NackMessage(delay=settings.retry_delay_s) from error
+        except SQLAlchemyError as error:
+            if isinstance(error, RETRYABLE) or not refuses_the_data(error):
+                metrics.handled("answer", "retried")
+                raise NackMessage(delay=settings.retry_delay_s) from error
+            added = await store_one_by_one(answers, rows, broker)
         metrics.handled("answer", "stored", added)
         metrics.handled("answer", "duplicate", len(rows) - added)
+
+    async def store_one_by_one(
+        answers: list[QuestionAnswered], rows: list[Row], broker: NatsBroker
+    ) -> int:
+        """Insert ``rows`` one at a time (the database refused a value in one of them):
+        each refused row's answer becomes a dead letter; returns the rows added."""
+        added = 0
+        for answer, row in zip(answers, rows, strict=True):
+            try:
+                added += await store.insert_questions(engine=engine, rows=[row])
+            except SQLAlchemyError as error:
+                if isinstance(error, RETRYABLE) or not refuses_the_data(error):
+                    raise NackMessage(delay=settings.retry_delay_s) from error
+                letter = answer_letter(answer, subjects, f"database refused it: {error}")
+                await publish_dead_letter(broker, subjects, letter, kind="database")
+                metrics.handled("answer", "dead_letter")
+        return added
 
     @router.subscriber(
         subjects.user_seen, stream=activity, durable=USERS_DURABLE, pull_sub=pull, ack_policy=policy

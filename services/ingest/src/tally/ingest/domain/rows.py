@@ -4,7 +4,7 @@ Rows are plain dicts keyed by column name, ready for a multi-row SQLAlchemy Core
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,8 +15,10 @@ from tally.common.events import (
     QuestionAnswered,
     UserSeen,
     VideoBatch,
+    describe,
     validate_each,
 )
+from tally.common.subjects import Subjects
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -87,17 +89,38 @@ def _as_text(payload: Any) -> str:
 
 
 def parse_answers(
-    payloads: Iterable[Any], *, subject: str
+    payloads: Sequence[Any],
+    *,
+    subjects: Sequence[str],
+    headers: Sequence[Mapping[str, str] | None],
 ) -> tuple[list[QuestionAnswered], list[DeadLetter]]:
-    """Decoded bodies of messages on ``subject`` -> (valid answers, dead letters for the rest)."""
-    answers, invalid = validate_each(QuestionAnswered, payloads)
-    letters = [
-        DeadLetter(
-            service="ingest",
-            subject=subject,
-            reason=f"invalid QuestionAnswered: {error.errors()[0]['msg']}",
-            payload=_as_text(payload),
+    """Decoded bodies of one fetch, with each message's subject and headers (in the same
+    order) -> (valid answers, dead letters for the rest). Each letter keeps its message's own
+    subject and headers, so publishing its payload there replays it."""
+    answers: list[QuestionAnswered] = []
+    letters: list[DeadLetter] = []
+    for payload, subject, header in zip(payloads, subjects, headers, strict=True):
+        valid, invalid = validate_each(QuestionAnswered, [payload])
+        answers.extend(valid)
+        letters.extend(
+            DeadLetter(
+                service="ingest",
+                subject=subject,
+                reason=f"invalid QuestionAnswered: {describe(error)}",
+                payload=_as_text(payload),
+                headers={key: str(value) for key, value in (header or {}).items()},
+            )
+            for _, error in invalid
         )
-        for payload, error in invalid
-    ]
     return answers, letters
+
+
+def answer_letter(answer: QuestionAnswered, subjects: Subjects, reason: str) -> DeadLetter:
+    """A valid answer that could not be logged, as a DeadLetter of ingest on its subject."""
+    question = answer.question
+    return DeadLetter(
+        service="ingest",
+        subject=subjects.answer(question.channel, str(question.question_id)),
+        reason=reason,
+        payload=answer.model_dump_json(),
+    )
