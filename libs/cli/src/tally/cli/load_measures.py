@@ -116,12 +116,15 @@ def latency(samples: list[float]) -> Latency:
 
 
 class CpuUse(BaseModel):
-    """CPU seconds of one process (or of every process of a server's name) over a phase, and
-    that as a share of one core over the phase's wall time."""
+    """CPU seconds of one process (or of every process of a server's name) over a phase,
+    that as a share of one core over the phase's wall time, and per question asked (ms; the
+    group messages of the phase are in it too). The last does not depend on how much of the
+    machine other tenants took, so it says which part would bind on a quiet machine."""
 
     process: str
     seconds: float
     cores: float
+    per_question_ms: float
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -165,43 +168,58 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
     return found | servers_cpu() | {MACHINE: machine_cpu()}
 
 
-def cpu_use(before: dict[str, float], after: dict[str, float], wall_s: float) -> list[CpuUse]:
+def cpu_use(
+    before: dict[str, float], after: dict[str, float], wall_s: float, questions: int
+) -> list[CpuUse]:
     """Per process: seconds spent between the snapshots, most first."""
+    spent = {label: after[label] - before[label] for label in after if label in before}
     used = [
-        CpuUse(process=label, seconds=after[label] - before[label], cores=0.0)
-        for label in after
-        if label in before
+        CpuUse(
+            process=label,
+            seconds=seconds,
+            cores=seconds / wall_s if wall_s > 0 else 0.0,
+            per_question_ms=seconds * 1000 / questions if questions else 0.0,
+        )
+        for label, seconds in spent.items()
     ]
-    for use in used:
-        use.cores = use.seconds / wall_s if wall_s > 0 else 0.0
     return sorted(used, key=lambda use: use.seconds, reverse=True)
 
 
 def binding(cpu: list[CpuUse], cores: int) -> str:
     """Which part binds the ceiling, judged from CPU use: a Python process near one full core
     (it cannot use more) binds; else, when the machine's cores are nearly all busy (whoever
-    uses them), the cores do."""
+    uses them), the cores do. Either way, the Python process with the most CPU per question
+    is named with the rate one core would give it (1000 / its ms per question)."""
     ours = [use for use in cpu if use.process != MACHINE]
     if not ours:
         return "not measured"
     top, total = ours[0], sum(use.cores for use in ours)
     machine = next((use.cores for use in cpu if use.process == MACHINE), total)
-    single = not top.process.startswith(SERVER_COMMANDS)
-    if single and top.cores >= 0.85:
-        return f"{top.process}: {top.cores:.2f} of a core (one Python process cannot use more)"
-    if machine >= 0.85 * cores:
-        return (
+    if not top.process.startswith(SERVER_COMMANDS) and top.cores >= 0.85:
+        now = f"{top.process}: {top.cores:.2f} of a core (one Python process cannot use more)"
+    elif machine >= 0.85 * cores:
+        now = (
             f"the machine's {cores} cores: {machine:.2f} busy, {total:.2f} of them in Tally's "
-            f"processes and servers (the rest: other tenants); most: {top.process}"
+            "processes and servers (the rest: other tenants)"
         )
-    return f"nothing CPU-bound ({machine:.2f} of {cores} cores busy); most: {top.process}"
+    else:
+        now = f"nothing CPU-bound ({machine:.2f} of {cores} cores busy)"
+    python = [use for use in ours if not use.process.startswith(SERVER_COMMANDS)]
+    costly = max(python, key=lambda use: use.per_question_ms, default=None)
+    if costly is None or costly.per_question_ms <= 0:
+        return now
+    return (
+        f"{now}; costliest per question: {costly.process}, {costly.per_question_ms:.2f} ms "
+        f"of CPU, so at most ~{1000 / costly.per_question_ms:.0f} questions/s on one core"
+    )
 
 
 def cpu_table(cpu: list[CpuUse], title: str) -> Table:
     """The CPU seconds as a rich table."""
     table = Table(title=title)
-    for column in ("process", "CPU s", "cores"):
+    for column in ("process", "CPU s", "cores", "CPU ms per question"):
         table.add_column(column, justify="left" if column == "process" else "right")
     for use in cpu:
-        table.add_row(use.process, f"{use.seconds:.1f}", f"{use.cores:.2f}")
+        per_question = f"{use.per_question_ms:.2f}" if use.process != MACHINE else ""
+        table.add_row(use.process, f"{use.seconds:.1f}", f"{use.cores:.2f}", per_question)
     return table

@@ -368,7 +368,7 @@ async def run_phase(
         end = start + options.duration_s
         await _drain(tracker, lag, options.drain_s)
         wall = time.monotonic() - start
-        cpu = cpu_use(before, cpu_snapshot(pids), wall)
+        cpu = cpu_use(before, cpu_snapshot(pids), wall, tracker.asked)
         sampling.cancel()
         if stack is not None:
             await stack.stop_services()
