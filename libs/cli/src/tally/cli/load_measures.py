@@ -171,8 +171,10 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
 def cpu_use(
     before: dict[str, float], after: dict[str, float], wall_s: float, questions: int
 ) -> list[CpuUse]:
-    """Per process: seconds spent between the snapshots, most first."""
-    spent = {label: after[label] - before[label] for label in after if label in before}
+    """Per process: seconds spent between the snapshots, most first. A server's sum over its
+    processes counts only those alive at both snapshots, so it may come out short (never
+    below 0: a process that exited takes its seconds with it)."""
+    spent = {label: max(0.0, after[label] - before[label]) for label in after if label in before}
     used = [
         CpuUse(
             process=label,
