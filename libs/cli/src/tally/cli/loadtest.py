@@ -23,8 +23,6 @@ import contextlib
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -40,11 +38,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from tally.cli.config import CliSettings, resolve
-from tally.cli.embedded import free_port
 from tally.cli.fake_bot_api import DEFAULT_TOKEN, FakeTelegram
 from tally.cli.load_measures import (
     CpuUse,
@@ -52,11 +48,10 @@ from tally.cli.load_measures import (
     Tracker,
     binding,
     cpu_snapshot,
-    cpu_table,
     cpu_use,
     latency,
 )
-from tally.cli.up import Child, Stack, wait_ready
+from tally.cli.load_stack import LoadStack
 from tally.common.broker import delete_streams
 from tally.common.db.session import asyncpg_dsn
 from tally.common.settings import CommonSettings
@@ -148,59 +143,6 @@ class LoadReport(BaseModel):
 
     phases: list[PhaseReport]
     replica_ratio: float | None = None
-
-
-@dataclass
-class LoadStack(Stack):
-    """``tally up``'s stack with replicas, extra environment and each child's log in a file."""
-
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    def environment(self, child: Child) -> dict[str, str]:
-        return {**super().environment(child), **self.extra_env}
-
-    async def spawn(self, child: Child) -> None:
-        log = self.settings.tally_home / f"{child.name}-{child.port}.log"
-        with log.open("ab") as output:
-            child.process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", f"tally.{child.name}"),
-                env=self.environment(child),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    async def start_replicas(self, replicas: int, *, gateway: bool = True) -> None:
-        """Ingest, nl2sql and executor ``replicas`` times each, and one gateway; return once
-        all are ready."""
-        names = [*(["ingest", "nl2sql", "executor"] * replicas), *(["gateway"] * gateway)]
-        for name in names:
-            child = Child(name, free_port())
-            await self.spawn(child)
-            self.children.append(child)
-        await asyncio.gather(*(wait_ready(child) for child in self.children))
-
-    async def stop_services(self) -> None:
-        """SIGTERM every child, wait up to 15 s each, then kill; forget them."""
-        for child in self.children:
-            if child.process and child.process.returncode is None:
-                child.process.terminate()
-        for child in self.children:
-            if child.process:
-                try:
-                    await asyncio.wait_for(child.process.wait(), timeout=15)
-                except TimeoutError:
-                    child.process.kill()
-        self.children.clear()
-
-    def pids(self) -> dict[str, int]:
-        """Label (``executor#2``) -> pid of every child."""
-        seen: dict[str, int] = {}
-        labels = {}
-        for child in self.children:
-            if child.process:
-                seen[child.name] = seen.get(child.name, 0) + 1
-                labels[f"{child.name}#{seen[child.name]}"] = child.process.pid
-        return labels
 
 
 def _language(text: str) -> str:
@@ -468,44 +410,3 @@ async def run_on_running(options: LoadOptions, console: Console) -> LoadReport:
     common = resolve(CliSettings())
     console.print(f"Using the running stack; serving the fake Bot API on {options.bot_api_port}.")
     return LoadReport(phases=[await run_phase(options, common, options.replicas, None)])
-
-
-def stages_table(phase: PhaseReport) -> Table:
-    """Where the latency of one phase went, stage by stage (ms)."""
-    table = Table(title=f"latency by stage (ms), {phase.replicas} replica(s)")
-    for column in ("stage", "p50", "p95", "p99", "max"):
-        table.add_column(column, justify="left" if column == "stage" else "right")
-    for stage, ms in phase.stages_ms.items():
-        table.add_row(stage, *(f"{value:.1f}" for value in (ms.p50, ms.p95, ms.p99, ms.max)))
-    return table
-
-
-def print_report(report: LoadReport, console: Console) -> None:
-    """The figures of every phase, their CPU tables, and the replica ratio."""
-    table = Table(title="tally loadtest: update handed to the gateway -> reply at the Bot API (ms)")
-    columns = ("replicas", "asked", "answered", "lost", "errors", "answers/s")
-    for column in (*columns, "p50", "p95", "p99", "max", "ingest lag max/end"):
-        table.add_column(column, justify="right")
-    for phase in report.phases:
-        ms = phase.latency_ms
-        table.add_row(
-            *(str(v) for v in (phase.replicas, phase.asked, phase.answered, phase.unanswered)),
-            str(phase.errors),
-            f"{phase.answers_per_s:.1f}",
-            *(f"{value:.1f}" for value in (ms.p50, ms.p95, ms.p99, ms.max)),
-            f"{phase.ingest_lag_max}/{phase.ingest_lag_end}",
-        )
-    console.print(table, width=max(console.width, 120))
-    first = report.phases[0]
-    lowered = " (lowered from 0.5 s: users ask faster than it allows)"
-    console.print(
-        f"{first.users} users ({first.model} model), {first.groups} groups, "
-        f"{first.duration_s:g} s; throttle {first.throttle_s:g} s"
-        + (lowered if first.throttle_s < GATEWAY_THROTTLE_S else "")
-    )
-    for phase in report.phases:
-        console.print(stages_table(phase))
-        console.print(cpu_table(phase.cpu, f"CPU over the phase, {phase.replicas} replica(s)"))
-        console.print(f"binds: {phase.binds}")
-    if report.replica_ratio is not None:
-        console.print(f"answers/s with 2 replicas / with 1: {report.replica_ratio:.2f}")

@@ -216,7 +216,8 @@ def loadtest(
     """Load the whole stack through the gateway with simulated users and groups; report
     answers/s, latency from update to reply (p50/p95/p99/max), lost answers, ingest lag and
     CPU per process. Exit 1 when any question went unanswered."""
-    from tally.cli.loadtest import LoadOptions, print_report, run_loadtest
+    from tally.cli.load_report import print_report
+    from tally.cli.loadtest import LoadOptions, run_loadtest
 
     if model not in ("open", "closed"):
         console.print("[red]--model is open or closed.[/]")
