@@ -108,11 +108,12 @@ class Latency(BaseModel):
 
 
 def latency(samples: list[float]) -> Latency:
-    """p50/p95/p99 by ``statistics.quantiles(n=100)`` (exclusive method), and the maximum."""
+    """p50/p95/p99 by ``statistics.quantiles(n=100)`` (exclusive method, which extrapolates
+    past the largest sample on small samples, so capped at it), and the maximum."""
     if len(samples) < 2:
         return Latency(**dict.fromkeys(("p50", "p95", "p99", "max"), max(samples, default=0.0)))
-    cuts = statistics.quantiles(samples, n=100)
-    return Latency(p50=cuts[49], p95=cuts[94], p99=cuts[98], max=max(samples))
+    cuts, top = statistics.quantiles(samples, n=100), max(samples)
+    return Latency(p50=cuts[49], p95=min(cuts[94], top), p99=min(cuts[98], top), max=top)
 
 
 class CpuUse(BaseModel):

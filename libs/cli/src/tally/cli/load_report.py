@@ -33,7 +33,7 @@ def print_report(report: LoadReport, console: Console) -> None:
             *(f"{value:.1f}" for value in (ms.p50, ms.p95, ms.p99, ms.max)),
             f"{phase.ingest_lag_max}/{phase.ingest_lag_end}",
         )
-    console.print(table, width=max(console.width, 120))
+    console.print(table)
     first = report.phases[0]
     lowered = " (lowered from 0.5 s: users ask faster than it allows)"
     console.print(

@@ -242,7 +242,7 @@ def loadtest(
 
     uvloop.install()
     result = _run(run_loadtest(options, console))
-    print_report(result, console)
+    print_report(result, console if console.is_terminal else Console(width=150))
     if report:
         report.write_text(result.model_dump_json(indent=2))
     if any(phase.unanswered for phase in result.phases):
