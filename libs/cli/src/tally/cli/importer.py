@@ -349,7 +349,9 @@ async def import_videos(
         size = os.fstat(raw.fileno()).st_size
         connection = await _connect(settings)
         try:
-            await ensure_streams(connection.jetstream(), subjects)
+            await ensure_streams(
+                connection.jetstream(), subjects, replicas=settings.stream_replicas
+            )
             progress = _progress(console, stack)
             run = _Import(connection, subjects, progress, batch_rows=batch_rows)
             progress_subject = subjects.import_progress(run.batcher.import_id)

@@ -183,6 +183,72 @@ def health() -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def loadtest(
+    users: Annotated[int, typer.Option(min=1, help="Simulated Telegram users.")] = 1000,
+    groups: Annotated[int, typer.Option(min=0, help="Group chats posting meanwhile.")] = 20,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of load.")] = 30.0,
+    model: Annotated[
+        str, typer.Option(help="open: questions at --rate; closed: ask, wait, think 1 s.")
+    ] = "open",
+    rate: Annotated[float, typer.Option(min=0.1, help="Questions/s (open model).")] = 200.0,
+    think: Annotated[
+        float, typer.Option(min=0, help="Seconds between answer and next question (closed model).")
+    ] = 1.0,
+    group_rate: Annotated[float, typer.Option(min=0.1, help="Messages/s per group.")] = 2.0,
+    cache: Annotated[bool, typer.Option(help="The executor's answer cache.")] = True,
+    replicas: Annotated[
+        int, typer.Option(min=1, help="Replicas of nl2sql, executor and ingest.")
+    ] = 1,
+    compare_replicas: Annotated[
+        bool, typer.Option(help="Run with 1 and then 2 replicas; print the throughput ratio.")
+    ] = False,
+    start: Annotated[
+        bool, typer.Option(help="Start the stack; --no-start uses a running one.")
+    ] = True,
+    bot_api_port: Annotated[
+        int, typer.Option(help="With --no-start: the fake Bot API's port (its gateway polls it).")
+    ] = 8081,
+    drain: Annotated[float, typer.Option(min=0, help="Seconds to wait for late answers.")] = 15.0,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON here.")] = None,
+    sample: Annotated[Path, typer.Option(help="The videos imported first.")] = DEFAULT_SAMPLE,
+) -> None:
+    """Load the whole stack through the gateway with simulated users and groups; report
+    answers/s, latency from update to reply (p50/p95/p99/max), lost answers, ingest lag and
+    CPU per process. Exit 1 when any question went unanswered."""
+    from tally.cli.load_report import print_report
+    from tally.cli.loadtest import LoadOptions, run_loadtest
+
+    if model not in ("open", "closed"):
+        console.print("[red]--model is open or closed.[/]")
+        raise typer.Exit(2)
+    options = LoadOptions(
+        users=users,
+        groups=groups,
+        duration_s=duration,
+        model="open" if model == "open" else "closed",
+        rate=rate,
+        think_s=think,
+        group_rate=group_rate,
+        cache=cache,
+        replicas=replicas,
+        compare_replicas=compare_replicas,
+        start=start,
+        bot_api_port=bot_api_port,
+        drain_s=drain,
+        sample=sample,
+    )
+    import uvloop
+
+    uvloop.install()
+    result = _run(run_loadtest(options, console))
+    print_report(result, console if console.is_terminal else Console(width=150))
+    if report:
+        report.write_text(result.model_dump_json(indent=2))
+    if any(phase.unanswered for phase in result.phases):
+        raise typer.Exit(1)
+
+
 def _resolve() -> Any:
     try:
         return resolve(CliSettings())

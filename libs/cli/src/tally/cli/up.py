@@ -79,7 +79,11 @@ class Stack:
         await wait_for_database(self.common.database_url)
         await asyncio.to_thread(migrate, self.common.database_url)
         client = await nats.connect(self.common.nats_url)
-        await ensure_streams(client.jetstream(), Subjects(self.common.subject_prefix))
+        await ensure_streams(
+            client.jetstream(),
+            Subjects(self.common.subject_prefix),
+            replicas=self.common.stream_replicas,
+        )
         await client.close()
 
     def environment(self, child: Child) -> dict[str, str]:

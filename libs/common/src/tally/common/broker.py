@@ -71,7 +71,10 @@ async def declare_streams(settings: CommonSettings) -> None:
     try:
         subjects = Subjects(settings.subject_prefix)
         await ensure_streams(
-            connection.jetstream(), subjects, answers_ttl_s=settings.answer_cache_ttl_s
+            connection.jetstream(),
+            subjects,
+            answers_ttl_s=settings.answer_cache_ttl_s,
+            replicas=settings.stream_replicas,
         )
     finally:
         await connection.close()
@@ -129,35 +132,55 @@ CHAT_EVENTS_DUPLICATE_WINDOW_S = 3600.0
 restarts and is handed the same Telegram updates again; ingest's upserts cover the rest."""
 
 
-def stream_configs(subjects: Subjects) -> list[StreamConfig]:
-    """The JetStream streams of one deployment (file storage, limits retention)."""
+def stream_configs(subjects: Subjects, *, replicas: int = 1) -> list[StreamConfig]:
+    """The JetStream streams of one deployment (file storage, limits retention), each kept
+    on ``replicas`` servers of the cluster (``STREAM_REPLICAS``; docs/scaling.md)."""
     return [
-        StreamConfig(name=subjects.video_stats_stream, subjects=subjects.video_stats_subjects),
+        StreamConfig(
+            name=subjects.video_stats_stream,
+            subjects=subjects.video_stats_subjects,
+            num_replicas=replicas,
+        ),
         StreamConfig(
             name=subjects.activity_stream,
             subjects=subjects.activity_subjects,
             max_age=ACTIVITY_MAX_AGE_S,
+            num_replicas=replicas,
         ),
-        StreamConfig(name=subjects.dead_letter_stream, subjects=subjects.dead_letter_subjects),
+        StreamConfig(
+            name=subjects.dead_letter_stream,
+            subjects=subjects.dead_letter_subjects,
+            num_replicas=replicas,
+        ),
         StreamConfig(
             name=subjects.chat_events_stream,
             subjects=subjects.chat_events_subjects,
             duplicate_window=CHAT_EVENTS_DUPLICATE_WINDOW_S,
+            num_replicas=replicas,
         ),
     ]
 
 
 async def ensure_streams(
-    js: JetStreamContext, subjects: Subjects, *, answers_ttl_s: float = DEFAULT_TTL_S
+    js: JetStreamContext,
+    subjects: Subjects,
+    *,
+    answers_ttl_s: float = DEFAULT_TTL_S,
+    replicas: int = 1,
 ) -> None:
     """Create the streams, and the answers bucket (entries live ``answers_ttl_s`` seconds),
-    that do not exist yet; leave existing ones (and their data) alone."""
-    for config in stream_configs(subjects):
+    that do not exist yet, on ``replicas`` servers each; leave existing ones (their data and
+    replica count) alone.
+
+    Raises ``nats.js.errors.APIError`` when JetStream cannot keep ``replicas`` copies
+    (more than the cluster's servers, or above 1 on a server that is not clustered).
+    """
+    for config in stream_configs(subjects, replicas=replicas):
         try:
             await js.stream_info(config.name or "")
         except NotFoundError:
             await js.add_stream(config)
-    await ensure_bucket(js, subjects, ttl_s=answers_ttl_s)
+    await ensure_bucket(js, subjects, ttl_s=answers_ttl_s, replicas=replicas)
 
 
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:

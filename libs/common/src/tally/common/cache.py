@@ -80,20 +80,25 @@ def answer_key(plan: QueryPlan) -> str:
     return ANSWER_PREFIX + hashlib.sha256(text.encode()).hexdigest()
 
 
-def bucket_config(subjects: Subjects, *, ttl_s: float = DEFAULT_TTL_S) -> KeyValueConfig:
+def bucket_config(
+    subjects: Subjects, *, ttl_s: float = DEFAULT_TTL_S, replicas: int = 1
+) -> KeyValueConfig:
     """The answers bucket: one value per key, entries dropped ``ttl_s`` seconds after their
-    write, direct gets (any replica answers a read)."""
-    return KeyValueConfig(bucket=subjects.answers_bucket, history=1, ttl=ttl_s, direct=True)
+    write, kept on ``replicas`` servers, direct gets (any replica answers a read)."""
+    return KeyValueConfig(
+        bucket=subjects.answers_bucket, history=1, ttl=ttl_s, direct=True, replicas=replicas
+    )
 
 
 async def ensure_bucket(
-    js: JetStreamContext, subjects: Subjects, *, ttl_s: float = DEFAULT_TTL_S
+    js: JetStreamContext, subjects: Subjects, *, ttl_s: float = DEFAULT_TTL_S, replicas: int = 1
 ) -> None:
-    """Create the answers bucket when missing (an existing one, and its TTL, is kept)."""
+    """Create the answers bucket when missing (an existing one, its TTL and replicas, is
+    kept)."""
     try:
         await js.key_value(subjects.answers_bucket)
     except BucketNotFoundError:
-        await js.create_key_value(bucket_config(subjects, ttl_s=ttl_s))
+        await js.create_key_value(bucket_config(subjects, ttl_s=ttl_s, replicas=replicas))
 
 
 async def delete_bucket(js: JetStreamContext, subjects: Subjects) -> None:

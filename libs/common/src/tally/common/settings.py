@@ -29,6 +29,9 @@ class CommonSettings(BaseSettings):
     two test runs) can share one NATS server without seeing each other's messages.
     ``answer_cache_ttl_s`` is how long a cached answer lives (seconds); it is the answers
     bucket's max age, so it applies when the bucket is first declared.
+    ``stream_replicas`` is how many servers of a NATS cluster keep each JetStream stream and
+    the answers bucket (``num_replicas``; 1 on a single server, 3 on a three-node cluster,
+    see docs/scaling.md); like the TTL it applies when a stream is first declared.
     """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -43,6 +46,7 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     otel_exporter_otlp_traces_endpoint: str | None = None
     answer_cache_ttl_s: float = Field(default=3600.0, gt=0)
+    stream_replicas: int = Field(default=1, ge=1, le=5)
 
 
 def to_asyncpg_url(url: str | URL) -> URL:

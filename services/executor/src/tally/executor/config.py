@@ -20,6 +20,13 @@ class ExecutorSettings(CommonSettings):
     ``answer_cache_timeout_s`` bounds each of its reads and writes, past which the question is
     answered from the database as if the cache had missed.
 
+    ``read_database_url`` (env ``READ_DATABASE_URL``) is a read replica of DATABASE_URL (a
+    PostgreSQL hot standby): when set, plans and chat reports run there, as ``tally_reader``
+    (the user it names is replaced, no password: trust or peer auth; where the replica asks
+    for a password, set ``executor_database_url`` to the reader's full login on it, which
+    wins). The answer cache (NATS) and the operations reports (``ops_url``, on DATABASE_URL,
+    where the questions log is written) are unaffected.
+
     ``ops_database_url`` is the login of the admins' operations reports (/analytics, /metrics,
     /health): when unset, DATABASE_URL with the user replaced by the ``tally_ops`` role
     (migration 0006), like the reader's.
@@ -29,6 +36,7 @@ class ExecutorSettings(CommonSettings):
     log, and LLM-written SQL must not either)."""
 
     executor_database_url: str | None = None
+    read_database_url: str | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
     pool_size: int = Field(default=10, ge=1)
     firewall_max_rows: int = Field(default=1000, ge=1)
@@ -44,7 +52,8 @@ class ExecutorSettings(CommonSettings):
     def reader_url(self) -> URL:
         if self.executor_database_url:
             return to_asyncpg_url(self.executor_database_url)
-        base = make_url(self.database_url).set(username=READER_ROLE, password=None)
+        source = self.read_database_url or self.database_url
+        base = make_url(source).set(username=READER_ROLE, password=None)
         return to_asyncpg_url(base)
 
     @property

@@ -44,6 +44,9 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     """60 s / 20: Telegram lets a bot send 20 messages a minute to a group, so one member
     alone cannot ask faster than the bot may answer."""
     seen_users_max: int = Field(default=10_000, ge=1)
+    reply_concurrency: int = Field(default=64, ge=1)
+    """Answers being sent to Telegram at once. Each send is an HTTP round trip; one at a time,
+    a round trip of 50 ms would cap the bot at 20 answers/s (BENCHMARKS.md, "Load")."""
     group_sends_per_second: float = Field(default=1.0, gt=0)
     """Telegram's limit for one chat (https://core.telegram.org/bots/faq)."""
     group_sends_per_minute: float = Field(default=20.0, gt=0)

@@ -39,7 +39,9 @@ def create_router(
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
 
-    @router.subscriber(subjects.answers_for("telegram"), queue=QUEUE)
+    @router.subscriber(
+        subjects.answers_for("telegram"), queue=QUEUE, max_workers=settings.reply_concurrency
+    )
     async def reply(answer: QuestionAnswered) -> None:
         """Send the rendered answer to the chat the question came from, with 👍/👎 under a
         number and one button per reading under an ambiguous question."""

@@ -1,0 +1,64 @@
+"""The processes of ``tally loadtest``: ``tally up``'s stack with replicas of nl2sql, executor
+and ingest, one gateway, extra environment, and each child's output in a log file under the
+run's home."""
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from tally.cli.embedded import free_port
+from tally.cli.up import Child, Stack, wait_ready
+
+
+@dataclass
+class LoadStack(Stack):
+    """``tally up``'s stack with replicas, extra environment and each child's log in a file."""
+
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def environment(self, child: Child) -> dict[str, str]:
+        return {**super().environment(child), **self.extra_env}
+
+    async def spawn(self, child: Child) -> None:
+        log = self.settings.tally_home / f"{child.name}-{child.port}.log"
+        with log.open("ab") as output:
+            child.process = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", f"tally.{child.name}"),
+                env=self.environment(child),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def start_replicas(self, replicas: int, *, gateway: bool = True) -> None:
+        """Ingest, nl2sql and executor ``replicas`` times each, and one gateway; return once
+        all are ready."""
+        names = [*(["ingest", "nl2sql", "executor"] * replicas), *(["gateway"] * gateway)]
+        for name in names:
+            child = Child(name, free_port())
+            await self.spawn(child)
+            self.children.append(child)
+        await asyncio.gather(*(wait_ready(child) for child in self.children))
+
+    async def stop_services(self) -> None:
+        """SIGTERM every child, wait up to 15 s each, then kill; forget them."""
+        for child in self.children:
+            if child.process and child.process.returncode is None:
+                child.process.terminate()
+        for child in self.children:
+            if child.process:
+                try:
+                    await asyncio.wait_for(child.process.wait(), timeout=15)
+                except TimeoutError:
+                    child.process.kill()
+        self.children.clear()
+
+    def pids(self) -> dict[str, int]:
+        """Label (``executor#2``) -> pid of every child."""
+        seen: dict[str, int] = {}
+        labels = {}
+        for child in self.children:
+            if child.process:
+                seen[child.name] = seen.get(child.name, 0) + 1
+                labels[f"{child.name}#{seen[child.name]}"] = child.process.pid
+        return labels

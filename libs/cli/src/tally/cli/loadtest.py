@@ -1,0 +1,412 @@
+"""``tally loadtest``: many simulated Telegram users and group chats against the whole stack.
+
+The stack (nl2sql, executor and ingest, each ``replicas`` times, and one gateway) runs as child
+processes, as ``tally up`` runs them, on embedded servers when NATS_URL / DATABASE_URL are
+unset, else on those with a fresh database and subject prefix; the sample videos are imported
+through ingest. The gateway polls a fake Bot API in this process (``tally.cli.fake_bot_api``).
+
+Users ask a fixed mix of answerable English and Russian questions and a few refusals, over and
+over (so the answer cache, when on, is hit). Two load models:
+
+- **open**: questions arrive at ``rate`` per second whatever the answers do, spread over the
+  users in turn (each user asks every ``users / rate`` seconds);
+- **closed**: each user asks, waits for the answer, thinks ``think_s``, asks again.
+
+Every user asks at most once per gateway throttle interval (``THROTTLE_INTERVAL_S``, 0.5 s);
+when the open model's pace would break that, the run lowers the throttle and says so.
+Groups post plain messages (no replies expected: the bot is not addressed) at ``group_rate``
+per second each; ingest stores them, and its consumer lag is sampled.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from uuid import uuid4
+
+import asyncpg
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from tally.cli.config import CliSettings, resolve
+from tally.cli.fake_bot_api import DEFAULT_TOKEN, FakeTelegram
+from tally.cli.load_measures import (
+    CpuUse,
+    Latency,
+    Tracker,
+    binding,
+    cpu_snapshot,
+    cpu_use,
+    latency,
+)
+from tally.cli.load_stack import LoadStack
+from tally.common.broker import delete_streams
+from tally.common.db.session import asyncpg_dsn
+from tally.common.settings import CommonSettings
+from tally.common.subjects import Subjects
+from tally.ingest.chat_consumer import CHATS_DURABLE
+
+Model = Literal["open", "closed"]
+QUESTIONS = (
+    "How many videos are in the system?",
+    "How many videos got more than 100,000 views?",
+    "How many total likes do all videos have?",
+    "How many videos were published in November 2025?",
+    "How many videos gained views on November 28, 2025?",
+    "What was the total view growth on November 27, 2025?",
+    "Top 5 videos by views",
+    "Сколько всего видео есть в системе?",
+    "Сколько видео набрало больше 100 000 просмотров за всё время?",
+    "На сколько просмотров в сумме выросли все видео 28 ноября 2025?",
+    "Сколько разных видео получали новые просмотры 27 ноября 2025?",
+    "Сколько видео вышло в октябре 2025?",
+    "What's the weather in Paris tomorrow?",
+    "Расскажи анекдот про кота",
+)
+"""Answerable EN/RU questions from seed 000's families, then two refusals."""
+GATEWAY_THROTTLE_S = 0.5
+"""The gateway's default THROTTLE_INTERVAL_S."""
+USER_BASE, GROUP_BASE, GROUP_MEMBERS = 5_000_000, -1_009_000_000_000, 40
+"""Simulated users' ids start past USER_BASE; groups are GROUP_BASE - n, each with
+GROUP_MEMBERS posters."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """One ``tally loadtest``: sizes, the load model, and how the stack is run."""
+
+    users: int = 1000
+    groups: int = 20
+    duration_s: float = 30.0
+    model: Model = "open"
+    rate: float = 200.0
+    think_s: float = 1.0
+    group_rate: float = 2.0
+    cache: bool = True
+    replicas: int = 1
+    compare_replicas: bool = False
+    start: bool = True
+    bot_api_port: int = 0
+    """With ``start`` off, the port the fake Bot API listens on (the running gateway's
+    TELEGRAM_API_BASE must be http://127.0.0.1:<port>, its BOT_TOKEN the fake's)."""
+    drain_s: float = 15.0
+    sample: Path = Path("data/videos.json.gz")
+
+    @property
+    def throttle_s(self) -> float:
+        """The throttle the run sets: the gateway's default unless the open model's pace per
+        user is faster (then 0: every question handled)."""
+        if self.model == "open" and self.users / self.rate < GATEWAY_THROTTLE_S:
+            return 0.0
+        return GATEWAY_THROTTLE_S
+
+
+class PhaseReport(BaseModel):
+    """The figures of one load phase (one replica count)."""
+
+    replicas: int
+    model: Model
+    users: int
+    groups: int
+    duration_s: float
+    throttle_s: float
+    asked: int
+    answered: int
+    unanswered: int
+    errors: int
+    answers_per_s: float
+    latency_ms: Latency
+    stages_ms: dict[str, Latency]
+    """The latency split: update handed out -> question on the bus ("gateway in") -> answer
+    on the bus ("nl2sql + executor") -> sendMessage at the fake ("gateway out")."""
+    group_messages: int
+    ingest_lag_max: int
+    ingest_lag_end: int
+    cpu: list[CpuUse]
+    binds: str
+
+
+class LoadReport(BaseModel):
+    """Every phase of a run; ``replica_ratio`` is answers/s with 2 replicas over 1."""
+
+    phases: list[PhaseReport]
+    replica_ratio: float | None = None
+
+
+def _language(text: str) -> str:
+    return "ru" if any("а" <= letter.lower() <= "я" for letter in text) else "en"
+
+
+@dataclass
+class Load:
+    """The simulated users and groups of one phase, pushing updates into ``telegram``."""
+
+    options: LoadOptions
+    telegram: FakeTelegram
+    tracker: Tracker
+    group_messages: int = 0
+
+    def ask(self, user: int, n: int) -> asyncio.Future[float]:
+        text = QUESTIONS[n % len(QUESTIONS)]
+        chat_id = USER_BASE + user
+        update_id = self.telegram.push_message(
+            chat_id=chat_id, user_id=chat_id, text=text, language_code=_language(text)
+        )
+        return self.tracker.ask(chat_id, update_id, text, time.monotonic())
+
+    async def warm_up(self) -> None:
+        """Each question once from a user outside the measured ones, waiting for each answer
+        (first compiles, prepared statements, connections); not counted."""
+        warm = Tracker(handed_at=self.tracker.handed_at)
+        measured, self.tracker = self.tracker, warm
+        self.telegram.on_sent = warm.on_sent
+        try:
+            for n in range(len(QUESTIONS)):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.ask(self.options.users, n), 30)
+                await asyncio.sleep(max(self.options.throttle_s, 0.01))
+        finally:
+            self.tracker = measured
+            self.telegram.on_sent = measured.on_sent
+
+    async def open_users(self, end: float) -> None:
+        """Questions at ``rate`` per second, users in turn, until ``end`` (loop time)."""
+        loop = asyncio.get_running_loop()
+        started, sent = loop.time(), 0
+        while (now := loop.time()) < end:
+            due = int((now - started) * self.options.rate)
+            for n in range(sent, due):
+                self.ask(n % self.options.users, n)
+            sent = max(sent, due)
+            await asyncio.sleep(0.005)
+
+    async def closed_user(self, user: int, end: float, deadline: float) -> None:
+        """Ask, wait for the answer (until ``deadline``), think, again until ``end``."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(random.uniform(0, self.options.think_s))
+        n = user
+        while loop.time() < end:
+            answered = self.ask(user, n)
+            n += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(answered), deadline - loop.time())
+            if not answered.done():
+                return
+            await asyncio.sleep(max(self.options.think_s, self.options.throttle_s))
+
+    async def group(self, number: int, end: float) -> None:
+        """Plain messages in group ``number`` at ``group_rate`` per second until ``end``."""
+        loop = asyncio.get_running_loop()
+        chat_id = GROUP_BASE - number
+        while loop.time() < end:
+            user = USER_BASE * 2 + number * GROUP_MEMBERS + random.randrange(GROUP_MEMBERS)
+            words = random.randint(1, 12)
+            self.telegram.push_group_message(chat_id, user, " ".join(["hello"] * words))
+            self.group_messages += 1
+            await asyncio.sleep(1 / self.options.group_rate)
+
+    async def run(self) -> None:
+        """Run the users and groups for ``duration_s`` (the closed model's users then wait
+        for their last answers, up to ``drain_s``)."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        end = start + self.options.duration_s
+        tasks = [self.group(number, end) for number in range(self.options.groups)]
+        if self.options.model == "open":
+            tasks.append(self.open_users(end))
+        else:
+            deadline = end + self.options.drain_s
+            tasks += [self.closed_user(u, end, deadline) for u in range(self.options.users)]
+        await asyncio.gather(*tasks)
+
+
+async def _consumer_lag(js: JetStreamContext, subjects: Subjects) -> int:
+    """Chat events ingest's durable has not acknowledged yet (pending + ack pending)."""
+    try:
+        info = await js.consumer_info(subjects.chat_events_stream, CHATS_DURABLE)
+    except NotFoundError:
+        return 0
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+@dataclass
+class LagSampler:
+    """Samples ingest's chat-events consumer lag every 0.25 s while running."""
+
+    js: JetStreamContext
+    subjects: Subjects
+    samples: list[int] = field(default_factory=list)
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a slow info call skips one sample
+                self.samples.append(await _consumer_lag(self.js, self.subjects))
+            await asyncio.sleep(0.25)
+
+
+async def _watch_bus(connection: NatsClient, subjects: Subjects, tracker: Tracker) -> None:
+    """Report each Telegram question and answer crossing the bus to ``tracker.on_bus``."""
+
+    async def asked(message: Msg) -> None:
+        question = json.loads(message.data)
+        if question.get("channel") == "telegram":
+            tracker.on_bus("asked", int(question["chat_id"]), time.monotonic())
+
+    async def answered(message: Msg) -> None:
+        question = json.loads(message.data)["question"]
+        tracker.on_bus("answered", int(question["chat_id"]), time.monotonic())
+
+    await connection.subscribe(subjects.question_asked, cb=asked)
+    await connection.subscribe(subjects.answers_for("telegram"), cb=answered)
+
+
+async def _drain(tracker: Tracker, lag: LagSampler, seconds: float) -> None:
+    """Wait until every question is answered and ingest caught up, at most ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if tracker.outstanding == 0 and (not lag.samples or lag.samples[-1] == 0):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def run_phase(
+    options: LoadOptions,
+    common: CommonSettings,
+    replicas: int,
+    stack: LoadStack | None,
+) -> PhaseReport:
+    """One phase: (re)start the services when ``stack`` is given, load, drain, measure."""
+    tracker = Tracker(handed_at={})
+    port = 0 if stack is not None else options.bot_api_port
+    telegram = FakeTelegram(on_sent=tracker.on_sent, keep_sent=False, port=port)
+    tracker.handed_at = telegram.handed_at
+    connection = await nats.connect(common.nats_url)
+    async with telegram:
+        if stack is not None:
+            stack.extra_env["TELEGRAM_API_BASE"] = telegram.base_url
+            await stack.start_replicas(replicas)
+        pids = (stack.pids() if stack else {}) | {"loadtest (users + fake Bot API)": os.getpid()}
+        subjects = Subjects(common.subject_prefix)
+        await _watch_bus(connection, subjects, tracker)
+        lag = LagSampler(connection.jetstream(), subjects)
+        sampling = asyncio.create_task(lag.run())
+        load = Load(options, telegram, tracker)
+        await load.warm_up()
+        before, start = cpu_snapshot(pids), time.monotonic()
+        await load.run()
+        end = start + options.duration_s
+        await _drain(tracker, lag, options.drain_s)
+        wall = time.monotonic() - start
+        cpu = cpu_use(before, cpu_snapshot(pids), wall, tracker.asked)
+        sampling.cancel()
+        if stack is not None:
+            await stack.stop_services()
+    await connection.close()
+    in_window = sum(1 for at in tracker.answered_at if start <= at <= end)
+    return PhaseReport(
+        replicas=replicas,
+        model=options.model,
+        users=options.users,
+        groups=options.groups,
+        duration_s=options.duration_s,
+        throttle_s=options.throttle_s,
+        asked=tracker.asked,
+        answered=len(tracker.latencies_ms),
+        unanswered=tracker.outstanding,
+        errors=tracker.inconsistent + tracker.unexpected,
+        answers_per_s=in_window / options.duration_s,
+        latency_ms=latency(tracker.latencies_ms),
+        stages_ms={stage: latency(ms) for stage, ms in tracker.stages_ms.items()},
+        group_messages=load.group_messages,
+        ingest_lag_max=max(lag.samples, default=0),
+        ingest_lag_end=lag.samples[-1] if lag.samples else 0,
+        cpu=cpu,
+        binds=binding(cpu, os.cpu_count() or 1),
+    )
+
+
+def _settings() -> CliSettings:
+    """A fresh home, subject prefix and (on a configured server) database for this run."""
+    home = Path(tempfile.mkdtemp(prefix="tally-load-"))
+    settings = CliSettings(tally_home=home, subject_prefix=f"load{uuid4().hex[:8]}")
+    if settings.database_url:
+        url = make_url(settings.database_url).set(database=f"tally_load_{uuid4().hex[:8]}")
+        settings.database_url = url.render_as_string(hide_password=False)
+    return settings
+
+
+async def run_loadtest(options: LoadOptions, console: Console) -> LoadReport:
+    """Start the stack (unless ``start`` is off), run each phase, stop everything.
+
+    With ``compare_replicas`` the phases are 1 and 2 replicas, else ``replicas``. Without
+    ``start``, one phase runs on an already running stack (see ``run_on_running``).
+    """
+    from tally.cli.importer import import_videos
+
+    if not options.start:
+        return await run_on_running(options, console)
+    settings = _settings()
+    stack = LoadStack(settings, console)
+    stack.extra_env |= {
+        "BOT_TOKEN": DEFAULT_TOKEN,
+        "ANSWER_CACHE": "on" if options.cache else "off",
+        "THROTTLE_INTERVAL_S": str(options.throttle_s),
+        "LOG_LEVEL": "WARNING",
+    }
+    phases = [1, 2] if options.compare_replicas else [options.replicas]
+    reports = []
+    try:
+        common = await asyncio.to_thread(stack.start_servers)
+        await stack.prepare()
+        await stack.start_replicas(1, gateway=False)
+        imported = await import_videos(options.sample, common)
+        console.print(f"Imported {imported.videos:,} videos, {imported.snapshots:,} snapshots.")
+        await stack.stop_services()
+        for replicas in phases:
+            console.print(f"Load with {replicas} replica(s) of nl2sql, executor and ingest…")
+            reports.append(await run_phase(options, common, replicas, stack))
+    finally:
+        await stack.stop()
+        if settings.nats_url and settings.database_url:
+            await _clean_up(settings.nats_url, settings.database_url, settings.subject_prefix)
+    ratio = reports[1].answers_per_s / reports[0].answers_per_s if len(reports) == 2 else None
+    return LoadReport(phases=reports, replica_ratio=ratio if reports[0].answers_per_s else None)
+
+
+async def _clean_up(nats_url: str, database_url: str, prefix: str) -> None:
+    """Drop the run's database and delete its streams and buckets (configured servers only;
+    embedded ones go with their temporary home)."""
+    url = make_url(database_url)
+    admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    connection = await nats.connect(nats_url)
+    try:
+        await delete_streams(connection.jetstream(), Subjects(prefix))
+    finally:
+        await connection.close()
+
+
+async def run_on_running(options: LoadOptions, console: Console) -> LoadReport:
+    """``--no-start``: one phase on the stack ``tally ask`` would use (NATS_URL, or
+    ``tally up``'s state), with the sample data already imported. Its gateway must poll
+    ``http://127.0.0.1:<bot_api_port>`` with the fake's token (``DEFAULT_TOKEN``); CPU is
+    measured for this process and the servers only (the services' pids are not known)."""
+    common = resolve(CliSettings())
+    console.print(f"Using the running stack; serving the fake Bot API on {options.bot_api_port}.")
+    return LoadReport(phases=[await run_phase(options, common, options.replicas, None)])

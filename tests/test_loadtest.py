@@ -1,0 +1,51 @@
+"""`tally loadtest` on a small scale: the whole stack as processes, the gateway polling the
+loadtest's fake Bot API, users asking and groups chatting for 10 s."""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tally.common.settings import CommonSettings
+
+pytestmark = pytest.mark.timeout(240)
+
+
+async def test_loadtest_answers_every_question_and_reports(
+    settings: CommonSettings, tmp_path: Path
+) -> None:
+    """50 users at 10 questions/s and 2 groups for 10 s: every question answered, no error,
+    the report's figures consistent with each other and every service's CPU counted."""
+    report = tmp_path / "report.json"
+    environment = {
+        **os.environ,
+        "NATS_URL": settings.nats_url,
+        "DATABASE_URL": settings.database_url,
+        "TALLY_HOME": str(tmp_path),
+    }
+    arguments = ["--users", "50", "--groups", "2", "--duration", "10", "--rate", "10"]
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tally.cli.main", "loadtest", *arguments),
+        *("--drain", "20", "--report", str(report)),
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 220)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "update handed to the gateway" in text and "binds:" in text
+    [phase] = json.loads(report.read_text())["phases"]
+    assert phase["unanswered"] == 0 and phase["errors"] == 0
+    assert 90 <= phase["asked"] == phase["answered"] <= 110
+    assert (
+        0 < phase["latency_ms"]["p50"] <= phase["latency_ms"]["p95"] <= phase["latency_ms"]["max"]
+    )
+    assert set(phase["stages_ms"]) == {"gateway in", "nl2sql + executor", "gateway out"}
+    assert phase["group_messages"] >= 30 and phase["ingest_lag_end"] == 0
+    processes = {use["process"] for use in phase["cpu"]}
+    assert {"gateway#1", "nl2sql#1", "executor#1", "ingest#1"} <= processes
+    assert phase["throttle_s"] == 0.5
