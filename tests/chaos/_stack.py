@@ -74,7 +74,7 @@ class Service:
         self.name = name
         self.port = free_port()
         self.environment = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
             "LOG_LEVEL": "WARNING",
             **environment,
             "METRICS_PORT": str(self.port),
@@ -96,6 +96,21 @@ class Service:
             return await self.ready() == 204
 
         await until(green, timeout_s=timeout_s, what=f"{self.name} /health/ready 204")
+
+    async def metrics(self) -> str:
+        """This process's ``/metrics`` page."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(b"GET /metrics HTTP/1.0\r\n\r\n")
+        page = (await reader.read()).decode()
+        writer.close()
+        return page
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash: the process cleans nothing up."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s."""

@@ -7,10 +7,7 @@ commits, so a kill loses at most uncommitted work, which JetStream redelivers.
 """
 
 import asyncio
-import os
 import pprint
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -25,7 +22,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.cli.embedded import free_port
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.common.broker import delete_streams, ensure_streams
 from tally.common.db.session import asyncpg_dsn, create_engine, ensure_database, migrate
@@ -34,6 +30,7 @@ from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, truncate_chat_tables
 from tally.ingest.replay import replay_chat_events
+from tests.chaos._stack import Service, until
 
 EVENTS = 100_000
 KILL_AFTER = 25_000
@@ -51,14 +48,6 @@ async def _acked(js: JetStreamContext, subjects: Subjects) -> int:
     except NotFoundError:
         return 0
     return int(info.ack_floor.stream_seq)
-
-
-async def _until(condition: Any, *, timeout_s: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not await condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 async def _snapshot(engine: AsyncEngine) -> Snapshot:
@@ -79,36 +68,6 @@ def _differences(left: Snapshot, right: Snapshot) -> dict[str, Any]:
         if only_left or only_right:
             found[table] = {"after the kill": only_left, "clean": only_right}
     return found
-
-
-class Ingest:
-    """One ``python -m tally.ingest`` process, started and killed at will."""
-
-    def __init__(self, environment: dict[str, str], port: int) -> None:
-        self.environment, self.port = environment, port
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tally.ingest", env=self.environment
-        )
-        await _until(self._ready, timeout_s=60, what="ingest /health/ready")
-
-    async def _ready(self) -> bool:
-        assert self.process is not None and self.process.returncode is None, "ingest exited"
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        writer.write(b"GET /health/ready HTTP/1.0\r\n\r\n")
-        status = await reader.readline()
-        writer.close()
-        return b" 204 " in status
-
-    async def stop(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-        await self.process.wait()
 
 
 @pytest.fixture
@@ -142,40 +101,38 @@ async def test_ingest_killed_mid_stream_stores_every_event_exactly_once(
     events = generate_chat_events(end=date(2025, 11, 30), chats=10, users=1000, days=70)
     events = events[:EVENTS]
     assert len(events) == EVENTS
-    port = free_port()
-    ingest = Ingest(
+    ingest = Service(
+        "ingest",
         {
-            **os.environ,
             "NATS_URL": settings.nats_url,
             "DATABASE_URL": settings.database_url,
             "SUBJECT_PREFIX": settings.subject_prefix,
-            "METRICS_PORT": str(port),
-            "LOG_LEVEL": "WARNING",
         },
-        port,
     )
     client = await nats.connect(settings.nats_url)
     js = client.jetstream()
     await ensure_streams(js, subjects)
     await ingest.start()
+    await ingest.wait_ready()
     publishing = asyncio.create_task(publish_chat_events(js, subjects, events))
 
     async def past_kill_point() -> bool:
         return await _acked(js, subjects) >= KILL_AFTER
 
-    await _until(past_kill_point, timeout_s=120, what=f"{KILL_AFTER} acknowledged events")
-    await ingest.stop(signal.SIGKILL)
+    await until(past_kill_point, timeout_s=120, what=f"{KILL_AFTER} acknowledged events")
+    await ingest.kill()
     acked_at_kill = await _acked(js, subjects)
     assert await publishing == EVENTS
     assert acked_at_kill < EVENTS, "the kill came after everything was stored"
 
     await ingest.start()
+    await ingest.wait_ready()
 
     async def caught_up() -> bool:
         return await _acked(js, subjects) >= EVENTS
 
-    await _until(caught_up, timeout_s=180, what="ingest to catch up after the restart")
-    await ingest.stop(signal.SIGTERM)
+    await until(caught_up, timeout_s=180, what="ingest to catch up after the restart")
+    await ingest.stop()
     after_kill = await _snapshot(engine)
 
     messages = {(e.chat_id, e.message_id) for e in events if e.kind == "message"}

@@ -13,10 +13,7 @@ JetStream redelivers after the consumer's AckWait: the test bounds that stall.
 """
 
 import asyncio
-import os
 import re
-import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +24,6 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.cli.client import Asker
-from tally.cli.embedded import free_port
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.common.broker import ensure_streams
 from tally.common.settings import CommonSettings
@@ -35,11 +31,11 @@ from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.chat_store import ChatWriter, truncate_chat_tables
 from tally.ingest.replay import replay_chat_events
+from tests.chaos._stack import Service, until
 from tests.chaos.test_ingest_killed import (
     _acked,
     _differences,
     _snapshot,
-    _until,
     stack,  # noqa: F401 (the fixture: a database and subject prefix of this test's own)
 )
 
@@ -55,54 +51,13 @@ SLACK_S = 20.0
 """Beyond the consumer's AckWait, how long the surviving ingest may take to catch up."""
 
 
-@dataclass
-class Service:
-    """One ``python -m tally.<name>`` child process."""
-
-    name: str
-    environment: dict[str, str]
-    port: int = field(default_factory=free_port)
-    process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            f"tally.{self.name}",
-            env={**self.environment, "METRICS_PORT": str(self.port)},
-        )
-
-    async def ready(self) -> bool:
-        assert self.process is not None and self.process.returncode is None, f"{self.name} exited"
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        writer.write(b"GET /health/ready HTTP/1.0\r\n\r\n")
-        status = await reader.readline()
-        writer.close()
-        return b" 204 " in status
-
-    async def stored_chat_events(self) -> float:
-        """``tally_ingest_events_total{kind="chat_event",outcome="stored"}`` of this replica."""
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        writer.write(b"GET /metrics HTTP/1.0\r\n\r\n")
-        page = (await reader.read()).decode()
-        writer.close()
-        found = re.search(
-            r'tally_ingest_events_total\{kind="chat_event",outcome="stored"\} (\S+)', page
-        )
-        return float(found.group(1)) if found else 0.0
-
-    async def stop(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        try:
-            await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+async def _stored_chat_events(service: Service) -> float:
+    """``tally_ingest_events_total{kind="chat_event",outcome="stored"}`` of one replica."""
+    found = re.search(
+        r'tally_ingest_events_total\{kind="chat_event",outcome="stored"\} (\S+)',
+        await service.metrics(),
+    )
+    return float(found.group(1)) if found else 0.0
 
 
 @dataclass
@@ -156,11 +111,9 @@ async def test_one_replica_of_each_killed_under_load(
     subjects = Subjects(settings.subject_prefix)
     events = generate_chat_events(end=date(2025, 11, 30), chats=6, users=400, days=40)[:EVENTS]
     environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
         "NATS_URL": settings.nats_url,
         "DATABASE_URL": settings.database_url,
         "SUBJECT_PREFIX": settings.subject_prefix,
-        "LOG_LEVEL": "WARNING",
         "CHAT_BATCH_SIZE": "500",
     }
     client = await nats.connect(settings.nats_url)
@@ -171,7 +124,7 @@ async def test_one_replica_of_each_killed_under_load(
         for service in services:
             await service.start()
         for service in services:
-            await _until(service.ready, timeout_s=120, what=f"{service.name} /health/ready")
+            await service.wait_ready(timeout_s=120)
 
         load, stop = Load(), asyncio.Event()
         askers = [asyncio.create_task(_ask(settings, w, stop, load)) for w in range(ASKERS)]
@@ -180,16 +133,16 @@ async def test_one_replica_of_each_killed_under_load(
         async def mid_stream() -> bool:
             return await _acked(js, subjects) >= EVENTS // 3 and load.answered >= 50
 
-        await _until(mid_stream, timeout_s=120, what="a third of the events and 50 answers")
+        await until(mid_stream, timeout_s=120, what="a third of the events and 50 answers")
         ingests = [s for s in services if s.name == "ingest"]
-        stored = [await s.stored_chat_events() for s in ingests]
+        stored = [await _stored_chat_events(s) for s in ingests]
         writing, standby = sorted(ingests, key=lambda s: stored[ingests.index(s)], reverse=True)
         killed = [services[0], services[2], writing]
-        await asyncio.gather(*(s.stop(signal.SIGKILL) for s in killed))
+        await asyncio.gather(*(s.kill() for s in killed))
         killed_at = time.monotonic()
         acked_at_kill = await _acked(js, subjects)
         answered_at_kill = load.answered
-        stored_by_standby = await standby.stored_chat_events()
+        stored_by_standby = await _stored_chat_events(standby)
 
         confirmed = await publishing
         last_published = time.monotonic()
@@ -205,15 +158,15 @@ async def test_one_replica_of_each_killed_under_load(
             floor["stall_s"] = max(floor["stall_s"], now - floor["since"])
             return acked >= confirmed
 
-        await _until(caught_up, timeout_s=ack_wait_s + SLACK_S, what="the surviving ingest")
+        await until(caught_up, timeout_s=ack_wait_s + SLACK_S, what="the surviving ingest")
         catch_up_s = time.monotonic() - last_published
         after_kill_s = time.monotonic() - killed_at
-        took_over = await standby.stored_chat_events() > stored_by_standby
+        took_over = await _stored_chat_events(standby) > stored_by_standby
         await asyncio.sleep(2)  # questions keep flowing to the survivors
         stop.set()
         await asyncio.gather(*askers)
     finally:
-        await asyncio.gather(*(s.stop(signal.SIGTERM) for s in services if s.process))
+        await asyncio.gather(*(s.stop() for s in services if s.process))
 
     print(
         f"\nkilled at ack floor {acked_at_kill}/{confirmed}, {answered_at_kill} answers;"
