@@ -8,7 +8,7 @@ statement for both periods. Definitions are on
 
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, case, cast, distinct, func, select
+from sqlalchemy import ColumnElement, case, cast, distinct, func, select, true
 from sqlalchemy.dialects.postgresql import BIT
 
 from tally.common.chat_stats.connection import Database, Row, Statement, fetch_one
@@ -103,7 +103,7 @@ def summary_statement(chat_id: int, period: Period) -> Statement:
     ``user_days`` is the sum over the days of the users who posted that day."""
     people = _people(chat_id, period).subquery("people")
     sums = _sums(chat_id, period).subquery("sums")
-    return select(people, sums)
+    return select(people, sums).select_from(people.join(sums, true()))  # one row each
 
 
 def compare(value: float, previous: float) -> Compared:
