@@ -38,7 +38,8 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture(scope="module")
 def gateway_settings(settings: CommonSettings, telegram: FakeTelegram) -> GatewaySettings:
     """Private messages throttled as shipped; a member's group requests not at all (the
-    tests send several in a row; test_flood.py throttles them)."""
+    tests send several in a row; test_flood.py throttles them); late questions not asked
+    again (the stand-ins here answer when a test says so; test_reask.py asks again)."""
     return GatewaySettings(
         **settings.model_dump(),
         bot_token=DEFAULT_TOKEN,
@@ -46,6 +47,7 @@ def gateway_settings(settings: CommonSettings, telegram: FakeTelegram) -> Gatewa
         admin_chat_ids=list(ADMIN_CHATS),
         throttle_interval_s=0.5,
         group_throttle_interval_s=0,
+        reask_after_s=0,
     )
 
 

@@ -7,6 +7,7 @@ runs the same thing in-process for tests and tools.
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import structlog
@@ -22,6 +23,7 @@ from tally.common.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings, WebhookConfig
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
+from tally.gateway.domain.reasks import Reasks
 from tally.gateway.handlers import create_router
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
@@ -29,6 +31,10 @@ from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.gateway.webhook import UpdateFeeder, WebhookServer, create_webhook_app
 
 log = structlog.get_logger(__name__)
+
+
+REASK_CHECK_S = 0.5
+"""How often late questions are looked for (seconds)."""
 
 
 def create_bot(settings: GatewaySettings) -> Bot:
@@ -57,6 +63,7 @@ def create_broker_for(
     metrics: GatewayMetrics,
     last_answers: LastAnswers,
     pending_choices: PendingChoices,
+    reasks: Reasks | None = None,
     registry: CollectorRegistry | None = None,
 ) -> NatsBroker:
     """The gateway's NatsBroker with its answer and alert subscribers included."""
@@ -67,6 +74,7 @@ def create_broker_for(
         metrics=metrics,
         last_answers=last_answers,
         pending_choices=pending_choices,
+        reasks=reasks or Reasks(first_after_s=0),
     )
     broker.include_router(router)
     return broker
@@ -91,6 +99,7 @@ class Gateway:
         self.bot = create_bot(settings)
         self.last_answers = LastAnswers()
         self.pending_choices = PendingChoices()
+        self.reasks = Reasks(first_after_s=settings.reask_after_s)
         self.chat_settings = ChatSettingsView()
         self.broker = create_broker_for(
             settings,
@@ -98,6 +107,7 @@ class Gateway:
             metrics=self.metrics,
             last_answers=self.last_answers,
             pending_choices=self.pending_choices,
+            reasks=self.reasks,
             registry=self.registry,
         )
         self.dispatcher = create_dispatcher(
@@ -107,10 +117,12 @@ class Gateway:
             last_answers=self.last_answers,
             pending_choices=self.pending_choices,
             chat_settings=self.chat_settings,
+            reasks=self.reasks,
         )
         self._polling: asyncio.Task[None] | None = None
         self._feeder = UpdateFeeder(self.dispatcher, self.bot)
         self._webhook_server: WebhookServer | None = None
+        self._reasking: asyncio.Task[None] | None = None
 
     @property
     def webhook_endpoint(self) -> str | None:
@@ -120,8 +132,17 @@ class Gateway:
             return None
         return f"http://{server.host}:{server.port}{config.path}"
 
+    async def _reask(self) -> None:
+        while True:
+            await asyncio.sleep(REASK_CHECK_S)
+            for question in self.reasks.due(time.monotonic()):
+                self.metrics.message("reasked")
+                await self.broker.publish(question, self.subjects.question_asked)
+
     async def start(self) -> None:
-        """Receive updates: by webhook when WEBHOOK_URL is set, else by long polling."""
+        """Receive updates: by webhook when WEBHOOK_URL is set, else by long polling; publish
+        late questions again (domain.reasks)."""
+        self._reasking = asyncio.create_task(self._reask(), name="reask")
         if self.webhook is None:
             await self.start_polling()
         else:
@@ -129,6 +150,9 @@ class Gateway:
 
     async def stop(self) -> None:
         """Stop receiving updates, as started."""
+        if self._reasking is not None:
+            self._reasking.cancel()
+            self._reasking = None
         if self.webhook is None:
             await self.stop_polling()
         else:

@@ -45,6 +45,9 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     alone cannot ask faster than the bot may answer."""
     seen_users_max: int = Field(default=10_000, ge=1)
     reply_concurrency: int = Field(default=64, ge=1)
+    reask_after_s: float = Field(default=2.0, ge=0)
+    """A question not answered after this many seconds is published again under its id
+    (then after 2x, 4x..., until 15 s; see domain.reasks); 0 turns re-asking off."""
     """Answers being sent to Telegram at once. Each send is an HTTP round trip; one at a time,
     a round trip of 50 ms would cap the bot at 20 answers/s (BENCHMARKS.md, "Load")."""
     group_sends_per_second: float = Field(default=1.0, gt=0)

@@ -13,6 +13,7 @@ from tally.common.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import notification_text
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
+from tally.gateway.domain.reasks import Reasks
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.alerts import alert_keyboard
 from tally.gateway.telegram.choices import choices_keyboard
@@ -32,6 +33,7 @@ def create_router(
     metrics: GatewayMetrics,
     last_answers: LastAnswers,
     pending_choices: PendingChoices,
+    reasks: Reasks,
 ) -> NatsRouter:
     """A NatsRouter delivering ``QuestionAnswered`` (remembered for /sql in ``last_answers``;
     an ambiguous one, whose readings can be picked, in ``pending_choices``) and
@@ -44,7 +46,10 @@ def create_router(
     )
     async def reply(answer: QuestionAnswered) -> None:
         """Send the rendered answer to the chat the question came from, with 👍/👎 under a
-        number and one button per reading under an ambiguous question."""
+        number and one button per reading under an ambiguous question; a second answer to a
+        question asked again (see domain.reasks) is dropped."""
+        if not reasks.first_answer(str(answer.question.question_id)):
+            return
         with tracer.start_as_current_span("telegram reply") as span:
             span.set_attribute("tally.question_id", str(answer.question.question_id))
             span.set_attribute("tally.outcome", answer.outcome)

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from tally.common.alerting import CommandAction
 
-MessageKind = Literal["question", "command", "feedback", "pick", "other"]
+MessageKind = Literal["question", "command", "feedback", "pick", "reasked", "other"]
 """``pick``: a reading of an ambiguous question picked with its button."""
 ReplyOutcome = Literal["sent", "rejected", "failed"]
 """``rejected``: Telegram refused the message (blocked, chat not found); ``failed``: gave up

@@ -7,6 +7,7 @@ from tally.common.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle
+from tally.gateway.domain.reasks import Reasks
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram import (
     admin,
@@ -63,11 +64,13 @@ def create_dispatcher(
     last_answers: LastAnswers,
     pending_choices: PendingChoices,
     chat_settings: ChatSettingsView,
+    reasks: Reasks | None = None,
 ) -> Dispatcher:
     """A Dispatcher whose handlers get ``broker``, ``subjects``, ``metrics``, ``last_answers``,
     ``pending_choices``, ``chat_settings``, ``chat_events`` (a ChatEventPublisher),
     ``admin_chats``, ``admin_users`` (ADMIN_USER_IDS, see telegram.admins) and
-    ``group_throttle`` (the Throttle of members' requests in groups) in their data.
+    ``group_throttle`` (the Throttle of members' requests in groups) and ``reasks`` (the
+    questions asked and not yet answered, see domain.reasks) in their data.
 
     With ALLOWED_CHAT_IDS set, the chat allow-list runs first, on every update type
     (:meth:`GatewaySettings.allowed_chats`). Throttling of private messages runs next, before
@@ -90,6 +93,7 @@ def create_dispatcher(
         admin_chats=capture.AdminChats(),
         admin_users=frozenset(settings.admin_user_ids),
         group_throttle=Throttle(settings.group_throttle_interval_s, settings.seen_users_max),
+        reasks=reasks or Reasks(first_after_s=0),
     )
     allowed = settings.allowed_chats()
     if allowed is not None:

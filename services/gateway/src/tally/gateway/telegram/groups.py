@@ -14,6 +14,7 @@ text card, and for /stats and /heatmap a chart drawn in a worker thread.
 """
 
 import asyncio
+import time
 from typing import Any, Final
 
 import structlog
@@ -31,6 +32,7 @@ from tally.common.language import detect_language
 from tally.common.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.domain import reports
+from tally.gateway.domain.reasks import Reasks
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver, deliver_photo
@@ -53,7 +55,7 @@ def _language(message: Message, text: str = "") -> Language:
 
 async def _publish_question(
     message: Message, text: str, broker: NatsBroker, subjects: Subjects, zone: str
-) -> None:
+) -> QuestionAsked:
     user = message.from_user
     question = QuestionAsked(
         channel="telegram",
@@ -66,6 +68,7 @@ async def _publish_question(
     with tracer.start_as_current_span("telegram receive") as span:
         span.set_attribute("tally.question_id", str(question.question_id))
         await broker.publish(question, subjects.question_asked)
+    return question
 
 
 @router.message(Command("ask"))
@@ -77,6 +80,7 @@ async def ask(
     subjects: Subjects,
     metrics: GatewayMetrics,
     chat_settings: ChatSettingsView,
+    reasks: Reasks,
 ) -> None:
     """``/ask <question>``: a question about this chat (or the video statistics)."""
     metrics.message("question")
@@ -85,7 +89,7 @@ async def ask(
         await deliver(bot, message.chat.id, say("ask_usage", _language(message)), metrics=metrics)
         return
     zone = chat_settings.get(message.chat.id).timezone
-    await _publish_question(message, text, broker, subjects, zone)
+    reasks.asked(await _publish_question(message, text, broker, subjects, zone), time.monotonic())
 
 
 @router.message(Command("stats", "top", "heatmap", "activity"))
@@ -203,8 +207,10 @@ async def addressed(
     subjects: Subjects,
     metrics: GatewayMetrics,
     chat_settings: ChatSettingsView,
+    reasks: Reasks,
 ) -> None:
     """A message that speaks to the bot is a question; others were only captured."""
     metrics.message("question")
     zone = chat_settings.get(message.chat.id).timezone
-    await _publish_question(message, question, broker, subjects, zone)
+    asked = await _publish_question(message, question, broker, subjects, zone)
+    reasks.asked(asked, time.monotonic())

@@ -4,6 +4,7 @@ The publication happens inside a ``telegram receive`` span, so FastStream's tele
 middleware carries the trace to nl2sql in the message headers.
 """
 
+import time
 from typing import Final
 
 from aiogram import Bot, F, Router
@@ -15,6 +16,7 @@ from opentelemetry import trace
 from tally.common.events import QuestionAsked
 from tally.common.language import detect_language
 from tally.common.subjects import Subjects
+from tally.gateway.domain.reasks import Reasks
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver
@@ -27,14 +29,20 @@ tracer: Final = trace.get_tracer("tally.gateway")
 
 @router.message(F.text.strip().len().in_(range(1, MAX_QUESTION_CHARS + 1)))
 async def ask(
-    message: Message, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics
+    message: Message,
+    broker: NatsBroker,
+    subjects: Subjects,
+    metrics: GatewayMetrics,
+    reasks: Reasks,
 ) -> None:
-    """Publish the question to ``subjects.question_asked``; the answer comes back on the bus."""
+    """Publish the question to ``subjects.question_asked``; the answer comes back on the bus
+    (a late one is asked again, see domain.reasks)."""
     metrics.message("question")
     with tracer.start_as_current_span("telegram receive") as span:
         question = _question(message)
         span.set_attribute("tally.question_id", str(question.question_id))
         await broker.publish(question, subjects.question_asked)
+    reasks.asked(question, time.monotonic())
 
 
 @router.message(F.text)
