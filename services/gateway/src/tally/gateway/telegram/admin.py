@@ -11,7 +11,6 @@ the gateway's own line.
 
 from typing import Final
 
-import nats.errors
 import structlog
 from aiogram import Bot, Router
 from aiogram.enums import ParseMode
@@ -19,7 +18,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
-from pydantic import ValidationError
 
 from tally.common.ops_reports import (
     METRICS_CATEGORIES,
@@ -34,6 +32,7 @@ from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
 from tally.gateway.telegram.delivery import deliver
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
+from tally.gateway.telegram.requests import request_reply
 
 router: Final = Router(name=__name__)
 router.message.middleware(GroupThrottlingMiddleware())
@@ -98,12 +97,12 @@ async def _fetch(
 ) -> OpsReport | None:
     """The executor's report, or None (logged) when it did not answer in time, none listens
     (NATS's "no responders") or its reply is not a report."""
-    timeout = HEALTH_TIMEOUT_S if request.kind == "health" else REPORT_TIMEOUT_S
-    with tracer.start_as_current_span("telegram ops report") as span:
-        span.set_attribute("tally.report", request.kind)
-        try:
-            response = await broker.request(request, subjects.ops_report, timeout=timeout)
-            return OpsReport.model_validate_json(response.body)
-        except (TimeoutError, nats.errors.Error, ValidationError) as error:
-            log.error("ops report failed", kind=request.kind, error=str(error)[:300])
-            return None
+    return await request_reply(
+        broker,
+        request,
+        subjects.ops_report,
+        OpsReport,
+        timeout_s=HEALTH_TIMEOUT_S if request.kind == "health" else REPORT_TIMEOUT_S,
+        span="telegram ops report",
+        attributes={"tally.report": request.kind},
+    )

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-import nats.errors
 import structlog
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
@@ -25,7 +24,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from faststream.nats import NatsBroker
 from opentelemetry import trace
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from tally.common.alerting import (
     FINGERPRINT_PATTERN,
@@ -42,6 +41,7 @@ from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
 from tally.gateway.telegram.delivery import deliver
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
+from tally.gateway.telegram.requests import request_reply
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}))
@@ -117,14 +117,15 @@ async def request_command(
 ) -> AlertCommandReply | None:
     """The alerts service's reply to ``command``, or None (logged) when none came within
     ``timeout_s`` seconds, nobody listens, or the reply is not an AlertCommandReply."""
-    with tracer.start_as_current_span("telegram alert command") as span:
-        span.set_attribute("tally.alert_action", command.action)
-        try:
-            response = await broker.request(command, subjects.alert_command, timeout=timeout_s)
-            return AlertCommandReply.model_validate_json(response.body)
-        except (TimeoutError, nats.errors.Error, ValidationError) as error:
-            log.warning("alert command failed", action=command.action, error=repr(error)[:300])
-            return None
+    return await request_reply(
+        broker,
+        command,
+        subjects.alert_command,
+        AlertCommandReply,
+        timeout_s=timeout_s,
+        span="telegram alert command",
+        attributes={"tally.alert_action": command.action},
+    )
 
 
 @router.callback_query(AlertButton.filter(), ~IsAdmin())

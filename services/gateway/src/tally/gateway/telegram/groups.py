@@ -24,7 +24,6 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
-from pydantic import ValidationError
 
 from tally.common.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
 from tally.common.events import Language, QuestionAsked
@@ -37,6 +36,7 @@ from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.delivery import deliver, deliver_photo
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
+from tally.gateway.telegram.requests import request_reply
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
@@ -137,14 +137,15 @@ async def _fetch(
     broker: NatsBroker, subjects: Subjects, request: ChatReportRequested
 ) -> ChatReport | None:
     """The executor's report, or None (logged) when it did not answer in time or sensibly."""
-    with tracer.start_as_current_span("telegram report") as span:
-        span.set_attribute("tally.report", request.kind)
-        try:
-            response = await broker.request(request, subjects.chat_report, timeout=REPORT_TIMEOUT_S)
-            return ChatReport.model_validate_json(response.body)
-        except (TimeoutError, ValidationError) as error:
-            log.error("chat report failed", kind=request.kind, error=str(error)[:300])
-            return None
+    return await request_reply(
+        broker,
+        request,
+        subjects.chat_report,
+        ChatReport,
+        timeout_s=REPORT_TIMEOUT_S,
+        span="telegram report",
+        attributes={"tally.report": request.kind},
+    )
 
 
 async def _send_report(
