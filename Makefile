@@ -1,21 +1,36 @@
 # The README's two commands are `make run` and `make test`; everything else is optional.
-# Needs only Python 3.11: uv is installed with pip when it is missing.
+# Needs only CPython 3.11 or newer. uv is used from the PATH when it is there; otherwise it is
+# installed into a private virtual environment of the project (.tally/tools), which PEP 668
+# allows on Debian, Ubuntu and Fedora, where `pip install uv` and `pip install --user uv` are
+# refused ("externally-managed-environment").
 
 PYTHON ?= python3
+TOOLS := .tally/tools
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
-UV := $(PYTHON) -m uv
+UV := $(TOOLS)/bin/uv
 endif
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform's certificate store, as pip does (so a proxy's own CA works too).
+export UV_SYSTEM_CERTS := 1
 
-.PHONY: install run test bench lint sample clean
+.PHONY: install run test test-fast bench lint sample clean
 
 install: .venv/.synced
 
-.venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
+.venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml | $(UV)
 	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
+
+$(TOOLS)/bin/uv:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Tally needs CPython 3.11 or newer; '$(PYTHON)' is not. Run make with PYTHON=python3.12 (or another 3.11+ interpreter)." >&2; \
+	  exit 1; }
+	@rm -rf $(TOOLS)
+	@$(PYTHON) -m venv $(TOOLS) >/dev/null 2>&1 || { rm -rf $(TOOLS); \
+	  echo "'$(PYTHON) -m venv' does not work here: install your distribution's venv package (on Debian or Ubuntu: sudo apt install python3-venv), then run make again." >&2; \
+	  exit 1; }
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 run: install          ## start everything (embedded NATS and PostgreSQL unless NATS_URL / DATABASE_URL are set)
 	$(UV) run tally up

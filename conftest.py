@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from uuid import uuid4
 
-import asyncpg
 import nats
 import pytest
 from opentelemetry import trace
@@ -23,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres
 from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.common.db.session import drop_database, ensure_database, migrate
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 
@@ -81,16 +80,12 @@ def database_url(server_database_url: str) -> Iterator[str]:
     """A fresh, migrated database for this test run (dropped afterwards)."""
     url = make_url(server_database_url).set(database=f"tally_test_{uuid4().hex[:12]}")
     rendered = url.render_as_string(hide_password=False)
-    asyncio.run(ensure_database(rendered))
-    migrate(rendered)
-    yield rendered
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        await admin.close()
-
-    asyncio.run(drop())
+    try:
+        asyncio.run(ensure_database(rendered))
+        migrate(rendered)
+        yield rendered
+    finally:
+        asyncio.run(drop_database(rendered))
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ from tally.cli.client import Asker
 from tally.cli.config import CliSettings
 from tally.cli.importer import import_videos
 from tally.cli.up import Stack
-from tally.common.db.session import asyncpg_dsn
+from tally.common.db.session import asyncpg_dsn, drop_database
 from tally.common.language import detect_language
 from tally.common.settings import CommonSettings
 from tally.nl2sql.domain import parse
@@ -203,7 +203,11 @@ async def main() -> None:
     if settings.database_url:
         url = make_url(settings.database_url).set(database=f"tally_bench_{uuid4().hex[:8]}")
         settings.database_url = url.render_as_string(hide_password=False)
-    runs = [await measure(settings, console, cache=cache) for cache in (False, True)]
+    try:
+        runs = [await measure(settings, console, cache=cache) for cache in (False, True)]
+    finally:
+        if settings.database_url:
+            await drop_database(settings.database_url)
     for run in runs:
         print_report(console, run)
     parse_p50, parse_p99 = percentiles(parser_latency())

@@ -35,7 +35,7 @@ from tally.cli.config import CliSettings
 from tally.cli.up import Stack
 from tally.common import chat_stats
 from tally.common.chat_stats import Period, UsersQuery
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.common.db.session import asyncpg_dsn, drop_database, ensure_database, migrate
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000000"))
 CHATS = int(os.environ.get("BENCH_CHATS", "20"))
@@ -198,9 +198,7 @@ async def bench(console: Console, server: str) -> None:
         results = await measure(pool)
         await pool.close()
     finally:
-        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(rendered)
     table = Table(
         title=f"dashboard, busiest chat ({MESSAGES // 3:,} of {MESSAGES:,} messages), last 90 days"
     )

@@ -43,6 +43,7 @@ from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.cli.up import Child, Stack, wait_ready
 from tally.common.broker import delete_streams
 from tally.common.chat_events import ChatEvent
+from tally.common.db.session import drop_database
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
 
@@ -144,6 +145,8 @@ async def run(console: Console) -> list[Measure]:
         await client.close()
     finally:
         await stack.stop()
+        if settings.database_url:
+            await drop_database(settings.database_url)
     return [live, backlog]
 
 

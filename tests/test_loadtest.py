@@ -4,12 +4,14 @@ loadtest's fake Bot API, users asking and groups chatting for 10 s."""
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from tally.common.settings import CommonSettings
+from tests.processes import stop_group
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -33,8 +35,12 @@ async def test_loadtest_answers_every_question_and_reports(
         env=environment,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), 220)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), 220)
+    finally:
+        await stop_group(process, signum=signal.SIGTERM)
     text = output.decode()
     assert process.returncode == 0, text
     assert "update handed to the gateway" in text and "binds:" in text

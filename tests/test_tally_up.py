@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from tally.common.db.session import asyncpg_dsn
 from tally.common.settings import CommonSettings
+from tests.processes import stop_group_sync
 
 TALLY = [sys.executable, "-m", "tally.cli.main"]
 
@@ -37,19 +37,24 @@ def running(
     environment = _environment(settings, home, f"u{uuid4().hex[:8]}")
     environment["NATS_URL"] = settings.nats_url
     process = subprocess.Popen(
-        [*TALLY, "up", "--no-sample-data"], env=environment, stdout=subprocess.PIPE, text=True
+        [*TALLY, "up", "--no-sample-data"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    assert process.stdout
-    output = ""
-    deadline = time.monotonic() + 90
-    while "Tally is running" not in output and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        assert line, f"tally up exited early: {output}"
-        output += line
-    client_environment = {k: v for k, v in environment.items() if k != "NATS_URL"}
-    yield client_environment
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    try:
+        assert process.stdout
+        output = ""
+        deadline = time.monotonic() + 90
+        while "Tally is running" not in output and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line, f"tally up exited early: {output}"
+            output += line
+        yield {k: v for k, v in environment.items() if k != "NATS_URL"}
+    finally:
+        code = stop_group_sync(process)
+    assert code == 0
     assert not (home / "stack.json").exists()
 
 

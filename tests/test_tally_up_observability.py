@@ -4,7 +4,6 @@ its AsyncAPI document, and `tally up` prints where each one is."""
 import asyncio
 import json
 import os
-import signal
 import sys
 import urllib.request
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ import pytest
 
 from tally.common.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.processes import stop_group
 
 TALLY = [sys.executable, "-m", "tally.cli.main"]
 SERVICES = {"gateway", "nl2sql", "executor", "ingest", "alerts", "dashboard"}
@@ -58,15 +58,20 @@ async def stack(
             "COLUMNS": "200",
         }
         process = await asyncio.create_subprocess_exec(
-            *TALLY, "up", "--no-sample-data", env=environment, stdout=asyncio.subprocess.PIPE
+            *TALLY,
+            "up",
+            "--no-sample-data",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             output = await _started(process)
             services = json.loads((home / "stack.json").read_text())["services"]
             yield Stack(output, services, prefix)
         finally:
-            process.send_signal(signal.SIGINT)
-            assert await asyncio.wait_for(process.wait(), 60) == 0
+            code = await stop_group(process, timeout_s=60)
+        assert code == 0
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -3,7 +3,6 @@ is answered through every service process (the Bot API is the local fake)."""
 
 import asyncio
 import os
-import signal
 import sys
 from pathlib import Path
 from uuid import uuid4
@@ -13,6 +12,7 @@ import asyncpg
 from tally.common.db.session import asyncpg_dsn
 from tally.common.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.processes import stop_group
 
 
 async def _started(process: asyncio.subprocess.Process) -> str:
@@ -48,6 +48,7 @@ async def test_telegram_question_through_service_processes(
             "--no-sample-data",
             env=environment,
             stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             await _started(process)
@@ -56,8 +57,8 @@ async def test_telegram_question_through_service_processes(
             )
             [reply] = await telegram.wait_sent(chat_id=801, timeout=20)
         finally:
-            process.send_signal(signal.SIGINT)
-            assert await asyncio.wait_for(process.wait(), 30) == 0
+            code = await stop_group(process)
+        assert code == 0
     database = await asyncpg.connect(**asyncpg_dsn(settings.database_url))
     count = await database.fetchval("SELECT count(*) FROM videos")
     await database.close()

@@ -36,12 +36,27 @@ def _nats_binary() -> str:
     return found
 
 
-def _wait_for_port(port: int, *, timeout_s: float) -> None:
+def port_taken(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for_port(port: int, process: "subprocess.Popen[bytes]", *, timeout_s: float) -> None:
+    """Return once ``process`` listens on ``port``.
+
+    Raises ConfigurationError at once when the process exits first (the port was taken, or
+    the server failed), and TimeoutError when nothing listens within ``timeout_s`` seconds.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if process.poll() is not None:
+            cause = "port taken by another program" if port_taken(port) else "see its log"
+            raise ConfigurationError(
+                f"the embedded nats-server could not listen on 127.0.0.1:{port} ({cause})"
+            )
+        if port_taken(port):
+            return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout_s} s")
 
@@ -64,13 +79,18 @@ class EmbeddedNats:
         command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
         command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
-        _wait_for_port(self.port, timeout_s=15)
+        _wait_for_port(self.port, self.process, timeout_s=15)
         return self.url
 
     def stop(self) -> None:
+        """Terminate the server; kill it when it has not exited within 10 s."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 @dataclass

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Literal
 from uuid import uuid4
 
-import asyncpg
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -53,7 +52,7 @@ from tally.cli.load_measures import (
 )
 from tally.cli.load_stack import LoadStack
 from tally.common.broker import delete_streams
-from tally.common.db.session import asyncpg_dsn
+from tally.common.db.session import drop_database
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
@@ -389,12 +388,7 @@ async def run_loadtest(options: LoadOptions, console: Console) -> LoadReport:
 async def _clean_up(nats_url: str, database_url: str, prefix: str) -> None:
     """Drop the run's database and delete its streams and buckets (configured servers only;
     embedded ones go with their temporary home)."""
-    url = make_url(database_url)
-    admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await drop_database(database_url)
     connection = await nats.connect(nats_url)
     try:
         await delete_streams(connection.jetstream(), Subjects(prefix))

@@ -18,7 +18,9 @@ from tally.common.render import render_answer
 from tally.common.telemetry import setup_tracing
 
 app = typer.Typer(
-    help="Tally: ask Telegram analytics questions, get exact numbers.", no_args_is_help=True
+    help="Tally: ask Telegram analytics questions, get exact numbers.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 console = Console()
 T = TypeVar("T")
@@ -40,13 +42,18 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 @app.command()
 def up(
     no_sample_data: Annotated[
-        bool, typer.Option(help="Do not import the sample data (production).")
+        bool,
+        typer.Option("--no-sample-data", help="Do not import the sample data (production)."),
     ] = False,
     sample: Annotated[
         Path, typer.Option(help="Sample file imported into an empty database.")
     ] = DEFAULT_SAMPLE,
 ) -> None:
-    """Start NATS, PostgreSQL (embedded when NATS_URL / DATABASE_URL are unset), every service."""
+    """Start NATS, PostgreSQL and every service; stop it all on Ctrl-C or SIGTERM.
+
+    NATS and PostgreSQL are embedded (kept under `.tally/`) when NATS_URL or
+    DATABASE_URL is unset. The sample data is imported into an empty database.
+    """
     from tally.cli.up import run_stack
 
     settings = CliSettings()
@@ -74,7 +81,7 @@ def migrate() -> None:
 
 @app.command("import-videos")
 def import_videos_command(path: Path) -> None:
-    """Import a seed-000-shaped JSON file (``.json`` or ``.json.gz``) through ingest."""
+    """Import a seed-000-shaped JSON file (`.json` or `.json.gz`) through ingest."""
     from tally.cli.importer import import_videos
 
     if not path.exists():
@@ -142,9 +149,12 @@ def retention(
     preview: Annotated[bool, typer.Option("--preview", help="Show what would go.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Delete it.")] = False,
 ) -> None:
-    """Per chat, raw messages, member events and reactions older than its retention_days:
-    --preview lists them, --apply deletes them. The rollups (chat_daily, user_chat_daily,
-    chat_hourly) are kept, so the dashboard still counts the days whose raw rows are gone."""
+    """Delete each chat's raw rows older than its retention_days.
+
+    Raw messages, member events and reactions go; `--preview` lists them,
+    `--apply` deletes them. The rollups (chat_daily, user_chat_daily, chat_hourly)
+    are kept, so the dashboard still counts the days whose raw rows are gone.
+    """
     from tally.cli.chats import retention as run_retention
     from tally.cli.chats import retention_table
 
@@ -160,7 +170,7 @@ def retention(
 
 @app.command()
 def health() -> None:
-    """Check NATS, PostgreSQL and every service of the running stack; print a table.
+    """Check NATS, PostgreSQL and every service of the running stack.
 
     Exits 0 when everything is up, 1 when anything is down, 2 when no stack is found.
     """
@@ -213,9 +223,11 @@ def loadtest(
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON here.")] = None,
     sample: Annotated[Path, typer.Option(help="The videos imported first.")] = DEFAULT_SAMPLE,
 ) -> None:
-    """Load the whole stack through the gateway with simulated users and groups; report
-    answers/s, latency from update to reply (p50/p95/p99/max), lost answers, ingest lag and
-    CPU per process. Exit 1 when any question went unanswered."""
+    """Load the whole stack through the gateway with simulated users and groups.
+
+    Reports answers/s, latency from update to reply (p50/p95/p99/max), lost answers,
+    ingest lag and CPU per process. Exits 1 when any question went unanswered.
+    """
     from tally.cli.load_report import print_report
     from tally.cli.loadtest import LoadOptions, run_loadtest
 
@@ -296,11 +308,12 @@ def ask(
 ) -> None:
     """Ask one question of the running stack, print the answer, exit.
 
-    A question with several readings prints them numbered, with a hint: pick one in
-    `tally chat` (reply with its number) or ask again more precisely; --json lists them as
-    "choices": [{"label": ..., "plan": ...}]. Exit status: 0 for an answer, a refusal or
-    readings to pick from ("outcome" tells which), 1 when answering failed, 2 when the stack
-    cannot be reached or does not answer.
+    A question with several readings prints them numbered: pick one in `tally chat`
+    (reply with its number) or ask again more precisely. With `--json` they are the
+    "choices" list, each with a "label" and a "plan".
+
+    Exit status: 0 for an answer, a refusal or readings to pick from ("outcome" tells
+    which), 1 when answering failed, 2 when the stack cannot be reached or does not answer.
     """
     _setup_tracing()
     asked = _run(_ask_once(question))
@@ -328,21 +341,21 @@ async def _chat() -> None:
         conversation = Conversation(asker)
         while True:
             try:
-                text = (await asyncio.to_thread(console.input, "[bold]you>[/] ")).strip()
+                text = (await asyncio.to_thread(console.input, "`you>` ")).strip()
             except (EOFError, KeyboardInterrupt):
                 return
             if text.lower() in {"exit", "quit", "выход"}:
                 return
             if text:
                 answer = (await conversation.say(text)).answer
-                console.print(f"[bold]tally>[/] {render_answer(answer)}")
+                console.print(f"`tally>` {render_answer(answer)}")
                 if answer.choices:
                     console.print("Reply with a number to pick one.", style="dim")
 
 
 @app.command()
 def chat() -> None:
-    """A terminal chat with Tally: it talks to the bus exactly as the Telegram gateway does.
+    """A terminal chat with Tally, over the bus exactly as the Telegram gateway talks.
 
     A question with several readings is answered with them numbered; reply with a number to
     get that reading's answer, or with anything else to ask a new question.

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tally.cli.config import CliSettings, StackState
-from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_taken
 from tally.common.broker import ensure_streams
 from tally.common.db.session import asyncpg_dsn, ensure_database, migrate, wait_for_database
 from tally.common.errors import UserFacingError
@@ -117,7 +117,7 @@ class Stack:
             for child in self.children:
                 if child.process and child.process.returncode is not None:
                     if child.restarts >= MAX_RESTARTS:
-                        raise RuntimeError(f"{child.name} keeps exiting; see its log above")
+                        raise ServiceStartError(_exit_reason(child))
                     self.console.print(f"[yellow]{child.name} exited; restarting[/]")
                     child.restarts += 1
                     await self.spawn(child)
@@ -145,16 +145,35 @@ def _ready(port: int) -> bool:
         return False
 
 
+class ServiceStartError(UserFacingError):
+    """A service process exited before it was ready."""
+
+
 async def wait_ready(child: Child, *, timeout_s: float = 120.0) -> None:
-    """Return once the child's /health/ready answers 204; raise TimeoutError otherwise."""
+    """Return once the child's /health/ready answers 204.
+
+    Raises ServiceStartError at once when the child exits first (naming the port when
+    another program holds it), and TimeoutError when it is not ready within ``timeout_s`` s.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not await asyncio.to_thread(_ready, child.port):
         if child.process and child.process.returncode is not None:
-            raise RuntimeError(f"{child.name} exited with code {child.process.returncode}")
+            raise ServiceStartError(_exit_reason(child))
         if loop.time() > deadline:
             raise TimeoutError(f"{child.name} was not ready within {timeout_s:g} s")
         await asyncio.sleep(0.2)
+
+
+def _exit_reason(child: Child) -> str:
+    assert child.process
+    if port_taken(child.port):
+        return (
+            f"{child.name} could not start: port {child.port} on 127.0.0.1 is taken by another "
+            "program (another Tally?). Stop that program, or set TALLY_HOME and DASHBOARD_PORT "
+            "for a second stack."
+        )
+    return f"{child.name} exited with code {child.process.returncode}; see its log above."
 
 
 async def count_videos(common: CommonSettings) -> int:
@@ -219,7 +238,9 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
     stack = Stack(settings, console)
     main = asyncio.current_task()
     assert main
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop_signal, main.cancel)
     try:
         common = await asyncio.to_thread(stack.start_servers)
         await stack.prepare()

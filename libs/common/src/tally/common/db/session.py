@@ -63,6 +63,16 @@ async def ensure_database(url: str | URL) -> bool:
         await admin.close()
 
 
+async def drop_database(url: str | URL) -> None:
+    """Drop the database named in ``url`` (its sessions closed by force); no error when absent."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    admin = await asyncpg.connect(**asyncpg_dsn(parsed.set(database="postgres")))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 def migrate(url: str | URL, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision`` (blocking; call from a thread)."""
     config = Config()
