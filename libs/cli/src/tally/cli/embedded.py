@@ -79,7 +79,11 @@ class EmbeddedNats:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
         command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        # A session of its own: Ctrl-C in the terminal reaches `tally up`, which stops the
+        # services first and the server last (as pg_ctl detaches PostgreSQL).
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         _wait_for_port(self.port, self.process, timeout_s=15)
         return self.url
 
