@@ -158,11 +158,16 @@ async def test_one_question_is_one_trace(stack: Stack, spans: InMemorySpanExport
     question = "How many videos got more than 123,457 views?"
     stack.telegram.push_message(chat_id=503, user_id=503, text=question)
     await stack.telegram.wait_sent(count=1, timeout=10, chat_id=503)
-    finished = spans.get_finished_spans()
-    [receive] = [s for s in finished if s.name == "telegram receive"]
-    trace_id = receive.context.trace_id
-    in_trace = [s for s in finished if s.context.trace_id == trace_id]
-    names = {s.name for s in in_trace}
+    # The reply's span ends when sendMessage returns, a moment after the fake server saw it.
+    for _ in range(50):
+        finished = spans.get_finished_spans()
+        [receive] = [s for s in finished if s.name == "telegram receive"]
+        trace_id = receive.context.trace_id
+        in_trace = [s for s in finished if s.context.trace_id == trace_id]
+        names = {s.name for s in in_trace}
+        if "telegram reply" in names:
+            break
+        await asyncio.sleep(0.1)
     assert {"telegram receive", "telegram reply", "SELECT"} <= names
     for subject in (".questions.asked", ".plans.ready", ".answers.telegram."):
         assert any(subject in s.name and "process" in s.name for s in in_trace), (subject, names)

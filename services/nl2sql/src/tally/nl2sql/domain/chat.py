@@ -30,18 +30,6 @@ _HERE: Final = re.compile(
     re.IGNORECASE,
 )
 """Words pointing at the chat the question is asked in (Russian "чат" reads as "chat")."""
-_FUNCTION_WORD_TEXT: Final = (
-    "a an the in on at of for to by from with this that these there here have has had be "
-    "been being is are was were did do does done so far total all overall altogether me us "
-    "we our you your i my it its they them their please tell show give "
-    "в во на за по с со у из от до о об про этом эту этой этот это этого нашем наш нашей "
-    "было были был была всего всех все итого ли же мне нам нас вы вас пожалуйста скажи "
-    "скажите покажи покажите подскажи подскажите "
-)
-_FUNCTION_WORDS: Final = frozenset(_FUNCTION_WORD_TEXT.split())
-"""Words a chat question may hold besides those it is read by; any other word left over
-(a name, "bob", an unknown filter) makes it unclear rather than silently ignored."""
-_WORD: Final = re.compile(r"[^\W\d_]+|@\w+|\d+")
 _VIDEO_WORDS: Final = (words.VIDEO, words.CREATOR, words.SNAPSHOT, words.COUNTER, words.VIDEO_ID)
 
 
@@ -104,14 +92,6 @@ def chat_measure(
     if counted == "message":
         return Dataset.MESSAGES, Measure(aggregate=Aggregate.COUNT), (), None
     raise Unclear("unknown")
-
-
-def check_leftover(scan: Scan) -> None:
-    """Raise :class:`Unclear` ("unknown") when a word other than a function word is left:
-    a chat question is answered only when every word of it was read."""
-    left = [word for word in _WORD.findall(scan.text.lower()) if word not in _FUNCTION_WORDS]
-    if left:
-        raise Unclear("unknown")
 
 
 TIME_COLUMN: Final = {Dataset.MESSAGES: "sent_at", Dataset.MEMBER_EVENTS: "occurred_at"}

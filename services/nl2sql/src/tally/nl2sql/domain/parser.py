@@ -29,9 +29,9 @@ from tally.common.plan import (
     TimeRange,
 )
 from tally.nl2sql.domain import vocabulary as words
+from tally.nl2sql.domain.accounting import as_written, require_all_placed
 from tally.nl2sql.domain.chat import TIME_COLUMN as CHAT_TIME_COLUMN
 from tally.nl2sql.domain.chat import chat_measure, is_chat_question
-from tally.nl2sql.domain.chat import check_leftover as check_chat_leftover
 from tally.nl2sql.domain.dates import DaySpan, take_span
 from tally.nl2sql.domain.describe import describe
 from tally.nl2sql.domain.grouping import Ranking, take_ranking, take_series
@@ -236,6 +236,7 @@ def _with_growth(signals: _Signals, span: DaySpan | None, compared: bool) -> _Si
 def _check_leftover(scan: Scan, signals: _Signals) -> None:
     """Refuse when words the parser did not read could change the meaning."""
     if signals.target is None and signals.aggregate is None:
+        _name_unplaced(scan)
         raise Unclear("unknown")
     if scan.has(words.INJECTION):
         raise Unclear("unknown")
@@ -245,6 +246,15 @@ def _check_leftover(scan: Scan, signals: _Signals) -> None:
         raise Unclear("date")
     if scan.has(words.NEGATION) or scan.has(words.LEFTOVER):
         raise Unclear("unknown")
+
+
+def _name_unplaced(scan: Scan) -> None:
+    """Raise :class:`Unclear` ("unplaced") naming the words of a question that could not be
+    read at all ("how many trending videos") when some are not words the parser reads."""
+    rest = Scan(scan.text)
+    for pattern in (*_READ_WORDS, words.COUNTER, words.AVERAGE, words.MAXIMUM, words.MINIMUM):
+        rest.take(pattern)
+    require_all_placed(rest)
 
 
 def _measure(signals: _Signals) -> Measure:
@@ -436,7 +446,7 @@ def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
         raise Unclear("unsupported")
     if scan.has(words.LEFTOVER_DATE):
         raise Unclear("date")
-    check_chat_leftover(scan)
+    require_all_placed(scan)
     time_range = None
     if taken.span:
         time_range = _time_range(CHAT_TIME_COLUMN[dataset], taken.span, taken.hours, zone)
@@ -460,9 +470,47 @@ def _plans(scan: Scan, today: date, chat_zone: str, chat_today: date) -> list[Qu
     if signals.target != "creator" and scan.has(words.CREATOR) and taken.creator is None:
         raise Unclear("creator")
     try:
-        return [_build(signals, taken)]
+        plans = [_build(signals, taken)]
     except Unclear as unclear:
-        return _readings(signals, taken, unclear)
+        plans = _readings(signals, taken, unclear)
+    _account(scan, plans)
+    return plans
+
+
+_READ_WORDS: Final = (
+    words.COUNT,
+    words.FILLER,
+    words.VIDEO,
+    words.CREATOR,
+    words.SNAPSHOT,
+    words.GROWTH,
+    words.GROWTH_NOUN,
+    words.DECLINE,
+    words.DELTA,
+    words.PUBLISHED,
+    words.ACQUIRED,
+)
+"""Words the signals were read from (without taking them): the plan is built on them."""
+
+
+def _counters_used(plans: list[QueryPlan]) -> set[str]:
+    """The counters (``views_count``...) that ``plans`` measure or filter, deltas included."""
+    columns = {plan.measure.column for plan in plans}
+    columns |= {f.column for plan in plans for f in plan.filters}
+    return {column.removeprefix("delta_") for column in columns if column}
+
+
+def _account(scan: Scan, plans: list[QueryPlan]) -> None:
+    """Take the words the plans were built on; raise :class:`Unclear` ("unplaced") when any
+    other word is left that is not a function word. A counter the question names but no
+    plan uses ("videos with likes" read as all videos) is left, so it is refused."""
+    for pattern in _READ_WORDS:
+        scan.take(pattern)
+    used = _counters_used(plans)
+    for match in list(words.COUNTER.finditer(scan.text)):
+        if _counter_column(match) in used:
+            scan.blank(*match.span())
+    require_all_placed(scan)
 
 
 def parse(
@@ -488,7 +536,7 @@ def parse(
     try:
         plans = _plans(Scan.of(canonicalize(text)), today, chat_zone, chat_today or today)
     except Unclear as unclear:
-        return refusal(unclear.reason, language)
+        return refusal(unclear.reason, language, as_written(text, unclear.words))
     described = [
         plan.model_copy(update={"interpretation": describe(plan, language)}) for plan in plans
     ]

@@ -126,8 +126,25 @@ _FAILED: Final[dict[Language, str]] = {
 }
 
 
-def refusal(reason: str, language: Language) -> Refusal:
-    """The refusal for a reason key of :class:`~tally.nl2sql.domain.scan.Unclear`."""
+_UNPLACED: Final[dict[Language, str]] = {
+    "en": "I don't know how to count {words} yet, so I won't guess: the rest of the question I "
+    "could read, but an answer without {them} would count something else. Rephrase without "
+    "{them}, or ask one of the questions below.",
+    "ru": "Я пока не умею учитывать {words}, поэтому не буду угадывать: ответ без {them} "
+    "посчитал бы другое. Переформулируйте вопрос или задайте один из вопросов ниже.",
+}
+_THEM: Final[dict[Language, tuple[str, str]]] = {"en": ("it", "them"), "ru": ("него", "них")}
+
+
+def refusal(reason: str, language: Language, words: Sequence[str] = ()) -> Refusal:
+    """The refusal for a reason key of :class:`~tally.nl2sql.domain.scan.Unclear`; for
+    "unplaced", a sentence naming ``words``, the words of the question it could not place."""
+    if reason == "unplaced" and words:
+        quote = "«{}»" if language == "ru" else "'{}'"
+        quoted = ", ".join(quote.format(word) for word in words[:5])
+        them = _THEM[language][len(words) > 1]
+        text = _UNPLACED[language].format(words=quoted, them=them)
+        return Refusal(reason=text, examples=EXAMPLES[language])
     texts = _REASONS.get(reason, _REASONS["unknown"])
     return Refusal(reason=texts[language], examples=EXAMPLES[language])
 

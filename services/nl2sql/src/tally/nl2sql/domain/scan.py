@@ -30,11 +30,13 @@ _NORMALIZE = str.maketrans(
 
 
 class Unclear(TallyError):
-    """The question cannot be read with certainty; ``reason`` keys a message in refusal.py."""
+    """The question cannot be read with certainty; ``reason`` keys a message in refusal.py,
+    ``words`` are the words of the question it could not place (for "unplaced")."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, words: tuple[str, ...] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.words = words
 
 
 @dataclass(slots=True)

@@ -138,7 +138,9 @@ DECLINE: Final = _words(
 )
 """Words saying a counter went down during a period (negative deltas)."""
 DELTA: Final = _words(r"deltas?|changes?")
-PUBLISHED: Final = _words(r"publish\w*|posted|uploaded|released|came\s+out|created|appeared")
+PUBLISHED: Final = _words(
+    r"publish\w*|post|posted|upload\w*|release[sd]?|came\s+out|come\s+out|created|appeared"
+)
 ACQUIRED: Final = _words(r"got|get|gets|getting|received?|receiving|earned?|collected")
 """Verbs of getting ("got views", "набрали просмотров"): growth when a day is named."""
 ALL_TIME: Final = _words(r"of\s+all\s+time|all\s+time|ever", r"за\s+вс[её]\s+время")
