@@ -81,9 +81,7 @@ class EmbeddedNats:
         command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
         # A session of its own: Ctrl-C in the terminal reaches `tally up`, which stops the
         # services first and the server last (as pg_ctl detaches PostgreSQL).
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         _wait_for_port(self.port, self.process, timeout_s=15)
         return self.url
 
