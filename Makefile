@@ -38,8 +38,9 @@ run: install          ## start everything (embedded NATS and PostgreSQL unless N
 test: install         ## all tests, on real NATS and PostgreSQL (embedded when none are configured)
 	$(UV) run pytest
 
-bench: install        ## question latency and throughput beside the raw floor; ingest throughput; dashboard latency
+bench: install        ## question latency and throughput beside the raw floor; parser worst case; ingest throughput; dashboard latency
 	$(UV) run python scripts/bench.py
+	$(UV) run python scripts/bench_parser.py
 	$(UV) run python scripts/bench_ingest.py
 	$(UV) run python scripts/bench_dashboard.py
 

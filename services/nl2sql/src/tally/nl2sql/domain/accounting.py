@@ -14,10 +14,12 @@ adjective are deliberately absent.
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from itertools import islice
 from typing import Final
 
 from tally.nl2sql.domain import morphology
-from tally.nl2sql.domain.lexicon import canonical
+from tally.nl2sql.domain.lexicon import lookup
 from tally.nl2sql.domain.scan import Scan, Unclear
 
 
@@ -64,7 +66,7 @@ RUSSIAN_LEMMAS: Final = _listed("""
     зарегистрировать зафиксировать учитываться который сделать делать снять
 """)
 """Russian verbs that only say the data is there ("имеют", "насчитывается"): a word counts as
-one when every dictionary form pymorphy3 reads it as is here."""
+one when it is a form of one of them."""
 
 FUNCTION_WORDS: Final = ENGLISH | RUSSIAN | {w.replace("ё", "е") for w in RUSSIAN}
 
@@ -73,19 +75,29 @@ def is_function_word(word: str) -> bool:
     """Whether ``word`` (lower case) is on the reviewed lists, by itself or by its lemmas."""
     if word in FUNCTION_WORDS:
         return True
-    if not _CYRILLIC.search(word):
-        return False
-    lemmas = morphology.normal_forms(word)
-    return bool(lemmas) and lemmas <= RUSSIAN_LEMMAS
+    return bool(_CYRILLIC.search(word)) and word in _russian_lemma_forms()
+
+
+@lru_cache(maxsize=1)
+def _russian_lemma_forms() -> frozenset[str]:
+    """Every form of every word of :data:`RUSSIAN_LEMMAS` (a lookup, not an analysis)."""
+    return frozenset(form for lemma in RUSSIAN_LEMMAS for form in morphology.inflections(lemma))
 
 
 _WORD: Final = re.compile(r"[^\W\d_]+|\d+")
 _CYRILLIC: Final = re.compile(r"[а-я]")
 
 
+NAMED: Final = 5
+"""Most words a refusal names (and the most looked for)."""
+
+
 def unplaced(scan: Scan) -> list[str]:
-    """The words left in ``scan`` (not taken) that are not function words, in order."""
-    return [w for w in _WORD.findall(scan.text.lower()) if not is_function_word(w)]
+    """The first :data:`NAMED` words left in ``scan`` (not taken) that are not function
+    words, in order."""
+    return list(
+        islice((w for w in _WORD.findall(scan.text.lower()) if not is_function_word(w)), NAMED)
+    )
 
 
 def require_all_placed(scan: Scan) -> None:
@@ -98,11 +110,15 @@ def require_all_placed(scan: Scan) -> None:
 
 def as_written(question: str, left: Iterable[str]) -> list[str]:
     """The words of ``question`` that became the leftover words ``left`` (after key words
-    were rewritten to their canonical English word), as written; each once, in order."""
+    were rewritten to their canonical English word), as written; each once, in order.
+    Found by lookups only, so a long question costs no analysis; a leftover word found in
+    no other way is named as it was left."""
     wanted = set(left)
     found: list[str] = []
-    for word in _WORD.findall(question):
-        lower = word.lower()
-        if (lower in wanted or (canonical(word) or "") in wanted) and word not in found:
+    for word in dict.fromkeys(_WORD.findall(question)):
+        lower = word.lower().replace("ё", "е")
+        if lower in wanted or (lookup(lower) or "") in wanted:
             found.append(word)
-    return found or sorted(wanted)
+            wanted.discard(lower)
+            wanted.discard(lookup(lower) or "")
+    return found + sorted(wanted)

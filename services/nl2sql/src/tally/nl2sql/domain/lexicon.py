@@ -16,7 +16,7 @@ from typing import Final
 
 from tally.common.semantic import catalog
 from tally.nl2sql.domain import morphology
-from tally.nl2sql.domain.typos import MIN_LENGTH, correction
+from tally.nl2sql.domain.typos import MIN_LENGTH, TypoIndex, correction
 
 _CATALOG: Final = catalog()
 
@@ -66,7 +66,7 @@ ENGLISH: Final[dict[str, str]] = {
 """English key words: they stay as written; a misspelling of one becomes the key word."""
 # fmt: on
 
-_ENGLISH_KEYS: Final = {key: key for key in ENGLISH}
+_ENGLISH_KEYS: Final = TypoIndex.of({key: key for key in ENGLISH})
 _CYRILLIC: Final = re.compile(r"[а-яё]", re.IGNORECASE)
 _WORD: Final = re.compile(r"\b[^\W\d_]+\b")
 """A word of letters only: ids like ``abc123`` are never rewritten."""
@@ -78,25 +78,30 @@ def _russian_lemmas() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _russian_forms() -> dict[str, str]:
-    """Every inflected form of every Russian key word, with its canonical word."""
-    return {
-        form: canonical
-        for lemma, canonical in _russian_lemmas().items()
-        for form in morphology.inflections(lemma)
-    }
+def _russian_forms() -> TypoIndex:
+    """Every inflected form of every Russian key word, with its canonical word; a form of
+    key words with different meanings ("больше"?) maps to "" (not rewritten)."""
+    meanings: dict[str, str] = {}
+    for lemma, canonical in _russian_lemmas().items():
+        for form in morphology.inflections(lemma) | {lemma}:
+            meanings[form] = canonical if meanings.get(form, canonical) == canonical else ""
+    return TypoIndex.of(meanings)
 
 
 def _russian(word: str) -> str | None:
+    """A form of a key word, by dictionary lookup (no analysis)."""
+    return _russian_forms().meanings.get(word) or None
+
+
+@lru_cache(maxsize=65_536)
+def _russian_unknown(word: str) -> str | None:
+    """For a word the dictionary does not know: a key word by its predicted lemma
+    ("креатору" -> "creator"), else a typo one edit from a form of one."""
     lemmas = _russian_lemmas()
-    # The word itself counts as a reading: pymorphy3 guesses "снапшота" as the lemma of "снапшот".
-    readings = morphology.normal_forms(word) | {word}
-    found = {lemmas[lemma] for lemma in readings if lemma in lemmas}
-    if len(found) == 1:
-        return found.pop()
-    if found or morphology.is_known(word):
-        return None
-    return correction(word, _russian_forms(), substitution=True)
+    found = {lemmas[lemma] for lemma in morphology.normal_forms(word) | {word} if lemma in lemmas}
+    if found:
+        return found.pop() if len(found) == 1 else None
+    return correction(word, _russian_forms(), substitution=True) or None
 
 
 def _english(word: str) -> str | None:
@@ -106,15 +111,55 @@ def _english(word: str) -> str | None:
     return corrected and (ENGLISH[corrected] or corrected)
 
 
+MAX_ANALYSED: Final = 8
+"""Words of one question that are analysed further when the dictionaries do not know them
+(pymorphy3's prediction, about 0.75 ms a word, and typo correction); later unknown words stay
+as written, so the parser refuses them. It bounds the worst case (2,000 characters of made-up
+words) at a few milliseconds: see BENCHMARKS.md, "parser, worst case"."""
+
+
 @lru_cache(maxsize=65_536)
 def canonical(word: str) -> str | None:
     """The canonical word for ``word`` (any case), or None when it is not a key word or is
-    already one. Russian: by lemma, else one edit from a form of a key word when the word
-    is not in the dictionary; English: one swap, missing or extra letter from a key word."""
+    already one. Russian: a form of a key word; for a word the dictionary does not know, by
+    its predicted lemma, else one edit from a form of a key word. English: one swap, missing
+    or extra letter from a key word."""
     lower = word.lower()
+    if not _CYRILLIC.search(lower):
+        return _english(lower)
+    found = _russian(lower)
+    if found or morphology.is_known(lower):
+        return found
+    return _russian_unknown(lower)
+
+
+def lookup(lower: str) -> str | None:
+    """The canonical word for a lowercase ``lower`` found by lookup alone (a form of a Russian
+    key word, or an English key word's one-edit typo): no morphological analysis."""
     return _russian(lower) if _CYRILLIC.search(lower) else _english(lower)
 
 
+def _needs_analysis(lower: str) -> bool:
+    """A Russian word neither a form of a key word nor in the dictionary."""
+    return lower not in _russian_forms().meanings and not morphology.is_known(lower)
+
+
 def canonicalize(text: str) -> str:
-    """``text`` with each key word replaced by its canonical word (other text untouched)."""
-    return _WORD.sub(lambda match: canonical(match.group()) or match.group(), text)
+    """``text`` with each key word replaced by its canonical word (other text untouched);
+    at most :data:`MAX_ANALYSED` Russian words unknown to the dictionary are analysed."""
+    budget = MAX_ANALYSED
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal budget
+        word = match.group()
+        lower = word.lower()
+        if not _CYRILLIC.search(lower):
+            return _english(lower) or word  # an index lookup: cheap
+        if not _needs_analysis(lower):
+            return _russian(lower) or word
+        if budget == 0:
+            return word
+        budget -= 1
+        return _russian_unknown(lower) or word
+
+    return _WORD.sub(replace, text)

@@ -1,13 +1,15 @@
 """Typos within reason: a word one edit away from a key word of five letters or more.
 
-Candidates are shortlisted with :func:`difflib.get_close_matches` (the standard library)
-and then confirmed by the optimal-string-alignment distance, so "veiws" reads as "views"
-(two letters swapped) and "просмотов" as "просмотров" (a letter missing), while "reviews"
-(two edits) does not.
+Candidates come from an index of the key words by first letter and length (a word one edit
+away has the same first letter, by rule, and a length within one), and are confirmed by the
+optimal-string-alignment distance, so "veiws" reads as "views" (two letters swapped) and
+"просмотов" as "просмотров" (a letter missing), while "reviews" (two edits) does not. A word
+costs a few dictionary lookups and at most a few dozen comparisons, whatever the vocabulary.
 """
 
+from collections import defaultdict
 from collections.abc import Mapping
-from difflib import get_close_matches
+from dataclasses import dataclass
 from typing import Final
 
 MIN_LENGTH: Final = 5
@@ -40,19 +42,39 @@ def one_edit(word: str, other: str, *, substitution: bool) -> bool:
     return _one_swap(word, other) or (substitution and differing == 1)
 
 
-def correction(word: str, vocabulary: Mapping[str, str], *, substitution: bool) -> str | None:
-    """What ``vocabulary`` maps to for the key word ``word`` is a typo of, or None.
+@dataclass(frozen=True, slots=True)
+class TypoIndex:
+    """Key words (lowercase) with what each means, indexed by (first letter, length)."""
 
-    ``vocabulary`` maps key words (lowercase) to what they mean. ``word`` must have at least
-    :data:`MIN_LENGTH` letters and start with the same letter as the key word; None when
-    no key word qualifies, or when those that do mean different things.
+    meanings: Mapping[str, str]
+    buckets: Mapping[tuple[str, int], tuple[str, ...]]
+
+    @classmethod
+    def of(cls, meanings: Mapping[str, str]) -> "TypoIndex":
+        buckets: defaultdict[tuple[str, int], list[str]] = defaultdict(list)
+        for key in meanings:
+            if key:
+                buckets[key[0], len(key)].append(key)
+        return cls(meanings, {bucket: tuple(keys) for bucket, keys in buckets.items()})
+
+    def near(self, word: str) -> list[str]:
+        """The key words with ``word``'s first letter and a length within one of it."""
+        size = len(word)
+        return [k for n in (size - 1, size, size + 1) for k in self.buckets.get((word[0], n), ())]
+
+
+def correction(word: str, index: TypoIndex, *, substitution: bool) -> str | None:
+    """What ``index`` maps to for the key word ``word`` is a typo of, or None.
+
+    ``word`` (lowercase) must have at least :data:`MIN_LENGTH` letters and start with the
+    same letter as the key word; None when no key word qualifies, or when those that do mean
+    different things.
     """
     if len(word) < MIN_LENGTH:
         return None
-    shortlist = get_close_matches(word, vocabulary, n=10, cutoff=0.75)
     meanings = {
-        vocabulary[other]
-        for other in shortlist
-        if other[0] == word[0] and one_edit(word, other, substitution=substitution)
+        index.meanings[other]
+        for other in index.near(word)
+        if one_edit(word, other, substitution=substitution)
     }
     return meanings.pop() if len(meanings) == 1 else None
