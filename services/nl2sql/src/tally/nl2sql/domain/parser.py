@@ -246,6 +246,8 @@ def _check_leftover(scan: Scan, signals: _Signals) -> None:
         raise Unclear("date")
     if scan.has(words.NEGATION) or scan.has(words.LEFTOVER):
         raise Unclear("unknown")
+    if signals.target == "creator" and (quantifier := words.UNIVERSAL.search(scan.text)):
+        raise Unclear("unplaced", words=(quantifier.group(),))
 
 
 def _name_unplaced(scan: Scan) -> None:

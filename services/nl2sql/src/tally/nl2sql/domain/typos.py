@@ -30,16 +30,46 @@ def _one_gap(longer: str, shorter: str) -> bool:
     return longer[index + 1 :] == shorter[index:]
 
 
+_ROWS: Final = ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+"""The Russian ЙЦУКЕН keyboard, row by row; each row sits half a key right of the one above."""
+_VOWELS: Final = frozenset("аеёиоуыэюя")
+
+
+def _keyboard_neighbours() -> dict[str, frozenset[str]]:
+    position = {char: (row, col) for row, keys in enumerate(_ROWS) for col, char in enumerate(keys)}
+    near: dict[str, set[str]] = {char: set() for char in position}
+    for char, (row, col) in position.items():
+        for other, (other_row, other_col) in position.items():
+            same_row = other_row == row and abs(other_col - col) == 1
+            below = other_row == row + 1 and other_col in (col - 1, col)
+            if same_row or below:
+                near[char].add(other)
+                near[other].add(char)
+    return {char: frozenset(chars) for char, chars in near.items()}
+
+
+_NEIGHBOURS: Final = _keyboard_neighbours()
+
+
+def likely_slip(a: str, b: str) -> bool:
+    """Whether typing ``b`` for ``a`` is a likely typo: keys side by side on the ЙЦУКЕН
+    keyboard, or two vowels (unstressed Russian vowels are the commonest spelling error:
+    "просмАтров"). "репостов" for "репортов" (с for т) is neither: another word, not a typo."""
+    return b in _NEIGHBOURS.get(a, frozenset()) or (a in _VOWELS and b in _VOWELS)
+
+
 def one_edit(word: str, other: str, *, substitution: bool) -> bool:
     """Whether ``word`` becomes ``other`` by one swap of neighbours, one letter left out or
-    added, or (when ``substitution``) one letter replaced. Equal words are not one edit."""
+    added, or (when ``substitution``) one letter replaced by a :func:`likely_slip`. Equal
+    words are not one edit."""
     if word == other or abs(len(word) - len(other)) > 1:
         return False
     if len(word) != len(other):
         longer, shorter = (word, other) if len(word) > len(other) else (other, word)
         return _one_gap(longer, shorter)
-    differing = sum(a != b for a, b in zip(word, other, strict=True))
-    return _one_swap(word, other) or (substitution and differing == 1)
+    differing = [(a, b) for a, b in zip(word, other, strict=True) if a != b]
+    one_slip = substitution and len(differing) == 1 and likely_slip(*differing[0])
+    return _one_swap(word, other) or one_slip
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,6 +154,8 @@ UNSUPPORTED: Final = _words(
 """Questions asking for a list, a ranking or a breakdown: not one number."""
 SHOW: Final = _words(r"show(?:\s+me)?|give\s+me|display|tell\s+me")
 """"Show me the top 10 creators": a request word, read when a ranking or series was taken."""
+UNIVERSAL: Final = _words(r"all|every|each", r"вс[её]|всех|все[мх]и?|каждый|каждого|любой|любого")
+""""Creators whose videos ALL …": a quantifier over a creator's videos, not a filler word."""
 NEGATION: Final = _words(r"not|no|without|except|excluding|never", r"не|нет|без|кроме|ни|исключая")
 LEFTOVER_DATE: Final = re.compile(
     r"\b(?:day|days|week|weeks|month|months|year|years|hour|hours|today|yesterday|tomorrow|ago"
