@@ -182,7 +182,7 @@ def _first_kind(text: str) -> str | None:
 def _take_aggregate(scan: Scan, target: str | None) -> Aggregate | None:
     """The aggregate named; "view growth on …" with no "how many" is a sum."""
     found = [aggregate for aggregate, pattern in _AGGREGATES if scan.take(pattern)]
-    if len(set(found) - {Aggregate.SUM}) > 1:
+    if len(set(found)) > 1:  # "the total maximum": which one?
         raise Unclear("unknown")
     if not found and target is None and scan.has(words.GROWTH_NOUN):
         return Aggregate.SUM
