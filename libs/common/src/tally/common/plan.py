@@ -34,10 +34,21 @@ class Dataset(StrEnum):
 class Aggregate(StrEnum):
     COUNT = "count"
     COUNT_DISTINCT = "count_distinct"
+    """Distinct values of the measure's column, or distinct calendar ``period``s (days, ISO
+    weeks, months, in UTC) of the dataset's own time column when it has a period instead."""
     SUM = "sum"
     AVG = "avg"
     MIN = "min"
     MAX = "max"
+    MEDIAN = "median"
+    """PostgreSQL ``percentile_cont(0.5)``: the middle value, interpolated between the two
+    middle values of an even count."""
+    PERCENTILE = "percentile"
+    """PostgreSQL ``percentile_cont(fraction)``: the value below which ``fraction`` of the
+    values lie, interpolated (the 90th percentile is ``fraction=0.9``)."""
+    SHARE = "share"
+    """The percentage (0-100) of the plan's rows (after its filters and range) that also
+    satisfy the measure's ``where``; NULL when there are no rows."""
 
 
 class Op(StrEnum):
@@ -120,25 +131,88 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Measure(_Model):
-    """An aggregate over a column; ``column`` is None only for ``count`` of rows."""
-
-    aggregate: Aggregate
-    column: Column | None = None
-
-    @model_validator(mode="after")
-    def _column_needed(self) -> Self:
-        if self.column is None and self.aggregate is not Aggregate.COUNT:
-            raise ValueError(f"aggregate {self.aggregate} needs a column")
-        return self
-
-
 class Filter(_Model):
     """``column op value``: a comparison on a counter or an equality on an id."""
 
     column: Column
     op: Op
     value: int | str
+
+
+Period = Literal["day", "week", "month"]
+"""A calendar period of a time column, in UTC: a day, an ISO week (Monday first), a month."""
+PERIOD_COLUMN: Final[dict[Dataset, TimeColumn]] = {
+    Dataset.VIDEOS: "video_created_at",
+    Dataset.SNAPSHOTS: "created_at",
+}
+"""The time column whose periods a ``count_distinct`` with a period counts, per dataset."""
+
+
+class Measure(_Model):
+    """An aggregate over a column; ``column`` is None for ``count`` of rows, ``share`` and a
+    ``count_distinct`` of ``period``s.
+
+    Raises ``pydantic.ValidationError`` when a column, ``fraction`` (``percentile``),
+    ``where`` (``share``) or ``period`` is missing or given where it means nothing.
+    """
+
+    aggregate: Aggregate
+    column: Column | None = None
+    fraction: float | None = Field(default=None, gt=0, lt=1)
+    """The percentile as a fraction, only for ``percentile``: 0.9 for the 90th."""
+    where: tuple[Filter, ...] = ()
+    """Only for ``share``: the condition whose rows' percentage is measured."""
+    period: Period | None = None
+    """Only for ``count_distinct`` without a column: count distinct periods."""
+
+    @model_validator(mode="after")
+    def _parts_needed(self) -> Self:
+        without_column = {Aggregate.COUNT, Aggregate.SHARE}
+        counts_periods = self.aggregate is Aggregate.COUNT_DISTINCT and self.period is not None
+        if self.column is None and self.aggregate not in without_column and not counts_periods:
+            raise ValueError(f"aggregate {self.aggregate} needs a column")
+        if (self.aggregate is Aggregate.PERCENTILE) != (self.fraction is not None):
+            raise ValueError("a percentile, and only a percentile, has a fraction")
+        if (self.aggregate is Aggregate.SHARE) != bool(self.where):
+            raise ValueError("a share, and only a share, has a where condition")
+        if self.period is not None and (counts_periods is False or self.column is not None):
+            raise ValueError("a period is counted by count_distinct without a column")
+        if self.aggregate is Aggregate.SHARE and self.column is not None:
+            raise ValueError("a share counts rows: it has no column")
+        return self
+
+
+class Comparison(_Model):
+    """``column op other``: two columns of the same row compared, e.g. comments > likes."""
+
+    column: Column
+    op: Op
+    other: Column
+
+
+class Calendar(_Model):
+    """Parts of the calendar a time column must fall on, on the wall clock of ``timezone``:
+    ISO ``weekdays`` (1 = Monday ... 7 = Sunday; empty: any day) and ``hours``, a half-open
+    ``[start, end)`` hour-of-day range (``(0, 9)`` is before 09:00; None: any hour)."""
+
+    column: TimeColumn
+    weekdays: tuple[int, ...] = ()
+    hours: tuple[int, int] | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Self:
+        if any(day not in range(1, 8) for day in self.weekdays) or len(set(self.weekdays)) > 6:
+            raise ValueError("weekdays are distinct ISO days 1-7, and not all seven")
+        if self.hours is not None and not 0 <= self.hours[0] < self.hours[1] <= 24:
+            raise ValueError("hours are a range [start, end) within 0-24")
+        if not self.weekdays and self.hours is None:
+            raise ValueError("a calendar names weekdays, hours or both")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from error
+        return self
 
 
 class TimeRange(_Model):
@@ -199,19 +273,30 @@ class QueryPlan(_Model):
     filters: tuple[Filter, ...] = ()
     time_range: TimeRange | None = None
     group_by: Grouping | None = None
+    comparisons: tuple[Comparison, ...] = ()
+    """Conditions between two columns of a row ("more comments than likes")."""
+    calendar: Calendar | None = None
+    """Weekdays and hours of the day a time column must fall on ("on Saturdays")."""
     interpretation: str = Field(max_length=500)
 
     @model_validator(mode="after")
     def _columns_in_catalog(self) -> Self:
         allowed = CATALOG[self.dataset]
-        used = [f.column for f in self.filters]
+        used = [f.column for f in (*self.filters, *self.measure.where)]
+        used += [
+            c for comparison in self.comparisons for c in (comparison.column, comparison.other)
+        ]
         if self.measure.column is not None:
             used.append(self.measure.column)
         unknown = sorted(set(used) - allowed)
         if unknown:
             raise ValueError(f"columns {unknown} are not in dataset {self.dataset}")
-        if self.time_range and self.time_range.column not in TIME_COLUMNS[self.dataset]:
-            raise ValueError(f"{self.time_range.column} is not a time column of {self.dataset}")
+        times = [r.column for r in (self.time_range, self.calendar) if r is not None]
+        if self.measure.period is not None:
+            times.append(PERIOD_COLUMN.get(self.dataset, "sent_at"))
+        for column in times:
+            if column not in TIME_COLUMNS[self.dataset]:
+                raise ValueError(f"{column} is not a time column of {self.dataset}")
         if self.group_by and self.group_by.by.is_time:
             self._check_series(self.group_by.by)
         return self

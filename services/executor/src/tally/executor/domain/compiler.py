@@ -23,9 +23,12 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     FromClause,
+    Integer,
     Select,
     String,
     Table,
+    and_,
+    any_,
     bindparam,
     cast,
     distinct,
@@ -33,10 +36,22 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from tally.common.db.models import Base, User, Video, VideoSnapshot
-from tally.common.plan import Aggregate, Dataset, Dimension, Grouping, Measure, Op, QueryPlan
+from tally.common.plan import (
+    PERIOD_COLUMN,
+    Aggregate,
+    Calendar,
+    Dataset,
+    Dimension,
+    Filter,
+    Grouping,
+    Measure,
+    Op,
+    QueryPlan,
+)
 from tally.common.semantic import catalog
 
 VIDEOS = Video.__table__
@@ -78,9 +93,11 @@ def _column(dataset: Dataset, name: str) -> ColumnElement[Any]:
 
 
 def _needs_join(plan: QueryPlan) -> bool:
-    used: set[str] = {f.column for f in plan.filters}
-    if plan.time_range:
-        used.add(plan.time_range.column)
+    used: set[str] = {f.column for f in (*plan.filters, *plan.measure.where)}
+    used |= {c for pair in plan.comparisons for c in (pair.column, pair.other)}
+    for timed in (plan.time_range, plan.calendar):
+        if timed:
+            used.add(timed.column)
     if plan.measure.column:
         used.add(plan.measure.column)
     if plan.group_by and plan.group_by.by is Dimension.CREATOR:
@@ -108,10 +125,23 @@ def _source(plan: QueryPlan) -> FromClause:
 
 
 def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
+    if measure.aggregate is Aggregate.SHARE:
+        part = func.count().filter(and_(*_filters(dataset, measure.where)))
+        return literal(100.0) * part / func.nullif(func.count(), 0)
+    if measure.period is not None:
+        time = _column(dataset, PERIOD_COLUMN[dataset])
+        utc = time.op("AT TIME ZONE", return_type=DateTime())(literal("UTC"))
+        return func.count(distinct(func.date_trunc(literal(measure.period), utc)))
     if measure.column is None:
         return func.count()
     column = _column(dataset, measure.column)
     match measure.aggregate:
+        case Aggregate.MEDIAN:
+            return func.percentile_cont(literal(0.5)).within_group(column)
+        case Aggregate.PERCENTILE:
+            return func.percentile_cont(literal(measure.fraction)).within_group(column)
+        case Aggregate.SHARE:
+            raise AssertionError("a share has no column")
         case Aggregate.COUNT:
             return func.count(column)
         case Aggregate.COUNT_DISTINCT:
@@ -126,8 +156,33 @@ def _measure(dataset: Dataset, measure: Measure) -> ColumnElement[Any]:
             return func.max(column)
 
 
+def _filters(dataset: Dataset, filters: tuple[Filter, ...]) -> list[ColumnElement[bool]]:
+    return [_OPERATORS[f.op](_column(dataset, f.column), f.value) for f in filters]
+
+
+def _calendar(dataset: Dataset, calendar: Calendar) -> list[ColumnElement[bool]]:
+    """ISO weekday and hour of day of the calendar's column on its zone's wall clock."""
+    zone: BindParameter[str] = bindparam("calendar_zone", calendar.timezone)
+    local = _column(dataset, calendar.column).op("AT TIME ZONE", return_type=DateTime())(zone)
+    conditions: list[ColumnElement[bool]] = []
+    if calendar.weekdays:
+        days = bindparam("weekdays", list(calendar.weekdays), type_=ARRAY(Integer))
+        conditions.append(func.extract("isodow", local) == any_(days))
+    if calendar.hours is not None:
+        hour = func.extract("hour", local)
+        start, end = calendar.hours
+        conditions += [hour >= start, hour < end]
+    return conditions
+
+
 def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool]]:
-    conditions = [_OPERATORS[f.op](_column(plan.dataset, f.column), f.value) for f in plan.filters]
+    conditions = _filters(plan.dataset, plan.filters)
+    conditions += [
+        _OPERATORS[c.op](_column(plan.dataset, c.column), _column(plan.dataset, c.other))
+        for c in plan.comparisons
+    ]
+    if plan.calendar is not None:
+        conditions += _calendar(plan.dataset, plan.calendar)
     if catalog().chat_scoped(plan.dataset):
         if chat_id is None:
             raise ValueError(f"a plan over {plan.dataset} needs the asking chat's id")

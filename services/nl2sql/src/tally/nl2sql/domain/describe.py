@@ -12,7 +12,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Dimension, Filter, Op, QueryPlan, TimeRange
+from tally.common.plan import (
+    Aggregate,
+    Calendar,
+    Comparison,
+    Dataset,
+    Dimension,
+    Filter,
+    Op,
+    QueryPlan,
+    TimeRange,
+)
 from tally.common.render import format_number
 from tally.common.semantic import Names, catalog
 
@@ -36,6 +46,7 @@ _RU_PREPOSITIONAL: Final = (
 # fmt: on
 
 _CATALOG: Final = catalog()
+_P: Final = ("day", "week", "month")
 _COUNTER_OF: Final = {
     name: column.counter
     for dataset in _CATALOG.datasets.values()
@@ -85,6 +96,10 @@ _AGGREGATES: Final[dict[Language, dict[tuple[Aggregate, bool], str]]] = {
         (Aggregate.MAX, True): "maximum {1} growth in one snapshot",
         (Aggregate.MIN, False): "minimum {0} of one {3}",
         (Aggregate.MIN, True): "minimum {1} growth in one snapshot",
+        (Aggregate.MEDIAN, False): "median {0} per {3}",
+        (Aggregate.MEDIAN, True): "median {1} growth per snapshot",
+        (Aggregate.PERCENTILE, False): "{p} percentile of {0} per {3}",
+        (Aggregate.PERCENTILE, True): "{p} percentile of {1} growth per snapshot",
     },
     "ru": {
         (Aggregate.SUM, False): "сумма {0} {2}",
@@ -95,6 +110,10 @@ _AGGREGATES: Final[dict[Language, dict[tuple[Aggregate, bool], str]]] = {
         (Aggregate.MAX, True): "максимальный прирост {0} за замер",
         (Aggregate.MIN, False): "минимум {0} у {3}",
         (Aggregate.MIN, True): "минимальный прирост {0} за замер",
+        (Aggregate.MEDIAN, False): "медианное число {0} {3}",
+        (Aggregate.MEDIAN, True): "медианный прирост {0} за замер",
+        (Aggregate.PERCENTILE, False): "{p}-й процентиль числа {0} {3}",
+        (Aggregate.PERCENTILE, True): "{p}-й процентиль прироста {0} за замер",
     },
 }
 _ROWS: Final[dict[Language, dict[Dataset, tuple[str, str]]]] = {
@@ -120,14 +139,52 @@ def _distinct(dataset: Dataset, column: str, language: Language) -> str:
     return names.en.plural if language == "en" else names.ru.plural
 
 
+def _ordinal(percent: int, language: Language) -> str:
+    """90 -> "90th" (en) or "90" (ru, which writes "90-й" in the template)."""
+    if language == "ru":
+        return str(percent)
+    suffix = "th" if 10 <= percent % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(percent % 10)
+    return f"{percent}{suffix or 'th'}"
+
+
+_PERIOD_COUNTS: Final[dict[Language, dict[tuple[str, Dataset], str]]] = {
+    "en": {
+        **{(p, Dataset.VIDEOS): f"different {p}s on which videos were published" for p in _P},
+        **{(p, Dataset.SNAPSHOTS): f"different {p}s with hourly snapshots" for p in _P},
+    },
+    "ru": {
+        (p, dataset): f"число разных {word}, {rest}"
+        for p, word in (("day", "дней"), ("week", "недель"), ("month", "месяцев"))
+        for dataset, rest in (
+            (Dataset.VIDEOS, "в которые публиковались видео"),
+            (Dataset.SNAPSHOTS, "за которые есть почасовые замеры"),
+        )
+    },
+}
+_SHARE: Final[dict[Language, str]] = {"en": "percentage (%) of {0}", "ru": "доля (%) {0}"}
+_SHARE_ROWS: Final[dict[Language, dict[Dataset, str]]] = {
+    "en": {Dataset.VIDEOS: "videos", Dataset.SNAPSHOTS: "hourly snapshots"},
+    "ru": {Dataset.VIDEOS: "видео", Dataset.SNAPSHOTS: "почасовых замеров"},
+}
+
+
 def _subject(plan: QueryPlan, language: Language) -> str:
     measure = plan.measure
+    if measure.aggregate is Aggregate.SHARE:
+        where = [_filter(f, language, plan.dataset) for f in measure.where]
+        share = _SHARE[language].format(_SHARE_ROWS[language][plan.dataset])
+        return _join([share, *where], language)
+    if measure.period is not None:
+        return _PERIOD_COUNTS[language][(measure.period, plan.dataset)]
     if measure.aggregate is Aggregate.COUNT or measure.column is None:
         return _COUNTS[language][plan.dataset]
     if measure.aggregate is Aggregate.COUNT_DISTINCT:
         return _distinct(plan.dataset, measure.column, language)
     template = _AGGREGATES[language][(measure.aggregate, measure.column.startswith("delta_"))]
-    return template.format(*_counter(measure.column, language), *_ROWS[language][plan.dataset])
+    percent = _ordinal(round((measure.fraction or 0) * 100), language)
+    return template.format(
+        *_counter(measure.column, language), *_ROWS[language][plan.dataset], p=percent
+    )
 
 
 _DATIVE: Final = {
@@ -256,6 +313,12 @@ def _filter(condition: Filter, language: Language, dataset: Dataset) -> str:
     if column == "creator_id" and condition.op is Op.EQ:
         return (
             f"by creator {condition.value}" if language == "en" else f"креатора {condition.value}"
+        )
+    if column == "creator_id" and condition.op is Op.NE:
+        return (
+            f"not by creator {condition.value}"
+            if language == "en"
+            else f"кроме видео креатора {condition.value}"
         )
     if column in ("id", "video_id") and condition.op is Op.EQ:
         return f"of video {condition.value}" if language == "en" else f"видео {condition.value}"
@@ -474,13 +537,95 @@ def describe(plan: QueryPlan, language: Language) -> str:
     counters = [f for f in plan.filters if f.column.endswith("_count")]
     others = [f for f in plan.filters if not f.column.endswith("_count")]
     parts = [_headline(plan, language)]
+    if plan.measure.aggregate is Aggregate.SHARE and (plan.filters or plan.time_range):
+        parts.append(_AMONG[language][plan.dataset])
     parts += [_filter(f, language, plan.dataset) for f in counters]
+    parts += [_comparison(c, language) for c in plan.comparisons]
     if plan.time_range:
         parts.append(_owned(plan, _period(plan.time_range, language), language))
+    if plan.calendar:
+        parts.append(_calendar(plan.calendar, language))
     parts += [_filter(f, language, plan.dataset) for f in others]
-    if len(parts) == 1 and plan.measure.column is None and plan.group_by is None:
+    counts_all = plan.measure.aggregate is Aggregate.COUNT and plan.group_by is None
+    if len(parts) == 1 and counts_all:
         return f"{_ALL[language]} {parts[0]}"
     return _join(parts, language)
+
+
+_AMONG: Final[dict[Language, dict[Dataset, str]]] = {
+    "en": {Dataset.VIDEOS: "among videos", Dataset.SNAPSHOTS: "among hourly snapshots"},
+    "ru": {Dataset.VIDEOS: "среди видео", Dataset.SNAPSHOTS: "среди почасовых замеров"},
+}
+_COMPARED: Final[dict[Language, dict[Op, str]]] = {
+    "en": {
+        Op.GT: "with more {a} than {b}",
+        Op.GE: "with at least as many {a} as {b}",
+        Op.LT: "with fewer {a} than {b}",
+        Op.LE: "with at most as many {a} as {b}",
+        Op.EQ: "with as many {a} as {b}",
+        Op.NE: "with a number of {a} other than of {b}",
+    },
+    "ru": {
+        Op.GT: "у которых {a} больше, чем {b}",
+        Op.GE: "у которых {a} не меньше, чем {b}",
+        Op.LT: "у которых {a} меньше, чем {b}",
+        Op.LE: "у которых {a} не больше, чем {b}",
+        Op.EQ: "у которых {a} столько же, сколько {b}",
+        Op.NE: "у которых {a} не столько же, сколько {b}",
+    },
+}
+
+
+def _comparison(comparison: Comparison, language: Language) -> str:
+    """ "with more comments than likes" / "у которых комментариев больше, чем лайков"."""
+    first = _counter(comparison.column, language)[0]
+    second = _counter(comparison.other, language)[0]
+    return _COMPARED[language][comparison.op].format(a=first, b=second)
+
+
+_EN_DAYS: Final = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
+_RU_DAYS: Final = (
+    "понедельникам",
+    "вторникам",
+    "средам",
+    "четвергам",
+    "пятницам",
+    "субботам",
+    "воскресеньям",
+)
+_DAY_GROUPS: Final[dict[Language, dict[tuple[int, ...], str]]] = {
+    "en": {(1, 2, 3, 4, 5): "on weekdays (Mon–Fri)", (6, 7): "at weekends (Sat–Sun)"},
+    "ru": {(1, 2, 3, 4, 5): "в будние дни (пн–пт)", (6, 7): "в выходные (сб–вс)"},
+}
+
+
+def _calendar(calendar: Calendar, language: Language) -> str:
+    """ "on Saturdays, 00:00–09:00 (UTC)" / "по субботам, 00:00–09:00 (UTC)"."""
+    parts = []
+    if calendar.weekdays:
+        days = tuple(sorted(calendar.weekdays))
+        names = _EN_DAYS if language == "en" else _RU_DAYS
+        listed = (
+            " and ".join(names[d - 1] for d in days)
+            if language == "en"
+            else ", ".join(names[d - 1] for d in days)
+        )
+        on = f"on {listed}" if language == "en" else f"по {listed}"
+        parts.append(_DAY_GROUPS[language].get(days, on))
+    if calendar.hours is not None:
+        start, end = calendar.hours
+        parts.append(f"{start:02d}:00–{end:02d}:00")
+    published = calendar.column == "video_created_at"
+    prefix = ("published " if language == "en" else "опубликованные ") if published else ""
+    return f"{prefix}{', '.join(parts)} ({calendar.timezone})"
 
 
 def _join(parts: list[str], language: Language) -> str:

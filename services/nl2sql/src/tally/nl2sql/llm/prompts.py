@@ -44,7 +44,16 @@ class LlmReply(BaseModel):
         return self
 
 
-_ARITHMETIC: Final = frozenset({Aggregate.SUM, Aggregate.AVG, Aggregate.MIN, Aggregate.MAX})
+_ARITHMETIC: Final = frozenset(
+    {
+        Aggregate.SUM,
+        Aggregate.AVG,
+        Aggregate.MIN,
+        Aggregate.MAX,
+        Aggregate.MEDIAN,
+        Aggregate.PERCENTILE,
+    }
+)
 _NUMERIC: Final = frozenset({"counter", "delta", "number"})
 
 
@@ -59,7 +68,10 @@ def _check_types(plan: QueryPlan) -> None:
         column is None or columns[column].kind not in _NUMERIC
     ):
         raise ValueError(f"{plan.measure.aggregate} needs a numeric column, not {column}")
-    for condition in plan.filters:
+    for pair in plan.comparisons:
+        if {columns[pair.column].kind, columns[pair.other].kind} - _NUMERIC:
+            raise ValueError(f"comparison {pair.column} {pair.op} {pair.other}")
+    for condition in (*plan.filters, *plan.measure.where):
         about = columns[condition.column]
         numeric = about.kind in _NUMERIC
         wrong_type = numeric != isinstance(condition.value, int) and about.kind != "id"
