@@ -27,8 +27,9 @@ import asyncpg
 
 from tally.common.plan import QueryPlan
 from tally.executor.domain.compiler import compile_plan
+from tally.executor.domain.coverage import SnapshotSpan, cover, measures_growth
 from tally.executor.domain.series import group_rows
-from tally.nl2sql.domain import parse
+from tally.nl2sql.domain import Refusal, parse
 from tests.accuracy import test_accuracy
 from tests.heldout.questions import HELDOUT, KINDS, TODAY, Case, Unit
 
@@ -87,8 +88,16 @@ async def _answer(database: asyncpg.Connection, plan: QueryPlan) -> object:
 
 
 async def outcome(database: asyncpg.Connection, case: Case) -> Result:
-    """Parse, compile and run ``case``, and judge the answer against its gold."""
+    """Parse, compile and run ``case`` (refusing growth the snapshots never measured, as the
+    executor does), and judge the answer against its gold."""
     result = parse(case.text, language=case.language, today=TODAY)
+    if isinstance(result, QueryPlan) and measures_growth(result):
+        # The executor's own check: growth over hours no snapshot measured is refused.
+        first, last = await database.fetchrow(
+            "SELECT min(created_at), max(created_at) FROM video_snapshots"
+        )
+        if cover(result, SnapshotSpan(first, last)) == "none":
+            result = Refusal(reason="growth not measured", examples=())
     if not isinstance(result, QueryPlan):
         return Result(case, "refused" if case.gold is not None else "right", type(result).__name__)
     try:

@@ -20,6 +20,7 @@ from tally.common.semantic import catalog
 from tally.common.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
 from tally.executor.domain.compiler import CompiledQuery, compile_plan
+from tally.executor.domain.coverage import cover, measures_growth, not_measured, partly_measured
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.domain.series import group_rows
@@ -78,40 +79,64 @@ class OutsideGroupError(UserFacingError):
     """A question about a chat's data was asked outside any group chat."""
 
 
+class GrowthNotMeasuredError(UserFacingError):
+    """The plan asks for growth over hours no hourly snapshot covers."""
+
+
+async def _within_snapshots(planned: QueryPlanned, reader: Reader) -> QueryPlanned:
+    """``planned`` as it is, or with a note on the hours measured when its growth range is
+    partly outside the snapshots. Raises GrowthNotMeasuredError when it is wholly outside."""
+    if not measures_growth(planned.plan):
+        return planned
+    span = await reader.snapshot_span()
+    language = planned.question.language
+    match cover(planned.plan, span):
+        case "none":
+            raise GrowthNotMeasuredError(not_measured(span, language))
+        case "partial":
+            noted = planned.plan.interpretation + partly_measured(span, language)
+            plan = planned.plan.model_copy(update={"interpretation": noted[:500]})
+            return planned.model_copy(update={"plan": plan})
+        case "full":
+            return planned
+
+
+_REFUSING = (OutsideGroupError, GrowthNotMeasuredError)
+"""Errors that make a plan's answer ``refused`` (it cannot be answered); others ``failed``."""
+
+
 async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
     """Compile and run ``planned``; a failure becomes a ``failed`` answer with a reason.
 
     A grouped plan is answered with ``rows`` (top-N in rank order, a series with every bucket
     of its time range) and no ``value``. A plan over chat data reads only the asking group's
-    rows (:func:`chat_scope`); asked outside a group, it is ``refused``.
+    rows (:func:`chat_scope`); asked outside a group, it is ``refused``, as is growth over
+    hours no snapshot measured (:mod:`tally.executor.domain.coverage`).
     """
+    query: CompiledQuery | None = None
     try:
         scope = chat_scope(planned)
-    except OutsideGroupError as error:
+        planned = await _within_snapshots(planned, reader)
+        query = compile_plan(planned.plan, scope)
+        computed = await _computed(planned.plan, query, reader)
+    except UserFacingError as error:
+        outcome: Outcome = "refused" if isinstance(error, _REFUSING) else "failed"
+        sql = {"sql": query.sql, "params": query.params} if query else {}
         return QuestionAnswered(
             question=planned.question,
             plan=planned.plan,
             engine=planned.engine,
-            outcome="refused",
+            outcome=outcome,
             reason=error.message,
             total_ms=_total_ms(planned),
-        )
-    query = compile_plan(planned.plan, scope)
-    common = {
-        "question": planned.question,
-        "plan": planned.plan,
-        "engine": planned.engine,
-        "sql": query.sql,
-        "params": query.params,
-    }
-    try:
-        computed = await _computed(planned.plan, query, reader)
-    except UserFacingError as error:
-        return QuestionAnswered(
-            **common, outcome="failed", reason=error.message, total_ms=_total_ms(planned)
+            **sql,
         )
     return QuestionAnswered(
-        **common,
+        question=planned.question,
+        plan=planned.plan,
+        engine=planned.engine,
+        sql=query.sql,
+        params=query.params,
         **computed,
         outcome="answered",
         interpretation=planned.plan.interpretation,

@@ -32,10 +32,13 @@ from tally.common.db.session import asyncpg_dsn
 from tally.common.errors import UserFacingError
 from tally.executor.config import ExecutorSettings
 from tally.executor.domain.compiler import CompiledQuery
+from tally.executor.domain.coverage import SnapshotSpan
 from tally.executor.domain.results import as_number
 
 log = structlog.get_logger(__name__)
 FETCH_ROWS = 100
+SPAN_TTL_S = 60.0
+"""Seconds the snapshots' span is reused before it is read again."""
 """Rows fetched per round trip when reading LLM-written SQL's result (one span each)."""
 UNAVAILABLE = "The database is not answering right now; try again in a minute."
 TOO_LONG = "The question took too long to answer; try a narrower one."
@@ -140,6 +143,7 @@ class Reader:
         self._pool_size = pool_size or settings.pool_size
         self._application_name = application_name
         self._pool: asyncpg.Pool | None = None
+        self._span: tuple[float, SnapshotSpan] | None = None
 
     async def _connect(self) -> asyncpg.Pool:
         server_settings = {
@@ -205,6 +209,19 @@ class Reader:
         started = time.perf_counter()
         value = await self.fetch_value(query.sql, *query.args)
         return as_number(value), (time.perf_counter() - started) * 1000
+
+    async def snapshot_span(self) -> SnapshotSpan:
+        """The first and last hourly snapshot's time, read at most once a minute (snapshots
+        arrive hourly). Errors as in :meth:`fetch_value`."""
+        now = time.monotonic()
+        if self._span is None or now - self._span[0] > SPAN_TTL_S:
+            pool = await self.pool()
+            with _translated_errors():
+                row = await pool.fetchrow(
+                    "SELECT min(created_at), max(created_at) FROM video_snapshots"
+                )
+            self._span = (now, SnapshotSpan(first=row[0], last=row[1]))
+        return self._span[1]
 
     async def answers(self) -> bool:
         """True when a trivial query succeeds (the readiness check)."""
