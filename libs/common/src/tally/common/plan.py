@@ -8,7 +8,7 @@ Time ranges are half-open ``[start, end)`` in UTC, so "November 1-5, 2025, inclu
 ``start=2025-11-01T00:00Z, end=2025-11-06T00:00Z``.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -213,6 +213,12 @@ class Calendar(_Model):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {self.timezone!r}") from error
         return self
+
+
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+"""The start of a range open to the past ("published before November 2025")."""
+LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
+"""The end of a range open to the future ("published after October 2025")."""
 
 
 class TimeRange(_Model):

@@ -105,12 +105,28 @@ _OPENER: Final = _pattern(r"\b(?:(?P<between>between|между)|from|с|со|о
 _INCLUSIVE: Final = _pattern(r",?\s*\b(?:inclusive(?:ly)?|both\s+included|включительно)\b")
 
 
+_BOUND: Final = _pattern(
+    r"\b(?:(?P<after>after|later\s+than|после|позже|позднее)"
+    r"|(?P<since>since|from|starting(?:\s+(?:from|on|with))?|as\s+of|on\s+or\s+after"
+    r"|не\s+ранее|начиная\s+(?:с|со)|с|со)"
+    r"|(?P<before>before|prior\s+to|earlier\s+than|до|раньше|ранее)"
+    r"|(?P<until>until|till|up\s+to(?:\s+and\s+including)?|through|on\s+or\s+before"
+    r"|no\s+later\s+than|not\s+later\s+than|не\s+позднее|по))\s*$"
+)
+"""A word before a lone date that opens the range on one side: "after October 2025" (from 1
+Nov on), "since 20 Nov" (from 20 Nov on), "before 15 Nov" (up to 14 Nov), "until 15 Nov"
+(up to 15 Nov). "after"/"before" leave the date out, "since"/"until" keep it."""
+
+
 @dataclass(frozen=True, slots=True)
 class DaySpan:
-    """Calendar days ``first`` to ``last``, both inclusive, in UTC."""
+    """Calendar days ``first`` to ``last``, both inclusive, in UTC; ``before`` opens it to
+    every earlier day (only ``last`` counts), ``after`` to every later day (only ``first``)."""
 
     first: date
     last: date
+    before: bool = False
+    after: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +263,34 @@ def take_span(scan: Scan, today: date) -> DaySpan | None:
     mentions = _relative_mentions(scan, today)
     mentions += [_calendar_mention(m) for pattern in _CALENDAR for m in scan.take(pattern)]
     scan.take(_INCLUSIVE)
+    bound = _bound(scan, mentions[0]) if len(mentions) == 1 else None
     spans = _spans(scan, sorted(mentions, key=lambda mention: mention.start), today)
     if len(spans) > 1:
         raise Unclear("dates")
     if spans and spans[0].first > spans[0].last:
         raise Unclear("date")
+    if spans and bound:
+        return _opened(spans[0], bound)
     return spans[0] if spans else None
+
+
+def _bound(scan: Scan, mention: _Mention) -> str | None:
+    """The side a lone date opens to ("after", "since", "before", "until"), its word taken."""
+    match = _BOUND.search(scan.text, 0, mention.start)
+    if match is None:
+        return None
+    scan.blank(*match.span())
+    return next(side for side in ("after", "since", "before", "until") if match[side])
+
+
+def _opened(span: DaySpan, side: str) -> DaySpan:
+    day = timedelta(days=1)
+    match side:
+        case "after":
+            return DaySpan(span.last + day, span.last + day, after=True)
+        case "since":
+            return DaySpan(span.first, span.first, after=True)
+        case "before":
+            return DaySpan(span.first - day, span.first - day, before=True)
+        case _:
+            return DaySpan(span.last, span.last, before=True)

@@ -13,6 +13,8 @@ from typing import Final
 
 from tally.common.events import Language
 from tally.common.plan import (
+    EARLIEST,
+    LATEST,
     Aggregate,
     Calendar,
     Comparison,
@@ -422,10 +424,32 @@ def _hours(start: datetime, end: datetime, language: Language, published: bool) 
     )
 
 
+_OPEN: Final[dict[Language, dict[tuple[bool, bool], str]]] = {
+    # (open to the future, is it the publication date) -> a range open on one side.
+    "en": {
+        (True, True): "published on or after {day}",
+        (True, False): "on or after {day}",
+        (False, True): "published on or before {day}",
+        (False, False): "on or before {day}",
+    },
+    "ru": {
+        (True, True): "опубликованные {day} или позже",
+        (True, False): "начиная с {day}",
+        (False, True): "опубликованные {day} или раньше",
+        (False, False): "по {day} включительно",
+    },
+}
+
+
 def _period(span: TimeRange, language: Language) -> str:
     """The range in words, e.g. "published in Nov 2025 (UTC)" / "за 28 ноября 2025 (UTC)"."""
     start, end = span.start.astimezone(span.zone), span.end.astimezone(span.zone)
     published = span.column == "video_created_at"
+    if (span.start == EARLIEST) != (span.end == LATEST):
+        after = span.end == LATEST
+        day = start.date() if after else end.date() - timedelta(days=1)
+        template = _OPEN[language][(after, published)]
+        return f"{template.format(day=_day(day, language))} ({span.timezone})"
     if start.time() != time() or end.time() != time():
         return f"{_hours(start, end, language, published)} ({span.timezone})"
     first, last = start.date(), end.date() - timedelta(days=1)

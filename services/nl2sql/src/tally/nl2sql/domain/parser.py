@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from tally.common.events import Language
 from tally.common.plan import (
+    EARLIEST,
+    LATEST,
     MAX_SERIES,
     Aggregate,
     Dataset,
@@ -342,8 +344,9 @@ def _time_range(
     :class:`Unclear` ("hours") for an hour window over several days."""
     first, last = span.first, span.last + timedelta(days=1)
     start, end = _at(first, timedelta(), zone), _at(last, timedelta(), zone)
+    start, end = EARLIEST if span.before else start, LATEST if span.after else end
     if hours:
-        if span.first != span.last:
+        if span.first != span.last or span.before or span.after:
             raise Unclear("hours")
         start, end = _at(first, hours.start, zone), _at(first, hours.end, zone)
     return TimeRange.model_validate(
