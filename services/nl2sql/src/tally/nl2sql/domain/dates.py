@@ -50,6 +50,8 @@ def _pattern(regex: str) -> re.Pattern[str]:
 _CALENDAR: Final = (
     _pattern(r"\b(?P<year>\d{4})-(?P<mon>\d{1,2})-(?P<day>\d{1,2})\b"),
     _pattern(r"\b(?P<day>\d{1,2})\.(?P<mon>\d{1,2})\.(?P<year>\d{4})\b"),
+    _pattern(rf"\bbetween\s+{_MONTH}\s*{_DAY}\s+and\s+{_LAST}\b{_YEAR}"),
+    _pattern(rf"\b(?:between|между)\s+{_DAY}\s+(?:and|и)\s+{_LAST}\s+(?:of\s+)?{_MONTH}{_YEAR}"),
     _pattern(rf"\b(?:between\s+|from\s+)?{_MONTH}\s*{_DAY}{_TO}{_LAST}\b{_YEAR}"),
     _pattern(
         rf"\b(?:between\s+|from\s+|между\s+|с\s+|со\s+|от\s+)?{_DAY}{_TO}{_LAST}\s+(?:of\s+)?{_MONTH}{_YEAR}"

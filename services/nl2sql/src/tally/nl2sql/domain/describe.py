@@ -547,6 +547,8 @@ def _describe_chat(plan: QueryPlan, language: Language) -> str:
     parts = [_chat_headline(plan, language)]
     if plan.time_range:
         parts.append(_period(plan.time_range, language))
+    if plan.calendar:
+        parts.append(_calendar(plan.calendar, language, dated=True))
     parts += [f"{f.column} {f.op.value} {f.value}" for f in plan.filters if f.column != "change"]
     return _join(parts, language)
 
@@ -563,12 +565,12 @@ def describe(plan: QueryPlan, language: Language) -> str:
     parts = [_headline(plan, language)]
     if plan.measure.aggregate is Aggregate.SHARE and (plan.filters or plan.time_range):
         parts.append(_AMONG[language][plan.dataset])
-    parts += [_filter(f, language, plan.dataset) for f in counters]
+    parts += _counter_filters(counters, language, plan.dataset)
     parts += [_comparison(c, language) for c in plan.comparisons]
     if plan.time_range:
         parts.append(_owned(plan, _period(plan.time_range, language), language))
     if plan.calendar:
-        parts.append(_calendar(plan.calendar, language))
+        parts.append(_calendar(plan.calendar, language, dated=plan.time_range is not None))
     parts += [_filter(f, language, plan.dataset) for f in others]
     counts_all = plan.measure.aggregate is Aggregate.COUNT and plan.group_by is None
     if len(parts) == 1 and counts_all:
@@ -631,7 +633,35 @@ _DAY_GROUPS: Final[dict[Language, dict[tuple[int, ...], str]]] = {
 }
 
 
-def _calendar(calendar: Calendar, language: Language) -> str:
+_BETWEEN: Final[dict[Language, str]] = {
+    "en": "with {low}–{high} {counter} (both included)",
+    "ru": "с числом {counter} от {low} до {high} (включительно)",
+}
+
+
+def _counter_filters(filters: list[Filter], language: Language, dataset: Dataset) -> list[str]:
+    """Each counter filter in words; a lower and an upper bound of one counter as one range."""
+    parts = []
+    lows = {f.column: f for f in filters if f.op is Op.GE}
+    highs = {f.column: f for f in filters if f.op is Op.LE}
+    ranged = {c for c in lows.keys() & highs.keys() if not c.startswith("delta_")}
+    for condition in filters:
+        if condition.column not in ranged:
+            parts.append(_filter(condition, language, dataset))
+        elif condition.op is Op.GE:
+            low, high = lows[condition.column].value, highs[condition.column].value
+            parts.append(
+                _BETWEEN[language].format(
+                    low=_value(low, language),
+                    high=_value(high, language),
+                    counter=_counter(condition.column, language)[0],
+                )
+                + (_AT_SNAPSHOT[language] if dataset is Dataset.SNAPSHOTS else "")
+            )
+    return parts
+
+
+def _calendar(calendar: Calendar, language: Language, *, dated: bool = False) -> str:
     """ "on Saturdays, 00:00–09:00 (UTC)" / "по субботам, 00:00–09:00 (UTC)"."""
     parts = []
     if calendar.weekdays:
@@ -647,7 +677,7 @@ def _calendar(calendar: Calendar, language: Language) -> str:
     if calendar.hours is not None:
         start, end = calendar.hours
         parts.append(f"{start:02d}:00–{end:02d}:00")
-    published = calendar.column == "video_created_at"
+    published = calendar.column == "video_created_at" and not dated
     prefix = ("published " if language == "en" else "опубликованные ") if published else ""
     return f"{prefix}{', '.join(parts)} ({calendar.timezone})"
 

@@ -31,6 +31,7 @@ RUSSIAN: Final[dict[str, tuple[str, ...]]] = {
     "got": ("набрать", "набирать", "получить", "получать", "собрать", "собирать"),
     "sum": ("сумма", "суммарный", "суммарно", "общий", "суммировать"),
     "average": ("средний", "среднее"),
+    "median": ("медиана", "медианный", "медианное"),
     # pymorphy3 reads "наибольший" as a form of "больший" and "наименьший" of "малый"
     "maximum": ("максимальный", "максимум", "больший", "рекорд", "рекордный"),
     "minimum": ("минимальный", "минимум", "малый"),
@@ -61,7 +62,7 @@ ENGLISH: Final[dict[str, str]] = {
     "viewed": "views",
     "liked": "likes",
     "commented": "comments",
-    **dict.fromkeys(("average", "maximum", "minimum", "total", "distinct"), ""),
+    **dict.fromkeys(("average", "maximum", "minimum", "median", "total", "distinct"), ""),
 }
 """English key words: they stay as written; a misspelling of one becomes the key word."""
 # fmt: on

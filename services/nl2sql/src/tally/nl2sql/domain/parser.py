@@ -21,12 +21,15 @@ from tally.common.plan import (
     LATEST,
     MAX_SERIES,
     Aggregate,
+    Calendar,
+    Comparison,
     Dataset,
     Dimension,
     Filter,
     Grouping,
     Measure,
     Op,
+    Period,
     QueryPlan,
     TimeRange,
 )
@@ -34,6 +37,18 @@ from tally.nl2sql.domain import vocabulary as words
 from tally.nl2sql.domain.accounting import as_written, require_all_placed
 from tally.nl2sql.domain.chat import TIME_COLUMN as CHAT_TIME_COLUMN
 from tally.nl2sql.domain.chat import chat_measure, is_chat_question
+from tally.nl2sql.domain.constructs import (
+    Bound,
+    CalendarWords,
+    take_calendar,
+    take_counter_comparisons,
+    take_excluded_creator,
+    take_percentile,
+    take_period,
+    take_ranges,
+    take_share,
+    take_some,
+)
 from tally.nl2sql.domain.dates import DaySpan, take_span
 from tally.nl2sql.domain.describe import describe
 from tally.nl2sql.domain.grouping import Ranking, take_ranking, take_series
@@ -51,17 +66,11 @@ _ENTITIES: Final = (
 )
 _AGGREGATES: Final = (
     (Aggregate.AVG, words.AVERAGE),
+    (Aggregate.MEDIAN, words.MEDIAN),
     (Aggregate.MAX, words.MAXIMUM),
     (Aggregate.MIN, words.MINIMUM),
     (Aggregate.SUM, words.SUM),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Comparison:
-    counter: str
-    op: Op
-    value: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +116,16 @@ class _Taken:
     creator: str | None
     ranking: Ranking | None
     series: Dimension | None
-    comparisons: tuple[_Comparison, ...]
+    comparisons: tuple[Bound, ...]
+    excluded: str | None = None
+    """A creator left out: "except creator X"."""
+    pairs: tuple[Comparison, ...] = ()
+    calendar: CalendarWords | None = None
+    fraction: float | None = None
+    """The percentile asked for, as a fraction."""
+    share: bool = False
+    period: Period | None = None
+    """Distinct days, weeks or months counted."""
 
 
 def _counter_column(match: re.Match[str]) -> str:
@@ -130,14 +148,12 @@ def _take_creator(scan: Scan) -> str | None:
     return None
 
 
-def _comparison(match: re.Match[str]) -> _Comparison:
+def _comparison(match: re.Match[str]) -> Bound:
     op = next(op for op in Op if match.groupdict().get(op.name))
-    return _Comparison(
-        _counter_column(match), op, read_number(match["number"], match["multiplier"])
-    )
+    return Bound(_counter_column(match), op, read_number(match["number"], match["multiplier"]))
 
 
-def _take_comparisons(scan: Scan) -> list[_Comparison]:
+def _take_comparisons(scan: Scan) -> list[Bound]:
     matches = [
         match
         for pattern in (words.COMPARISON, words.COMPARISON_AFTER, words.COMPARISON_PLUS)
@@ -145,7 +161,7 @@ def _take_comparisons(scan: Scan) -> list[_Comparison]:
     ]
     comparisons = [_comparison(match) for match in matches]
     zeros = scan.take(words.COMPARISON_NONE)
-    return comparisons + [_Comparison(_counter_column(match), Op.EQ, 0) for match in zeros]
+    return comparisons + [Bound(_counter_column(match), Op.EQ, 0) for match in zeros]
 
 
 def _kind(word: str) -> str | None:
@@ -209,6 +225,10 @@ def _grouped_target(scan: Scan, taken: _Taken, counters: frozenset[str]) -> str 
 
 def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
     target = _target(scan.text)
+    if taken.share or taken.period:
+        target = _first_kind(scan.text) if taken.share else "period"
+        if taken.share and target not in ("video", "snapshot"):
+            raise Unclear("unknown")
     counters = frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text))
     if taken.ranking and taken.ranking.counter:
         counters = frozenset({taken.ranking.counter})
@@ -216,7 +236,7 @@ def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
         target = _grouped_target(scan, taken, counters)
     return _Signals(
         target=target,
-        aggregate=_take_aggregate(scan, target),
+        aggregate=_aggregate(scan, target, taken.fraction),
         counters=counters,
         growth=scan.has(words.GROWTH),
         decline=scan.has(words.DECLINE),
@@ -261,14 +281,36 @@ def _name_unplaced(scan: Scan) -> None:
     require_all_placed(rest)
 
 
-def _measure(signals: _Signals) -> Measure:
+def _aggregate(scan: Scan, target: str | None, fraction: float | None) -> Aggregate | None:
+    """The aggregate named, a percentile when one was asked for."""
+    aggregate = _take_aggregate(scan, target)
+    if fraction is not None and aggregate not in (None, Aggregate.SUM):
+        raise Unclear("unknown")
+    return Aggregate.PERCENTILE if fraction is not None else aggregate
+
+
+_STATISTICS: Final = (
+    Aggregate.AVG,
+    Aggregate.MAX,
+    Aggregate.MIN,
+    Aggregate.MEDIAN,
+    Aggregate.PERCENTILE,
+)
+
+
+def _measure(signals: _Signals, taken: _Taken) -> Measure:
     target, aggregate = signals.target, signals.aggregate
     if target == ANY_COUNTER:
         raise Unclear("counter")
-    if aggregate in (Aggregate.AVG, Aggregate.MAX, Aggregate.MIN) or (target is None and aggregate):
+    if taken.period:
+        if aggregate is not None:
+            raise Unclear("unknown")
+        return Measure(aggregate=Aggregate.COUNT_DISTINCT, period=taken.period)
+    if aggregate in _STATISTICS or (target is None and aggregate):
         if target in ("video", "creator", "snapshot"):
             raise Unclear("unknown")
-        return Measure(aggregate=aggregate, column=signals.column(signals.counter()))
+        column = signals.column(signals.counter())
+        return Measure(aggregate=aggregate, column=column, fraction=taken.fraction)
     if target and target.endswith("_count"):
         return Measure(aggregate=Aggregate.SUM, column=signals.column(signals.counter()))
     return _count(signals)
@@ -315,6 +357,10 @@ def _filters(signals: _Signals, measure: Measure, taken: _Taken) -> tuple[Filter
         filters.append(Filter(column=column, op=Op.EQ, value=taken.video))
     if taken.creator:
         filters.append(Filter(column="creator_id", op=Op.EQ, value=taken.creator))
+    if taken.excluded:
+        if taken.excluded == taken.creator:
+            raise Unclear("creator")
+        filters.append(Filter(column="creator_id", op=Op.NE, value=taken.excluded))
     return tuple(filters)
 
 
@@ -373,11 +419,14 @@ def _take(scan: Scan, today: date) -> _Taken:
     """Every phrase of known shape, in an order where none can swallow another's words."""
     if scan.has(words.WRITE):
         raise Unclear("read_only")
+    period, share, fraction = take_period(scan), take_share(scan), take_percentile(scan)
     hours = take_hours(scan)
+    calendar = take_calendar(scan)
     span = take_span(scan, today)
     if hours and span is None:
         raise Unclear("hours")
     video = _take_video(scan)
+    excluded = take_excluded_creator(scan)
     creator = _take_creator(scan)
     ranking = take_ranking(scan)
     series = take_series(scan)
@@ -385,24 +434,60 @@ def _take(scan: Scan, today: date) -> _Taken:
         raise Unclear("unknown")
     if ranking or series:
         scan.take(words.SHOW)
-    comparisons = tuple(_take_comparisons(scan))
+    pairs = take_counter_comparisons(scan)
+    bounds = take_ranges(scan) + _take_comparisons(scan) + take_some(scan)
     scan.take(words.ALL_TIME)
-    return _Taken(span, hours, video, creator, ranking, series, comparisons)
+    return _Taken(
+        span,
+        hours,
+        video,
+        creator,
+        ranking,
+        series,
+        tuple(bounds),
+        excluded=excluded,
+        pairs=pairs,
+        calendar=calendar,
+        fraction=fraction,
+        share=share,
+        period=period,
+    )
+
+
+def _share(
+    measure: Measure, filters: tuple[Filter, ...], taken: _Taken
+) -> tuple[Measure, tuple[Filter, ...]]:
+    """A share: the counter conditions are what is measured, the rest the set it is out of.
+    Raises :class:`Unclear` ("unknown") when no counter condition is named."""
+    where = tuple(f for f in filters if f.column.endswith("_count"))
+    if not where or taken.pairs or measure.aggregate is not Aggregate.COUNT:
+        raise Unclear("unknown")
+    rest = tuple(f for f in filters if f not in where)
+    return Measure(aggregate=Aggregate.SHARE, where=where), rest
 
 
 def _build(signals: _Signals, taken: _Taken) -> QueryPlan:
-    measure = _measure(signals)
+    measure = _measure(signals, taken)
     filters = _filters(signals, measure, taken)
-    time_range = None
+    time_range, calendar = None, None
     if taken.span:
         column = _time_column(signals, measure, filters)
         time_range = _time_range(column, taken.span, taken.hours)
+    if taken.calendar:
+        column = time_range.column if time_range else _time_column(signals, measure, filters)
+        calendar = Calendar(
+            column=column, weekdays=taken.calendar.weekdays, hours=taken.calendar.hours
+        )
+    if taken.share:
+        measure, filters = _share(measure, filters, taken)
     return QueryPlan(
         dataset=signals.dataset,
         measure=measure,
         filters=filters,
         time_range=time_range,
         group_by=_grouping(taken, time_range),
+        comparisons=taken.pairs,
+        calendar=calendar,
         interpretation="",
     )
 
@@ -441,7 +526,8 @@ def _readings(signals: _Signals, taken: _Taken, unclear: Unclear) -> list[QueryP
 
 def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
     """A question about the chat it is asked in (see :mod:`chat`)."""
-    if taken.comparisons or taken.video or taken.creator:
+    video_only = (taken.excluded, taken.pairs, taken.fraction, taken.share, taken.period)
+    if taken.comparisons or taken.video or taken.creator or any(video_only):
         raise Unclear("unknown")
     dataset, measure, filters, _ = chat_measure(scan, taken.ranking)
     for pattern in (words.INJECTION, words.NEGATION, words.LEFTOVER):
@@ -452,15 +538,20 @@ def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
     if scan.has(words.LEFTOVER_DATE):
         raise Unclear("date")
     require_all_placed(scan)
-    time_range = None
+    time_range, calendar = None, None
+    column = CHAT_TIME_COLUMN[dataset]
     if taken.span:
-        time_range = _time_range(CHAT_TIME_COLUMN[dataset], taken.span, taken.hours, zone)
+        time_range = _time_range(column, taken.span, taken.hours, zone)
+    if taken.calendar:
+        days, hours = taken.calendar.weekdays, taken.calendar.hours
+        calendar = Calendar(column=column, weekdays=days, hours=hours, timezone=zone)
     return QueryPlan(
         dataset=dataset,
         measure=measure,
         filters=filters,
         time_range=time_range,
         group_by=_grouping(taken, time_range),
+        calendar=calendar,
         interpretation="",
     )
 

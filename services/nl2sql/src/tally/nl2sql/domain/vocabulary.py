@@ -122,6 +122,7 @@ SUM: Final = _words(
     r"итого",
 )
 AVERAGE: Final = _words(r"average|avg|mean")
+MEDIAN: Final = _words(r"median")
 MAXIMUM: Final = _words(r"max(?:imum)?|highest|largest|biggest|most", r"больше\s+всего")
 MINIMUM: Final = _words(r"min(?:imum)?|lowest|smallest|least|fewest", r"меньше\s+всего")
 
