@@ -1,0 +1,74 @@
+"""A constraint that is not in the interpretation was not applied: every filter, comparison,
+weekday, hour range and share condition of a plan is named in its interpretation, in English
+and in Russian, for every question of the public sets that the parser answers."""
+
+from datetime import date
+
+import pytest
+
+from tally.common.plan import Filter, Op, QueryPlan
+from tally.common.render import format_number
+from tally.nl2sql.domain import Readings, parse
+from tally.nl2sql.domain.describe import _counter
+from tests.accuracy.grouped import GROUPED
+from tests.accuracy.questions import ANSWERABLE
+from tests.heldout.questions import HELDOUT
+from tests.metamorphic.catalog import pairs
+
+TODAY = date(2025, 12, 1)
+_EN_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_RU_DAYS = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
+
+
+def _questions() -> list[tuple[str, str]]:
+    asked = [(case.text, case.language) for case in (*ANSWERABLE, *HELDOUT)]
+    asked += [(case.text, case.language) for case in GROUPED]
+    asked += [(pair.text, pair.base.language) for pair in pairs()]
+    return list(dict.fromkeys(asked))
+
+
+def _plans() -> list[tuple[QueryPlan, str]]:
+    plans = []
+    for text, language in _questions():
+        result = parse(text, language=language, today=TODAY)  # type: ignore[arg-type]
+        found = result.plans if isinstance(result, Readings) else (result,)
+        plans += [(plan, language) for plan in found if isinstance(plan, QueryPlan)]
+    return plans
+
+
+def _named(condition: Filter, text: str, language: str) -> bool:
+    if isinstance(condition.value, str):
+        return condition.value in text
+    if condition.value == 0 and condition.op in (Op.GT, Op.LT, Op.EQ):
+        marks = ("0", "gained", "negative", "получавшие", "отрицательн", "без", "no ")
+        return any(mark in text for mark in marks)
+    return format_number(condition.value, language) in text  # type: ignore[arg-type]
+
+
+PLANS = _plans()
+
+
+def test_the_sets_give_many_plans() -> None:
+    """The check below runs over hundreds of plans of every shape."""
+    assert len(PLANS) >= 300
+
+
+@pytest.mark.parametrize(("plan", "language"), PLANS, ids=lambda p: getattr(p, "interpretation", p))
+def test_every_constraint_is_named(plan: QueryPlan, language: str) -> None:
+    """Each filter's value (and counter), each compared counter, each weekday and hour range
+    and the share's condition appear in the interpretation."""
+    text = plan.interpretation
+    for condition in (*plan.filters, *plan.measure.where):
+        assert _named(condition, text, language), (condition, text)
+        if condition.column.endswith("_count"):
+            assert any(name in text for name in _counter(condition.column, language)), text
+    for pair in plan.comparisons:
+        for column in (pair.column, pair.other):
+            assert any(name in text for name in _counter(column, language)), (pair, text)
+    if plan.calendar:
+        days = _EN_DAYS if language == "en" else _RU_DAYS
+        groups = ("weekday", "weekend", "будн", "выходн")
+        for day in plan.calendar.weekdays:
+            assert days[day - 1] in text or any(g in text for g in groups), (plan.calendar, text)
+        if plan.calendar.hours:
+            assert f"{plan.calendar.hours[0]:02d}:00" in text, (plan.calendar, text)
