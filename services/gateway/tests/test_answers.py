@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from nats.aio.client import Client
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -147,14 +148,21 @@ async def test_reply_is_sent_inside_the_consumer_span(
     await publish_answer(nc, subjects, answer)
     await telegram.wait_sent(chat_id=user_id)
 
+    def replies() -> list[ReadableSpan]:
+        return [
+            span
+            for span in spans.get_finished_spans()
+            if span.name == "telegram reply"
+            and span.attributes
+            and span.attributes["tally.question_id"] == str(answer.question.question_id)
+        ]
+
+    for _ in range(50):  # the span ends when sendMessage returns, after the server saw it
+        if replies():
+            break
+        await asyncio.sleep(0.1)
     finished = spans.get_finished_spans()
-    [reply] = [
-        span
-        for span in finished
-        if span.name == "telegram reply"
-        and span.attributes
-        and span.attributes["tally.question_id"] == str(answer.question.question_id)
-    ]
+    [reply] = replies()
     assert reply.parent is not None
     [parent] = [span for span in finished if span.context.span_id == reply.parent.span_id]
     assert parent.kind is SpanKind.CONSUMER
