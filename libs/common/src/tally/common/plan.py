@@ -85,6 +85,10 @@ Column = Literal[
     "user_id",
     "word_count",
     "text_length",
+    "links",
+    "mentions",
+    "hashtags",
+    "message_type",
     "change",
 ]
 TimeColumn = Literal["video_created_at", "created_at", "sent_at", "occurred_at"]
@@ -190,6 +194,24 @@ class Comparison(_Model):
     other: Column
 
 
+class Sender(_Model):
+    """Who sent the chat rows counted (only for chat-scoped datasets).
+
+    ``name``: one person, by their @username (without "@") or their first or full name,
+    lower case; the executor refuses the question when no one, or more than one person, of
+    the chat has that name. ``bots``: False leaves out every account Telegram marks as a bot.
+    """
+
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    bots: bool = True
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if self.name is None and self.bots:
+            raise ValueError("a sender names a person or leaves out bots")
+        return self
+
+
 class Calendar(_Model):
     """Parts of the calendar a time column must fall on, on the wall clock of ``timezone``:
     ISO ``weekdays`` (1 = Monday ... 7 = Sunday; empty: any day) and ``hours``, a half-open
@@ -283,6 +305,8 @@ class QueryPlan(_Model):
     """Conditions between two columns of a row ("more comments than likes")."""
     calendar: Calendar | None = None
     """Weekdays and hours of the day a time column must fall on ("on Saturdays")."""
+    sender: Sender | None = None
+    """Whose chat rows are counted: one person, or everyone but bots."""
     interpretation: str = Field(max_length=500)
 
     @model_validator(mode="after")
@@ -297,6 +321,8 @@ class QueryPlan(_Model):
         unknown = sorted(set(used) - allowed)
         if unknown:
             raise ValueError(f"columns {unknown} are not in dataset {self.dataset}")
+        if self.sender is not None and not _SEMANTIC.chat_scoped(self.dataset):
+            raise ValueError(f"a sender is only for chat datasets, not {self.dataset}")
         times = [r.column for r in (self.time_range, self.calendar) if r is not None]
         if self.measure.period is not None:
             times.append(PERIOD_COLUMN.get(self.dataset, "sent_at"))

@@ -5,7 +5,7 @@ LLM-written SQL never do.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from faststream.nats import NatsRouter
@@ -19,7 +19,7 @@ from tally.common.plan import QueryPlan
 from tally.common.semantic import catalog
 from tally.common.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
-from tally.executor.domain.compiler import CompiledQuery, compile_plan
+from tally.executor.domain.compiler import CompiledQuery, compile_plan, sender_count
 from tally.executor.domain.coverage import cover, measures_growth, not_measured, partly_measured
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
@@ -101,7 +101,37 @@ async def _within_snapshots(planned: QueryPlanned, reader: Reader) -> QueryPlann
             return planned
 
 
-_REFUSING = (OutsideGroupError, GrowthNotMeasuredError)
+class SenderUnclearError(UserFacingError):
+    """No one, or more than one person, of the chat has the name the question gives."""
+
+
+_NO_SENDER: Final[dict[Language, str]] = {
+    "en": "No one called {name} has written in this chat, as far as I know. Ask with their "
+    "@username.",
+    "ru": "В этом чате не писал никто с именем {name}, насколько я знаю. Спросите по @username.",
+}
+_MANY_SENDERS: Final[dict[Language, str]] = {
+    "en": "{count} people in this chat are called {name}: ask with their @username.",
+    "ru": "В этом чате {count} человека с именем {name}: спросите по @username.",
+}
+
+
+async def _one_sender(planned: QueryPlanned, chat_id: int | None, reader: Reader) -> None:
+    """Raise SenderUnclearError unless exactly one person of the chat has the plan's sender
+    name (a plan without one passes)."""
+    sender = planned.plan.sender
+    if sender is None or sender.name is None or chat_id is None:
+        return
+    query = sender_count(planned.plan, chat_id)
+    count = int(await reader.fetch_value(query.sql, *query.args))
+    language = planned.question.language
+    if count == 0:
+        raise SenderUnclearError(_NO_SENDER[language].format(name=sender.name))
+    if count > 1:
+        raise SenderUnclearError(_MANY_SENDERS[language].format(count=count, name=sender.name))
+
+
+_REFUSING = (OutsideGroupError, GrowthNotMeasuredError, SenderUnclearError)
 """Errors that make a plan's answer ``refused`` (it cannot be answered); others ``failed``."""
 
 
@@ -117,6 +147,7 @@ async def answer(planned: QueryPlanned, reader: Reader) -> QuestionAnswered:
     try:
         scope = chat_scope(planned)
         planned = await _within_snapshots(planned, reader)
+        await _one_sender(planned, scope, reader)
         query = compile_plan(planned.plan, scope)
         computed = await _computed(planned.plan, query, reader)
     except UserFacingError as error:

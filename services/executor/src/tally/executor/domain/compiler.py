@@ -34,6 +34,7 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -51,6 +52,7 @@ from tally.common.plan import (
     Measure,
     Op,
     QueryPlan,
+    Sender,
 )
 from tally.common.semantic import catalog
 
@@ -175,6 +177,45 @@ def _calendar(dataset: Dataset, calendar: Calendar) -> list[ColumnElement[bool]]
     return conditions
 
 
+def _named(name: str) -> ColumnElement[bool]:
+    """A user whose @username, first name or full name is ``name`` (any case)."""
+    wanted: BindParameter[str] = bindparam("sender_name", name.lower())
+    full = func.lower(func.concat_ws(" ", USERS.c.first_name, USERS.c.last_name))
+    return or_(
+        func.lower(USERS.c.username) == wanted,
+        func.lower(USERS.c.first_name) == wanted,
+        full == wanted,
+    )
+
+
+def _sender(dataset: Dataset, sender: Sender) -> list[ColumnElement[bool]]:
+    """The rows of the named person (any of their accounts with that name) and/or of no bot."""
+    user_id = _table(dataset).c.user_id
+    conditions: list[ColumnElement[bool]] = []
+    if sender.name is not None:
+        conditions.append(user_id.in_(select(USERS.c.user_id).where(_named(sender.name))))
+    if not sender.bots:
+        bots = select(USERS.c.user_id).where(USERS.c.user_id == user_id, USERS.c.is_bot)
+        conditions.append(~bots.exists())
+    return conditions
+
+
+def sender_count(plan: QueryPlan, chat_id: int) -> CompiledQuery:
+    """How many people of chat ``chat_id`` (who have a row in the plan's dataset there) carry
+    the plan's sender name: one row, one column. Raises ValueError for a plan without one."""
+    if plan.sender is None or plan.sender.name is None:
+        raise ValueError("the plan names no sender")
+    rows = _table(plan.dataset)
+    chat: BindParameter[int] = bindparam("chat_id", chat_id, type_=BigInteger)
+    present = select(rows.c.user_id).where(
+        rows.c.chat_id == chat, rows.c.user_id == USERS.c.user_id
+    )
+    statement = (
+        select(func.count()).select_from(USERS).where(_named(plan.sender.name), present.exists())
+    )
+    return _compiled(statement)
+
+
 def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool]]:
     conditions = _filters(plan.dataset, plan.filters)
     conditions += [
@@ -183,6 +224,8 @@ def _conditions(plan: QueryPlan, chat_id: int | None) -> list[ColumnElement[bool
     ]
     if plan.calendar is not None:
         conditions += _calendar(plan.dataset, plan.calendar)
+    if plan.sender is not None:
+        conditions += _sender(plan.dataset, plan.sender)
     if catalog().chat_scoped(plan.dataset):
         if chat_id is None:
             raise ValueError(f"a plan over {plan.dataset} needs the asking chat's id")
@@ -269,7 +312,11 @@ def compile_plan(plan: QueryPlan, chat_id: int | None = None) -> CompiledQuery:
     Plans are immutable, so compilations are memoised (the 4096 most recent plans and chats):
     a plan asked again skips SQLAlchemy's compiler. Only SQL is cached, never a result.
     """
-    compiled = _statement(plan, chat_id).compile(dialect=_DIALECT)
+    return _compiled(_statement(plan, chat_id))
+
+
+def _compiled(statement: Select[Any]) -> CompiledQuery:
+    compiled = statement.compile(dialect=_DIALECT)
     values = compiled.params
     order = compiled.positiontup or ()
     params = {key: _printable(values[key]) for key in order}

@@ -68,10 +68,11 @@ def _change(scan: Scan) -> str | None:
 
 
 def chat_measure(
-    scan: Scan, ranking: Ranking | None
+    scan: Scan, ranking: Ranking | None, *, typed: bool = False
 ) -> tuple[Dataset, Measure, tuple[Filter, ...], Dimension | None]:
     """The dataset, measure and filters of a chat question (its words taken from ``scan``),
-    and the ranking's dimension. Raises :class:`Unclear` ("unknown") when it is not clear
+    and the ranking's dimension; ``typed``: a message type was named, so with nothing else
+    named, messages are counted. Raises :class:`Unclear` ("unknown") when it is not clear
     what is counted, ("unsupported") for a ranking of anything but people by messages."""
     counted = _counted(scan)
     change = _change(scan)
@@ -89,7 +90,7 @@ def chat_measure(
     if counted == "user":
         distinct = Measure(aggregate=Aggregate.COUNT_DISTINCT, column="user_id")
         return Dataset.MESSAGES, distinct, (), None
-    if counted == "message":
+    if counted == "message" or (counted is None and typed):  # "how many photos"
         return Dataset.MESSAGES, Measure(aggregate=Aggregate.COUNT), (), None
     raise Unclear("unknown")
 

@@ -23,6 +23,7 @@ from tally.common.plan import (
     Filter,
     Op,
     QueryPlan,
+    Sender,
     TimeRange,
 )
 from tally.common.render import format_number
@@ -549,8 +550,36 @@ def _describe_chat(plan: QueryPlan, language: Language) -> str:
         parts.append(_period(plan.time_range, language))
     if plan.calendar:
         parts.append(_calendar(plan.calendar, language, dated=True))
-    parts += [f"{f.column} {f.op.value} {f.value}" for f in plan.filters if f.column != "change"]
+    parts += [_chat_filter(f, language) for f in plan.filters if f.column != "change"]
+    if plan.sender is not None:
+        parts += _sender(plan.sender, language)
     return _join(parts, language)
+
+
+_CONTENT: Final[dict[Language, dict[str, str]]] = {
+    "en": {"links": "with links", "hashtags": "with hashtags", "mentions": "with @mentions"},
+    "ru": {"links": "со ссылками", "hashtags": "с хэштегами", "mentions": "с упоминаниями"},
+}
+_TYPE: Final[dict[Language, str]] = {"en": "of type {0}", "ru": "типа {0}"}
+
+
+def _chat_filter(condition: Filter, language: Language) -> str:
+    """ "with links" / "со ссылками"; "of type photo" / "типа photo"."""
+    if condition.column in _CONTENT[language] and (condition.op, condition.value) == (Op.GT, 0):
+        return _CONTENT[language][condition.column]
+    if condition.column == "message_type" and condition.op is Op.EQ:
+        return _TYPE[language].format(condition.value)
+    return f"{condition.column} {condition.op.value} {condition.value}"
+
+
+def _sender(sender: Sender, language: Language) -> list[str]:
+    """ "by anna" / "от участника anna"; "not counting bots" / "без учёта ботов"."""
+    parts = []
+    if sender.name is not None:
+        parts.append(f"by {sender.name}" if language == "en" else f"от участника {sender.name}")
+    if not sender.bots:
+        parts.append("not counting bots" if language == "en" else "без учёта ботов")
+    return parts
 
 
 def describe(plan: QueryPlan, language: Language) -> str:

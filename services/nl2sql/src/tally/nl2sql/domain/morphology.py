@@ -37,3 +37,12 @@ def inflections(lemma: str) -> frozenset[str]:
     """Every form of ``lemma`` (all its readings): ``"лайк"`` -> ``{"лайк", "лайки", ...}``."""
     readings = [parse for parse in _analyzer().parse(lemma) if parse.normal_form == lemma]
     return frozenset(form.word for parse in readings for form in parse.lexeme)
+
+
+@lru_cache(maxsize=4096)
+def name_lemmas(word: str) -> frozenset[str]:
+    """The dictionary forms of ``word`` read as a first name (pymorphy3's ``Name`` tag):
+    ``"Анны"`` -> ``{"анна"}``; empty when no reading is a first name."""
+    return frozenset(
+        parse.normal_form for parse in _analyzer().parse(word.lower()) if "Name" in parse.tag
+    )

@@ -37,6 +37,7 @@ from tally.nl2sql.domain import vocabulary as words
 from tally.nl2sql.domain.accounting import as_written, require_all_placed
 from tally.nl2sql.domain.chat import TIME_COLUMN as CHAT_TIME_COLUMN
 from tally.nl2sql.domain.chat import chat_measure, is_chat_question
+from tally.nl2sql.domain.chat_filters import take_chat_filters
 from tally.nl2sql.domain.constructs import (
     Bound,
     CalendarWords,
@@ -529,7 +530,11 @@ def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
     video_only = (taken.excluded, taken.pairs, taken.fraction, taken.share, taken.period)
     if taken.comparisons or taken.video or taken.creator or any(video_only):
         raise Unclear("unknown")
-    dataset, measure, filters, _ = chat_measure(scan, taken.ranking)
+    chat_filters = take_chat_filters(scan)
+    dataset, measure, filters, _ = chat_measure(scan, taken.ranking, typed=chat_filters.typed)
+    if chat_filters.filters and dataset is not Dataset.MESSAGES:
+        raise Unclear("unknown")
+    filters += chat_filters.filters
     for pattern in (words.INJECTION, words.NEGATION, words.LEFTOVER):
         if scan.has(pattern):
             raise Unclear("unknown")
@@ -552,6 +557,7 @@ def _chat_plan(scan: Scan, taken: _Taken, zone: str) -> QueryPlan:
         time_range=time_range,
         group_by=_grouping(taken, time_range),
         calendar=calendar,
+        sender=chat_filters.sender,
         interpretation="",
     )
 
