@@ -131,6 +131,14 @@ MAX_SERIES: Final = {Dimension.DAY: timedelta(days=366), Dimension.HOUR: timedel
 """Longest time range of a series: a year of days, a week of hours (168 rows)."""
 
 
+def _check_zone(name: str) -> None:
+    """Raise ValueError unless ``name`` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {name!r}") from error
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -230,10 +238,7 @@ class Calendar(_Model):
             raise ValueError("hours are a range [start, end) within 0-24")
         if not self.weekdays and self.hours is None:
             raise ValueError("a calendar names weekdays, hours or both")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from error
+        _check_zone(self.timezone)
         return self
 
 
@@ -262,10 +267,7 @@ class TimeRange(_Model):
             raise ValueError("time range bounds must carry a time zone (UTC)")
         if self.start >= self.end:
             raise ValueError("time range start must be before its end")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from error
+        _check_zone(self.timezone)
         return self
 
     @property
