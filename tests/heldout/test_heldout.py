@@ -36,9 +36,9 @@ from tests.heldout.questions import HELDOUT, KINDS, TODAY, Case, Unit
 database = test_accuracy.database
 """The accuracy set's fixture: this run's database with the sample loaded, reused as is."""
 
-RIGHT_FLOOR: Final = 0.62
+RIGHT_FLOOR: Final = 0.65
 """Least share of the set that must come out right; raised as the parser improves. First run,
-before any parser change: 0.169 (29 of 172, with 50 wrong); measured 0.645 (111 of 172, none
+before any parser change: 0.169 (29 of 172, with 50 wrong); measured 0.680 (117 of 172, none
 wrong) after issue 12's constructs (BENCHMARKS.md)."""
 PERCENT_POINTS: Final = 0.05
 """How far a percent answer may be from a percent gold (rounded to 1 decimal), in points."""

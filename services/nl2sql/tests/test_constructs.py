@@ -161,3 +161,23 @@ def test_what_is_not_read_is_refused(question: str) -> None:
     """Vague words, a share of something other than a counter condition, and a quantifier
     over a creator's videos are refused, not answered as something else."""
     assert isinstance(parse(question, language="en", today=TODAY), Refusal)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "asked", "ranked_by"),
+    [
+        ("How many comments does the most liked video have?", "en", "comments", "likes"),
+        ("Сколько просмотров у самого комментируемого видео?", "ru", "views", "comments"),
+        ("How many likes does the least viewed video have?", "en", "likes", "views"),
+    ],
+)
+def test_a_superlatives_subject(question: str, language: str, asked: str, ranked_by: str) -> None:
+    """The counter asked about the video a superlative on another counter picks: the video is
+    ranked by one counter and answered with the other, never the top value itself."""
+    plan = _plan(question, language)
+    assert plan.group_by is not None and plan.group_by.rank_by is not None
+    assert plan.group_by.limit == 1
+    assert (plan.measure.column, plan.group_by.rank_by.column) == (
+        f"{asked}_count",
+        f"{ranked_by}_count",
+    )

@@ -286,6 +286,9 @@ class Grouping(_Model):
     by: Dimension
     order: Literal["desc", "asc"] = "desc"
     limit: int = Field(default=10, ge=1, le=MAX_GROUPS)
+    rank_by: Measure | None = None
+    """Entities only: rank by this measure instead, and report the plan's measure of the
+    entities it picks ("the comments of the most liked video")."""
 
 
 class QueryPlan(_Model):
@@ -318,8 +321,11 @@ class QueryPlan(_Model):
         used += [
             c for comparison in self.comparisons for c in (comparison.column, comparison.other)
         ]
-        if self.measure.column is not None:
-            used.append(self.measure.column)
+        for measure in (self.measure, self.group_by.rank_by if self.group_by else None):
+            if measure is not None and measure.column is not None:
+                used.append(measure.column)
+        if self.group_by and self.group_by.rank_by and self.group_by.by.is_time:
+            raise ValueError("a series is not ranked")
         unknown = sorted(set(used) - allowed)
         if unknown:
             raise ValueError(f"columns {unknown} are not in dataset {self.dataset}")

@@ -279,7 +279,8 @@ def _grouped(
         statement = statement.group_by(key)
     if grouping.by.is_time:
         return statement.order_by(key)
-    ranked = value.desc() if grouping.order == "desc" else value.asc()
+    rank = _measure(plan.dataset, grouping.rank_by) if grouping.rank_by else value
+    ranked = rank.desc() if grouping.order == "desc" else rank.asc()
     limit: BindParameter[int] = bindparam("limit", grouping.limit)
     return statement.order_by(ranked.nulls_last(), key.asc()).limit(limit)
 

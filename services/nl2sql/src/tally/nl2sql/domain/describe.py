@@ -274,7 +274,19 @@ def _headline(plan: QueryPlan, language: Language) -> str:
         return f"{_subject(plan, language)} {_SERIES[language][grouping.by]}"
     ranks = _FIRST if grouping.limit == 1 else _RANKS
     template = ranks[language][(grouping.by, grouping.order == "desc")]
+    if grouping.rank_by is not None:
+        ranked = plan.model_copy(update={"measure": grouping.rank_by})
+        ranking = template.format(n=grouping.limit, measure=_ranked_by(ranked, language))
+        asked = _counter(plan.measure.column or "", language)[0]
+        return _OF_RANKED[language].format(asked=asked, ranking=ranking)
     return template.format(n=grouping.limit, measure=_ranked_by(plan, language))
+
+
+_OF_RANKED: Final[dict[Language, str]] = {
+    "en": "{asked} of {ranking}",
+    "ru": "число {asked} — {ranking}",
+}
+"""The counter asked about the entities a ranking on another picks."""
 
 
 def _delta_filter(condition: Filter, language: Language) -> str:

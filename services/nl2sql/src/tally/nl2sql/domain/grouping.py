@@ -35,6 +35,19 @@ _MOST_VERBED: Final = _pattern(
     r"(?P<counter>viewed|liked|commented|reported)\s+(?P<what>videos?|clips?)\b"
 )
 """``the 3 most viewed videos`` / ``the least liked video``."""
+_MOST_VERBED_RU: Final = _pattern(
+    r"\b(?:(?P<most>сам(?:ое|ого|ый|ом|ым|ая|ой|ые|ых))|(?P<least>наименее))\s+"
+    r"(?P<counter>просматриваем\w*|комментируем\w*|обсуждаем\w*|лайкаем\w*|залайкан\w*)\s+"
+    r"(?P<what>videos)\b"
+)
+"""``самого комментируемого видео`` / ``наименее просматриваемое видео`` (one video)."""
+_RU_COUNTERS: Final = (
+    ("просматриваем", "views"),
+    ("комментируем", "comments"),
+    ("обсуждаем", "comments"),
+    ("лайкаем", "likes"),
+    ("залайкан", "likes"),
+)
 _WHICH: Final = _pattern(
     r"\b(?:(?P<one>which|what|какой|какая|какое|который|которое|которая|кто\s+из)"
     rf"|(?P<many>какие|которые))\s+{_N}?\s*{_WHAT}"
@@ -129,6 +142,15 @@ def _most_verbed(scan: Scan) -> Ranking | None:
     return Ranking("video", _limit(match, default), descending, f"{counter}_count")
 
 
+def _most_verbed_ru(scan: Scan) -> Ranking | None:
+    match = next(iter(scan.take(_MOST_VERBED_RU)), None)
+    if match is None:
+        return None
+    word = match["counter"].lower()
+    counter = next(name for stem, name in _RU_COUNTERS if word.startswith(stem))
+    return Ranking("video", 1, match["most"] is not None, f"{counter}_count")
+
+
 def _which(scan: Scan) -> Ranking | None:
     if not (scan.has(_MOST) or scan.has(_LEAST)):
         return None
@@ -154,7 +176,7 @@ def take_ranking(scan: Scan) -> Ranking | None:
     Raises :class:`Unclear`: "limit" for a size outside 1..MAX_GROUPS, "unknown" for "most"
     and "least" together.
     """
-    return _top(scan) or _most_verbed(scan) or _which(scan) or _who(scan)
+    return _top(scan) or _most_verbed(scan) or _most_verbed_ru(scan) or _which(scan) or _who(scan)
 
 
 def take_series(scan: Scan) -> Dimension | None:

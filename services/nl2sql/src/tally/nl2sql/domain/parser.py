@@ -224,8 +224,19 @@ def _grouped_target(scan: Scan, taken: _Taken, counters: frozenset[str]) -> str 
     return ANY_COUNTER if taken.ranking or taken.video else None
 
 
+def _subject(taken: _Taken, target: str | None) -> str | None:
+    """The counter asked about a ranked entity when it is not the one it is ranked by ("how
+    many comments does the most liked video have": comments), else None."""
+    ranked_by = taken.ranking.counter if taken.ranking else None
+    if ranked_by and target and target.endswith("_count") and target != ranked_by:
+        return target
+    return None
+
+
 def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
     target = _target(scan.text)
+    if subject := _subject(taken, target):
+        return _signals(scan, target, frozenset({subject}))
     if taken.share or taken.period:
         target = _first_kind(scan.text) if taken.share else "period"
         if taken.share and target not in ("video", "snapshot"):
@@ -235,9 +246,15 @@ def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
         counters = frozenset({taken.ranking.counter})
     if target is None and (taken.ranking or taken.series or taken.video):
         target = _grouped_target(scan, taken, counters)
+    return _signals(scan, target, counters, taken.fraction)
+
+
+def _signals(
+    scan: Scan, target: str | None, counters: frozenset[str], fraction: float | None = None
+) -> _Signals:
     return _Signals(
         target=target,
-        aggregate=_aggregate(scan, target, taken.fraction),
+        aggregate=_aggregate(scan, target, fraction),
         counters=counters,
         growth=scan.has(words.GROWTH),
         decline=scan.has(words.DECLINE),
@@ -401,12 +418,15 @@ def _time_range(
     )
 
 
-def _grouping(taken: _Taken, time_range: TimeRange | None) -> Grouping | None:
+def _grouping(
+    taken: _Taken, time_range: TimeRange | None, rank_by: Measure | None = None
+) -> Grouping | None:
     """The plan's grouping; raises :class:`Unclear` ("series_range") for a series without a
     period, ("series_long") for one longer than the plan allows."""
     if taken.ranking:
         order = "desc" if taken.ranking.descending else "asc"
-        return Grouping(by=taken.ranking.dimension, order=order, limit=taken.ranking.limit)
+        ranking = taken.ranking
+        return Grouping(by=ranking.dimension, order=order, limit=ranking.limit, rank_by=rank_by)
     if taken.series is None:
         return None
     if time_range is None:
@@ -467,6 +487,15 @@ def _share(
     return Measure(aggregate=Aggregate.SHARE, where=where), rest
 
 
+def _rank_by(signals: _Signals, taken: _Taken, measure: Measure) -> Measure | None:
+    """The measure a superlative ranks by when the question asks about another counter."""
+    ranked_by = taken.ranking.counter if taken.ranking else None
+    if ranked_by is None or measure.column is None:
+        return None
+    column = signals.column(ranked_by)
+    return None if column == measure.column else Measure(aggregate=measure.aggregate, column=column)
+
+
 def _build(signals: _Signals, taken: _Taken) -> QueryPlan:
     measure = _measure(signals, taken)
     filters = _filters(signals, measure, taken)
@@ -486,7 +515,7 @@ def _build(signals: _Signals, taken: _Taken) -> QueryPlan:
         measure=measure,
         filters=filters,
         time_range=time_range,
-        group_by=_grouping(taken, time_range),
+        group_by=_grouping(taken, time_range, _rank_by(signals, taken, measure)),
         comparisons=taken.pairs,
         calendar=calendar,
         interpretation="",
