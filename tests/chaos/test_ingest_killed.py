@@ -13,18 +13,16 @@ from datetime import date
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn, create_engine, ensure_database, migrate
+from tally.common.db.session import create_engine, scratch_database
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
 from tally.ingest.chat_consumer import CHATS_DURABLE
@@ -73,22 +71,18 @@ def _differences(left: Snapshot, right: Snapshot) -> dict[str, Any]:
 @pytest.fixture
 async def stack(settings: CommonSettings) -> AsyncIterator[tuple[CommonSettings, AsyncEngine]]:
     """A database and subject prefix for this test alone; both removed afterwards."""
-    url = make_url(settings.database_url).set(database=f"tally_chaos_{uuid4().hex[:8]}")
-    rendered = url.render_as_string(hide_password=False)
-    await ensure_database(rendered)
-    await asyncio.to_thread(migrate, rendered)
-    own = settings.model_copy(
-        update={"database_url": rendered, "subject_prefix": f"chaos{uuid4().hex[:8]}"}
-    )
-    engine = create_engine(rendered)
-    yield own, engine
-    await engine.dispose()
-    connection = await nats.connect(own.nats_url)
-    await delete_streams(connection.jetstream(), Subjects(own.subject_prefix))
-    await connection.close()
-    admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(settings.database_url, "tally_chaos") as rendered:
+        own = settings.model_copy(
+            update={"database_url": rendered, "subject_prefix": f"chaos{uuid4().hex[:8]}"}
+        )
+        engine = create_engine(rendered)
+        try:
+            yield own, engine
+        finally:
+            await engine.dispose()
+            connection = await nats.connect(own.nats_url)
+            await delete_streams(connection.jetstream(), Subjects(own.subject_prefix))
+            await connection.close()
 
 
 async def test_ingest_killed_mid_stream_stores_every_event_exactly_once(

@@ -3,15 +3,13 @@ constraints, downgrade removes them, and upgrading again works."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
 
-from tally.common.db.session import MIGRATIONS, asyncpg_dsn, ensure_database, migrate
+from tally.common.db.session import MIGRATIONS, asyncpg_dsn, migrate, scratch_database
 from tally.common.settings import to_asyncpg_url
 
 TABLES = {"alert_history", "alert_silences", "alert_watches"}
@@ -20,13 +18,8 @@ TABLES = {"alert_history", "alert_silences", "alert_watches"}
 @pytest.fixture
 async def fresh_url(server_database_url: str) -> AsyncIterator[str]:
     """An empty database of its own, dropped afterwards."""
-    url = make_url(server_database_url).set(database=f"tally_mig_{uuid4().hex[:10]}")
-    rendered = url.render_as_string(hide_password=False)
-    await ensure_database(rendered)
-    yield rendered
-    admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(server_database_url, "tally_mig", migrated=False) as rendered:
+        yield rendered
 
 
 def _downgrade(url: str, revision: str) -> None:

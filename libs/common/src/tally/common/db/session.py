@@ -1,8 +1,11 @@
 """Engines and database housekeeping (create a database, wait for it, migrate it)."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 from alembic import command
@@ -71,6 +74,26 @@ async def drop_database(url: str | URL) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def scratch_database(
+    server_url: str | URL, prefix: str, *, migrated: bool = True
+) -> AsyncIterator[str]:
+    """A new database ``<prefix>_<12 hex>`` on the server of ``server_url`` (migrated to the
+    latest revision unless ``migrated`` is False); its URL. Dropped on exit, whatever
+    happened, also when creating or migrating it failed."""
+    parsed = make_url(server_url) if isinstance(server_url, str) else server_url
+    rendered = parsed.set(database=f"{prefix}_{uuid4().hex[:12]}").render_as_string(
+        hide_password=False
+    )
+    try:
+        await ensure_database(rendered)
+        if migrated:
+            await asyncio.to_thread(migrate, rendered)
+        yield rendered
+    finally:
+        await drop_database(rendered)
 
 
 def migrate(url: str | URL, revision: str = "head") -> None:
