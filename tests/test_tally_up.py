@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ def _environment(settings: CommonSettings, home: Path, prefix: str) -> dict[str,
 def running(
     settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    """`tally up --no-sample-data` on this run's NATS and database, until it printed its table."""
+    """`tally up --no-sample-data` on this run's NATS and database, until it printed its table;
+    started with SIGINT ignored (as a script's background job), stopped with SIGINT."""
     home = tmp_path_factory.mktemp("home")
     environment = _environment(settings, home, f"u{uuid4().hex[:8]}")
     environment["NATS_URL"] = settings.nats_url
@@ -42,6 +44,8 @@ def running(
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As a shell starts a background job: SIGINT ignored, which `tally up` must undo.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert process.stdout

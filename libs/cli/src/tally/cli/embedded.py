@@ -52,7 +52,7 @@ def _wait_for_port(port: int, process: "subprocess.Popen[bytes]", *, timeout_s: 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            cause = "port taken by another program" if port_taken(port) else "see its log"
+            cause = "taken by another program" if port_taken(port) else "see its log"
             raise ConfigurationError(
                 f"the embedded nats-server could not listen on 127.0.0.1:{port} ({cause})"
             )
@@ -76,6 +76,11 @@ class EmbeddedNats:
 
     def start(self) -> str:
         """Start the server; return its URL once it accepts connections."""
+        if port_taken(self.port):
+            raise ConfigurationError(
+                f"the embedded nats-server needs 127.0.0.1:{self.port}, but that port is taken "
+                "by another program"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
         command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
