@@ -242,12 +242,14 @@ def _numeric_reply(
 def create_router(
     subjects: Subjects,
     reader: Reader,
+    llm: Reader,
     metrics: ExecutorMetrics,
     cache: AnswerCache | None = None,
     ops: OpsReporter | None = None,
 ) -> NatsRouter:
     """The executor's subscribers (queue group ``executor``): ``plans.ready`` (through
-    ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``;
+    ``cache`` when given, on ``reader``) and ``sql.proposed`` (through the SQL firewall, on
+    ``llm``: the ``tally_llm`` role, which may read the video tables only) -> ``answers.*``;
     ``reports.chat`` (request/reply) -> a group's ChatReport; ``reports.ops`` (request/reply,
     when ``ops`` is given) -> the admins' OpsReport.
 
@@ -290,7 +292,7 @@ def create_router(
 
     @router.subscriber(subjects.sql_proposed, queue=SERVICE)
     async def execute_sql(proposed: SqlProposed) -> None:
-        result = await answer_sql(proposed, reader, metrics)
+        result = await answer_sql(proposed, llm, metrics)
         question = proposed.question
         question_id = str(question.question_id)
         await answers.publish(
