@@ -16,7 +16,7 @@ from tally.alerts.domain.rules import MeasureSource
 from tally.alerts.domain.watch import WatchRefusal, compile_watch
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.measures import backtest, read_measure
-from tally.common.alerting import AlertCommand, AlertCommandReply
+from tally.common.alerting import WATCH_IN_PRIVATE, AlertCommand, AlertCommandReply
 from tally.common.db.session import create_engine
 
 USAGE = (
@@ -57,7 +57,10 @@ async def watch(
 ) -> AlertCommandReply:
     """Compile ``command.text``; refuse with the parser's sentence and an example, or
     backtest the rule over the last 30 days and enable it. The reply names the watch id and
-    the backtest ("This would have fired 3 times in the last 30 days …")."""
+    the backtest ("This would have fired 3 times in the last 30 days …"). A watch asked from
+    a private chat (a positive ``chat_id``) is refused with WATCH_IN_PRIVATE."""
+    if command.chat_id is not None and command.chat_id > 0:
+        return AlertCommandReply(ok=False, message=WATCH_IN_PRIVATE)
     if not command.text or not command.text.strip():
         return AlertCommandReply(ok=False, message=USAGE)
     rule = compile_watch(
