@@ -21,7 +21,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -37,13 +37,19 @@ Json = dict[str, Any]
 class Reply:
     """One scripted answer: a chat completion whose message is ``content`` (status 200), an
     OpenAI-style error with ``status``, or, with ``hang``, no answer at all until the fake
-    closes. ``prompt_tokens``/``completion_tokens`` fill the response's ``usage``."""
+    closes. ``prompt_tokens``/``completion_tokens`` fill the response's ``usage``;
+    ``delay_s`` is how long the fake thinks before answering (a slow model, see :meth:`after`)."""
 
     content: str = ""
     status: int = 200
     hang: bool = False
     prompt_tokens: int = 120
     completion_tokens: int = 30
+    delay_s: float = 0.0
+
+    def after(self, delay_s: float) -> Self:
+        """This reply, given ``delay_s`` seconds after the request arrives."""
+        return replace(self, delay_s=delay_s)
 
     @classmethod
     def json(cls, payload: Json, *, prompt_tokens: int = 120, completion_tokens: int = 30) -> Self:
@@ -160,6 +166,8 @@ class FakeLlm:
         if reply.hang:
             await self._state.closing.wait()
             return _error(503, "fake LLM closed", "closed")
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
         if reply.status != 200:
             return _error(reply.status, f"fake LLM error {reply.status}", "scripted")
         return web.json_response(self._completion(body, reply))

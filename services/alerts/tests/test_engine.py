@@ -3,11 +3,13 @@ over samples, reloads, and the admins' commands with their sentences."""
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from tally.alerts.commands import handle, human_duration
 from tally.alerts.domain.rules import Condition, MeasureSource, MetricSource, Rule
 from tally.alerts.domain.rules_file import Route, RulesFile
 from tally.alerts.engine import AlertEngine
-from tally.common.alerting import AlertCommand
+from tally.common.alerting import WATCH_IN_PRIVATE, AlertCommand
 from tally.common.plan import QueryPlan
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -135,3 +137,16 @@ def test_human_durations() -> None:
         "1 h 30 min",
         "2 d",
     ]
+
+
+async def test_a_watch_from_a_private_chat_is_refused() -> None:
+    """A ``watch`` whose chat is a private one (a positive Telegram id) is refused with a
+    sentence before anything is compiled or read, and no watch is added."""
+    engine = engine_with()
+    command = AlertCommand(action="watch", actor_id=7, chat_id=7, text="messages drop by half")
+    never_used = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/nowhere")
+
+    reply = await handle(engine, command, at(1), measures=never_used)
+
+    assert (reply.ok, reply.message) == (False, WATCH_IN_PRIVATE)
+    assert engine.watches == {}

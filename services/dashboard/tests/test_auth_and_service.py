@@ -69,10 +69,47 @@ async def test_without_a_token_only_loopback_is_answered(
     transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client,
     ):
         reply = await client.get("/api/chats")
     assert reply.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("evil.example", 400),
+        ("evil.example:8000", 400),
+        ("127.0.0.1.evil.example", 400),
+        ("localhost.", 400),
+        ("dashboard", 400),
+        ("localhost:8000", 200),
+        ("127.0.0.1:8000", 200),
+        ("[::1]:8000", 200),
+        ("LOCALHOST", 200),
+    ],
+)
+async def test_without_a_token_only_local_host_names_are_answered(
+    tokenless: DashboardSettings, streams: None, host: str, status: int
+) -> None:
+    """DNS rebinding: with no ADMIN_API_TOKEN, a loopback request whose ``Host`` is not a
+    local name (a page on evil.example that made its name resolve to 127.0.0.1) is refused
+    with 400, pages and API alike; localhost, 127.0.0.1 and [::1] are answered."""
+    app = create_app(tokenless)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client,
+    ):
+        replies = [await client.get(path, headers={"Host": host}) for path in ("/api/chats", "/")]
+    assert [reply.status_code for reply in replies] == [status, status]
+
+
+async def test_with_a_token_any_host_name_is_answered(client: httpx.AsyncClient) -> None:
+    """Behind a proxy, with ADMIN_API_TOKEN set, the host name is the proxy's business: the
+    token is what every API request must carry."""
+    reply = await client.get("/api/chats", headers={"Host": "tally.example.org"})
+    assert reply.status_code == 200
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "::", "dashboard.example"])

@@ -15,7 +15,13 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from tally.common.alerting import AlertCommand, AlertCommandReply, AlertNotification, SilenceView
+from tally.common.alerting import (
+    WATCH_IN_PRIVATE,
+    AlertCommand,
+    AlertCommandReply,
+    AlertNotification,
+    SilenceView,
+)
 from tally.common.chat_events import ChatSettings
 from tally.common.render import MAX_MESSAGE
 from tally.common.subjects import Subjects
@@ -383,15 +389,31 @@ async def test_watch_sends_the_words_language_chat_and_zone(
 
 
 async def test_watch_in_a_chat_the_gateway_knows_nothing_about_reads_utc(
-    telegram: FakeTelegram, alerts_service: AlertsStandIn
+    telegram: FakeTelegram, alerts_service: AlertsStandIn, group: int
 ) -> None:
-    """A private /watch in English: language en, that chat, UTC."""
-    telegram.push_message(ADMIN, ADMIN, "/watch tell me when questions fail more than usual")
+    """A /watch in English in a group without settings: language en, that group, UTC."""
+    telegram.push_group_message(group, ADMIN, "/watch tell me when messages drop by half")
 
     command = await alerts_service.next()
-    await telegram.wait_sent(chat_id=ADMIN)
+    await telegram.wait_sent(chat_id=group)
 
-    assert (command.language, command.chat_id, command.timezone) == ("en", ADMIN, "UTC")
+    assert (command.language, command.chat_id, command.timezone) == ("en", group, "UTC")
+
+
+@pytest.mark.parametrize("text", ["/watch messages in this chat drop by half", "/watch"])
+async def test_watch_in_a_private_chat_is_refused(
+    telegram: FakeTelegram, alerts_service: AlertsStandIn, text: str
+) -> None:
+    """An admin's /watch in a private chat gets a sentence saying to send it in a group, and
+    nothing reaches the alerts service (a private chat has no chat data: the alert would
+    watch nothing and fire forever)."""
+    telegram.push_message(ADMIN, ADMIN, text)
+
+    [sent] = await telegram.wait_sent(chat_id=ADMIN)
+    await asyncio.sleep(0.2)
+
+    assert sent.text == WATCH_IN_PRIVATE
+    alerts_service.assert_none()
 
 
 @pytest.mark.parametrize(
@@ -402,7 +424,6 @@ async def test_watch_in_a_chat_the_gateway_knows_nothing_about_reads_utc(
         ("/silence IngestLag 2h", SILENCE_USAGE),
         ("/unsilence", UNSILENCE_USAGE),
         ("/unsilence 42", UNSILENCE_USAGE),
-        ("/watch", WATCH_USAGE),
     ],
 )
 async def test_bad_arguments_get_the_usage_and_send_nothing(
@@ -414,6 +435,18 @@ async def test_bad_arguments_get_the_usage_and_send_nothing(
     [sent] = await telegram.wait_sent(chat_id=ADMIN)
 
     assert sent.text == usage
+    alerts_service.assert_none()
+
+
+async def test_watch_without_words_gets_the_usage_in_a_group(
+    telegram: FakeTelegram, alerts_service: AlertsStandIn, group: int
+) -> None:
+    """/watch with nothing to watch, in a group: its usage, nothing sent on."""
+    telegram.push_group_message(group, ADMIN, "/watch")
+
+    [sent] = await telegram.wait_sent(chat_id=group)
+
+    assert sent.text == WATCH_USAGE
     alerts_service.assert_none()
 
 

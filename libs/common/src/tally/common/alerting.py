@@ -90,6 +90,14 @@ class AlertNotification(Event):
     at: AwareDatetime = Field(default_factory=utcnow)
 
 
+WATCH_IN_PRIVATE = (
+    "Data alerts watch a group: send /watch in the group whose numbers it should follow. "
+    "A private chat has no chat data to watch."
+)
+"""The answer to ``/watch`` in a private chat (the gateway's, and the alerts service's to a
+``watch`` command whose ``chat_id`` is a private chat's: a positive Telegram id)."""
+
+
 class AlertCommand(Event):
     """An admin's command to the alerts service.
 
@@ -100,8 +108,8 @@ class AlertCommand(Event):
       ``duration_s`` seconds; ``mute``: silence ``target``'s group until it resolves.
     - ``unsilence``: expire the silence ``target``.
     - ``watch``: compile ``text`` (plain words, in ``language``) into a data alert, backtest it
-      over stored history and enable it; ``chat_id`` scopes "this chat" and ``timezone``
-      reads times.
+      over stored history and enable it; ``chat_id`` (a group's, negative) scopes "this
+      chat" and ``timezone`` reads times. A private chat's (positive) is refused.
     """
 
     action: CommandAction

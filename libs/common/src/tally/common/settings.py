@@ -55,6 +55,15 @@ def to_asyncpg_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def login_as(url: str | URL, role: str) -> URL:
+    """``url`` (on asyncpg) with its user replaced by ``role`` and no password: a role the
+    migrations create logs in without one (trust or peer authentication), and the owner's
+    password must not go with another user's login. (``URL.set(password=None)`` would keep
+    it: ``set`` leaves a field given as None unchanged.)"""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return to_asyncpg_url(parsed._replace(username=role, password=None))
+
+
 _CREDENTIALS = re.compile(r"://(?:([^:/@,\s]*):)?[^/,\s]*@")
 """``scheme://user:password@`` or ``scheme://token@`` (NATS's token form)."""
 

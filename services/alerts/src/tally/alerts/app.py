@@ -74,7 +74,7 @@ def create_broker_for(
     broker = create_broker(settings, service=SERVICE, registry=registry)
     rules = RulesSource(settings.alert_rules_file)
     database = create_engine(settings.database_url, pool_size=2)
-    measures = watches.reader_engine(settings.database_url)
+    measures = watches.reader_engine(settings)
     engine = AlertEngine(
         rules.load(),
         store=AlertStore(database),

@@ -2,21 +2,21 @@
 stored history, then enabled (see tally.alerts.domain.watch and tally.alerts.measures).
 
 Measures are read through the ``tally_reader`` login (the role the executor runs plans as),
-so a data alert can read only what a question can.
+so a data alert can read only what a question can, in read-only sessions with a statement
+timeout (:func:`reader_engine`).
 """
 
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.alerts.config import AlertsSettings
 from tally.alerts.domain.rules import MeasureSource
 from tally.alerts.domain.watch import WatchRefusal, compile_watch
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.measures import backtest, read_measure
-from tally.common.alerting import AlertCommand, AlertCommandReply
-from tally.common.db.models import READER_ROLE
+from tally.common.alerting import WATCH_IN_PRIVATE, AlertCommand, AlertCommandReply
 from tally.common.db.session import create_engine
 
 USAGE = (
@@ -25,11 +25,21 @@ USAGE = (
 )
 
 
-def reader_engine(database_url: str) -> AsyncEngine:
-    """An engine on ``database_url`` logged in as ``tally_reader`` (no password, like the
-    executor's default), two connections."""
-    url = make_url(database_url).set(username=READER_ROLE, password=None)
-    return create_engine(url.render_as_string(hide_password=False), pool_size=2)
+def reader_engine(settings: AlertsSettings) -> AsyncEngine:
+    """An engine logged in as ``settings.reader_url`` (``tally_reader``), two connections.
+
+    Every session has ``default_transaction_read_only=on`` and ``statement_timeout``
+    (``settings.statement_timeout_ms``) as server settings, like the executor's reader: a
+    write fails and a long backtest is cancelled by PostgreSQL itself.
+    """
+    server_settings = {
+        "default_transaction_read_only": "on",
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "application_name": "tally-alerts-measures",
+    }
+    return create_engine(
+        settings.reader_url, pool_size=2, connect_args={"server_settings": server_settings}
+    )
 
 
 def measure_reader(engine: AsyncEngine) -> MeasureReader:
@@ -47,7 +57,10 @@ async def watch(
 ) -> AlertCommandReply:
     """Compile ``command.text``; refuse with the parser's sentence and an example, or
     backtest the rule over the last 30 days and enable it. The reply names the watch id and
-    the backtest ("This would have fired 3 times in the last 30 days …")."""
+    the backtest ("This would have fired 3 times in the last 30 days …"). A watch asked from
+    a private chat (a positive ``chat_id``) is refused with WATCH_IN_PRIVATE."""
+    if command.chat_id is not None and command.chat_id > 0:
+        return AlertCommandReply(ok=False, message=WATCH_IN_PRIVATE)
     if not command.text or not command.text.strip():
         return AlertCommandReply(ok=False, message=USAGE)
     rule = compile_watch(

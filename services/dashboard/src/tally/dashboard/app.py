@@ -4,6 +4,11 @@ One process serves everything on DASHBOARD_HOST:DASHBOARD_PORT. Its NATS broker 
 :func:`tally.common.broker.create_broker`, with tracing and metrics) only publishes: settings
 changes go to ingest through the CHAT_EVENTS stream. Reads go to PostgreSQL as the read-only
 ``tally_reader`` role.
+
+Without ADMIN_API_TOKEN, requests are answered only when their ``Host`` is a local name
+(Starlette's TrustedHostMiddleware, 400 otherwise): the loopback check alone would let a web
+page the admin visits read every chat and change settings through DNS rebinding, since the
+browser's requests then come from 127.0.0.1 under the attacker's host name.
 """
 
 from collections.abc import AsyncIterator
@@ -11,6 +16,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI, Request, status
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -27,6 +33,16 @@ from tally.dashboard.deps import Services
 from tally.dashboard.metrics import RequestMetrics
 
 SERVICE = "dashboard"
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+"""``Host`` names a token-less dashboard answers (an IPv6 literal keeps its brackets)."""
+
+
+def trusted_hosts(settings: DashboardSettings) -> list[str] | None:
+    """The ``Host`` names answered: the local names and DASHBOARD_HOST when no admin token is
+    set; None (any) with a token, which every API request must carry."""
+    if settings.admin_api_token is not None:
+        return None
+    return sorted({*LOCAL_NAMES, settings.dashboard_host.lower()})
 
 
 def _error(status_code: int, detail: str) -> JSONResponse:
@@ -91,4 +107,6 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     for error in DATABASE_ERRORS:
         app.add_exception_handler(error, _database_failed)
     app.add_middleware(RequestMetrics, registry=services.registry)
+    if hosts := trusted_hosts(settings):
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     return app

@@ -1,10 +1,10 @@
 """Dashboard settings: where it listens, the admin token, the read-only database login."""
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from tally.common.db.models import READER_ROLE
-from tally.common.settings import CommonSettings, to_asyncpg_url
+from tally.common.settings import CommonSettings, login_as, to_asyncpg_url
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 """Hosts the dashboard may listen on without an admin token."""
@@ -51,5 +51,4 @@ class DashboardSettings(CommonSettings):
     def reader_url(self) -> URL:
         if self.dashboard_database_url:
             return to_asyncpg_url(self.dashboard_database_url)
-        base = make_url(self.database_url).set(username=READER_ROLE, password=None)
-        return to_asyncpg_url(base)
+        return login_as(self.database_url, READER_ROLE)

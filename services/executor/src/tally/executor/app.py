@@ -17,6 +17,8 @@ from tally.executor.runner import Reader, instrument
 
 OPS_POOL_SIZE = 2
 """Connections of the ``tally_ops`` pool: reports are rare and each runs its queries in turn."""
+LLM_POOL_SIZE = 2
+"""Connections of the ``tally_llm`` pool: the executor runs LLM-written SQL one at a time."""
 
 
 def ops_reader(settings: ExecutorSettings) -> Reader:
@@ -29,16 +31,26 @@ def ops_reader(settings: ExecutorSettings) -> Reader:
     )
 
 
+def llm_reader(reader: Reader) -> Reader:
+    """The pool LLM-written SQL runs on, as ``tally_llm`` (``settings.llm_url``: the video
+    tables only), beside ``reader`` and closed with it."""
+    return reader.sibling(
+        reader.settings.llm_url, pool_size=LLM_POOL_SIZE, application_name="tally-executor-llm"
+    )
+
+
 def create_broker_for(
     settings: ExecutorSettings,
     reader: Reader,
     *,
     registry: CollectorRegistry | None = None,
     ops: Reader | None = None,
+    llm: Reader | None = None,
     metrics: ExecutorMetrics | None = None,
 ) -> NatsBroker:
     """A broker with the executor's router, running plans through ``reader`` and, when
-    ``settings.answer_cache`` is on, through the answer cache in the answers bucket.
+    ``settings.answer_cache`` is on, through the answer cache in the answers bucket; and
+    LLM-written SQL through ``llm`` (default: :func:`llm_reader`, closed with ``reader``).
 
     The admins' reports are answered when ``ops`` (see :func:`ops_reader`; the caller closes
     it) is given.
@@ -62,24 +74,28 @@ def create_broker_for(
         reporter = OpsReporter(
             reader=reader, ops=ops, broker=broker, subjects=subjects, registry=registry
         )
-    broker.include_router(create_router(subjects, reader, metrics, cache, reporter))
+    llm = llm or llm_reader(reader)
+    broker.include_router(create_router(subjects, reader, llm, metrics, cache, reporter))
     return broker
 
 
 def create_app(settings: ExecutorSettings) -> AsgiFastStream:
     """The executor process: broker, /metrics (with DAU/WAU/MAU refreshed in the
-    background), /health (ready = NATS and PostgreSQL answer)."""
+    background), /health (ready = NATS answers, and PostgreSQL as ``tally_reader`` and as
+    ``tally_llm``)."""
     registry = CollectorRegistry()
     metrics = ExecutorMetrics(registry)
     reader = Reader(settings)
-    ops = ops_reader(settings)
-    broker = create_broker_for(settings, reader, registry=registry, ops=ops, metrics=metrics)
+    ops, llm = ops_reader(settings), llm_reader(reader)
+    broker = create_broker_for(
+        settings, reader, registry=registry, ops=ops, llm=llm, metrics=metrics
+    )
     start_counting, stop_counting = refresher(settings, metrics)
     return create_service_app(
         broker,
         settings,
         registry=registry,
-        ready_checks=[reader.answers],
+        ready_checks=[reader.answers, llm.answers],
         after_startup=[start_counting],
         on_shutdown=[stop_counting, reader.close, ops.close],
     )

@@ -1,10 +1,10 @@
 """Executor settings."""
 
-from pydantic import Field
-from sqlalchemy.engine import URL, make_url
+from pydantic import Field, SecretStr
+from sqlalchemy.engine import URL
 
-from tally.common.db.models import OPS_ROLE, READER_ROLE
-from tally.common.settings import CommonSettings, to_asyncpg_url
+from tally.common.db.models import LLM_ROLE, OPS_ROLE, READER_ROLE
+from tally.common.settings import CommonSettings, login_as, to_asyncpg_url
 
 
 class ExecutorSettings(CommonSettings):
@@ -31,6 +31,11 @@ class ExecutorSettings(CommonSettings):
     /health): when unset, DATABASE_URL with the user replaced by the ``tally_ops`` role
     (migration 0006), like the reader's.
 
+    ``llm_database_url`` (env ``LLM_DATABASE_URL``, a secret: it may carry a password) is the
+    login LLM-written SQL runs as: when unset, the database plans run on (the replica, when
+    ``read_database_url`` is set) with the user replaced by the ``tally_llm`` role (migration
+    0008: ``videos`` and ``video_snapshots`` only), no password.
+
     ``active_users_refresh_s`` is how often ``tally_active_users`` (DAU/WAU/MAU) is counted
     again from the questions log, as ``tally_ops`` (``tally_reader`` may not read the questions
     log, and LLM-written SQL must not either)."""
@@ -46,19 +51,23 @@ class ExecutorSettings(CommonSettings):
     answer_cache: bool = True
     answer_cache_timeout_s: float = Field(default=0.25, gt=0)
     ops_database_url: str | None = None
+    llm_database_url: SecretStr | None = None
     active_users_refresh_s: float = Field(default=60.0, gt=0)
 
     @property
     def reader_url(self) -> URL:
         if self.executor_database_url:
             return to_asyncpg_url(self.executor_database_url)
-        source = self.read_database_url or self.database_url
-        base = make_url(source).set(username=READER_ROLE, password=None)
-        return to_asyncpg_url(base)
+        return login_as(self.read_database_url or self.database_url, READER_ROLE)
+
+    @property
+    def llm_url(self) -> URL:
+        if self.llm_database_url:
+            return to_asyncpg_url(self.llm_database_url.get_secret_value())
+        return login_as(self.read_database_url or self.database_url, LLM_ROLE)
 
     @property
     def ops_url(self) -> URL:
         if self.ops_database_url:
             return to_asyncpg_url(self.ops_database_url)
-        base = make_url(self.database_url).set(username=OPS_ROLE, password=None)
-        return to_asyncpg_url(base)
+        return login_as(self.database_url, OPS_ROLE)

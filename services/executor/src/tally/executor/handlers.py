@@ -1,10 +1,14 @@
 """Executor handlers: a planned question, or LLM-written SQL, in; an answer out.
 
 Answers to plans go through the answer cache (tally.executor.cache) when it is on; answers to
-LLM-written SQL never do.
+LLM-written SQL never do. A plan or SQL whose question id is in flight or was answered here
+within ten minutes (a question asked again, tally.common.idempotency) is dropped, unless that
+answer failed.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final
 
 import structlog
@@ -13,7 +17,15 @@ from faststream.nats import NatsRouter
 from tally.common.cache import CachedAnswer
 from tally.common.chat_reports import ChatReport, ChatReportRequested
 from tally.common.errors import UserFacingError
-from tally.common.events import Language, Outcome, QueryPlanned, QuestionAnswered, SqlProposed
+from tally.common.events import (
+    Language,
+    Outcome,
+    QueryPlanned,
+    QuestionAnswered,
+    QuestionAsked,
+    SqlProposed,
+)
+from tally.common.idempotency import RecentQuestions
 from tally.common.ops_reports import OpsReport, OpsReportRequested
 from tally.common.plan import QueryPlan
 from tally.common.semantic import catalog
@@ -270,25 +282,39 @@ def _numeric_reply(
     return _reply(proposed, "answered", value=value, interpretation=interpretation, **shape)
 
 
+def _failed(outcome: Outcome) -> bool:
+    return outcome == "failed"
+
+
 def create_router(
     subjects: Subjects,
     reader: Reader,
+    llm: Reader,
     metrics: ExecutorMetrics,
     cache: AnswerCache | None = None,
     ops: OpsReporter | None = None,
 ) -> NatsRouter:
     """The executor's subscribers (queue group ``executor``): ``plans.ready`` (through
-    ``cache`` when given) and ``sql.proposed`` (through the SQL firewall) -> ``answers.*``;
+    ``cache`` when given, on ``reader``) and ``sql.proposed`` (through the SQL firewall, on
+    ``llm``: the ``tally_llm`` role, which may read the video tables only) -> ``answers.*``;
     ``reports.chat`` (request/reply) -> a group's ChatReport; ``reports.ops`` (request/reply,
     when ``ops`` is given) -> the admins' OpsReport.
 
     Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
+    A plan or SQL whose question id is in flight or answered is dropped (:func:`once`).
     """
     router = NatsRouter()
     answers = router.publisher(subjects.answers_all)
+    recent: RecentQuestions[Outcome] = RecentQuestions()
 
-    @router.subscriber(subjects.plan_ready, queue=SERVICE)
-    async def execute(planned: QueryPlanned) -> None:
+    async def once(question: QuestionAsked, respond: Callable[[], Awaitable[Outcome]]) -> None:
+        """``respond()`` unless ``question``'s id is in flight or answered here (then it is
+        dropped, counted); a ``failed`` answer, or an error, lets the next ask run again."""
+        seen = await recent.once(question.question_id, respond, failed=_failed)
+        if seen is not None:
+            metrics.repeated.inc()
+
+    async def run_plan(planned: QueryPlanned) -> Outcome:
         if cache is None or catalog().chat_scoped(planned.plan.dataset):
             result, lookup = await answer(planned, reader), None
         else:
@@ -306,6 +332,11 @@ def create_router(
         metrics.answers.answered(result)
         if cache is not None and lookup is not None:
             await remember(cache, lookup, result)
+        return result.outcome
+
+    @router.subscriber(subjects.plan_ready, queue=SERVICE)
+    async def execute(planned: QueryPlanned) -> None:
+        await once(planned.question, partial(run_plan, planned))
 
     @router.subscriber(subjects.chat_report, queue=SERVICE)
     async def report(request: ChatReportRequested) -> ChatReport:
@@ -319,9 +350,8 @@ def create_router(
             """The admins' /analytics, /metrics or /health (request/reply)."""
             return await ops.answer(request)
 
-    @router.subscriber(subjects.sql_proposed, queue=SERVICE)
-    async def execute_sql(proposed: SqlProposed) -> None:
-        result = await answer_sql(proposed, reader, metrics)
+    async def run_sql(proposed: SqlProposed) -> Outcome:
+        result = await answer_sql(proposed, llm, metrics)
         question = proposed.question
         question_id = str(question.question_id)
         await answers.publish(
@@ -330,5 +360,10 @@ def create_router(
             headers=subjects.answer_headers(question_id),
         )
         metrics.answers.answered(result)
+        return result.outcome
+
+    @router.subscriber(subjects.sql_proposed, queue=SERVICE)
+    async def execute_sql(proposed: SqlProposed) -> None:
+        await once(proposed.question, partial(run_sql, proposed))
 
     return router

@@ -14,6 +14,9 @@ class ExecutorMetrics:
     being left alone after a failure),
     and the SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``).
 
+    ``repeated`` counts plans and LLM-written SQL dropped because their question id was in
+    flight or answered here already (a question asked again, see tally.common.idempotency).
+
     A cache hit is counted in ``tally_executor_cache_total`` only: no query ran.
 
     ``answers`` counts every answer the executor publishes (:class:`AnswerMetrics`);
@@ -44,6 +47,11 @@ class ExecutorMetrics:
             "tally_executor_firewall_total",
             "LLM-written SQL checked by the firewall, by verdict",
             ["verdict"],
+            registry=registry,
+        )
+        self.repeated = Counter(
+            "tally_executor_repeated_questions_total",
+            "Plans and LLM-written SQL dropped: their question id was in flight or answered",
             registry=registry,
         )
         self.answers = AnswerMetrics(registry)

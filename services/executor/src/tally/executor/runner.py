@@ -2,8 +2,9 @@
 
 Three layers hold for every statement, whoever wrote it:
 
-* the login is the ``tally_reader`` role, granted SELECT on ``videos`` and
-  ``video_snapshots`` only (migration 0001);
+* the login is a role that may read only what its statements need: ``tally_reader`` for
+  plans (the video and chat tables), ``tally_llm`` for LLM-written SQL (``videos`` and
+  ``video_snapshots`` only, migration 0008; see :meth:`Reader.sibling`);
 * every session has ``default_transaction_read_only=on`` and ``statement_timeout`` as
   server settings, so a write fails and a long query is cancelled without a round trip;
 * plans (SQLAlchemy Core, see ``domain.compiler``) run one statement per call in its own
@@ -122,7 +123,7 @@ async def _read_only_rows(connection: Any, sql: str, max_bytes: int) -> list[tup
 
 
 class Reader:
-    """A pool of read-only connections as the ``tally_reader`` role.
+    """A pool of read-only connections as one role (``tally_reader`` by default).
 
     Every session has ``default_transaction_read_only=on`` and ``statement_timeout`` set as
     server settings, so both hold for every statement without an extra round trip.
@@ -144,6 +145,16 @@ class Reader:
         self._application_name = application_name
         self._pool: asyncpg.Pool | None = None
         self._span: tuple[float, SnapshotSpan] | None = None
+        self._siblings: list[Reader] = []
+
+    def sibling(self, url: URL, *, pool_size: int, application_name: str) -> "Reader":
+        """A reader with these settings logging in as ``url`` (another role), at most
+        ``pool_size`` connections, connected on first use; :meth:`close` closes it too."""
+        sibling = Reader(
+            self.settings, url=url, pool_size=pool_size, application_name=application_name
+        )
+        self._siblings.append(sibling)
+        return sibling
 
     async def _connect(self) -> asyncpg.Pool:
         server_settings = {
@@ -231,6 +242,9 @@ class Reader:
             return False
 
     async def close(self) -> None:
+        """Close the pool and every :meth:`sibling`'s (each made again on next use)."""
+        for sibling in self._siblings:
+            await sibling.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

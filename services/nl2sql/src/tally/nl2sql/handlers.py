@@ -1,10 +1,18 @@
-"""nl2sql handlers: a question in; a plan, LLM-written SQL or a refusal out."""
+"""nl2sql handlers: a question in; a plan, LLM-written SQL or a refusal out.
 
+A question asked again under an id met within the last ten minutes
+(tally.common.idempotency) is not read again: while the first attempt is in flight it is
+dropped; once handled, the event it gave is published again (so a question lost further on,
+in an executor replica that died, is still answered), unless that attempt failed.
+"""
+
+from functools import partial
 from time import perf_counter
 
 from faststream.nats import NatsRouter
 
 from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.common.idempotency import RecentQuestions
 from tally.common.metrics import AnswerMetrics
 from tally.common.subjects import Subjects
 from tally.nl2sql.config import Nl2sqlSettings
@@ -25,6 +33,10 @@ def _refused(event: Planned | None) -> bool:
     return event is None or (isinstance(event, QuestionAnswered) and event.outcome == "refused")
 
 
+def _failed(event: Planned) -> bool:
+    return isinstance(event, QuestionAnswered) and event.outcome == "failed"
+
+
 def create_router(
     settings: Nl2sqlSettings,
     metrics: Nl2sqlMetrics,
@@ -38,6 +50,8 @@ def create_router(
 
     With ``llm``, questions the built-in parser refuses (``NL_ENGINE=auto``), or every
     question (``NL_ENGINE=llm``), go to the LLM engine; without, the parser alone answers.
+    A question id already in flight is dropped, one already handled gets its event again
+    (counted in ``tally_nl2sql_repeated_questions_total``).
     """
     subjects = Subjects(settings.subject_prefix)
     router = NatsRouter()
@@ -62,21 +76,43 @@ def create_router(
         )
     )
 
-    @subscriber
-    async def plan(question: QuestionAsked) -> None:
+    async def read(question: QuestionAsked) -> Planned:
         event: Planned | None = builtin(question) if builtin_first else None
         if llm is not None and _refused(event):
             event = await ask_llm(llm, question)
         assert event is not None  # the parser ran, or the LLM did
         metrics.questions.labels(_outcome(event), question.language, event.engine).inc()
+        return event
+
+    async def publish(event: Planned) -> None:
         if isinstance(event, QueryPlanned):
             await plans.publish(event)
         elif isinstance(event, SqlProposed):
             await proposals.publish(event)
         else:
-            question_id = str(question.question_id)
-            subject = subjects.answer(question.channel, question_id)
+            question_id = str(event.question.question_id)
+            subject = subjects.answer(event.question.channel, question_id)
             await answers.publish(event, subject, headers=subjects.answer_headers(question_id))
+
+    async def first_time(question: QuestionAsked) -> Planned:
+        event = await read(question)
+        await publish(event)
+        if isinstance(event, QuestionAnswered):
             answered.answered(event)
+        return event
+
+    recent: RecentQuestions[Planned] = RecentQuestions()
+
+    @subscriber
+    async def plan(question: QuestionAsked) -> None:
+        attempt = partial(first_time, question)
+        seen = await recent.once(question.question_id, attempt, failed=_failed)
+        if seen is None:
+            return
+        if seen.result is None:
+            metrics.repeated.labels("dropped").inc()
+        else:
+            metrics.repeated.labels("replayed").inc()
+            await publish(seen.result)
 
     return router

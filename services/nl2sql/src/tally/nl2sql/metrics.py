@@ -5,7 +5,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 class Nl2sqlMetrics:
     """Questions by outcome (planned, proposed, refused, failed), language and engine
-    (builtin, llm); the built-in parser's time per question (s). The LLM engine's own
+    (builtin, llm); the built-in parser's time per question (s); questions asked again under
+    an id already met (``dropped`` while the first attempt is in flight, ``replayed`` once it
+    was handled: its event published again, nothing read again). The LLM engine's own
     metrics are :class:`tally.nl2sql.llm.LlmMetrics`, registered when an LLM is on."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -19,5 +21,11 @@ class Nl2sqlMetrics:
             "tally_nl2sql_plan_seconds",
             "Time the built-in parser took to read one question into a plan or a refusal",
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1),
+            registry=registry,
+        )
+        self.repeated = Counter(
+            "tally_nl2sql_repeated_questions_total",
+            "Questions asked again under an id already in flight or handled, by what was done",
+            ["action"],
             registry=registry,
         )

@@ -31,7 +31,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 READER_ROLE = "tally_reader"
-"""The login role the executor uses: SELECT on the analytics tables, nothing else."""
+"""The login role of built-in plans, chat reports, the dashboard and data alerts: SELECT on the
+video and chat tables (migrations 0001, 0003, 0004), nothing else."""
+LLM_ROLE = "tally_llm"
+"""The login role of LLM-written SQL (migration 0008): SELECT on ``videos`` and
+``video_snapshots`` only."""
 OPS_ROLE = "tally_ops"
 """The login role of the admins' operations reports (migration 0006): SELECT on the questions
 log, the bot users, messages, video snapshots and ``alembic_version``."""

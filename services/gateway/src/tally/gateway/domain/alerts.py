@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from tally.common.alerting import AlertNotification, AlertView, SilenceView
+from tally.common.alerting import WATCH_IN_PRIVATE, AlertNotification, AlertView, SilenceView
 from tally.common.errors import UserFacingError
 from tally.common.render import MAX_MESSAGE, utf16_length
 
@@ -182,11 +182,15 @@ def parse_silence_id(args: str | None) -> str:
     return text
 
 
-def parse_watch(args: str | None) -> str:
+def parse_watch(args: str | None, *, private: bool = False) -> str:
     """``/watch``'s plain words (1 to MAX_WATCH_CHARS characters, trimmed).
 
-    Raises UsageError (with WATCH_USAGE) otherwise.
+    Raises UsageError with WATCH_IN_PRIVATE when sent in a ``private`` chat (a data alert
+    watches a group: in a private chat it would watch nothing, and fire forever), and with
+    WATCH_USAGE when the words are missing or too long.
     """
+    if private:
+        raise UsageError(WATCH_IN_PRIVATE)
     text = (args or "").strip()
     if not 1 <= len(text) <= MAX_WATCH_CHARS:
         raise UsageError(WATCH_USAGE)

@@ -270,10 +270,11 @@ async def watch(
     metrics: GatewayMetrics,
     chat_settings: ChatSettingsView,
 ) -> None:
-    """/watch <plain words>: a data alert on this chat's (or the videos') numbers, read in
-    the words' language and the chat's time zone (UTC when the gateway knows none)."""
+    """/watch <plain words>: a data alert on this group's (or the videos') numbers, read in
+    the words' language and the chat's time zone (UTC when the gateway knows none). In a
+    private chat it is refused with a sentence (alerts.WATCH_IN_PRIVATE)."""
     try:
-        text = alerts.parse_watch(command.args)
+        text = alerts.parse_watch(command.args, private=message.chat.type == ChatType.PRIVATE)
     except alerts.UsageError as error:
         await _usage(bot, message.chat.id, error, metrics)
         return
