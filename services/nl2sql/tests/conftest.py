@@ -32,7 +32,8 @@ SettingsFactory = Callable[..., Nl2sqlSettings]
 @pytest.fixture(scope="module")
 def llm_settings(settings: CommonSettings, fake_llm: FakeLlm) -> SettingsFactory:
     """Builds nl2sql settings on this run's servers with the LLM at the fake server (short
-    timeouts, a breaker that opens after 2 failures); keyword arguments override fields."""
+    timeouts, though long enough for a first request on a loaded machine; a breaker that opens
+    after 2 failures); keyword arguments override fields."""
 
     def build(**overrides: Any) -> Nl2sqlSettings:
         fields: dict[str, Any] = {
@@ -40,8 +41,8 @@ def llm_settings(settings: CommonSettings, fake_llm: FakeLlm) -> SettingsFactory
             "llm_base_url": fake_llm.base_url,
             "llm_api_key": fake_llm.api_key,
             "llm_model": MODEL,
-            "llm_timeout_s": 0.5,
-            "llm_deadline_s": 0.8,
+            "llm_timeout_s": 1.5,
+            "llm_deadline_s": 2.4,
             "llm_breaker_failures": 2,
             "llm_breaker_reset_s": 60.0,
         }

@@ -223,17 +223,19 @@ async def test_wrong_key_is_refused_by_the_server(
     assert llm.requests == []  # the fake records authorised requests only
 
 
-async def test_hanging_model_times_out_fast(
-    llm: FakeLlm, engine: tuple[LlmEngine, CollectorRegistry]
-) -> None:
+async def test_hanging_model_times_out_fast(llm: FakeLlm, llm_settings: SettingsFactory) -> None:
     """A model that never answers costs the deadline (0.8 s here), then LlmUnavailable
     ``timeout``; the asker gets a ``failed`` answer saying the model is not answering."""
     llm.script(Reply.hanging(), Reply.hanging(), Reply.hanging())
-    llm_engine, registry = engine
     asked = QuestionAsked(channel="cli", chat_id=1, user_id=1, language="en", text=QUESTION)
-    started = time.monotonic()
-    answer = await ask_llm(llm_engine, asked)
-    assert time.monotonic() - started < 2.0
+    async with running(llm_settings(llm_timeout_s=0.5, llm_deadline_s=0.8)) as (
+        llm_engine,
+        registry,
+    ):
+        started = time.monotonic()
+        answer = await ask_llm(llm_engine, asked)
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.0
     assert answer.outcome == "failed"  # type: ignore[union-attr]
     assert answer.reason == texts.unavailable("en")  # type: ignore[union-attr]
     assert errors(registry, "timeout") == 1
