@@ -3,6 +3,10 @@ named by a fingerprint, and what a log line says about an error never includes i
 No database."""
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from tally.common.errors import UserFacingError
 from tally.executor.failures import (
@@ -21,6 +25,7 @@ from tally.executor.failures import (
     failure,
     fingerprint,
 )
+from tally.executor.tracing import QuietTracer
 
 
 @pytest.mark.parametrize(
@@ -66,3 +71,18 @@ def test_a_diagnostic_names_the_error_and_where_never_its_message() -> None:
     assert fields["error"] == "ValueError"
     assert fields["at"].startswith("test_failures.py:")
     assert "canary" not in repr(fields)
+
+
+def test_a_quiet_span_keeps_no_exception_message() -> None:
+    """An exception leaving a database span marks it failed, and records neither an exception
+    event nor a status description (both would carry the message)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = QuietTracer(provider.get_tracer("test"))
+    with pytest.raises(ValueError), tracer.start_as_current_span("SELECT") as span:
+        span.set_status(StatusCode.ERROR)
+        raise ValueError("tally-canary-9d2c")
+    [finished] = exporter.get_finished_spans()
+    assert finished.events == () and finished.status.description is None
+    assert finished.status.status_code is StatusCode.ERROR

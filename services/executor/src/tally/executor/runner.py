@@ -49,6 +49,7 @@ from tally.executor.failures import (
     fingerprint,
     translated,
 )
+from tally.executor.tracing import QuietTracerProvider
 
 log = structlog.get_logger(__name__)
 FETCH_ROWS = 100
@@ -63,7 +64,7 @@ def instrument() -> None:
     :class:`tally.common.telemetry.SqlLiteralRedactor`."""
     instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
+        instrumentor.instrument(tracer_provider=QuietTracerProvider())
 
 
 async def _reset_untraced(connection: asyncpg.Connection) -> None:
