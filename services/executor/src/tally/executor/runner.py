@@ -61,7 +61,8 @@ SPAN_TTL_S = 60.0
 def instrument() -> None:
     """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
     recorded; literals in the statement text are redacted by
-    :class:`tally.common.telemetry.SqlLiteralRedactor`."""
+    :class:`tally.common.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
+    exception message (:mod:`tally.executor.tracing`)."""
     instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(tracer_provider=QuietTracerProvider())
