@@ -31,7 +31,7 @@ from tally.common.broker import delete_streams, ensure_streams
 from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
-from tally.executor.runner import UNAVAILABLE
+from tally.executor.failures import UNAVAILABLE
 from tests.chaos._stack import OwnPostgres, Service, until
 
 pytestmark = pytest.mark.timeout(150)

@@ -65,6 +65,14 @@ def test_plain_selects_over_the_catalog_are_accepted_and_capped(sql: str) -> Non
         ("SHOW ALL", "SHOW command"),
         ("WITH RECURSIVE r AS (SELECT 1) SELECT count(*) FROM r", "WITH RECURSIVE"),
         ("SELECT 'videos'::regclass", "object identifier type"),
+        (
+            "WITH a AS (SELECT count(*) AS n FROM messages), m AS (SELECT 1 AS x) SELECT n FROM a",
+            "the table messages, which is not in the catalog",
+        ),
+        ("WITH messages AS (SELECT 1 AS x) SELECT x FROM messages", "a CTE messages, like a table"),
+        ("WITH a AS (SELECT 1 AS x), a AS (SELECT 2 AS x) SELECT x FROM a", "more than once"),
+        ("SELECT count(v) FROM videos v", "the whole row of v"),
+        ("SELECT count(*) FROM videos WHERE m.text IS NULL", "a column does not match"),
     ],
 )
 def test_refusals_name_what_was_refused(sql: str, reason: str) -> None:
@@ -87,6 +95,17 @@ def test_rows_are_capped(sql: str, expected_limit: int) -> None:
     """No LIMIT gets the cap; a smaller LIMIT is kept; a larger one is lowered to the cap."""
     rendered = check(sql, row_cap=50).sql
     assert rendered.endswith(f"LIMIT {expected_limit}")
+
+
+def test_ctes_are_bound_where_postgresql_binds_them() -> None:
+    """A CTE is visible in later CTEs, in its query and in subqueries beneath it: a name
+    resolved through nested WITHs and subqueries reads the catalog tables it stands for."""
+    sql = (
+        "WITH a AS (SELECT id FROM videos), b AS (SELECT id FROM a) SELECT count(*) FROM b"
+        " WHERE id IN (WITH c AS (SELECT video_id FROM video_snapshots) SELECT video_id FROM c"
+        " WHERE video_id IN (SELECT id FROM a))"
+    )
+    assert check(sql).tables == {"videos", "video_snapshots"}
 
 
 def test_a_limit_that_is_not_a_number_is_wrapped_under_the_cap() -> None:

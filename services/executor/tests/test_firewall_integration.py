@@ -26,6 +26,7 @@ from tally.common.db.session import asyncpg_dsn
 from tally.common.events import QuestionAnswered, QuestionAsked, SqlProposed
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
+from tally.executor import failures
 from tally.executor.app import create_broker_for
 from tally.executor.config import ExecutorSettings
 from tally.executor.domain.results import as_number
@@ -224,9 +225,10 @@ async def test_a_result_past_the_byte_budget_is_refused(executor: Executor) -> N
     assert answer.reason and f"larger than {MAX_BYTES}" in answer.reason
 
 
-async def test_sql_the_database_rejects_fails_with_its_reason(executor: Executor) -> None:
-    """Accepted by the firewall but wrong for PostgreSQL: `failed`, with the database's words."""
-    [answer] = await executor.ask(["SELECT count(*) FROM videos WHERE views_count > 'many'"])
-    assert answer.outcome == "failed"
-    assert answer.reason and "could not run the query" in answer.reason
+async def test_sql_the_database_rejects_fails_with_a_fixed_sentence(executor: Executor) -> None:
+    """Accepted by the firewall but wrong for PostgreSQL: `failed`, with the sentence of the
+    error's SQLSTATE class, never the database's words (which quote the value)."""
+    sql = f"SELECT max(creator_id::int) FROM videos WHERE creator_id = '{CREATOR}'"
+    [answer] = await executor.ask([sql])
+    assert (answer.outcome, answer.reason) == ("failed", failures.DATA)
     assert executor.firewall_verdicts("accepted") >= 1

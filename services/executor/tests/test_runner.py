@@ -1,19 +1,24 @@
 """The executor on real PostgreSQL: right numbers, read-only, bounded in time."""
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import asyncpg
 import pytest
+from structlog.testing import capture_logs
 
 from tally.common.db.session import asyncpg_dsn
+from tally.common.errors import UserFacingError
 from tally.common.events import QueryPlanned, QuestionAsked
 from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 from tally.common.settings import CommonSettings
+from tally.executor import failures
 from tally.executor.config import ExecutorSettings
+from tally.executor.failures import QueryRejectedError, QueryTimeoutError
 from tally.executor.handlers import answer
-from tally.executor.runner import QueryTimeoutError, Reader
+from tally.executor.runner import Reader
 
 CREATOR = "c0ffee" * 5 + "ab"
 DAY = datetime(2025, 11, 27, tzinfo=UTC)
@@ -137,3 +142,73 @@ async def test_dead_database_gives_a_failed_answer(executor_settings: ExecutorSe
     await reader.close()
     assert result.outcome == "failed"
     assert result.reason and "database" in result.reason
+
+
+CANARY = "tally-canary-5be1"
+"""A value only the statements below contain: PostgreSQL's messages would quote it."""
+
+
+@pytest.mark.parametrize(
+    ("sql", "error", "sentence", "sqlstate"),
+    [
+        (f"SELECT '{CANARY}'::int", QueryRejectedError, failures.DATA, "22P02"),
+        (f"SELECT to_number('{CANARY}', '9')", QueryRejectedError, failures.DATA, "22P02"),
+        (f'SELECT \'{{"k": "{CANARY}"\'::jsonb', QueryRejectedError, failures.DATA, "22P02"),
+        (
+            "SELECT 1 / (views_count - views_count) FROM videos",
+            QueryRejectedError,
+            failures.DATA,
+            "22012",
+        ),
+        ('SELECT "tally-canary-5be1" FROM videos', QueryRejectedError, failures.ACCESS, "42703"),
+        ("SELECT count(*) FROM bot_users", QueryRejectedError, failures.ACCESS, "42501"),
+        (
+            f"CREATE TEMP TABLE t (x) AS SELECT '{CANARY}'",
+            QueryRejectedError,
+            failures.READ_ONLY,
+            "25006",
+        ),
+    ],
+)
+async def test_database_errors_reach_neither_the_asker_nor_the_log(
+    seeded: asyncpg.Connection,
+    executor_settings: ExecutorSettings,
+    sql: str,
+    error: type[UserFacingError],
+    sentence: str,
+    sqlstate: str,
+) -> None:
+    """A failing statement gives its SQLSTATE class's fixed sentence; the log line has the
+    SQLSTATE and the query's fingerprint, and nothing PostgreSQL said about the value."""
+    reader = Reader(executor_settings)
+    with capture_logs() as logs, pytest.raises(error) as raised:
+        await reader.fetch_value(sql)
+    await reader.close()
+    assert raised.value.message == sentence and raised.value.__cause__ is None
+    assert [(log["sqlstate"], log["query"]) for log in logs] == [
+        (sqlstate, failures.fingerprint(sql))
+    ]
+    assert "canary" not in repr(logs).lower() and "canary" not in sentence
+
+
+async def test_one_deadline_bounds_every_page_of_a_cursor(
+    settings: CommonSettings, seeded: asyncpg.Connection
+) -> None:
+    """1,000 rows at 5 ms each, read 100 a page: each page is well within a 1 s statement
+    timeout (measured 5.1 s in all with a timeout per page), but the one deadline over the
+    whole read stops it at about 1 s and cancels the statement on the server."""
+    limited = ExecutorSettings(**settings.model_dump(), statement_timeout_ms=1000)
+    reader = Reader(limited, application_name="tally-deadline-test")
+    started = time.perf_counter()
+    with pytest.raises(QueryTimeoutError, match="too long"):
+        await reader.fetch_rows(
+            "SELECT pg_sleep(0.005) FROM generate_series(1, 1000)", max_bytes=10**9
+        )
+    assert time.perf_counter() - started < 1.6
+    running = await seeded.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tally-deadline-test'"
+        " AND state = 'active'"
+    )
+    assert running == 0
+    assert await reader.fetch_value("SELECT 1") == 1
+    await reader.close()

@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 from tally.common.background import Hook, background
 from tally.common.db.session import asyncpg_dsn
 from tally.executor.config import ExecutorSettings
+from tally.executor.failures import diagnostic
 from tally.executor.metrics import ExecutorMetrics
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,7 @@ async def refresh(settings: ExecutorSettings, metrics: ExecutorMetrics) -> None:
     try:
         counts = await count_active_users(settings.ops_url)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        log.warning("active users not counted", error=str(error)[:300])
+        log.warning("active users not counted", **diagnostic(error))
         return
     for window, users in counts.items():
         metrics.active_users.labels(window).set(users)

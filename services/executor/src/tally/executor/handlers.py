@@ -36,10 +36,11 @@ from tally.executor.domain.coverage import cover, measures_growth, not_measured,
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
 from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.domain.series import group_rows
+from tally.executor.failures import ResultTooLargeError, fingerprint
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.reports import answer_report
-from tally.executor.runner import Reader, ResultTooLargeError
+from tally.executor.runner import Reader
 
 SERVICE = "executor"
 MAX_REFUSED_SQL_CHARS = 2000
@@ -240,7 +241,7 @@ def _firewalled(proposed: SqlProposed, reader: Reader, metrics: ExecutorMetrics)
         checked = check(proposed.sql, row_cap=reader.settings.firewall_max_rows)
     except FirewallRefusal as refusal:
         metrics.firewall.labels("refused").inc()
-        log.warning("sql refused", reason=refusal.message, sql=proposed.sql[:300])
+        log.warning("sql refused", reason=refusal.message, query=fingerprint(proposed.sql))
         raise
     metrics.firewall.labels("accepted").inc()
     return checked

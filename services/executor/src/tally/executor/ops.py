@@ -25,6 +25,7 @@ from tally.common.ops_reports import OpsReport, OpsReportRequested, Section
 from tally.common.subjects import Subjects
 from tally.executor.domain import ops_sections
 from tally.executor.domain.ops_sections import ConsumerState, StreamState
+from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
 
 HEALTH_TIMEOUT_S = 2.0
@@ -59,8 +60,10 @@ class OpsReporter:
         category = (request.category or "performance") if request.kind == "metrics" else None
         try:
             sections = await self._figures(request, datetime.now(UTC))
-        except Exception:  # the admin gets a sentence, the operator the traceback in the log
-            log.exception("ops report failed", kind=request.kind, category=category)
+        except Exception as error:  # the admin gets a sentence, the operator where it failed
+            log.error(
+                "ops report failed", kind=request.kind, category=category, **diagnostic(error)
+            )
             return OpsReport(kind=request.kind, category=category, error=FAILED)
         return OpsReport(kind=request.kind, category=category, sections=sections)
 

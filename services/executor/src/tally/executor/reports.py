@@ -13,6 +13,7 @@ from tally.common import chat_stats
 from tally.common.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
 from tally.common.chat_stats import Period, UsersQuery
 from tally.common.errors import UserFacingError
+from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
 
 TOP_USERS = 10
@@ -98,8 +99,10 @@ async def answer_report(request: ChatReportRequested, reader: Reader) -> ChatRep
         return await build_report(request, await reader.pool(), now=now)
     except UserFacingError as error:
         message = error.message
-    except Exception:  # the chat gets a sentence, the operator the traceback in the log
-        log.exception("chat report failed", chat_id=request.chat_id, kind=request.kind)
+    except Exception as error:  # the chat gets a sentence, the operator where it failed
+        log.error(
+            "chat report failed", chat_id=request.chat_id, kind=request.kind, **diagnostic(error)
+        )
         message = "The statistics are not available right now; try again in a minute."
     today = now.date()
     return ChatReport(

@@ -7,6 +7,8 @@ Three layers hold for every statement, whoever wrote it:
   ``video_snapshots`` only, migration 0008; see :meth:`Reader.sibling`);
 * every session has ``default_transaction_read_only=on`` and ``statement_timeout`` as
   server settings, so a write fails and a long query is cancelled without a round trip;
+  and every call has one wall-clock deadline of the same length over all its round trips
+  (a cursor's pages included), past which the statement is cancelled;
 * plans (SQLAlchemy Core, see ``domain.compiler``) run one statement per call in its own
   implicit transaction (a grouped plan's rows are bounded by its LIMIT or time range); SQL
   that passed the firewall (``domain.firewall``) runs in an explicit ``BEGIN READ ONLY``
@@ -15,12 +17,15 @@ Three layers hold for every statement, whoever wrote it:
 
 Each statement is a client span (opentelemetry-instrumentation-asyncpg, see
 :func:`instrument`), a child of the consume span of the message that asked for it; the span
-carries the statement text, never the bound values.
+carries the statement text, never the bound values. Failures become fixed sentences by
+SQLSTATE and log lines carry only the SQLSTATE and the query's fingerprint
+(:mod:`tally.executor.failures`).
 """
 
+import asyncio
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -35,63 +40,33 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.domain.compiler import CompiledQuery
 from tally.executor.domain.coverage import SnapshotSpan
 from tally.executor.domain.results import as_number
+from tally.executor.failures import (
+    TOO_LONG,
+    UNAVAILABLE,
+    DatabaseUnavailableError,
+    QueryTimeoutError,
+    ResultTooLargeError,
+    diagnostic,
+    fingerprint,
+    translated,
+)
+from tally.executor.tracing import QuietTracerProvider
 
 log = structlog.get_logger(__name__)
 FETCH_ROWS = 100
+"""Rows fetched per round trip when reading LLM-written SQL's result (one span each)."""
 SPAN_TTL_S = 60.0
 """Seconds the snapshots' span is reused before it is read again."""
-"""Rows fetched per round trip when reading LLM-written SQL's result (one span each)."""
-UNAVAILABLE = "The database is not answering right now; try again in a minute."
-TOO_LONG = "The question took too long to answer; try a narrower one."
-
-
-class QueryTimeoutError(UserFacingError):
-    """The statement ran past the statement timeout."""
-
-
-class DatabaseUnavailableError(UserFacingError):
-    """PostgreSQL did not answer, or failed for a reason of its own."""
-
-
-class QueryRejectedError(UserFacingError):
-    """PostgreSQL refused the statement itself (unknown column, type error, permission,
-    a write in a read-only transaction)."""
-
-
-class ResultTooLargeError(UserFacingError):
-    """The result ran past the byte budget for one answer."""
-
-
-_REJECTED = (
-    asyncpg.exceptions.SyntaxOrAccessError,
-    asyncpg.exceptions.DataError,
-    asyncpg.exceptions.InvalidTransactionStateError,
-)
-
-
-@contextmanager
-def _translated_errors() -> Iterator[None]:
-    """asyncpg's and the network's exceptions, as Tally's user-facing ones."""
-    try:
-        yield
-    except asyncpg.QueryCanceledError as error:
-        raise QueryTimeoutError(TOO_LONG) from error
-    except _REJECTED as error:
-        log.warning("query rejected", error=str(error)[:300])
-        message = str(error).splitlines()[0][:200]
-        raise QueryRejectedError(f"The database could not run the query: {message}.") from error
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-        log.error("query failed", error=str(error)[:300])
-        raise DatabaseUnavailableError(UNAVAILABLE) from error
 
 
 def instrument() -> None:
     """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
     recorded; literals in the statement text are redacted by
-    :class:`tally.common.telemetry.SqlLiteralRedactor`."""
+    :class:`tally.common.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
+    exception message (:mod:`tally.executor.tracing`)."""
     instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
+        instrumentor.instrument(tracer_provider=QuietTracerProvider())
 
 
 async def _reset_untraced(connection: asyncpg.Connection) -> None:
@@ -180,30 +155,47 @@ class Reader:
             try:
                 self._pool = await self._connect()
             except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-                log.error("database unreachable", error=str(error)[:300])
-                raise DatabaseUnavailableError(UNAVAILABLE) from error
+                log.error("database unreachable", **diagnostic(error))
+                raise DatabaseUnavailableError(UNAVAILABLE) from None
         return self._pool
+
+    @asynccontextmanager
+    async def _deadline(self, sql: str) -> AsyncIterator[None]:
+        """One wall-clock deadline, ``statement_timeout_ms``, over everything inside (every
+        page of a cursor included), on top of the server's per-statement timeout. Past it the
+        task is cancelled, which makes asyncpg cancel the statement on the server, and
+        QueryTimeoutError is raised; other failures as :func:`translated` makes them."""
+        deadline = asyncio.timeout(self.settings.statement_timeout_ms / 1000)
+        try:
+            async with deadline:
+                with translated(sql):
+                    yield
+        except (TimeoutError, DatabaseUnavailableError):
+            if not deadline.expired():
+                raise
+            log.warning("query past its deadline", query=fingerprint(sql))
+            raise QueryTimeoutError(TOO_LONG) from None
 
     async def fetch_value(self, sql: str, *args: Any) -> Any:
         """The first column of the first row of ``sql``; raises QueryTimeoutError past the
-        statement timeout, QueryRejectedError when PostgreSQL refuses the statement and
-        DatabaseUnavailableError when PostgreSQL fails."""
+        deadline or the statement timeout, QueryRejectedError when PostgreSQL refuses the
+        statement and DatabaseUnavailableError when PostgreSQL fails, each with a fixed
+        sentence (:mod:`tally.executor.failures`), never the database's words."""
         pool = await self.pool()
-        with _translated_errors():
+        async with self._deadline(sql):
             return await pool.fetchval(sql, *args)
 
     async def fetch_rows(self, sql: str, *, max_bytes: int) -> tuple[list[tuple[Any, ...]], float]:
         """Every row of ``sql`` (which must cap its own rows, e.g. with LIMIT) and the elapsed
-        ms, run in a ``BEGIN READ ONLY`` transaction.
+        ms, run in a ``BEGIN READ ONLY`` transaction, all its pages within one deadline.
 
         Raises ResultTooLargeError once the rows' text passes ``max_bytes`` characters (the
         rest is never fetched), and the errors of :meth:`fetch_value`.
         """
         pool = await self.pool()
         started = time.perf_counter()
-        with _translated_errors():
-            async with pool.acquire() as connection:
-                rows = await _read_only_rows(connection, sql, max_bytes)
+        async with self._deadline(sql), pool.acquire() as connection:
+            rows = await _read_only_rows(connection, sql, max_bytes)
         return rows, (time.perf_counter() - started) * 1000
 
     async def fetch_all(self, sql: str, *args: Any) -> tuple[list[tuple[Any, ...]], float]:
@@ -211,7 +203,7 @@ class Reader:
         with ``args`` bound, and the elapsed ms. Errors as in :meth:`fetch_value`."""
         pool = await self.pool()
         started = time.perf_counter()
-        with _translated_errors():
+        async with self._deadline(sql):
             records = await pool.fetch(sql, *args)
         return [tuple(record) for record in records], (time.perf_counter() - started) * 1000
 
@@ -227,10 +219,9 @@ class Reader:
         now = time.monotonic()
         if self._span is None or now - self._span[0] > SPAN_TTL_S:
             pool = await self.pool()
-            with _translated_errors():
-                row = await pool.fetchrow(
-                    "SELECT min(created_at), max(created_at) FROM video_snapshots"
-                )
+            sql = "SELECT min(created_at), max(created_at) FROM video_snapshots"
+            async with self._deadline(sql):
+                row = await pool.fetchrow(sql)
             self._span = (now, SnapshotSpan(first=row[0], last=row[1]))
         return self._span[1]
 

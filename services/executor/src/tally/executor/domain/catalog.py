@@ -1,5 +1,8 @@
 """The tables and columns LLM-written SQL may read: ``videos`` and ``video_snapshots``,
-column for column as in :mod:`tally.common.db.models` (so a new column shows up here)."""
+column for column as in :mod:`tally.common.db.models` (so a new column shows up here); and
+the names of every table in the database, which no CTE may take."""
+
+import re
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
@@ -27,3 +30,20 @@ CATALOG_COLUMNS: frozenset[str] = frozenset(
 
 SCHEMA = MappingSchema(dict[str, object](CATALOG), dialect="postgres")
 """CATALOG as sqlglot's schema, for resolving every column of a query to its table."""
+
+DATABASE_TABLES: frozenset[str] = frozenset({*Base.metadata.tables, "alembic_version"})
+"""Every table the migrations create (the models' tables and Alembic's own)."""
+
+_PARTITION = re.compile(r"messages_\d{4}_\d{2}")
+"""Monthly partitions of ``messages`` (``tally.common.db.chats.partition_name``)."""
+
+
+def is_database_name(name: str) -> bool:
+    """True when ``name`` (any case) is a table of the database, a partition of ``messages``
+    or a system catalog's (``pg_*``): a CTE of that name could be taken for the table."""
+    lowered = name.lower()
+    return (
+        lowered in DATABASE_TABLES
+        or _PARTITION.fullmatch(lowered) is not None
+        or lowered.startswith("pg_")
+    )

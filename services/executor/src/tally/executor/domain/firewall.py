@@ -12,9 +12,13 @@ rules are allow-lists:
   ``WITH RECURSIVE`` refused since it can run without end);
 * every node of the tree is of an allowed kind, every function in :data:`FUNCTIONS`, every
   cast to a type in :data:`TYPES`;
-* tables are the catalog's (``videos``, ``video_snapshots``) or CTEs of the same query,
-  never schema-qualified; columns are the catalog's or names the query defines, and each
-  resolves to a table in scope (sqlglot's ``qualify``).
+* every table reference is bound as PostgreSQL binds it (sqlglot's scope analysis, see
+  :mod:`tally.executor.domain.scopes`): to a CTE only where that CTE is visible, else to
+  the real table, which must be the catalog's (``videos``, ``video_snapshots``); never
+  schema-qualified. CTE names are unique in the query and never a table's of the database;
+* every column resolves (sqlglot's ``qualify``, then checked scope by scope) to a catalog
+  column of a catalog table or an output column of a CTE or subquery in scope; system
+  columns (``ctid``, ``xmin``...) are refused.
 
 The accepted SQL gets ``LIMIT row_cap`` (a smaller literal LIMIT is kept) and is checked once
 more, so the text that runs is itself one that passes.
@@ -29,7 +33,8 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 
 from tally.common.errors import UserFacingError
-from tally.executor.domain.catalog import CATALOG, CATALOG_COLUMNS, SCHEMA
+from tally.executor.domain import scopes
+from tally.executor.domain.catalog import CATALOG, SCHEMA, is_database_name
 from tally.executor.domain.sql_rules import (
     FORBIDDEN_TOKENS,
     FUNCTIONS,
@@ -153,54 +158,92 @@ def _check_node(node: exp.Expr) -> None:
         raise _refuse(f"the query uses the keyword {node.name}, which is not allowed here.")
 
 
-def _check_with(statement: exp.Expr) -> set[str]:
-    names: set[str] = set()
-    for with_ in statement.find_all(exp.With):
-        if with_.args.get("recursive"):
-            raise _refuse("the query uses WITH RECURSIVE, which can run without end.")
-    for cte in statement.find_all(exp.CTE):
-        names.add(cte.alias_or_name)
-    return names
+def _check_table_node(table: exp.Table) -> None:
+    if not isinstance(table.this, exp.Identifier):
+        raise _refuse("the query reads from something that is not a table.")
+    alias = table.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.columns:
+        raise _refuse(f"the query renames the columns of {table.name} (AS {_sql(alias)}).")
+    if table.args.get("db") or table.args.get("catalog"):
+        name = ".".join(part.name for part in table.parts)
+        raise _refuse(f"the query names the schema-qualified table {name}.")
 
 
-def _check_tables(statement: exp.Expr, ctes: set[str]) -> frozenset[str]:
-    read: set[str] = set()
+def _bound(statement: exp.Query) -> list[scopes.Binding]:
+    try:
+        bound = scopes.bindings(statement)
+    except SqlglotError as error:
+        raise _refuse(f"the query's tables cannot be resolved ({_first_line(error)}).") from error
+    if unplaced := scopes.outside_scopes(statement, bound):
+        raise _refuse(f"the query reads {unplaced[0].name} where no table can be resolved.")
+    return bound
+
+
+def _check_tables(statement: exp.Query) -> frozenset[str]:
+    """The catalog tables ``statement`` reads; refuses any reference PostgreSQL would bind
+    to a real table outside the catalog (a CTE counts only where it is visible)."""
     for table in statement.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            raise _refuse("the query reads from something that is not a table.")
-        alias = table.args.get("alias")
-        if isinstance(alias, exp.TableAlias) and alias.columns:
-            raise _refuse(f"the query renames the columns of {table.name} (AS {_sql(alias)}).")
-        if table.args.get("db") or table.args.get("catalog"):
-            name = ".".join(part.name for part in table.parts)
-            raise _refuse(f"the query names the schema-qualified table {name}.")
-        if table.name not in CATALOG and table.name not in ctes:
-            raise _refuse(f"the query reads the table {table.name}, which is not in the catalog.")
-        if table.name in CATALOG and table.name not in ctes:
-            read.add(table.name)
+        _check_table_node(table)
+    read = {binding.table.name for binding in _bound(statement) if binding.reads_table}
+    for name in sorted(read - CATALOG.keys()):
+        raise _refuse(
+            f"the query reads the table {name}, which is not in the catalog"
+            f" (only {' and '.join(CATALOG)} may be read)."
+        )
     return frozenset(read)
 
 
-def _defined_names(statement: exp.Expr) -> set[str]:
-    names = {alias.alias for alias in statement.find_all(exp.Alias)}
-    for alias in statement.find_all(exp.TableAlias):
-        names.add(alias.name)
-        names.update(column.name for column in alias.columns)
-    return names
+def _check_ctes(statement: exp.Query) -> None:
+    if any(with_.args.get("recursive") for with_ in statement.find_all(exp.With)):
+        raise _refuse("the query uses WITH RECURSIVE, which can run without end.")
+    seen: set[str] = set()
+    for name in scopes.cte_names(statement):
+        if is_database_name(name) or name.lower() in CATALOG:
+            raise _refuse(f"the query names a CTE {name}, like a table of the database.")
+        if name.lower() in seen:
+            raise _refuse(f"the query defines the CTE {name} more than once.")
+        seen.add(name.lower())
 
 
-def _check_columns(statement: exp.Expr) -> None:
-    known = (CATALOG_COLUMNS | _defined_names(statement)) - _SYSTEM_COLUMNS
+def _check_column_names(statement: exp.Query) -> None:
     for column in statement.find_all(exp.Column):
         if column.args.get("db") or column.args.get("catalog"):
             raise _refuse(f"the query names the column {_sql(column)} with a schema.")
-        if not isinstance(column.this, exp.Star) and column.name not in known:
-            raise _refuse(f"the query uses the column {column.name}, which is not in the catalog.")
+        if column.name in _SYSTEM_COLUMNS:
+            raise _refuse(f"the query uses the column {column.name}, a system column.")
+
+
+def _qualified(statement: exp.Query) -> exp.Query:
+    """A copy of ``statement`` with every column qualified by its FROM item (sqlglot's
+    ``qualify`` against the catalog), or a refusal naming the first that has none."""
     try:
-        qualify(statement.copy(), schema=SCHEMA, dialect=POSTGRES, validate_qualify_columns=True)
+        qualified = qualify(
+            statement.copy(), schema=SCHEMA, dialect=POSTGRES, validate_qualify_columns=True
+        )
     except SqlglotError as error:
         reason = _first_line(error)
         raise _refuse(f"a column does not match the tables in the query ({reason}).") from error
+    if not isinstance(qualified, exp.Query):
+        raise _refuse("the query is no longer a query once its columns are resolved.")
+    return qualified
+
+
+def _check_columns(statement: exp.Query) -> None:
+    """Every column is a catalog column of a catalog table in scope, or an output column of a
+    CTE or subquery in scope; system columns and schema-qualified columns are refused."""
+    _check_column_names(statement)
+    qualified = _qualified(statement)
+    if whole_row := qualified.find(exp.TableColumn):
+        raise _refuse(f"the query reads the whole row of {whole_row.name}; name its columns.")
+    try:
+        stray = next(scopes.unresolved_columns(qualified, CATALOG), None)
+    except SqlglotError as error:
+        raise _refuse(f"the query's columns cannot be resolved ({_first_line(error)}).") from error
+    if stray is not None:
+        raise _refuse(
+            f"the query uses {_sql(stray)}, which is no column of a table, CTE or subquery"
+            " in its scope."
+        )
 
 
 def _validated(sql: str) -> tuple[exp.Query, frozenset[str]]:
@@ -209,7 +252,8 @@ def _validated(sql: str) -> tuple[exp.Query, frozenset[str]]:
     statement = _statement(sql)
     for node in statement.walk():
         _check_node(node)
-    tables = _check_tables(statement, _check_with(statement))
+    tables = _check_tables(statement)
+    _check_ctes(statement)
     _check_columns(statement)
     return statement, tables
 
