@@ -23,11 +23,11 @@ from tally.common.subjects import Subjects
 from tally.ingest.chat_store import (
     ChatWriter,
     RetentionCounts,
-    apply_retention,
     retention_preview,
     truncate_chat_tables,
 )
 from tally.ingest.replay import ReplayReport, ReplayStart, replay_chat_events
+from tally.ingest.retention import retention_pass
 
 REPLAYABLE = "CHAT_EVENTS"
 
@@ -122,11 +122,15 @@ async def replay(
 
 
 async def retention(common: CommonSettings, *, apply: bool, now: datetime) -> list[RetentionCounts]:
-    """Preview (or, with ``apply``, delete) each chat's raw rows older than its retention."""
+    """Preview (or, with ``apply``, delete) each chat's raw rows older than its retention;
+    applying also purges those events from CHAT_EVENTS, as ingest's scheduled pass does."""
     engine = create_engine(common.database_url)
     try:
-        run = apply_retention if apply else retention_preview
-        return await run(engine=engine, now=now)
+        if not apply:
+            return await retention_preview(engine=engine, now=now)
+        async with _jetstream(common) as js:
+            subjects = Subjects(common.subject_prefix)
+            return await retention_pass(engine=engine, js=js, subjects=subjects, now=now)
     finally:
         await engine.dispose()
 
@@ -134,7 +138,7 @@ async def retention(common: CommonSettings, *, apply: bool, now: datetime) -> li
 def retention_table(counts: list[RetentionCounts], *, applied: bool) -> Table:
     """The rows retention would delete (or deleted), one line per chat."""
     verb = "deleted" if applied else "to delete"
-    table = Table(title=f"Retention: raw rows {verb} (the rollups are kept)")
+    table = Table(title=f"Retention: raw rows and stream events {verb} (the rollups are kept)")
     for name in (
         "chat",
         "title",
@@ -144,6 +148,7 @@ def retention_table(counts: list[RetentionCounts], *, applied: bool) -> Table:
         "member events",
         "reactions",
         "reaction totals",
+        "stream events",
     ):
         table.add_column(name)
     for chat in counts:
@@ -156,5 +161,6 @@ def retention_table(counts: list[RetentionCounts], *, applied: bool) -> Table:
             f"{chat.member_events:,}",
             f"{chat.reactions:,}",
             f"{chat.reaction_counts:,}",
+            f"{chat.stream_events:,}" if applied else "",
         )
     return table

@@ -152,8 +152,10 @@ def retention(
     """Delete each chat's raw rows older than its retention_days.
 
     Raw messages, member events and reactions go; `--preview` lists them,
-    `--apply` deletes them. The rollups (chat_daily, user_chat_daily, chat_hourly)
-    are kept, so the dashboard still counts the days whose raw rows are gone.
+    `--apply` deletes them and purges the same events from the CHAT_EVENTS stream
+    (ingest also does this every RETENTION_INTERVAL_S). The rollups (chat_daily,
+    user_chat_daily, chat_hourly) are kept, so the dashboard still counts the days
+    whose raw rows are gone.
     """
     from tally.cli.chats import retention as run_retention
     from tally.cli.chats import retention_table

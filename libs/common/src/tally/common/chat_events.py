@@ -134,8 +134,9 @@ class TitleChanged(_ChatEvent):
 
 class ChatSettings(Event):
     """A chat's settings. ``timezone`` is an IANA name (local days, heatmaps); ``store_text``
-    keeps message text (off by default); ``retention_days`` deletes raw events older than
-    that many days when retention is applied (None: keep forever)."""
+    keeps message text (off by default; turning it off erases the stored text, in the
+    tables and in CHAT_EVENTS); ``retention_days`` deletes raw rows and stream events older
+    than that many days, at ingest's next retention pass (None: keep forever)."""
 
     timezone: str = Field(default="UTC", max_length=64)
     store_text: bool = False

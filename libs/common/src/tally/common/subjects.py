@@ -135,7 +135,8 @@ class Subjects:
 
     @property
     def chat_events_stream(self) -> str:
-        """Every chat event, kept without an age limit: replay rebuilds the chat tables."""
+        """Every chat event, kept without an age limit (replay rebuilds the chat tables);
+        ingest purges one chat's events on its subjects (tally.ingest.stream_purge)."""
         return f"{self.prefix.upper()}_CHAT_EVENTS"
 
     @property

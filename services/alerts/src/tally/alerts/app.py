@@ -15,6 +15,7 @@ from tally.alerts.config import AlertsSettings
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.handlers import SERVICE, create_router
 from tally.alerts.reloading import RulesSource
+from tally.alerts.retention import run_history_retention
 from tally.alerts.runner import AlertMetrics, Evaluation
 from tally.alerts.store import AlertStore
 from tally.common.broker import create_app as create_service_app
@@ -30,16 +31,20 @@ class AlertsService:
 
     engine: AlertEngine
     evaluation: Evaluation
+    store: AlertStore
     database: AsyncEngine
     measures: AsyncEngine
     broker: NatsBroker
     tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
     async def start(self) -> None:
-        """Load silences and watches, then evaluate periodically (and on SIGHUP)."""
+        """Load silences and watches, then evaluate periodically (and on SIGHUP), and apply
+        the history's retention periodically."""
         await self.engine.start(utcnow())
         self.evaluation.install_sighup()
         self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
+        settings = self.evaluation.settings
+        self.tasks.add(asyncio.create_task(run_history_retention(self.store, settings)))
 
     async def stop(self) -> None:
         """Stop evaluating and close the database engines."""
@@ -75,15 +80,16 @@ def create_broker_for(
     rules = RulesSource(settings.alert_rules_file)
     database = create_engine(settings.database_url, pool_size=2)
     measures = watches.reader_engine(settings)
+    store = AlertStore(database)
     engine = AlertEngine(
         rules.load(),
-        store=AlertStore(database),
+        store=store,
         measure_reader=measure_reader or watches.measure_reader(measures),
         store_timeout_s=settings.alert_probe_timeout_s * 2,
     )
     evaluation = Evaluation(settings, engine, rules, database, AlertMetrics(registry))
     broker.include_router(create_router(engine, Subjects(settings.subject_prefix), measures))
-    return broker, AlertsService(engine, evaluation, database, measures, broker)
+    return broker, AlertsService(engine, evaluation, store, database, measures, broker)
 
 
 def create_app(settings: AlertsSettings) -> AsgiFastStream:

@@ -22,12 +22,18 @@ class AlertsSettings(CommonSettings):
     ``alerts_reader_database_url`` (env ``ALERTS_READER_DATABASE_URL``, a secret: it may carry
     a password), else DATABASE_URL with the user replaced by ``tally_reader``, no password.
     Those sessions are read-only and ``statement_timeout_ms`` (env ``STATEMENT_TIMEOUT_MS``)
-    bounds each statement, as in the executor."""
+    bounds each statement, as in the executor.
+
+    ``alert_history_days`` (env ``ALERT_HISTORY_DAYS``): alert history rows and ended silences
+    older than that many days are deleted every ``alert_retention_interval_s`` seconds (0:
+    never)."""
 
     alert_rules_file: Path = DEFAULT_RULES_FILE
     alert_probe_timeout_s: float = Field(default=2.0, gt=0)
     alerts_reader_database_url: SecretStr | None = None
     statement_timeout_ms: int = Field(default=5000, ge=10)
+    alert_history_days: int = Field(default=90, ge=1, le=36_500)
+    alert_retention_interval_s: float = Field(default=3600.0, ge=0)
 
     @property
     def reader_url(self) -> URL:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.domain.history import HistoryEvent
@@ -76,6 +76,16 @@ class AlertStore:
         async with self.engine.connect() as connection:
             rows = (await connection.execute(statement)).all()
         return [(row.id, Rule.model_validate(row.rule), row.chat_id) for row in rows]
+
+    async def forget_before(self, cutoff: datetime) -> tuple[int, int]:
+        """Delete ``alert_history`` rows from before ``cutoff`` and silences that ended
+        (expired, or past ``ends_at``) before it; return how many of each, in one
+        transaction."""
+        ended = or_(AlertSilence.expired_at < cutoff, AlertSilence.ends_at < cutoff)
+        async with self.engine.begin() as connection:
+            history = await connection.execute(delete(AlertHistory).where(AlertHistory.at < cutoff))
+            silences = await connection.execute(delete(AlertSilence).where(ended))
+        return history.rowcount, silences.rowcount
 
 
 def _silence_row(silence: Silence) -> dict[str, Any]:

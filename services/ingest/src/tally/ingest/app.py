@@ -18,6 +18,7 @@ from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.handlers import create_router
 from tally.ingest.metrics import IngestMetrics
+from tally.ingest.retention import RetentionSchedule
 from tally.ingest.store import database_answers
 
 SERVICE = "ingest"
@@ -57,7 +58,8 @@ def create_broker_for(
 
 def create_app(settings: IngestSettings) -> AsgiFastStream:
     """The ingest process: consumers, /metrics (with the consumers' backlog polled in the
-    background), /health and /health/ready (NATS and database)."""
+    background), chat retention on a schedule, /health and /health/ready (NATS and
+    database)."""
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
     engine = create_database_engine(settings)
@@ -68,6 +70,9 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings, engine=engine, registry=registry, writer=writer, metrics=metrics, lease=lease
     )
     start_polling, stop_polling = poller(settings, metrics)
+    retention = RetentionSchedule(
+        engine=engine, subjects=subjects, lease=lease, interval_s=settings.retention_interval_s
+    )
 
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
@@ -81,6 +86,9 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     async def take_lease() -> None:
         await lease.start(broker.config.connection_state.stream)
 
+    async def start_retention() -> None:
+        retention.start(broker.config.connection_state.stream)
+
     async def shutdown() -> None:
         await engine.dispose()
 
@@ -89,7 +97,7 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         registry=registry,
         ready_checks=[database_ready],
-        after_startup=[log_messages_layout, take_lease, start_polling],
-        on_shutdown=[lease.stop, stop_polling],
+        after_startup=[log_messages_layout, take_lease, start_retention, start_polling],
+        on_shutdown=[retention.stop, lease.stop, stop_polling],
         after_shutdown=[shutdown],
     )

@@ -8,7 +8,9 @@ on. When the database fails in a way that may pass, the whole batch is nak'ed wi
 ``retry_delay_s`` and redelivered, however long it takes (the writes are idempotent, so
 nothing is lost or counted twice); when it refuses a value of an event, that event is
 dead-lettered and the rest are stored. Settings that changed are put in the chat settings
-bucket after commit. JetStream lets two fetches be unacknowledged at a time.
+bucket after commit; text the chat no longer lets ingest store is then removed from the
+stream too (:class:`~tally.ingest.stream_purge.TextEraser`). JetStream lets two fetches be
+unacknowledged at a time.
 
 Events are applied in stream order, because edits, deletions and reactions do not commute
 with the messages they change. A fetch that would overtake older unacknowledged events (a
@@ -44,6 +46,7 @@ from tally.ingest.domain.chat_batch import parse_chat_events
 from tally.ingest.domain.stream_order import Split, first_newer, split_in_order
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.settings_bucket import publish_settings
+from tally.ingest.stream_purge import TextEraser
 
 CHATS_DURABLE = "ingest-chats"
 log = structlog.get_logger(__name__)
@@ -122,6 +125,7 @@ def create_chat_router(
     router = NatsRouter()
     pull = PullSub(batch_size=settings.chat_batch_size, timeout=0.5, batch=True)
     orders: dict[int, StreamOrder] = {}
+    eraser = TextEraser(subjects)
 
     subscriber = router.subscriber(
         subjects.chat_events_all,
@@ -169,7 +173,22 @@ def create_chat_router(
             letter = dead_letter(batch[index], reason)
             await publish_dead_letter(broker, subjects, letter, kind=kind)
         order.stored(batch)
+        await forget_text(
+            js,
+            [batch[valid[index][0]] for index in written.text_dropped],
+            {chat_id: batch[valid[index][0]] for chat_id, index in written.text_off.items()},
+        )
         metrics.handled("chat_event", "stored", written.events)
         metrics.handled("chat_event", "dead_letter", len(letters))
+
+    async def forget_text(js: JsClient, dropped: list[Msg], turned_off: dict[int, Msg]) -> None:
+        """After commit: purge each chat's text events older than the SettingsChanged that
+        turned its text storage off, and delete events whose text was not stored."""
+        if dropped or turned_off:
+            await eraser.erase(
+                js,
+                chats={chat_id: _sequence(m) for chat_id, m in turned_off.items()},
+                sequences=[_sequence(message) for message in dropped],
+            )
 
     return router

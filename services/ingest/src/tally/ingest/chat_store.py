@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -63,6 +63,13 @@ the batch's transaction keeps those lookups on their indexes."""
 
 MessagesLayout = Literal["partitioned table", "TimescaleDB hypertable", "plain table"]
 log = structlog.get_logger(__name__)
+
+
+async def _erase_text(connection: AsyncConnection, chat_ids: Iterable[int]) -> None:
+    """Null the stored text of every message of ``chat_ids`` (text storage turned off)."""
+    if chats := sorted(chat_ids):
+        erase = update(MESSAGES).where(MESSAGES.c.chat_id.in_(chats), MESSAGES.c.text.is_not(None))
+        await connection.execute(erase.values(text=None))
 
 
 def refuses_the_data(error: SQLAlchemyError) -> bool:
@@ -200,20 +207,28 @@ async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
 @dataclass(frozen=True)
 class WriteResult:
     """What one batch changed: events written, messages and member events that were new,
-    and the settings of chats whose settings changed (to publish in the settings bucket)."""
+    the settings of chats whose settings changed (to publish in the settings bucket), the
+    chats whose stored text was erased, with the index of the event that turned text storage
+    off (``BatchPlan.text_off``), and the indexes of events
+    whose text was not stored (``BatchPlan.text_dropped``): both for the stream to forget."""
 
     events: int = 0
     messages: int = 0
     member_events: int = 0
     settings: dict[int, ChatSettings] = field(default_factory=dict)
+    text_off: dict[int, int] = field(default_factory=dict)
+    text_dropped: tuple[int, ...] = ()
 
-    def plus(self, other: "WriteResult") -> "WriteResult":
-        """Both results together (``other``'s settings win)."""
+    def plus(self, other: "WriteResult", offset: int = 0) -> "WriteResult":
+        """Both results together (``other``'s settings win); ``other``'s event indexes
+        shifted by ``offset``."""
         return WriteResult(
             self.events + other.events,
             self.messages + other.messages,
             self.member_events + other.member_events,
             {**self.settings, **other.settings},
+            {**self.text_off, **{c: offset + i for c, i in other.text_off.items()}},
+            (*self.text_dropped, *(offset + index for index in other.text_dropped)),
         )
 
 
@@ -274,7 +289,15 @@ class ChatWriter:
             await _apply_reactions(connection, plan, rollups)
             await _apply_reaction_counts(connection, plan)
             await _write_rollups(connection, rollups)
-        return WriteResult(len(events), len(messages), len(members), plan.settings)
+            await _erase_text(connection, plan.text_off)
+        return WriteResult(
+            len(events),
+            len(messages),
+            len(members),
+            plan.settings,
+            plan.text_off,
+            tuple(plan.text_dropped),
+        )
 
     async def write_isolating(
         self, events: Sequence[ChatEvent]
@@ -297,7 +320,7 @@ class ChatWriter:
                     raise
                 refused.append((index, f"database refused it: {str(error).splitlines()[0]}"))
                 continue
-            written = written.plus(one)
+            written = written.plus(one, offset=index)
         return written, refused
 
 
@@ -310,7 +333,8 @@ async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
 @dataclass(frozen=True)
 class RetentionCounts:
     """Raw rows of one chat older than ``cutoff`` (now minus its ``retention_days``): what
-    retention would delete (preview) or deleted (apply), per table."""
+    retention would delete (preview) or deleted (apply), per table; ``stream_events``: the
+    chat's events purged from CHAT_EVENTS (``tally.ingest.retention``; 0 in a preview)."""
 
     chat_id: int
     title: str | None
@@ -320,6 +344,7 @@ class RetentionCounts:
     member_events: int
     reactions: int
     reaction_counts: int
+    stream_events: int = 0
 
 
 RETAINED = (

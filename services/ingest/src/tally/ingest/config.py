@@ -27,3 +27,6 @@ class IngestSettings(CommonSettings):
     chat_lease_ttl_s: float = Field(default=6.0, gt=0)
     """How long a killed replica keeps the chat events lease (see chat_lease), seconds."""
     consumer_poll_s: float = Field(default=5.0, gt=0)
+    retention_interval_s: float = Field(default=3600.0, ge=0)
+    """How often the lease holder applies chat retention to the tables and CHAT_EVENTS
+    (``tally.ingest.retention``), seconds; 0: never (``tally retention --apply`` only)."""

@@ -139,6 +139,10 @@ class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
     ``message_days`` / ``member_days``: the local day each new row would count on.
+    ``text_off``: chats that stored text before or during the batch and no longer do at its
+    end (their stored text is erased), each with the index of its last SettingsChanged.
+    ``text_dropped``: indexes (in the batch) of events that carried text the chat's settings
+    did not let ingest store.
     """
 
     chats: dict[int, Row] = field(default_factory=dict)
@@ -152,6 +156,8 @@ class BatchPlan:
     member_days: dict[str, date] = field(default_factory=dict)
     reactions: list[ReactionEvent] = field(default_factory=list)
     reaction_counts: dict[tuple[int, int], CountsReport] = field(default_factory=dict)
+    text_off: dict[int, int] = field(default_factory=dict)
+    text_dropped: list[int] = field(default_factory=list)
 
 
 def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> BatchPlan:
@@ -159,15 +165,27 @@ def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> Bat
     (``states``; a chat not in it has the defaults: UTC, no text)."""
     plan = BatchPlan()
     current = dict(states)
-    for event in events:
+    stored_text: set[int] = set()
+    changed: dict[int, int] = {}
+    for index, event in enumerate(events):
         at = event.occurred_at.astimezone(UTC)
         _chat(plan, event, at)
         state = current.get(event.chat_id, ChatState())
+        if state.store_text:
+            stored_text.add(event.chat_id)
         if isinstance(event, SettingsChanged):
             plan.settings[event.chat_id] = event.settings
             current[event.chat_id] = ChatState(event.settings.timezone, event.settings.store_text)
-        else:
-            _event(plan, event, at, state)
+            changed[event.chat_id] = index
+            continue
+        _event(plan, event, at, state)
+        if getattr(event, "text", None) is not None and not state.store_text:
+            plan.text_dropped.append(index)
+    plan.text_off = {
+        chat_id: index
+        for chat_id, index in changed.items()
+        if chat_id in stored_text and not current[chat_id].store_text
+    }
     return plan
 
 
