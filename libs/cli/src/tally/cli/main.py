@@ -13,6 +13,7 @@ from rich.console import Console
 
 from tally.cli.client import Asked, Asker, Conversation
 from tally.cli.config import CliSettings, StackState, resolve
+from tally.common.access import Identity
 from tally.common.errors import TallyError, UserFacingError
 from tally.common.render import render_answer
 from tally.common.telemetry import setup_tracing
@@ -177,7 +178,7 @@ def health() -> None:
     from tally.cli.health import check_all, health_table
 
     settings = CliSettings()
-    common = _resolve()
+    common = _resolve("cli")
     state = StackState.load(settings.state_file)
     services = state.services if state else {}
     checks = _run(
@@ -186,6 +187,7 @@ def health() -> None:
             database_url=common.database_url,
             prefix=common.subject_prefix,
             services=services,
+            nats_auth=common.nats_auth(),
         )
     )
     console.print(health_table(checks))
@@ -261,16 +263,17 @@ def loadtest(
         raise typer.Exit(1)
 
 
-def _resolve() -> Any:
+def _resolve(identity: Identity = "admin") -> Any:
+    """The stack's settings, logged in to NATS as ``identity`` (see config.resolve)."""
     try:
-        return resolve(CliSettings())
+        return resolve(CliSettings(), identity)
     except UserFacingError as error:
         console.print(f"[red]{error.message}[/]")
         raise typer.Exit(2) from None
 
 
 async def _ask_once(text: str) -> Asked:
-    async with Asker(_resolve()) as asker:
+    async with Asker(_resolve("cli")) as asker:
         return await asker.ask(text)
 
 
@@ -337,7 +340,7 @@ def _setup_tracing() -> None:
 
 
 async def _chat() -> None:
-    async with Asker(_resolve()) as asker:
+    async with Asker(_resolve("cli")) as asker:
         conversation = Conversation(asker)
         while True:
             try:
