@@ -82,7 +82,9 @@ class Login:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Subjects, dict]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Subjects, dict[Identity, str]]]:
     """nats-server (the wheel's) on a free port with the generated configuration."""
     home = tmp_path_factory.mktemp("bus")
     subjects = Subjects(f"b{uuid4().hex[:8]}")
@@ -309,7 +311,7 @@ async def _chat_events_and_settings(
     watcher = await settings.watchall()
     written = await ingest.client.jetstream().key_value(s.chat_settings_bucket)
     await written.put(str(CHAT), b'{"store_text": false}')
-    entries = [await watcher.updates(timeout=5) for _ in range(2)]
+    entries = [await watcher.updates(timeout=5) for _ in range(2)]  # type: ignore[no-untyped-call]
     assert any(entry is not None and entry.key == str(CHAT) for entry in entries)
     await watcher.stop()  # type: ignore[no-untyped-call]
 

@@ -10,6 +10,7 @@ import re
 import stat
 import sys
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from uuid import uuid4
 
@@ -48,10 +49,10 @@ async def _tally(environment: dict[str, str], *arguments: str) -> str:
     return output.decode()
 
 
-async def _until(check: "asyncio.Future[bool] | object", *, timeout_s: float = 30) -> None:
+async def _until(check: Callable[[], Awaitable[bool]], *, timeout_s: float = 30) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
-    while not await check():  # type: ignore[operator]
+    while not await check():
         assert loop.time() < deadline, "not in time"
         await asyncio.sleep(0.2)
 

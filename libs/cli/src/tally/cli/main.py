@@ -80,6 +80,41 @@ def migrate() -> None:
     console.print(f"Migrated {redact(url)} to the latest revision.")
 
 
+@app.command("declare-streams")
+def declare_streams_command() -> None:
+    """Create the deployment's JetStream streams and shared buckets when missing.
+
+    What a deployment runs first, as the `admin` NATS user: under authorization the services
+    may only read that they exist.
+    """
+    import nats.errors
+
+    from tally.common.broker import declare_streams
+    from tally.common.settings import redact
+
+    common = _resolve()
+    try:
+        _run(declare_streams(common))
+    except (nats.errors.Error, OSError, TimeoutError) as error:
+        console.print(f"[red]NATS at {redact(common.nats_url)} did not declare them: {error!r}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"Streams and buckets of {common.subject_prefix} declared.")
+
+
+@app.command("nats-auth")
+def nats_auth() -> None:
+    """Print nats-server's `authorization` block for SUBJECT_PREFIX: one user per service,
+    `cli` and `admin`, each with its permissions, the passwords read from the server's
+    environment (`NATS_PASSWORD_<USER>`). deploy/nats/auth.conf is this for `tally`.
+    """
+    from tally.common.access import IDENTITIES, permissions
+    from tally.common.nats_config import authorization, password_variable
+    from tally.common.subjects import Subjects
+
+    table = permissions(Subjects(CliSettings().subject_prefix))
+    print(authorization(table, {i: password_variable(i) for i in IDENTITIES}), end="")
+
+
 @app.command("import-videos")
 def import_videos_command(path: Path) -> None:
     """Import a seed-000-shaped JSON file (`.json` or `.json.gz`) through ingest."""

@@ -18,6 +18,7 @@ buckets, imports videos, seeds and replays chats and runs load tests, so it may 
 within the deployment's prefix; give it to no service.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -56,6 +57,26 @@ class Permissions:
             subscribe=tuple(dict.fromkeys([*self.subscribe, *other.subscribe])),
             allow_responses=self.allow_responses or other.allow_responses,
         )
+
+
+def covers(pattern: str, subject: str) -> bool:
+    """Whether the subject ``pattern`` matches everything ``subject`` matches, as nats-server
+    decides a permission (``subject`` may hold wildcards: ``*`` covers ``*``, ``>`` covers
+    anything of one token or more)."""
+    wanted, given = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(given) > index
+        if index >= len(given) or given[index] == ">":
+            return False
+        if token not in ("*", given[index]):
+            return False
+    return len(given) == len(wanted)
+
+
+def allowed(patterns: Iterable[str], subject: str) -> bool:
+    """Whether one of ``patterns`` covers ``subject``."""
+    return any(covers(pattern, subject) for pattern in patterns)
 
 
 def kv_stream(bucket: str) -> str:

@@ -33,13 +33,9 @@ class EnvVar:
 Password = str | EnvVar
 
 
-def password_variable(identity: Identity) -> EnvVar:
-    """``NATS_PASSWORD_<IDENTITY>``: where deployments keep each identity's password."""
-    return EnvVar(f"NATS_PASSWORD_{identity.upper()}")
-
-
-def _quoted(values: Iterable[str]) -> str:
-    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+def password_variable(user: str) -> EnvVar:
+    """``NATS_PASSWORD_<USER>``: where deployments keep each identity's password."""
+    return EnvVar(f"NATS_PASSWORD_{user.upper()}")
 
 
 def _password(value: Password) -> str:
@@ -50,9 +46,17 @@ def _password(value: Password) -> str:
     return json.dumps(value)
 
 
-def _allow(values: tuple[str, ...]) -> str:
-    # An empty allow-list would allow everything: an identity with nothing is denied all.
-    return f"{{ allow: {_quoted(values)} }}" if values else '{ deny: [">"] }'
+def _allow(name: str, values: Iterable[str]) -> list[str]:
+    """``name: { allow: [...] }``, a subject a line; an empty allow-list would allow
+    everything, so an identity granted nothing is denied everything."""
+    subjects = [json.dumps(value) for value in values]
+    if not subjects:
+        return [f'        {name}: {{ deny: [">"] }}']
+    return [
+        f"        {name}: {{ allow: [",
+        *(f"          {subject}," for subject in subjects),
+        "        ] }",
+    ]
 
 
 def _user(identity: str, password: Password, permissions: Permissions) -> list[str]:
@@ -61,8 +65,8 @@ def _user(identity: str, password: Password, permissions: Permissions) -> list[s
         f"      user: {json.dumps(identity)}",
         f"      password: {_password(password)}",
         "      permissions: {",
-        f"        publish: {_allow(permissions.publish)}",
-        f"        subscribe: {_allow(permissions.subscribe)}",
+        *_allow("publish", permissions.publish),
+        *_allow("subscribe", permissions.subscribe),
         *(["        allow_responses: true"] if permissions.allow_responses else []),
         "      }",
         "    }",
@@ -78,7 +82,11 @@ def authorization(
     Raises KeyError when an identity has no password, ValueError for a literal password
     that is not 16+ printable ASCII characters without space, ``"`` or ``\\``.
     """
-    lines = ["authorization {", "  users: ["]
+    lines = [
+        "# One user per Tally identity, from tally.common.access (`tally nats-auth` prints it).",
+        "authorization {",
+        "  users: [",
+    ]
     for identity, granted in table.items():
         lines += _user(identity, passwords[identity], granted)
     return "\n".join([*lines, "  ]", "}", ""])

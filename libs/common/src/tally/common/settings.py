@@ -56,6 +56,8 @@ class CommonSettings(BaseSettings):
     def _user_with_password(self) -> "CommonSettings":
         if (self.nats_user is None) != (self.nats_password is None):
             raise ValueError("set NATS_USER and NATS_PASSWORD together, or neither")
+        if self.nats_user is not None and _CREDENTIALS.search(self.nats_url):
+            raise ValueError("NATS_URL carries credentials and NATS_USER is set: keep one")
         return self
 
     def nats_auth(self) -> dict[str, str]:
