@@ -187,12 +187,12 @@ async def test_each_identity_is_refused_what_it_does_not_own(bus: Bus) -> None:
         seen.append(message.subject)
 
     await watcher.client.subscribe(f"{s.prefix}.>", cb=record)
-    await watcher.client.flush()
+    await _settled(watcher.client)
     logins = {identity: await bus.login(identity) for identity in IDENTITIES}
     refused = _refused_publishes(s)
     for identity, subject in refused:
         await logins[identity].client.publish(subject, b'{"forged": true}')
-    await asyncio.gather(*(logins[i].client.flush() for i in logins))
+    await asyncio.gather(*(_settled(logins[i].client) for i in logins))
     for identity, subject in refused:
         await logins[identity].violation(subject)
     await asyncio.sleep(0.2)
@@ -228,7 +228,8 @@ async def test_each_identity_can_do_what_it_must(bus: Bus) -> None:
     """The contract's flows, each as its own identity, with no permissions violation: the
     gateway asks, nl2sql plans and answers, the executor answers requests and caches,
     ingest consumes every stream and owns its buckets, alerts consumes answers and answers
-    commands, the dashboard changes settings, the CLI asks."""
+    commands, the dashboard changes settings, the CLI asks, the operator replays and
+    imports."""
     s = bus.subjects
     logins = {identity: await bus.login(identity) for identity in IDENTITIES}
     gateway, nl2sql, executor = logins["gateway"], logins["nl2sql"], logins["executor"]
@@ -244,8 +245,21 @@ async def test_each_identity_can_do_what_it_must(bus: Bus) -> None:
     await _answer_cache(s, executor, ingest)
     await _consumers(s, ingest, alerts, logins["admin"])
     await _monitoring(s, executor, alerts, cli)
+    await _operator(s, logins["admin"])
     for login in logins.values():
         assert login.errors == [], login.identity
+
+
+async def _settled(client: Client) -> None:
+    """Return once the server has what ``client`` sent. nats-py 2.16's flush writes its PING
+    straight to the socket, ahead of commands still queued for its flusher task, so one
+    PONG does not prove a SUB arrived; the second PING goes after them."""
+    await client.flush()
+    await client.flush()
+
+
+async def _flush(*logins: Login) -> None:
+    await asyncio.gather(*(_settled(login.client) for login in logins))
 
 
 async def _received(client: Client, subject: str, queue: str = "") -> "asyncio.Queue[Msg]":
@@ -255,7 +269,7 @@ async def _received(client: Client, subject: str, queue: str = "") -> "asyncio.Q
         await box.put(message)
 
     await client.subscribe(subject, queue=queue, cb=put)
-    await client.flush()
+    await _settled(client)
     return box
 
 
@@ -275,6 +289,7 @@ async def _questions_and_answers(
     await nl2sql.client.publish(s.sql_proposed, b"{}")
     await nl2sql.client.publish(s.answer("telegram", "q1"), b"{}")
     await executor.client.publish(s.answer("cli", "q2"), b"{}")
+    await _flush(gateway, cli, nl2sql, executor)
     for box, count in ((questions, 2), (plans, 3), (proposals, 1), (telegram, 1), (terminal, 1)):
         for _ in range(count):
             await asyncio.wait_for(box.get(), 5)
@@ -287,11 +302,12 @@ async def _requests(s: Subjects, gateway: Login, executor: Login, alerts: Login)
     for subject in (s.chat_report, s.ops_report):
         await executor.client.subscribe(subject, queue="executor", cb=reply)
     await alerts.client.subscribe(s.alert_command, queue="alerts", cb=reply)
-    await asyncio.gather(executor.client.flush(), alerts.client.flush())
+    await asyncio.gather(_settled(executor.client), _settled(alerts.client))
     for subject in (s.chat_report, s.ops_report, s.alert_command):
         assert (await gateway.client.request(subject, b"{}", timeout=5)).data == b"{}"
     alerted = await _received(gateway.client, s.alerts_all, "gateway")
     await alerts.client.publish(s.alert("firing"), b"{}")
+    await _flush(alerts)
     await asyncio.wait_for(alerted.get(), 5)
 
 
@@ -348,6 +364,27 @@ async def _consumers(s: Subjects, ingest: Login, alerts: Login, admin: Login) ->
     [answer] = await watched.fetch(1, timeout=5)
     await answer.ack()
     await alerts.client.publish(s.alert("resolved"), b"{}")
+
+
+async def _operator(s: Subjects, admin: Login) -> None:
+    """What `tally replay`, `tally import-videos` and `tally loadtest` do as ``admin``: read
+    CHAT_EVENTS through an ephemeral consumer, write the chat settings, follow an import,
+    watch questions and answers, delete a consumer."""
+    js = admin.client.jetstream()
+    replay = await js.pull_subscribe(s.chat_events_all, stream=s.chat_events_stream)
+    assert await replay.fetch(1, timeout=5)
+    await replay.unsubscribe()
+    settings = await js.key_value(s.chat_settings_bucket)
+    await settings.put(str(CHAT), b"{}")
+    progress = await _received(admin.client, s.imports_all)
+    questions = await _received(admin.client, s.question_asked)
+    await admin.client.publish(s.import_progress("i2"), b"{}")
+    await admin.client.publish(s.question_asked, b"{}")
+    await _flush(admin)
+    await asyncio.wait_for(progress.get(), 5)
+    await asyncio.wait_for(questions.get(), 5)
+    await js.consumer_info(s.chat_events_stream, CHATS_DURABLE)
+    await js.delete_consumer(s.activity_stream, ALERTS_DURABLE)
 
 
 def _subject_of(s: Subjects, durable: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tally.common.access import IDENTITIES, Identity, Permissions, permissions
+from tally.common.broker import stream_configs
 from tally.common.nats_config import (
     EnvVar,
     authorization,
@@ -79,3 +80,9 @@ def test_the_server_config_listens_where_asked_with_jetstream() -> None:
     assert 'host: "127.0.0.1"\nport: 14999\njetstream { store_dir: "/data/nats" }' in text
     assert 'log_file: "/data/nats/log"' in text
     assert text.endswith(authorization(TABLE, PASSWORDS))
+
+
+def test_the_table_names_the_configured_streams() -> None:
+    """``Subjects.streams``, which the table grants, are the streams the broker declares."""
+    subjects = Subjects("tally")
+    assert [config.name for config in stream_configs(subjects)] == subjects.streams

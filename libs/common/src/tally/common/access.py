@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from tally.common.broker import stream_configs
 from tally.common.chat_events import KINDS, SettingsChanged
 from tally.common.subjects import ALERTS_DURABLE, Channel, Subjects
 
@@ -159,11 +158,6 @@ def manage(stream: str) -> list[str]:
     ]
 
 
-def streams(subjects: Subjects) -> list[str]:
-    """The deployment's streams: the four of tally.common.broker."""
-    return [config.name or "" for config in stream_configs(subjects)]
-
-
 def buckets(subjects: Subjects) -> list[str]:
     """The deployment's key-value buckets."""
     return [subjects.answers_bucket, subjects.chat_settings_bucket, subjects.ingest_lease_bucket]
@@ -175,7 +169,7 @@ def declared(subjects: Subjects) -> list[str]:
     shared = [subjects.answers_bucket, subjects.chat_settings_bucket]
     return [
         f"$JS.API.STREAM.INFO.{name}"
-        for name in [*streams(subjects), *(kv_stream(bucket) for bucket in shared)]
+        for name in [*subjects.streams, *(kv_stream(bucket) for bucket in shared)]
     ]
 
 
@@ -223,7 +217,7 @@ def executor(s: Subjects) -> Permissions:
         publish=(*answers(s), s.dead_letter("executor"), *declared(s)),
         subscribe=(s.plan_ready, s.sql_proposed, s.chat_report, s.ops_report, INBOX),
         allow_responses=True,
-    ) + _jetstream([*cache, *(api for name in streams(s) for api in monitor(name))])
+    ) + _jetstream([*cache, *(api for name in s.streams for api in monitor(name))])
 
 
 def ingest(s: Subjects) -> Permissions:
@@ -242,7 +236,7 @@ def ingest(s: Subjects) -> Permissions:
 def alerts(s: Subjects) -> Permissions:
     """Answers in (durable ``alerts``) and alert commands answered; alerts out; the streams
     monitored for their backlogs."""
-    watched = [api for name in streams(s) for api in monitor(name)]
+    watched = [api for name in s.streams for api in monitor(name)]
     return Permissions(
         publish=(s.alert("firing"), s.alert("resolved"), s.dead_letter("alerts"), *declared(s)),
         subscribe=(s.alert_command, INBOX),
@@ -262,7 +256,7 @@ def cli(s: Subjects) -> Permissions:
     """``tally ask`` and ``tally chat``: questions and picks out, terminal answers in;
     ``tally health``: the streams exist."""
     return Permissions(
-        publish=(s.question_asked, s.plan_ready, *(stream_info(name)[0] for name in streams(s))),
+        publish=(s.question_asked, s.plan_ready, *(stream_info(name)[0] for name in s.streams)),
         subscribe=(s.answers_for("cli"), INBOX),
     )
 
@@ -270,7 +264,7 @@ def cli(s: Subjects) -> Permissions:
 def admin(s: Subjects) -> Permissions:
     """The operator: every subject of the prefix, every stream and bucket of the deployment."""
     everything = f"{s.prefix}.>"
-    stores = [*streams(s), *(kv_stream(bucket) for bucket in buckets(s))]
+    stores = [*s.streams, *(kv_stream(bucket) for bucket in buckets(s))]
     return Permissions(
         publish=(everything, *(api for name in stores for api in manage(name))),
         subscribe=(everything, INBOX),

@@ -71,7 +71,7 @@ def create_broker(
 async def declare_streams(settings: CommonSettings) -> None:
     """Create this deployment's JetStream streams and shared buckets when missing (existing
     ones are kept). Under authorization a service may only read that they exist: the
-    operator (``tally up``, ``tally declare``) creates them first."""
+    operator (``tally up``, ``tally declare-streams``) creates them first."""
     connection = await nats.connect(settings.nats_url, **settings.nats_auth())
     try:
         subjects = Subjects(settings.subject_prefix)
@@ -139,7 +139,8 @@ restarts and is handed the same Telegram updates again; ingest's upserts cover t
 
 def stream_configs(subjects: Subjects, *, replicas: int = 1) -> list[StreamConfig]:
     """The JetStream streams of one deployment (file storage, limits retention), each kept
-    on ``replicas`` servers of the cluster (``STREAM_REPLICAS``; docs/scaling.md)."""
+    on ``replicas`` servers of the cluster (``STREAM_REPLICAS``; docs/scaling.md); in the
+    order of ``Subjects.streams``."""
     return [
         StreamConfig(
             name=subjects.video_stats_stream,

@@ -205,6 +205,16 @@ class Subjects:
         return f"{self.prefix.upper()}_ANSWERS"
 
     @property
+    def streams(self) -> list[str]:
+        """The deployment's JetStream streams (configured in tally.common.broker)."""
+        return [
+            self.video_stats_stream,
+            self.activity_stream,
+            self.dead_letter_stream,
+            self.chat_events_stream,
+        ]
+
+    @property
     def ingest_consumers(self) -> list[tuple[str, str]]:
         """(stream, durable) of every ingest consumer."""
         return [
