@@ -62,9 +62,10 @@ QUESTIONS = [
 WARMUP, SEQUENTIAL, SLICE, THROUGHPUT, CONCURRENCY = 200, 2000, 100, 4000, 32
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "videos.json.gz"
 ECHO = """
-import asyncio, sys, nats, uvloop
+import asyncio, os, sys, nats, uvloop
 async def main():
-    nc = await nats.connect(sys.argv[1])
+    login = {"user": os.environ["NATS_USER"], "password": os.environ["NATS_PASSWORD"]}
+    nc = await nats.connect(sys.argv[1], **(login if "NATS_USER" in os.environ else {}))
     async def echo(msg): await msg.respond(msg.data)
     await nc.subscribe(sys.argv[2], cb=echo)
     print("ready", flush=True)
@@ -79,20 +80,27 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
+def _login(common: CommonSettings) -> dict[str, str]:
+    """NATS_USER and NATS_PASSWORD for the echo process (the operator's, under auth)."""
+    auth = common.nats_auth()
+    return {"NATS_USER": auth["user"], "NATS_PASSWORD": auth["password"]} if auth else {}
+
+
 class Floor:
     """3 raw nats-py request/replies to an echo process + 1 raw asyncpg query, per sample."""
 
     def __init__(self, common: CommonSettings) -> None:
         self.common = common
-        self.subject = f"bench.echo.{uuid4().hex}"
+        self.subject = f"{common.subject_prefix}.bench.echo.{uuid4().hex}"
 
     async def __aenter__(self) -> "Floor":
         self.echo = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
             [sys.executable, "-c", ECHO, self.common.nats_url, self.subject],
+            env={**os.environ, **_login(self.common)},
             stdout=subprocess.PIPE,
         )
         assert self.echo.stdout and self.echo.stdout.readline().startswith(b"ready")
-        self.client = await nats.connect(self.common.nats_url)
+        self.client = await nats.connect(self.common.nats_url, **self.common.nats_auth())
         self.database = await asyncpg.connect(**asyncpg_dsn(self.common.database_url))
         return self
 

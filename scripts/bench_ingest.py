@@ -44,8 +44,7 @@ from tally.cli.up import Child, Stack, wait_ready
 from tally.common.broker import delete_streams
 from tally.common.chat_events import ChatEvent
 from tally.common.db.session import drop_database
-from tally.common.subjects import Subjects
-from tally.ingest.chat_consumer import CHATS_DURABLE
+from tally.common.subjects import CHATS_DURABLE, Subjects
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 BATCH = sys.argv[2] if len(sys.argv) > 2 else "500"
@@ -130,7 +129,7 @@ async def run(console: Console) -> list[Measure]:
         await stack.spawn(ingest)
         stack.children.append(ingest)
         await wait_ready(ingest)
-        client = await nats.connect(common.nats_url)
+        client = await nats.connect(common.nats_url, **common.nats_auth())
         js = client.jetstream()
         watching = asyncio.create_task(watch(js, subjects, live, EVENTS))
         await publish_chat_events(js, subjects, first)

@@ -1,7 +1,8 @@
 """Secrets never leak: the whole stack runs as child processes with distinctive secrets
-(the bot token, the LLM API key, the database passwords, the dashboard's admin token, a
-password in ``NATS_URL``, which a NATS server without authentication ignores), its
-error paths are exercised, and everything it emits is searched for each secret.
+(the bot token, the LLM API key, the database passwords, the dashboard's admin token, a NATS
+password in ``NATS_URL`` in one run and in ``NATS_PASSWORD`` in the other, which a NATS
+server without authentication ignores), its error paths are exercised, and everything it
+emits is searched for each secret.
 
 Searched: every process's stdout and stderr (``LOG_LEVEL=DEBUG``; plain lines in one run,
 JSON in the other), every span exported to an in-test OTLP collector, every ``/metrics``,
@@ -65,6 +66,7 @@ class Secrets:
     db_password: str = field(default_factory=lambda: f"pw{secrets.token_hex(8)}/+=!")
     admin_token: str = field(default_factory=lambda: "adm" + secrets.token_hex(16))
     nats_password: str = field(default_factory=lambda: "nats" + secrets.token_hex(8))
+    nats_user_password: str = field(default_factory=lambda: "natsuser" + secrets.token_hex(8))
 
     @property
     def bot_token(self) -> str:
@@ -79,6 +81,7 @@ class Secrets:
             "database password": self.db_password,
             "ADMIN_API_TOKEN": self.admin_token,
             "NATS password": self.nats_password,
+            "NATS_PASSWORD": self.nats_user_password,
         }
         found = {name: {v, quote(v, safe=""), quote_plus(v)} for name, v in values.items()}
         found["bot id joined to a colon"] = {f"{self.bot_id}:", f"{self.bot_id}%3A"}
@@ -235,9 +238,19 @@ async def test_no_secret_reaches_logs_spans_metrics_replies_or_dead_letters(
         FakeCollector() as collector,
     ):
         nats_url = make_url(settings.nats_url).set(username="tally", password=kept.nats_password)
+        # One run logs in with a password in NATS_URL, the other with NATS_USER/NATS_PASSWORD.
+        nats_login = (
+            {"NATS_URL": nats_url.render_as_string(hide_password=False)}
+            if log_json == "false"
+            else {
+                "NATS_URL": settings.nats_url,
+                "NATS_USER": "tally",
+                "NATS_PASSWORD": kept.nats_user_password,
+            }
+        )
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-            "NATS_URL": nats_url.render_as_string(hide_password=False),
+            **nats_login,
             "DATABASE_URL": owner.render_as_string(hide_password=False),
             "EXECUTOR_DATABASE_URL": owner.set(username="tally_reader").render_as_string(
                 hide_password=False

@@ -46,13 +46,13 @@ from tally.common.events import (
     VideoBatch,
 )
 from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
-from tally.ingest.chat_consumer import CHATS_DURABLE
-from tally.ingest.handlers import (
+from tally.common.subjects import (
     ANSWERS_DURABLE,
+    CHATS_DURABLE,
     FEEDBACK_DURABLE,
     USERS_DURABLE,
     VIDEOS_DURABLE,
+    Subjects,
 )
 from tally.nl2sql.planning import plan_question
 from tests.chaos._stack import Service, own_database, until

@@ -27,8 +27,7 @@ from tally.cli.client import Asker
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.common.broker import ensure_streams
 from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
-from tally.ingest.chat_consumer import CHATS_DURABLE
+from tally.common.subjects import CHATS_DURABLE, Subjects
 from tally.ingest.chat_store import ChatWriter, truncate_chat_tables
 from tally.ingest.replay import replay_chat_events
 from tests.chaos._stack import Service, until

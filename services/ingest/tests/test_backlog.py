@@ -12,9 +12,8 @@ from prometheus_client import CollectorRegistry
 
 from tally.common.broker import delete_streams, ensure_streams
 from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.common.subjects import VIDEOS_DURABLE, Subjects
 from tally.ingest.backlog import poll_once
-from tally.ingest.handlers import VIDEOS_DURABLE
 from tally.ingest.metrics import IngestMetrics
 
 

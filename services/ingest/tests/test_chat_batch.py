@@ -12,6 +12,7 @@ from tally.common.chat_events import (
     ReactionChanged,
     SettingsChanged,
 )
+from tally.common.subjects import Subjects
 from tally.ingest.domain.chat_batch import (
     ChatState,
     ReactionEvent,
@@ -22,6 +23,7 @@ from tally.ingest.domain.chat_batch import (
 from tally.ingest.domain.rollups import Rollups, settle_reactions
 
 CHAT = -100_900
+SUBJECTS = Subjects("t")
 ANN = ChatUser(user_id=1, username="ann")
 
 
@@ -135,9 +137,28 @@ def test_rollup_rows_keep_touched_keys_even_at_zero_and_come_sorted() -> None:
 def test_invalid_bodies_are_told_apart_from_valid_ones_by_index() -> None:
     """Bad JSON and an unknown time zone are reported by index with a reason; the valid
     event in between is kept."""
-    good = posted(1, "2025-11-03T10:00:00").model_dump_json().encode()
-    mars = settings("2025-11-03T10:00:00", timezone="Mars/Base").model_dump_json().encode()
-    valid, invalid = parse_chat_events([b"{oops", good, mars])
+    good = posted(1, "2025-11-03T10:00:00")
+    mars = settings("2025-11-03T10:00:00", timezone="Mars/Base")
+    valid, invalid = parse_chat_events(
+        [("", b"{oops"), _on_its_subject(good), _on_its_subject(mars)], SUBJECTS
+    )
     assert [index for index, _ in valid] == [1]
     assert [index for index, _ in invalid] == [0, 2]
     assert "Mars/Base" in invalid[1][1]
+
+
+def test_an_event_on_another_subject_than_its_own_is_refused() -> None:
+    """A settings change on a message subject (what a gateway, which may publish messages but
+    not settings, would have to do) and a message on another chat's subject are refused."""
+    change = settings("2025-11-03T10:00:00")
+    message = posted(1, "2025-11-03T10:00:00")
+    disguised = (SUBJECTS.chat_event(CHAT, "message"), change.model_dump_json().encode())
+    elsewhere = (SUBJECTS.chat_event(-100_1, "message"), message.model_dump_json().encode())
+    valid, invalid = parse_chat_events([disguised, elsewhere, _on_its_subject(message)], SUBJECTS)
+    assert [index for index, _ in valid] == [2]
+    assert [index for index, _ in invalid] == [0, 1]
+    assert "a settings event" in invalid[0][1]
+
+
+def _on_its_subject(event: ChatEvent) -> tuple[str, bytes]:
+    return SUBJECTS.chat_event(event.chat_id, event.kind), event.model_dump_json().encode()

@@ -41,9 +41,8 @@ from tally.common.chat_events import (
 )
 from tally.common.db.session import asyncpg_dsn, create_engine, ensure_database, migrate
 from tally.common.events import DeadLetter
-from tally.common.subjects import Subjects
+from tally.common.subjects import CHATS_DURABLE, Subjects
 from tally.ingest.app import create_broker_for, create_database_engine
-from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, apply_retention, retention_preview
 from tally.ingest.config import IngestSettings
 

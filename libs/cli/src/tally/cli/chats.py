@@ -61,7 +61,7 @@ def check_stream(name: str, subjects: Subjects) -> None:
 
 @asynccontextmanager
 async def _jetstream(common: CommonSettings) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(common.nats_url)
+    connection = await nats.connect(common.nats_url, **common.nats_auth())
     try:
         yield connection.jetstream()
     finally:

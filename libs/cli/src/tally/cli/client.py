@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 import nats
+import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import NoServersError
@@ -111,6 +112,7 @@ class Asker:
         try:
             self._client = await nats.connect(
                 self.settings.nats_url,
+                **self.settings.nats_auth(),
                 connect_timeout=2,
                 max_reconnect_attempts=1,  # 0 would mean "retry forever" to nats-py
                 allow_reconnect=False,
@@ -120,6 +122,12 @@ class Asker:
             raise StackNotRunningError(
                 f"Cannot reach NATS at {redact(self.settings.nats_url)}: is Tally running"
                 " (`make run`)?"
+            ) from error
+        except nats.errors.Error as error:  # the server refused the login
+            raise StackNotRunningError(
+                f"NATS at {redact(self.settings.nats_url)} refused "
+                f"{self.settings.nats_user or 'a client without a user'}: set NATS_USER and "
+                'NATS_PASSWORD (docs/security.md, "The bus").'
             ) from error
         await self._client.subscribe(self.subjects.answers_for("cli"), cb=self._deliver)
         self._inbox = self._client.new_inbox()

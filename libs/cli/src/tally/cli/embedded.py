@@ -74,8 +74,17 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> str:
-        """Start the server; return its URL once it accepts connections."""
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "nats-server.log"
+
+    def start(self, config: Path | None = None) -> str:
+        """Start the server; return its URL once it accepts connections.
+
+        With ``config`` (a nats-server configuration, e.g. :func:`tally.common.nats_config.
+        server_config` for this port, data directory and log file), that file says
+        everything, authorization included; else JetStream without authorization.
+        """
         if port_taken(self.port):
             raise ConfigurationError(
                 f"the embedded nats-server needs 127.0.0.1:{self.port}, but that port is taken "
@@ -83,7 +92,9 @@ class EmbeddedNats:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
-        command += ["-p", str(self.port), "-l", str(self.data_dir / "nats-server.log")]
+        command += ["-p", str(self.port), "-l", str(self.log_file)]
+        if config is not None:
+            command = [_nats_binary(), "-c", str(config)]
         # A session of its own: Ctrl-C in the terminal reaches `tally up`, which stops the
         # services first and the server last (as pg_ctl detaches PostgreSQL).
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)

@@ -25,11 +25,17 @@ __all__ = ["TIMEOUT_S", "Check", "check_all", "health_table"]
 
 
 async def check_all(
-    *, nats_url: str, database_url: str, prefix: str, services: dict[str, str]
+    *,
+    nats_url: str,
+    database_url: str,
+    prefix: str,
+    services: dict[str, str],
+    nats_auth: dict[str, str] | None = None,
 ) -> list[Check]:
-    """Every component's :class:`Check`, NATS and PostgreSQL first, then the services."""
+    """Every component's :class:`Check`, NATS (as ``nats_auth``'s user, when given) and
+    PostgreSQL first, then the services."""
     probes = [
-        timed("nats", nats_streams(nats_url, Subjects(prefix))),
+        timed("nats", nats_streams(nats_url, Subjects(prefix), auth=nats_auth)),
         timed("postgresql", postgres_migration(database_url)),
         *(timed(name, asyncio.to_thread(service_ready, url)) for name, url in services.items()),
     ]

@@ -251,7 +251,11 @@ async def _publish(js: JetStreamContext, subjects: Subjects, batch: VideoBatch) 
 async def _connect(settings: CommonSettings) -> Client:
     try:
         return await nats.connect(
-            settings.nats_url, name="tally-import", connect_timeout=5, max_reconnect_attempts=3
+            settings.nats_url,
+            **settings.nats_auth(),
+            name="tally-import",
+            connect_timeout=5,
+            max_reconnect_attempts=3,
         )
     except (OSError, TimeoutError, nats.errors.Error) as error:
         raise BrokerUnavailableError(

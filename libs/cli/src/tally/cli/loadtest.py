@@ -54,8 +54,7 @@ from tally.cli.load_stack import LoadStack
 from tally.common.broker import delete_streams
 from tally.common.db.session import drop_database
 from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
-from tally.ingest.chat_consumer import CHATS_DURABLE
+from tally.common.subjects import CHATS_DURABLE, Subjects
 
 Model = Literal["open", "closed"]
 QUESTIONS = (
@@ -292,7 +291,7 @@ async def run_phase(
     port = 0 if stack is not None else options.bot_api_port
     telegram = FakeTelegram(on_sent=tracker.on_sent, keep_sent=False, port=port)
     tracker.handed_at = telegram.handed_at
-    connection = await nats.connect(common.nats_url)
+    connection = await nats.connect(common.nats_url, **common.nats_auth())
     async with telegram:
         if stack is not None:
             stack.extra_env["TELEGRAM_API_BASE"] = telegram.base_url
@@ -380,18 +379,26 @@ async def run_loadtest(options: LoadOptions, console: Console) -> LoadReport:
     finally:
         await stack.stop()
         if settings.nats_url and settings.database_url:
-            await _clean_up(settings.nats_url, settings.database_url, settings.subject_prefix)
+            await _clean_up(
+                CommonSettings(
+                    nats_url=settings.nats_url,
+                    nats_user=settings.nats_user,
+                    nats_password=settings.nats_password,
+                    database_url=settings.database_url,
+                    subject_prefix=settings.subject_prefix,
+                )
+            )
     ratio = reports[1].answers_per_s / reports[0].answers_per_s if len(reports) == 2 else None
     return LoadReport(phases=reports, replica_ratio=ratio if reports[0].answers_per_s else None)
 
 
-async def _clean_up(nats_url: str, database_url: str, prefix: str) -> None:
+async def _clean_up(common: CommonSettings) -> None:
     """Drop the run's database and delete its streams and buckets (configured servers only;
     embedded ones go with their temporary home)."""
-    await drop_database(database_url)
-    connection = await nats.connect(nats_url)
+    await drop_database(common.database_url)
+    connection = await nats.connect(common.nats_url, **common.nats_auth())
     try:
-        await delete_streams(connection.jetstream(), Subjects(prefix))
+        await delete_streams(connection.jetstream(), Subjects(common.subject_prefix))
     finally:
         await connection.close()
 

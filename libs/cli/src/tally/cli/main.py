@@ -13,6 +13,7 @@ from rich.console import Console
 
 from tally.cli.client import Asked, Asker, Conversation
 from tally.cli.config import CliSettings, StackState, resolve
+from tally.common.access import Identity
 from tally.common.errors import TallyError, UserFacingError
 from tally.common.render import render_answer
 from tally.common.telemetry import setup_tracing
@@ -77,6 +78,41 @@ def migrate() -> None:
     _run(ensure_database(url))
     upgrade(url)
     console.print(f"Migrated {redact(url)} to the latest revision.")
+
+
+@app.command("declare-streams")
+def declare_streams_command() -> None:
+    """Create the deployment's JetStream streams and shared buckets when missing.
+
+    What a deployment runs first, as the `admin` NATS user: under authorization the services
+    may only read that they exist.
+    """
+    import nats.errors
+
+    from tally.common.broker import declare_streams
+    from tally.common.settings import redact
+
+    common = _resolve()
+    try:
+        _run(declare_streams(common))
+    except (nats.errors.Error, OSError, TimeoutError) as error:
+        console.print(f"[red]NATS at {redact(common.nats_url)} did not declare them: {error!r}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"Streams and buckets of {common.subject_prefix} declared.")
+
+
+@app.command("nats-auth")
+def nats_auth() -> None:
+    """Print nats-server's `authorization` block for SUBJECT_PREFIX: one user per service,
+    `cli` and `admin`, each with its permissions, the passwords read from the server's
+    environment (`NATS_PASSWORD_<USER>`). deploy/nats/auth.conf is this for `tally`.
+    """
+    from tally.common.access import IDENTITIES, permissions
+    from tally.common.nats_config import authorization, password_variable
+    from tally.common.subjects import Subjects
+
+    table = permissions(Subjects(CliSettings().subject_prefix))
+    print(authorization(table, {i: password_variable(i) for i in IDENTITIES}), end="")
 
 
 @app.command("import-videos")
@@ -179,7 +215,7 @@ def health() -> None:
     from tally.cli.health import check_all, health_table
 
     settings = CliSettings()
-    common = _resolve()
+    common = _resolve("cli")
     state = StackState.load(settings.state_file)
     services = state.services if state else {}
     checks = _run(
@@ -188,6 +224,7 @@ def health() -> None:
             database_url=common.database_url,
             prefix=common.subject_prefix,
             services=services,
+            nats_auth=common.nats_auth(),
         )
     )
     console.print(health_table(checks))
@@ -263,16 +300,17 @@ def loadtest(
         raise typer.Exit(1)
 
 
-def _resolve() -> Any:
+def _resolve(identity: Identity = "admin") -> Any:
+    """The stack's settings, logged in to NATS as ``identity`` (see config.resolve)."""
     try:
-        return resolve(CliSettings())
+        return resolve(CliSettings(), identity)
     except UserFacingError as error:
         console.print(f"[red]{error.message}[/]")
         raise typer.Exit(2) from None
 
 
 async def _ask_once(text: str) -> Asked:
-    async with Asker(_resolve()) as asker:
+    async with Asker(_resolve("cli")) as asker:
         return await asker.ask(text)
 
 
@@ -339,7 +377,7 @@ def _setup_tracing() -> None:
 
 
 async def _chat() -> None:
-    async with Asker(_resolve()) as asker:
+    async with Asker(_resolve("cli")) as asker:
         conversation = Conversation(asker)
         while True:
             try:

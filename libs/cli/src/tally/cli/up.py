@@ -5,6 +5,12 @@ unset) -> database and migrations -> JetStream streams -> one child process per 
 dashboard on DASHBOARD_PORT, or a free port when that one is taken) ->
 the sample data when the database is empty -> wait for Ctrl-C -> stop everything.
 A service that exits is restarted (after 1 s, at most 5 times in a row).
+
+An embedded NATS requires a user: each service process gets its own (NATS_USER and
+NATS_PASSWORD in its environment), with the permissions of :mod:`tally.common.access`; the
+logins and the server's configuration are under ``TALLY_HOME/nats/auth`` (:mod:`tally.cli.bus`).
+A configured NATS_URL is used as it is, with NATS_USER / NATS_PASSWORD for every process when
+they are set.
 """
 
 import asyncio
@@ -20,6 +26,7 @@ import nats
 from rich.console import Console
 from rich.table import Table
 
+from tally.cli.bus import BusUsers
 from tally.cli.config import CliSettings, StackState
 from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_taken
 from tally.common.broker import ensure_streams
@@ -53,24 +60,44 @@ class Stack:
     embedded: list[EmbeddedNats | EmbeddedPostgres] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
     common: CommonSettings | None = None
+    users: BusUsers | None = None
 
     def start_servers(self) -> CommonSettings:
-        """Use the configured servers or start embedded ones; return settings for the services."""
+        """Use the configured servers or start embedded ones; return the operator's settings
+        (the ``admin`` user of an embedded NATS)."""
         nats_url, database_url = self.settings.nats_url, self.settings.database_url
+        user, password = self.settings.nats_user, self.settings.nats_password
         if nats_url is None:
-            server = EmbeddedNats(self.settings.tally_home / "nats")
-            nats_url = server.start()
-            self.embedded.append(server)
+            nats_url = self._start_nats()
+            assert self.users
+            admin = self.users.logins["admin"]
+            user, password = admin.user, admin.password
         if database_url is None:
             postgres = EmbeddedPostgres(self.settings.tally_home.resolve() / "postgres")
             database_url = postgres.start()
             self.embedded.append(postgres)
         self.common = CommonSettings(
             nats_url=nats_url,
+            nats_user=user,
+            nats_password=password,
             database_url=database_url,
             subject_prefix=self.settings.subject_prefix,
         )
         return self.common
+
+    def _start_nats(self) -> str:
+        """An embedded nats-server requiring the users of fresh logins; its URL."""
+        server = EmbeddedNats(self.settings.tally_home / "nats")
+        self.users = BusUsers.generate(server.data_dir / "auth")
+        config = self.users.write(
+            Subjects(self.settings.subject_prefix),
+            port=server.port,
+            store_dir=server.data_dir.resolve(),
+            log_file=server.log_file.resolve(),
+        )
+        url = server.start(config=config)
+        self.embedded.append(server)
+        return url
 
     async def prepare(self) -> None:
         """Database created and migrated, streams declared."""
@@ -78,7 +105,7 @@ class Stack:
         await ensure_database(self.common.database_url)
         await wait_for_database(self.common.database_url)
         await asyncio.to_thread(migrate, self.common.database_url)
-        client = await nats.connect(self.common.nats_url)
+        client = await nats.connect(self.common.nats_url, **self.common.nats_auth())
         await ensure_streams(
             client.jetstream(),
             Subjects(self.common.subject_prefix),
@@ -87,13 +114,17 @@ class Stack:
         await client.close()
 
     def environment(self, child: Child) -> dict[str, str]:
+        """The child's environment: ours, the servers, its port and, with an embedded NATS,
+        its own NATS user (the service's name)."""
         assert self.common
+        login = self.users.logins[child.name].environment() if self.users else {}
         return {
             **os.environ,
             "NATS_URL": self.common.nats_url,
             "DATABASE_URL": self.common.database_url,
             "SUBJECT_PREFIX": self.common.subject_prefix,
             PORT_VARIABLES.get(child.name, "METRICS_PORT"): str(child.port),
+            **login,
         }
 
     async def spawn(self, child: Child) -> None:
@@ -189,6 +220,8 @@ def summary(stack: Stack) -> Table:
     assert stack.common
     table = Table(title="Tally is running", show_header=False)
     table.add_row("NATS", redact(stack.common.nats_url))
+    if stack.users:
+        table.add_row("NATS users", f"one per service; logins in {stack.users.directory} (0600)")
     table.add_row("PostgreSQL", redact(stack.common.database_url))
     for child in stack.children:
         pid = child.process.pid if child.process else "-"
@@ -251,6 +284,7 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
             subject_prefix=common.subject_prefix,
             pid=os.getpid(),
             services={c.name: f"http://127.0.0.1:{c.port}" for c in stack.children},
+            nats_logins=str(stack.users.directory.resolve()) if stack.users else "",
         )
         state.save(settings.state_file)
         if sample and await count_videos(common) == 0:

@@ -15,10 +15,11 @@ from typing import Any
 import nats
 from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get, make_ping_asgi
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsUserPassword
 from faststream.specification import AsyncAPI
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.api import KeyValueConfig, StreamConfig
+from nats.js.errors import BucketNotFoundError, NotFoundError
 from prometheus_client import CollectorRegistry, make_asgi_app
 
 from tally.common import _compat
@@ -43,7 +44,8 @@ def create_broker(
     """A NatsBroker for ``service`` with tracing, dead-lettering of invalid messages and
     (when ``registry`` is given) metrics.
 
-    It reconnects forever: a restarted NATS costs a pause, not a dead service.
+    It reconnects forever: a restarted NATS costs a pause, not a dead service. It logs in as
+    NATS_USER when the settings name one (see tally.common.access for what it may do).
     """
     middlewares: list[Any] = [
         dead_letter_middleware(Subjects(settings.subject_prefix), service),
@@ -52,8 +54,10 @@ def create_broker(
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))
         register_metrics(registry)
+    auth = settings.nats_auth()
     return NatsBroker(
         settings.nats_url,
+        security=NatsUserPassword(auth["user"], auth["password"]) if auth else None,
         name=f"tally-{service}",
         description=f"tally-{service}",  # the AsyncAPI document's title
         middlewares=middlewares,
@@ -65,9 +69,10 @@ def create_broker(
 
 
 async def declare_streams(settings: CommonSettings) -> None:
-    """Create this deployment's JetStream streams and answers bucket when missing (existing
-    ones are kept)."""
-    connection = await nats.connect(settings.nats_url)
+    """Create this deployment's JetStream streams and shared buckets when missing (existing
+    ones are kept). Under authorization a service may only read that they exist: the
+    operator (``tally up``, ``tally declare-streams``) creates them first."""
+    connection = await nats.connect(settings.nats_url, **settings.nats_auth())
     try:
         subjects = Subjects(settings.subject_prefix)
         await ensure_streams(
@@ -134,7 +139,8 @@ restarts and is handed the same Telegram updates again; ingest's upserts cover t
 
 def stream_configs(subjects: Subjects, *, replicas: int = 1) -> list[StreamConfig]:
     """The JetStream streams of one deployment (file storage, limits retention), each kept
-    on ``replicas`` servers of the cluster (``STREAM_REPLICAS``; docs/scaling.md)."""
+    on ``replicas`` servers of the cluster (``STREAM_REPLICAS``; docs/scaling.md); in the
+    order of ``Subjects.streams``."""
     return [
         StreamConfig(
             name=subjects.video_stats_stream,
@@ -168,9 +174,9 @@ async def ensure_streams(
     answers_ttl_s: float = DEFAULT_TTL_S,
     replicas: int = 1,
 ) -> None:
-    """Create the streams, and the answers bucket (entries live ``answers_ttl_s`` seconds),
-    that do not exist yet, on ``replicas`` servers each; leave existing ones (their data and
-    replica count) alone.
+    """Create the streams, the answers bucket (entries live ``answers_ttl_s`` seconds) and
+    the chat settings bucket that do not exist yet, on ``replicas`` servers each; leave
+    existing ones (their data and replica count) alone.
 
     Raises ``nats.js.errors.APIError`` when JetStream cannot keep ``replicas`` copies
     (more than the cluster's servers, or above 1 on a server that is not clustered).
@@ -181,6 +187,15 @@ async def ensure_streams(
         except NotFoundError:
             await js.add_stream(config)
     await ensure_bucket(js, subjects, ttl_s=answers_ttl_s, replicas=replicas)
+    try:
+        await js.key_value(subjects.chat_settings_bucket)
+    except BucketNotFoundError:
+        await js.create_key_value(chat_settings_config(subjects, replicas=replicas))
+
+
+def chat_settings_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
+    """The chat settings bucket (written by ingest): one value per key, kept until replaced."""
+    return KeyValueConfig(bucket=subjects.chat_settings_bucket, history=1, replicas=replicas)
 
 
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:

@@ -10,7 +10,7 @@ timezone-aware UTC. ``text`` travels only for chats whose settings allow storing
 ``CHAT_EVENT.validate_python(...)`` / ``validate_json(...)``.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
@@ -163,3 +163,7 @@ ChatEvent = Annotated[
 ]
 CHAT_EVENT: TypeAdapter[ChatEvent] = TypeAdapter(ChatEvent)
 """Validates any chat event payload into its model (by ``kind``)."""
+KINDS: tuple[str, ...] = tuple(
+    str(model.model_fields["kind"].default) for model in get_args(get_args(ChatEvent)[0])
+)
+"""Every chat event kind, the last token of its subject (``message``, ..., ``settings``)."""

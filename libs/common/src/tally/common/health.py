@@ -8,7 +8,7 @@ import asyncio
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,10 +65,13 @@ async def streams_present(js: JetStreamContext, subjects: Subjects) -> str:
     return f"{len(configs)} streams"
 
 
-async def nats_streams(url: str, subjects: Subjects) -> str:
-    """Connect to NATS at ``url`` and check the deployment's streams (:func:`streams_present`);
-    the detail names the server (credentials redacted)."""
-    client = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+async def nats_streams(
+    url: str, subjects: Subjects, *, auth: Mapping[str, str] | None = None
+) -> str:
+    """Connect to NATS at ``url`` (as ``auth``'s user and password, when given) and check the
+    deployment's streams (:func:`streams_present`); the detail names the server (credentials
+    redacted)."""
+    client = await nats.connect(url, **(auth or {}), connect_timeout=2, max_reconnect_attempts=0)
     try:
         return f"{redact(url)}, {await streams_present(client.jetstream(), subjects)}"
     finally:

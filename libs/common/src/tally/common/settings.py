@@ -7,7 +7,7 @@ Each service subclasses :class:`CommonSettings` with its own fields; nothing els
 import re
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -32,11 +32,15 @@ class CommonSettings(BaseSettings):
     ``stream_replicas`` is how many servers of a NATS cluster keep each JetStream stream and
     the answers bucket (``num_replicas``; 1 on a single server, 3 on a three-node cluster,
     see docs/scaling.md); like the TTL it applies when a stream is first declared.
+    ``nats_user`` / ``nats_password`` (NATS_USER, NATS_PASSWORD) are this process's NATS user,
+    when the server requires one (docs/security.md, "The bus"); both or neither.
     """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     nats_url: str = DEFAULT_NATS_URL
+    nats_user: str | None = Field(default=None, min_length=1)
+    nats_password: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     subject_prefix: str = Field(default="tally", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     metrics_host: str = "127.0.0.1"
@@ -47,6 +51,21 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_traces_endpoint: str | None = None
     answer_cache_ttl_s: float = Field(default=3600.0, gt=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _user_with_password(self) -> "CommonSettings":
+        if (self.nats_user is None) != (self.nats_password is None):
+            raise ValueError("set NATS_USER and NATS_PASSWORD together, or neither")
+        if self.nats_user is not None and _CREDENTIALS.search(self.nats_url):
+            raise ValueError("NATS_URL carries credentials and NATS_USER is set: keep one")
+        return self
+
+    def nats_auth(self) -> dict[str, str]:
+        """Keyword arguments for ``nats.connect``: ``user`` and ``password`` when set, else
+        none (a server without authorization)."""
+        if self.nats_user is None or self.nats_password is None:
+            return {}
+        return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
 
 
 def to_asyncpg_url(url: str | URL) -> URL:

@@ -26,13 +26,26 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 
 Key-value buckets: ``{P}_ANSWERS`` holds the answer cache and the version of each dataset
 (see :mod:`tally.common.cache`); ``{P}_CHAT_SETTINGS`` holds each chat's settings as ingest
-last stored them (key: the chat id), so the gateway knows which chats allow storing text.
+last stored them (key: the chat id), so the gateway knows which chats allow storing text;
+``{P}_INGEST_LEASE`` names the ingest replica that writes chat events.
+
+Durable consumers (names shared by every deployment; streams are per prefix): ingest's
+``ingest-videos`` (VIDEO_STATS), ``ingest-activity``, ``ingest-users``, ``ingest-feedback``,
+``ingest-audit`` (ACTIVITY), ``ingest-chats`` (CHAT_EVENTS); the alerts service's ``alerts``
+(ACTIVITY). Who may publish and subscribe what is in :mod:`tally.common.access`.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
 Channel = Literal["telegram", "cli"]
+VIDEOS_DURABLE = "ingest-videos"
+ANSWERS_DURABLE = "ingest-activity"
+USERS_DURABLE = "ingest-users"
+FEEDBACK_DURABLE = "ingest-feedback"
+AUDIT_DURABLE = "ingest-audit"
+CHATS_DURABLE = "ingest-chats"
+ALERTS_DURABLE = "alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,11 @@ class Subjects:
 
     def import_progress(self, import_id: str) -> str:
         return f"{self.prefix}.imports.{import_id}"
+
+    @property
+    def imports_all(self) -> str:
+        """Wildcard over every import's progress."""
+        return f"{self.prefix}.imports.*"
 
     @property
     def user_seen(self) -> str:
@@ -126,6 +144,10 @@ class Subjects:
     def chat_event(self, chat_id: int, kind: str) -> str:
         """One chat's events of one kind; chat ids are negative for groups (``-100…``)."""
         return f"{self.prefix}.chats.{chat_id}.{kind}"
+
+    def chat_events_of_kind(self, kind: str) -> str:
+        """Wildcard over every chat's events of one kind."""
+        return f"{self.prefix}.chats.*.{kind}"
 
     @property
     def chat_events_all(self) -> str:
@@ -182,3 +204,25 @@ class Subjects:
     def answers_bucket(self) -> str:
         """The key-value bucket of cached answers and dataset versions (tally.common.cache)."""
         return f"{self.prefix.upper()}_ANSWERS"
+
+    @property
+    def streams(self) -> list[str]:
+        """The deployment's JetStream streams (configured in tally.common.broker)."""
+        return [
+            self.video_stats_stream,
+            self.activity_stream,
+            self.dead_letter_stream,
+            self.chat_events_stream,
+        ]
+
+    @property
+    def ingest_consumers(self) -> list[tuple[str, str]]:
+        """(stream, durable) of every ingest consumer."""
+        return [
+            (self.video_stats_stream, VIDEOS_DURABLE),
+            (self.activity_stream, ANSWERS_DURABLE),
+            (self.activity_stream, USERS_DURABLE),
+            (self.activity_stream, FEEDBACK_DURABLE),
+            (self.activity_stream, AUDIT_DURABLE),
+            (self.chat_events_stream, CHATS_DURABLE),
+        ]

@@ -11,7 +11,7 @@ from tally.alerts.domain.answers import AnswerMetrics
 from tally.alerts.engine import AlertEngine
 from tally.common.alerting import AlertCommand, AlertCommandReply
 from tally.common.events import QuestionAnswered, utcnow, validate_each
-from tally.common.subjects import Subjects
+from tally.common.subjects import ALERTS_DURABLE, Subjects
 
 SERVICE = "alerts"
 
@@ -28,7 +28,7 @@ def create_router(
     @router.subscriber(
         subjects.answers_all,
         stream=JStream(subjects.activity_stream, declare=False),
-        durable=SERVICE,
+        durable=ALERTS_DURABLE,
         deliver_policy=DeliverPolicy.NEW,
         pull_sub=PullSub(batch_size=100, timeout=0.2, batch=True),
     )

@@ -17,36 +17,16 @@ from nats.js.errors import Error as JetStreamError
 
 from tally.common.background import Hook, background
 from tally.common.subjects import Subjects
-from tally.ingest.chat_consumer import CHATS_DURABLE
 from tally.ingest.config import IngestSettings
-from tally.ingest.handlers import (
-    ANSWERS_DURABLE,
-    AUDIT_DURABLE,
-    FEEDBACK_DURABLE,
-    USERS_DURABLE,
-    VIDEOS_DURABLE,
-)
 from tally.ingest.metrics import IngestMetrics
 
 log = structlog.get_logger(__name__)
 
 
-def durables(subjects: Subjects) -> list[tuple[str, str]]:
-    """(stream, durable) of every ingest consumer."""
-    return [
-        (subjects.video_stats_stream, VIDEOS_DURABLE),
-        (subjects.activity_stream, ANSWERS_DURABLE),
-        (subjects.activity_stream, USERS_DURABLE),
-        (subjects.activity_stream, FEEDBACK_DURABLE),
-        (subjects.activity_stream, AUDIT_DURABLE),
-        (subjects.chat_events_stream, CHATS_DURABLE),
-    ]
-
-
 async def poll_once(js: JetStreamContext, subjects: Subjects, metrics: IngestMetrics) -> None:
     """Set both gauges of every durable from its consumer info (skipping those JetStream
     does not know yet)."""
-    for stream, durable in durables(subjects):
+    for stream, durable in subjects.ingest_consumers:
         try:
             info = await js.consumer_info(stream, durable)
         except (JetStreamError, nats.errors.Error, TimeoutError) as error:
@@ -62,7 +42,9 @@ def poller(settings: IngestSettings, metrics: IngestMetrics) -> tuple[Hook, Hook
     subjects = Subjects(settings.subject_prefix)
 
     async def loop() -> None:
-        connection = await nats.connect(settings.nats_url, max_reconnect_attempts=-1)
+        connection = await nats.connect(
+            settings.nats_url, **settings.nats_auth(), max_reconnect_attempts=-1
+        )
         try:
             while True:
                 await poll_once(connection.jetstream(), subjects, metrics)

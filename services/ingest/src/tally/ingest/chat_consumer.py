@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tally.common.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
 from tally.common.events import DeadLetter
-from tally.common.subjects import Subjects
+from tally.common.subjects import CHATS_DURABLE, Subjects
 from tally.common.telemetry import batch_span
 from tally.ingest.chat_lease import ChatLease
 from tally.ingest.chat_store import ChatWriter
@@ -48,7 +48,6 @@ from tally.ingest.metrics import IngestMetrics
 from tally.ingest.settings_bucket import publish_settings
 from tally.ingest.stream_purge import TextEraser
 
-CHATS_DURABLE = "ingest-chats"
 log = structlog.get_logger(__name__)
 Batch = Annotated[list[Msg], NoCastField()]
 """The raw JetStream messages of one fetch (bodies are validated once, by pydantic)."""
@@ -156,7 +155,8 @@ def create_chat_router(
         batch = [fetched[index] for index in split.ready]
         if not batch:
             return
-        valid, invalid = parse_chat_events([message.data for message in batch])
+        messages = [(message.subject, message.data) for message in batch]
+        valid, invalid = parse_chat_events(messages, subjects)
         try:  # write_isolating raises only failures that may pass
             with metrics.chat_batch_seconds.time():
                 written, refused = await writer.write_isolating([event for _, event in valid])

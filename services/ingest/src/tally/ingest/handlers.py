@@ -27,7 +27,14 @@ from tally.common.events import (
     VideoBatch,
     utcnow,
 )
-from tally.common.subjects import Subjects
+from tally.common.subjects import (
+    ANSWERS_DURABLE,
+    AUDIT_DURABLE,
+    FEEDBACK_DURABLE,
+    USERS_DURABLE,
+    VIDEOS_DURABLE,
+    Subjects,
+)
 from tally.common.telemetry import batch_span
 from tally.ingest import store
 from tally.ingest.chat_store import refuses_the_data
@@ -44,11 +51,6 @@ from tally.ingest.domain.rows import (
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.versions import move_versions
 
-VIDEOS_DURABLE = "ingest-videos"
-ANSWERS_DURABLE = "ingest-activity"
-USERS_DURABLE = "ingest-users"
-FEEDBACK_DURABLE = "ingest-feedback"
-AUDIT_DURABLE = "ingest-audit"
 ANSWERS_BATCH = 200
 """Answers logged per fetch and INSERT: one transaction per batch, not per question."""
 

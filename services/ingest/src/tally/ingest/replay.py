@@ -85,7 +85,8 @@ async def replay_chat_events(
                 fetched = await subscription.fetch(batch_size, timeout=IDLE_S)
             except nats.errors.TimeoutError:
                 return report
-            valid, invalid = parse_chat_events([message.data for message in fetched])
+            messages = [(message.subject, message.data) for message in fetched]
+            valid, invalid = parse_chat_events(messages, subjects)
             written, refused = await writer.write_isolating([event for _, event in valid])
             await publish_settings(js, subjects, written.settings)
             report.read += len(fetched)

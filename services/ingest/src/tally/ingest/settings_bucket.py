@@ -6,10 +6,10 @@ Written after the transaction that stored the settings committed.
 """
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
 
+from tally.common.broker import chat_settings_config
 from tally.common.chat_events import ChatSettings
 from tally.common.subjects import Subjects
 
@@ -19,9 +19,7 @@ async def settings_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     try:
         return await js.key_value(subjects.chat_settings_bucket)
     except BucketNotFoundError:
-        return await js.create_key_value(
-            KeyValueConfig(bucket=subjects.chat_settings_bucket, history=1)
-        )
+        return await js.create_key_value(chat_settings_config(subjects))
 
 
 async def publish_settings(

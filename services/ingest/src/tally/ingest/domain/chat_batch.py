@@ -33,6 +33,7 @@ from tally.common.chat_events import (
     SettingsChanged,
     TitleChanged,
 )
+from tally.common.subjects import Subjects
 
 Row = dict[str, Any]
 MessageKey = tuple[int, int, datetime]
@@ -72,14 +73,28 @@ def invalid_reason(event: ChatEvent) -> str | None:
     return None
 
 
+def misrouted(event: ChatEvent, subject: str, subjects: Subjects) -> str | None:
+    """Why ``event`` cannot have come on ``subject``, else None: an event is believed only on
+    its own chat's subject of its own kind (``{p}.chats.{chat_id}.{kind}``), since who may
+    publish which kind is what the bus's permissions decide (tally.common.access)."""
+    expected = subjects.chat_event(event.chat_id, event.kind)
+    return (
+        None
+        if subject == expected
+        else f"a {event.kind} event of chat {event.chat_id} on {subject}"
+    )
+
+
 def parse_chat_events(
-    bodies: Sequence[bytes],
+    messages: Sequence[tuple[str, bytes]], subjects: Subjects
 ) -> tuple[list[tuple[int, ChatEvent]], list[tuple[int, str]]]:
-    """Message bodies of one batch -> ((index, event) for the valid ones, in order;
-    (index, reason) for the others). One bad body does not sink the batch."""
+    """(subject, body) of each message of one batch -> ((index, event) for the valid ones,
+    in order; (index, reason) for the others: not a chat event, one that cannot be stored,
+    or one that came on another subject than its own, see :func:`misrouted`). One bad
+    message does not sink the batch."""
     valid: list[tuple[int, ChatEvent]] = []
     invalid: list[tuple[int, str]] = []
-    for index, body in enumerate(bodies):
+    for index, (subject, body) in enumerate(messages):
         try:
             event = CHAT_EVENT.validate_json(body)
         except ValidationError as error:
@@ -87,7 +102,7 @@ def parse_chat_events(
             where = ".".join(map(str, problem["loc"])) or "body"
             invalid.append((index, f"invalid chat event: {where}: {problem['msg']}"))
             continue
-        if reason := invalid_reason(event):
+        if reason := invalid_reason(event) or misrouted(event, subject, subjects):
             invalid.append((index, f"invalid chat event: {reason}"))
         else:
             valid.append((index, event))
