@@ -55,7 +55,9 @@ class Reader:
                 timeout=5,
             )
         except DATABASE_ERRORS as error:
-            log.error("database unreachable", error=str(error)[:300])
+            # The class and SQLSTATE only: a database's message can quote stored values.
+            sqlstate = getattr(error, "sqlstate", None)
+            log.error("database unreachable", error=type(error).__name__, sqlstate=sqlstate)
             raise DatabaseUnavailableError("The database is not answering.") from error
 
     async def answers(self) -> bool:

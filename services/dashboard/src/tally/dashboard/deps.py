@@ -46,7 +46,10 @@ DatabaseDep = Annotated[asyncpg.Pool, Depends(_database)]
 
 
 async def _chat(
-    chat_id: Annotated[int, Path(description="Telegram chat id (negative for groups)")],
+    chat_id: Annotated[
+        int,
+        Path(description="Telegram chat id (negative for groups)", ge=-(2**63), le=2**63 - 1),
+    ],
     db: DatabaseDep,
 ) -> ChatInfo:
     chat = await chat_stats.get_chat(db, chat_id)
