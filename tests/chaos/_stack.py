@@ -66,7 +66,8 @@ async def http_status(port: int, path: str = "/health/ready") -> int | None:
 
 
 class Service:
-    """One ``python -m tally.<name>`` process with ``environment`` and its own metrics port."""
+    """One ``python -m tally.<name>`` process with ``environment`` and its own metrics port
+    (scheduled chat retention off unless ``environment`` turns it on)."""
 
     def __init__(self, name: str, environment: dict[str, str]) -> None:
         self.name = name
@@ -74,6 +75,9 @@ class Service:
         self.environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
             "LOG_LEVEL": "WARNING",
+            # Scheduled retention would delete the generated chats' old rows (one keeps 60
+            # days) while the test compares the tables with the stream: not what it tests.
+            "RETENTION_INTERVAL_S": "0",
             **environment,
             "METRICS_PORT": str(self.port),
         }
