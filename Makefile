@@ -38,6 +38,9 @@ run: install          ## start everything (embedded NATS and PostgreSQL unless N
 test: install         ## all tests, on real NATS and PostgreSQL (embedded when none are configured)
 	$(UV) run pytest
 
+test-fast: install    ## the unit tier: tests that need no server (seconds, not minutes)
+	$(UV) run pytest -m unit -q
+
 bench: install        ## question latency and throughput beside the raw floor; parser worst case; ingest throughput; dashboard latency
 	$(UV) run python scripts/bench.py
 	$(UV) run python scripts/bench_parser.py

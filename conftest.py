@@ -9,6 +9,7 @@ subject prefix (``t<hex>``), so runs never see each other's data.
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Final
 from uuid import uuid4
 
 import nats
@@ -133,3 +134,28 @@ def spans() -> InMemorySpanExporter:
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
+
+
+SERVER_FIXTURES: Final = frozenset({"nats_url", "server_database_url"})
+"""Fixtures that start or reach a real server: a test using one (directly or through another
+fixture) is an ``integration`` test."""
+SLOW_PATHS: Final = (
+    "tests/chaos/",
+    "tests/test_loadtest.py",
+    "services/dashboard/tests/test_web.py",
+)
+"""Chaos, load and browser tests: ``slow`` (each takes tens of seconds)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by tier: ``slow`` by path, else ``integration`` when it needs a real
+    server, else ``unit``. `make test-fast` runs the unit tier."""
+    for item in items:
+        path = item.path.as_posix()
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if any(slow in path for slow in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+        elif fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
