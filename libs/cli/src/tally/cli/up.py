@@ -257,6 +257,25 @@ def ensure_not_running(settings: CliSettings) -> None:
         )
 
 
+def _stop_on_signals(main: asyncio.Task[None]) -> None:
+    """Cancel ``main`` on the first SIGTERM or SIGINT, and ignore the ones after it.
+
+    SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    Later signals are ignored because one Ctrl-C often arrives twice (the terminal signals the
+    whole process group, and `uv run` forwards it): a second cancel would cut the stop short
+    and leave the servers running.
+    """
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop_signal, lambda: None)
+        main.cancel()
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, stop)
+
+
 async def run_stack(settings: CliSettings, *, sample: Path | None, console: Console) -> None:
     """Run everything until cancelled (Ctrl-C or SIGTERM), then stop it all.
 
@@ -271,9 +290,7 @@ async def run_stack(settings: CliSettings, *, sample: Path | None, console: Cons
     stack = Stack(settings, console)
     main = asyncio.current_task()
     assert main
-    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(stop_signal, main.cancel)
+    _stop_on_signals(main)
     try:
         common = await asyncio.to_thread(stack.start_servers)
         await stack.prepare()
