@@ -37,8 +37,9 @@ async def _publish_traced(nc: Client, subject: str, body: bytes) -> SpanKey:
 async def _batch_links(
     spans: InMemorySpanExporter, name: str, wanted: set[SpanKey]
 ) -> list[ReadableSpan]:
-    """The finished spans called ``name`` whose links cover ``wanted`` together (waits 15 s)."""
-    for _ in range(150):
+    """The finished spans called ``name`` whose links cover ``wanted`` together (waits 60 s:
+    ingest applies chat events in stream order, after any backlog an earlier test left)."""
+    for _ in range(600):
         batches = [s for s in spans.get_finished_spans() if s.name == name]
         linked = {(ln.context.trace_id, ln.context.span_id) for b in batches for ln in b.links}
         if wanted <= linked:
