@@ -50,7 +50,7 @@ bench: install        ## question latency and throughput beside the raw floor; p
 lint: install         ## ruff (lint and format) and mypy --strict on every package's source
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/src libs/cli/src services/*/src
+	$(UV) run mypy libs/*/src services/*/src
 
 sample:               ## regenerate data/videos.json.gz (deterministic)
 	$(UV) run python scripts/generate_sample.py

@@ -45,7 +45,7 @@ from tally.cli.up import Stack
 from tally.common.db.session import asyncpg_dsn, drop_database
 from tally.common.language import detect_language
 from tally.common.settings import CommonSettings
-from tally.nl2sql.domain import parse
+from tally.language import parse
 
 QUESTIONS = [
     "How many videos are in the system?",

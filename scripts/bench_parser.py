@@ -17,7 +17,7 @@ from datetime import date
 from rich.console import Console
 from rich.table import Table
 
-from tally.nl2sql.domain import parse
+from tally.language import parse
 
 TODAY = date(2025, 12, 1)
 LENGTH = 2_000

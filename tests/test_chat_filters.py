@@ -17,7 +17,7 @@ from tally.common.settings import CommonSettings, to_asyncpg_url
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import answer
 from tally.executor.runner import Reader
-from tally.nl2sql.domain import parse
+from tally.language import parse
 
 CHAT = -100_717_171
 TODAY = date(2024, 7, 31)

@@ -21,7 +21,7 @@ from tally.common.settings import CommonSettings, to_asyncpg_url
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import answer
 from tally.executor.runner import Reader
-from tally.nl2sql.domain import parse
+from tally.language import parse
 
 HERE, OTHER = -100_424_242, -100_535_353
 TODAY = date(2024, 8, 31)

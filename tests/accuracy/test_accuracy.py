@@ -24,9 +24,9 @@ import pytest
 from tally.common.db.session import asyncpg_dsn
 from tally.common.plan import QueryPlan
 from tally.common.settings import CommonSettings
-from tally.executor.domain.compiler import compile_plan
 from tally.executor.domain.series import group_rows
-from tally.nl2sql.domain import Readings, Refusal, parse
+from tally.language import Readings, Refusal, parse
+from tally.query.compiler import compile_plan
 from tests.accuracy.grouped import GROUPED, GroupCase
 from tests.accuracy.hostile import REFUSED
 from tests.accuracy.questions import ANSWERABLE, SAMPLE, TODAY, Case

@@ -9,8 +9,8 @@ import pytest
 from tally.common.events import Language
 from tally.common.plan import Filter, Op, QueryPlan
 from tally.common.render import format_number
-from tally.nl2sql.domain import Readings, parse
-from tally.nl2sql.domain.describe import _counter
+from tally.language import Readings, parse
+from tally.language.describe import _counter
 from tests.accuracy.grouped import GROUPED
 from tests.accuracy.questions import ANSWERABLE
 from tests.heldout.questions import HELDOUT

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from tally.common.db.session import asyncpg_dsn
 from tally.common.plan import QueryPlan
 from tally.common.semantic import catalog
-from tally.executor.domain.compiler import compile_plan
-from tally.nl2sql.domain.parser import parse
-from tally.nl2sql.domain.refusal import Readings, Refusal
+from tally.language.parser import parse
+from tally.language.refusal import Readings, Refusal
+from tally.query.compiler import compile_plan
 from tests.accuracy.grouped import GROUPED
 from tests.accuracy.questions import ANSWERABLE
 

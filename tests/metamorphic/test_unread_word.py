@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.common.plan import QueryPlan
-from tally.nl2sql.domain import Readings, Refusal, parse
+from tally.language import Readings, Refusal, parse
 from tests.accuracy.questions import ANSWERABLE, TODAY
 
 CONTENT_WORDS: Final[dict[str, tuple[str, ...]]] = {

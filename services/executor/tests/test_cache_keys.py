@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from tally.common.cache import answer_key
 from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
-from tally.executor.domain.compiler import datasets_read
+from tally.query.compiler import datasets_read
 
 NOVEMBER = TimeRange(
     column="video_created_at",

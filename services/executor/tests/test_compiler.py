@@ -13,7 +13,7 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.executor.domain.compiler import compile_plan, datasets_read
+from tally.query.compiler import compile_plan, datasets_read
 
 
 def _plan(**kwargs: object) -> QueryPlan:

@@ -29,8 +29,8 @@ from tally.common.subjects import Subjects
 from tally.executor import failures
 from tally.executor.app import create_broker_for
 from tally.executor.config import ExecutorSettings
-from tally.executor.domain.results import as_number
 from tally.executor.runner import Reader
+from tally.query.results import as_number
 
 HERE = Path(__file__).parent
 CORPUS: dict[str, list[str]] = json.loads((HERE / "hostile_sql.json").read_text("utf-8"))

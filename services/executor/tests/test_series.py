@@ -16,8 +16,8 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.executor.domain.results import NotANumberError
 from tally.executor.domain.series import buckets, group_rows, series
+from tally.query.results import NotANumberError
 
 START = datetime(2025, 11, 26, tzinfo=UTC)
 

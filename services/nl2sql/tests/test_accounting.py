@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from tally.nl2sql.domain import Refusal, parse
-from tally.nl2sql.domain.accounting import ENGLISH, RUSSIAN, RUSSIAN_LEMMAS, is_function_word
+from tally.language import Refusal, parse
+from tally.language.accounting import ENGLISH, RUSSIAN, RUSSIAN_LEMMAS, is_function_word
 
 TODAY = date(2025, 12, 1)
 

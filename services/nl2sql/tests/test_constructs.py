@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tally.common.plan import Aggregate, Op, QueryPlan
-from tally.nl2sql.domain import Refusal, parse
+from tally.language import Refusal, parse
 
 TODAY = date(2025, 12, 1)
 CREATOR = "1da0de71fd164ba905560bb68d24a3a8"

@@ -6,10 +6,10 @@ import pytest
 
 from tally.common.events import Language
 from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
-from tally.nl2sql.domain import Refusal, parse
-from tally.nl2sql.domain.describe import describe
-from tally.nl2sql.domain.lexicon import canonical
-from tally.nl2sql.domain.typos import one_edit
+from tally.language import Refusal, parse
+from tally.language.describe import describe
+from tally.language.lexicon import canonical
+from tally.language.typos import one_edit
 
 TODAY = date(2025, 12, 10)
 

@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry
 
 from tally.common.events import QuestionAsked, SqlProposed
 from tally.common.plan import Aggregate, Dataset, QueryPlan
+from tally.language import Refusal
 from tally.nl2sql.config import Nl2sqlSettings
-from tally.nl2sql.domain import Refusal
 from tally.nl2sql.llm import LlmEngine, LlmUnavailable, ProposedSql, build_engine, texts
 from tally.nl2sql.planning import ask_llm
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, refusal_reply, sql_reply

@@ -14,9 +14,9 @@ from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, S
 from tally.common.plan import Dataset
 from tally.common.settings import CommonSettings
 from tally.common.subjects import Subjects
+from tally.language import Refusal, parse
 from tally.nl2sql.app import create_broker_for
 from tally.nl2sql.config import Nl2sqlSettings
-from tally.nl2sql.domain import Refusal, parse
 from tally.nl2sql.llm import texts
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
 

@@ -6,8 +6,8 @@ import pytest
 
 from tally.common.events import Language
 from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
-from tally.nl2sql.domain import Refusal, parse
-from tally.nl2sql.domain.refusal import EXAMPLES
+from tally.language import Refusal, parse
+from tally.language.refusal import EXAMPLES
 
 TODAY = date(2025, 12, 10)
 CREATOR = "aca1061a9d324ecf8c3fa2bb32d7be63"

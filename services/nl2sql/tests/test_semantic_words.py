@@ -3,9 +3,9 @@
 import pytest
 
 from tally.common.semantic import catalog
-from tally.nl2sql.domain import vocabulary
-from tally.nl2sql.domain.lexicon import ENGLISH, RUSSIAN, canonical
-from tally.nl2sql.domain.typos import MIN_LENGTH
+from tally.language import vocabulary
+from tally.language.lexicon import ENGLISH, RUSSIAN, canonical
+from tally.language.typos import MIN_LENGTH
 
 SYNONYMS = catalog().synonyms
 ENTITIES = {

@@ -18,8 +18,8 @@ from tally.alerts.domain.rules import Condition, MeasureSource, Rule
 from tally.alerts.domain.watch import plural_ru
 from tally.common.events import Language
 from tally.common.plan import QueryPlan
-from tally.executor.domain.compiler import CompiledQuery, compile_plan
-from tally.executor.domain.results import as_number, single_number
+from tally.query.compiler import CompiledQuery, compile_plan
+from tally.query.results import as_number, single_number
 
 MAX_WINDOWS: Final = 50_000
 """Most windows one backtest evaluates (a minute's step over a month is 43,200)."""

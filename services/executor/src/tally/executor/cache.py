@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from tally.common.cache import CachedAnswer, answer_key, new_version, version_key
 from tally.common.plan import Dataset, QueryPlan
-from tally.executor.domain.compiler import datasets_read
 from tally.executor.metrics import ExecutorMetrics
+from tally.query.compiler import datasets_read
 
 BYPASS_S = 5.0
 """How long the cache is left alone after a failure (seconds)."""

@@ -31,16 +31,16 @@ from tally.common.plan import QueryPlan
 from tally.common.semantic import catalog
 from tally.common.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
-from tally.executor.domain.compiler import CompiledQuery, compile_plan, sender_count
 from tally.executor.domain.coverage import cover, measures_growth, not_measured, partly_measured
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
-from tally.executor.domain.results import NotANumberError, single_number
 from tally.executor.domain.series import group_rows
 from tally.executor.failures import ResultTooLargeError, fingerprint
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
+from tally.query.compiler import CompiledQuery, compile_plan, sender_count
+from tally.query.results import NotANumberError, single_number
 
 SERVICE = "executor"
 MAX_REFUSED_SQL_CHARS = 2000

@@ -37,9 +37,7 @@ from sqlalchemy.engine import URL
 from tally.common.db.session import asyncpg_dsn
 from tally.common.errors import UserFacingError
 from tally.executor.config import ExecutorSettings
-from tally.executor.domain.compiler import CompiledQuery
 from tally.executor.domain.coverage import SnapshotSpan
-from tally.executor.domain.results import as_number
 from tally.executor.failures import (
     TOO_LONG,
     UNAVAILABLE,
@@ -51,6 +49,8 @@ from tally.executor.failures import (
     translated,
 )
 from tally.executor.tracing import QuietTracerProvider
+from tally.query.compiler import CompiledQuery
+from tally.query.results import as_number
 
 log = structlog.get_logger(__name__)
 FETCH_ROWS = 100

@@ -20,7 +20,7 @@ from tally.common.events import (
     QuestionAsked,
     SqlProposed,
 )
-from tally.nl2sql.domain import Readings, Refusal, failure_reason, parse
+from tally.language import Readings, Refusal, failure_reason, parse
 from tally.nl2sql.llm import LlmEngine, LlmResult, LlmUnavailable, ProposedSql, texts
 
 Planned = QueryPlanned | SqlProposed | QuestionAnswered

@@ -22,10 +22,10 @@ from tally.alerts.domain.rules import ComparisonOp, Condition, MeasureSource, Ru
 from tally.common.events import Language
 from tally.common.plan import DELTAS, QueryPlan
 from tally.common.semantic import catalog
-from tally.nl2sql.domain import Readings, Refusal, parse
-from tally.nl2sql.domain.describe import describe
-from tally.nl2sql.domain.numbers import NUMBER, read_number
-from tally.nl2sql.domain.scan import Unclear
+from tally.language import Readings, Refusal, parse
+from tally.language.describe import describe
+from tally.language.numbers import NUMBER, read_number
+from tally.language.scan import Unclear
 
 HOUR: Final = 3600.0
 DAY: Final = 86400.0

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tally.common.events import GroupRow
 from tally.common.plan import Aggregate, Dimension, QueryPlan, TimeRange
-from tally.executor.domain.results import as_number
+from tally.query.results import as_number
 
 STEPS: Final = {Dimension.DAY: timedelta(days=1), Dimension.HOUR: timedelta(hours=1)}
 _ZERO_WHEN_EMPTY: Final = frozenset({Aggregate.COUNT, Aggregate.COUNT_DISTINCT, Aggregate.SUM})

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from tally.common.events import Language
 from tally.common.plan import QueryPlan
-from tally.nl2sql.domain.describe import describe
-from tally.nl2sql.domain.refusal import Refusal
+from tally.language.describe import describe
+from tally.language.refusal import Refusal
 from tally.nl2sql.llm import texts
 from tally.nl2sql.llm.breaker import CircuitBreaker
 from tally.nl2sql.llm.client import ChatClient, LlmUnavailable

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tally.common.plan import MAX_GROUPS, Dimension
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language.scan import Scan, Unclear
 
 _VIDEO: Final = r"videos?|clips?"
 _CREATOR: Final = r"creators?|authors?|bloggers?"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Final
 
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language.scan import Scan, Unclear
 
 _MONTHS: Final = {
     **dict.fromkeys(("jan", "янв"), 1),

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from tally.common.plan import Comparison, Op, Period
-from tally.nl2sql.domain import vocabulary as words
-from tally.nl2sql.domain.numbers import NUMBER, read_number
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language import vocabulary as words
+from tally.language.numbers import NUMBER, read_number
+from tally.language.scan import Scan, Unclear
 
 _C: Final = "|".join(words.COUNTER_WORDS.values())
 """Any counter word (without named groups)."""

@@ -20,9 +20,9 @@ from tally.common.plan import (
     Measure,
     Op,
 )
-from tally.nl2sql.domain import vocabulary as words
-from tally.nl2sql.domain.grouping import Ranking
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language import vocabulary as words
+from tally.language.grouping import Ranking
+from tally.language.scan import Scan, Unclear
 
 _HERE: Final = re.compile(
     r"\b(?:here|in\s+(?:this|the|our)\s+(?:chat|group)|(?:this|the|our)\s+(?:chat|group)"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language.scan import Scan, Unclear
 
 _CLOCK: Final = r"(?P<{0}>\d{{1,2}}):(?P<{0}m>\d{{2}})"
 _OPEN: Final = r"(?:(?:from|between|с|со|между|от)\s+)?"

@@ -18,9 +18,9 @@ from functools import lru_cache
 from itertools import islice
 from typing import Final
 
-from tally.nl2sql.domain import morphology
-from tally.nl2sql.domain.lexicon import lookup
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language import morphology
+from tally.language.lexicon import lookup
+from tally.language.scan import Scan, Unclear
 
 
 def _listed(text: str) -> frozenset[str]:

@@ -137,7 +137,7 @@ _THEM: Final[dict[Language, tuple[str, str]]] = {"en": ("it", "them"), "ru": ("�
 
 
 def refusal(reason: str, language: Language, words: Sequence[str] = ()) -> Refusal:
-    """The refusal for a reason key of :class:`~tally.nl2sql.domain.scan.Unclear`; for
+    """The refusal for a reason key of :class:`~tally.language.scan.Unclear`; for
     "unplaced", a sentence naming ``words``, the words of the question it could not place."""
     if reason == "unplaced" and words:
         quote = "«{}»" if language == "ru" else "'{}'"

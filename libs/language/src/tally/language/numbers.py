@@ -4,7 +4,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from tally.nl2sql.domain.scan import Unclear
+from tally.language.scan import Unclear
 
 _MULTIPLIERS: Final = (
     (re.compile(r"k|к|тыс\.?|тысяч\w*|thousands?", re.I), 1_000),

@@ -12,7 +12,7 @@ from typing import Final, Literal
 
 from tally.common.plan import Dataset, Op
 from tally.common.semantic import catalog
-from tally.nl2sql.domain.numbers import NUMBER
+from tally.language.numbers import NUMBER
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:

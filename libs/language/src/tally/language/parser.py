@@ -33,12 +33,12 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.nl2sql.domain import vocabulary as words
-from tally.nl2sql.domain.accounting import as_written, require_all_placed
-from tally.nl2sql.domain.chat import TIME_COLUMN as CHAT_TIME_COLUMN
-from tally.nl2sql.domain.chat import chat_measure, is_chat_question
-from tally.nl2sql.domain.chat_filters import take_chat_filters
-from tally.nl2sql.domain.constructs import (
+from tally.language import vocabulary as words
+from tally.language.accounting import as_written, require_all_placed
+from tally.language.chat import TIME_COLUMN as CHAT_TIME_COLUMN
+from tally.language.chat import chat_measure, is_chat_question
+from tally.language.chat_filters import take_chat_filters
+from tally.language.constructs import (
     Bound,
     CalendarWords,
     take_calendar,
@@ -50,14 +50,14 @@ from tally.nl2sql.domain.constructs import (
     take_share,
     take_some,
 )
-from tally.nl2sql.domain.dates import DaySpan, take_span
-from tally.nl2sql.domain.describe import describe
-from tally.nl2sql.domain.grouping import Ranking, take_ranking, take_series
-from tally.nl2sql.domain.hours import HourWindow, take_hours
-from tally.nl2sql.domain.lexicon import canonicalize
-from tally.nl2sql.domain.numbers import read_number
-from tally.nl2sql.domain.refusal import Readings, Refusal, readings, refusal
-from tally.nl2sql.domain.scan import Scan, Unclear
+from tally.language.dates import DaySpan, take_span
+from tally.language.describe import describe
+from tally.language.grouping import Ranking, take_ranking, take_series
+from tally.language.hours import HourWindow, take_hours
+from tally.language.lexicon import canonicalize
+from tally.language.numbers import read_number
+from tally.language.refusal import Readings, Refusal, readings, refusal
+from tally.language.scan import Scan, Unclear
 
 _WORD: Final = re.compile(r"\w+")
 _ENTITIES: Final = (

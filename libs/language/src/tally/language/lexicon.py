@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Final
 
 from tally.common.semantic import catalog
-from tally.nl2sql.domain import morphology
-from tally.nl2sql.domain.typos import MIN_LENGTH, TypoIndex, correction
+from tally.language import morphology
+from tally.language.typos import MIN_LENGTH, TypoIndex, correction
 
 _CATALOG: Final = catalog()
 
