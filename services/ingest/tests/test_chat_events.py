@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client
@@ -39,7 +38,12 @@ from tally.common.chat_events import (
     SettingsChanged,
     TitleChanged,
 )
-from tally.common.db.session import asyncpg_dsn, create_engine, ensure_database, migrate
+from tally.common.db.session import (
+    create_engine,
+    drop_database,
+    ensure_database,
+    migrate,
+)
 from tally.common.events import DeadLetter
 from tally.common.subjects import CHATS_DURABLE, Subjects
 from tally.ingest.app import create_broker_for, create_database_engine
@@ -156,9 +160,7 @@ async def chat_environment(
         await db.dispose()
         await delete_streams(js, subjects)
         await nc.close()
-        admin = await asyncpg.connect(**asyncpg_dsn(url.set(database="postgres")))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(database_url)
 
 
 @pytest.fixture(scope="module")

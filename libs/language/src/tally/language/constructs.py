@@ -30,9 +30,7 @@ def counter_column(word: str) -> str:
     match = words.COUNTER.fullmatch(word)
     if match is None:
         raise Unclear("counter")
-    return next(
-        f"{name}_count" for name in ("views", "likes", "comments", "reports") if match[name]
-    )
+    return words.counter_of(match)
 
 
 @dataclass(frozen=True, slots=True)

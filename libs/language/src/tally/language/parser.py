@@ -129,12 +129,6 @@ class _Taken:
     """Distinct days, weeks or months counted."""
 
 
-def _counter_column(match: re.Match[str]) -> str:
-    return next(
-        f"{name}_count" for name in ("views", "likes", "comments", "reports") if match[name]
-    )
-
-
 def _take_video(scan: Scan) -> str | None:
     """A video's UUID ("video 0f8c…-…"), lower-cased; the word "video" before it is taken."""
     match = next(iter(scan.take(words.VIDEO_ID)), None)
@@ -151,7 +145,7 @@ def _take_creator(scan: Scan) -> str | None:
 
 def _comparison(match: re.Match[str]) -> Bound:
     op = next(op for op in Op if match.groupdict().get(op.name))
-    return Bound(_counter_column(match), op, read_number(match["number"], match["multiplier"]))
+    return Bound(words.counter_of(match), op, read_number(match["number"], match["multiplier"]))
 
 
 def _take_comparisons(scan: Scan) -> list[Bound]:
@@ -162,7 +156,7 @@ def _take_comparisons(scan: Scan) -> list[Bound]:
     ]
     comparisons = [_comparison(match) for match in matches]
     zeros = scan.take(words.COMPARISON_NONE)
-    return comparisons + [Bound(_counter_column(match), Op.EQ, 0) for match in zeros]
+    return comparisons + [Bound(words.counter_of(match), Op.EQ, 0) for match in zeros]
 
 
 def _kind(word: str) -> str | None:
@@ -170,7 +164,7 @@ def _kind(word: str) -> str | None:
         if pattern.fullmatch(word):
             return kind
     counter = words.COUNTER.fullmatch(word)
-    return _counter_column(counter) if counter else None
+    return words.counter_of(counter) if counter else None
 
 
 def _skipped(word: str) -> bool:
@@ -241,7 +235,7 @@ def _read_signals(scan: Scan, taken: _Taken) -> _Signals:
         target = _first_kind(scan.text) if taken.share else "period"
         if taken.share and target not in ("video", "snapshot"):
             raise Unclear("unknown")
-    counters = frozenset(_counter_column(m) for m in words.COUNTER.finditer(scan.text))
+    counters = frozenset(words.counter_of(m) for m in words.COUNTER.finditer(scan.text))
     if taken.ranking and taken.ranking.counter:
         counters = frozenset({taken.ranking.counter})
     if target is None and (taken.ranking or taken.series or taken.video):
@@ -639,7 +633,7 @@ def _account(scan: Scan, plans: list[QueryPlan]) -> None:
         scan.take(pattern)
     used = _counters_used(plans)
     for match in list(words.COUNTER.finditer(scan.text)):
-        if _counter_column(match) in used:
+        if words.counter_of(match) in used:
             scan.blank(*match.span())
     require_all_placed(scan)
 

@@ -42,6 +42,15 @@ _COUNTER = "|".join(
 COUNTER: Final = _words(_COUNTER)
 """Any counter word; the named group that matched (``views``, ``likes``, ...) tells which."""
 
+
+def counter_of(match: re.Match[str]) -> str:
+    """The counter column a match of :data:`COUNTER` (or a pattern holding its groups) names:
+    ``"likes_count"`` for "likes" or any of its synonyms."""
+    return next(
+        f"{name}_count" for name in ("views", "likes", "comments", "reports") if match[name]
+    )
+
+
 VIDEO: Final = _words(_synonyms("entity", "video"))
 CREATOR: Final = _words(_synonyms("entity", "creator"))
 SNAPSHOT: Final = _words(_synonyms("entity", "snapshot"))
