@@ -148,6 +148,7 @@ async def executor(settings: CommonSettings, admin: asyncpg.Connection) -> Async
     reader, registry = Reader(executor_settings), CollectorRegistry()
     broker = create_broker_for(executor_settings, reader, registry=registry)
     await broker.start()
+    await broker.connection.flush()  # its subscriptions reach the server first
     yield Executor(client, subjects, registry, reader)
     await broker.stop()
     await reader.close()

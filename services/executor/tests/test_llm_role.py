@@ -108,6 +108,7 @@ async def test_the_executor_runs_llm_sql_as_tally_llm(settings: CommonSettings) 
     proposed = SqlProposed(question=question, sql="SELECT count(*) FROM videos", planned_ms=1)
     try:
         await broker.start()
+        await broker.connection.flush()  # its subscriptions reach the server first
         answers = await client.subscribe(subjects.answers_for("cli"))
         await client.publish(subjects.sql_proposed, proposed.model_dump_json().encode())
         answered = QuestionAnswered.model_validate_json((await answers.next_msg(10)).data)

@@ -53,6 +53,7 @@ async def _running(settings: ExecutorSettings) -> AsyncIterator[Executor]:
     reader = Reader(settings)
     broker = create_broker_for(settings, reader, registry=registry)
     await broker.start()
+    await broker.connection.flush()  # its subscriptions reach the server first
     yield Executor(client, subjects, registry)
     await broker.stop()
     await reader.close()

@@ -36,6 +36,7 @@ async def _running(
     registry = CollectorRegistry()
     broker = create_broker_for(settings, registry=registry)
     await broker.start()
+    await broker.connection.flush()  # its subscriptions reach the server first
     yield registry, Subjects(settings.subject_prefix)
     await broker.stop()
 

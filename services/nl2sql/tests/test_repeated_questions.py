@@ -38,6 +38,7 @@ async def nl2sql(
     registry = CollectorRegistry()
     broker = create_broker_for(llm_settings(**fields, **limits), registry=registry)
     await broker.start()
+    await broker.connection.flush()  # its subscriptions reach the server first
     yield registry, Subjects(prefix)
     await broker.stop()
 

@@ -24,6 +24,7 @@ async def registry(settings: CommonSettings) -> AsyncIterator[CollectorRegistry]
     registry = CollectorRegistry()
     broker = create_broker_for(Nl2sqlSettings(**settings.model_dump()), registry=registry)
     await broker.start()
+    await broker.connection.flush()  # its subscriptions reach the server first
     yield registry
     await broker.stop()
 
