@@ -22,10 +22,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import drop_database, ensure_database, migrate
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import drop_database, ensure_database, migrate
+from tally.infra.settings import CommonSettings
 
 
 class TestEnvironment(BaseSettings):

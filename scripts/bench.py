@@ -42,9 +42,9 @@ from tally.cli.client import Asker
 from tally.cli.config import CliSettings
 from tally.cli.importer import import_videos
 from tally.cli.up import Stack
-from tally.common.db.session import asyncpg_dsn, drop_database
-from tally.common.language import detect_language
-from tally.common.settings import CommonSettings
+from tally.contracts.language import detect_language
+from tally.infra.db.session import asyncpg_dsn, drop_database
+from tally.infra.settings import CommonSettings
 from tally.language import parse
 
 QUESTIONS = [

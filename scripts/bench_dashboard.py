@@ -8,7 +8,7 @@ with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them.
 
 For the busiest chat and its last 90 local days, each of the dashboard's queries
-(tally.common.chat_stats: summary, daily timeseries, heatmap, first users page) is timed
+(tally.chatstore.read: summary, daily timeseries, heatmap, first users page) is timed
 ``ROUNDS`` times as the read-only role, alternating with the same question asked of the raw
 ``messages`` table, so both see the same load. Prints p50/p95 ms of each and the ratio.
 """
@@ -31,11 +31,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import Period, UsersQuery
 from tally.cli.config import CliSettings
 from tally.cli.up import Stack
-from tally.common import chat_stats
-from tally.common.chat_stats import Period, UsersQuery
-from tally.common.db.session import asyncpg_dsn, drop_database, ensure_database, migrate
+from tally.infra.db.session import asyncpg_dsn, drop_database, ensure_database, migrate
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000000"))
 CHATS = int(os.environ.get("BENCH_CHATS", "20"))

@@ -41,10 +41,10 @@ from tally.cli.config import CliSettings
 from tally.cli.embedded import free_port
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.cli.up import Child, Stack, wait_ready
-from tally.common.broker import delete_streams
-from tally.common.chat_events import ChatEvent
-from tally.common.db.session import drop_database
-from tally.common.subjects import CHATS_DURABLE, Subjects
+from tally.contracts.chat_events import ChatEvent
+from tally.contracts.streams import delete_streams
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.db.session import drop_database
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 BATCH = sys.argv[2] if len(sys.argv) > 2 else "500"

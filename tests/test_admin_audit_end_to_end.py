@@ -19,14 +19,14 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import AdminAuditEvent
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import AdminAuditEvent
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
 from tally.gateway.telegram.alerts import AlertButton
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings

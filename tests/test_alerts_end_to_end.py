@@ -19,14 +19,14 @@ import pytest
 
 from tally.alerts.app import create_broker_for as alerts_broker
 from tally.alerts.config import AlertsSettings
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn, create_engine
-from tally.common.events import QuestionAnswered, QuestionAsked
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
+from tally.infra.db.session import asyncpg_dsn, create_engine
+from tally.infra.settings import CommonSettings
 from tests.factories.chat_rows import ChatRows, remove_chats
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage
 

@@ -12,16 +12,16 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import Choice, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Measure, QueryPlan
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import Choice, QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 USER = 881

@@ -1,4 +1,4 @@
-"""The bus's permission table (tally.common.access) against the code, without a server: every
+"""The bus's permission table (tally.contracts.access) against the code, without a server: every
 subject a service subscribes to, consumes or names is granted to it, nothing more is, and the
 properties issue 13 asks for hold (who may publish answers, settings, alerts, cache entries)."""
 
@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from tally.alerts.app import create_broker_for as alerts_broker
 from tally.alerts.config import AlertsSettings
-from tally.common.access import (
+from tally.contracts.access import (
     IDENTITIES,
     INBOX,
     SERVICES,
@@ -24,8 +24,8 @@ from tally.common.access import (
     covers,
     permissions,
 )
-from tally.common.chat_events import KINDS
-from tally.common.subjects import Channel, Subjects
+from tally.contracts.chat_events import KINDS
+from tally.contracts.subjects import Channel, Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.app import ops_reader
 from tally.executor.config import ExecutorSettings

@@ -16,16 +16,16 @@ from nats.aio.msg import Msg
 from nats.js.errors import KeyNotFoundError
 
 from tally.cli.embedded import EmbeddedNats, free_port
-from tally.common.access import IDENTITIES, Identity, permissions
-from tally.common.broker import ensure_streams
-from tally.common.nats_config import server_config
-from tally.common.subjects import (
+from tally.contracts.access import IDENTITIES, Identity, permissions
+from tally.contracts.streams import ensure_streams
+from tally.contracts.subjects import (
     ALERTS_DURABLE,
     AUDIT_DURABLE,
     CHATS_DURABLE,
     VIDEOS_DURABLE,
     Subjects,
 )
+from tally.runtime.nats_config import server_config
 
 pytestmark = pytest.mark.timeout(120)
 VIOLATION_WAIT_S = 2.0

@@ -13,14 +13,14 @@ import pytest
 from nats.aio.client import Client
 
 from tally.cli.client import Asker
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import BatchStored, VideoBatch, VideoRecord
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import BatchStored, VideoBatch, VideoRecord
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings

@@ -17,8 +17,6 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
-from tally.common.db.session import create_engine
-from tally.common.settings import CommonSettings
 from tally.dashboard.app import create_app as dashboard_app
 from tally.dashboard.config import DashboardSettings
 from tally.executor.app import create_broker_for as executor_broker
@@ -26,6 +24,8 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.db.session import create_engine
+from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings

@@ -9,15 +9,15 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tally.common.db.chats import ensure_message_partitions
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import Language, QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import QueryPlan
-from tally.common.settings import CommonSettings, to_asyncpg_url
+from tally.chatstore.write.partitions import ensure_message_partitions
+from tally.contracts.events import Language, QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import answer
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tally.language import parse
+from tally.semantic.plan import QueryPlan
 
 CHAT = -100_717_171
 TODAY = date(2024, 7, 31)

@@ -12,16 +12,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tally.common.chat_events import ChatSettings
-from tally.common.chat_reports import ChatReportRequested
-from tally.common.settings import CommonSettings, to_asyncpg_url
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatSettings
+from tally.contracts.chat_reports import ChatReportRequested
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 

@@ -16,13 +16,13 @@ from tally.alerts.app import create_broker_for as alerts_broker
 from tally.alerts.config import AlertsSettings
 from tally.cli.client import Asker
 from tally.cli.importer import import_videos
-from tally.common.db.session import asyncpg_dsn
-from tally.common.settings import CommonSettings
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings

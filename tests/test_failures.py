@@ -10,14 +10,14 @@ import pytest
 
 from tally.alerts.app import create_broker_for as alerts_broker
 from tally.alerts.config import AlertsSettings
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram

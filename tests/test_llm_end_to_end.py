@@ -10,12 +10,12 @@ import asyncpg
 import pytest
 
 from tally.cli.client import Asker
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QuestionAnswered
-from tally.common.settings import CommonSettings
+from tally.contracts.events import QuestionAnswered
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply

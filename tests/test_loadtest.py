@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 from tests.processes import stop_group
 
 pytestmark = pytest.mark.timeout(240)

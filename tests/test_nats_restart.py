@@ -10,12 +10,12 @@ import pytest
 
 from tally.cli.client import Asker
 from tally.cli.embedded import EmbeddedNats
-from tally.common.db.session import asyncpg_dsn
-from tally.common.errors import UserFacingError
-from tally.common.settings import CommonSettings
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.errors import UserFacingError
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
 

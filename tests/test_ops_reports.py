@@ -19,10 +19,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tally.common.broker import stream_configs
-from tally.common.ops_reports import OpsReportRequested
-from tally.common.settings import CommonSettings, to_asyncpg_url
-from tally.common.subjects import Subjects
+from tally.contracts.ops_reports import OpsReportRequested
+from tally.contracts.streams import stream_configs
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.app import ops_reader
 from tally.executor.config import ExecutorSettings
@@ -31,6 +30,7 @@ from tally.executor.runner import Reader
 from tally.gateway.app import Gateway, running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
+from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tests.factories.chat_rows import ChatRows, remove_chats
 from tests.factories.ops_rows import OpsRows
 from tests.factories.reference import ReferenceSql

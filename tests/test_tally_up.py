@@ -14,8 +14,8 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.settings import CommonSettings
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tests.processes import stop_group_sync
 
 TALLY = [sys.executable, "-m", "tally.cli.main"]

@@ -19,9 +19,9 @@ import nats
 import nats.errors
 import pytest
 
-from tally.common.access import IDENTITIES
-from tally.common.db.session import asyncpg_dsn
-from tally.common.settings import CommonSettings
+from tally.contracts.access import IDENTITIES
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.processes import stop_group
 

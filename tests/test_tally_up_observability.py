@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.processes import stop_group
 

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import asyncpg
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.settings import CommonSettings
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.processes import stop_group
 

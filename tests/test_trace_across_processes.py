@@ -15,7 +15,7 @@ from uuid import uuid4
 import pytest
 
 from tally.cli.embedded import free_port
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 from tests.fakes.otlp import FakeCollector, ReceivedSpan
 
 SERVICES = ("nl2sql", "executor")

@@ -21,12 +21,12 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.plan import QueryPlan
-from tally.common.settings import CommonSettings
 from tally.executor.domain.series import group_rows
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.language import Readings, Refusal, parse
-from tally.query.compiler import compile_plan
+from tally.semantic.compiler import compile_plan
+from tally.semantic.plan import QueryPlan
 from tests.accuracy.grouped import GROUPED, GroupCase
 from tests.accuracy.hostile import REFUSED
 from tests.accuracy.questions import ANSWERABLE, SAMPLE, TODAY, Case

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from tally.common.events import Language
-from tally.common.plan import Filter, Op, QueryPlan
-from tally.common.render import format_number
+from tally.contracts.events import Language
+from tally.contracts.render import format_number
 from tally.language import Readings, parse
 from tally.language.describe import _counter
+from tally.semantic.plan import Filter, Op, QueryPlan
 from tests.accuracy.grouped import GROUPED
 from tests.accuracy.questions import ANSWERABLE
 from tests.heldout.questions import HELDOUT

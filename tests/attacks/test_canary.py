@@ -35,14 +35,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from structlog.testing import capture_logs
 
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.events import QuestionAnswered, QuestionAsked
-from tally.common.settings import CommonSettings, to_asyncpg_url
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor import failures
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
 from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user

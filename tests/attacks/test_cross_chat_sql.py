@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tally.common.db.session import asyncpg_dsn
 from tally.executor.domain.catalog import CATALOG, DATABASE_TABLES, is_database_name
 from tally.executor.domain.firewall import FirewallRefusal, check
+from tally.infra.db.session import asyncpg_dsn
 
 HERE = Path(__file__).parent
 CORPUS: dict[str, list[list[str]]] = json.loads((HERE / "cross_chat_sql.json").read_text("utf-8"))

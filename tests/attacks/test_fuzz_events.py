@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-import tally.common.alerting
-import tally.common.chat_events
-import tally.common.chat_reports
-import tally.common.events
-from tally.common.chat_events import CHAT_EVENT
-from tally.common.events import Event
+import tally.contracts.alerting
+import tally.contracts.chat_events
+import tally.contracts.chat_reports
+import tally.contracts.events
+from tally.contracts.chat_events import CHAT_EVENT
+from tally.contracts.events import Event
 
 
 def _subclasses(cls: type[Event]) -> list[type[Event]]:
@@ -27,7 +27,7 @@ def _subclasses(cls: type[Event]) -> list[type[Event]]:
 
 MODELS = sorted(set(_subclasses(Event)), key=lambda model: model.__name__)
 ADAPTERS: list[TypeAdapter[Any]] = [*(TypeAdapter(model) for model in MODELS), CHAT_EVENT]
-MODULES = (tally.common.alerting, tally.common.chat_reports, tally.common.events)
+MODULES = (tally.contracts.alerting, tally.contracts.chat_reports, tally.contracts.events)
 """Imported so their Event subclasses exist when MODELS is collected."""
 KEYS = sorted({name for model in MODELS for name in model.model_fields} | {"kind", "version"})
 JSON = st.recursive(

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.plan import QueryPlan
-from tally.common.semantic import catalog
+from tally.infra.db.session import asyncpg_dsn
 from tally.language.parser import parse
 from tally.language.refusal import Readings, Refusal
-from tally.query.compiler import compile_plan
+from tally.semantic import catalog
+from tally.semantic.compiler import compile_plan
+from tally.semantic.plan import QueryPlan
 from tests.accuracy.grouped import GROUPED
 from tests.accuracy.questions import ANSWERABLE
 

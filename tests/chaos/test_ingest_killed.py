@@ -20,13 +20,13 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.chatstore.write.replay import replay_chat_events
+from tally.chatstore.write.writer import CHAT_TABLES, ChatWriter, truncate_chat_tables
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import create_engine, scratch_database
-from tally.common.settings import CommonSettings
-from tally.common.subjects import CHATS_DURABLE, Subjects
-from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, truncate_chat_tables
-from tally.ingest.replay import replay_chat_events
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.db.session import create_engine, scratch_database
+from tally.infra.settings import CommonSettings
 from tests.chaos._stack import Service, until
 
 EVENTS = 100_000

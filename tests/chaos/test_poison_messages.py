@@ -30,11 +30,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from tally.cli.client import Asker
-from tally.common.alerting import AlertCommand, AlertCommandReply
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.chat_events import ChatUser, MessagePosted
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import (
+from tally.contracts.alerting import AlertCommand, AlertCommandReply
+from tally.contracts.chat_events import ChatUser, MessagePosted
+from tally.contracts.events import (
     AnswerFeedback,
     DeadLetter,
     Event,
@@ -45,8 +43,8 @@ from tally.common.events import (
     UserSeen,
     VideoBatch,
 )
-from tally.common.settings import CommonSettings
-from tally.common.subjects import (
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import (
     ANSWERS_DURABLE,
     CHATS_DURABLE,
     FEEDBACK_DURABLE,
@@ -54,6 +52,8 @@ from tally.common.subjects import (
     VIDEOS_DURABLE,
     Subjects,
 )
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.planning import plan_question
 from tests.chaos._stack import Service, own_database, until
 

@@ -26,12 +26,12 @@ from sqlalchemy.engine import make_url
 
 from tally.cli.client import Asker
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
-from tally.common.alerting import AlertNotification
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.alerting import AlertNotification
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor.failures import UNAVAILABLE
+from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.infra.settings import CommonSettings
 from tests.chaos._stack import OwnPostgres, Service, until
 
 pytestmark = pytest.mark.timeout(150)

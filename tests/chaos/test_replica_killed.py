@@ -23,13 +23,13 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.chatstore.write.replay import replay_chat_events
+from tally.chatstore.write.writer import ChatWriter, truncate_chat_tables
 from tally.cli.client import Asker
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
-from tally.common.broker import ensure_streams
-from tally.common.settings import CommonSettings
-from tally.common.subjects import CHATS_DURABLE, Subjects
-from tally.ingest.chat_store import ChatWriter, truncate_chat_tables
-from tally.ingest.replay import replay_chat_events
+from tally.contracts.streams import ensure_streams
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.settings import CommonSettings
 from tests.chaos._stack import Service, until
 from tests.chaos.test_ingest_killed import (
     _acked,

@@ -6,10 +6,10 @@ from pydantic_settings import BaseSettings
 
 from tally.alerts.config import AlertsSettings
 from tally.cli.config import CliSettings
-from tally.common.settings import CommonSettings
 from tally.dashboard.config import DashboardSettings
 from tally.executor.config import ExecutorSettings
 from tally.gateway.config import GatewaySettings
+from tally.infra.settings import CommonSettings
 from tally.ingest.config import IngestSettings
 from tally.nl2sql.config import Nl2sqlSettings
 

@@ -21,7 +21,7 @@ import promql_parser
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 from prometheus_client.metrics import MetricWrapperBase
 
-from tally.common.observability import prometheus_middleware
+from tally.runtime.observability import prometheus_middleware
 
 ROOT = Path(__file__).resolve().parents[2]
 METRIC_TYPES: dict[str, type[MetricWrapperBase]] = {

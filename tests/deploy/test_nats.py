@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tally.common.access import IDENTITIES, permissions
-from tally.common.nats_config import authorization, password_variable
-from tally.common.subjects import Subjects
+from tally.contracts.access import IDENTITIES, permissions
+from tally.contracts.subjects import Subjects
+from tally.runtime.nats_config import authorization, password_variable
 from tests.deploy.kustomize import build, containers
 from tests.deploy.layout import DEPLOY, ROOT, TALLY_SERVICES
 
@@ -24,7 +24,7 @@ PASSWORDS = {password_variable(identity).name: "p" * 20 for identity in IDENTITI
 
 def test_auth_conf_is_the_generated_table() -> None:
     """deploy/nats/auth.conf is `tally nats-auth` for the prefix `tally`: regenerate it when
-    tally.common.access changes."""
+    tally.contracts.access changes."""
     expected = authorization(
         permissions(Subjects("tally")), {i: password_variable(i) for i in IDENTITIES}
     )

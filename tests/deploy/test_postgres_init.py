@@ -16,7 +16,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from tally.common.db.session import asyncpg_dsn
+from tally.infra.db.session import asyncpg_dsn
 from tests.deploy.layout import DEPLOY
 
 SCRIPT = DEPLOY / "postgres" / "initdb" / "10-tally-roles.sh"

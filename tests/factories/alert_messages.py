@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from tally.common.alerting import AlertNotification, AlertView
+from tally.contracts.alerting import AlertNotification, AlertView
 
 STARTED = datetime(2025, 11, 28, 14, 5, tzinfo=UTC)
 GROUP_ID = "0123456789abcdef"

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tally.common.db.chats import ensure_message_partitions, month_start
+from tally.chatstore.write.partitions import ensure_message_partitions, month_start
 
 LOCAL_DAY = "CAST(CAST(:at AS timestamptz) AT TIME ZONE :tz AS date)"
 UTC_HOUR = "date_trunc('hour', CAST(:at AS timestamptz) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"

@@ -22,7 +22,7 @@ Conventions shared by every kind:
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from tally.common.events import Language
+from tally.contracts.events import Language
 from tests.accuracy.questions import CREATORS, TODAY, measured, published
 
 __all__ = ["HELDOUT", "KINDS", "TODAY", "Case"]

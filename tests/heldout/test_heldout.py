@@ -25,11 +25,11 @@ from typing import Final, Literal
 
 import asyncpg
 
-from tally.common.plan import QueryPlan
 from tally.executor.domain.coverage import SnapshotSpan, cover, measures_growth
 from tally.executor.domain.series import group_rows
 from tally.language import Refusal, parse
-from tally.query.compiler import compile_plan
+from tally.semantic.compiler import compile_plan
+from tally.semantic.plan import QueryPlan
 from tests.accuracy import test_accuracy
 from tests.heldout.questions import HELDOUT, KINDS, TODAY, Case, Unit
 

@@ -18,12 +18,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.plan import QueryPlan
-from tally.common.settings import CommonSettings
 from tally.executor.domain.series import group_rows
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 from tally.language import Readings, Refusal, parse
-from tally.query.compiler import compile_plan
+from tally.semantic.compiler import compile_plan
+from tally.semantic.plan import QueryPlan
 from tests.accuracy.questions import TODAY, Case
 from tests.accuracy.test_accuracy import _load_sample as load_sample
 from tests.metamorphic.catalog import BASES, MODIFIERS, Pair, pairs

@@ -14,8 +14,8 @@ from typing import Final
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tally.common.plan import QueryPlan
 from tally.language import Readings, Refusal, parse
+from tally.semantic.plan import QueryPlan
 from tests.accuracy.questions import ANSWERABLE, TODAY
 
 CONTENT_WORDS: Final[dict[str, tuple[str, ...]]] = {

@@ -17,10 +17,10 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from tally.cli.client import Asker, Conversation
-from tally.common.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Measure, QueryPlan
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
 
 TOTALS = {"views_count": 1000, "likes_count": 70}
 """The number the stand-in executor answers for each reading (a sum of this column)."""

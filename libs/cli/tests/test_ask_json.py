@@ -4,7 +4,7 @@ import json
 
 from tally.cli.client import Asked
 from tally.cli.main import _as_json
-from tally.common.events import GroupRow, QuestionAnswered, QuestionAsked
+from tally.contracts.events import GroupRow, QuestionAnswered, QuestionAsked
 
 
 def _asked(*rows: GroupRow, value: int | None = None) -> Asked:

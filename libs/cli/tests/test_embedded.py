@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tally.cli.embedded import EmbeddedNats
-from tally.common.errors import ConfigurationError
+from tally.infra.errors import ConfigurationError
 
 
 def test_a_taken_port_is_named_at_once(tmp_path: Path) -> None:

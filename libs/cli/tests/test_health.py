@@ -13,7 +13,7 @@ import pytest
 
 from tally.cli.config import StackState
 from tally.cli.health import check_all
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 
 
 class _Service(BaseHTTPRequestHandler):

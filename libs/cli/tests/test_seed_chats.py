@@ -8,14 +8,14 @@ import pytest
 
 from tally.cli.chats import NotReplayableError, check_stream, replay_start
 from tally.cli.seed_chats import generate_chat_events
-from tally.common.chat_events import (
+from tally.contracts.chat_events import (
     ChatEvent,
     MessageEdited,
     MessagePosted,
     ReactionChanged,
     SettingsChanged,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 
 END = date(2025, 11, 30)
 

@@ -16,12 +16,12 @@ from nats.aio.subscription import Subscription
 
 from tally.alerts.app import AlertsService, create_broker_for
 from tally.alerts.config import AlertsSettings
-from tally.common.alerting import AlertCommand, AlertCommandReply, AlertNotification
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QuestionAnswered, QuestionAsked, utcnow
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.alerting import AlertCommand, AlertCommandReply, AlertNotification
+from tally.contracts.events import QuestionAnswered, QuestionAsked, utcnow
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 
 RULES = """
 evaluation_interval: 100ms

@@ -9,8 +9,8 @@ from tally.alerts.commands import handle, human_duration
 from tally.alerts.domain.rules import Condition, MeasureSource, MetricSource, Rule
 from tally.alerts.domain.rules_file import Route, RulesFile
 from tally.alerts.engine import AlertEngine
-from tally.common.alerting import WATCH_IN_PRIVATE, AlertCommand
-from tally.common.plan import QueryPlan
+from tally.contracts.alerting import WATCH_IN_PRIVATE, AlertCommand
+from tally.semantic.plan import QueryPlan
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ROUTE = Route(group_wait_s=0, group_interval_s=10, repeat_interval_s=3600)

@@ -13,8 +13,8 @@ from tally.alerts.domain.history import HistoryEvent
 from tally.alerts.domain.silences import Silence
 from tally.alerts.retention import history_retention_pass
 from tally.alerts.store import AlertStore
-from tally.common.db.session import create_engine
-from tally.common.events import utcnow
+from tally.contracts.events import utcnow
+from tally.infra.db.session import create_engine
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.alerts.domain.rules import Condition, MeasureSource, Rule
 from tally.alerts.domain.watch import WatchRefusal, compile_watch
 from tally.alerts.measures import Backtest, backtest, read_measure, window_ends
-from tally.common.db.session import create_engine
-from tally.common.settings import CommonSettings
+from tally.infra.db.session import create_engine
+from tally.infra.settings import CommonSettings
 from tests.factories.chat_rows import ChatRows, remove_chats
 
 HOUR = timedelta(hours=1)

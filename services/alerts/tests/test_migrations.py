@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from tally.common.db.session import MIGRATIONS, asyncpg_dsn, migrate, scratch_database
-from tally.common.settings import to_asyncpg_url
+from tally.infra.db.session import MIGRATIONS, asyncpg_dsn, migrate, scratch_database
+from tally.infra.settings import to_asyncpg_url
 
 TABLES = {"alert_history", "alert_silences", "alert_watches"}
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.config import AlertsSettings
 from tally.alerts.watches import reader_engine
-from tally.common.db.models import READER_ROLE
-from tally.common.settings import CommonSettings
+from tally.infra.db.models import READER_ROLE
+from tally.infra.settings import CommonSettings
 
 
 @pytest.fixture

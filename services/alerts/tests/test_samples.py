@@ -6,7 +6,7 @@ from tally.alerts.domain.answers import AnswerMetrics, llm_failed
 from tally.alerts.domain.matchers import parse_matchers
 from tally.alerts.domain.rules import MetricSource
 from tally.alerts.domain.samples import SampleStore, metric_values, reduce
-from tally.common.events import QuestionAnswered, QuestionAsked
+from tally.contracts.events import QuestionAnswered, QuestionAsked
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 
 from tally.alerts.domain.rules import MeasureSource, Rule
 from tally.alerts.domain.watch import EXAMPLES, WatchRefusal, compile_watch, plural_ru
-from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Op
+from tally.contracts.events import Language
+from tally.semantic.plan import Aggregate, Dataset, Op
 
 NOW = datetime(2026, 1, 10, 14, 37, tzinfo=UTC)
 GROUP = -1_001_234_567_890

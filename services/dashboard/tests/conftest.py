@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.db.session import create_engine
-from tally.common.settings import CommonSettings
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
+from tally.infra.db.session import create_engine
+from tally.infra.settings import CommonSettings
 from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import SampleChats, remove_sample_chats, write_sample_chats
 

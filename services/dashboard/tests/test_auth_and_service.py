@@ -11,9 +11,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from tally.common.settings import CommonSettings
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
+from tally.infra.settings import CommonSettings
 from tests.factories.sample_chats import BERLIN, SampleChats
 
 from .conftest import TOKEN

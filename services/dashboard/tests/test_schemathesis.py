@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 from tests.factories.sample_chats import SampleChats
 
 TOKEN = "schemathesis-token-0123456789"

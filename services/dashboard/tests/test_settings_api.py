@@ -9,9 +9,9 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from tally.common.chat_events import CHAT_EVENT, SettingsChanged
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import CHAT_EVENT, SettingsChanged
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
 from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import BERLIN, KOLKATA, SampleChats
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tally.common.chat_stats.periods import week_start
+from tally.chatstore.read.periods import week_start
 from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import BERLIN, KOLKATA, QUIET, RECENT
 

@@ -13,16 +13,16 @@ from nats.aio.client import Client
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.executor.active_users import refresh
 from tally.executor.app import create_broker_for
 from tally.executor.config import ExecutorSettings
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
 
 CREATOR = f"metrics-{uuid4().hex[:12]}"
 

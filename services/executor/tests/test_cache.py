@@ -17,11 +17,16 @@ from opentelemetry.propagate import inject
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import ensure_streams
-from tally.common.cache import publish_versions
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import (
+from tally.contracts.cache import publish_versions
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.contracts.streams import ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.executor.app import create_broker_for
+from tally.executor.config import ExecutorSettings
+from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import (
     Aggregate,
     Dataset,
     Dimension,
@@ -31,11 +36,6 @@ from tally.common.plan import (
     Op,
     QueryPlan,
 )
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
-from tally.executor.app import create_broker_for
-from tally.executor.config import ExecutorSettings
-from tally.executor.runner import Reader
 
 tracer = trace.get_tracer("tests.executor.cache")
 CREATOR = f"cache-{uuid4().hex[:12]}"

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from tally.common.cache import answer_key
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
-from tally.query.compiler import datasets_read
+from tally.contracts.cache import answer_key
+from tally.semantic.compiler import datasets_read
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 
 NOVEMBER = TimeRange(
     column="video_created_at",

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from tally.common.plan import (
+from tally.semantic.compiler import compile_plan, datasets_read
+from tally.semantic.plan import (
     Aggregate,
     Dataset,
     Dimension,
@@ -13,7 +14,6 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.query.compiler import compile_plan, datasets_read
 
 
 def _plan(**kwargs: object) -> QueryPlan:

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from tally.common.plan import Measure, QueryPlan, TimeRange
 from tally.executor.domain.coverage import SnapshotSpan, cover, measures_growth, not_measured
+from tally.semantic.plan import Measure, QueryPlan, TimeRange
 
 SPAN = SnapshotSpan(datetime(2025, 11, 26, 8, tzinfo=UTC), datetime(2025, 12, 1, 23, tzinfo=UTC))
 

@@ -8,7 +8,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from tally.common.errors import UserFacingError
 from tally.executor.failures import (
     ACCESS,
     DATA,
@@ -26,6 +25,7 @@ from tally.executor.failures import (
     fingerprint,
 )
 from tally.executor.tracing import QuietTracer
+from tally.infra.errors import UserFacingError
 
 
 @pytest.mark.parametrize(

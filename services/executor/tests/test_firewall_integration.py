@@ -21,16 +21,16 @@ import pytest
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor import failures
 from tally.executor.app import create_broker_for
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
-from tally.query.results import as_number
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
+from tally.semantic.results import as_number
 
 HERE = Path(__file__).parent
 CORPUS: dict[str, list[str]] = json.loads((HERE / "hostile_sql.json").read_text("utf-8"))

@@ -11,9 +11,13 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import GroupRow, QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import (
+from tally.contracts.events import GroupRow, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.executor.config import ExecutorSettings
+from tally.executor.handlers import answer
+from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import (
     Aggregate,
     Dataset,
     Dimension,
@@ -24,10 +28,6 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.common.settings import CommonSettings
-from tally.executor.config import ExecutorSettings
-from tally.executor.handlers import answer
-from tally.executor.runner import Reader
 
 RUN = uuid4().hex[:8]
 A, B, C = (f"grp-{name}-{RUN}" for name in "abc")

@@ -10,15 +10,15 @@ import nats
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.db.models import LLM_ROLE, READER_ROLE
-from tally.common.db.session import asyncpg_dsn
-from tally.common.events import QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for, llm_reader
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.db.models import LLM_ROLE, READER_ROLE
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.settings import CommonSettings
 
 VIDEO_TABLES = ("videos", "video_snapshots")
 

@@ -15,11 +15,11 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tally.common import ops_stats
-from tally.common.settings import CommonSettings, to_asyncpg_url
+from tally.executor import ops_stats
 from tally.executor.app import ops_reader
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tests.factories.chat_rows import ChatRows, remove_chats
 from tests.factories.ops_rows import OpsRows
 from tests.factories.reference import ReferenceSql

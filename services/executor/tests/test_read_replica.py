@@ -9,14 +9,14 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tally.common.db.models import READER_ROLE
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate
-from tally.common.events import QueryPlanned, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
-from tally.common.settings import CommonSettings
+from tally.contracts.events import QueryPlanned, QuestionAsked
 from tally.executor.config import ExecutorSettings
 from tally.executor.handlers import answer
 from tally.executor.runner import Reader
+from tally.infra.db.models import READER_ROLE
+from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan
 
 pytestmark = pytest.mark.timeout(90)
 CREATOR = "5ca1ab1e" * 4

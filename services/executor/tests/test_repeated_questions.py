@@ -11,14 +11,14 @@ from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.events import Event, QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.plan import Aggregate, Dataset, Measure, QueryPlan
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import Event, QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
 
 DEAD_DATABASE = "postgresql://tally_reader@127.0.0.1:1/nowhere"
 PLAN = QueryPlan(

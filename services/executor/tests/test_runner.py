@@ -9,16 +9,16 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.errors import UserFacingError
-from tally.common.events import QueryPlanned, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
-from tally.common.settings import CommonSettings
+from tally.contracts.events import QueryPlanned, QuestionAsked
 from tally.executor import failures
 from tally.executor.config import ExecutorSettings
 from tally.executor.failures import QueryRejectedError, QueryTimeoutError
 from tally.executor.handlers import answer
 from tally.executor.runner import Reader
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.errors import UserFacingError
+from tally.infra.settings import CommonSettings
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 
 CREATOR = "c0ffee" * 5 + "ab"
 DAY = datetime(2025, 11, 27, tzinfo=UTC)

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tally.common.plan import (
+from tally.executor.domain.series import buckets, group_rows, series
+from tally.semantic.plan import (
     Aggregate,
     Dataset,
     Dimension,
@@ -16,8 +17,7 @@ from tally.common.plan import (
     QueryPlan,
     TimeRange,
 )
-from tally.executor.domain.series import buckets, group_rows, series
-from tally.query.results import NotANumberError
+from tally.semantic.results import NotANumberError
 
 START = datetime(2025, 11, 26, tzinfo=UTC)
 

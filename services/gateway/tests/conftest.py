@@ -12,9 +12,9 @@ from nats.aio.msg import Msg
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel
 
-from tally.common.settings import CommonSettings
 from tally.gateway.app import Gateway, running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN_CHATS = (-1001, -1002)

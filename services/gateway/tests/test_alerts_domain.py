@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tally.common.alerting import AlertNotification, SilenceView
-from tally.common.render import MAX_MESSAGE
+from tally.contracts.alerting import AlertNotification, SilenceView
+from tally.contracts.render import MAX_MESSAGE
 from tally.gateway.domain.alerts import (
     SILENCE_USAGE,
     UNSILENCE_USAGE,

@@ -15,16 +15,16 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from tally.common.alerting import (
+from tally.contracts.alerting import (
     WATCH_IN_PRIVATE,
     AlertCommand,
     AlertCommandReply,
     AlertNotification,
     SilenceView,
 )
-from tally.common.chat_events import ChatSettings
-from tally.common.render import MAX_MESSAGE
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatSettings
+from tally.contracts.render import MAX_MESSAGE
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import SILENCE_USAGE, UNSILENCE_USAGE, WATCH_USAGE, utf16_length

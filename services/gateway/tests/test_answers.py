@@ -8,13 +8,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from tally.common.events import (
+from tally.contracts.events import (
     AnswerFeedback,
     DeadLetter,
     QuestionAnswered,
     QuestionAsked,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tests.fakes.telegram import FakeTelegram
 

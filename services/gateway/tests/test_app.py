@@ -2,11 +2,11 @@
 
 import pytest
 
-from tally.common.errors import ConfigurationError
-from tally.common.settings import CommonSettings
 from tally.gateway import __main__ as entrypoint
 from tally.gateway.app import create_app
 from tally.gateway.config import GatewaySettings
+from tally.infra.errors import ConfigurationError
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 

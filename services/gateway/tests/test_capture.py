@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
-from tally.common.chat_events import (
+from tally.contracts.chat_events import (
     CHAT_EVENT,
     ChatEvent,
     ChatSettings,
@@ -28,12 +28,12 @@ from tally.common.chat_events import (
     ReactionCounts,
     TitleChanged,
 )
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.domain import capture
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.capture import ChatEventPublisher
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import ContentType, FakeTelegram, Json
 
 _chats = itertools.count(-100_200_000_000, -1)

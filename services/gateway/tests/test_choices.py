@@ -6,11 +6,11 @@ import pytest
 from nats.aio.client import Client
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tally.common.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset, Measure, QueryPlan
-from tally.common.subjects import Subjects
+from tally.contracts.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.gateway.domain.memory import PendingChoices, PickRefusal
 from tally.gateway.domain.texts import MAX_BUTTON_CHARS, shorten
+from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
 from tests.fakes.telegram import FakeTelegram
 
 LONG_LABEL = "views gained by every video on each day of November 2025, all creators together"

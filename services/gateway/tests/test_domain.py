@@ -2,7 +2,7 @@
 
 import pytest
 
-from tally.common.language import detect_language
+from tally.contracts.language import detect_language
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
 from tally.gateway.domain.texts import EXAMPLES, help_text, say
 

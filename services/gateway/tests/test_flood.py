@@ -16,8 +16,8 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from tally.common.events import QuestionAnswered, QuestionAsked
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tests.fakes.telegram import FakeTelegram, SentMessage

@@ -15,13 +15,13 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from tally.common.chat_events import ChatSettings
-from tally.common.chat_reports import ChatReport, ChatReportRequested, DayActivity
-from tally.common.events import QuestionAsked
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatSettings
+from tally.contracts.chat_reports import ChatReport, ChatReportRequested, DayActivity
+from tally.contracts.events import QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.telegram.ratelimit import GroupRateLimit
+from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import FakeTelegram
 
 PNG = b"\x89PNG\r\n\x1a\n"

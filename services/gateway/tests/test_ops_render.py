@@ -2,7 +2,7 @@
 
 import pytest
 
-from tally.common.ops_reports import OpsReport, Row, Section
+from tally.contracts.ops_reports import OpsReport, Row, Section
 from tally.gateway.domain import ops
 from tally.gateway.telegram.middlewares import command_name
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tally.common.events import QuestionAsked, UserSeen
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAsked, UserSeen
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.domain.texts import EXAMPLES
 from tests.fakes.telegram import FakeTelegram

@@ -7,8 +7,8 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from tally.common.events import QuestionAnswered, QuestionAsked
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.reasks import Reasks
 from tests.fakes.telegram import FakeTelegram

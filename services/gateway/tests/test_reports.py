@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from tally.common.chat_reports import ChatReport, DayActivity, UserActivity
+from tally.contracts.chat_reports import ChatReport, DayActivity, UserActivity
 from tally.gateway.domain.reports import (
     activity_chart,
     heatmap_chart,

@@ -13,12 +13,12 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from tally.common.errors import ConfigurationError
-from tally.common.events import QuestionAsked
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAsked
+from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.webhook import MAX_BODY_BYTES, SECRET_HEADER
+from tally.infra.errors import ConfigurationError
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 SECRET = "s3cret-webhook-token_0123456789"

@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.db.session import create_engine
-from tally.common.settings import CommonSettings
+from tally.infra.db.session import create_engine
+from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for, create_database_engine
 from tally.ingest.config import IngestSettings
 

@@ -10,9 +10,9 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.settings import CommonSettings
-from tally.common.subjects import VIDEOS_DURABLE, Subjects
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import VIDEOS_DURABLE, Subjects
+from tally.infra.settings import CommonSettings
 from tally.ingest.backlog import poll_once
 from tally.ingest.metrics import IngestMetrics
 

@@ -11,9 +11,9 @@ from opentelemetry.propagate import inject
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tally.common.chat_events import ChatEvent, ChatUser, MessagePosted
-from tally.common.events import QuestionAnswered, QuestionAsked
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatEvent, ChatUser, MessagePosted
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
 
 tracer = trace.get_tracer("tests.ingest")
 

@@ -3,7 +3,15 @@ deduplication, reactions and the rollups' increments."""
 
 from datetime import UTC, date, datetime
 
-from tally.common.chat_events import (
+from tally.chatstore.write.batch import (
+    ChatState,
+    ReactionEvent,
+    local_day,
+    parse_chat_events,
+    plan_batch,
+)
+from tally.chatstore.write.rollups import Rollups, settle_reactions
+from tally.contracts.chat_events import (
     ChatEvent,
     ChatSettings,
     ChatUser,
@@ -12,15 +20,7 @@ from tally.common.chat_events import (
     ReactionChanged,
     SettingsChanged,
 )
-from tally.common.subjects import Subjects
-from tally.ingest.domain.chat_batch import (
-    ChatState,
-    ReactionEvent,
-    local_day,
-    parse_chat_events,
-    plan_batch,
-)
-from tally.ingest.domain.rollups import Rollups, settle_reactions
+from tally.contracts.subjects import Subjects
 
 CHAT = -100_900
 SUBJECTS = Subjects("t")

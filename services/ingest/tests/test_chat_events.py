@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
+from tally.chatstore.write.writer import CHAT_TABLES, ChatWriter, apply_retention, retention_preview
 from tally.cli.main import app as cli
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
-from tally.common.broker import delete_streams, ensure_streams
-from tally.common.chat_events import (
+from tally.contracts.chat_events import (
     ChatEvent,
     ChatSettings,
     ChatUser,
@@ -38,16 +38,16 @@ from tally.common.chat_events import (
     SettingsChanged,
     TitleChanged,
 )
-from tally.common.db.session import (
+from tally.contracts.events import DeadLetter
+from tally.contracts.streams import delete_streams, ensure_streams
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.db.session import (
     create_engine,
     drop_database,
     ensure_database,
     migrate,
 )
-from tally.common.events import DeadLetter
-from tally.common.subjects import CHATS_DURABLE, Subjects
 from tally.ingest.app import create_broker_for, create_database_engine
-from tally.ingest.chat_store import CHAT_TABLES, ChatWriter, apply_retention, retention_preview
 from tally.ingest.config import IngestSettings
 
 ANN = ChatUser(user_id=501, username="ann", first_name="Ann")

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 from nats.aio.client import Client
 
-from tally.ingest.chat_lease import ChatLease
+from tally.chatstore.write.lease import ChatLease
 
 pytestmark = pytest.mark.timeout(30)
 TTL_S = 1.5

@@ -18,14 +18,14 @@ from services.ingest.tests.test_chat_events import (
     at,
     chat_environment,
 )
-from tally.common.chat_events import (
+from tally.chatstore.write.retention import retention_pass
+from tally.contracts.chat_events import (
     ChatSettings,
     MemberChanged,
     MessageEdited,
     ReactionChanged,
     SettingsChanged,
 )
-from tally.ingest.retention import retention_pass
 
 Stored = list[tuple[int, str, str, str | None]]
 

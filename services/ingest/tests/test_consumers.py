@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.events import (
+from tally.contracts.events import (
     AdminAuditEvent,
     AnswerFeedback,
     BatchStored,
@@ -24,7 +24,7 @@ from tally.common.events import (
     VideoBatch,
     VideoRecord,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 
 Eventually = Callable[..., Awaitable[None]]
 COUNTERS = ("views_count", "likes_count", "comments_count", "reports_count")

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.cli.importer import ImportTimeoutError, import_videos
-from tally.common.broker import delete_streams
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.streams import delete_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "videos.json.gz"
 COUNTERS = ("views_count", "likes_count", "comments_count", "reports_count")

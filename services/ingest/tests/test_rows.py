@@ -3,7 +3,13 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from tally.common.events import QuestionAnswered, QuestionAsked, UserSeen, VideoBatch, VideoRecord
+from tally.contracts.events import (
+    QuestionAnswered,
+    QuestionAsked,
+    UserSeen,
+    VideoBatch,
+    VideoRecord,
+)
 from tally.ingest.domain.rows import (
     POSTGRES_MAX_BIND_PARAMS,
     batch_rows,

@@ -9,10 +9,10 @@ from nats.aio.client import Client
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
-from tally.common.cache import version_key
-from tally.common.events import BatchStored, SnapshotRecord, VideoBatch, VideoRecord
-from tally.common.plan import Dataset
-from tally.common.subjects import Subjects
+from tally.contracts.cache import version_key
+from tally.contracts.events import BatchStored, SnapshotRecord, VideoBatch, VideoRecord
+from tally.contracts.subjects import Subjects
+from tally.semantic.plan import Dataset
 
 pytestmark = pytest.mark.usefixtures("ingest", "clean_videos")
 STAMP = datetime(2025, 11, 2, tzinfo=UTC)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.config import Nl2sqlSettings
 from tests.fakes.llm import FakeLlm
 

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from tally.common.plan import Aggregate, Op, QueryPlan
 from tally.language import Refusal, parse
+from tally.semantic.plan import Aggregate, Op, QueryPlan
 
 TODAY = date(2025, 12, 1)
 CREATOR = "1da0de71fd164ba905560bb68d24a3a8"

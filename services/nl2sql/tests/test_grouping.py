@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Dimension, Grouping, QueryPlan
+from tally.contracts.events import Language
 from tally.language import Readings, Refusal, parse
+from tally.semantic.plan import Aggregate, Dataset, Dimension, Grouping, QueryPlan
 
 TODAY = date(2025, 12, 1)
 VIDEO = "0f8c3b2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c"

@@ -4,12 +4,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
+from tally.contracts.events import Language
 from tally.language import Refusal, parse
 from tally.language.describe import describe
 from tally.language.lexicon import canonical
 from tally.language.typos import one_edit
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 
 TODAY = date(2025, 12, 10)
 

@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tally.common.events import QuestionAsked, SqlProposed
-from tally.common.plan import Aggregate, Dataset, QueryPlan
+from tally.contracts.events import QuestionAsked, SqlProposed
 from tally.language import Refusal
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import LlmEngine, LlmUnavailable, ProposedSql, build_engine, texts
 from tally.nl2sql.planning import ask_llm
+from tally.semantic.plan import Aggregate, Dataset, QueryPlan
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, refusal_reply, sql_reply
 
 from .conftest import MODEL, SettingsFactory

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from tally.common.errors import ConfigurationError
+from tally.infra.errors import ConfigurationError
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm.breaker import CircuitBreaker
 from tally.nl2sql.llm.prompts import _EXAMPLES, LlmReply, messages

@@ -10,14 +10,14 @@ import pytest
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
 
-from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.plan import Dataset
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
 from tally.language import Refusal, parse
 from tally.nl2sql.app import create_broker_for
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import texts
+from tally.semantic.plan import Dataset
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
 
 from .conftest import SettingsFactory

@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tally.common.events import Language
-from tally.common.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
+from tally.contracts.events import Language
 from tally.language import Refusal, parse
 from tally.language.refusal import EXAMPLES
+from tally.semantic.plan import Aggregate, Dataset, Filter, Measure, Op, QueryPlan, TimeRange
 
 TODAY = date(2025, 12, 10)
 CREATOR = "aca1061a9d324ecf8c3fa2bb32d7be63"

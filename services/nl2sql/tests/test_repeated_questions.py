@@ -10,9 +10,9 @@ from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from prometheus_client import CollectorRegistry
 
-from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for
 from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
 

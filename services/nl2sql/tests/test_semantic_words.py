@@ -2,10 +2,10 @@
 
 import pytest
 
-from tally.common.semantic import catalog
 from tally.language import vocabulary
 from tally.language.lexicon import ENGLISH, RUSSIAN, canonical
 from tally.language.typos import MIN_LENGTH
+from tally.semantic import catalog
 
 SYNONYMS = catalog().synonyms
 ENTITIES = {

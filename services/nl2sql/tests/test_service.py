@@ -8,12 +8,12 @@ import pytest
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
 
-from tally.common.events import DeadLetter, QueryPlanned, QuestionAnswered, QuestionAsked
-from tally.common.plan import Aggregate, Dataset
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import DeadLetter, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
+from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for
 from tally.nl2sql.config import Nl2sqlSettings
+from tally.semantic.plan import Aggregate, Dataset
 
 TIMEOUT_S = 5.0
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from tally.common.access import IDENTITIES, Identity, permissions
-from tally.common.nats_config import server_config
-from tally.common.subjects import Subjects
+from tally.contracts.access import IDENTITIES, Identity, permissions
+from tally.contracts.subjects import Subjects
+from tally.runtime.nats_config import server_config
 
 PASSWORD_BYTES = 32
 """Random bytes of each password (43 URL-safe characters)."""
@@ -52,7 +52,7 @@ class BusUsers:
 
     directory: Path
     logins: dict[str, Login]
-    """By identity (:data:`tally.common.access.IDENTITIES`)."""
+    """By identity (:data:`tally.contracts.access.IDENTITIES`)."""
 
     @classmethod
     def generate(cls, directory: Path) -> "BusUsers":

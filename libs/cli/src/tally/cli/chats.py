@@ -1,8 +1,9 @@
 """The chat commands' work: ``seed-chats``, ``replay`` and ``retention``.
 
-Writes go through ingest's own code (:mod:`tally.ingest.chat_store`, :mod:`tally.ingest.replay`),
-imported, not copied: a replay writes exactly what live ingest writes, and retention deletes
-with the service that owns the tables. Seeding goes through JetStream, so ingest stores it.
+Writes go through the chat store's write side (:mod:`tally.chatstore.write.writer`,
+:mod:`tally.chatstore.write.replay`), the code ingest runs: a replay writes exactly what live
+ingest writes, and retention deletes as ingest's scheduled pass does.
+Seeding goes through JetStream, so ingest stores it.
 """
 
 from collections.abc import AsyncIterator
@@ -15,19 +16,19 @@ from nats.js import JetStreamContext
 from rich.console import Console
 from rich.table import Table
 
-from tally.cli.seed_chats import generate_chat_events, publish_chat_events
-from tally.common.db.session import create_engine
-from tally.common.errors import UserFacingError
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
-from tally.ingest.chat_store import (
+from tally.chatstore.write.replay import ReplayReport, ReplayStart, replay_chat_events
+from tally.chatstore.write.retention import retention_pass
+from tally.chatstore.write.writer import (
     ChatWriter,
     RetentionCounts,
     retention_preview,
     truncate_chat_tables,
 )
-from tally.ingest.replay import ReplayReport, ReplayStart, replay_chat_events
-from tally.ingest.retention import retention_pass
+from tally.cli.seed_chats import generate_chat_events, publish_chat_events
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import create_engine
+from tally.infra.errors import UserFacingError
+from tally.infra.settings import CommonSettings
 
 REPLAYABLE = "CHAT_EVENTS"
 

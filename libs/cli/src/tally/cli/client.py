@@ -21,12 +21,12 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind
 
-from tally.common.choices import plan_choice
-from tally.common.errors import StackNotRunningError, UserFacingError
-from tally.common.events import Event, QuestionAnswered, QuestionAsked
-from tally.common.language import detect_language
-from tally.common.settings import CommonSettings, redact
-from tally.common.subjects import Subjects
+from tally.contracts.choices import plan_choice
+from tally.contracts.events import Event, QuestionAnswered, QuestionAsked
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
+from tally.infra.errors import StackNotRunningError, UserFacingError
+from tally.infra.settings import CommonSettings, redact
 
 tracer = trace.get_tracer("tally.cli")
 CLI_CHAT_ID = 0

@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tally.cli.bus import read_login
-from tally.common.access import Identity
-from tally.common.errors import StackNotRunningError
-from tally.common.settings import DEFAULT_DATABASE_URL, CommonSettings
+from tally.contracts.access import Identity
+from tally.infra.errors import StackNotRunningError
+from tally.infra.settings import DEFAULT_DATABASE_URL, CommonSettings
 
 
 class CliSettings(BaseSettings):

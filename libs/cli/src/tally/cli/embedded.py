@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tally.common.errors import ConfigurationError
+from tally.infra.errors import ConfigurationError
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -81,7 +81,7 @@ class EmbeddedNats:
     def start(self, config: Path | None = None) -> str:
         """Start the server; return its URL once it accepts connections.
 
-        With ``config`` (a nats-server configuration, e.g. :func:`tally.common.nats_config.
+        With ``config`` (a nats-server configuration, e.g. :func:`tally.runtime.nats_config.
         server_config` for this port, data directory and log file), that file says
         everything, authorization included; else JetStream without authorization.
         """

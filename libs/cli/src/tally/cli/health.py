@@ -3,7 +3,7 @@
 Checks, all at once and each bounded by ``TIMEOUT_S``: NATS (connects, and JetStream has the
 deployment's streams), PostgreSQL (answers, and reports its migration), and each service
 ``tally up`` started (its ``/health/ready`` answers 2xx: the service's own NATS and
-database checks passed). The probes are :mod:`tally.common.health`'s, which the admins'
+database checks passed). The probes are :mod:`tally.runtime.health`'s, which the admins'
 /health in Telegram uses too.
 """
 
@@ -11,7 +11,8 @@ import asyncio
 
 from rich.table import Table
 
-from tally.common.health import (
+from tally.contracts.subjects import Subjects
+from tally.runtime.health import (
     TIMEOUT_S,
     Check,
     nats_streams,
@@ -19,7 +20,6 @@ from tally.common.health import (
     service_ready,
     timed,
 )
-from tally.common.subjects import Subjects
 
 __all__ = ["TIMEOUT_S", "Check", "check_all", "health_table"]
 

@@ -28,11 +28,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from tally.common.broker import ensure_streams
-from tally.common.errors import UserFacingError
-from tally.common.events import BatchStored, SnapshotRecord, VideoBatch, VideoRecord
-from tally.common.settings import CommonSettings
-from tally.common.subjects import Subjects
+from tally.contracts.events import BatchStored, SnapshotRecord, VideoBatch, VideoRecord
+from tally.contracts.streams import ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.errors import UserFacingError
+from tally.infra.settings import CommonSettings
 
 MAX_BATCH_BYTES = 512 * 1024
 """Upper bound of one VideoBatch payload: half of NATS's default 1 MiB max_payload."""

@@ -51,10 +51,10 @@ from tally.cli.load_measures import (
     latency,
 )
 from tally.cli.load_stack import LoadStack
-from tally.common.broker import delete_streams
-from tally.common.db.session import drop_database
-from tally.common.settings import CommonSettings
-from tally.common.subjects import CHATS_DURABLE, Subjects
+from tally.contracts.streams import delete_streams
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.db.session import drop_database
+from tally.infra.settings import CommonSettings
 
 Model = Literal["open", "closed"]
 QUESTIONS = (

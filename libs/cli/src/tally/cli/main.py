@@ -13,10 +13,10 @@ from rich.console import Console
 
 from tally.cli.client import Asked, Asker, Conversation
 from tally.cli.config import CliSettings, StackState, resolve
-from tally.common.access import Identity
-from tally.common.errors import TallyError, UserFacingError
-from tally.common.render import render_answer
-from tally.common.telemetry import setup_tracing
+from tally.contracts.access import Identity
+from tally.contracts.render import render_answer
+from tally.infra.errors import TallyError, UserFacingError
+from tally.infra.telemetry import setup_tracing
 
 app = typer.Typer(
     help="Tally: ask Telegram analytics questions, get exact numbers.",
@@ -69,9 +69,9 @@ def up(
 @app.command()
 def migrate() -> None:
     """Apply the database migrations to DATABASE_URL (what a deployment runs first)."""
-    from tally.common.db.session import ensure_database
-    from tally.common.db.session import migrate as upgrade
-    from tally.common.settings import redact
+    from tally.infra.db.session import ensure_database
+    from tally.infra.db.session import migrate as upgrade
+    from tally.infra.settings import redact
 
     settings = CliSettings()
     url = settings.database_url or _resolve().database_url
@@ -89,8 +89,8 @@ def declare_streams_command() -> None:
     """
     import nats.errors
 
-    from tally.common.broker import declare_streams
-    from tally.common.settings import redact
+    from tally.infra.settings import redact
+    from tally.runtime.broker import declare_streams
 
     common = _resolve()
     try:
@@ -107,9 +107,9 @@ def nats_auth() -> None:
     `cli` and `admin`, each with its permissions, the passwords read from the server's
     environment (`NATS_PASSWORD_<USER>`). deploy/nats/auth.conf is this for `tally`.
     """
-    from tally.common.access import IDENTITIES, permissions
-    from tally.common.nats_config import authorization, password_variable
-    from tally.common.subjects import Subjects
+    from tally.contracts.access import IDENTITIES, permissions
+    from tally.contracts.subjects import Subjects
+    from tally.runtime.nats_config import authorization, password_variable
 
     table = permissions(Subjects(CliSettings().subject_prefix))
     print(authorization(table, {i: password_variable(i) for i in IDENTITIES}), end="")

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from nats.js import JetStreamContext
 
-from tally.common.chat_events import (
+from tally.contracts.chat_events import (
     ChatEvent,
     ChatSettings,
     ChatUser,
@@ -33,7 +33,7 @@ from tally.common.chat_events import (
     SettingsChanged,
     TitleChanged,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 
 ZONES = (
     "Europe/Berlin",

@@ -7,7 +7,7 @@ the sample data when the database is empty -> wait for Ctrl-C -> stop everything
 A service that exits is restarted (after 1 s, at most 5 times in a row).
 
 An embedded NATS requires a user: each service process gets its own (NATS_USER and
-NATS_PASSWORD in its environment), with the permissions of :mod:`tally.common.access`; the
+NATS_PASSWORD in its environment), with the permissions of :mod:`tally.contracts.access`; the
 logins and the server's configuration are under ``TALLY_HOME/nats/auth`` (:mod:`tally.cli.bus`).
 A configured NATS_URL is used as it is, with NATS_USER / NATS_PASSWORD for every process when
 they are set.
@@ -29,11 +29,11 @@ from rich.table import Table
 from tally.cli.bus import BusUsers
 from tally.cli.config import CliSettings, StackState
 from tally.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_taken
-from tally.common.broker import ensure_streams
-from tally.common.db.session import asyncpg_dsn, ensure_database, migrate, wait_for_database
-from tally.common.errors import UserFacingError
-from tally.common.settings import CommonSettings, redact
-from tally.common.subjects import Subjects
+from tally.contracts.streams import ensure_streams
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate, wait_for_database
+from tally.infra.errors import UserFacingError
+from tally.infra.settings import CommonSettings, redact
 
 SERVICES = ("ingest", "nl2sql", "executor", "alerts", "dashboard", "gateway")
 PORT_VARIABLES = {"dashboard": "DASHBOARD_PORT"}

@@ -12,7 +12,10 @@ member who joined twice once. Rankings of people count their messages.
 import re
 from typing import Final
 
-from tally.common.plan import (
+from tally.language import vocabulary as words
+from tally.language.grouping import Ranking
+from tally.language.scan import Scan, Unclear
+from tally.semantic.plan import (
     Aggregate,
     Dataset,
     Dimension,
@@ -20,9 +23,6 @@ from tally.common.plan import (
     Measure,
     Op,
 )
-from tally.language import vocabulary as words
-from tally.language.grouping import Ranking
-from tally.language.scan import Scan, Unclear
 
 _HERE: Final = re.compile(
     r"\b(?:here|in\s+(?:this|the|our)\s+(?:chat|group)|(?:this|the|our)\s+(?:chat|group)"

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from tally.common.plan import Filter, Op, Sender
 from tally.language import morphology
 from tally.language.scan import Scan, Unclear
+from tally.semantic.plan import Filter, Op, Sender
 
 _USERNAME: Final = re.compile(r"(?<![\w@])@(?P<name>[A-Za-z][A-Za-z0-9_]{3,31})\b")
 _NAME_EN: Final = r"(?P<name>[A-Z][a-z]{1,30})"

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from tally.common.plan import Comparison, Op, Period
 from tally.language import vocabulary as words
 from tally.language.numbers import NUMBER, read_number
 from tally.language.scan import Scan, Unclear
+from tally.semantic.plan import Comparison, Op, Period
 
 _C: Final = "|".join(words.COUNTER_WORDS.values())
 """Any counter word (without named groups)."""

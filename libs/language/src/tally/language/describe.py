@@ -11,8 +11,10 @@ from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from tally.common.events import Language
-from tally.common.plan import (
+from tally.contracts.events import Language
+from tally.contracts.render import format_number
+from tally.semantic import Names, catalog
+from tally.semantic.plan import (
     EARLIEST,
     LATEST,
     Aggregate,
@@ -26,8 +28,6 @@ from tally.common.plan import (
     Sender,
     TimeRange,
 )
-from tally.common.render import format_number
-from tally.common.semantic import Names, catalog
 
 # fmt: off
 _EN_MONTHS: Final = (

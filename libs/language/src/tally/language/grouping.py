@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from tally.common.plan import MAX_GROUPS, Dimension
 from tally.language.scan import Scan, Unclear
+from tally.semantic.plan import MAX_GROUPS, Dimension
 
 _VIDEO: Final = r"videos?|clips?"
 _CREATOR: Final = r"creators?|authors?|bloggers?"

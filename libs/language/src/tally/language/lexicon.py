@@ -7,16 +7,16 @@ rewritten to its canonical word: Russian words by lemma (pymorphy3), so "рол�
 "views", "просмотов" -> "views"). The regexes of :mod:`vocabulary` then only need the
 canonical words and the short Russian function words (``больше``, ``не менее``, ``за``).
 The words for counters, entities and concepts come from the semantic catalog
-(:func:`tally.common.semantic.catalog`); aggregates, lists and refusals are the parser's own.
+(:func:`tally.semantic.catalog`); aggregates, lists and refusals are the parser's own.
 """
 
 import re
 from functools import lru_cache
 from typing import Final
 
-from tally.common.semantic import catalog
 from tally.language import morphology
 from tally.language.typos import MIN_LENGTH, TypoIndex, correction
+from tally.semantic import catalog
 
 _CATALOG: Final = catalog()
 

@@ -15,24 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from tally.common.events import Language
-from tally.common.plan import (
-    EARLIEST,
-    LATEST,
-    MAX_SERIES,
-    Aggregate,
-    Calendar,
-    Comparison,
-    Dataset,
-    Dimension,
-    Filter,
-    Grouping,
-    Measure,
-    Op,
-    Period,
-    QueryPlan,
-    TimeRange,
-)
+from tally.contracts.events import Language
 from tally.language import vocabulary as words
 from tally.language.accounting import as_written, require_all_placed
 from tally.language.chat import TIME_COLUMN as CHAT_TIME_COLUMN
@@ -58,6 +41,23 @@ from tally.language.lexicon import canonicalize
 from tally.language.numbers import read_number
 from tally.language.refusal import Readings, Refusal, readings, refusal
 from tally.language.scan import Scan, Unclear
+from tally.semantic.plan import (
+    EARLIEST,
+    LATEST,
+    MAX_SERIES,
+    Aggregate,
+    Calendar,
+    Comparison,
+    Dataset,
+    Dimension,
+    Filter,
+    Grouping,
+    Measure,
+    Op,
+    Period,
+    QueryPlan,
+    TimeRange,
+)
 
 _WORD: Final = re.compile(r"\w+")
 _ENTITIES: Final = (

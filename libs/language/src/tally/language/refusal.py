@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from tally.common.events import Language
-from tally.common.plan import QueryPlan
-from tally.common.render import EXAMPLES
+from tally.contracts.events import Language
+from tally.contracts.render import EXAMPLES
+from tally.semantic.plan import QueryPlan
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ meaning, so a half-understood question is refused instead of answered wrongly.
 import re
 from dataclasses import dataclass, field
 
-from tally.common.errors import TallyError
+from tally.infra.errors import TallyError
 
 # One character for one character, so spans in the normalized text match the original.
 _NORMALIZE = str.maketrans(

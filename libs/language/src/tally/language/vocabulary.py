@@ -10,9 +10,9 @@ The words for counters and entities are the semantic catalog's English synonyms.
 import re
 from typing import Final, Literal
 
-from tally.common.plan import Dataset, Op
-from tally.common.semantic import catalog
 from tally.language.numbers import NUMBER
+from tally.semantic import catalog
+from tally.semantic.plan import Dataset, Op
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:

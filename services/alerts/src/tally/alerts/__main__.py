@@ -2,7 +2,7 @@
 
 from tally.alerts.app import create_app
 from tally.alerts.config import AlertsSettings
-from tally.common.service import run_service
+from tally.runtime.service import run_service
 
 
 def main() -> None:

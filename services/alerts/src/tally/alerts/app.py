@@ -18,11 +18,11 @@ from tally.alerts.reloading import RulesSource
 from tally.alerts.retention import run_history_retention
 from tally.alerts.runner import AlertMetrics, Evaluation
 from tally.alerts.store import AlertStore
-from tally.common.broker import create_app as create_service_app
-from tally.common.broker import create_broker
-from tally.common.db.session import create_engine
-from tally.common.events import utcnow
-from tally.common.subjects import Subjects
+from tally.contracts.events import utcnow
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import create_engine
+from tally.runtime.broker import create_app as create_service_app
+from tally.runtime.broker import create_broker
 
 
 @dataclass

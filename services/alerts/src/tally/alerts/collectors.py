@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.domain.samples import SampleStore
-from tally.common.broker import stream_configs
-from tally.common.subjects import Subjects
+from tally.contracts.streams import stream_configs
+from tally.contracts.subjects import Subjects
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.alerts.domain.matchers import MatcherError
 from tally.alerts.engine import AlertEngine
 from tally.alerts.watches import watch
-from tally.common.alerting import AlertCommand, AlertCommandReply
+from tally.contracts.alerting import AlertCommand, AlertCommandReply
 
 DEFAULT_SILENCE_S = 3600.0
 """A silence without a duration lasts an hour (Alertmanager's amtool default is 1 h)."""

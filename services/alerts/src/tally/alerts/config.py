@@ -5,8 +5,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from sqlalchemy.engine import URL
 
-from tally.common.db.models import READER_ROLE
-from tally.common.settings import CommonSettings, login_as, to_asyncpg_url
+from tally.infra.db.models import READER_ROLE
+from tally.infra.settings import CommonSettings, login_as, to_asyncpg_url
 
 DEFAULT_RULES_FILE = Path(__file__).parent / "default_rules.yaml"
 """The rules shipped with the service (seed 004's defaults)."""

@@ -32,7 +32,7 @@ from tally.alerts.domain.rules_file import RulesFile
 from tally.alerts.domain.samples import SampleStore, metric_values
 from tally.alerts.domain.silences import Silence, Silences
 from tally.alerts.store import AlertStore
-from tally.common.alerting import AlertNotification, AlertView, SilenceView
+from tally.contracts.alerting import AlertNotification, AlertView, SilenceView
 
 log = structlog.get_logger(__name__)
 

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.alerts.commands import handle
 from tally.alerts.domain.answers import AnswerMetrics
 from tally.alerts.engine import AlertEngine
-from tally.common.alerting import AlertCommand, AlertCommandReply
-from tally.common.events import QuestionAnswered, utcnow, validate_each
-from tally.common.subjects import ALERTS_DURABLE, Subjects
+from tally.contracts.alerting import AlertCommand, AlertCommandReply
+from tally.contracts.events import QuestionAnswered, utcnow, validate_each
+from tally.contracts.subjects import ALERTS_DURABLE, Subjects
 
 SERVICE = "alerts"
 

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.domain.rules import Condition, MeasureSource, Rule
 from tally.alerts.domain.watch import plural_ru
-from tally.common.events import Language
-from tally.common.plan import QueryPlan
-from tally.query.compiler import CompiledQuery, compile_plan
-from tally.query.results import as_number, single_number
+from tally.contracts.events import Language
+from tally.semantic.compiler import CompiledQuery, compile_plan
+from tally.semantic.plan import QueryPlan
+from tally.semantic.results import as_number, single_number
 
 MAX_WINDOWS: Final = 50_000
 """Most windows one backtest evaluates (a minute's step over a month is 43,200)."""

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tally.alerts.config import AlertsSettings
 from tally.alerts.store import AlertStore
-from tally.common.events import utcnow
+from tally.contracts.events import utcnow
 
 log = structlog.get_logger(__name__)
 

@@ -16,8 +16,8 @@ from tally.alerts.collectors import collect_jetstream, probe_database
 from tally.alerts.config import AlertsSettings
 from tally.alerts.engine import AlertEngine
 from tally.alerts.reloading import RulesSource
-from tally.common.events import utcnow
-from tally.common.subjects import Subjects
+from tally.contracts.events import utcnow
+from tally.contracts.subjects import Subjects
 
 log = structlog.get_logger(__name__)
 

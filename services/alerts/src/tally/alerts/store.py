@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.alerts.domain.history import HistoryEvent
 from tally.alerts.domain.rules import Rule
 from tally.alerts.domain.silences import Silence
-from tally.common.db.models import AlertHistory, AlertSilence, AlertWatch
+from tally.infra.db.models import AlertHistory, AlertSilence, AlertWatch
 
 
 class AlertStore:

@@ -16,8 +16,8 @@ from tally.alerts.domain.rules import MeasureSource
 from tally.alerts.domain.watch import WatchRefusal, compile_watch
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.measures import backtest, read_measure
-from tally.common.alerting import WATCH_IN_PRIVATE, AlertCommand, AlertCommandReply
-from tally.common.db.session import create_engine
+from tally.contracts.alerting import WATCH_IN_PRIVATE, AlertCommand, AlertCommandReply
+from tally.infra.db.session import create_engine
 
 USAGE = (
     "Usage: /watch <measure> <condition>, e.g. "

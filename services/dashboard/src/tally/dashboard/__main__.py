@@ -5,9 +5,9 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
-from tally.common.telemetry import setup_logging, setup_tracing
 from tally.dashboard.app import SERVICE, create_app
 from tally.dashboard.config import DashboardSettings
+from tally.infra.telemetry import setup_logging, setup_tracing
 
 
 def main() -> None:

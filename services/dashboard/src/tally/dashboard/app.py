@@ -1,7 +1,7 @@
 """The dashboard app: the JSON API, the pages, /docs, /metrics and /health, built from settings.
 
 One process serves everything on DASHBOARD_HOST:DASHBOARD_PORT. Its NATS broker (made by
-:func:`tally.common.broker.create_broker`, with tracing and metrics) only publishes: settings
+:func:`tally.runtime.broker.create_broker`, with tracing and metrics) only publishes: settings
 changes go to ingest through the CHAT_EVENTS stream. Reads go to PostgreSQL as the read-only
 ``tally_reader`` role.
 
@@ -22,15 +22,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import create_broker, declare_streams
-from tally.common.chat_stats import StatsRequestError
-from tally.common.errors import UserFacingError
-from tally.common.subjects import Subjects
+from tally.chatstore.read import StatsRequestError
+from tally.contracts.subjects import Subjects
 from tally.dashboard import api, health, web
 from tally.dashboard.config import DashboardSettings
 from tally.dashboard.db import DATABASE_ERRORS, Reader
 from tally.dashboard.deps import Services
 from tally.dashboard.metrics import RequestMetrics
+from tally.infra.errors import UserFacingError
+from tally.runtime.broker import create_broker, declare_streams
 
 SERVICE = "dashboard"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")

@@ -3,8 +3,8 @@
 from pydantic import Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import URL
 
-from tally.common.db.models import READER_ROLE
-from tally.common.settings import CommonSettings, login_as, to_asyncpg_url
+from tally.infra.db.models import READER_ROLE
+from tally.infra.settings import CommonSettings, login_as, to_asyncpg_url
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 """Hosts the dashboard may listen on without an admin token."""

@@ -11,9 +11,9 @@ import asyncio
 import asyncpg
 import structlog
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.errors import UserFacingError
 from tally.dashboard.config import DashboardSettings
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.errors import UserFacingError
 
 log = structlog.get_logger(__name__)
 

@@ -9,9 +9,9 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
-from tally.common import chat_stats
-from tally.common.chat_stats import ChatInfo, Period
-from tally.common.subjects import Subjects
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import ChatInfo, Period
+from tally.contracts.subjects import Subjects
 from tally.dashboard.config import DashboardSettings
 from tally.dashboard.db import Reader
 

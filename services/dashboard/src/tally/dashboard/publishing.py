@@ -6,10 +6,10 @@ from uuid import uuid4
 import nats.errors
 from faststream.nats import NatsBroker
 
-from tally.common.chat_events import ChatSettings, SettingsChanged
-from tally.common.chat_stats import ChatInfo
-from tally.common.errors import UserFacingError
-from tally.common.subjects import Subjects
+from tally.chatstore.read import ChatInfo
+from tally.contracts.chat_events import ChatSettings, SettingsChanged
+from tally.contracts.subjects import Subjects
+from tally.infra.errors import UserFacingError
 
 PUBLISH_TIMEOUT_S = 5.0
 

@@ -1,8 +1,8 @@
 """``python -m tally.executor``: run the executor alone."""
 
-from tally.common.service import run_service
 from tally.executor.app import create_app
 from tally.executor.config import ExecutorSettings
+from tally.runtime.service import run_service
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import URL
 
-from tally.common.background import Hook, background
-from tally.common.db.session import asyncpg_dsn
 from tally.executor.config import ExecutorSettings
 from tally.executor.failures import diagnostic
 from tally.executor.metrics import ExecutorMetrics
+from tally.infra.background import Hook, background
+from tally.infra.db.session import asyncpg_dsn
 
 log = structlog.get_logger(__name__)
 ACTIVE_USERS_SQL = """

@@ -4,9 +4,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import create_app as create_service_app
-from tally.common.broker import create_broker
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.executor.active_users import refresher
 from tally.executor.cache import AnswerCache
 from tally.executor.config import ExecutorSettings
@@ -14,6 +12,8 @@ from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.runner import Reader, instrument
+from tally.runtime.broker import create_app as create_service_app
+from tally.runtime.broker import create_broker
 
 OPS_POOL_SIZE = 2
 """Connections of the ``tally_ops`` pool: reports are rare and each runs its queries in turn."""

@@ -1,6 +1,6 @@
 """The executor's answer cache: a plan answered before, over unchanged data, skips the database.
 
-Keys and values are those of :mod:`tally.common.cache`. A lookup reads the plan's entry and
+Keys and values are those of :mod:`tally.contracts.cache`. A lookup reads the plan's entry and
 the versions of the datasets the plan reads in one round trip (parallel gets); the entry
 answers only when the versions it was computed from are the current ones. A dataset without
 a version gets one first (the first writer wins).
@@ -25,10 +25,10 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
-from tally.common.cache import CachedAnswer, answer_key, new_version, version_key
-from tally.common.plan import Dataset, QueryPlan
+from tally.contracts.cache import CachedAnswer, answer_key, new_version, version_key
 from tally.executor.metrics import ExecutorMetrics
-from tally.query.compiler import datasets_read
+from tally.semantic.compiler import datasets_read
+from tally.semantic.plan import Dataset, QueryPlan
 
 BYPASS_S = 5.0
 """How long the cache is left alone after a failure (seconds)."""

@@ -3,8 +3,8 @@
 from pydantic import Field, SecretStr
 from sqlalchemy.engine import URL
 
-from tally.common.db.models import LLM_ROLE, OPS_ROLE, READER_ROLE
-from tally.common.settings import CommonSettings, login_as, to_asyncpg_url
+from tally.infra.db.models import LLM_ROLE, OPS_ROLE, READER_ROLE
+from tally.infra.settings import CommonSettings, login_as, to_asyncpg_url
 
 
 class ExecutorSettings(CommonSettings):

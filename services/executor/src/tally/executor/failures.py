@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 
-from tally.common.errors import UserFacingError
+from tally.infra.errors import UserFacingError
 
 log = structlog.get_logger(__name__)
 

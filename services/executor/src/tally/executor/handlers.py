@@ -2,7 +2,7 @@
 
 Answers to plans go through the answer cache (tally.executor.cache) when it is on; answers to
 LLM-written SQL never do. A plan or SQL whose question id is in flight or was answered here
-within ten minutes (a question asked again, tally.common.idempotency) is dropped, unless that
+within ten minutes (a question asked again, tally.infra.idempotency) is dropped, unless that
 answer failed.
 """
 
@@ -14,10 +14,9 @@ from typing import Any, Final
 import structlog
 from faststream.nats import NatsRouter
 
-from tally.common.cache import CachedAnswer
-from tally.common.chat_reports import ChatReport, ChatReportRequested
-from tally.common.errors import UserFacingError
-from tally.common.events import (
+from tally.contracts.cache import CachedAnswer
+from tally.contracts.chat_reports import ChatReport, ChatReportRequested
+from tally.contracts.events import (
     Language,
     Outcome,
     QueryPlanned,
@@ -25,11 +24,8 @@ from tally.common.events import (
     QuestionAsked,
     SqlProposed,
 )
-from tally.common.idempotency import RecentQuestions
-from tally.common.ops_reports import OpsReport, OpsReportRequested
-from tally.common.plan import QueryPlan
-from tally.common.semantic import catalog
-from tally.common.subjects import Subjects
+from tally.contracts.ops_reports import OpsReport, OpsReportRequested
+from tally.contracts.subjects import Subjects
 from tally.executor.cache import AnswerCache, Lookup
 from tally.executor.domain.coverage import cover, measures_growth, not_measured, partly_measured
 from tally.executor.domain.firewall import Checked, FirewallRefusal, check
@@ -39,8 +35,12 @@ from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
-from tally.query.compiler import CompiledQuery, compile_plan, sender_count
-from tally.query.results import NotANumberError, single_number
+from tally.infra.errors import UserFacingError
+from tally.infra.idempotency import RecentQuestions
+from tally.semantic import catalog
+from tally.semantic.compiler import CompiledQuery, compile_plan, sender_count
+from tally.semantic.plan import QueryPlan
+from tally.semantic.results import NotANumberError, single_number
 
 SERVICE = "executor"
 MAX_REFUSED_SQL_CHARS = 2000
@@ -301,7 +301,7 @@ def create_router(
     ``reports.chat`` (request/reply) -> a group's ChatReport; ``reports.ops`` (request/reply,
     when ``ops`` is given) -> the admins' OpsReport.
 
-    Invalid messages are dead-lettered by the broker's middleware (tally.common.deadletter).
+    Invalid messages are dead-lettered by the broker's middleware (tally.runtime.deadletter).
     A plan or SQL whose question id is in flight or answered is dropped (:func:`once`).
     """
     router = NatsRouter()

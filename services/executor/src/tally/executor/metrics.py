@@ -2,7 +2,7 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from tally.common.metrics import AnswerMetrics
+from tally.runtime.metrics import AnswerMetrics
 
 ACTIVE_WINDOWS = ("1d", "7d", "30d")
 """The windows of ``tally_active_users``: distinct askers over the last 1, 7 and 30 days."""
@@ -15,7 +15,7 @@ class ExecutorMetrics:
     and the SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``).
 
     ``repeated`` counts plans and LLM-written SQL dropped because their question id was in
-    flight or answered here already (a question asked again, see tally.common.idempotency).
+    flight or answered here already (a question asked again, see tally.infra.idempotency).
 
     A cache hit is counted in ``tally_executor_cache_total`` only: no query ran.
 

@@ -1,7 +1,7 @@
 """The admins' operations reports (/analytics, /metrics, /health), answered by the executor.
 
 Figures come from PostgreSQL through a small pool of its own as ``tally_ops`` (read-only
-sessions, statement timeout; see :mod:`tally.common.ops_stats`), from JetStream through the
+sessions, statement timeout; see :mod:`tally.executor.ops_stats`), from JetStream through the
 broker's NATS connection, and the answer cache's hit share from this executor's own
 Prometheus counter. A report that cannot be made is an :class:`OpsReport` with ``error``
 set, never an exception; /health never fails, it says which component is down.
@@ -18,15 +18,15 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry
 
-from tally.common import ops_stats
-from tally.common.broker import stream_configs
-from tally.common.health import Check, migration, streams_present, timed
-from tally.common.ops_reports import OpsReport, OpsReportRequested, Section
-from tally.common.subjects import Subjects
+from tally.contracts.ops_reports import OpsReport, OpsReportRequested, Section
+from tally.contracts.streams import stream_configs
+from tally.contracts.subjects import Subjects
+from tally.executor import ops_stats
 from tally.executor.domain import ops_sections
 from tally.executor.domain.ops_sections import ConsumerState, StreamState
 from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
+from tally.runtime.health import Check, migration, streams_present, timed
 
 HEALTH_TIMEOUT_S = 2.0
 """How long each /health probe may take (seconds); the gateway waits a few more."""

@@ -1,7 +1,7 @@
 """Group reports (/stats, /top, /heatmap, /activity) from the chat rollups.
 
 The executor answers a :class:`ChatReportRequested` with a :class:`ChatReport` for the
-requesting chat only, read through :mod:`tally.common.chat_stats` on the read-only pool.
+requesting chat only, read through :mod:`tally.chatstore.read` on the read-only pool.
 Days are the chat's calendar days (the request's zone, UTC when it is not a known zone).
 """
 
@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import structlog
 
-from tally.common import chat_stats
-from tally.common.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
-from tally.common.chat_stats import Period, UsersQuery
-from tally.common.errors import UserFacingError
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import Period, UsersQuery
+from tally.contracts.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
 from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
+from tally.infra.errors import UserFacingError
 
 TOP_USERS = 10
 log = structlog.get_logger(__name__)

@@ -34,8 +34,6 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.engine import URL
 
-from tally.common.db.session import asyncpg_dsn
-from tally.common.errors import UserFacingError
 from tally.executor.config import ExecutorSettings
 from tally.executor.domain.coverage import SnapshotSpan
 from tally.executor.failures import (
@@ -49,8 +47,10 @@ from tally.executor.failures import (
     translated,
 )
 from tally.executor.tracing import QuietTracerProvider
-from tally.query.compiler import CompiledQuery
-from tally.query.results import as_number
+from tally.infra.db.session import asyncpg_dsn
+from tally.infra.errors import UserFacingError
+from tally.semantic.compiler import CompiledQuery
+from tally.semantic.results import as_number
 
 log = structlog.get_logger(__name__)
 FETCH_ROWS = 100
@@ -62,7 +62,7 @@ SPAN_TTL_S = 60.0
 def instrument() -> None:
     """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
     recorded; literals in the statement text are redacted by
-    :class:`tally.common.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
+    :class:`tally.infra.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
     exception message (:mod:`tally.executor.tracing`)."""
     instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:

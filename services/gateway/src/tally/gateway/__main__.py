@@ -2,10 +2,10 @@
 
 import sys
 
-from tally.common.errors import ConfigurationError
-from tally.common.service import run_service
 from tally.gateway.app import create_app
 from tally.gateway.config import GatewaySettings
+from tally.infra.errors import ConfigurationError
+from tally.runtime.service import run_service
 
 
 def main() -> None:

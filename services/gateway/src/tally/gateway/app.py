@@ -18,8 +18,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
-from tally.common import broker as common_broker
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings, WebhookConfig
 from tally.gateway.domain.memory import LastAnswers, PendingChoices
@@ -29,6 +28,7 @@ from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
 from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.gateway.webhook import UpdateFeeder, WebhookServer, create_webhook_app
+from tally.runtime import broker as common_broker
 
 log = structlog.get_logger(__name__)
 

@@ -15,8 +15,8 @@ from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import ValidationError
 
-from tally.common.chat_events import ChatSettings
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatSettings
+from tally.contracts.subjects import Subjects
 
 LOAD_TIMEOUT_S = 5.0
 """How long :meth:`ChatSettingsView.start` waits for the bucket's current entries."""

@@ -7,8 +7,8 @@ from typing import Annotated, Final
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from tally.common.errors import ConfigurationError
-from tally.common.settings import CommonSettings, TelegramSettings
+from tally.infra.errors import ConfigurationError
+from tally.infra.settings import CommonSettings, TelegramSettings
 
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
 """Telegram takes a ``secret_token`` of 1-256 characters from ``A-Za-z0-9_-``

@@ -6,10 +6,10 @@ from aiogram.types import InlineKeyboardMarkup
 from faststream.nats import NatsRouter
 from opentelemetry import trace
 
-from tally.common.alerting import AlertNotification
-from tally.common.events import QuestionAnswered
-from tally.common.render import render_answer
-from tally.common.subjects import Subjects
+from tally.contracts.alerting import AlertNotification
+from tally.contracts.events import QuestionAnswered
+from tally.contracts.render import render_answer
+from tally.contracts.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import notification_text
 from tally.gateway.domain.memory import LastAnswers, PendingChoices

@@ -4,7 +4,7 @@ from typing import Final, Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter
 
-from tally.common.alerting import CommandAction
+from tally.contracts.alerting import CommandAction
 
 MessageKind = Literal["question", "command", "feedback", "pick", "reasked", "other"]
 """``pick``: a reading of an ambiguous question picked with its button."""
@@ -39,7 +39,7 @@ KNOWN_COMMANDS: Final = frozenset(
     }
 )
 """The command names ``tally_commands_total`` has a label for: the gateway's own and the
-alert commands (tally.common.alerting); any other command counts as ``other``."""
+alert commands (tally.contracts.alerting); any other command counts as ``other``."""
 
 
 class GatewayMetrics:

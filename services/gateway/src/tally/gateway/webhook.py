@@ -27,9 +27,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from tally.common.errors import TallyError
 from tally.gateway.config import WebhookConfig
 from tally.gateway.metrics import GatewayMetrics
+from tally.infra.errors import TallyError
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES: Final = 1_000_000

@@ -1,8 +1,8 @@
 """Run the ingest service: ``python -m tally.ingest`` (or the ``tally-ingest`` script)."""
 
-from tally.common.service import run_service
 from tally.ingest.app import create_app
 from tally.ingest.config import IngestSettings
+from tally.runtime.service import run_service
 
 
 def main() -> None:

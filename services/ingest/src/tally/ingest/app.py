@@ -7,19 +7,19 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.broker import create_app as create_common_app
-from tally.common.broker import create_broker
-from tally.common.db.session import create_engine
-from tally.common.subjects import Subjects
+from tally.chatstore.write.lease import ChatLease
+from tally.chatstore.write.retention import RetentionSchedule
+from tally.chatstore.write.writer import ChatWriter
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import create_engine
 from tally.ingest.backlog import poller
 from tally.ingest.chat_consumer import create_chat_router
-from tally.ingest.chat_lease import ChatLease
-from tally.ingest.chat_store import ChatWriter
 from tally.ingest.config import IngestSettings
 from tally.ingest.handlers import create_router
 from tally.ingest.metrics import IngestMetrics
-from tally.ingest.retention import RetentionSchedule
 from tally.ingest.store import database_answers
+from tally.runtime.broker import create_app as create_common_app
+from tally.runtime.broker import create_broker
 
 SERVICE = "ingest"
 log = structlog.get_logger(__name__)

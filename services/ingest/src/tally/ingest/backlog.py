@@ -15,8 +15,8 @@ import structlog
 from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
-from tally.common.background import Hook, background
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
+from tally.infra.background import Hook, background
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics
 

@@ -9,7 +9,7 @@ on. When the database fails in a way that may pass, the whole batch is nak'ed wi
 nothing is lost or counted twice); when it refuses a value of an event, that event is
 dead-lettered and the rest are stored. Settings that changed are put in the chat settings
 bucket after commit; text the chat no longer lets ingest store is then removed from the
-stream too (:class:`~tally.ingest.stream_purge.TextEraser`). JetStream lets two fetches be
+stream too (:class:`~tally.chatstore.write.stream_purge.TextEraser`). JetStream lets two fetches be
 unacknowledged at a time.
 
 Events are applied in stream order, because edits, deletions and reactions do not commute
@@ -34,19 +34,19 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 from sqlalchemy.exc import SQLAlchemyError
 
-from tally.common.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
-from tally.common.events import DeadLetter
-from tally.common.subjects import CHATS_DURABLE, Subjects
-from tally.common.telemetry import batch_span
-from tally.ingest.chat_lease import ChatLease
-from tally.ingest.chat_store import ChatWriter
+from tally.chatstore.write.batch import parse_chat_events
+from tally.chatstore.write.lease import ChatLease
+from tally.chatstore.write.settings_bucket import publish_settings
+from tally.chatstore.write.stream_purge import TextEraser
+from tally.chatstore.write.writer import ChatWriter
+from tally.contracts.events import DeadLetter
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.telemetry import batch_span
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import SERVICE
-from tally.ingest.domain.chat_batch import parse_chat_events
 from tally.ingest.domain.stream_order import Split, first_newer, split_in_order
 from tally.ingest.metrics import IngestMetrics
-from tally.ingest.settings_bucket import publish_settings
-from tally.ingest.stream_purge import TextEraser
+from tally.runtime.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
 
 log = structlog.get_logger(__name__)
 Batch = Annotated[list[Msg], NoCastField()]

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from tally.common.settings import CommonSettings
+from tally.infra.settings import CommonSettings
 
 
 class IngestSettings(CommonSettings):
@@ -29,4 +29,4 @@ class IngestSettings(CommonSettings):
     consumer_poll_s: float = Field(default=5.0, gt=0)
     retention_interval_s: float = Field(default=3600.0, ge=0)
     """How often the lease holder applies chat retention to the tables and CHAT_EVENTS
-    (``tally.ingest.retention``), seconds; 0: never (``tally retention --apply`` only)."""
+    (``tally.chatstore.write.retention``), seconds; 0: never (``tally retention --apply`` only)."""

@@ -19,14 +19,14 @@ from faststream.nats.message import NatsMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
-from tally.common.deadletter import ReasonKind, reason_kind, send_dead_letter
-from tally.common.events import Event, describe
-from tally.common.subjects import Subjects
-from tally.ingest.chat_store import refuses_the_data
+from tally.chatstore.write.writer import refuses_the_data
+from tally.contracts.events import Event, describe
+from tally.contracts.subjects import Subjects
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
 from tally.ingest.store import QuestionNotLoggedYetError
 from tally.ingest.versions import VersionsNotMovedError
+from tally.runtime.deadletter import ReasonKind, reason_kind, send_dead_letter
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")

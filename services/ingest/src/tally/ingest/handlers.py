@@ -16,8 +16,8 @@ from faststream.nats.message import NatsBatchMessage
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.common.deadletter import publish_dead_letter
-from tally.common.events import (
+from tally.chatstore.write.writer import refuses_the_data
+from tally.contracts.events import (
     AdminAuditEvent,
     AnswerFeedback,
     BatchStored,
@@ -27,7 +27,7 @@ from tally.common.events import (
     VideoBatch,
     utcnow,
 )
-from tally.common.subjects import (
+from tally.contracts.subjects import (
     ANSWERS_DURABLE,
     AUDIT_DURABLE,
     FEEDBACK_DURABLE,
@@ -35,9 +35,8 @@ from tally.common.subjects import (
     VIDEOS_DURABLE,
     Subjects,
 )
-from tally.common.telemetry import batch_span
+from tally.infra.telemetry import batch_span
 from tally.ingest import store
-from tally.ingest.chat_store import refuses_the_data
 from tally.ingest.config import IngestSettings
 from tally.ingest.delivery import RETRYABLE, Delivery
 from tally.ingest.domain.rows import (
@@ -50,6 +49,7 @@ from tally.ingest.domain.rows import (
 )
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.versions import move_versions
+from tally.runtime.deadletter import publish_dead_letter
 
 ANSWERS_BATCH = 200
 """Answers logged per fetch and INSERT: one transaction per batch, not per question."""

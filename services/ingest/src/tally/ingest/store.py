@@ -13,9 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tally.common.db.models import AdminAudit, BotUser, Question, Video, VideoSnapshot
-from tally.common.errors import TallyError
-from tally.common.events import AdminAuditEvent, AnswerFeedback
+from tally.contracts.events import AdminAuditEvent, AnswerFeedback
+from tally.infra.db.models import AdminAudit, BotUser, Question, Video, VideoSnapshot
+from tally.infra.errors import TallyError
 from tally.ingest.domain.rows import Row, chunks
 
 VIDEOS: Table = Video.__table__  # type: ignore[assignment]

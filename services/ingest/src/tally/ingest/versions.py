@@ -1,5 +1,5 @@
 """Invalidation of cached answers: after a batch commits, the datasets it changed get new
-versions in the answers bucket (tally.common.cache), which moves the cache key of every plan
+versions in the answers bucket (tally.contracts.cache), which moves the cache key of every plan
 reading them."""
 
 import nats.errors
@@ -7,11 +7,11 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.js.errors import BucketNotFoundError
 
-from tally.common.cache import publish_versions
-from tally.common.errors import TallyError
-from tally.common.events import VideoBatch
-from tally.common.plan import Dataset
-from tally.common.subjects import Subjects
+from tally.contracts.cache import publish_versions
+from tally.contracts.events import VideoBatch
+from tally.contracts.subjects import Subjects
+from tally.infra.errors import TallyError
+from tally.semantic.plan import Dataset
 
 log = structlog.get_logger(__name__)
 

@@ -1,8 +1,8 @@
 """``python -m tally.nl2sql``: run nl2sql alone."""
 
-from tally.common.service import run_service
 from tally.nl2sql.app import create_app
 from tally.nl2sql.config import Nl2sqlSettings
+from tally.runtime.service import run_service
 
 
 def main() -> None:

@@ -4,13 +4,13 @@ from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
-from tally.common.broker import create_app as create_service_app
-from tally.common.broker import create_broker
-from tally.common.metrics import AnswerMetrics
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.handlers import SERVICE, create_router
 from tally.nl2sql.llm import LlmEngine, build_engine
 from tally.nl2sql.metrics import Nl2sqlMetrics
+from tally.runtime.broker import create_app as create_service_app
+from tally.runtime.broker import create_broker
+from tally.runtime.metrics import AnswerMetrics
 
 
 def create_broker_for(

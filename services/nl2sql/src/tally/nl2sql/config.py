@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from tally.common.errors import ConfigurationError
-from tally.common.settings import CommonSettings
+from tally.infra.errors import ConfigurationError
+from tally.infra.settings import CommonSettings
 
 Engine = Literal["builtin", "llm", "auto"]
 

@@ -1,7 +1,7 @@
 """nl2sql handlers: a question in; a plan, LLM-written SQL or a refusal out.
 
 A question asked again under an id met within the last ten minutes
-(tally.common.idempotency) is not read again: while the first attempt is in flight it is
+(tally.infra.idempotency) is not read again: while the first attempt is in flight it is
 dropped; once handled, the event it gave is published again (so a question lost further on,
 in an executor replica that died, is still answered), unless that attempt failed.
 """
@@ -11,14 +11,14 @@ from time import perf_counter
 
 from faststream.nats import NatsRouter
 
-from tally.common.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
-from tally.common.idempotency import RecentQuestions
-from tally.common.metrics import AnswerMetrics
-from tally.common.subjects import Subjects
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.contracts.subjects import Subjects
+from tally.infra.idempotency import RecentQuestions
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import LlmEngine
 from tally.nl2sql.metrics import Nl2sqlMetrics
 from tally.nl2sql.planning import Planned, ask_llm, plan_question
+from tally.runtime.metrics import AnswerMetrics
 
 SERVICE = "nl2sql"
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from tally.common.events import (
+from tally.contracts.events import (
     Choice,
     Outcome,
     QueryPlanned,

@@ -14,7 +14,7 @@ Per answer, at the time it is observed (Unix seconds):
 from dataclasses import dataclass
 
 from tally.alerts.domain.samples import SampleStore
-from tally.common.events import QuestionAnswered
+from tally.contracts.events import QuestionAnswered
 
 
 def llm_failed(answer: QuestionAnswered) -> bool:

@@ -7,7 +7,7 @@ from typing import Literal, cast
 
 from tally.alerts.domain.dispatch import Notification
 from tally.alerts.domain.evaluation import Alert
-from tally.common.alerting import AlertNotification, AlertView, Severity
+from tally.contracts.alerting import AlertNotification, AlertView, Severity
 
 HistoryKind = Literal["fired", "resolved", "acknowledged", "silenced", "unsilenced", "notified"]
 

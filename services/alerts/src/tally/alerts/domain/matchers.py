@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from tally.common.errors import UserFacingError
+from tally.infra.errors import UserFacingError
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")

@@ -21,8 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tally.common.alerting import Severity
-from tally.common.plan import QueryPlan
+from tally.contracts.alerting import Severity
+from tally.semantic.plan import QueryPlan
 
 ComparisonOp = Literal[">", ">=", "<", "<="]
 Reducer = Literal["last", "avg", "max", "min", "increase", "rate"]

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tally.alerts.domain.matchers import MatcherError, parse_matchers
 from tally.alerts.domain.rules import MetricSource, Rule
-from tally.common.errors import TallyError
+from tally.infra.errors import TallyError
 
 _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$"

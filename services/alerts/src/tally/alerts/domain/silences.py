@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tally.alerts.domain.matchers import Matcher, matches_all, parse_matchers
-from tally.common.alerting import SilenceView
+from tally.contracts.alerting import SilenceView
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from tally.alerts.domain.rules import ComparisonOp, Condition, MeasureSource, Rule
-from tally.common.events import Language
-from tally.common.plan import DELTAS, QueryPlan
-from tally.common.semantic import catalog
+from tally.contracts.events import Language
 from tally.language import Readings, Refusal, parse
 from tally.language.describe import describe
 from tally.language.numbers import NUMBER, read_number
 from tally.language.scan import Unclear
+from tally.semantic import catalog
+from tally.semantic.plan import DELTAS, QueryPlan
 
 HOUR: Final = 3600.0
 DAY: Final = 86400.0

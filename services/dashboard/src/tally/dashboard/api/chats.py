@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, status
 from pydantic import field_validator
 
-from tally.common import chat_stats
-from tally.common.chat_events import ChatSettings
-from tally.common.chat_stats import ChatOverview
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import ChatOverview
+from tally.contracts.chat_events import ChatSettings
 from tally.dashboard.deps import ChatDep, DatabaseDep, ServicesDep
 from tally.dashboard.publishing import publish_settings, settings_changed
 

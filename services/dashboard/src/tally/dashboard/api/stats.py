@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tally.common import chat_stats
-from tally.common.chat_stats import (
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import (
     MAX_PAGE_SIZE,
     MAX_WEEKS,
     Bucket,

@@ -1,5 +1,5 @@
 """The tables and columns LLM-written SQL may read: ``videos`` and ``video_snapshots``,
-column for column as in :mod:`tally.common.db.models` (so a new column shows up here); and
+column for column as in :mod:`tally.infra.db.models` (so a new column shows up here); and
 the names of every table in the database, which no CTE may take."""
 
 import re
@@ -8,7 +8,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlglot import MappingSchema
 
-from tally.common.db.models import Base, Video, VideoSnapshot
+from tally.infra.db.models import Base, Video, VideoSnapshot
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
 
@@ -35,7 +35,7 @@ DATABASE_TABLES: frozenset[str] = frozenset({*Base.metadata.tables, "alembic_ver
 """Every table the migrations create (the models' tables and Alembic's own)."""
 
 _PARTITION = re.compile(r"messages_\d{4}_\d{2}")
-"""Monthly partitions of ``messages`` (``tally.common.db.chats.partition_name``)."""
+"""Monthly partitions of ``messages`` (``tally.chatstore.write.partitions.partition_name``)."""
 
 
 def is_database_name(name: str) -> bool:

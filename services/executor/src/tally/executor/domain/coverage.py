@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from tally.common.events import Language
-from tally.common.plan import Dataset, QueryPlan
+from tally.contracts.events import Language
+from tally.semantic.plan import Dataset, QueryPlan
 
 Cover = Literal["full", "partial", "none"]
 _HOUR: Final = timedelta(hours=1)

@@ -32,7 +32,6 @@ from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 
-from tally.common.errors import UserFacingError
 from tally.executor.domain import scopes
 from tally.executor.domain.catalog import CATALOG, SCHEMA, is_database_name
 from tally.executor.domain.sql_rules import (
@@ -45,6 +44,7 @@ from tally.executor.domain.sql_rules import (
     describe_node,
     function_name,
 )
+from tally.infra.errors import UserFacingError
 
 POSTGRES = Dialect.get_or_raise("postgres")
 DEFAULT_ROW_CAP = 1000

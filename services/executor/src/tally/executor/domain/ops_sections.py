@@ -7,9 +7,9 @@ shares as percentages of a stated whole, durations in ms, sizes in binary units.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tally.common.health import Check
-from tally.common.ops_reports import Row, Section
-from tally.common.ops_stats import ActiveUsers, Count, DatabaseSize, IngestVolume, QuestionSummary
+from tally.contracts.ops_reports import Row, Section
+from tally.executor.ops_stats import ActiveUsers, Count, DatabaseSize, IngestVolume, QuestionSummary
+from tally.runtime.health import Check
 
 NONE = "—"
 """What a figure without data (no questions in the window) shows."""

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from tally.common.events import GroupRow
-from tally.common.plan import Aggregate, Dimension, QueryPlan, TimeRange
-from tally.query.results import as_number
+from tally.contracts.events import GroupRow
+from tally.semantic.plan import Aggregate, Dimension, QueryPlan, TimeRange
+from tally.semantic.results import as_number
 
 STEPS: Final = {Dimension.DAY: timedelta(days=1), Dimension.HOUR: timedelta(hours=1)}
 _ZERO_WHEN_EMPTY: Final = frozenset({Aggregate.COUNT, Aggregate.COUNT_DISTINCT, Aggregate.SUM})

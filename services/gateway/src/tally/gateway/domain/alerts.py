@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from tally.common.alerting import WATCH_IN_PRIVATE, AlertNotification, AlertView, SilenceView
-from tally.common.errors import UserFacingError
-from tally.common.render import MAX_MESSAGE, utf16_length
+from tally.contracts.alerting import WATCH_IN_PRIVATE, AlertNotification, AlertView, SilenceView
+from tally.contracts.render import MAX_MESSAGE, utf16_length
+from tally.infra.errors import UserFacingError
 
 MAX_NAME_CHARS = 100
 MAX_SUMMARY_CHARS = 200

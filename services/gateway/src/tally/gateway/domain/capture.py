@@ -1,4 +1,4 @@
-"""Telegram group updates as chat events (:mod:`tally.common.chat_events`): pure mapping.
+"""Telegram group updates as chat events (:mod:`tally.contracts.chat_events`): pure mapping.
 
 Each function takes an aiogram object of a group or supergroup and the ``update_id`` it came
 in, and returns the event(s) to publish; none talks to Telegram or NATS. Event ids are
@@ -31,7 +31,7 @@ from aiogram.types import (
 from aiogram.types.chat_member_union import ChatMemberUnion
 from aiogram.types.reaction_type_union import ReactionTypeUnion
 
-from tally.common.chat_events import (
+from tally.contracts.chat_events import (
     MAX_TEXT,
     ChatUser,
     MemberChanged,
@@ -42,7 +42,7 @@ from tally.common.chat_events import (
     ReactionCounts,
     TitleChanged,
 )
-from tally.common.chat_events import ChatType as EventChatType
+from tally.contracts.chat_events import ChatType as EventChatType
 
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 """The chat types whose activity is captured."""

@@ -9,8 +9,8 @@ from collections import OrderedDict
 from enum import Enum
 from uuid import UUID
 
-from tally.common.choices import plan_choice
-from tally.common.events import QueryPlanned, QuestionAnswered
+from tally.contracts.choices import plan_choice
+from tally.contracts.events import QueryPlanned, QuestionAnswered
 
 
 class SeenUsers:

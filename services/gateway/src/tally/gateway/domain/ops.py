@@ -7,7 +7,7 @@ within Telegram's 4,096 characters (https://core.telegram.org/bots/api#sendmessa
 from html import escape
 from typing import Final
 
-from tally.common.ops_reports import METRICS_CATEGORIES, OpsReport, Row, Section
+from tally.contracts.ops_reports import METRICS_CATEGORIES, OpsReport, Row, Section
 
 MAX_MESSAGE_CHARS: Final = 4096
 CUT: Final = "\n…"

@@ -11,7 +11,7 @@ seconds.
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from tally.common.events import QuestionAsked
+from tally.contracts.events import QuestionAsked
 
 
 @dataclass

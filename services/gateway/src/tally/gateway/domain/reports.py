@@ -2,7 +2,7 @@
 
 Charts are drawn with matplotlib's object API (``Figure`` on the Agg canvas, no pyplot
 state), so they can be drawn in worker threads. Texts are in the asker's language; numbers
-use its thousands separator (tally.common.render.format_number); every name a user chose
+use its thousands separator (tally.contracts.render.format_number); every name a user chose
 (usernames, the chat title) is HTML-escaped.
 """
 
@@ -12,9 +12,9 @@ from typing import Final
 
 from matplotlib.figure import Figure
 
-from tally.common.chat_reports import ChatReport
-from tally.common.events import Language
-from tally.common.render import format_number
+from tally.contracts.chat_reports import ChatReport
+from tally.contracts.events import Language
+from tally.contracts.render import format_number
 
 WEEKDAYS: Final[dict[Language, tuple[str, ...]]] = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),

@@ -1,13 +1,13 @@
 """What the bot says on its own (help, hints, slow-down), in English and Russian.
 
 Texts that take HTML are marked so; the answers themselves are rendered by
-``tally.common.render``.
+``tally.contracts.render``.
 """
 
 from html import escape
 
-from tally.common.events import Language, QuestionAnswered
-from tally.common.render import EXAMPLES
+from tally.contracts.events import Language, QuestionAnswered
+from tally.contracts.render import EXAMPLES
 
 MAX_SQL_CHARS = 3000
 """SQL shown by /sql is cut here, to stay within Telegram's 4096-character message limit."""

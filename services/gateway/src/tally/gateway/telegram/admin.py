@@ -19,14 +19,14 @@ from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
 
-from tally.common.ops_reports import (
+from tally.contracts.ops_reports import (
     METRICS_CATEGORIES,
     MetricsCategory,
     OpsKind,
     OpsReport,
     OpsReportRequested,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.gateway.domain import ops
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin

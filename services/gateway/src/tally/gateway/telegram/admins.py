@@ -19,8 +19,8 @@ from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 from faststream.nats import NatsBroker
 
-from tally.common.events import AdminAuditEvent
-from tally.common.subjects import Subjects
+from tally.contracts.events import AdminAuditEvent
+from tally.contracts.subjects import Subjects
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.middlewares import Handler
 

@@ -26,14 +26,14 @@ from faststream.nats import NatsBroker
 from opentelemetry import trace
 from pydantic import Field
 
-from tally.common.alerting import (
+from tally.contracts.alerting import (
     FINGERPRINT_PATTERN,
     AlertCommand,
     AlertCommandReply,
     CommandAction,
 )
-from tally.common.language import detect_language
-from tally.common.subjects import Subjects
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.domain import alerts
 from tally.gateway.domain.texts import shorten

@@ -48,8 +48,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from tally.common.chat_events import ChatEvent
-from tally.common.subjects import Subjects
+from tally.contracts.chat_events import ChatEvent
+from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.domain import capture
 from tally.gateway.metrics import GatewayMetrics

@@ -17,9 +17,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from faststream.nats import NatsBroker
 from opentelemetry import trace
 
-from tally.common.events import QueryPlanned, QuestionAnswered
-from tally.common.language import detect_language
-from tally.common.subjects import Subjects
+from tally.contracts.events import QueryPlanned, QuestionAnswered
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
 from tally.gateway.domain.memory import PendingChoices, PickRefusal
 from tally.gateway.domain.texts import say, shorten
 from tally.gateway.metrics import GatewayMetrics

@@ -7,7 +7,7 @@ from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from tally.common.language import detect_language
+from tally.contracts.language import detect_language
 from tally.gateway.domain.memory import LastAnswers
 from tally.gateway.domain.texts import explain, help_text, say
 from tally.gateway.metrics import GatewayMetrics

@@ -3,7 +3,7 @@
 from aiogram import Dispatcher, Router
 from faststream.nats import NatsBroker
 
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle

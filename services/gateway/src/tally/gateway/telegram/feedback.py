@@ -9,9 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from faststream.nats import NatsBroker
 
-from tally.common.events import AnswerFeedback
-from tally.common.language import detect_language
-from tally.common.subjects import Subjects
+from tally.contracts.events import AnswerFeedback
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
 from tally.gateway.metrics import GatewayMetrics
 
 router: Final = Router(name=__name__)

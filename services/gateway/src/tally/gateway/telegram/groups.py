@@ -25,10 +25,10 @@ from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
 
-from tally.common.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
-from tally.common.events import Language, QuestionAsked
-from tally.common.language import detect_language
-from tally.common.subjects import Subjects
+from tally.contracts.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
+from tally.contracts.events import Language, QuestionAsked
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.domain import reports
 from tally.gateway.domain.reasks import Reasks

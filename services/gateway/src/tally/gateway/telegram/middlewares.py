@@ -21,8 +21,8 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.enums import ChatType
 from aiogram.types import Chat, Message, TelegramObject, User
 
-from tally.common.events import UserSeen
-from tally.common.language import detect_language
+from tally.contracts.events import UserSeen
+from tally.contracts.language import detect_language
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
 from tally.gateway.domain.texts import say
 from tally.gateway.telegram.delivery import deliver

@@ -13,9 +13,9 @@ from aiogram.types import Message
 from faststream.nats import NatsBroker
 from opentelemetry import trace
 
-from tally.common.events import QuestionAsked
-from tally.common.language import detect_language
-from tally.common.subjects import Subjects
+from tally.contracts.events import QuestionAsked
+from tally.contracts.language import detect_language
+from tally.contracts.subjects import Subjects
 from tally.gateway.domain.reasks import Reasks
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.metrics import GatewayMetrics

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from tally.common.events import (
+from tally.contracts.events import (
     DeadLetter,
     QuestionAnswered,
     UserSeen,
@@ -18,7 +18,7 @@ from tally.common.events import (
     describe,
     validate_each,
 )
-from tally.common.subjects import Subjects
+from tally.contracts.subjects import Subjects
 
 Row = dict[str, Any]
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from tally.common.errors import TallyError
+from tally.infra.errors import TallyError
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm.metrics import ErrorKind, LlmMetrics
 from tally.nl2sql.llm.prompts import REPLY_SCHEMA, SCHEMA_NAME, Message

@@ -14,8 +14,7 @@ from typing import Final
 import structlog
 from pydantic import ValidationError
 
-from tally.common.events import Language
-from tally.common.plan import QueryPlan
+from tally.contracts.events import Language
 from tally.language.describe import describe
 from tally.language.refusal import Refusal
 from tally.nl2sql.llm import texts
@@ -23,6 +22,7 @@ from tally.nl2sql.llm.breaker import CircuitBreaker
 from tally.nl2sql.llm.client import ChatClient, LlmUnavailable
 from tally.nl2sql.llm.metrics import LlmMetrics
 from tally.nl2sql.llm.prompts import LlmReply, messages, repair_messages
+from tally.semantic.plan import QueryPlan
 
 REPAIRS: Final = 1
 """Invalid replies answered with the validation errors before the engine refuses."""

@@ -2,8 +2,8 @@
 (catalog, UTC dates, half-open ranges, today's date) and a few worked examples.
 
 The catalog in the prompt (datasets, columns, time columns, measures, tables and joins) is
-generated from the semantic catalog (:func:`tally.common.semantic.catalog`) and
-:data:`tally.common.plan.CATALOG`, so it cannot drift from what plans may name.
+generated from the semantic catalog (:func:`tally.semantic.catalog`) and
+:data:`tally.semantic.plan.CATALOG`, so it cannot drift from what plans may name.
 """
 
 import json
@@ -12,9 +12,9 @@ from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tally.common.events import Language
-from tally.common.plan import CATALOG, TIME_COLUMNS, Aggregate, Op, QueryPlan
-from tally.common.semantic import catalog
+from tally.contracts.events import Language
+from tally.semantic import catalog
+from tally.semantic.plan import CATALOG, TIME_COLUMNS, Aggregate, Op, QueryPlan
 
 Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""

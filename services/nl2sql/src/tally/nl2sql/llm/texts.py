@@ -2,8 +2,8 @@
 
 from typing import Final
 
-from tally.common.events import Language
-from tally.common.render import EXAMPLES
+from tally.contracts.events import Language
+from tally.contracts.render import EXAMPLES
 
 _UNAVAILABLE: Final[dict[Language, str]] = {
     "en": "The language model is not answering right now; try a simpler question or try later.",

@@ -1,0 +1,2 @@
+"""Tally's chat store: the chat tables, written by :mod:`.write` (ingest, ``tally replay``,
+``tally retention``) and read by :mod:`.read` (the executor's chat reports, the dashboard)."""

@@ -1,0 +1,300 @@
+"""Plan the writes of one batch of chat events: pure functions, no database, no broker.
+
+A batch is planned in stream order, and each event sees the chat's settings as the events
+before it left them: a SettingsChanged applies to the events after it, even within one
+batch. So the rows written do not depend on where batch boundaries fall, and live ingest and
+a replay with another batch size write the same tables.
+
+Rows are plain dicts keyed by column name. Times are normalised to UTC. A message counts in
+the rollups on the local calendar day of ``sent_at`` in the chat's time zone (an IANA name,
+``chats.timezone``) and in the UTC hour of ``sent_at``.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from tally.contracts.chat_events import (
+    CHAT_EVENT,
+    ChatEvent,
+    ChatSettings,
+    ChatUser,
+    MemberChanged,
+    MessageEdited,
+    MessagePosted,
+    MessagesDeleted,
+    ReactionChanged,
+    ReactionCounts,
+    SettingsChanged,
+    TitleChanged,
+)
+from tally.contracts.subjects import Subjects
+
+Row = dict[str, Any]
+MessageKey = tuple[int, int, datetime]
+"""(chat_id, message_id, sent_at UTC): the primary key of ``messages``."""
+ReactionKey = tuple[int, int, int]
+"""(chat_id, message_id, user_id): one user's reactions to one message."""
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; raises ZoneInfoNotFoundError (a KeyError) or ValueError."""
+    return ZoneInfo(name)
+
+
+def local_day(moment: datetime, zone_name: str) -> date:
+    """The calendar day of ``moment`` in the time zone ``zone_name`` (DST included)."""
+    return moment.astimezone(zone(zone_name)).date()
+
+
+def utc_hour(moment: datetime) -> datetime:
+    """``moment`` truncated to its hour, in UTC."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of ``moment``'s month in UTC (a ``messages`` partition)."""
+    return moment.astimezone(UTC).date().replace(day=1)
+
+
+def invalid_reason(event: ChatEvent) -> str | None:
+    """Why a schema-valid event still cannot be stored (an unknown time zone), else None."""
+    if isinstance(event, SettingsChanged):
+        try:
+            zone(event.settings.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"settings.timezone: unknown time zone {event.settings.timezone!r}"
+    return None
+
+
+def misrouted(event: ChatEvent, subject: str, subjects: Subjects) -> str | None:
+    """Why ``event`` cannot have come on ``subject``, else None: an event is believed only on
+    its own chat's subject of its own kind (``{p}.chats.{chat_id}.{kind}``), since who may
+    publish which kind is what the bus's permissions decide (tally.contracts.access)."""
+    expected = subjects.chat_event(event.chat_id, event.kind)
+    return (
+        None
+        if subject == expected
+        else f"a {event.kind} event of chat {event.chat_id} on {subject}"
+    )
+
+
+def parse_chat_events(
+    messages: Sequence[tuple[str, bytes]], subjects: Subjects
+) -> tuple[list[tuple[int, ChatEvent]], list[tuple[int, str]]]:
+    """(subject, body) of each message of one batch -> ((index, event) for the valid ones,
+    in order; (index, reason) for the others: not a chat event, one that cannot be stored,
+    or one that came on another subject than its own, see :func:`misrouted`). One bad
+    message does not sink the batch."""
+    valid: list[tuple[int, ChatEvent]] = []
+    invalid: list[tuple[int, str]] = []
+    for index, (subject, body) in enumerate(messages):
+        try:
+            event = CHAT_EVENT.validate_json(body)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(map(str, problem["loc"])) or "body"
+            invalid.append((index, f"invalid chat event: {where}: {problem['msg']}"))
+            continue
+        if reason := invalid_reason(event) or misrouted(event, subject, subjects):
+            invalid.append((index, f"invalid chat event: {reason}"))
+        else:
+            valid.append((index, event))
+    return valid, invalid
+
+
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """What planning needs of a chat's settings."""
+
+    timezone: str = "UTC"
+    store_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """The latest edit of a message in a batch, and the chat's zone when it came."""
+
+    key: MessageKey
+    text_length: int
+    word_count: int
+    text: str | None
+    edited_at: datetime
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionEvent:
+    """One user's reactions to a message replaced by ``emojis`` at ``at``."""
+
+    key: ReactionKey
+    emojis: tuple[str, ...]
+    at: datetime
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountsReport:
+    """A message's anonymous reaction totals, as reported at ``at``."""
+
+    chat_id: int
+    message_id: int
+    counts: dict[str, int]
+    at: datetime
+
+
+@dataclass
+class BatchPlan:
+    """Everything one batch writes, deduplicated, before the database says what was new.
+
+    ``message_days`` / ``member_days``: the local day each new row would count on.
+    ``text_off``: chats that stored text before or during the batch and no longer do at its
+    end (their stored text is erased), each with the index of its last SettingsChanged.
+    ``text_dropped``: indexes (in the batch) of events that carried text the chat's settings
+    did not let ingest store.
+    """
+
+    chats: dict[int, Row] = field(default_factory=dict)
+    settings: dict[int, ChatSettings] = field(default_factory=dict)
+    users: dict[int, Row] = field(default_factory=dict)
+    messages: dict[MessageKey, Row] = field(default_factory=dict)
+    message_days: dict[MessageKey, date] = field(default_factory=dict)
+    edits: dict[MessageKey, Edit] = field(default_factory=dict)
+    deletions: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    members: dict[str, Row] = field(default_factory=dict)
+    member_days: dict[str, date] = field(default_factory=dict)
+    reactions: list[ReactionEvent] = field(default_factory=list)
+    reaction_counts: dict[tuple[int, int], CountsReport] = field(default_factory=dict)
+    text_off: dict[int, int] = field(default_factory=dict)
+    text_dropped: list[int] = field(default_factory=list)
+
+
+def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> BatchPlan:
+    """The writes of ``events`` (in stream order), given each known chat's settings
+    (``states``; a chat not in it has the defaults: UTC, no text)."""
+    plan = BatchPlan()
+    current = dict(states)
+    stored_text: set[int] = set()
+    changed: dict[int, int] = {}
+    for index, event in enumerate(events):
+        at = event.occurred_at.astimezone(UTC)
+        _chat(plan, event, at)
+        state = current.get(event.chat_id, ChatState())
+        if state.store_text:
+            stored_text.add(event.chat_id)
+        if isinstance(event, SettingsChanged):
+            plan.settings[event.chat_id] = event.settings
+            current[event.chat_id] = ChatState(event.settings.timezone, event.settings.store_text)
+            changed[event.chat_id] = index
+            continue
+        _event(plan, event, at, state)
+        if getattr(event, "text", None) is not None and not state.store_text:
+            plan.text_dropped.append(index)
+    plan.text_off = {
+        chat_id: index
+        for chat_id, index in changed.items()
+        if chat_id in stored_text and not current[chat_id].store_text
+    }
+    return plan
+
+
+def _chat(plan: BatchPlan, event: ChatEvent, at: datetime) -> None:
+    title = event.title if isinstance(event, TitleChanged) else event.chat_title
+    row = plan.chats.get(event.chat_id)
+    if row is None:
+        plan.chats[event.chat_id] = {
+            "chat_id": event.chat_id,
+            "chat_type": event.chat_type,
+            "title": title,
+            "first_seen_at": at,
+            "updated_at": at,
+        }
+        return
+    row["chat_type"] = event.chat_type
+    row["title"] = title if title is not None else row["title"]
+    row["first_seen_at"] = min(row["first_seen_at"], at)
+    row["updated_at"] = max(row["updated_at"], at)
+
+
+def _user(plan: BatchPlan, user: ChatUser | None, at: datetime) -> None:
+    if user is None:
+        return
+    row = plan.users.get(user.user_id)
+    if row is None:
+        row = plan.users[user.user_id] = {"user_id": user.user_id, "first_seen_at": at}
+    elif at < row["last_seen_at"]:
+        row["first_seen_at"] = min(row["first_seen_at"], at)
+        return
+    row["username"], row["first_name"] = user.username, user.first_name
+    row["last_name"], row["is_bot"], row["last_seen_at"] = user.last_name, user.is_bot, at
+
+
+def _event(plan: BatchPlan, event: ChatEvent, at: datetime, state: ChatState) -> None:
+    match event:
+        case MessagePosted():
+            _posted(plan, event, at, state)
+        case MessageEdited():
+            edited = (event.chat_id, event.message_id, event.sent_at.astimezone(UTC))
+            text = event.text if state.store_text else None
+            edit = Edit(edited, event.text_length, event.word_count, text, at, state.timezone)
+            plan.edits[edited] = edit
+        case MessagesDeleted():
+            for message_id in event.message_ids:
+                plan.deletions.setdefault((event.chat_id, message_id), at)
+        case ReactionChanged() if event.user is not None:
+            _user(plan, event.user, at)
+            reacted = (event.chat_id, event.message_id, event.user.user_id)
+            plan.reactions.append(ReactionEvent(reacted, event.new, at, state.timezone))
+        case ReactionCounts():
+            report = CountsReport(event.chat_id, event.message_id, dict(event.counts), at)
+            plan.reaction_counts[(event.chat_id, event.message_id)] = report
+        case MemberChanged():
+            _member(plan, event, at, state)
+
+
+def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatState) -> None:
+    _user(plan, event.sender, at)
+    key = (event.chat_id, event.message_id, at)
+    if key in plan.messages:
+        return
+    plan.messages[key] = {
+        "chat_id": event.chat_id,
+        "message_id": event.message_id,
+        "sent_at": at,
+        "thread_id": event.thread_id,
+        "user_id": event.sender.user_id if event.sender else None,
+        "message_type": event.message_type,
+        "text_length": event.text_length,
+        "word_count": event.word_count,
+        "reply_to_message_id": event.reply_to_message_id,
+        "forwarded": event.forwarded,
+        "links": event.links,
+        "mentions": event.mentions,
+        "hashtags": event.hashtags,
+        "text": event.text if state.store_text else None,
+    }
+    plan.message_days[key] = local_day(at, state.timezone)
+
+
+def _member(plan: BatchPlan, event: MemberChanged, at: datetime, state: ChatState) -> None:
+    _user(plan, event.user, at)
+    _user(plan, event.inviter, at)
+    plan.members.setdefault(
+        event.event_id,
+        {
+            "event_id": event.event_id,
+            "chat_id": event.chat_id,
+            "user_id": event.user.user_id,
+            "change": event.change,
+            "inviter_id": event.inviter.user_id if event.inviter else None,
+            "via_link": event.via_link,
+            "occurred_at": at,
+        },
+    )
+    plan.member_days.setdefault(event.event_id, local_day(at, state.timezone))

@@ -1,0 +1,141 @@
+"""The rollups' increments of one batch, summed in memory before one upsert per table.
+
+Only rows the database actually inserted (or changed) count, which is what makes a
+redelivered batch or a replay add nothing twice:
+
+* ``chat_daily`` (chat, local day): messages and words of messages inserted, word changes of
+  edits (on the message's day), joins and leaves inserted, and reactions standing: +1 for
+  each reaction added on the day it was added, -1 on that same day when it is taken back
+  (so the rollup always equals the ``reactions`` table counted by day).
+* ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender).
+* ``chat_hourly`` (chat, UTC hour): messages and words.
+
+A message deleted in Telegram still counts (the rollups count messages sent).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from tally.chatstore.write.batch import (
+    BatchPlan,
+    MessageKey,
+    ReactionEvent,
+    ReactionKey,
+    Row,
+    local_day,
+    utc_hour,
+)
+
+DAILY = ("messages", "words", "joins", "leaves", "reactions")
+USER_DAILY = ("messages", "words")
+HOURLY = ("messages", "words")
+K = TypeVar("K", bound=tuple[Any, ...])
+Standing = dict[ReactionKey, dict[str, datetime]]
+"""Reactions that stand: per (chat, message, user), emoji -> when it was added (UTC)."""
+
+
+@dataclass
+class Rollups:
+    """Increments per rollup row, keyed by the row's primary key."""
+
+    daily: dict[tuple[int, date], list[int]] = field(default_factory=dict)
+    user_daily: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    hourly: dict[tuple[int, datetime], list[int]] = field(default_factory=dict)
+
+    def message(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        day: date,
+        sent_at: datetime,
+        *,
+        messages: int,
+        words: int,
+    ) -> None:
+        """Count ``messages`` messages of ``words`` words sent at ``sent_at`` (local ``day``)."""
+        touched = [
+            self.daily.setdefault((chat_id, day), [0] * len(DAILY)),
+            self.hourly.setdefault((chat_id, utc_hour(sent_at)), [0] * len(HOURLY)),
+        ]
+        if user_id is not None:
+            touched.append(self.user_daily.setdefault((chat_id, day, user_id), [0] * 2))
+        for totals in touched:
+            totals[0] += messages  # messages and words lead every rollup's columns
+            totals[1] += words
+
+    def member(self, chat_id: int, day: date, change: str) -> None:
+        """Count a join or a leave (``change``) on ``day``."""
+        totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
+        totals[DAILY.index("joins" if change == "join" else "leaves")] += 1
+
+    def reactions(self, chat_id: int, day: date, delta: int) -> None:
+        """Add ``delta`` (negative when taken back) reactions on ``day``."""
+        totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
+        totals[DAILY.index("reactions")] += delta
+
+    def rows(self) -> tuple[list[Row], list[Row], list[Row]]:
+        """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
+        concurrent writers lock rows in one order. A row touched is written even when its
+        increments sum to zero (a reaction added and taken back): which rows exist then does
+        not depend on how events were split into batches."""
+        return (
+            _rows(self.daily, ("chat_id", "day"), DAILY),
+            _rows(self.user_daily, ("chat_id", "day", "user_id"), USER_DAILY),
+            _rows(self.hourly, ("chat_id", "hour"), HOURLY),
+        )
+
+
+def _rows(totals: dict[K, list[int]], keys: Sequence[str], columns: Sequence[str]) -> list[Row]:
+    return [
+        {**dict(zip(keys, key, strict=True)), **dict(zip(columns, values, strict=True))}
+        for key, values in sorted(totals.items())
+    ]
+
+
+def count_inserted(
+    rollups: Rollups, plan: BatchPlan, messages: Iterable[MessageKey], members: Iterable[str]
+) -> None:
+    """Count the messages and member events the database inserted (keys and event ids)."""
+    for key in messages:
+        row = plan.messages[key]
+        rollups.message(
+            row["chat_id"],
+            row["user_id"],
+            plan.message_days[key],
+            row["sent_at"],
+            messages=1,
+            words=row["word_count"],
+        )
+    for event_id in members:
+        member = plan.members[event_id]
+        rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])
+
+
+def settle_reactions(
+    events: Sequence[ReactionEvent], standing: Standing, rollups: Rollups
+) -> Standing:
+    """Apply ``events`` in order to the reactions ``standing`` before them; count the
+    difference in ``rollups``. Returns the final reactions of every key whose reactions
+    changed (an empty dict: none left), each emoji with when it was added.
+
+    An event older than the latest reaction standing for its key is skipped: it is a late
+    redelivery of a change already applied, and applying it would undo a newer one.
+    """
+    current = {key: dict(emojis) for key, emojis in standing.items()}
+    changed: set[ReactionKey] = set()
+    for event in events:
+        before = current.setdefault(event.key, {})
+        if before and event.at < max(before.values()):
+            continue
+        chat_id = event.key[0]
+        for emoji in [emoji for emoji in before if emoji not in event.emojis]:
+            rollups.reactions(chat_id, local_day(before.pop(emoji), event.zone), -1)
+            changed.add(event.key)
+        for emoji in event.emojis:
+            if emoji not in before:
+                before[emoji] = event.at
+                rollups.reactions(chat_id, local_day(event.at, event.zone), 1)
+                changed.add(event.key)
+    return {key: current[key] for key in sorted(changed)}

@@ -1,0 +1,220 @@
+"""The statements chat events are written with (SQLAlchemy Core, built once).
+
+A batch's rows travel as one array per column and are turned back into rows with
+``unnest($1::bigint[], $2::timestamptz[], …) AS batch(col, …)``. The statement text is the
+same for any number of rows, so asyncpg prepares it once per connection (a multi-row
+``VALUES`` list is a new statement for every row count), and there is no bind-parameter
+limit to chunk under: each statement binds one parameter per column.
+
+Upserts are ``INSERT … SELECT … FROM unnest(…) ON CONFLICT …``: raw rows ``DO NOTHING …
+RETURNING`` their keys (only those count in the rollups), rollups ``DO UPDATE SET col = col +
+excluded.col``, chats and users keep the earliest first-seen and the latest of the rest.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from tally.infra.db.models import (
+    Chat,
+    ChatDaily,
+    ChatHourly,
+    MemberEvent,
+    Message,
+    Reaction,
+    ReactionCount,
+    User,
+    UserChatDaily,
+)
+
+Row = dict[str, Any]
+CHATS: Table = Chat.__table__  # type: ignore[assignment]
+USERS: Table = User.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+MEMBERS: Table = MemberEvent.__table__  # type: ignore[assignment]
+REACTIONS: Table = Reaction.__table__  # type: ignore[assignment]
+REACTION_COUNTS: Table = ReactionCount.__table__  # type: ignore[assignment]
+CHAT_DAILY: Table = ChatDaily.__table__  # type: ignore[assignment]
+USER_CHAT_DAILY: Table = UserChatDaily.__table__  # type: ignore[assignment]
+CHAT_HOURLY: Table = ChatHourly.__table__  # type: ignore[assignment]
+
+CHAT_COLUMNS = ("chat_id", "chat_type", "title", "first_seen_at", "updated_at")
+SETTINGS_COLUMNS = ("chat_id", "timezone", "store_text", "retention_days")
+USER_COLUMNS: tuple[str, ...] = ("user_id", "username", "first_name", "last_name", "is_bot")
+USER_COLUMNS += ("first_seen_at", "last_seen_at")
+MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.c if c.name not in {"edited_at", "deleted_at"})
+EDIT_COLUMNS: tuple[str, ...] = ("chat_id", "message_id", "sent_at", "text_length")
+EDIT_COLUMNS += ("word_count", "text", "edited_at")
+DELETION_COLUMNS = ("chat_id", "message_id", "deleted_at")
+MEMBER_COLUMNS = tuple(c.name for c in MEMBERS.c)
+REACTION_KEY = ("chat_id", "message_id", "user_id")
+REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
+COUNTS_KEY = ("chat_id", "message_id")
+COUNTS_COLUMNS = tuple(c.name for c in REACTION_COUNTS.c)
+
+
+def _array_type(column: Any) -> ARRAY[Any]:
+    """The array type a column's values travel in: strings as ``text[]``, since an explicit
+    cast to ``varchar(n)`` would cut a value that is too long instead of refusing it."""
+    return ARRAY(Text if isinstance(column.type, String) else column.type)
+
+
+def batch_of(table: Table, names: Sequence[str], alias: str = "batch") -> TableValuedAlias:
+    """``unnest(:a_col::type[], …) AS alias(col, …)``, typed like ``table``'s columns."""
+    arrays = [cast(bindparam(f"a_{name}"), _array_type(table.c[name])) for name in names]
+    return func.unnest(*arrays).table_valued(*names).render_derived(name=alias)
+
+
+def arrays(rows: Sequence[Row], names: Sequence[str]) -> dict[str, list[Any]]:
+    """The parameters of a :func:`batch_of` statement: ``rows`` as one list per column."""
+    return {f"a_{name}": [row[name] for row in rows] for name in names}
+
+
+def _insert(table: Table, names: Sequence[str]) -> Insert:
+    batch = batch_of(table, names)
+    return insert(table).from_select(list(names), select(*(batch.c[name] for name in names)))
+
+
+def _when_newer(statement: Insert, table: Table, moment: str, value: Any, name: str) -> Any:
+    """``value`` when the incoming row's ``moment`` is not older than the stored one's, else
+    the stored ``name`` (an old event replayed after a newer one does not undo it)."""
+    return case((statement.excluded[moment] >= table.c[moment], value), else_=table.c[name])
+
+
+def _upsert_chats() -> Insert:
+    statement = _insert(CHATS, CHAT_COLUMNS)
+    excluded = statement.excluded
+    title = func.coalesce(excluded.title, CHATS.c.title)
+    return statement.on_conflict_do_update(
+        index_elements=["chat_id"],
+        set_={
+            "chat_type": _when_newer(
+                statement, CHATS, "updated_at", excluded.chat_type, "chat_type"
+            ),
+            "title": _when_newer(statement, CHATS, "updated_at", title, "title"),
+            "first_seen_at": func.least(CHATS.c.first_seen_at, excluded.first_seen_at),
+            "updated_at": func.greatest(CHATS.c.updated_at, excluded.updated_at),
+        },
+    )
+
+
+def _upsert_users() -> Insert:
+    statement = _insert(USERS, USER_COLUMNS)
+    excluded = statement.excluded
+    names = ("username", "first_name", "last_name", "is_bot")
+    return statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            **{n: _when_newer(statement, USERS, "last_seen_at", excluded[n], n) for n in names},
+            "first_seen_at": func.least(USERS.c.first_seen_at, excluded.first_seen_at),
+            "last_seen_at": func.greatest(USERS.c.last_seen_at, excluded.last_seen_at),
+        },
+    )
+
+
+def _upsert_rollup(table: Table, keys: Sequence[str]) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col``."""
+    names = [column.name for column in table.c]
+    statement = _insert(table, names)
+    sums = {n: table.c[n] + statement.excluded[n] for n in names if n not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=sums)
+
+
+def _same(table: Any, other: Any, names: Sequence[str]) -> list[Any]:
+    return [table.c[name] == other.c[name] for name in names]
+
+
+def _edit_messages() -> Any:
+    """Apply each edit unless a later one is stored; ``old`` is the row before the update,
+    so ``RETURNING`` gives the change in words."""
+    edits, old = batch_of(MESSAGES, EDIT_COLUMNS, "edits"), MESSAGES.alias("old")
+    key = ("chat_id", "message_id", "sent_at")
+    return (
+        update(MESSAGES)
+        .where(
+            *_same(MESSAGES, edits, key),
+            *_same(old, MESSAGES, key),
+            or_(MESSAGES.c.edited_at.is_(None), MESSAGES.c.edited_at <= edits.c.edited_at),
+        )
+        .values({name: edits.c[name] for name in EDIT_COLUMNS if name not in key})
+        .returning(
+            MESSAGES.c.chat_id,
+            MESSAGES.c.message_id,
+            MESSAGES.c.sent_at,
+            MESSAGES.c.user_id,
+            edits.c.word_count - old.c.word_count,
+        )
+    )
+
+
+def _mark_deleted() -> Any:
+    deleted = batch_of(MESSAGES, DELETION_COLUMNS, "deleted")
+    return (
+        update(MESSAGES)
+        .where(*_same(MESSAGES, deleted, COUNTS_KEY), MESSAGES.c.deleted_at.is_(None))
+        .values(deleted_at=deleted.c.deleted_at)
+    )
+
+
+def _store_settings() -> Any:
+    chosen = batch_of(CHATS, SETTINGS_COLUMNS, "chosen")
+    return (
+        update(CHATS)
+        .where(CHATS.c.chat_id == chosen.c.chat_id)
+        .values({name: chosen.c[name] for name in SETTINGS_COLUMNS[1:]})
+    )
+
+
+UPSERT_CHATS = _upsert_chats()
+STORE_SETTINGS = _store_settings()
+UPSERT_USERS = _upsert_users()
+INSERT_MESSAGES = (
+    _insert(MESSAGES, MESSAGE_COLUMNS)
+    .on_conflict_do_nothing()
+    .returning(MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at)
+)
+EDIT_MESSAGES = _edit_messages()
+MARK_DELETED = _mark_deleted()
+INSERT_MEMBERS = (
+    _insert(MEMBERS, MEMBER_COLUMNS)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(MEMBERS.c.event_id)
+)
+_reacted = batch_of(REACTIONS, REACTION_KEY, "reacted")
+STANDING_REACTIONS = (
+    select(REACTIONS)
+    .join(_reacted, and_(*_same(REACTIONS, _reacted, REACTION_KEY)))
+    .with_for_update(of=REACTIONS)
+)
+DELETE_REACTIONS = REACTIONS.delete().where(*_same(REACTIONS, _reacted, REACTION_KEY))
+INSERT_REACTIONS = _insert(REACTIONS, REACTION_COLUMNS)
+_counted = batch_of(REACTION_COUNTS, COUNTS_KEY, "counted")
+LATEST_COUNTS = (
+    select(
+        REACTION_COUNTS.c.chat_id,
+        REACTION_COUNTS.c.message_id,
+        func.max(REACTION_COUNTS.c.updated_at),
+    )
+    .join(_counted, and_(*_same(REACTION_COUNTS, _counted, COUNTS_KEY)))
+    .group_by(REACTION_COUNTS.c.chat_id, REACTION_COUNTS.c.message_id)
+)
+DELETE_COUNTS = REACTION_COUNTS.delete().where(*_same(REACTION_COUNTS, _counted, COUNTS_KEY))
+INSERT_COUNTS = _insert(REACTION_COUNTS, COUNTS_COLUMNS)
+UPSERT_CHAT_DAILY = _upsert_rollup(CHAT_DAILY, ("chat_id", "day"))
+UPSERT_USER_CHAT_DAILY = _upsert_rollup(USER_CHAT_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_CHAT_HOURLY = _upsert_rollup(CHAT_HOURLY, ("chat_id", "hour"))

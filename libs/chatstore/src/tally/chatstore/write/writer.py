@@ -1,0 +1,401 @@
+"""Database writes of chat events: one transaction per batch, raw rows and rollups together.
+
+:class:`ChatWriter` is the one way chat events reach the tables, for live ingest and for
+``tally replay`` alike. Every write is idempotent: messages on (chat_id, message_id, sent_at)
+and member events on their event id (``INSERT … ON CONFLICT DO NOTHING … RETURNING``, and
+only the rows returned count in the rollups); edits apply when no later edit is stored;
+reactions and reaction totals are replaced, and the rollups follow the difference. The
+statements are in :mod:`tally.chatstore.write.statements`.
+
+Retention (:func:`retention_preview`, :func:`apply_retention`) deletes raw rows older than a
+chat's ``retention_days`` and keeps the rollups. Functions raise
+``sqlalchemy.exc.SQLAlchemyError`` (or ``OSError`` when the server is unreachable) after
+rolling their transaction back.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tally.chatstore.write import statements as sql
+from tally.chatstore.write.batch import (
+    BatchPlan,
+    ChatState,
+    Row,
+    local_day,
+    month_of,
+    plan_batch,
+)
+from tally.chatstore.write.partitions import ensure_message_partitions, is_partitioned
+from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
+from tally.chatstore.write.statements import (
+    CHATS,
+    MEMBERS,
+    MESSAGES,
+    REACTION_COUNTS,
+    REACTIONS,
+    arrays,
+)
+from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
+
+CHAT_TABLES = (
+    "chats",
+    "users",
+    "messages",
+    "member_events",
+    "reactions",
+    "reaction_counts",
+    "chat_daily",
+    "user_chat_daily",
+    "chat_hourly",
+    "user_chat_monthly",
+)
+"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
+REFUSED_CLASSES = ("22", "23")
+"""SQLSTATE classes in which the database refuses the data itself (data exception, integrity
+constraint violation): no retry can help. Any other failure (connection, authentication, a
+database or table not there yet, a deadlock, a full disk) may pass."""
+
+KEYED_LOOKUPS_ONLY = text("SET LOCAL enable_seqscan = off")
+"""Every statement of a batch finds rows by their key. A partition filled faster than
+autovacuum analyzes it (a replay, a backlog) looks tiny to the planner, which then scans it
+whole: deletions took 35 ms instead of 1 in the benchmark. Forbidding sequential scans for
+the batch's transaction keeps those lookups on their indexes."""
+
+MessagesLayout = Literal["partitioned table", "TimescaleDB hypertable", "plain table"]
+log = structlog.get_logger(__name__)
+
+
+async def _erase_text(connection: AsyncConnection, chat_ids: Iterable[int]) -> None:
+    """Null the stored text of every message of ``chat_ids`` (text storage turned off)."""
+    if chats := sorted(chat_ids):
+        erase = update(MESSAGES).where(MESSAGES.c.chat_id.in_(chats), MESSAGES.c.text.is_not(None))
+        await connection.execute(erase.values(text=None))
+
+
+def refuses_the_data(error: SQLAlchemyError) -> bool:
+    """True when ``error`` is the database refusing a value (see REFUSED_CLASSES)."""
+    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, DBAPIError) and str(state)[:2] in REFUSED_CLASSES
+
+
+async def _run(
+    connection: AsyncConnection, statement: Any, rows: Sequence[Row], names: Sequence[str]
+) -> list[Any]:
+    """Run a :mod:`~tally.chatstore.write.statements` statement over ``rows`` (nothing when empty);
+    return the rows it returned, if it returns any."""
+    if not rows:
+        return []
+    result = await connection.execute(statement, arrays(rows, names))
+    return list(result.all()) if result.returns_rows else []
+
+
+def _keyed(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> list[Row]:
+    """Key tuples as rows (``names`` -> values)."""
+    return [dict(zip(names, key, strict=True)) for key in keys]
+
+
+async def _chat_states(connection: AsyncConnection, chat_ids: set[int]) -> dict[int, ChatState]:
+    """The stored time zone and text setting of those of ``chat_ids`` that exist."""
+    result = await connection.execute(
+        select(CHATS.c.chat_id, CHATS.c.timezone, CHATS.c.store_text).where(
+            CHATS.c.chat_id.in_(sorted(chat_ids))
+        )
+    )
+    return {chat_id: ChatState(zone, store_text) for chat_id, zone, store_text in result}
+
+
+async def _store_chats(connection: AsyncConnection, plan: BatchPlan) -> None:
+    chats = [plan.chats[chat_id] for chat_id in sorted(plan.chats)]
+    await _run(connection, sql.UPSERT_CHATS, chats, sql.CHAT_COLUMNS)
+    settings = [
+        {"chat_id": chat_id, **chosen.model_dump(exclude={"version"})}
+        for chat_id, chosen in sorted(plan.settings.items())
+    ]
+    await _run(connection, sql.STORE_SETTINGS, settings, sql.SETTINGS_COLUMNS)
+    users = [plan.users[user_id] for user_id in sorted(plan.users)]
+    await _run(connection, sql.UPSERT_USERS, users, sql.USER_COLUMNS)
+
+
+async def _apply_edits(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
+    """Apply each message's latest edit unless a later one is stored; count word changes on
+    the message's day."""
+    edits = [plan.edits[key] for key in sorted(plan.edits)]
+    rows = [
+        {
+            "chat_id": e.key[0],
+            "message_id": e.key[1],
+            "sent_at": e.key[2],
+            "text_length": e.text_length,
+            "word_count": e.word_count,
+            "text": e.text,
+            "edited_at": e.edited_at,
+        }
+        for e in edits
+    ]
+    for chat_id, message_id, sent_at, user_id, words in await _run(
+        connection, sql.EDIT_MESSAGES, rows, sql.EDIT_COLUMNS
+    ):
+        day = local_day(sent_at, plan.edits[chat_id, message_id, sent_at].zone)
+        rollups.message(chat_id, user_id, day, sent_at, messages=0, words=words)
+
+
+async def _mark_deleted(connection: AsyncConnection, plan: BatchPlan) -> None:
+    rows = [
+        {"chat_id": chat_id, "message_id": message_id, "deleted_at": at}
+        for (chat_id, message_id), at in sorted(plan.deletions.items())
+    ]
+    await _run(connection, sql.MARK_DELETED, rows, sql.DELETION_COLUMNS)
+
+
+async def _apply_reactions(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
+    """Replace each user's reactions as the batch's ReactionChanged say, in order."""
+    keys = _keyed(sql.REACTION_KEY, sorted({event.key for event in plan.reactions}))
+    standing: Standing = {}
+    found = await _run(connection, sql.STANDING_REACTIONS, keys, sql.REACTION_KEY)
+    for chat_id, message_id, user_id, emoji, reacted_at in found:
+        standing.setdefault((chat_id, message_id, user_id), {})[emoji] = reacted_at
+    changed = settle_reactions(plan.reactions, standing, rollups)
+    await _run(
+        connection, sql.DELETE_REACTIONS, _keyed(sql.REACTION_KEY, changed), sql.REACTION_KEY
+    )
+    rows = [
+        {"chat_id": c, "message_id": m, "user_id": u, "emoji": emoji, "reacted_at": at}
+        for (c, m, u), emojis in changed.items()
+        for emoji, at in sorted(emojis.items())
+    ]
+    await _run(connection, sql.INSERT_REACTIONS, rows, sql.REACTION_COLUMNS)
+
+
+async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -> None:
+    """Replace each message's anonymous totals, unless a later report is stored."""
+    reports = plan.reaction_counts
+    keys = sorted(reports)
+    found = await _run(connection, sql.LATEST_COUNTS, _keyed(sql.COUNTS_KEY, keys), sql.COUNTS_KEY)
+    stored = {(chat_id, message_id): at for chat_id, message_id, at in found}
+    fresh = [key for key in keys if key not in stored or stored[key] <= reports[key].at]
+    await _run(connection, sql.DELETE_COUNTS, _keyed(sql.COUNTS_KEY, fresh), sql.COUNTS_KEY)
+    rows = [
+        {"chat_id": c, "message_id": m, "emoji": emoji, "count": n, "updated_at": reports[c, m].at}
+        for c, m in fresh
+        for emoji, n in sorted(reports[c, m].counts.items())
+        if n > 0
+    ]
+    await _run(connection, sql.INSERT_COUNTS, rows, sql.COUNTS_COLUMNS)
+
+
+async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
+    daily, user_daily, hourly = rollups.rows()
+    for statement, rows in (
+        (sql.UPSERT_CHAT_DAILY, daily),
+        (sql.UPSERT_USER_CHAT_DAILY, user_daily),
+        (sql.UPSERT_CHAT_HOURLY, hourly),
+    ):
+        await _run(connection, statement, rows, list(rows[0]) if rows else [])
+
+
+async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
+    """How ``messages`` is stored: partitioned by month (plain PostgreSQL), a TimescaleDB
+    hypertable (the migration chose it because the extension exists), or neither."""
+    if await is_partitioned(connection):
+        return "partitioned table"
+    found = await connection.execute(
+        text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+    )
+    return "TimescaleDB hypertable" if found.first() else "plain table"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one batch changed: events written, messages and member events that were new,
+    the settings of chats whose settings changed (to publish in the settings bucket), the
+    chats whose stored text was erased, with the index of the event that turned text storage
+    off (``BatchPlan.text_off``), and the indexes of events
+    whose text was not stored (``BatchPlan.text_dropped``): both for the stream to forget."""
+
+    events: int = 0
+    messages: int = 0
+    member_events: int = 0
+    settings: dict[int, ChatSettings] = field(default_factory=dict)
+    text_off: dict[int, int] = field(default_factory=dict)
+    text_dropped: tuple[int, ...] = ()
+
+    def plus(self, other: "WriteResult", offset: int = 0) -> "WriteResult":
+        """Both results together (``other``'s settings win); ``other``'s event indexes
+        shifted by ``offset``."""
+        return WriteResult(
+            self.events + other.events,
+            self.messages + other.messages,
+            self.member_events + other.member_events,
+            {**self.settings, **other.settings},
+            {**self.text_off, **{c: offset + i for c, i in other.text_off.items()}},
+            (*self.text_dropped, *(offset + index for index in other.text_dropped)),
+        )
+
+
+class ChatWriter:
+    """Writes batches of chat events through ``engine``.
+
+    Keep one per process: it remembers the ``messages`` layout and the monthly partitions it
+    has made (under TimescaleDB it makes none: chunks are automatic).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._layout: MessagesLayout | None = None
+        self._months: set[date] = set()
+
+    async def layout(self) -> MessagesLayout:
+        """The ``messages`` layout, detected (and logged) on the first call."""
+        if self._layout is None:
+            async with self.engine.connect() as connection:
+                self._layout = await messages_layout(connection)
+            log.info(f"messages: {self._layout}")
+        return self._layout
+
+    async def _ensure_partitions(self, events: Sequence[ChatEvent]) -> None:
+        months = {month_of(e.occurred_at) for e in events if isinstance(e, MessagePosted)}
+        missing = months - self._months
+        if missing and await self.layout() == "partitioned table":
+            async with self.engine.begin() as connection:
+                await ensure_message_partitions(connection, missing)
+        self._months |= missing
+
+    async def write(self, events: Sequence[ChatEvent]) -> WriteResult:
+        """Store ``events`` (in stream order) and their rollups in one transaction."""
+        if not events:
+            return WriteResult()
+        await self._ensure_partitions(events)
+        rollups = Rollups()
+        async with self.engine.begin() as connection:
+            await connection.execute(KEYED_LOOKUPS_ONLY)
+            states = await _chat_states(connection, {event.chat_id for event in events})
+            plan = plan_batch(events, states)
+            await _store_chats(connection, plan)
+            messages = await _run(
+                connection,
+                sql.INSERT_MESSAGES,
+                [plan.messages[key] for key in sorted(plan.messages)],
+                sql.MESSAGE_COLUMNS,
+            )
+            members = await _run(
+                connection,
+                sql.INSERT_MEMBERS,
+                [plan.members[key] for key in sorted(plan.members)],
+                sql.MEMBER_COLUMNS,
+            )
+            count_inserted(rollups, plan, [tuple(row) for row in messages], [m[0] for m in members])
+            await _apply_edits(connection, plan, rollups)
+            await _mark_deleted(connection, plan)
+            await _apply_reactions(connection, plan, rollups)
+            await _apply_reaction_counts(connection, plan)
+            await _write_rollups(connection, rollups)
+            await _erase_text(connection, plan.text_off)
+        return WriteResult(
+            len(events),
+            len(messages),
+            len(members),
+            plan.settings,
+            plan.text_off,
+            tuple(plan.text_dropped),
+        )
+
+    async def write_isolating(
+        self, events: Sequence[ChatEvent]
+    ) -> tuple[WriteResult, list[tuple[int, str]]]:
+        """:meth:`write` ``events``; when the database refuses a value (:func:`refuses_the_data`),
+        write them one by one instead: returns what was written and, for each event refused,
+        its index in ``events`` and the reason. Any other failure is raised as it is: it may
+        pass, and the batch is to be tried again."""
+        try:
+            return await self.write(events), []
+        except SQLAlchemyError as error:
+            if not refuses_the_data(error):
+                raise
+        written, refused = WriteResult(), []
+        for index, event in enumerate(events):
+            try:
+                one = await self.write([event])
+            except SQLAlchemyError as error:
+                if not refuses_the_data(error):
+                    raise
+                refused.append((index, f"database refused it: {str(error).splitlines()[0]}"))
+                continue
+            written = written.plus(one, offset=index)
+        return written, refused
+
+
+async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
+    """Empty every chat table and rollup (``tally replay --rebuild``); partitions stay."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(CHAT_TABLES)}"))
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    """Raw rows of one chat older than ``cutoff`` (now minus its ``retention_days``): what
+    retention would delete (preview) or deleted (apply), per table; ``stream_events``: the
+    chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview)."""
+
+    chat_id: int
+    title: str | None
+    retention_days: int
+    cutoff: datetime
+    messages: int
+    member_events: int
+    reactions: int
+    reaction_counts: int
+    stream_events: int = 0
+
+
+RETAINED = (
+    ("messages", MESSAGES, "sent_at"),
+    ("member_events", MEMBERS, "occurred_at"),
+    ("reactions", REACTIONS, "reacted_at"),
+    ("reaction_counts", REACTION_COUNTS, "updated_at"),
+)
+"""The raw tables retention deletes from, each with the time it compares to the cutoff."""
+
+
+async def _retention(
+    connection: AsyncConnection, *, now: datetime, apply: bool
+) -> list[RetentionCounts]:
+    chats = await connection.execute(
+        select(CHATS.c.chat_id, CHATS.c.title, CHATS.c.retention_days)
+        .where(CHATS.c.retention_days.is_not(None))
+        .order_by(CHATS.c.chat_id)
+    )
+    report = []
+    for chat_id, title, days in chats.all():
+        cutoff = now - timedelta(days=days)
+        counts: dict[str, int] = {}
+        for name, table, moment in RETAINED:
+            older = (table.c.chat_id == chat_id) & (table.c[moment] < cutoff)
+            if apply:
+                counts[name] = (await connection.execute(delete(table).where(older))).rowcount
+            else:
+                found = select(func.count()).select_from(table).where(older)
+                counts[name] = (await connection.execute(found)).scalar_one()
+        report.append(RetentionCounts(chat_id, title, days, cutoff, **counts))
+    return report
+
+
+async def retention_preview(*, engine: AsyncEngine, now: datetime) -> list[RetentionCounts]:
+    """Per chat with ``retention_days`` set, the raw rows older than ``now`` minus that many
+    days (messages by ``sent_at``, member events by ``occurred_at``, reactions by
+    ``reacted_at``, reaction totals by ``updated_at``). Deletes nothing."""
+    async with engine.connect() as connection:
+        return await _retention(connection, now=now, apply=False)
+
+
+async def apply_retention(*, engine: AsyncEngine, now: datetime) -> list[RetentionCounts]:
+    """Delete what :func:`retention_preview` lists, in one transaction; return the counts
+    deleted. The rollups are kept: the days whose raw rows are gone still count."""
+    async with engine.begin() as connection:
+        return await _retention(connection, now=now, apply=True)

@@ -1,0 +1,152 @@
+"""chat_stats on its own: periods in local time across DST, and the statements run through
+an SQLAlchemy AsyncConnection (the dashboard runs them on an asyncpg pool) with the same
+answers as through asyncpg."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.chatstore import read as chat_stats
+from tally.chatstore.read import Period, StatsRequestError, UsersQuery
+from tally.chatstore.read.connection import to_asyncpg
+from tally.chatstore.read.summary import summary_statement
+from tally.infra.db.session import asyncpg_dsn, create_engine
+from tests.factories.sample_chats import (
+    BERLIN,
+    CHAT_IDS,
+    KOLKATA,
+    RECENT,
+    remove_sample_chats,
+    write_sample_chats,
+)
+
+BERLIN_TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2025, 11, 10, 12, tzinfo=UTC)
+
+
+def test_a_local_day_is_23_24_or_25_hours() -> None:
+    """Berlin's 30 March 2025 has 23 hours, 26 October 25, and they start at local midnight."""
+    spring = Period(date(2025, 3, 30), date(2025, 3, 30), BERLIN_TZ)
+    autumn = Period(date(2025, 10, 26), date(2025, 10, 26), BERLIN_TZ)
+    assert (len(spring.each_hour()), len(autumn.each_hour())) == (23, 25)
+    assert autumn.utc_start == datetime(2025, 10, 25, 22, tzinfo=UTC)
+    assert autumn.utc_end == datetime(2025, 10, 26, 23, tzinfo=UTC)
+
+
+def test_a_missing_local_midnight_starts_the_day_when_the_clocks_jump() -> None:
+    """Santiago skipped 00:00-01:00 on 7 September 2025: that day begins at 04:00 UTC."""
+    day = Period(date(2025, 9, 7), date(2025, 9, 7), ZoneInfo("America/Santiago"))
+    assert day.utc_start == datetime(2025, 9, 7, 4, tzinfo=UTC)
+    assert len(day.each_hour()) == 23
+
+
+def test_previous_and_trailing_periods() -> None:
+    period = Period(date(2025, 10, 20), date(2025, 11, 2), BERLIN_TZ)
+    previous = period.previous()
+    assert (previous.start, previous.end, period.days) == (
+        date(2025, 10, 6),
+        date(2025, 10, 19),
+        14,
+    )
+    assert period.trailing(7).start == date(2025, 10, 27)
+    assert Period.last_days(
+        30, tz=BERLIN_TZ, now=datetime(2025, 11, 9, 23, 30, tzinfo=UTC)
+    ).end == date(2025, 11, 10)
+
+
+def test_whole_hour_offsets_decide_between_rollup_and_raw_rows() -> None:
+    assert Period(date(2025, 10, 1), date(2025, 10, 31), BERLIN_TZ).whole_hour_offsets()
+    kolkata = ZoneInfo("Asia/Kolkata")
+    assert not Period(date(2025, 10, 1), date(2025, 10, 2), kolkata).whole_hour_offsets()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Period(date(2025, 2, 1), date(2025, 1, 1), BERLIN_TZ), "ends"),
+        (lambda: Period(date(2000, 1, 1), date(2025, 1, 1), BERLIN_TZ), "at most"),
+        (lambda: chat_stats.zone("Europe/Atlantis"), "IANA"),
+        (lambda: UsersQuery(size=201), "pages"),
+        (lambda: UsersQuery(page=0), "pages"),
+    ],
+)
+def test_impossible_requests_are_refused(make: object, message: str) -> None:
+    with pytest.raises(StatsRequestError, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_statements_bind_every_value() -> None:
+    """No value is formatted into the SQL: dates, ids and zones are $n parameters."""
+    period = Period(date(2025, 10, 20), date(2025, 11, 2), BERLIN_TZ)
+    sql, args = to_asyncpg(summary_statement(BERLIN, period))
+    assert "2025" not in sql and str(BERLIN) not in sql
+    assert date(2025, 10, 20) in args and BERLIN in args
+
+
+@pytest.fixture(scope="module")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        sample = await write_sample_chats(connection, now=NOW)
+    yield engine
+    await remove_sample_chats(engine, sample)
+    await engine.dispose()
+
+
+async def test_both_connection_kinds_give_the_same_answers(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Summary, series, heatmap, users, retention, preview and the chat list are equal run
+    through an SQLAlchemy AsyncConnection and through asyncpg."""
+    chat = await _chat(engine)
+    period = Period(date(2025, 10, 20), date(2025, 11, 2), BERLIN_TZ)
+    kolkata = Period(date(2025, 10, 10), date(2025, 10, 13), ZoneInfo("Asia/Kolkata"))
+
+    async def answers(db: chat_stats.Database) -> list[object]:
+        return [
+            await chat_stats.summary(db, chat_id=BERLIN, period=period),
+            await chat_stats.timeseries(
+                db, chat_id=BERLIN, period=period, metric="dau", bucket="week"
+            ),
+            await chat_stats.timeseries(
+                db, chat_id=KOLKATA, period=kolkata, metric="messages", bucket="hour"
+            ),
+            await chat_stats.heatmap(db, chat_id=KOLKATA, period=kolkata),
+            await chat_stats.users(db, chat_id=BERLIN, period=period, query=UsersQuery(search="a")),
+            await chat_stats.retention(db, chat_id=BERLIN, period=period, weeks=3),
+            await chat_stats.retention_preview(db, chat=chat, now=NOW),
+            [c for c in await chat_stats.list_chats(db, now=NOW) if c.chat_id in CHAT_IDS],
+        ]
+
+    async with engine.connect() as connection:
+        through_sqlalchemy = await answers(connection)
+    raw = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        through_asyncpg = await answers(raw)
+    finally:
+        await raw.close()
+    assert through_sqlalchemy == through_asyncpg
+    listed = {c.chat_id: c.last_30_days for c in through_sqlalchemy[-1]}  # type: ignore[attr-defined]
+    assert listed[RECENT].messages == 3 and listed[BERLIN].end == date(2025, 11, 10)
+
+
+async def _chat(engine: AsyncEngine) -> chat_stats.ChatInfo:
+    async with engine.connect() as connection:
+        chat = await chat_stats.get_chat(connection, BERLIN)
+        assert await chat_stats.get_chat(connection, -1) is None
+    assert chat is not None and chat.settings.timezone == "Europe/Berlin"
+    return chat
+
+
+async def test_the_last_30_days_end_today_in_each_chats_zone(engine: AsyncEngine) -> None:
+    """At 20:00 UTC on 9 Nov it is already 10 Nov in Kolkata, still 9 Nov in Berlin."""
+    async with engine.connect() as connection:
+        chats = await chat_stats.list_chats(connection, now=datetime(2025, 11, 9, 20, tzinfo=UTC))
+    ends = {c.chat_id: (c.last_30_days.start, c.last_30_days.end) for c in chats}
+    assert ends[KOLKATA] == (date(2025, 10, 12), date(2025, 11, 10))
+    assert ends[BERLIN] == (date(2025, 10, 11), date(2025, 11, 9))
+    assert ends[BERLIN][1] - ends[BERLIN][0] == timedelta(days=29)

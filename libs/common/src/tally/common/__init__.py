@@ -1,1 +1,0 @@
-"""Shared code of every Tally service: events, subjects, settings, telemetry, database."""
