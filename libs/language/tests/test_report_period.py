@@ -123,6 +123,15 @@ ACCEPTED = [
     ("since 20 November", period(date(2025, 11, 20), TODAY)),
     ("с 20 ноября", period(date(2025, 11, 20), TODAY)),
     ("after November 20", period(date(2025, 11, 21), TODAY)),
+    ("since 2025-11-20", period(date(2025, 11, 20), TODAY)),
+    # Found while implementing: a month alone, calendar years, day-first ranges.
+    ("November", nov(1, 30)),
+    ("ноябрь", nov(1, 30)),
+    ("в ноябре 2025 года", nov(1, 30)),
+    ("за 2024 год", period(date(2024, 1, 1), date(2024, 12, 31))),
+    ("1 year", period(date(2024, 12, 11), TODAY)),
+    ("1.11.2025-15.11.2025", nov(1, 15)),
+    ("2025-11-01 - 2025-11-15", nov(1, 15)),
 ]
 
 
@@ -169,6 +178,12 @@ REFUSED = [
     ("yesterday and last week", "dates", ()),
     ("2w 2025-11", "dates", ()),
     ("last 14 days in October", "dates", ()),
+    ("2025-11-01..", "unread", ("..",)),
+    ("2025-11-01 -", "unread", ("-",)),
+    ("Novel", "unread", ("Novel",)),
+    ("2 weeks ago", "unread", ("ago",)),
+    ("99999999999", "too_long", ("99999999999",)),
+    ("99999m", "too_long_far", ()),
 ]
 
 
@@ -205,6 +220,17 @@ def test_too_long_names_the_limit() -> None:
         read_period("500", today=TODAY)
     assert str(MAX_REPORT_DAYS) in caught.value.texts["en"]
     assert str(MAX_REPORT_DAYS) in caught.value.texts["ru"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("401", "401 день"), ("402", "402 дня"), ("400", "400 дней"), ("411", "411 дней")],
+)
+def test_russian_day_count_agrees(text: str, words: str) -> None:
+    """The Russian too-long sentence says "401 день", "402 дня", "400 дней", "411 дней"."""
+    with pytest.raises(ReportPeriodError) as caught:
+        read_period(text, today=TODAY, language="ru")
+    assert words in caught.value.message
 
 
 def test_today_is_the_chat_s_today() -> None:
@@ -269,6 +295,7 @@ REFUSED_COMMANDS = [
     ("stats", "30 extra", "unread", ("extra",)),
     ("stats", "2026-01", "future", ()),
     ("activity", "500", "too_long", ()),
+    ("activity", "по понедельникам", "unread", ("понедельникам",)),
 ]
 
 

@@ -4,13 +4,14 @@ The gateway asks (core NATS request on ``{p}.reports.chat``) with a
 :class:`ChatReportRequested`; the executor answers with a :class:`ChatReport` read from the
 rollups, within the asking chat only. Days are the chat's own calendar days (its
 ``timezone``), ``first`` to ``last`` inclusive; the previous period is the same number of
-days just before.
+days just before. A request names its period either as the last ``days`` days (today
+included) or as explicit ``first``/``last`` days (read by tally.language.report_period).
 """
 
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Any, Final, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, model_validator
 
 from tally.contracts.events import Event, Language
 
@@ -18,14 +19,60 @@ ReportKind = Literal["stats", "top", "heatmap", "activity"]
 MAX_REPORT_DAYS = 366
 
 
+_DATE: Final = TypeAdapter(date)
+
+
 class ChatReportRequested(Event):
-    """A report of ``kind`` over the last ``days`` days (today included) of ``chat_id``."""
+    """A report of ``kind`` of ``chat_id`` over the local days ``first`` to ``last``
+    (inclusive) when given, else over the last ``days`` days (today included).
+
+    ``first`` and ``last`` come together; with them ``days`` is their count (filled in when
+    left out; a different one is invalid), so a reader of ``days`` alone still sees a period
+    of the right length. At most MAX_REPORT_DAYS days either way.
+    """
 
     chat_id: int
     kind: ReportKind
     days: int = Field(default=7, ge=1, le=MAX_REPORT_DAYS)
+    first: date | None = None
+    last: date | None = None
     language: Language = "en"
     timezone: str = Field(default="UTC", max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _days_of_period(cls, data: Any) -> Any:
+        """``days`` from ``first``/``last`` when they are given and it is not."""
+        if not isinstance(data, dict) or data.get("days") is not None:
+            return data
+        if data.get("first") is None or data.get("last") is None:
+            return data
+        try:
+            length = (
+                _DATE.validate_python(data["last"]) - _DATE.validate_python(data["first"])
+            ).days
+        except ValueError:  # the fields' own validation names the bad date
+            return data
+        return {**data, "days": length + 1} if length >= 0 else data
+
+    @model_validator(mode="after")
+    def _period_agrees(self) -> Self:
+        if (self.first is None) != (self.last is None):
+            raise ValueError("first and last are given together or not at all")
+        if self.first is None or self.last is None:
+            return self
+        if self.last < self.first:
+            raise ValueError(f"the period ends ({self.last}) before it starts ({self.first})")
+        if (self.last - self.first).days + 1 != self.days:
+            raise ValueError(f"days ({self.days}) is not the count of {self.first}..{self.last}")
+        return self
+
+    def span(self, today: date) -> tuple[date, date]:
+        """The report's first and last local day (inclusive): ``first``/``last`` when given,
+        else the ``days`` days ending ``today`` (the chat's local today)."""
+        if self.first is not None and self.last is not None:
+            return self.first, self.last
+        return today - timedelta(days=self.days - 1), today
 
 
 class DayActivity(Event):
