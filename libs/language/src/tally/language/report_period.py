@@ -12,7 +12,8 @@ days ``first`` to ``last``, both inclusive:
   ``Ny``, "1 year": likewise over 12·N months. (Written as ``m``, a month: a report is made
   of days, so minutes are no reading.)
 - ``2025-11`` (a month), ``2025-11-01..2025-11-30``, ``2025-10..2025-11`` (a range of days
-  or months; "to"/"по" join them too);
+  or months; "to"/"по" join them too); a month named alone ("November", "ноябрь"): the most
+  recent such month not after today;
 - whatever the question reader understands (:func:`tally.language.dates.take_span`):
   "yesterday", "last week", "this month", "в октябре", "за прошлую неделю", "с 1 по 15
   ноября", "since 20 November" (that day to today).
@@ -325,6 +326,8 @@ def read_report_arguments(
     return ReportArguments(period=period, limit=limit, by=by or "messages")
 
 
+# The month names of tally.language.describe (private there, and that module is being split):
+# one public date phrasing for both is for whoever finishes the split.
 # fmt: off
 _EN_MONTHS: Final = (
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
