@@ -132,47 +132,47 @@ async def refuse(message: Message, ctx: GatewayContext) -> None:
 @router.message(Command("alerts"), IsAdmin())
 async def list_alerts(message: Message, ctx: GatewayContext) -> None:
     """/alerts: the firing and pending alerts."""
+    ctx.metrics.message("command")
     command = AlertCommand(action="alerts", actor_id=_actor(message))
-    reply = await _request(ctx, command)
+    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
     await _show(ctx, message.chat.id, reply, render=_alerts_html)
 
 
 @router.message(Command("silences"), IsAdmin())
 async def list_silences(message: Message, ctx: GatewayContext) -> None:
     """/silences: the active silences."""
+    ctx.metrics.message("command")
     command = AlertCommand(action="silences", actor_id=_actor(message))
-    reply = await _request(ctx, command)
+    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
     await _show(ctx, message.chat.id, reply, render=_silences_html)
 
 
 @router.message(Command("silence"), IsAdmin())
 async def silence(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
-    """/silence <matchers> <duration>: silence matching alerts for that long."""
-    try:
-        asked = alerts.parse_silence(command.args)
-    except alerts.UsageError as error:
-        await _usage(ctx, message.chat.id, error)
-        return
+    """/silence <matchers> <duration>: silence matching alerts for that long.
+
+    Raises alerts.UsageError (shown by the errors router) for arguments it cannot read."""
+    ctx.metrics.message("command")
+    asked = alerts.parse_silence(command.args)
     request = AlertCommand(
         action="silence",
         matchers=asked.matchers,
         duration_s=asked.duration_s,
         actor_id=_actor(message),
     )
-    reply = await _request(ctx, request)
+    reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
     await _show(ctx, message.chat.id, reply)
 
 
 @router.message(Command("unsilence"), IsAdmin())
 async def unsilence(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
-    """/unsilence <silence id>: expire that silence now."""
-    try:
-        silence_id = alerts.parse_silence_id(command.args)
-    except alerts.UsageError as error:
-        await _usage(ctx, message.chat.id, error)
-        return
+    """/unsilence <silence id>: expire that silence now.
+
+    Raises alerts.UsageError (shown by the errors router) for a missing or malformed id."""
+    ctx.metrics.message("command")
+    silence_id = alerts.parse_silence_id(command.args)
     request = AlertCommand(action="unsilence", target=silence_id, actor_id=_actor(message))
-    reply = await _request(ctx, request)
+    reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
     await _show(ctx, message.chat.id, reply)
 
 
@@ -180,12 +180,11 @@ async def unsilence(message: Message, command: CommandObject, ctx: GatewayContex
 async def watch(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """/watch <plain words>: a data alert on this group's (or the videos') numbers, read in
     the words' language and the chat's time zone (UTC when the gateway knows none). In a
-    private chat it is refused with a sentence (alerts.WATCH_IN_PRIVATE)."""
-    try:
-        text = alerts.parse_watch(command.args, private=message.chat.type == ChatType.PRIVATE)
-    except alerts.UsageError as error:
-        await _usage(ctx, message.chat.id, error)
-        return
+    private chat it is refused with a sentence (alerts.WATCH_IN_PRIVATE).
+
+    Raises alerts.UsageError (shown by the errors router) without words, or in private."""
+    ctx.metrics.message("command")
+    text = alerts.parse_watch(command.args, private=message.chat.type == ChatType.PRIVATE)
     user = message.from_user
     request = AlertCommand(
         action="watch",
@@ -195,22 +194,13 @@ async def watch(message: Message, command: CommandObject, ctx: GatewayContext) -
         timezone=ctx.chat_settings.get(message.chat.id).timezone,
         actor_id=_actor(message),
     )
-    reply = await _request(ctx, request, timeout_s=WATCH_TIMEOUT_S)
+    reply = await request_command(ctx, request, timeout_s=WATCH_TIMEOUT_S)
     await _show(ctx, message.chat.id, reply)
 
 
 def _actor(message: Message) -> int:
     """The sender's user id (IsAdmin let only messages with a sender through)."""
     return message.from_user.id if message.from_user else 0
-
-
-async def _request(
-    ctx: GatewayContext, command: AlertCommand, *, timeout_s: float | None = None
-) -> AlertCommandReply | None:
-    """Count the command and send it; ``timeout_s`` None means COMMAND_TIMEOUT_S."""
-    ctx.metrics.message("command")
-    timeout_s = COMMAND_TIMEOUT_S if timeout_s is None else timeout_s
-    return await request_command(ctx, command, timeout_s=timeout_s)
 
 
 def _alerts_html(reply: AlertCommandReply) -> str:
@@ -237,8 +227,3 @@ async def _show(
         await ctx.send(chat_id, text)
     else:
         await ctx.send(chat_id, render(reply), parse_mode=ParseMode.HTML)
-
-
-async def _usage(ctx: GatewayContext, chat_id: int, error: alerts.UsageError) -> None:
-    ctx.metrics.message("command")
-    await ctx.send(chat_id, error.message)

@@ -37,7 +37,7 @@ async def user_facing(event: ErrorEvent, ctx: GatewayContext, bot: Bot) -> None:
     """Show the error's message (and its hint on a line of its own)."""
     error = cast(UserFacingError, event.exception)  # the filter lets only these through
     ctx.metrics.handler_error(event.update.event_type, "user_facing")
-    log.warning("telegram handler refused", update_id=event.update.update_id, error=str(error))
+    log.info("telegram handler refused", update_id=event.update.update_id, error=str(error))
     text = error.message if error.hint is None else f"{error.message}\n{error.hint}"
     await _tell(event, ctx, bot, text)
 
