@@ -1,4 +1,7 @@
-"""Every message that crosses the bus, as versioned pydantic models.
+"""The messages of the question path (questions, plans, SQL, answers), video batches, users
+seen, feedback, admin audit and dead letters, as versioned pydantic models. The other
+messages on the bus are in :mod:`.chat_events`, :mod:`.alerting`, :mod:`.chat_reports` and
+:mod:`.ops_reports` (the list: :mod:`tally.contracts.subjects`).
 
 Times are timezone-aware UTC datetimes; durations are milliseconds (``*_ms``).
 """

@@ -14,6 +14,8 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.users.audit``                AdminAuditEvent (admin commands and alert buttons, allowed
                                    or refused), gateway -> ingest (stream ACTIVITY)
 ``{p}.alerts.{status}``            AlertNotification, alerts -> gateway (stream ACTIVITY)
+``{p}.alertctl.command``           AlertCommand -> AlertCommandReply (request/reply), admins'
+                                   buttons and alert commands, gateway -> alerts
 ``{p}.dlq.{service}``              DeadLetter, any consumer -> operators (stream DEAD_LETTERS)
 ``{p}.reports.chat``               ChatReportRequested -> ChatReport (request/reply),
                                    gateway -> executor (queue group)
@@ -32,7 +34,11 @@ last stored them (key: the chat id), so the gateway knows which chats allow stor
 Durable consumers (names shared by every deployment; streams are per prefix): ingest's
 ``ingest-videos`` (VIDEO_STATS), ``ingest-activity``, ``ingest-users``, ``ingest-feedback``,
 ``ingest-audit`` (ACTIVITY), ``ingest-chats`` (CHAT_EVENTS); the alerts service's ``alerts``
-(ACTIVITY). Who may publish and subscribe what is in :mod:`tally.contracts.access`.
+(ACTIVITY). The messages themselves are in :mod:`tally.contracts.events` (the question path,
+video batches, users, dead letters), :mod:`.chat_events`, :mod:`.alerting`,
+:mod:`.chat_reports` and :mod:`.ops_reports`; the streams' and buckets' configuration in
+:mod:`.streams` and :mod:`.cache`. Who may publish and subscribe what is in
+:mod:`tally.contracts.access`.
 """
 
 from dataclasses import dataclass
@@ -207,7 +213,7 @@ class Subjects:
 
     @property
     def streams(self) -> list[str]:
-        """The deployment's JetStream streams (configured in tally.runtime.broker)."""
+        """The deployment's JetStream streams (configured in :mod:`tally.contracts.streams`)."""
         return [
             self.video_stats_stream,
             self.activity_stream,
