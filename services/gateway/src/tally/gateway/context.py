@@ -17,7 +17,7 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle
 from tally.gateway.domain.reasks import Reasks
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.chat_events import AdminChats, ChatEventPublisher
+from tally.gateway.telegram.chat_events import BotRoles, ChatEventPublisher
 from tally.gateway.telegram.delivery import deliver, deliver_photo
 
 
@@ -44,7 +44,7 @@ class GatewayContext:
     last_answers: LastAnswers = field(default_factory=LastAnswers)
     pending_choices: PendingChoices = field(default_factory=PendingChoices)
     chat_settings: ChatSettingsView = field(default_factory=ChatSettingsView)
-    bot_roles: AdminChats = field(default_factory=AdminChats)
+    bot_roles: BotRoles = field(default_factory=BotRoles)
 
     @classmethod
     def create(

@@ -92,8 +92,9 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("chat event publish failed", attempt=state.attempt_number, error=repr(error))
 
 
-class AdminChats:
-    """Whether the bot administers each chat (then ``chat_member`` updates arrive there)."""
+class BotRoles:
+    """The bot's role in each chat: whether it administers it (then ``chat_member`` updates
+    arrive there)."""
 
     def __init__(self) -> None:
         self._admin: dict[int, bool] = {}
