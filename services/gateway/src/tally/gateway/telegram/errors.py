@@ -16,6 +16,7 @@ from typing import Final, cast
 import structlog
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message, User
 
@@ -33,18 +34,18 @@ log = structlog.get_logger(__name__)
 
 
 @router.errors(ExceptionTypeFilter(UserFacingError))
-async def user_facing(event: ErrorEvent, ctx: GatewayContext, bot: Bot) -> None:
+async def user_facing(event: ErrorEvent, ctx: GatewayContext) -> None:
     """Show the error's message (and its hint on a line of its own)."""
     error = cast(UserFacingError, event.exception)  # the filter lets only these through
     ctx.metrics.handler_error(event.update.event_type, "user_facing")
     log.info("telegram handler refused", update_id=event.update.update_id, error=str(error))
     text = error.message if error.hint is None else f"{error.message}\n{error.hint}"
-    await _tell(event, ctx, bot, text)
+    await _tell(event, ctx, text)
 
 
 @router.errors()
 async def unexpected(
-    event: ErrorEvent, ctx: GatewayContext, bot: Bot, event_from_user: User | None = None
+    event: ErrorEvent, ctx: GatewayContext, event_from_user: User | None = None
 ) -> None:
     """Log the failure with its traceback and say something went wrong on Tally's side."""
     ctx.metrics.handler_error(event.update.event_type, "unexpected")
@@ -56,14 +57,20 @@ async def unexpected(
     )
     code = event_from_user.language_code if event_from_user else None
     language = detect_language("", code)
-    await _tell(event, ctx, bot, say("handler_failed", language))
+    await _tell(event, ctx, say("handler_failed", language))
 
 
-async def _tell(event: ErrorEvent, ctx: GatewayContext, bot: Bot, text: str) -> None:
+async def _tell(event: ErrorEvent, ctx: GatewayContext, text: str) -> None:
+    """Send ``text`` where the person waits (see the module); a press the handler answered
+    already cannot be answered again (logged)."""
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(shorten(text, MAX_NOTICE_CHARS), show_alert=True)
-    elif update.message is not None and await _asked_of_bot(update.message, bot):
+        notice = shorten(text, MAX_NOTICE_CHARS)
+        try:
+            await update.callback_query.answer(notice, show_alert=True)
+        except TelegramBadRequest as error:
+            log.warning("could not answer the press", error=error.message)
+    elif update.message is not None and await _asked_of_bot(update.message, ctx.bot):
         await ctx.send(update.message.chat.id, text)
 
 
