@@ -24,7 +24,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
-from tally.gateway.telegram.alerts import AlertButton
+from tally.gateway.telegram.keyboards import AlertButton
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker

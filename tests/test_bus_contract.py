@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from aiogram import Bot
 from faststream.nats import NatsBroker
-from prometheus_client import CollectorRegistry
 
 from tally.alerts.app import create_broker_for as alerts_broker
 from tally.alerts.config import AlertsSettings
@@ -32,8 +30,6 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import create_broker_for as gateway_broker
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.memory import LastAnswers, PendingChoices
-from tally.gateway.metrics import GatewayMetrics
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
@@ -52,24 +48,16 @@ NOT_SUBJECTS = {"answer_headers", "ingest_consumers"}
 @pytest.fixture(scope="module")
 async def brokers() -> AsyncIterator[dict[Identity, NatsBroker]]:
     """Each service's broker as its app builds it (not started: no server is needed)."""
-    bot = Bot(DEFAULT_TOKEN)
     ingest = IngestSettings()
     executor = ExecutorSettings()
     built: dict[Identity, NatsBroker] = {
-        "gateway": gateway_broker(
-            GatewaySettings(bot_token=DEFAULT_TOKEN),
-            bot=bot,
-            metrics=GatewayMetrics(CollectorRegistry()),
-            last_answers=LastAnswers(),
-            pending_choices=PendingChoices(),
-        ),
+        "gateway": gateway_broker(GatewaySettings(bot_token=DEFAULT_TOKEN), S),
         "nl2sql": nl2sql_broker(Nl2sqlSettings()),
         "executor": executor_broker(executor, Reader(executor), ops=ops_reader(executor)),
         "ingest": ingest_broker(ingest, engine=create_database_engine(ingest)),
         "alerts": alerts_broker(AlertsSettings())[0],
     }
     yield built
-    await bot.session.close()
 
 
 def _subscriptions(broker: NatsBroker) -> tuple[set[str], set[tuple[str, str]]]:

@@ -71,7 +71,7 @@ async def telegram(
         await bucket.put(str(CHAT), ChatSettings(timezone=ZONE).model_dump_json().encode())
         await client.close()
         for _ in range(250):
-            if running.chat_settings.get(CHAT).timezone == ZONE:
+            if running.context.chat_settings.get(CHAT).timezone == ZONE:
                 break
             await asyncio.sleep(0.02)
         yield fake

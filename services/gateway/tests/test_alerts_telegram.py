@@ -374,7 +374,7 @@ async def test_watch_sends_the_words_language_chat_and_zone(
     bucket = await nc.jetstream().key_value(subjects.chat_settings_bucket)
     zone = ChatSettings(timezone="Europe/Berlin").model_dump_json().encode()
     await bucket.put(str(group), zone)
-    await until(lambda: gateway.chat_settings.get(group).timezone == "Europe/Berlin")
+    await until(lambda: gateway.context.chat_settings.get(group).timezone == "Europe/Berlin")
     alerts_service.reply = AlertCommandReply(ok=True, message="Watching: messages per day < 50.")
     telegram.push_group_message(group, ADMIN, "/watch сообщений в день меньше 50")
 

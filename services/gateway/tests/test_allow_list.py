@@ -13,7 +13,7 @@ from nats.aio.msg import Msg
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
-from tally.gateway.telegram.feedback import FeedbackButton
+from tally.gateway.telegram.keyboards import FeedbackButton
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ALLOWED_USER = 96_001

@@ -32,7 +32,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.domain import capture
 from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.capture import ChatEventPublisher
+from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.infra.settings import CommonSettings
 from tests.fakes.telegram import ContentType, FakeTelegram, Json
 
@@ -463,12 +463,12 @@ async def test_text_travels_only_while_the_chat_allows_it(
     [before] = await read_chat(js, subjects, chat_id, 1)
 
     await bucket.put(str(chat_id), ChatSettings(store_text=True).model_dump_json().encode())
-    await _until(lambda: gateway.chat_settings.store_text(chat_id))
+    await _until(lambda: gateway.context.chat_settings.store_text(chat_id))
     telegram.push_group_message(chat_id, 42, "open two", message_id=2)
     [_, allowed] = await read_chat(js, subjects, chat_id, 2)
 
     await bucket.delete(str(chat_id))
-    await _until(lambda: not gateway.chat_settings.store_text(chat_id))
+    await _until(lambda: not gateway.context.chat_settings.store_text(chat_id))
     telegram.push_group_message(chat_id, 42, "secret three", message_id=3)
     [*_, after] = await read_chat(js, subjects, chat_id, 3)
 

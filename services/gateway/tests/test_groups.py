@@ -79,7 +79,7 @@ async def test_ask_in_a_group_carries_the_chat_and_its_zone(
     await bucket.put(
         str(chat_id), ChatSettings(timezone="Europe/Berlin").model_dump_json().encode()
     )
-    await _until(lambda: gateway.chat_settings.get(chat_id).timezone == "Europe/Berlin")
+    await _until(lambda: gateway.context.chat_settings.get(chat_id).timezone == "Europe/Berlin")
     found = await _questions(nc, subjects)
 
     telegram.push_group_message(chat_id, 77, "/ask how many messages were sent here yesterday?")

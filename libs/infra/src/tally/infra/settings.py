@@ -5,21 +5,14 @@ Each service subclasses :class:`CommonSettings` with its own fields; nothing els
 """
 
 import re
-from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tally"
-
-
-def _int_list(value: object) -> object:
-    if isinstance(value, str):
-        return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
-    return value
 
 
 class CommonSettings(BaseSettings):
@@ -104,20 +97,3 @@ def redact(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return _CREDENTIALS.sub(_hide, url)
-
-
-class TelegramSettings(BaseSettings):
-    """Telegram-facing settings of the gateway."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    bot_token: SecretStr | None = None
-    telegram_api_base: str | None = None
-    admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    """Telegram user ids allowed to use admin commands and alert buttons (empty: nobody)."""
-
-    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        return _int_list(value)

@@ -19,11 +19,9 @@ from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
 from tally.contracts.subjects import Subjects
-from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings, WebhookConfig
-from tally.gateway.domain.memory import LastAnswers, PendingChoices
-from tally.gateway.domain.reasks import Reasks
-from tally.gateway.handlers import create_router
+from tally.gateway.context import GatewayContext
+from tally.gateway.handlers import create_router, provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
 from tally.gateway.telegram.ratelimit import GroupRateLimit
@@ -57,26 +55,12 @@ def create_bot(settings: GatewaySettings) -> Bot:
 
 
 def create_broker_for(
-    settings: GatewaySettings,
-    *,
-    bot: Bot,
-    metrics: GatewayMetrics,
-    last_answers: LastAnswers,
-    pending_choices: PendingChoices,
-    reasks: Reasks | None = None,
-    registry: CollectorRegistry | None = None,
+    settings: GatewaySettings, subjects: Subjects, *, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
-    """The gateway's NatsBroker with its answer and alert subscribers included."""
+    """The gateway's NatsBroker with its answer and alert subscribers included; they need a
+    GatewayContext (:func:`tally.gateway.handlers.provide_context`) before the broker starts."""
     broker = common_broker.create_broker(settings, service="gateway", registry=registry)
-    router = create_router(
-        settings,
-        bot=bot,
-        metrics=metrics,
-        last_answers=last_answers,
-        pending_choices=pending_choices,
-        reasks=reasks or Reasks(first_after_s=0),
-    )
-    broker.include_router(router)
+    broker.include_router(create_router(subjects, reply_concurrency=settings.reply_concurrency))
     return broker
 
 
@@ -97,28 +81,12 @@ class Gateway:
         self.registry = registry or CollectorRegistry()
         self.metrics = GatewayMetrics(self.registry)
         self.bot = create_bot(settings)
-        self.last_answers = LastAnswers()
-        self.pending_choices = PendingChoices()
-        self.reasks = Reasks(first_after_s=settings.reask_after_s)
-        self.chat_settings = ChatSettingsView()
-        self.broker = create_broker_for(
-            settings,
-            bot=self.bot,
-            metrics=self.metrics,
-            last_answers=self.last_answers,
-            pending_choices=self.pending_choices,
-            reasks=self.reasks,
-            registry=self.registry,
+        self.broker = create_broker_for(settings, self.subjects, registry=self.registry)
+        self.context = GatewayContext.create(
+            settings, subjects=self.subjects, bot=self.bot, broker=self.broker, metrics=self.metrics
         )
-        self.dispatcher = create_dispatcher(
-            settings,
-            broker=self.broker,
-            metrics=self.metrics,
-            last_answers=self.last_answers,
-            pending_choices=self.pending_choices,
-            chat_settings=self.chat_settings,
-            reasks=self.reasks,
-        )
+        provide_context(self.broker, self.context)
+        self.dispatcher = create_dispatcher(self.context)
         self._polling: asyncio.Task[None] | None = None
         self._feeder = UpdateFeeder(self.dispatcher, self.bot)
         self._webhook_server: WebhookServer | None = None
@@ -135,7 +103,7 @@ class Gateway:
     async def _reask(self) -> None:
         while True:
             await asyncio.sleep(REASK_CHECK_S)
-            for question in self.reasks.due(time.monotonic()):
+            for question in self.context.reasks.due(time.monotonic()):
                 self.metrics.message("reasked")
                 await self.broker.publish(question, self.subjects.question_asked)
 
@@ -166,7 +134,7 @@ class Gateway:
         when ``config.host``:``config.port`` cannot be listened on.
         """
         me = await self.bot.get_me()
-        await self.chat_settings.start(self.broker, self.subjects)
+        await self.context.chat_settings.start(self.broker, self.subjects)
         app = create_webhook_app(config, bot=self.bot, feeder=self._feeder, metrics=self.metrics)
         self._webhook_server = WebhookServer(app, host=config.host, port=config.port)
         port = await self._webhook_server.start()
@@ -192,7 +160,7 @@ class Gateway:
             await self._webhook_server.stop()
             self._webhook_server = None
         await self._feeder.drain()
-        await self.chat_settings.stop()
+        await self.context.chat_settings.stop()
 
     async def start_polling(self) -> None:
         """Check the token with getMe, load the chat settings, delete any webhook (Telegram
@@ -203,7 +171,7 @@ class Gateway:
         when the Bot API cannot be reached, so a misconfigured gateway fails at start.
         """
         me = await self.bot.get_me()
-        await self.chat_settings.start(self.broker, self.subjects)
+        await self.context.chat_settings.start(self.broker, self.subjects)
         await self.bot.delete_webhook()
         updates = allowed_updates(self.dispatcher)
         log.info("polling telegram", bot=me.username, allowed_updates=updates)
@@ -227,7 +195,7 @@ class Gateway:
         start again (a fresh poll gets the updates not confirmed yet, as after a restart)."""
         if self._polling is not None and not self._polling.done():
             await self.dispatcher.stop_polling()
-        await self.chat_settings.stop()
+        await self.context.chat_settings.stop()
 
     async def close(self) -> None:
         """Let go of the routers and close the bot's HTTP session (after the broker stopped

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from typing import Annotated, Final
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tally.infra.errors import ConfigurationError
-from tally.infra.settings import CommonSettings, TelegramSettings
+from tally.infra.settings import CommonSettings
 
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
 """Telegram takes a ``secret_token`` of 1-256 characters from ``A-Za-z0-9_-``
@@ -25,6 +25,32 @@ class WebhookConfig:
     host: str
     port: int
     secret: SecretStr
+
+
+def _int_list(value: object) -> object:
+    """``"-100, 42;7"`` -> ``[-100, 42, 7]``; anything else as it is (pydantic checks it)."""
+    if isinstance(value, str):
+        return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class TelegramSettings(BaseSettings):
+    """Telegram-facing settings: ``BOT_TOKEN``, ``TELEGRAM_API_BASE`` (a Bot API server other
+    than api.telegram.org, e.g. the tests' fake), ``ADMIN_CHAT_IDS`` (chats that get alert
+    notifications) and ``ADMIN_USER_IDS`` (comma-separated ids)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    """Telegram user ids allowed to use admin commands and alert buttons (empty: nobody)."""
+
+    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _int_list(value)
 
 
 class GatewaySettings(CommonSettings, TelegramSettings):
@@ -45,11 +71,11 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     alone cannot ask faster than the bot may answer."""
     seen_users_max: int = Field(default=10_000, ge=1)
     reply_concurrency: int = Field(default=64, ge=1)
+    """Answers being sent to Telegram at once. Each send is an HTTP round trip; one at a time,
+    a round trip of 50 ms would cap the bot at 20 answers/s (BENCHMARKS.md, "Load")."""
     reask_after_s: float = Field(default=2.0, ge=0)
     """A question not answered after this many seconds is published again under its id
     (then after 2x, 4x..., until 15 s; see domain.reasks); 0 turns re-asking off."""
-    """Answers being sent to Telegram at once. Each send is an HTTP round trip; one at a time,
-    a round trip of 50 ms would cap the bot at 20 answers/s (BENCHMARKS.md, "Load")."""
     group_sends_per_second: float = Field(default=1.0, gt=0)
     """Telegram's limit for one chat (https://core.telegram.org/bots/faq)."""
     group_sends_per_minute: float = Field(default=20.0, gt=0)
@@ -64,9 +90,7 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     @field_validator("allowed_chat_ids", mode="before")
     @classmethod
     def _split_chat_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
-        return value
+        return _int_list(value)
 
     @field_validator("webhook_url", mode="before")
     @classmethod

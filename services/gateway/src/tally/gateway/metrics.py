@@ -20,6 +20,9 @@ WebhookOutcome = Literal["accepted", "unauthorized", "malformed", "too_large"]
 """``unauthorized``: no or a wrong secret token (401); ``malformed``: not JSON, or not an
 update (400); ``too_large``: a body over the limit (413)."""
 AuditOutcome = Literal["published", "failed"]
+HandlerErrorKind = Literal["user_facing", "unexpected"]
+"""``user_facing``: a UserFacingError, its message shown; ``unexpected``: anything else, logged
+with its traceback."""
 
 
 KNOWN_COMMANDS: Final = frozenset(
@@ -44,7 +47,7 @@ alert commands (tally.contracts.alerting); any other command counts as ``other``
 
 class GatewayMetrics:
     """Counters of messages in, replies out, chat events captured, updates ignored, webhook
-    requests and admin audit events, registered in ``registry``."""
+    requests, admin audit events and failed handlers, registered in ``registry``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
@@ -97,6 +100,13 @@ class GatewayMetrics:
             ["allowed", "outcome"],
             registry=registry,
         )
+        self.handler_errors = Counter(
+            "tally_gateway_handler_errors",
+            "Updates whose handling raised, by update type (message, callback_query...) and "
+            "kind (user_facing, unexpected).",
+            ["update", "kind"],
+            registry=registry,
+        )
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
@@ -128,3 +138,8 @@ class GatewayMetrics:
         """Count one admin command or button use (``allowed`` or refused) whose audit event
         ended with ``outcome``."""
         self.admin_audits.labels(allowed=str(allowed).lower(), outcome=outcome).inc()
+
+    def handler_error(self, update: str, kind: HandlerErrorKind) -> None:
+        """Count one update of type ``update`` (Telegram's update types, a bounded set) whose
+        handling raised an error of ``kind``."""
+        self.handler_errors.labels(update=update, kind=kind).inc()

@@ -35,6 +35,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "ask_usage": "Ask after the command, e.g. /ask how many messages were sent here yesterday?",
         "report_usage": "Give a number of days from 1 to 366, e.g. /stats 30 (default: 7).",
         "report_failed": "The statistics are not available right now; try again in a minute.",
+        "handler_failed": (
+            "Something went wrong on Tally's side while handling that. Please try again in a "
+            "minute; if it keeps failing, tell the bot's admins."
+        ),
     },
     "ru": {
         "intro": (
@@ -53,6 +57,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "ask_usage": "Напишите вопрос после команды, например: /ask сколько сообщений было вчера?",
         "report_usage": "Укажите число дней от 1 до 366, например /stats 30 (по умолчанию 7).",
         "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
+        "handler_failed": (
+            "У Tally что-то пошло не так при обработке. Попробуйте ещё раз через минуту; "
+            "если ошибка повторяется, сообщите администраторам бота."
+        ),
     },
 }
 
@@ -64,8 +72,9 @@ def help_text(language: Language) -> str:
 
 
 def say(key: str, language: Language) -> str:
-    """A short plain-text reply: ``not_text``, ``unknown_command``, ``too_long``,
-    ``slow_down``, ``pick_expired`` or ``pick_not_yours``.
+    """A short plain-text reply: ``not_text``, ``unknown_command``, ``no_answer``,
+    ``too_long``, ``slow_down``, ``pick_expired``, ``pick_not_yours``, ``ask_usage``,
+    ``report_usage``, ``report_failed`` or ``handler_failed``.
 
     Raises KeyError for any other ``key``.
     """

@@ -12,11 +12,10 @@ the gateway's own line.
 from typing import Final
 
 import structlog
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.enums import ParseMode
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from faststream.nats import NatsBroker
 from opentelemetry import trace
 
 from tally.contracts.ops_reports import (
@@ -26,11 +25,9 @@ from tally.contracts.ops_reports import (
     OpsReport,
     OpsReportRequested,
 )
-from tally.contracts.subjects import Subjects
+from tally.gateway.context import GatewayContext
 from tally.gateway.domain import ops
-from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
-from tally.gateway.telegram.delivery import deliver
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
 
@@ -47,34 +44,26 @@ log = structlog.get_logger(__name__)
 
 
 @router.message(Command(*COMMANDS), IsAdmin())
-async def report(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-) -> None:
+async def report(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """``/analytics``, ``/health`` or ``/metrics [category]``: the executor's report."""
-    metrics.message("command")
+    ctx.metrics.message("command")
     kind: OpsKind = "health" if command.command.lower() == "health" else "analytics"
     category: MetricsCategory | None = None
     if command.command.lower() == "metrics":
         kind, category = "metrics", _category(command.args)
         if category is None:
-            await deliver(bot, message.chat.id, ops.usage(), metrics=metrics)
+            await ctx.send(message.chat.id, ops.usage())
             return
     request = OpsReportRequested(kind=kind, category=category)
-    found = await _fetch(broker, subjects, request)
-    text = _text(request, found)
-    await deliver(bot, message.chat.id, text, metrics=metrics, parse_mode=ParseMode.HTML)
+    found = await _fetch(ctx, request)
+    await ctx.send(message.chat.id, _text(request, found), parse_mode=ParseMode.HTML)
 
 
 @router.message(Command(*COMMANDS))
-async def refuse(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+async def refuse(message: Message, ctx: GatewayContext) -> None:
     """Anyone not in ADMIN_USER_IDS: the refusal, and nothing asked of the executor."""
-    metrics.message("command")
-    await deliver(bot, message.chat.id, REFUSAL, metrics=metrics)
+    ctx.metrics.message("command")
+    await ctx.send(message.chat.id, REFUSAL)
 
 
 def _category(args: str | None) -> MetricsCategory | None:
@@ -92,15 +81,13 @@ def _text(request: OpsReportRequested, found: OpsReport | None) -> str:
     return ops.not_answering(request.kind) if found is None else ops.render(found)
 
 
-async def _fetch(
-    broker: NatsBroker, subjects: Subjects, request: OpsReportRequested
-) -> OpsReport | None:
+async def _fetch(ctx: GatewayContext, request: OpsReportRequested) -> OpsReport | None:
     """The executor's report, or None (logged) when it did not answer in time, none listens
     (NATS's "no responders") or its reply is not a report."""
     return await request_reply(
-        broker,
+        ctx.broker,
         request,
-        subjects.ops_report,
+        ctx.subjects.ops_report,
         OpsReport,
         timeout_s=HEALTH_TIMEOUT_S if request.kind == "health" else REPORT_TIMEOUT_S,
         span="telegram ops report",

@@ -17,11 +17,9 @@ import structlog
 from aiogram import BaseMiddleware
 from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
-from faststream.nats import NatsBroker
 
 from tally.contracts.events import AdminAuditEvent
-from tally.contracts.subjects import Subjects
-from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.context import GatewayContext
 from tally.gateway.telegram.middlewares import Handler
 
 REFUSAL = (
@@ -36,13 +34,12 @@ log = structlog.get_logger(__name__)
 
 
 class IsAdmin(Filter):
-    """True when the update's sender is in the dispatcher's ``admin_users`` (a frozenset of
-    Telegram user ids, from ADMIN_USER_IDS); False for anonymous senders."""
+    """True when the update's sender is in the context's ``admin_users`` (Telegram user ids,
+    from ADMIN_USER_IDS); False for anonymous senders."""
 
-    async def __call__(self, event: Message | CallbackQuery, **data: Any) -> bool:
-        admin_users: frozenset[int] = data.get("admin_users", frozenset())
+    async def __call__(self, event: Message | CallbackQuery, ctx: GatewayContext) -> bool:
         user = event.from_user
-        return user is not None and user.id in admin_users
+        return user is not None and user.id in ctx.admin_users
 
 
 class AdminAuditMiddleware(BaseMiddleware):
@@ -60,15 +57,17 @@ class AdminAuditMiddleware(BaseMiddleware):
         self._buttons = buttons
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        audit = self._audit(event, data)
+        ctx: GatewayContext = data["ctx"]
+        audit = self._audit(event, data, ctx.admin_users)
         if audit is not None:
-            await publish_audit(data["broker"], data["subjects"], data["metrics"], audit)
+            await publish_audit(ctx, audit)
         return await handler(event, data)
 
-    def _audit(self, event: TelegramObject, data: dict[str, Any]) -> AdminAuditEvent | None:
+    def _audit(
+        self, event: TelegramObject, data: dict[str, Any], admin_users: frozenset[int]
+    ) -> AdminAuditEvent | None:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        admin_users: frozenset[int] = data.get("admin_users", frozenset())
         named = self._name(event, data)
         if named is None:
             return None
@@ -96,17 +95,16 @@ class AdminAuditMiddleware(BaseMiddleware):
         return None
 
 
-async def publish_audit(
-    broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics, audit: AdminAuditEvent
-) -> bool:
+async def publish_audit(ctx: GatewayContext, audit: AdminAuditEvent) -> bool:
     """Publish ``audit`` to ``subjects.admin_audit`` (stream ACTIVITY), waiting for JetStream's
     confirmation; True when it came, False (logged, counted) when it did not."""
+    metrics = ctx.metrics
     try:
-        await broker.publish(
+        await ctx.broker.publish(
             audit,
-            subjects.admin_audit,
+            ctx.subjects.admin_audit,
             headers={"Nats-Msg-Id": str(audit.audit_id)},
-            stream=subjects.activity_stream,
+            stream=ctx.subjects.activity_stream,
             timeout=PUBLISH_TIMEOUT_S,
         )
     except (nats.errors.Error, TimeoutError) as error:

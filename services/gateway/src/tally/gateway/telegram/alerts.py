@@ -1,18 +1,18 @@
 """Alerts in Telegram: the buttons under a firing notification and the admins' alert commands.
 
-Buttons (callback data ``al:<action>:<group id>``, at most 26 bytes): Acknowledge, Silence 1h,
-Silence 24h and Mute until resolved. Commands, in private chats and groups (``/alerts`` or
-``/alerts@<bot>``): /alerts, /silences, /silence <matchers> <duration>, /unsilence <id> and
-/watch <plain words>. Each becomes an :class:`AlertCommand` sent to the alerts service as a
-core NATS request on ``subjects.alert_command``; its :class:`AlertCommandReply` is what the
-admin sees. Only ADMIN_USER_IDS may use them (:class:`IsAdmin`); anyone else gets REFUSAL.
-Every command and press, allowed or refused, is audited (:class:`AdminAuditMiddleware`); in
-groups a member's commands are throttled first (:class:`GroupThrottlingMiddleware`). Replies
-in groups keep Telegram's pace through the bot session's GroupRateLimit.
+Buttons (keyboards.alert_keyboard, callback data ``al:<action>:<group id>``): Acknowledge,
+Silence 1h, Silence 24h and Mute until resolved. Commands, in private chats and groups
+(``/alerts`` or ``/alerts@<bot>``): /alerts, /silences, /silence <matchers> <duration>,
+/unsilence <id> and /watch <plain words>. Each becomes an :class:`AlertCommand` sent to the
+alerts service as a core NATS request on ``subjects.alert_command``; its
+:class:`AlertCommandReply` is what the admin sees. Only ADMIN_USER_IDS may use them
+(:class:`IsAdmin`); anyone else gets REFUSAL. Every command and press, allowed or refused, is
+audited (:class:`AdminAuditMiddleware`); in groups a member's commands are throttled first
+(:class:`GroupThrottlingMiddleware`). Replies in groups keep Telegram's pace through the bot
+session's GroupRateLimit.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 import structlog
@@ -20,26 +20,16 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
-from faststream.nats import NatsBroker
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from opentelemetry import trace
-from pydantic import Field
 
-from tally.contracts.alerting import (
-    FINGERPRINT_PATTERN,
-    AlertCommand,
-    AlertCommandReply,
-    CommandAction,
-)
+from tally.contracts.alerting import AlertCommand, AlertCommandReply
 from tally.contracts.language import detect_language
-from tally.contracts.subjects import Subjects
-from tally.gateway.chat_settings import ChatSettingsView
+from tally.gateway.context import GatewayContext
 from tally.gateway.domain import alerts
 from tally.gateway.domain.texts import shorten
-from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
-from tally.gateway.telegram.delivery import deliver
+from tally.gateway.telegram.keyboards import ALERT_BUTTONS, DONE, AlertButton, done_keyboard
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
 
@@ -57,70 +47,21 @@ MAX_NOTICE_CHARS: Final = 200
 tracer: Final = trace.get_tracer("tally.gateway")
 log = structlog.get_logger(__name__)
 
-
-class AlertButton(CallbackData, prefix="al"):
-    """Callback data of an alert button: ``al:<action>:<group id, 16 hex digits>``."""
-
-    action: str
-    group: str = Field(pattern=FINGERPRINT_PATTERN)
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonAction:
-    """What a button sends (``action`` for ``duration_s`` seconds), its label, and the line
-    that replaces the buttons once done ("Silenced 1h" + " by @name")."""
-
-    action: CommandAction
-    duration_s: float | None
-    label: str
-    done: str
-
-
-BUTTONS: Final = {
-    "ack": ButtonAction("ack", None, "Acknowledge", "✔ Acknowledged"),
-    "s1h": ButtonAction("silence", 3600.0, "Silence 1h", "🔕 Silenced 1h"),
-    "s24h": ButtonAction("silence", 86400.0, "Silence 24h", "🔕 Silenced 24h"),
-    "mute": ButtonAction("mute", None, "Mute until resolved", "🔇 Muted until resolved"),
-}
-DONE: Final = "done"
-"""The action of the status line that replaced the buttons (a press only gets answered)."""
-
 router.message.middleware(GroupThrottlingMiddleware())
-_audit: Final = AdminAuditMiddleware(buttons=frozenset({*BUTTONS, DONE}))
+_audit: Final = AdminAuditMiddleware(buttons=frozenset({*ALERT_BUTTONS, DONE}))
 router.message.middleware(_audit)
 router.callback_query.middleware(_audit)
 
 
-def alert_keyboard(group_id: str) -> InlineKeyboardMarkup:
-    """The buttons under a firing notification of group ``group_id``."""
-    rows = (("ack",), ("s1h", "s24h"), ("mute",))
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(key, group_id) for key in row] for row in rows]
-    )
-
-
-def done_keyboard(group_id: str, line: str) -> InlineKeyboardMarkup:
-    """One button reading ``line`` (who did what), where the buttons were."""
-    status = AlertButton(action=DONE, group=group_id).pack()
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=line, callback_data=status)]]
-    )
-
-
-def _button(key: str, group_id: str) -> InlineKeyboardButton:
-    data = AlertButton(action=key, group=group_id).pack()
-    return InlineKeyboardButton(text=BUTTONS[key].label, callback_data=data)
-
-
 async def request_command(
-    broker: NatsBroker, subjects: Subjects, command: AlertCommand, *, timeout_s: float
+    ctx: GatewayContext, command: AlertCommand, *, timeout_s: float
 ) -> AlertCommandReply | None:
     """The alerts service's reply to ``command``, or None (logged) when none came within
     ``timeout_s`` seconds, nobody listens, or the reply is not an AlertCommandReply."""
     return await request_reply(
-        broker,
+        ctx.broker,
         command,
-        subjects.alert_command,
+        ctx.subjects.alert_command,
         AlertCommandReply,
         timeout_s=timeout_s,
         span="telegram alert command",
@@ -129,39 +70,32 @@ async def request_command(
 
 
 @router.callback_query(AlertButton.filter(), ~IsAdmin())
-async def refuse_press(query: CallbackQuery, metrics: GatewayMetrics) -> None:
+async def refuse_press(query: CallbackQuery, ctx: GatewayContext) -> None:
     """A non-admin's press: REFUSAL in a popup, nothing sent."""
-    metrics.message("command")
+    ctx.metrics.message("command")
     await query.answer(REFUSAL, show_alert=True)
 
 
-@router.callback_query(AlertButton.filter(F.action.in_(BUTTONS)))
-async def press(
-    query: CallbackQuery,
-    callback_data: AlertButton,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-) -> None:
+@router.callback_query(AlertButton.filter(F.action.in_(ALERT_BUTTONS)))
+async def press(query: CallbackQuery, callback_data: AlertButton, ctx: GatewayContext) -> None:
     """An admin's press: send the button's command for the group; answer with the reply's
     message; once done, the buttons give way to a line saying who did what."""
-    metrics.message("command")
-    button = BUTTONS[callback_data.action]
+    ctx.metrics.message("command")
+    button = ALERT_BUTTONS[callback_data.action]
     command = AlertCommand(
         action=button.action,
         target=callback_data.group,
         duration_s=button.duration_s,
         actor_id=query.from_user.id,
     )
-    reply = await request_command(broker, subjects, command, timeout_s=COMMAND_TIMEOUT_S)
+    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
     if reply is None:
         await query.answer(NO_ANSWER, show_alert=True)
         return
     await query.answer(shorten(reply.message, MAX_NOTICE_CHARS), show_alert=not reply.ok)
     if reply.ok:
         line = f"{button.done} by {_name(query.from_user)}"
-        await _replace_buttons(query, bot, done_keyboard(callback_data.group, line))
+        await _replace_buttons(query, ctx.bot, done_keyboard(callback_data.group, line))
 
 
 @router.callback_query(AlertButton.filter())
@@ -189,125 +123,84 @@ async def _replace_buttons(query: CallbackQuery, bot: Bot, keyboard: InlineKeybo
 
 
 @router.message(Command(*COMMANDS), ~IsAdmin())
-async def refuse(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+async def refuse(message: Message, ctx: GatewayContext) -> None:
     """A non-admin's alert command: REFUSAL, nothing sent."""
-    metrics.message("command")
-    await deliver(bot, message.chat.id, REFUSAL, metrics=metrics)
+    ctx.metrics.message("command")
+    await ctx.send(message.chat.id, REFUSAL)
 
 
 @router.message(Command("alerts"), IsAdmin())
-async def list_alerts(
-    message: Message, bot: Bot, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics
-) -> None:
+async def list_alerts(message: Message, ctx: GatewayContext) -> None:
     """/alerts: the firing and pending alerts."""
+    ctx.metrics.message("command")
     command = AlertCommand(action="alerts", actor_id=_actor(message))
-    reply = await _request(command, broker, subjects, metrics)
-    await _show(bot, message.chat.id, reply, metrics, render=_alerts_html)
+    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply, render=_alerts_html)
 
 
 @router.message(Command("silences"), IsAdmin())
-async def list_silences(
-    message: Message, bot: Bot, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics
-) -> None:
+async def list_silences(message: Message, ctx: GatewayContext) -> None:
     """/silences: the active silences."""
+    ctx.metrics.message("command")
     command = AlertCommand(action="silences", actor_id=_actor(message))
-    reply = await _request(command, broker, subjects, metrics)
-    await _show(bot, message.chat.id, reply, metrics, render=_silences_html)
+    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply, render=_silences_html)
 
 
 @router.message(Command("silence"), IsAdmin())
-async def silence(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-) -> None:
-    """/silence <matchers> <duration>: silence matching alerts for that long."""
-    try:
-        asked = alerts.parse_silence(command.args)
-    except alerts.UsageError as error:
-        await _usage(bot, message.chat.id, error, metrics)
-        return
+async def silence(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
+    """/silence <matchers> <duration>: silence matching alerts for that long.
+
+    Raises alerts.UsageError (shown by the errors router) for arguments it cannot read."""
+    ctx.metrics.message("command")
+    asked = alerts.parse_silence(command.args)
     request = AlertCommand(
         action="silence",
         matchers=asked.matchers,
         duration_s=asked.duration_s,
         actor_id=_actor(message),
     )
-    reply = await _request(request, broker, subjects, metrics)
-    await _show(bot, message.chat.id, reply, metrics)
+    reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply)
 
 
 @router.message(Command("unsilence"), IsAdmin())
-async def unsilence(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-) -> None:
-    """/unsilence <silence id>: expire that silence now."""
-    try:
-        silence_id = alerts.parse_silence_id(command.args)
-    except alerts.UsageError as error:
-        await _usage(bot, message.chat.id, error, metrics)
-        return
+async def unsilence(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
+    """/unsilence <silence id>: expire that silence now.
+
+    Raises alerts.UsageError (shown by the errors router) for a missing or malformed id."""
+    ctx.metrics.message("command")
+    silence_id = alerts.parse_silence_id(command.args)
     request = AlertCommand(action="unsilence", target=silence_id, actor_id=_actor(message))
-    reply = await _request(request, broker, subjects, metrics)
-    await _show(bot, message.chat.id, reply, metrics)
+    reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply)
 
 
 @router.message(Command("watch"), IsAdmin())
-async def watch(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-    chat_settings: ChatSettingsView,
-) -> None:
+async def watch(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """/watch <plain words>: a data alert on this group's (or the videos') numbers, read in
     the words' language and the chat's time zone (UTC when the gateway knows none). In a
-    private chat it is refused with a sentence (alerts.WATCH_IN_PRIVATE)."""
-    try:
-        text = alerts.parse_watch(command.args, private=message.chat.type == ChatType.PRIVATE)
-    except alerts.UsageError as error:
-        await _usage(bot, message.chat.id, error, metrics)
-        return
+    private chat it is refused with a sentence (alerts.WATCH_IN_PRIVATE).
+
+    Raises alerts.UsageError (shown by the errors router) without words, or in private."""
+    ctx.metrics.message("command")
+    text = alerts.parse_watch(command.args, private=message.chat.type == ChatType.PRIVATE)
     user = message.from_user
     request = AlertCommand(
         action="watch",
         text=text,
         chat_id=message.chat.id,
         language=detect_language(text, user.language_code if user else None),
-        timezone=chat_settings.get(message.chat.id).timezone,
+        timezone=ctx.chat_settings.get(message.chat.id).timezone,
         actor_id=_actor(message),
     )
-    reply = await _request(request, broker, subjects, metrics, timeout_s=WATCH_TIMEOUT_S)
-    await _show(bot, message.chat.id, reply, metrics)
+    reply = await request_command(ctx, request, timeout_s=WATCH_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply)
 
 
 def _actor(message: Message) -> int:
     """The sender's user id (IsAdmin let only messages with a sender through)."""
     return message.from_user.id if message.from_user else 0
-
-
-async def _request(
-    command: AlertCommand,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-    *,
-    timeout_s: float | None = None,
-) -> AlertCommandReply | None:
-    """Count the command and send it; ``timeout_s`` None means COMMAND_TIMEOUT_S."""
-    metrics.message("command")
-    timeout_s = COMMAND_TIMEOUT_S if timeout_s is None else timeout_s
-    return await request_command(broker, subjects, command, timeout_s=timeout_s)
 
 
 def _alerts_html(reply: AlertCommandReply) -> str:
@@ -319,24 +212,18 @@ def _silences_html(reply: AlertCommandReply) -> str:
 
 
 async def _show(
-    bot: Bot,
+    ctx: GatewayContext,
     chat_id: int,
     reply: AlertCommandReply | None,
-    metrics: GatewayMetrics,
     *,
     render: Callable[[AlertCommandReply], str] | None = None,
 ) -> None:
     """Send ``render(reply)`` as HTML, or the reply's message as plain text (when it failed
     or there is nothing to render), or NO_ANSWER when no reply came."""
     if reply is None:
-        await deliver(bot, chat_id, NO_ANSWER, metrics=metrics)
+        await ctx.send(chat_id, NO_ANSWER)
     elif render is None or not reply.ok:
         text = alerts.clip_plain(reply.message or ("Done." if reply.ok else "Failed."))
-        await deliver(bot, chat_id, text, metrics=metrics)
+        await ctx.send(chat_id, text)
     else:
-        await deliver(bot, chat_id, render(reply), metrics=metrics, parse_mode=ParseMode.HTML)
-
-
-async def _usage(bot: Bot, chat_id: int, error: alerts.UsageError, metrics: GatewayMetrics) -> None:
-    metrics.message("command")
-    await deliver(bot, chat_id, error.message, metrics=metrics)
+        await ctx.send(chat_id, render(reply), parse_mode=ParseMode.HTML)

@@ -2,53 +2,45 @@
 
 from typing import Final
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from tally.contracts.language import detect_language
-from tally.gateway.domain.memory import LastAnswers
+from tally.gateway.context import GatewayContext
 from tally.gateway.domain.texts import explain, help_text, say
-from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.delivery import deliver
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type == ChatType.PRIVATE)
 
 
 @router.message(Command("start", "help"))
-async def show_help(
-    message: Message, command: CommandObject, bot: Bot, metrics: GatewayMetrics
-) -> None:
+async def show_help(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """Reply with what Tally does and four example questions, in the user's language."""
-    metrics.message("command")
+    ctx.metrics.message("command")
     language = detect_language(command.args or "", _language_code(message))
-    await deliver(
-        bot, message.chat.id, help_text(language), metrics=metrics, parse_mode=ParseMode.HTML
-    )
+    await ctx.send(message.chat.id, help_text(language), parse_mode=ParseMode.HTML)
 
 
 @router.message(Command("sql"))
-async def show_sql(
-    message: Message, bot: Bot, metrics: GatewayMetrics, last_answers: LastAnswers
-) -> None:
+async def show_sql(message: Message, ctx: GatewayContext) -> None:
     """Reply with the SQL, parameters and interpretation behind this chat's last answer."""
-    metrics.message("command")
-    answer = last_answers.last(message.chat.id)
+    ctx.metrics.message("command")
+    answer = ctx.last_answers.last(message.chat.id)
     if answer is None:
         language = detect_language("", _language_code(message))
-        await deliver(bot, message.chat.id, say("no_answer", language), metrics=metrics)
+        await ctx.send(message.chat.id, say("no_answer", language))
         return
-    await deliver(bot, message.chat.id, explain(answer), metrics=metrics, parse_mode=ParseMode.HTML)
+    await ctx.send(message.chat.id, explain(answer), parse_mode=ParseMode.HTML)
 
 
 @router.message(F.text.startswith("/"))
-async def unknown_command(message: Message, bot: Bot, metrics: GatewayMetrics) -> None:
+async def unknown_command(message: Message, ctx: GatewayContext) -> None:
     """Point at /help for a command the bot does not know."""
-    metrics.message("command")
+    ctx.metrics.message("command")
     language = detect_language("", _language_code(message))
-    await deliver(bot, message.chat.id, say("unknown_command", language), metrics=metrics)
+    await ctx.send(message.chat.id, say("unknown_command", language))
 
 
 def _language_code(message: Message) -> str | None:

@@ -22,19 +22,14 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
-from faststream.nats import NatsBroker
 from opentelemetry import trace
 
 from tally.contracts.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
 from tally.contracts.events import Language, QuestionAsked
 from tally.contracts.language import detect_language
-from tally.contracts.subjects import Subjects
-from tally.gateway.chat_settings import ChatSettingsView
+from tally.gateway.context import GatewayContext
 from tally.gateway.domain import reports
-from tally.gateway.domain.reasks import Reasks
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
-from tally.gateway.metrics import GatewayMetrics
-from tally.gateway.telegram.delivery import deliver, deliver_photo
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
 
@@ -53,9 +48,9 @@ def _language(message: Message, text: str = "") -> Language:
     return detect_language(text, user.language_code if user else None)
 
 
-async def _publish_question(
-    message: Message, text: str, broker: NatsBroker, subjects: Subjects, zone: str
-) -> QuestionAsked:
+async def _ask(message: Message, text: str, ctx: GatewayContext) -> None:
+    """Publish ``text`` as this group's question (in its time zone) and await its answer
+    (domain.reasks)."""
     user = message.from_user
     question = QuestionAsked(
         channel="telegram",
@@ -63,64 +58,46 @@ async def _publish_question(
         user_id=user.id if user else message.chat.id,
         language=_language(message, text),
         text=text,
-        timezone=zone,
+        timezone=ctx.chat_settings.get(message.chat.id).timezone,
     )
     with tracer.start_as_current_span("telegram receive") as span:
         span.set_attribute("tally.question_id", str(question.question_id))
-        await broker.publish(question, subjects.question_asked)
-    return question
+        await ctx.broker.publish(question, ctx.subjects.question_asked)
+    ctx.reasks.asked(question, time.monotonic())
 
 
 @router.message(Command("ask"))
-async def ask(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-    chat_settings: ChatSettingsView,
-    reasks: Reasks,
-) -> None:
+async def ask(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """``/ask <question>``: a question about this chat (or the video statistics)."""
-    metrics.message("question")
+    ctx.metrics.message("question")
     text = (command.args or "").strip()
     if not 1 <= len(text) <= MAX_QUESTION_CHARS:
-        await deliver(bot, message.chat.id, say("ask_usage", _language(message)), metrics=metrics)
+        await ctx.send(message.chat.id, say("ask_usage", _language(message)))
         return
-    zone = chat_settings.get(message.chat.id).timezone
-    reasks.asked(await _publish_question(message, text, broker, subjects, zone), time.monotonic())
+    await _ask(message, text, ctx)
 
 
 @router.message(Command("stats", "top", "heatmap", "activity"))
-async def report(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-    chat_settings: ChatSettingsView,
-) -> None:
+async def report(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
     """A report of the last N days (``/stats 30``) of this chat."""
-    metrics.message("command")
+    ctx.metrics.message("command")
     language = _language(message)
     days = _days(command.args)
     if days is None:
-        await deliver(bot, message.chat.id, say("report_usage", language), metrics=metrics)
+        await ctx.send(message.chat.id, say("report_usage", language))
         return
     request = ChatReportRequested(
         chat_id=message.chat.id,
         kind=command.command.lower(),
         days=days,
         language=language,
-        timezone=chat_settings.get(message.chat.id).timezone,
+        timezone=ctx.chat_settings.get(message.chat.id).timezone,
     )
-    found = await _fetch(broker, subjects, request)
+    found = await _fetch(ctx, request)
     if found is None:
-        await deliver(bot, message.chat.id, say("report_failed", language), metrics=metrics)
+        await ctx.send(message.chat.id, say("report_failed", language))
         return
-    await _send_report(bot, message.chat.id, found, language, metrics)
+    await _send_report(ctx, message.chat.id, found, language)
 
 
 def _days(args: str | None) -> int | None:
@@ -133,14 +110,12 @@ def _days(args: str | None) -> int | None:
     return int(text)
 
 
-async def _fetch(
-    broker: NatsBroker, subjects: Subjects, request: ChatReportRequested
-) -> ChatReport | None:
+async def _fetch(ctx: GatewayContext, request: ChatReportRequested) -> ChatReport | None:
     """The executor's report, or None (logged) when it did not answer in time or sensibly."""
     return await request_reply(
-        broker,
+        ctx.broker,
         request,
-        subjects.chat_report,
+        ctx.subjects.chat_report,
         ChatReport,
         timeout_s=REPORT_TIMEOUT_S,
         span="telegram report",
@@ -149,31 +124,25 @@ async def _fetch(
 
 
 async def _send_report(
-    bot: Bot, chat_id: int, found: ChatReport, language: Language, metrics: GatewayMetrics
+    ctx: GatewayContext, chat_id: int, found: ChatReport, language: Language
 ) -> None:
     html = ParseMode.HTML
     if found.error:
-        await deliver(bot, chat_id, found.error, metrics=metrics)
+        await ctx.send(chat_id, found.error)
         return
     match found.kind:
         case "stats":
             chart = await asyncio.to_thread(reports.activity_chart, found, language)
             caption = reports.stats_card(found, language)
-            await deliver_photo(
-                bot, chat_id, chart, caption=caption, metrics=metrics, parse_mode=html
-            )
+            await ctx.send_photo(chat_id, chart, caption=caption, parse_mode=html)
         case "heatmap":
             chart = await asyncio.to_thread(reports.heatmap_chart, found, language)
             caption = reports.heatmap_caption(found, language)
-            await deliver_photo(
-                bot, chat_id, chart, caption=caption, metrics=metrics, parse_mode=html
-            )
+            await ctx.send_photo(chat_id, chart, caption=caption, parse_mode=html)
         case "top":
-            text = reports.top_text(found, language)
-            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=html)
+            await ctx.send(chat_id, reports.top_text(found, language), parse_mode=html)
         case "activity":
-            text = reports.activity_text(found, language)
-            await deliver(bot, chat_id, text, metrics=metrics, parse_mode=html)
+            await ctx.send(chat_id, reports.activity_text(found, language), parse_mode=html)
 
 
 class Addressed(Filter):
@@ -201,17 +170,7 @@ def _replies_to(message: Message, user_id: int) -> bool:
 
 
 @router.message(F.text, Addressed())
-async def addressed(
-    message: Message,
-    question: str,
-    broker: NatsBroker,
-    subjects: Subjects,
-    metrics: GatewayMetrics,
-    chat_settings: ChatSettingsView,
-    reasks: Reasks,
-) -> None:
+async def addressed(message: Message, question: str, ctx: GatewayContext) -> None:
     """A message that speaks to the bot is a question; others were only captured."""
-    metrics.message("question")
-    zone = chat_settings.get(message.chat.id).timezone
-    asked = await _publish_question(message, question, broker, subjects, zone)
-    reasks.asked(asked, time.monotonic())
+    ctx.metrics.message("question")
+    await _ask(message, question, ctx)

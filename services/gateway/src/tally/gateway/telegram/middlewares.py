@@ -1,14 +1,13 @@
-"""aiogram middlewares of the gateway: the chat allow-list, throttling, first-contact
-registration, command counts.
+"""aiogram middlewares of the gateway: the chat allow-list, throttling, publishing
+``UserSeen`` on first contact, command counts.
 
-:class:`ChatAllowList` is an outer middleware on every update, so an update from a chat not
-allowed reaches nothing. Throttling, registration and the command counter are outer
-middlewares on ``message`` updates, so they see every message before filters run; throttling
-and registration act on private chats only, the command counter on every chat. In groups,
-where every message must still be captured, :class:`GroupThrottlingMiddleware` is an inner
-middleware of the routers that answer (it sees only messages a handler matched). They read
-``bot``, ``broker``, ``subjects``, ``metrics``, ``group_throttle`` and ``event_chat`` from
-aiogram's ``data``.
+:class:`ChatAllowListMiddleware` is an outer middleware on every update, so an update from a
+chat not allowed reaches nothing. Private throttling, ``UserSeen`` and the command count are
+outer middlewares on ``message`` updates, so they see every message before filters run; the
+first two act on private chats only, the command count on every chat. In groups, where every
+message must still be captured, :class:`GroupThrottlingMiddleware` is an inner middleware of
+the routers that answer (it sees only messages a handler matched). They read ``ctx`` (the
+GatewayContext), ``bot`` and ``event_chat`` from aiogram's ``data``.
 """
 
 import time
@@ -23,9 +22,9 @@ from aiogram.types import Chat, Message, TelegramObject, User
 
 from tally.contracts.events import UserSeen
 from tally.contracts.language import detect_language
+from tally.gateway.context import GatewayContext
 from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
 from tally.gateway.domain.texts import say
-from tally.gateway.telegram.delivery import deliver
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
@@ -33,7 +32,7 @@ GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 log = structlog.get_logger(__name__)
 
 
-class ChatAllowList(BaseMiddleware):
+class ChatAllowListMiddleware(BaseMiddleware):
     """Drops every update whose chat is not in ``allowed`` (chat ids), and updates that name
     no chat: no handler runs, nothing is replied or published; each is counted in
     ``tally_gateway_ignored_updates_total{reason}`` and logged at debug level."""
@@ -46,13 +45,14 @@ class ChatAllowList(BaseMiddleware):
         if chat is not None and chat.id in self._allowed:
             return await handler(event, data)
         reason = "no_chat" if chat is None else "chat_not_allowed"
-        data["metrics"].ignored(reason)
+        data["ctx"].metrics.ignored(reason)
         log.debug("update ignored", reason=reason, chat_id=None if chat is None else chat.id)
         return UNHANDLED
 
 
-class ThrottlingMiddleware(BaseMiddleware):
-    """Drops a user's messages that come sooner than ``interval_s`` after their last handled one.
+class PrivateThrottlingMiddleware(BaseMiddleware):
+    """Drops a user's private messages that come sooner than ``interval_s`` after their last
+    handled one.
 
     The first dropped message in an interval gets a polite "slow down" reply; the drops are
     counted in ``tally_gateway_throttled_total`` and never published.
@@ -68,10 +68,11 @@ class ThrottlingMiddleware(BaseMiddleware):
         verdict = self._throttle.check(user.id, time.monotonic())
         if verdict is Verdict.ALLOW:
             return await handler(event, data)
-        data["metrics"].throttled.inc()
+        ctx: GatewayContext = data["ctx"]
+        ctx.metrics.throttled.inc()
         if verdict is Verdict.WARN:
             text = say("slow_down", detect_language("", user.language_code))
-            await deliver(data["bot"], data["event_chat"].id, text, metrics=data["metrics"])
+            await ctx.send(data["event_chat"].id, text)
         return None
 
 
@@ -80,7 +81,7 @@ class GroupThrottlingMiddleware(BaseMiddleware):
     admin command) that comes sooner than the ``group_throttle`` interval after the sender's
     last handled one; counted in ``tally_gateway_throttled_total``. Other messages pass.
 
-    Stateless: the Throttle is the dispatcher's ``group_throttle`` (so routers, which are
+    Stateless: the Throttle is the context's ``group_throttle`` (so routers, which are
     module-level, can carry this middleware).
     """
 
@@ -88,15 +89,16 @@ class GroupThrottlingMiddleware(BaseMiddleware):
         user = group_sender(event)
         if user is None:
             return await handler(event, data)
-        throttle: Throttle = data["group_throttle"]
-        if throttle.check(user.id, time.monotonic()) is Verdict.ALLOW:
+        ctx: GatewayContext = data["ctx"]
+        if ctx.group_throttle.check(user.id, time.monotonic()) is Verdict.ALLOW:
             return await handler(event, data)
-        data["metrics"].throttled.inc()
+        ctx.metrics.throttled.inc()
         return None
 
 
-class AuthMiddleware(BaseMiddleware):
-    """Publishes ``UserSeen`` on a user's first message to this process, then goes on.
+class UserSeenMiddleware(BaseMiddleware):
+    """Publishes ``UserSeen`` on a user's first private message to this process, then goes on
+    (it authorises nothing: every user passes).
 
     Remembers the ``max_users`` most recent users; ingest stores the event in ``bot_users``.
     """
@@ -108,11 +110,12 @@ class AuthMiddleware(BaseMiddleware):
         user = private_sender(event)
         if user is not None and self._seen.first_contact(user.id):
             seen = _user_seen(user, chat_id=data["event_chat"].id)
-            await data["broker"].publish(seen, data["subjects"].user_seen)
+            ctx: GatewayContext = data["ctx"]
+            await ctx.broker.publish(seen, ctx.subjects.user_seen)
         return await handler(event, data)
 
 
-class CommandCounter(BaseMiddleware):
+class CommandCountingMiddleware(BaseMiddleware):
     """Counts each bot command that reaches the handlers in ``tally_commands_total``, by name
     (:meth:`GatewayMetrics.command`), whichever router handles it; a command addressed to
     another bot (``/stats@other_bot``) is not this bot's and is not counted."""
@@ -122,7 +125,7 @@ class CommandCounter(BaseMiddleware):
             me = await data["bot"].me()
             name = command_name(event.text, me.username)
             if name is not None:
-                data["metrics"].command(name)
+                data["ctx"].metrics.command(name)
         return await handler(event, data)
 
 

@@ -1,0 +1,124 @@
+"""Publishing captured chat events to JetStream, and the bot's role in each group.
+
+A publish waits for JetStream's confirmation and is retried on NATS errors; one that still
+fails is logged and counted (``tally_gateway_chat_events_total{outcome="failed"}``), never
+dropped silently. Each event carries ``Nats-Msg-Id: <event_id>``, so an update Telegram hands
+over again (after a restart) is stored once.
+"""
+
+from collections.abc import Sequence
+
+import nats.errors
+import structlog
+from aiogram import Bot
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types.chat_member_union import ChatMemberUnion
+from faststream.nats import NatsBroker
+from opentelemetry import trace
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from tally.contracts.chat_events import ChatEvent
+from tally.contracts.subjects import Subjects
+from tally.gateway.metrics import GatewayMetrics
+
+ATTEMPTS = 4
+BACKOFF_S = 0.25
+PUBLISH_TIMEOUT_S = 2.0
+"""A publish is tried ``ATTEMPTS`` times, each waiting up to ``PUBLISH_TIMEOUT_S`` for
+JetStream's confirmation, with 0.25, 0.5 then 1 s between tries."""
+
+_ADMINS = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
+
+tracer = trace.get_tracer("tally.gateway")
+log = structlog.get_logger(__name__)
+
+
+class ChatEventPublisher:
+    """Publishes chat events to the CHAT_EVENTS stream, confirmed, retried and counted."""
+
+    def __init__(self, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics) -> None:
+        self._broker, self._subjects, self._metrics = broker, subjects, metrics
+
+    async def publish(self, events: Sequence[ChatEvent], *, update_id: int) -> None:
+        """Publish the ``events`` of update ``update_id`` in one ``telegram capture`` span."""
+        if not events:
+            return
+        with tracer.start_as_current_span("telegram capture") as span:
+            span.set_attribute("tally.update_id", update_id)
+            span.set_attribute("tally.chat_id", events[0].chat_id)
+            for event in events:
+                if not await self._publish_one(event):
+                    span.set_status(trace.StatusCode.ERROR, "chat event not published")
+
+    async def _publish_one(self, event: ChatEvent) -> bool:
+        subject = self._subjects.chat_event(event.chat_id, event.kind)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((nats.errors.Error, TimeoutError)),
+            stop=stop_after_attempt(ATTEMPTS),
+            wait=wait_exponential(multiplier=BACKOFF_S, min=BACKOFF_S),
+            before_sleep=_log_retry,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    ack = await self._broker.publish(
+                        event,
+                        subject,
+                        headers={"Nats-Msg-Id": event.event_id},
+                        stream=self._subjects.chat_events_stream,
+                        timeout=PUBLISH_TIMEOUT_S,
+                    )
+        except RetryError as error:
+            cause = error.last_attempt.exception()
+            log.error("chat event not published", event_id=event.event_id, error=repr(cause))
+            self._metrics.chat_event(event.kind, "failed")
+            return False
+        if ack.duplicate:
+            log.debug("chat event already in the stream", event_id=event.event_id)
+        self._metrics.chat_event(event.kind, "published")
+        return True
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("chat event publish failed", attempt=state.attempt_number, error=repr(error))
+
+
+class BotRoles:
+    """The bot's role in each chat: whether it administers it (then ``chat_member`` updates
+    arrive there)."""
+
+    def __init__(self) -> None:
+        self._admin: dict[int, bool] = {}
+
+    def remember(self, chat_id: int, *, admin: bool) -> None:
+        """Record what Telegram just said about the bot's role in ``chat_id``."""
+        self._admin[chat_id] = admin
+
+    async def is_admin(self, bot: Bot, chat_id: int) -> bool:
+        """The bot's role in ``chat_id``, asked with ``getChatMember`` the first time.
+
+        When Telegram cannot say, False (not remembered): a join is better counted from the
+        service message than not at all.
+        """
+        if chat_id not in self._admin:
+            try:
+                member = await bot.get_chat_member(chat_id, bot.id)
+            except TelegramAPIError as error:
+                log.warning("bot role unknown", chat_id=chat_id, error=str(error))
+                return False
+            self.remember(chat_id, admin=is_administrator(member))
+        return self._admin[chat_id]
+
+
+def is_administrator(member: ChatMemberUnion) -> bool:
+    """True for the chat's creator or an administrator."""
+    return member.status in _ADMINS
