@@ -53,7 +53,9 @@ class Taken:
 
 
 def take_phrases(scan: Scan, today: date) -> Taken:
-    """Every phrase of known shape, in an order where none can swallow another's words."""
+    """Every phrase of known shape, in an order where none can swallow another's words;
+    raises :class:`Unclear` ("read_only") for a request to change data, ("hours") for an hour
+    window without a day, ("unknown") for a ranking and a series at once."""
     if scan.has(words.WRITE):
         raise Unclear("read_only")
     period, share, fraction = take_period(scan), take_share(scan), take_percentile(scan)
