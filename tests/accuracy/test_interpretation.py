@@ -9,7 +9,7 @@ import pytest
 from tally.contracts.events import Language
 from tally.contracts.render import format_number
 from tally.language import Readings, parse
-from tally.language.describe import _counter
+from tally.language.describe_names import counter_names
 from tally.semantic.plan import Filter, Op, QueryPlan
 from tests.accuracy.grouped import GROUPED
 from tests.accuracy.questions import ANSWERABLE
@@ -63,10 +63,10 @@ def test_every_constraint_is_named(plan: QueryPlan, language: Language) -> None:
     for condition in (*plan.filters, *plan.measure.where):
         assert _named(condition, text, language), (condition, text)
         if condition.column.endswith("_count"):
-            assert any(name in text for name in _counter(condition.column, language)), text
+            assert any(name in text for name in counter_names(condition.column, language)), text
     for pair in plan.comparisons:
         for column in (pair.column, pair.other):
-            assert any(name in text for name in _counter(column, language)), (pair, text)
+            assert any(name in text for name in counter_names(column, language)), (pair, text)
     if plan.calendar:
         days = _EN_DAYS if language == "en" else _RU_DAYS
         groups = ("weekday", "weekend", "будн", "выходн")
