@@ -67,6 +67,18 @@ def test_one_edit() -> None:
     assert not one_edit("lines", "likes", substitution=False)
     assert one_edit("просмитров", "просмотров", substitution=True)
     assert not one_edit("reviews", "views", substitution=True)
+    assert not one_edit("vdaeo", "video", substitution=False), "two letters changed, not swapped"
+
+
+def test_a_plan_without_wording_is_refused() -> None:
+    """Rankings nobody wrote wording for (a median per top video, a top of people in a video
+    question) are refused, not answered and not an exception (the fuzz test found them)."""
+    for text, language in (
+        ("What is the median number of views per top 5 video?", "en"),
+        ("p90 of comments per top 5 video", "en"),
+        ("Кто by creator abc123 из блогеров выложил больше всего роликов?", "ru"),
+    ):
+        assert isinstance(parse(text, language=language, today=TODAY), Refusal), text
 
 
 def test_getting_a_counter_on_a_day_is_growth() -> None:

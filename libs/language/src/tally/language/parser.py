@@ -111,9 +111,18 @@ def parse(
     """
     try:
         plans = _plans(Scan.of(canonicalize(text)), today, chat_zone, chat_today or today)
+        described = [_described(plan, language) for plan in plans]
     except Unclear as unclear:
         return refusal(unclear.reason, language, as_written(text, unclear.words))
-    described = [
-        plan.model_copy(update={"interpretation": describe(plan, language)}) for plan in plans
-    ]
     return described[0] if len(described) == 1 else readings(described, language)
+
+
+def _described(plan: QueryPlan, language: Language) -> QueryPlan:
+    """``plan`` with its interpretation. A plan the describer has no words for (a ranking by
+    a median, a top of people in a video question) is one nobody wrote wording for, so
+    nobody checked it either: raises ``Unclear("unsupported")``, and the question is refused
+    rather than answered without an interpretation."""
+    try:
+        return plan.model_copy(update={"interpretation": describe(plan, language)})
+    except KeyError as missing:
+        raise Unclear("unsupported") from missing

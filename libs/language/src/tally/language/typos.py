@@ -19,7 +19,10 @@ MIN_LENGTH: Final = 5
 def _one_swap(word: str, other: str) -> bool:
     """Same length, differing only by two neighbouring letters swapped."""
     diffs = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
-    return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and word[diffs[0]] == other[diffs[1]]
+    if len(diffs) != 2 or diffs[1] != diffs[0] + 1:
+        return False
+    first, second = diffs
+    return word[first] == other[second] and word[second] == other[first]
 
 
 def _one_gap(longer: str, shorter: str) -> bool:
