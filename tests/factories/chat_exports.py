@@ -85,17 +85,27 @@ def forum_export(bare_id: int) -> ExportBuilder:
     in_topic = chat.message(
         12,
         "Bob",
-        ["see ", {"type": "link", "text": "https://example.org"}, " #trail ",
-         {"type": "mention", "text": "@ann"}],
+        [
+            "see ",
+            {"type": "link", "text": "https://example.org"},
+            " #trail ",
+            {"type": "mention", "text": "@ann"},
+        ],
         reply_to_message_id=routes["id"],
     )
     chat.edited(in_topic)
     in_topic["text_entities"].insert(2, {"type": "hashtag", "text": "#trail"})
-    chat.message(13, "Cat Ng", "me too", reply_to_message_id=in_topic["id"],
-                 reactions=[reaction("👍", 3, (11, "Ann Lee")), reaction("🔥", 1)])
+    chat.message(
+        13,
+        "Cat Ng",
+        "me too",
+        reply_to_message_id=in_topic["id"],
+        reactions=[reaction("👍", 3, (11, "Ann Lee")), reaction("🔥", 1)],
+    )
     chat.message(12, "Bob", "", reply_to_message_id=gear["id"], photo="(File not included.)")
-    chat.message(11, "Ann Lee", "", file="(File not included.)", media_type="sticker",
-                 sticker_emoji="⛰")
+    chat.message(
+        11, "Ann Lee", "", file="(File not included.)", media_type="sticker", sticker_emoji="⛰"
+    )
     chat.message(14, "Dan", "", file="a.ogg", media_type="voice_message")
     chat.message(14, "Dan", "", file="b.mp4", media_type="video_message")
     chat.message(14, "Dan", "", file="c.mp4", media_type="video_file")
@@ -103,11 +113,18 @@ def forum_export(bare_id: int) -> ExportBuilder:
     chat.message(13, "Cat Ng", "song", file="e.mp3", media_type="audio_file")
     chat.message(12, "Bob", "", file="f.pdf")
     chat.message(12, "Bob", "fwd from a friend", forwarded_from=None)
-    chat.message(None, "Hiking Club", "admin here", reply_to_message_id=999,
-                 reply_to_peer_id="channel77")
-    chat.message(11, "Ann Lee", [{"type": "mention_name", "text": "Bob", "user_id": 12},
-                                 " and ", {"type": "text_link", "text": "map",
-                                           "href": "https://m.example"}])
+    chat.message(
+        None, "Hiking Club", "admin here", reply_to_message_id=999, reply_to_peer_id="channel77"
+    )
+    chat.message(
+        11,
+        "Ann Lee",
+        [
+            {"type": "mention_name", "text": "Bob", "user_id": 12},
+            " and ",
+            {"type": "text_link", "text": "map", "href": "https://m.example"},
+        ],
+    )
     chat.service(11, "Ann Lee", "pin_message", message_id=2)
     chat.service(11, "Ann Lee", "edit_group_title", title="Hiking Club")
     chat.service(13, "Cat Ng", "remove_members", members=["Cat Ng"])
