@@ -27,7 +27,7 @@ from tally.contracts.chat_events import (
     ReactionCounts,
     TitleChanged,
 )
-from tests.factories.chat_exports import ExportBuilder, forum_export
+from tests.factories.chat_exports import ExportBuilder, forum_export, reaction
 
 BARE = 1_777_000_001
 CHAT = -1_001_777_000_001
@@ -220,6 +220,16 @@ def test_a_name_two_users_share_is_not_guessed() -> None:
     assert tally.unknown_members == 1
 
 
+def test_a_recent_reactor_is_known_by_name() -> None:
+    """A member who only reacted is found by the name the reaction's recent list gives."""
+    chat = ExportBuilder(BARE)
+    chat.message(11, "Ann", "hi", reactions=[reaction("👍", 1, (31, "Quiet Quinn"))])
+    chat.service(11, "Ann", "remove_members", members=["Quiet Quinn"])
+    events, tally = _convert(chat)
+    assert _members(events) == [(31, "leave", None, False)]
+    assert tally.unknown_members == 0
+
+
 def test_a_title_change_carries_its_title() -> None:
     events, _ = _convert(forum_export(BARE))
     title = next(e for e in events if isinstance(e, TitleChanged))
@@ -322,7 +332,7 @@ def test_the_summary_says_how_many_were_skipped() -> None:
     tally = Tally(Counter({"message": 3, "member": 1}), Counter({"no date": 2}), 1, 0)
     report = ChatImport(ExportedChat(CHAT, "supergroup", "G"), tally, 4, 4, "why", "stored")
     text = "\n".join(summary(report))
-    assert "4 events (1 member, 3 message)" in text
+    assert "4 events (3 messages, 1 joins and leaves)" in text
     assert "Skipped 2 messages" in text and "2 × no date" in text
     assert "1 joins or leaves" in text
 

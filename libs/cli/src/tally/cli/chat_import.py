@@ -253,10 +253,21 @@ async def import_chat(
     return ChatImport(chat, converter.tally, published, new, why, storing)
 
 
+KIND_NAMES = {
+    "message": "messages",
+    "edit": "edits",
+    "reaction_count": "reaction totals",
+    "member": "joins and leaves",
+    "title": "title changes",
+}
+
+
 def summary(report: ChatImport) -> list[str]:
     """The lines ``tally import-chat`` prints after an import."""
     chat, tally = report.chat, report.tally
-    kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(tally.events.items()))
+    kinds = ", ".join(
+        f"{tally.events[kind]:,} {name}" for kind, name in KIND_NAMES.items() if tally.events[kind]
+    )
     lines = [
         f"Imported {chat.title or 'the chat'} ({chat.chat_id}): {report.published:,} events "
         f"({kinds or 'none'}), {report.new:,} new to the stream.",
@@ -265,6 +276,11 @@ def summary(report: ChatImport) -> list[str]:
     skipped = sum(tally.skipped.values())
     lines.append(f"Skipped {skipped:,} messages that failed validation.")
     lines += [f"  {count:,} × {reason}" for reason, count in tally.skipped.most_common(5)]
+    if tally.other_service:
+        lines.append(
+            f"{tally.other_service:,} other service messages (pins, topics, calls...) "
+            "have no chat event."
+        )
     if tally.unknown_members:
         lines.append(
             f"Left out {tally.unknown_members:,} joins or leaves of people the export names "
