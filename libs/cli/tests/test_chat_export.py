@@ -259,6 +259,19 @@ def test_the_same_export_gives_the_same_events_ids_included() -> None:
     assert ids[0] == f"export:{CHAT}:2@{1740819660}:message"
 
 
+def test_a_later_exports_new_edit_and_totals_get_new_ids() -> None:
+    """Exported again after another edit and more reactions, the message keeps its id and
+    the edit and totals get new ones (JetStream would drop a repeated id within its window)."""
+    first, later = ExportBuilder(BARE), ExportBuilder(BARE)
+    for chat, minutes, thumbs in ((first, 5, 1), (later, 9, 2)):
+        record = chat.message(11, "Ann", "hi", reactions=[reaction("👍", thumbs)])
+        chat.edited(record, minutes=minutes)
+    before = [event.event_id for event in _convert(first)[0]]
+    after = [event.event_id for event in _convert(later)[0]]
+    assert before[0] == after[0]
+    assert before[1] != after[1] and before[2] != after[2]
+
+
 def test_a_malformed_message_is_counted_and_skipped_and_the_rest_goes_on() -> None:
     """A message without an id, with a bad date, without any date, or that the exporting
     app did not support, is skipped by reason; the others are converted."""
