@@ -316,6 +316,19 @@ def test_the_header_and_messages_are_read_as_a_stream() -> None:
     assert list(read_messages(_stream(export))) == export["messages"]
 
 
+def test_the_header_is_found_after_the_messages_too() -> None:
+    """A file whose keys were sorted (messages before name, type and id) still reads."""
+    export = forum_export(BARE).export()
+    header = read_header(io.BytesIO(json.dumps(export, sort_keys=True).encode()))
+    assert exported_chat(header).chat_id == CHAT
+
+
+def test_a_whole_account_export_is_refused() -> None:
+    account = {"about": "x", "personal_information": {"user_id": 1}, "chats": {"list": []}}
+    with pytest.raises(ChatExportError, match="whole-account export"):
+        exported_chat(read_header(_stream(account)))
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [

@@ -49,6 +49,8 @@ from tally.infra.settings import CommonSettings
 PUBLISH_CHUNK = 500
 """Events published before waiting for JetStream's acknowledgements (and moving the bar)."""
 SCALARS = frozenset({"string", "number", "boolean", "null"})
+ACCOUNT = frozenset({"personal_information", "chats"})
+"""Top-level keys of a whole-account export (refused: one group's export is wanted)."""
 Storing = Literal["stored", "pending", "no ingest"]
 
 
@@ -73,10 +75,11 @@ def export_file(path: Path) -> Path:
 
 
 def read_header(stream: IO[bytes]) -> dict[str, Any]:
-    """The top-level keys of the JSON in ``stream`` up to the first that is not a scalar
-    (a chat export's ``name``, ``type``, ``id``, then ``messages``): scalars with their
-    value, that last key with None. Raises ChatExportError when the file is not a JSON
-    object."""
+    """The top-level keys of the JSON in ``stream``: scalars with their value, the others
+    (``messages``) with None. Reading stops at the first list or object once ``type`` and
+    ``id`` are known (Telegram Desktop writes ``name``, ``type``, ``id``, then ``messages``),
+    or at a whole-account export's ``personal_information`` or ``chats``. Raises
+    ChatExportError when the file is not a JSON object with a ``messages`` list."""
     header: dict[str, Any] = {}
     key: str | None = None
     for prefix, event, value in _parsed(ijson.parse(stream)):
@@ -85,10 +88,12 @@ def read_header(stream: IO[bytes]) -> dict[str, Any]:
         if prefix == "" and event == "map_key":
             key = value
         elif key is not None and prefix == key:
-            header[key] = value if event in SCALARS else None
-            if event not in SCALARS:
+            header[key], key = (value if event in SCALARS else None), None
+            if event not in SCALARS and (
+                ACCOUNT & header.keys() or {"type", "id"} <= header.keys()
+            ):
                 break
-    if "messages" not in header and "chats" not in header and "about" not in header:
+    if "messages" not in header and not ACCOUNT & header.keys():
         raise ChatExportError(
             'This is not a Telegram Desktop chat export: the JSON has no "messages" list.'
         )
