@@ -130,6 +130,29 @@ def import_videos_command(path: Path) -> None:
         console.print(f"[yellow]skipped {problem}[/]")
 
 
+@app.command("import-chat")
+def import_chat_command(
+    path: Annotated[Path, typer.Argument(help="result.json, or the export's folder.")],
+    with_text: Annotated[
+        bool,
+        typer.Option(
+            help="Send message text when no settings are stored for the chat (else left out; "
+            "ingest keeps text only for a chat whose settings store it)."
+        ),
+    ] = False,
+) -> None:
+    """Import a group's history from a Telegram Desktop export (Export chat history, JSON).
+
+    Goes through CHAT_EVENTS and ingest like live capture; importing the same file again
+    changes nothing. Text travels only as the chat's settings allow (see --with-text).
+    """
+    from tally.cli.chat_import import import_chat, summary
+
+    report = _run(import_chat(path, _resolve(), with_text=with_text, console=console))
+    for line in summary(report):
+        console.print(line, highlight=False, markup=False)
+
+
 @app.command("seed-chats")
 def seed_chats_command(
     chats: Annotated[int, typer.Option(min=1, help="How many chats.")] = 5,

@@ -6,16 +6,14 @@ in, and returns the event(s) to publish; none talks to Telegram or NATS. Event i
 add several members at once), so a redelivered update keeps its ids; the chat id keeps them
 apart when update ids repeat (Telegram restarts its count after a week without updates).
 
-Counting rules: a text's length is in characters (Unicode code points); a word is a
-whitespace-separated token with at least one letter or digit (so "—" and "👍" are not words);
-a caption counts as the text of a photo, video, document... Links are ``url`` and
-``text_link`` entities, mentions ``mention`` and ``text_mention``, hashtags ``hashtag``.
+Counting rules are :mod:`tally.contracts.chat_text`'s (``tally import-chat`` measures a
+history export with them too); a caption counts as the text of a photo, video, document...
 """
 
 from collections.abc import Sequence
 from typing import TypedDict
 
-from aiogram.enums import ChatMemberStatus, ChatType, ContentType, MessageEntityType
+from aiogram.enums import ChatMemberStatus, ChatType, ContentType
 from aiogram.types import (
     Chat,
     ChatMemberRestricted,
@@ -31,8 +29,8 @@ from aiogram.types import (
 from aiogram.types.chat_member_union import ChatMemberUnion
 from aiogram.types.reaction_type_union import ReactionTypeUnion
 
+from tally.contracts.chat_events import ChatType as EventChatType
 from tally.contracts.chat_events import (
-    MAX_TEXT,
     ChatUser,
     MemberChanged,
     MessageEdited,
@@ -42,7 +40,8 @@ from tally.contracts.chat_events import (
     ReactionCounts,
     TitleChanged,
 )
-from tally.contracts.chat_events import ChatType as EventChatType
+from tally.contracts.chat_text import entity_counts as count_entity_kinds
+from tally.contracts.chat_text import kept_text, word_count
 
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 """The chat types whose activity is captured."""
@@ -85,8 +84,6 @@ class _ChatFields(TypedDict):
     chat_title: str | None
 
 
-_LINKS = frozenset({MessageEntityType.URL, MessageEntityType.TEXT_LINK})
-_MENTIONS = frozenset({MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION})
 _PRESENT = frozenset(
     {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
@@ -100,17 +97,9 @@ def message_type(message: Message) -> MessageType | None:
     return "other" if content in OTHER_CONTENT else None
 
 
-def word_count(text: str) -> int:
-    """Whitespace-separated tokens of ``text`` holding at least one letter or digit."""
-    return sum(1 for token in text.split() if any(char.isalnum() for char in token))
-
-
 def entity_counts(entities: Sequence[MessageEntity]) -> tuple[int, int, int]:
     """(links, mentions, hashtags) among ``entities``."""
-    kinds = [entity.type for entity in entities]
-    links = sum(kind in _LINKS for kind in kinds)
-    mentions = sum(kind in _MENTIONS for kind in kinds)
-    return links, mentions, kinds.count(MessageEntityType.HASHTAG)
+    return count_entity_kinds(entity.type for entity in entities)
 
 
 def chat_user(user: User) -> ChatUser:
@@ -147,7 +136,7 @@ def message_posted(message: Message, *, update_id: int, store_text: bool) -> Mes
         links=links,
         mentions=mentions,
         hashtags=hashtags,
-        text=_kept(text, store_text),
+        text=kept_text(text, store_text),
     )
 
 
@@ -163,7 +152,7 @@ def message_edited(message: Message, *, update_id: int, store_text: bool) -> Mes
         sent_at=message.date,
         text_length=len(text),
         word_count=word_count(text),
-        text=_kept(text, store_text),
+        text=kept_text(text, store_text),
     )
 
 
@@ -274,10 +263,6 @@ def _chat(chat: Chat) -> _ChatFields:
 
 def _text(message: Message) -> str:
     return message.text or message.caption or ""
-
-
-def _kept(text: str, store_text: bool) -> str | None:
-    return text[:MAX_TEXT] if store_text and text else None
 
 
 def _sender(message: Message) -> ChatUser | None:
