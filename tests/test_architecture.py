@@ -1,7 +1,10 @@
-"""The import contracts of ``[tool.importlinter]`` (root pyproject.toml) hold, and a contract
-that real imports cross is reported broken (so a kept contract means something)."""
+"""The import contracts of ``[tool.importlinter]`` (root pyproject.toml) hold, a contract
+that real imports cross is reported broken (so a kept contract means something), and no
+production package depends on the test support package."""
 
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from importlinter.api import read_configuration
@@ -55,3 +58,32 @@ def test_a_contract_real_imports_cross_is_broken(tmp_path: Path, contract: str) 
     assert not lint_imports(
         str(config), cache_dir=None, no_logo=True, limit_to_contracts=(contract,)
     )
+
+
+def test_no_image_installs_the_test_support_package() -> None:
+    """Images install one member and its dependencies (``uv sync --no-dev --package``): no
+    service or library reaches tally-testing (or import-linter) through its dependencies in
+    uv.lock; only the workspace's dev group names them."""
+    lock = tomllib.loads((PYPROJECT.parent / "uv.lock").read_text())
+    packages = {package["name"]: package for package in lock["package"]}
+    members = [name for name in packages if name.startswith("tally-")]
+    production = set(members) - {"tally-testing", "tally-workspace"}
+    for member in production:
+        reached = _dependencies(packages, member)
+        assert not reached & {"tally-testing", "import-linter"}, member
+    dev = {
+        dependency["name"] for dependency in packages["tally-workspace"]["dev-dependencies"]["dev"]
+    }
+    assert {"tally-testing", "import-linter"} <= dev
+
+
+def _dependencies(packages: dict[str, Any], name: str) -> set[str]:
+    """Every package ``name`` needs at run time, however indirectly."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for dependency in packages[todo.pop()].get("dependencies", []):
+            if dependency["name"] not in seen:
+                seen.add(dependency["name"])
+                todo.append(dependency["name"])
+    return seen
