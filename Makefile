@@ -47,10 +47,11 @@ bench: install        ## question latency and throughput beside the raw floor; p
 	$(UV) run python scripts/bench_ingest.py
 	$(UV) run python scripts/bench_dashboard.py
 
-lint: install         ## ruff (lint and format) and mypy --strict on every package's source
+lint: install         ## ruff (lint and format), mypy --strict on every package's source, import contracts
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy libs/*/src services/*/src
+	$(UV) run lint-imports --no-cache
 
 sample:               ## regenerate data/videos.json.gz (deterministic)
 	$(UV) run python scripts/generate_sample.py

@@ -139,21 +139,31 @@ def spans() -> InMemorySpanExporter:
 SERVER_FIXTURES: Final = frozenset({"nats_url", "server_database_url"})
 """Fixtures that start or reach a real server: a test using one (directly or through another
 fixture) is an ``integration`` test."""
-SLOW_PATHS: Final = (
+SLOW: Final = (
+    # Chaos, load and browser tests: tens of seconds each.
     "tests/chaos/",
     "tests/test_loadtest.py",
     "services/dashboard/tests/test_web.py",
+    # Property-based fuzzing: hundreds of generated examples per test, seconds each.
+    "tests/attacks/test_fuzz_events.py::",
+    "tests/attacks/test_cross_chat_sql.py::test_cte_shadowing_never_reads_another_table",
+    "services/executor/tests/test_firewall_properties.py::test_accepted_sql_rechecks_to_itself",
+    "services/executor/tests/test_firewall_properties.py::test_dangerous_fragments_never_get",
+    # A child Python process that imports the stack: seconds each.
+    "tests/attacks/test_secrets.py::test_cli_errors_hide_passwords_in_urls",
+    "services/dashboard/tests/test_auth_and_service.py::test_the_process_refuses_to_start_on_a",
+    "tests/test_tally_up.py::test_ask_without_a_stack_says_how_to_start_one",
 )
-"""Chaos, load and browser tests: ``slow`` (each takes tens of seconds)."""
+"""Tests (node id prefixes, from the repository root) that are ``slow``: `make test` runs them,
+`make test-fast` does not."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by tier: ``slow`` by path, else ``integration`` when it needs a real
-    server, else ``unit``. `make test-fast` runs the unit tier."""
+    """Mark each test by tier: ``slow`` when listed in :data:`SLOW`, else ``integration`` when
+    it needs a real server, else ``unit``. `make test-fast` runs the unit tier."""
     for item in items:
-        path = item.path.as_posix()
         fixtures = set(getattr(item, "fixturenames", ()))
-        if any(slow in path for slow in SLOW_PATHS):
+        if item.nodeid.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
         elif fixtures & SERVER_FIXTURES:
             item.add_marker(pytest.mark.integration)

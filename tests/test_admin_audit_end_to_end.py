@@ -30,7 +30,7 @@ from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN = 98_001
 STRANGER = 98_002

@@ -27,8 +27,8 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
 from tally.infra.db.session import asyncpg_dsn, create_engine
 from tally.infra.settings import CommonSettings
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage
 from tests.factories.chat_rows import ChatRows, remove_chats
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage
 
 ADMIN = 5151
 STRANGER = 5252

@@ -22,7 +22,7 @@ from tally.gateway.config import GatewaySettings
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
 from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 USER = 881
 

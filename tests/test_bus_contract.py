@@ -35,7 +35,7 @@ from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.telegram import DEFAULT_TOKEN
+from tally.testing.telegram import DEFAULT_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 S = Subjects("tally")

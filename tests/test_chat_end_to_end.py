@@ -31,7 +31,7 @@ from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 GROUP = -100_777_001
 TOKEN = "end-to-end-dashboard-token-01"

@@ -22,8 +22,8 @@ from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.infra.settings import CommonSettings, to_asyncpg_url
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 CHAT = -100_500_001
 ZONE = "America/New_York"

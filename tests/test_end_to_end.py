@@ -28,7 +28,7 @@ from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "videos.json.gz"
 UTC_DAY = "(created_at AT TIME ZONE 'UTC')::date"

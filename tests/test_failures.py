@@ -20,7 +20,7 @@ from tally.gateway.config import GatewaySettings
 from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN_CHAT = -9001
 DEAD_DATABASE = "postgresql://tally_reader@127.0.0.1:1/nowhere"

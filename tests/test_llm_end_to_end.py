@@ -18,7 +18,7 @@ from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
+from tally.testing.llm import FakeLlm, Reply, plan_reply, sql_reply
 
 OFF_PARSER = "Which of our videos would a data scientist call popular?"
 """A question the built-in parser refuses, so it goes to the model."""

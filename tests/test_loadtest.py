@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tally.infra.settings import CommonSettings
-from tests.processes import stop_group
+from tally.testing.processes import stop_group
 
 pytestmark = pytest.mark.timeout(240)
 

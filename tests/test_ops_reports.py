@@ -31,10 +31,10 @@ from tally.gateway.app import Gateway, running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.admins import REFUSAL
 from tally.infra.settings import CommonSettings, to_asyncpg_url
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.factories.chat_rows import ChatRows, remove_chats
 from tests.factories.ops_rows import OpsRows
 from tests.factories.reference import ReferenceSql
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN = 95_001
 STRANGER = 95_002

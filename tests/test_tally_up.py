@@ -16,7 +16,7 @@ import pytest
 
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
-from tests.processes import stop_group_sync
+from tally.testing.processes import stop_group_sync
 
 TALLY = [sys.executable, "-m", "tally.cli.main"]
 

@@ -22,8 +22,8 @@ import pytest
 from tally.contracts.access import IDENTITIES
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.processes import stop_group
+from tally.testing.processes import stop_group
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.timeout(240)
 TALLY = [sys.executable, "-m", "tally.cli.main"]

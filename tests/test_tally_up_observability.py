@@ -13,8 +13,8 @@ from uuid import uuid4
 import pytest
 
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.processes import stop_group
+from tally.testing.processes import stop_group
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 TALLY = [sys.executable, "-m", "tally.cli.main"]
 SERVICES = {"gateway", "nl2sql", "executor", "ingest", "alerts", "dashboard"}

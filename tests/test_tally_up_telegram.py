@@ -11,8 +11,8 @@ import asyncpg
 
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.processes import stop_group
+from tally.testing.processes import stop_group
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 
 async def _started(process: asyncio.subprocess.Process) -> str:

@@ -1,6 +1,6 @@
 """One question is one trace across processes: the CLI, nl2sql and the executor each run as
 their own process (``python -m tally.<service>``, as `tally up` starts them) and export their
-spans over OTLP/HTTP to a collector in the test (tests/fakes/otlp.py)."""
+spans over OTLP/HTTP to a collector in the test (``tally.testing.otlp``)."""
 
 import asyncio
 import json
@@ -16,7 +16,7 @@ import pytest
 
 from tally.cli.embedded import free_port
 from tally.infra.settings import CommonSettings
-from tests.fakes.otlp import FakeCollector, ReceivedSpan
+from tally.testing.otlp import FakeCollector, ReceivedSpan
 
 SERVICES = ("nl2sql", "executor")
 TALLY = [sys.executable, "-m", "tally.cli.main"]

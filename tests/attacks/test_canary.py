@@ -45,8 +45,8 @@ from tally.executor.runner import Reader
 from tally.infra.settings import CommonSettings, to_asyncpg_url
 from tally.nl2sql.app import create_broker_for as nl2sql_broker
 from tally.nl2sql.config import Nl2sqlSettings
+from tally.testing.llm import FakeLlm, Json, Reply, sql_reply
 from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
-from tests.fakes.llm import FakeLlm, Json, Reply, sql_reply
 
 pytestmark = pytest.mark.timeout(180)
 ERROR = StatusCode.ERROR

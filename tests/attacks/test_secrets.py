@@ -44,9 +44,9 @@ from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate
 from tally.infra.settings import CommonSettings
-from tests.fakes.llm import FakeLlm, Reply, refusal_reply
-from tests.fakes.otlp import FakeCollector
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.llm import FakeLlm, Reply, refusal_reply
+from tally.testing.otlp import FakeCollector
+from tally.testing.telegram import FakeTelegram
 
 pytestmark = pytest.mark.timeout(420)
 SERVICES = ("nl2sql", "executor", "ingest", "gateway", "dashboard", "alerts")

@@ -27,12 +27,12 @@ from nats.aio.client import Client
 
 from tally.cli.client import Asker, NoAnswerError, NotTakenError
 from tally.cli.embedded import EmbeddedNats
+from tally.cli.errors import StackNotRunningError
 from tally.cli.seed_chats import generate_chat_events
 from tally.contracts.chat_events import ChatEvent
 from tally.contracts.streams import ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import asyncpg_dsn
-from tally.infra.errors import StackNotRunningError
 from tally.infra.settings import CommonSettings
 from tests.chaos._stack import Service, own_database, until
 

@@ -1,7 +1,7 @@
 """What `tally loadtest` computes from what it saw: replies matched to questions, percentiles,
 CPU per question and which process binds."""
 
-from tally.cli.fake_bot_api import SentMessage
+from tally.cli.bot_api import SentMessage
 from tally.cli.load_measures import MACHINE, CpuUse, Tracker, binding, cpu_use, latency
 
 

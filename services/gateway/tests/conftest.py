@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from tally.gateway.app import Gateway, running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN_CHATS = (-1001, -1002)
 """The chats ADMIN_CHAT_IDS names in these tests."""

@@ -30,6 +30,7 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.alerts import SILENCE_USAGE, UNSILENCE_USAGE, WATCH_USAGE, utf16_length
 from tally.gateway.telegram import alerts as alert_router
 from tally.gateway.telegram.admins import REFUSAL
+from tally.testing.telegram import FakeTelegram, SentMessage
 from tests.factories.alert_messages import (
     GROUP_ID,
     STARTED,
@@ -37,7 +38,6 @@ from tests.factories.alert_messages import (
     notification,
     shown_text,
 )
-from tests.fakes.telegram import FakeTelegram, SentMessage
 
 ADMIN = 4242
 STRANGER = 4343

@@ -14,7 +14,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.keyboards import FeedbackButton
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ALLOWED_USER = 96_001
 ALLOWED_GROUP = -100_960_001

@@ -16,7 +16,7 @@ from tally.contracts.events import (
 )
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.telegram import FakeTelegram
 
 pytestmark = pytest.mark.usefixtures("gateway")
 

@@ -7,7 +7,7 @@ from tally.gateway.app import create_app
 from tally.gateway.config import GatewaySettings
 from tally.infra.errors import ConfigurationError
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 
 @pytest.fixture

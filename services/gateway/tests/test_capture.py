@@ -34,7 +34,7 @@ from tally.gateway.domain import capture
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import ContentType, FakeTelegram, Json
+from tally.testing.telegram import ContentType, FakeTelegram, Json
 
 _chats = itertools.count(-100_200_000_000, -1)
 _fake = FakeTelegram()

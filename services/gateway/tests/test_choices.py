@@ -11,7 +11,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.domain.memory import PendingChoices, PickRefusal
 from tally.gateway.domain.texts import MAX_BUTTON_CHARS, shorten
 from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.telegram import FakeTelegram
 
 LONG_LABEL = "views gained by every video on each day of November 2025, all creators together"
 

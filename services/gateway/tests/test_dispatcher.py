@@ -31,7 +31,7 @@ from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.gateway.telegram.keyboards import AlertButton
-from tests.fakes.telegram import DEFAULT_TOKEN
+from tally.testing.telegram import DEFAULT_TOKEN
 
 BOT_ID = 123456
 ADMIN = 4242

@@ -20,7 +20,7 @@ from tally.contracts.events import QuestionAnswered, QuestionAsked
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
-from tests.fakes.telegram import FakeTelegram, SentMessage
+from tally.testing.telegram import FakeTelegram, SentMessage
 
 FLOOD = 200
 OTHERS = 5

@@ -22,7 +22,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.infra.settings import CommonSettings
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.telegram import FakeTelegram
 
 PNG = b"\x89PNG\r\n\x1a\n"
 _chats = itertools.count(-300_001, -1)

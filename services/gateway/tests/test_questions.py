@@ -11,7 +11,7 @@ from tally.contracts.events import QuestionAsked, UserSeen
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.domain.texts import EXAMPLES
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.telegram import FakeTelegram
 
 Listen = Callable[..., Awaitable[Any]]
 

@@ -11,7 +11,7 @@ from tally.contracts.events import QuestionAnswered, QuestionAsked
 from tally.contracts.subjects import Subjects
 from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.reasks import Reasks
-from tests.fakes.telegram import FakeTelegram
+from tally.testing.telegram import FakeTelegram
 
 pytestmark = pytest.mark.usefixtures("streams", "gateway")
 

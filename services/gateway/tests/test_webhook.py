@@ -19,7 +19,7 @@ from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.webhook import MAX_BODY_BYTES, SECRET_HEADER
 from tally.infra.errors import ConfigurationError
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
 SECRET = "s3cret-webhook-token_0123456789"
 URL = "https://tally.example.org/telegram/webhook"

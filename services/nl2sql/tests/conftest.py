@@ -7,7 +7,7 @@ import pytest
 
 from tally.infra.settings import CommonSettings
 from tally.nl2sql.config import Nl2sqlSettings
-from tests.fakes.llm import FakeLlm
+from tally.testing.llm import FakeLlm
 
 MODEL = "fake-model"
 

@@ -17,7 +17,7 @@ from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import LlmEngine, LlmUnavailable, ProposedSql, build_engine, texts
 from tally.nl2sql.planning import ask_llm
 from tally.semantic.plan import Aggregate, Dataset, QueryPlan
-from tests.fakes.llm import FakeLlm, Reply, plan_reply, refusal_reply, sql_reply
+from tally.testing.llm import FakeLlm, Reply, plan_reply, refusal_reply, sql_reply
 
 from .conftest import MODEL, SettingsFactory
 

@@ -10,7 +10,7 @@ from tally.infra.errors import ConfigurationError
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm.breaker import CircuitBreaker
 from tally.nl2sql.llm.prompts import _EXAMPLES, LlmReply, messages
-from tests.fakes.llm import plan_reply, refusal_reply, sql_reply
+from tally.testing.llm import plan_reply, refusal_reply, sql_reply
 
 
 class Clock:

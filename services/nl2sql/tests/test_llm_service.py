@@ -18,7 +18,7 @@ from tally.nl2sql.app import create_broker_for
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm import texts
 from tally.semantic.plan import Dataset
-from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
+from tally.testing.llm import FakeLlm, Reply, plan_reply, sql_reply
 
 from .conftest import SettingsFactory
 

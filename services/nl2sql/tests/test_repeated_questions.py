@@ -14,7 +14,7 @@ from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
 from tally.nl2sql.app import create_broker_for
-from tests.fakes.llm import FakeLlm, Reply, plan_reply, sql_reply
+from tally.testing.llm import FakeLlm, Reply, plan_reply, sql_reply
 
 from .conftest import SettingsFactory
 

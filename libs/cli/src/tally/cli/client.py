@@ -21,11 +21,12 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind
 
+from tally.cli.errors import StackNotRunningError
 from tally.contracts.choices import plan_choice
 from tally.contracts.events import Event, QuestionAnswered, QuestionAsked
 from tally.contracts.language import detect_language
 from tally.contracts.subjects import Subjects
-from tally.infra.errors import StackNotRunningError, UserFacingError
+from tally.infra.errors import UserFacingError
 from tally.infra.settings import CommonSettings, redact
 
 tracer = trace.get_tracer("tally.cli")

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tally.cli.bus import read_login
+from tally.cli.errors import StackNotRunningError
 from tally.contracts.access import Identity
-from tally.infra.errors import StackNotRunningError
 from tally.infra.settings import DEFAULT_DATABASE_URL, CommonSettings
 
 

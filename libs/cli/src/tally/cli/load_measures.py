@@ -1,7 +1,7 @@
 """What ``tally loadtest`` measures: answer latency per question, CPU per process, ingest lag.
 
-Latency is from the moment the fake Bot API's getUpdates first handed an update to the
-gateway (``FakeTelegram.handed_at``) to the moment the matching sendMessage reached the fake.
+Latency is from the moment the simulated Bot API's getUpdates first handed an update to the
+gateway (``BotApiSimulator.handed_at``) to the moment the matching sendMessage reached it.
 Replies are matched to questions per private chat in order (first question, first reply).
 CPU is user + system time from ``/proc/<pid>/stat`` (Linux), in seconds.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from rich.table import Table
 
-from tally.cli.fake_bot_api import SentMessage
+from tally.cli.bot_api import SentMessage
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 """Units of utime/stime in /proc/<pid>/stat per second (proc(5))."""

@@ -3,7 +3,7 @@
 The stack (nl2sql, executor and ingest, each ``replicas`` times, and one gateway) runs as child
 processes, as ``tally up`` runs them, on embedded servers when NATS_URL / DATABASE_URL are
 unset, else on those with a fresh database and subject prefix; the sample videos are imported
-through ingest. The gateway polls a fake Bot API in this process (``tally.cli.fake_bot_api``).
+through ingest. The gateway polls a simulated Bot API in this process (``tally.cli.bot_api``).
 
 Users ask a fixed mix of answerable English and Russian questions and a few refusals, over and
 over (so the answer cache, when on, is hit). Two load models:
@@ -39,8 +39,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from tally.cli.bot_api import DEFAULT_TOKEN, BotApiSimulator
 from tally.cli.config import CliSettings, resolve
-from tally.cli.fake_bot_api import DEFAULT_TOKEN, FakeTelegram
 from tally.cli.load_measures import (
     CpuUse,
     Latency,
@@ -152,7 +152,7 @@ class Load:
     """The simulated users and groups of one phase, pushing updates into ``telegram``."""
 
     options: LoadOptions
-    telegram: FakeTelegram
+    telegram: BotApiSimulator
     tracker: Tracker
     group_messages: int = 0
 
@@ -289,7 +289,7 @@ async def run_phase(
     """One phase: (re)start the services when ``stack`` is given, load, drain, measure."""
     tracker = Tracker(handed_at={})
     port = 0 if stack is not None else options.bot_api_port
-    telegram = FakeTelegram(on_sent=tracker.on_sent, keep_sent=False, port=port)
+    telegram = BotApiSimulator(on_sent=tracker.on_sent, keep_sent=False, port=port)
     tracker.handed_at = telegram.handed_at
     connection = await nats.connect(common.nats_url, **common.nats_auth())
     async with telegram:

@@ -16,7 +16,3 @@ class UserFacingError(TallyError):
 
 class ConfigurationError(TallyError):
     """A setting is missing or invalid; the process cannot start."""
-
-
-class StackNotRunningError(UserFacingError):
-    """No running Tally stack was found (no NATS_URL and no `tally up` state)."""

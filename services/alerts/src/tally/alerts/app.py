@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.alerts import watches
 from tally.alerts.config import AlertsSettings
 from tally.alerts.engine import AlertEngine, MeasureReader
-from tally.alerts.handlers import SERVICE, create_router
+from tally.alerts.handlers import SERVICE, create_router, provide
 from tally.alerts.reloading import RulesSource
 from tally.alerts.retention import run_history_retention
 from tally.alerts.runner import AlertMetrics, Evaluation
@@ -76,6 +76,7 @@ def create_broker_for(
     """A broker with the alerts router, and the service it feeds. Reads the rules file
     (raises RulesFileError when it is invalid)."""
     registry = registry or CollectorRegistry()
+    subjects = Subjects(settings.subject_prefix)
     broker = create_broker(settings, service=SERVICE, registry=registry)
     rules = RulesSource(settings.alert_rules_file)
     database = create_engine(settings.database_url, pool_size=2)
@@ -88,7 +89,8 @@ def create_broker_for(
         store_timeout_s=settings.alert_probe_timeout_s * 2,
     )
     evaluation = Evaluation(settings, engine, rules, database, AlertMetrics(registry))
-    broker.include_router(create_router(engine, Subjects(settings.subject_prefix), measures))
+    broker.include_router(create_router(subjects))
+    provide(broker, engine, measures)
     return broker, AlertsService(engine, evaluation, store, database, measures, broker)
 
 

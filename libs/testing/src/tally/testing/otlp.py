@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from tests.fakes.http import serve
+from tally.testing.http import serve
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _attributes(pairs: Any) -> dict[str, Any]:
 def decode(body: bytes) -> list[ReceivedSpan]:
     """The spans of one serialized ExportTraceServiceRequest."""
     request = ExportTraceServiceRequest.FromString(body)
-    spans = []
+    spans: list[ReceivedSpan] = []
     for resource_spans in request.resource_spans:
         service = str(_attributes(resource_spans.resource.attributes).get("service.name"))
         for scope_spans in resource_spans.scope_spans:
