@@ -22,16 +22,10 @@ from sqlalchemy import (
 )
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one
+from tally.chatstore.read.fragments import local_day, week_of
 from tally.chatstore.read.models import ChatInfo, Cohort, Retention, RetentionPreview
 from tally.chatstore.read.periods import Period, week_start
-from tally.chatstore.read.tables import (
-    MEMBER_EVENTS,
-    MESSAGES,
-    REACTIONS,
-    USER_CHAT_DAILY,
-    local_day,
-    week_of,
-)
+from tally.chatstore.tables import MEMBER_EVENTS, MESSAGES, REACTIONS, USER_CHAT_DAILY
 
 MAX_WEEKS = 52
 
