@@ -8,7 +8,7 @@ Alembic migrations; these handles are those models' tables. The write side
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 
 from tally.infra.db.models import (
     Base,
@@ -59,3 +59,12 @@ CHAT_TABLES = (
     USER_CHAT_MONTHLY,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
+
+RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
+    (MESSAGES, MESSAGES.c.sent_at),
+    (MEMBER_EVENTS, MEMBER_EVENTS.c.occurred_at),
+    (REACTIONS, REACTIONS.c.reacted_at),
+    (REACTION_COUNTS, REACTION_COUNTS.c.updated_at),
+)
+"""The tables of raw rows (what a chat's retention deletes; the rollups are kept), each with
+the column (``timestamptz``) a row is dated by."""

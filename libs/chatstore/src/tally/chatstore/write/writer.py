@@ -26,10 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tally.chatstore.tables import (
     CHAT_TABLES,
     CHATS,
-    MEMBER_EVENTS,
     MESSAGES,
-    REACTION_COUNTS,
-    REACTIONS,
+    RAW_TABLES,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -340,15 +338,6 @@ class RetentionCounts:
     stream_events: int = 0
 
 
-RETAINED = (
-    (MESSAGES, "sent_at"),
-    (MEMBER_EVENTS, "occurred_at"),
-    (REACTIONS, "reacted_at"),
-    (REACTION_COUNTS, "updated_at"),
-)
-"""The raw tables retention deletes from, each with the time it compares to the cutoff."""
-
-
 async def _retention(
     connection: AsyncConnection, *, now: datetime, apply: bool
 ) -> list[RetentionCounts]:
@@ -361,8 +350,8 @@ async def _retention(
     for chat_id, title, days in chats.all():
         cutoff = now - timedelta(days=days)
         counts: dict[str, int] = {}
-        for table, moment in RETAINED:
-            older = (table.c.chat_id == chat_id) & (table.c[moment] < cutoff)
+        for table, moment in RAW_TABLES:
+            older = (table.c.chat_id == chat_id) & (moment < cutoff)
             if apply:
                 deleted = await connection.execute(delete(table).where(older))
                 counts[table.name] = deleted.rowcount
