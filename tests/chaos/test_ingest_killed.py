@@ -20,8 +20,9 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.chatstore.tables import CHAT_TABLES
 from tally.chatstore.write.replay import replay_chat_events
-from tally.chatstore.write.writer import CHAT_TABLES, ChatWriter, truncate_chat_tables
+from tally.chatstore.write.writer import ChatWriter, truncate_chat_tables
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import CHATS_DURABLE, Subjects
@@ -50,7 +51,7 @@ async def _acked(js: JetStreamContext, subjects: Subjects) -> int:
 async def _snapshot(engine: AsyncEngine) -> Snapshot:
     tables: Snapshot = {}
     async with engine.connect() as connection:
-        for table in CHAT_TABLES:
+        for table in (t.name for t in CHAT_TABLES):
             rows = await connection.execute(text(f"SELECT * FROM {table}"))
             tables[table] = sorted((tuple(row) for row in rows), key=repr)
     return tables

@@ -22,7 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from tally.chatstore.write.writer import CHAT_TABLES, ChatWriter, apply_retention, retention_preview
+from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.writer import ChatWriter, apply_retention, retention_preview
 from tally.cli.main import app as cli
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.contracts.chat_events import (
@@ -100,7 +101,7 @@ class ChatEnv:
         """Every row of every chat table, sorted."""
         tables: Snapshot = {}
         async with self.db.connect() as connection:
-            for table in CHAT_TABLES:
+            for table in (t.name for t in CHAT_TABLES):
                 rows = await connection.execute(text(f"SELECT * FROM {table}"))
                 tables[table] = sorted((tuple(row) for row in rows), key=repr)
         return tables

@@ -5,7 +5,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-import nats.errors
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
@@ -48,7 +47,7 @@ async def in_stream(env: ChatEnv) -> Stored:
         while True:
             try:
                 fetched = await subscription.fetch(100, timeout=0.5)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own, or asyncio's when the time runs out
                 return found
             for message in fetched:
                 body = json.loads(message.data)

@@ -4,9 +4,9 @@ from datetime import datetime
 
 from sqlalchemy import Date, DateTime, bindparam, cast, distinct, func, select
 
-from tally.chatstore.read.connection import Database, Row, Statement, fetch_all, fetch_one
+from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one
 from tally.chatstore.read.models import ChatInfo, ChatOverview, PeriodTotals
-from tally.chatstore.read.tables import CHAT_DAILY, CHATS, USER_CHAT_DAILY
+from tally.chatstore.tables import CHAT_DAILY, CHATS, USER_CHAT_DAILY, Row
 from tally.contracts.chat_events import ChatSettings
 
 RECENT_DAYS = 30

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
-Row = dict[str, Any]
+from tally.chatstore.tables import Row
+
 Statement: TypeAlias = Select[*tuple[Any, ...]]
 """A SELECT of any columns."""
 

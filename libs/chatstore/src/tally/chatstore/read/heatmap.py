@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select
 from tally.chatstore.read.connection import Database, Statement, fetch_all
 from tally.chatstore.read.models import Heatmap
 from tally.chatstore.read.periods import Period
-from tally.chatstore.read.tables import CHAT_HOURLY, MESSAGES
+from tally.chatstore.tables import CHAT_HOURLY, MESSAGES
 
 WEEKDAYS = 7
 HOURS = 24

@@ -22,18 +22,14 @@ from sqlalchemy import (
 )
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one
+from tally.chatstore.read.fragments import local_day, week_of
 from tally.chatstore.read.models import ChatInfo, Cohort, Retention, RetentionPreview
 from tally.chatstore.read.periods import Period, week_start
-from tally.chatstore.read.tables import (
-    MEMBER_EVENTS,
-    MESSAGES,
-    REACTIONS,
-    USER_CHAT_DAILY,
-    local_day,
-    week_of,
-)
+from tally.chatstore.tables import MEMBER_EVENTS, RAW_TABLES, USER_CHAT_DAILY
 
 MAX_WEEKS = 52
+PREVIEWED = ("messages", "member_events", "reactions")
+"""The raw tables whose rows a retention preview counts (:class:`RetentionPreview`)."""
 
 
 def _cohorts(chat_id: int, period: Period) -> CTE:
@@ -115,22 +111,18 @@ async def retention(db: Database, *, chat_id: int, period: Period, weeks: int = 
 
 
 def preview_statement(chat_id: int, cutoff: datetime) -> Statement:
-    """One row: the chat's messages, member events and reactions from before ``cutoff``."""
+    """One row: the chat's raw rows from before ``cutoff`` in each table of PREVIEWED,
+    labelled by table name."""
     at = bindparam("cutoff", cutoff, type_=DateTime(timezone=True))
-    raw, events, reactions = MESSAGES.c, MEMBER_EVENTS.c, REACTIONS.c
     return select(
-        select(func.count())
-        .where(raw.chat_id == chat_id, raw.sent_at < at)
-        .scalar_subquery()
-        .label("messages"),
-        select(func.count())
-        .where(events.chat_id == chat_id, events.occurred_at < at)
-        .scalar_subquery()
-        .label("member_events"),
-        select(func.count())
-        .where(reactions.chat_id == chat_id, reactions.reacted_at < at)
-        .scalar_subquery()
-        .label("reactions"),
+        *(
+            select(func.count())
+            .where(table.c.chat_id == chat_id, moment < at)
+            .scalar_subquery()
+            .label(table.name)
+            for table, moment in RAW_TABLES
+            if table.name in PREVIEWED
+        )
     )
 
 

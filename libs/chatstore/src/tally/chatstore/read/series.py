@@ -14,18 +14,18 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 
-from tally.chatstore.read.connection import Database, Row, Statement, fetch_all
+from tally.chatstore.read.connection import Database, Statement, fetch_all
 from tally.chatstore.read.errors import StatsRequestError
+from tally.chatstore.read.fragments import local_hour, week_of
 from tally.chatstore.read.models import Bucket, SeriesMetric, SeriesPoint, Timeseries
 from tally.chatstore.read.periods import Period, week_start
-from tally.chatstore.read.tables import (
+from tally.chatstore.tables import (
     CHAT_DAILY,
     CHAT_HOURLY,
     MEMBER_EVENTS,
     MESSAGES,
     USER_CHAT_DAILY,
-    local_hour,
-    week_of,
+    Row,
 )
 
 MAX_HOURLY_DAYS = 92

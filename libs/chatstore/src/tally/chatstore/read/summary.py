@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, case, cast, distinct, func, select, true
 from sqlalchemy.dialects.postgresql import BIT
 
-from tally.chatstore.read.connection import Database, Row, Statement, fetch_one
+from tally.chatstore.read.connection import Database, Statement, fetch_one
+from tally.chatstore.read.fragments import daily_sum
 from tally.chatstore.read.models import Compared, Summary
 from tally.chatstore.read.periods import Period
-from tally.chatstore.read.tables import USER_CHAT_MONTHLY, daily_sum
+from tally.chatstore.tables import USER_CHAT_MONTHLY, Row
 
 WEEK_DAYS = 7
 MONTH_DAYS = 30

@@ -14,7 +14,7 @@ from tally.chatstore.read.connection import Database, Statement, fetch_all, fetc
 from tally.chatstore.read.errors import StatsRequestError
 from tally.chatstore.read.models import SortOrder, UserSort, UsersPage, UserStats
 from tally.chatstore.read.periods import Period
-from tally.chatstore.read.tables import USER_CHAT_DAILY, USERS
+from tally.chatstore.tables import USER_CHAT_DAILY, USERS
 
 SORT_KEYS: tuple[UserSort, ...] = ("messages", "active_days", "last_seen")
 MAX_PAGE_SIZE = 200

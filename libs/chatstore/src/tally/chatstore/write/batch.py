@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from tally.chatstore.tables import Row
 from tally.contracts.chat_events import (
     CHAT_EVENT,
     ChatEvent,
@@ -35,7 +35,6 @@ from tally.contracts.chat_events import (
 )
 from tally.contracts.subjects import Subjects
 
-Row = dict[str, Any]
 MessageKey = tuple[int, int, datetime]
 """(chat_id, message_id, sent_at UTC): the primary key of ``messages``."""
 ReactionKey = tuple[int, int, int]
@@ -56,11 +55,6 @@ def local_day(moment: datetime, zone_name: str) -> date:
 def utc_hour(moment: datetime) -> datetime:
     """``moment`` truncated to its hour, in UTC."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def month_of(moment: datetime) -> date:
-    """The first day of ``moment``'s month in UTC (a ``messages`` partition)."""
-    return moment.astimezone(UTC).date().replace(day=1)
 
 
 def invalid_reason(event: ChatEvent) -> str | None:

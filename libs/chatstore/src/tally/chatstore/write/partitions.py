@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def month_start(moment: datetime) -> date:
-    """The first day of ``moment``'s month, in UTC."""
+    """The first day of ``moment``'s month in UTC: the month of its ``messages`` partition."""
     return moment.astimezone(UTC).date().replace(day=1)
 
 

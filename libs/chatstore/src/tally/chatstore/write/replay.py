@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -83,7 +82,7 @@ async def replay_chat_events(
         while True:
             try:
                 fetched = await subscription.fetch(batch_size, timeout=IDLE_S)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own, or asyncio's when the time runs out
                 return report
             messages = [(message.subject, message.data) for message in fetched]
             valid, invalid = parse_chat_events(messages, subjects)

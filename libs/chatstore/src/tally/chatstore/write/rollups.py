@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from tally.chatstore.tables import Row
 from tally.chatstore.write.batch import (
     BatchPlan,
     MessageKey,
     ReactionEvent,
     ReactionKey,
-    Row,
     local_day,
     utc_hour,
 )

@@ -30,28 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.sql.selectable import TableValuedAlias
 
-from tally.infra.db.models import (
-    Chat,
-    ChatDaily,
-    ChatHourly,
-    MemberEvent,
-    Message,
-    Reaction,
-    ReactionCount,
-    User,
-    UserChatDaily,
+from tally.chatstore.tables import (
+    CHAT_DAILY,
+    CHAT_HOURLY,
+    CHATS,
+    MEMBER_EVENTS,
+    MESSAGES,
+    REACTION_COUNTS,
+    REACTIONS,
+    USER_CHAT_DAILY,
+    USERS,
+    Row,
 )
-
-Row = dict[str, Any]
-CHATS: Table = Chat.__table__  # type: ignore[assignment]
-USERS: Table = User.__table__  # type: ignore[assignment]
-MESSAGES: Table = Message.__table__  # type: ignore[assignment]
-MEMBERS: Table = MemberEvent.__table__  # type: ignore[assignment]
-REACTIONS: Table = Reaction.__table__  # type: ignore[assignment]
-REACTION_COUNTS: Table = ReactionCount.__table__  # type: ignore[assignment]
-CHAT_DAILY: Table = ChatDaily.__table__  # type: ignore[assignment]
-USER_CHAT_DAILY: Table = UserChatDaily.__table__  # type: ignore[assignment]
-CHAT_HOURLY: Table = ChatHourly.__table__  # type: ignore[assignment]
 
 CHAT_COLUMNS = ("chat_id", "chat_type", "title", "first_seen_at", "updated_at")
 SETTINGS_COLUMNS = ("chat_id", "timezone", "store_text", "retention_days")
@@ -61,7 +51,7 @@ MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.c if c.name not in {"edited_at"
 EDIT_COLUMNS: tuple[str, ...] = ("chat_id", "message_id", "sent_at", "text_length")
 EDIT_COLUMNS += ("word_count", "text", "edited_at")
 DELETION_COLUMNS = ("chat_id", "message_id", "deleted_at")
-MEMBER_COLUMNS = tuple(c.name for c in MEMBERS.c)
+MEMBER_EVENT_COLUMNS = tuple(c.name for c in MEMBER_EVENTS.c)
 REACTION_KEY = ("chat_id", "message_id", "user_id")
 REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
 COUNTS_KEY = ("chat_id", "message_id")
@@ -190,10 +180,10 @@ INSERT_MESSAGES = (
 )
 EDIT_MESSAGES = _edit_messages()
 MARK_DELETED = _mark_deleted()
-INSERT_MEMBERS = (
-    _insert(MEMBERS, MEMBER_COLUMNS)
+INSERT_MEMBER_EVENTS = (
+    _insert(MEMBER_EVENTS, MEMBER_EVENT_COLUMNS)
     .on_conflict_do_nothing(index_elements=["event_id"])
-    .returning(MEMBERS.c.event_id)
+    .returning(MEMBER_EVENTS.c.event_id)
 )
 _reacted = batch_of(REACTIONS, REACTION_KEY, "reacted")
 STANDING_REACTIONS = (

@@ -76,7 +76,7 @@ async def purge_bound(
         while True:
             try:
                 fetched = await subscription.fetch(SCAN_BATCH, timeout=IDLE_S)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own, or asyncio's when the time runs out
                 return None if bound is None else (bound, older)
             for message in fetched:
                 sequence = int(message.metadata.sequence.stream)

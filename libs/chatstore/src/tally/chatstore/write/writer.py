@@ -23,40 +23,24 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tally.chatstore.write import statements as sql
-from tally.chatstore.write.batch import (
-    BatchPlan,
-    ChatState,
-    Row,
-    local_day,
-    month_of,
-    plan_batch,
-)
-from tally.chatstore.write.partitions import ensure_message_partitions, is_partitioned
-from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
-from tally.chatstore.write.statements import (
+from tally.chatstore.tables import (
+    CHAT_TABLES,
     CHATS,
-    MEMBERS,
     MESSAGES,
-    REACTION_COUNTS,
-    REACTIONS,
-    arrays,
+    RAW_TABLES,
+    Row,
 )
+from tally.chatstore.write import statements as sql
+from tally.chatstore.write.batch import BatchPlan, ChatState, local_day, plan_batch
+from tally.chatstore.write.partitions import (
+    ensure_message_partitions,
+    is_partitioned,
+    month_start,
+)
+from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
+from tally.chatstore.write.statements import arrays
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
 
-CHAT_TABLES = (
-    "chats",
-    "users",
-    "messages",
-    "member_events",
-    "reactions",
-    "reaction_counts",
-    "chat_daily",
-    "user_chat_daily",
-    "chat_hourly",
-    "user_chat_monthly",
-)
-"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 REFUSED_CLASSES = ("22", "23")
 """SQLSTATE classes in which the database refuses the data itself (data exception, integrity
 constraint violation): no retry can help. Any other failure (connection, authentication, a
@@ -260,7 +244,7 @@ class ChatWriter:
         return self._layout
 
     async def _ensure_partitions(self, events: Sequence[ChatEvent]) -> None:
-        months = {month_of(e.occurred_at) for e in events if isinstance(e, MessagePosted)}
+        months = {month_start(e.occurred_at) for e in events if isinstance(e, MessagePosted)}
         missing = months - self._months
         if missing and await self.layout() == "partitioned table":
             async with self.engine.begin() as connection:
@@ -286,9 +270,9 @@ class ChatWriter:
             )
             members = await _run(
                 connection,
-                sql.INSERT_MEMBERS,
+                sql.INSERT_MEMBER_EVENTS,
                 [plan.members[key] for key in sorted(plan.members)],
-                sql.MEMBER_COLUMNS,
+                sql.MEMBER_EVENT_COLUMNS,
             )
             count_inserted(rollups, plan, [tuple(row) for row in messages], [m[0] for m in members])
             await _apply_edits(connection, plan, rollups)
@@ -334,7 +318,7 @@ class ChatWriter:
 async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
     """Empty every chat table and rollup (``tally replay --rebuild``); partitions stay."""
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(CHAT_TABLES)}"))
+        await connection.execute(text(f"TRUNCATE {', '.join(table.name for table in CHAT_TABLES)}"))
 
 
 @dataclass(frozen=True)
@@ -354,15 +338,6 @@ class RetentionCounts:
     stream_events: int = 0
 
 
-RETAINED = (
-    ("messages", MESSAGES, "sent_at"),
-    ("member_events", MEMBERS, "occurred_at"),
-    ("reactions", REACTIONS, "reacted_at"),
-    ("reaction_counts", REACTION_COUNTS, "updated_at"),
-)
-"""The raw tables retention deletes from, each with the time it compares to the cutoff."""
-
-
 async def _retention(
     connection: AsyncConnection, *, now: datetime, apply: bool
 ) -> list[RetentionCounts]:
@@ -375,13 +350,14 @@ async def _retention(
     for chat_id, title, days in chats.all():
         cutoff = now - timedelta(days=days)
         counts: dict[str, int] = {}
-        for name, table, moment in RETAINED:
-            older = (table.c.chat_id == chat_id) & (table.c[moment] < cutoff)
+        for table, moment in RAW_TABLES:
+            older = (table.c.chat_id == chat_id) & (moment < cutoff)
             if apply:
-                counts[name] = (await connection.execute(delete(table).where(older))).rowcount
+                deleted = await connection.execute(delete(table).where(older))
+                counts[table.name] = deleted.rowcount
             else:
                 found = select(func.count()).select_from(table).where(older)
-                counts[name] = (await connection.execute(found)).scalar_one()
+                counts[table.name] = (await connection.execute(found)).scalar_one()
         report.append(RetentionCounts(chat_id, title, days, cutoff, **counts))
     return report
 

@@ -1,4 +1,5 @@
-"""The chat tables as SQLAlchemy Core tables, and fragments the statements share."""
+"""SQL fragments the read statements share: local days, hours and ISO weeks, and sums over
+``chat_daily``."""
 
 from datetime import date, datetime
 
@@ -8,42 +9,13 @@ from sqlalchemy import (
     DateTime,
     Integer,
     ScalarSelect,
-    Table,
     cast,
-    distinct,
     func,
     select,
 )
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from tally.infra.db.models import (
-    Chat,
-    ChatDaily,
-    ChatHourly,
-    MemberEvent,
-    Message,
-    Reaction,
-    User,
-    UserChatDaily,
-    UserChatMonthly,
-)
-
-
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]  # declarative models have one
-    assert isinstance(table, Table)
-    return table
-
-
-CHATS = _table(Chat)
-USERS = _table(User)
-MESSAGES = _table(Message)
-MEMBER_EVENTS = _table(MemberEvent)
-REACTIONS = _table(Reaction)
-CHAT_DAILY = _table(ChatDaily)
-USER_CHAT_DAILY = _table(UserChatDaily)
-USER_CHAT_MONTHLY = _table(UserChatMonthly)
-CHAT_HOURLY = _table(ChatHourly)
+from tally.chatstore.tables import CHAT_DAILY
 
 
 def week_of(day: ColumnElement[date]) -> ColumnElement[date]:
@@ -71,25 +43,5 @@ def daily_sum(column: str, chat_id: int, start: date, end: date) -> ScalarSelect
     return (
         select(func.coalesce(func.sum(daily[column]), 0))
         .where(daily.chat_id == chat_id, daily.day.between(start, end))
-        .scalar_subquery()
-    )
-
-
-def active_users(chat_id: int, start: date, end: date) -> ScalarSelect[int]:
-    """Distinct users who posted on local days ``start``..``end``."""
-    daily = USER_CHAT_DAILY.c
-    return (
-        select(func.count(distinct(daily.user_id)))
-        .where(daily.chat_id == chat_id, daily.day.between(start, end), daily.messages > 0)
-        .scalar_subquery()
-    )
-
-
-def user_days(chat_id: int, start: date, end: date) -> ScalarSelect[int]:
-    """(user, day) pairs with a message on local days ``start``..``end``: the sum of DAU."""
-    daily = USER_CHAT_DAILY.c
-    return (
-        select(func.count())
-        .where(daily.chat_id == chat_id, daily.day.between(start, end), daily.messages > 0)
         .scalar_subquery()
     )

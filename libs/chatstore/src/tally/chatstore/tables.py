@@ -1,0 +1,70 @@
+"""The chat tables: one SQLAlchemy Core handle per table, named as the table is in capitals
+(``member_events`` -> ``MEMBER_EVENTS``).
+
+The schema is declared once, by the ORM models of :mod:`tally.infra.db.models` and the
+Alembic migrations; these handles are those models' tables. The write side
+(:mod:`tally.chatstore.write`) and the read model (:mod:`tally.chatstore.read`) both use them.
+"""
+
+from typing import Any
+
+from sqlalchemy import Column, Table
+
+from tally.infra.db.models import (
+    Base,
+    Chat,
+    ChatDaily,
+    ChatHourly,
+    MemberEvent,
+    Message,
+    Reaction,
+    ReactionCount,
+    User,
+    UserChatDaily,
+    UserChatMonthly,
+)
+
+Row = dict[str, Any]
+"""A row of a chat table (or a statement's result): column name -> value."""
+
+
+def _table(model: type[Base]) -> Table:
+    """``model``'s table (typed as any ``FromClause`` by SQLAlchemy; a model's is a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+CHATS = _table(Chat)
+USERS = _table(User)
+MESSAGES = _table(Message)
+MEMBER_EVENTS = _table(MemberEvent)
+REACTIONS = _table(Reaction)
+REACTION_COUNTS = _table(ReactionCount)
+CHAT_DAILY = _table(ChatDaily)
+USER_CHAT_DAILY = _table(UserChatDaily)
+CHAT_HOURLY = _table(ChatHourly)
+USER_CHAT_MONTHLY = _table(UserChatMonthly)
+
+CHAT_TABLES = (
+    CHATS,
+    USERS,
+    MESSAGES,
+    MEMBER_EVENTS,
+    REACTIONS,
+    REACTION_COUNTS,
+    CHAT_DAILY,
+    USER_CHAT_DAILY,
+    CHAT_HOURLY,
+    USER_CHAT_MONTHLY,
+)
+"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
+
+RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
+    (MESSAGES, MESSAGES.c.sent_at),
+    (MEMBER_EVENTS, MEMBER_EVENTS.c.occurred_at),
+    (REACTIONS, REACTIONS.c.reacted_at),
+    (REACTION_COUNTS, REACTION_COUNTS.c.updated_at),
+)
+"""The tables of raw rows (what a chat's retention deletes; the rollups are kept), each with
+the column (``timestamptz``) a row is dated by."""
