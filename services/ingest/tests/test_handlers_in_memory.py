@@ -225,6 +225,8 @@ async def test_an_answer_the_database_refuses_is_dead_lettered_alone(
     assert letter["reason"].startswith("database refused it")
     assert letter["subject"] == SUBJECTS.answer("cli", str(question.question_id))
     assert len(ingest.writes["questions"]) == 2  # the fetch, then the answer alone
+    assert ingest.count("tally_ingest_events_total", kind="answer", outcome="stored") == 0
+    assert ingest.count("tally_ingest_events_total", kind="answer", outcome="retried") == 0
 
 
 async def test_a_user_seen_is_upserted_as_a_bot_user_row(
