@@ -302,7 +302,9 @@ async def test_chat_events_reach_the_writer_and_a_malformed_one_is_dead_lettered
         posted, subject, reply_to=acked_by_jetstream(delivered=1, sequence=1, stream=stream)
     )
     await ingest.broker.publish(
-        b"not an event", subject, reply_to=acked_by_jetstream(delivered=1, sequence=2)
+        b"not an event",
+        subject,
+        reply_to=acked_by_jetstream(delivered=1, sequence=2, stream=stream),
     )
 
     assert ingest.chats.written == [posted]
