@@ -1,5 +1,6 @@
 """Rows the admins' reports read: the questions log, bot users and video snapshots, written
-the way ingest writes them (tally.ingest.store). Chat messages: tests.factories.chat_rows.
+the way ingest writes them (tally.ingest.activity.store, tally.ingest.videos.store). Chat
+messages: tests.factories.chat_rows.
 
 ``OpsRows`` remembers what it wrote, so a test can remove exactly its rows afterwards
 (:meth:`OpsRows.remove`); other tests' rows in the shared database are left alone.

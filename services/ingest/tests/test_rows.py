@@ -10,13 +10,8 @@ from tally.contracts.events import (
     VideoBatch,
     VideoRecord,
 )
-from tally.ingest.domain.rows import (
-    POSTGRES_MAX_BIND_PARAMS,
-    batch_rows,
-    bot_user_row,
-    chunks,
-    question_row,
-)
+from tally.ingest.activity.domain.rows import bot_user_row, question_row
+from tally.ingest.videos.domain.rows import POSTGRES_MAX_BIND_PARAMS, batch_rows, chunks
 
 STAMP = datetime(2025, 11, 1, tzinfo=UTC)
 

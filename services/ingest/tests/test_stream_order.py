@@ -1,6 +1,6 @@
 """Which events of a fetch are applied now, so chat events are applied in stream order."""
 
-from tally.ingest.domain.stream_order import Split, first_newer, split_in_order
+from tally.ingest.chats.domain.stream_order import Split, first_newer, split_in_order
 
 
 def test_a_fetch_that_continues_the_floor_is_ready_in_stream_order() -> None:

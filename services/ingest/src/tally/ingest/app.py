@@ -1,28 +1,36 @@
-"""Ingest's broker and ASGI app, made by factories (tests start the broker in-process)."""
+"""Ingest's broker and ASGI app, made by factories (tests start the broker in-process).
 
-import structlog
+Each stream has its package and router (:mod:`.videos`, :mod:`.activity`, :mod:`.chats`);
+what their handlers take (settings, subjects, engine, metrics, the chat writer) is put in
+the broker's context here, once (see :mod:`.deps`).
+"""
+
+import asyncio
+
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore.write.lease import ChatLease
-from tally.chatstore.write.retention import RetentionSchedule
 from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import create_engine
+from tally.ingest import deps
+from tally.ingest.activity.handlers import create_router as activity_router
 from tally.ingest.backlog import poller
-from tally.ingest.chat_consumer import create_chat_router
+from tally.ingest.chats.handlers import create_router as chats_router
+from tally.ingest.chats.handlers import provide as provide_chats
+from tally.ingest.chats.lifecycle import ChatLifecycle
 from tally.ingest.config import IngestSettings
-from tally.ingest.handlers import create_router
 from tally.ingest.metrics import IngestMetrics
-from tally.ingest.store import database_answers
+from tally.ingest.videos.handlers import create_router as videos_router
 from tally.runtime.broker import create_app as create_common_app
 from tally.runtime.broker import create_broker
 
 SERVICE = "ingest"
-log = structlog.get_logger(__name__)
 
 
 def create_database_engine(settings: IngestSettings) -> AsyncEngine:
@@ -50,10 +58,25 @@ def create_broker_for(
     broker = create_broker(settings, service=SERVICE, registry=registry)
     if metrics is None:
         metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
-    broker.include_router(create_router(settings, engine=engine, metrics=metrics))
-    chats = writer if writer is not None else ChatWriter(engine)
-    broker.include_router(create_chat_router(settings, writer=chats, metrics=metrics, lease=lease))
+    subjects = Subjects(settings.subject_prefix)
+    deps.provide(
+        broker.context, settings=settings, subjects=subjects, engine=engine, metrics=metrics
+    )
+    provide_chats(broker.context, writer=writer or ChatWriter(engine), subjects=subjects)
+    broker.include_router(videos_router(subjects))
+    broker.include_router(activity_router(subjects))
+    broker.include_router(chats_router(subjects, settings, lease=lease))
     return broker
+
+
+async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:
+    """True when ``SELECT 1`` succeeds within ``timeout_s`` seconds (readiness check)."""
+    try:
+        async with asyncio.timeout(timeout_s), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, TimeoutError, SQLAlchemyError):
+        return False
+    return True
 
 
 def create_app(settings: IngestSettings) -> AsgiFastStream:
@@ -63,31 +86,23 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
     engine = create_database_engine(settings)
-    writer = ChatWriter(engine)
     subjects = Subjects(settings.subject_prefix)
-    lease = ChatLease(subjects.ingest_lease_bucket, ttl_s=settings.chat_lease_ttl_s)
+    chat_lifecycle = ChatLifecycle(settings, subjects, engine=engine)
     broker = create_broker_for(
-        settings, engine=engine, registry=registry, writer=writer, metrics=metrics, lease=lease
+        settings,
+        engine=engine,
+        registry=registry,
+        writer=chat_lifecycle.writer,
+        metrics=metrics,
+        lease=chat_lifecycle.lease,
     )
-    start_polling, stop_polling = poller(settings, metrics)
-    retention = RetentionSchedule(
-        engine=engine, subjects=subjects, lease=lease, interval_s=settings.retention_interval_s
-    )
+    start_polling, stop_polling = poller(settings, subjects, metrics)
 
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
 
-    async def log_messages_layout() -> None:
-        try:
-            await writer.layout()  # logs "messages: partitioned table" (or hypertable)
-        except (SQLAlchemyError, OSError) as error:
-            log.warning("messages layout not known yet: the first batch will tell", error=error)
-
-    async def take_lease() -> None:
-        await lease.start(broker.config.connection_state.stream)
-
-    async def start_retention() -> None:
-        retention.start(broker.config.connection_state.stream)
+    async def start_chat_lifecycle() -> None:
+        await chat_lifecycle.start(broker.config.connection_state.stream)
 
     async def shutdown() -> None:
         await engine.dispose()
@@ -97,7 +112,7 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         registry=registry,
         ready_checks=[database_ready],
-        after_startup=[log_messages_layout, take_lease, start_retention, start_polling],
-        on_shutdown=[retention.stop, lease.stop, stop_polling],
+        after_startup=[start_chat_lifecycle, start_polling],
+        on_shutdown=[chat_lifecycle.stop, stop_polling],
         after_shutdown=[shutdown],
     )

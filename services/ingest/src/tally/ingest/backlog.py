@@ -36,10 +36,11 @@ async def poll_once(js: JetStreamContext, subjects: Subjects, metrics: IngestMet
         metrics.consumer_ack_pending.labels(stream, durable).set(info.num_ack_pending or 0)
 
 
-def poller(settings: IngestSettings, metrics: IngestMetrics) -> tuple[Hook, Hook]:
+def poller(
+    settings: IngestSettings, subjects: Subjects, metrics: IngestMetrics
+) -> tuple[Hook, Hook]:
     """(start, stop) hooks for the app: start connects and polls every
     ``settings.consumer_poll_s`` seconds in a task; stop cancels it and disconnects."""
-    subjects = Subjects(settings.subject_prefix)
 
     async def loop() -> None:
         connection = await nats.connect(

@@ -13,7 +13,7 @@ class IngestSettings(CommonSettings):
     ``max_deliveries``: after that many deliveries such a message is dead-lettered instead;
     ``chat_batch_size``: chat events fetched and written per transaction;
     ``reorder_delay_s``: how long chat events that would overtake older unacknowledged ones
-    wait before they are redelivered (see ``chat_consumer.StreamOrder``).
+    wait before they are redelivered (see ``tally.ingest.chats.order.StreamOrder``).
     ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
     """
 

@@ -22,24 +22,28 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from tally.chatstore.write.writer import refuses_the_data
 from tally.contracts.events import Event, describe
 from tally.contracts.subjects import Subjects
+from tally.infra.errors import TallyError
 from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics, Kind
-from tally.ingest.store import QuestionNotLoggedYetError
-from tally.ingest.versions import VersionsNotMovedError
 from tally.runtime.deadletter import ReasonKind, reason_kind, send_dead_letter
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
 
 SERVICE = "ingest"
+
+
+class NotYetWritableError(TallyError):
+    """A write that may succeed when the message comes back (what it needs is on its way)."""
+
+
 RETRYABLE = (
     OperationalError,
     InterfaceError,
     IntegrityError,
     OSError,
     TimeoutError,
-    QuestionNotLoggedYetError,
-    VersionsNotMovedError,
+    NotYetWritableError,
 )
 """Failures that may pass: connection lost or refused, a foreign key or a question row not
 there yet, dataset versions not stored by JetStream."""
@@ -53,6 +57,7 @@ class Delivery:
 
     settings: IngestSettings
     metrics: IngestMetrics
+    subjects: Subjects
 
     async def parse(
         self, model: type[E], message: NatsMessage, broker: NatsBroker, kind: Kind
@@ -103,8 +108,7 @@ class Delivery:
         why: ReasonKind,
     ) -> None:
         """Publish ``message`` with ``reason`` (of kind ``why``) to the dead-letter subject."""
-        subjects = Subjects(self.settings.subject_prefix)
         await send_dead_letter(
-            broker, subjects, service=SERVICE, message=message, reason=reason, kind=why
+            broker, self.subjects, service=SERVICE, message=message, reason=reason, kind=why
         )
         self.metrics.handled(kind, "dead_letter")

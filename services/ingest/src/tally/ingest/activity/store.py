@@ -1,56 +1,25 @@
-"""Database writes of ingest: idempotent upserts with SQLAlchemy Core, one transaction each.
+"""Database writes of the activity record: idempotent inserts and upserts with SQLAlchemy
+Core, one transaction each.
 
 Every function raises ``sqlalchemy.exc.SQLAlchemyError`` (or ``OSError`` when the server is
 unreachable) on failure, after rolling its transaction back.
 """
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.contracts.events import AdminAuditEvent, AnswerFeedback
-from tally.infra.db.models import AdminAudit, BotUser, Question, Video, VideoSnapshot
-from tally.infra.errors import TallyError
-from tally.ingest.domain.rows import Row, chunks
+from tally.infra.db.models import AdminAudit, BotUser, Question
+from tally.ingest.activity.domain.rows import Row
+from tally.ingest.delivery import NotYetWritableError
 
-VIDEOS: Table = Video.__table__  # type: ignore[assignment]
-SNAPSHOTS: Table = VideoSnapshot.__table__  # type: ignore[assignment]
 QUESTIONS: Table = Question.__table__  # type: ignore[assignment]
 BOT_USERS: Table = BotUser.__table__  # type: ignore[assignment]
 ADMIN_AUDIT: Table = AdminAudit.__table__  # type: ignore[assignment]
-
-
-async def _upsert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
-    """``INSERT … ON CONFLICT (id) DO UPDATE`` every column of ``rows``.
-
-    SQLAlchemy sends an executemany as multi-row ``INSERT … VALUES (…), (…)`` statements
-    ("insertmanyvalues"); chunks keep each under asyncpg's bind-parameter limit.
-    """
-    if not rows:
-        return
-    statement = insert(table)
-    updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
-    for chunk in chunks(rows, columns=len(rows[0])):
-        await connection.execute(upsert, list(chunk))
-
-
-async def upsert_videos(
-    *, engine: AsyncEngine, videos: Sequence[Row], snapshots: Sequence[Row]
-) -> None:
-    """Upsert ``videos`` then ``snapshots`` in one transaction (all or nothing).
-
-    Raises ``sqlalchemy.exc.IntegrityError`` when a snapshot's video is in neither the table
-    nor ``videos``.
-    """
-    async with engine.begin() as connection:
-        await _upsert(connection, VIDEOS, videos)
-        await _upsert(connection, SNAPSHOTS, snapshots)
 
 
 async def insert_questions(*, engine: AsyncEngine, rows: Sequence[Row]) -> int:
@@ -78,7 +47,7 @@ async def upsert_bot_user(*, engine: AsyncEngine, row: Row) -> None:
         )
 
 
-class QuestionNotLoggedYetError(TallyError):
+class QuestionNotLoggedYetError(NotYetWritableError):
     """Feedback arrived before its question's row (the answer is still on its way)."""
 
 
@@ -108,13 +77,3 @@ async def insert_admin_audit(*, engine: AsyncEngine, audit: AdminAuditEvent) -> 
     async with engine.begin() as connection:
         result = await connection.execute(statement)
     return bool(result.rowcount)
-
-
-async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:
-    """True when ``SELECT 1`` succeeds within ``timeout_s`` seconds (readiness check)."""
-    try:
-        async with asyncio.timeout(timeout_s), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except (OSError, TimeoutError, SQLAlchemyError):
-        return False
-    return True

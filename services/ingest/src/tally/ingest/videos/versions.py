@@ -10,13 +10,13 @@ from nats.js.errors import BucketNotFoundError
 from tally.contracts.cache import publish_versions
 from tally.contracts.events import VideoBatch
 from tally.contracts.subjects import Subjects
-from tally.infra.errors import TallyError
+from tally.ingest.delivery import NotYetWritableError
 from tally.semantic.plan import Dataset
 
 log = structlog.get_logger(__name__)
 
 
-class VersionsNotMovedError(TallyError):
+class VersionsNotMovedError(NotYetWritableError):
     """JetStream did not store a changed dataset's new version (the batch is retried)."""
 
 

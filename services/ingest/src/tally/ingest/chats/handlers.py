@@ -1,0 +1,195 @@
+"""The chat events consumer: a durable JetStream pull consumer on CHAT_EVENTS, in batches.
+
+Each fetch (up to ``chat_batch_size`` messages) is written by :class:`ChatWriter` in one
+transaction and acknowledged after it commits, inside one span linked to each event's trace.
+A payload that is not a valid chat event becomes a :class:`DeadLetter` on
+``subjects.dead_letter("ingest")`` and is acknowledged with the batch, so the consumer goes
+on. When the database fails in a way that may pass, the whole batch is nak'ed with
+``retry_delay_s`` and redelivered, however long it takes (the writes are idempotent, so
+nothing is lost or counted twice); when it refuses a value of an event, that event is
+dead-lettered and the rest are stored. Settings that changed are put in the chat settings
+bucket after commit; text the chat no longer lets ingest store is then removed from the
+stream too (:class:`~tally.chatstore.write.stream_purge.TextEraser`). JetStream lets two fetches be
+unacknowledged at a time.
+
+Events are applied in stream order, because edits, deletions and reactions do not commute
+with the messages they change. A fetch that would overtake older unacknowledged events (a
+process killed mid-batch leaves its fetch to be redelivered after the consumer's AckWait,
+while the next fetch hands out newer ones) is nak'ed with ``reorder_delay_s`` until those
+older events are stored, and events already stored are acknowledged without being applied
+again: see :class:`~tally.ingest.chats.order.StreamOrder` and ``domain.stream_order``.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Final
+
+import nats.errors
+import structlog
+from faststream import AckPolicy, Context, ContextRepo, Depends
+from faststream.exceptions import NackMessage
+from faststream.message import StreamMessage
+from faststream.nats import JStream, NatsRouter, PullSub
+from faststream.nats.annotations import JsClient, NatsBroker
+from faststream.params.no_cast import NoCastField
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig
+from sqlalchemy.exc import SQLAlchemyError
+
+from tally.chatstore.write.batch import parse_chat_events
+from tally.chatstore.write.lease import ChatLease
+from tally.chatstore.write.settings_bucket import publish_settings
+from tally.chatstore.write.stream_purge import TextEraser
+from tally.chatstore.write.writer import ChatWriter, WriteResult
+from tally.contracts.events import DeadLetter
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.infra.telemetry import batch_span
+from tally.ingest.chats.order import StreamOrder, sequence
+from tally.ingest.config import IngestSettings
+from tally.ingest.delivery import SERVICE
+from tally.ingest.deps import MetricsDep, SettingsDep, SubjectsDep
+from tally.ingest.metrics import IngestMetrics
+from tally.runtime.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
+
+log = structlog.get_logger(__name__)
+Batch = Annotated[list[Msg], NoCastField()]
+"""The raw JetStream messages of one fetch (bodies are validated once, by pydantic)."""
+
+WRITER: Final = "chat_writer"
+ORDER: Final = "chat_stream_order"
+ERASER: Final = "chat_text_eraser"
+ChatWriterDep = Annotated[ChatWriter, Context(WRITER)]
+StreamOrderDep = Annotated[StreamOrder, Context(ORDER)]
+TextEraserDep = Annotated[TextEraser, Context(ERASER)]
+
+
+def provide(context: ContextRepo, *, writer: ChatWriter, subjects: Subjects) -> None:
+    """Put the chat writer and the consumer's state (stream order, text still to erase) in
+    ``context`` (a broker's: one of each per broker)."""
+    context.set_global(WRITER, writer)
+    context.set_global(ORDER, StreamOrder(subjects.chat_events_stream))
+    context.set_global(ERASER, TextEraser(subjects))
+
+
+async def raw_messages(message: StreamMessage[list[Msg]]) -> list[Msg]:
+    """FastStream decoder: hand the fetched messages over undecoded."""
+    return message.raw_message
+
+
+def dead_letter(message: Msg, reason: str) -> DeadLetter:
+    """``message`` (subject, payload, headers) as a DeadLetter of ingest, with ``reason``."""
+    return DeadLetter(
+        service=SERVICE,
+        subject=message.subject,
+        reason=reason[:4000],
+        payload=message.data.decode("utf-8", errors="replace")[:MAX_PAYLOAD_CHARS],
+        headers={key: str(value) for key, value in (message.headers or {}).items()},
+    )
+
+
+@dataclass(frozen=True)
+class ChatBatch:
+    """Stores fetches of chat events with one broker's writer, stream order and settings."""
+
+    writer: ChatWriter
+    order: StreamOrder
+    eraser: TextEraser
+    subjects: Subjects
+    settings: IngestSettings
+    metrics: IngestMetrics
+
+    async def store(self, fetched: list[Msg], broker: NatsBroker, js: JsClient) -> None:
+        """Apply the part of ``fetched`` that continues the stored run, settle the rest.
+        Raises NackMessage (retry after ``retry_delay_s``) when the write may pass later."""
+        batch = await self._in_order(fetched, js)
+        if not batch:
+            return
+        valid, invalid = parse_chat_events([(m.subject, m.data) for m in batch], self.subjects)
+        try:  # write_isolating raises only failures that may pass
+            with self.metrics.chat_batch_seconds.time():
+                written, refused = await self.writer.write_isolating([e for _, e in valid])
+            await publish_settings(js, self.subjects, written.settings)
+        except (SQLAlchemyError, OSError, TimeoutError, nats.errors.Error) as error:
+            log.warning("chat batch failed, will retry", error=str(error).splitlines()[0][:300])
+            self.metrics.handled("chat_event", "retried", len(batch))
+            raise NackMessage(delay=self.settings.retry_delay_s) from error
+        letters: list[tuple[int, str, ReasonKind]] = [
+            *((index, reason, "validation") for index, reason in invalid),
+            *((valid[index][0], reason, "database") for index, reason in refused),
+        ]
+        for index, reason, kind in letters:
+            await publish_dead_letter(
+                broker, self.subjects, dead_letter(batch[index], reason), kind=kind
+            )
+        self.order.stored(batch)
+        await self._forget_text(js, written, [batch[index] for index, _ in valid])
+        self.metrics.handled("chat_event", "stored", written.events)
+        self.metrics.handled("chat_event", "dead_letter", len(letters))
+
+    async def _in_order(self, fetched: list[Msg], js: JsClient) -> list[Msg]:
+        """Ack the events already stored, nak those that would overtake older ones; the
+        rest, in stream order."""
+        split = await self.order.split(js, fetched)
+        for index in split.stale:
+            await fetched[index].ack()
+        for index in split.later:
+            await fetched[index].nak(delay=self.settings.reorder_delay_s)
+        self.metrics.handled("chat_event", "duplicate", len(split.stale))
+        self.metrics.handled("chat_event", "reordered", len(split.later))
+        return [fetched[index] for index in split.ready]
+
+    async def _forget_text(self, js: JsClient, written: WriteResult, valid: list[Msg]) -> None:
+        """After commit: purge each chat's text events older than the SettingsChanged that
+        turned its text storage off, and delete events whose text was not stored (``valid``:
+        the messages of the events written, in their order)."""
+        dropped = [valid[index] for index in written.text_dropped]
+        turned_off = {chat_id: valid[index] for chat_id, index in written.text_off.items()}
+        if dropped or turned_off:
+            await self.eraser.erase(
+                js,
+                chats={chat_id: sequence(m) for chat_id, m in turned_off.items()},
+                sequences=[sequence(message) for message in dropped],
+            )
+
+
+def chat_batch(
+    writer: ChatWriterDep,
+    order: StreamOrderDep,
+    eraser: TextEraserDep,
+    subjects: SubjectsDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+) -> ChatBatch:
+    """The chat events writer of this broker (see ChatBatch)."""
+    return ChatBatch(writer, order, eraser, subjects, settings, metrics)
+
+
+async def store_chat_events(
+    batch: Batch,
+    broker: NatsBroker,
+    js: JsClient,
+    chats: Annotated[ChatBatch, Depends(chat_batch)],
+) -> None:
+    """Store one fetch of chat events, in one span linked to each event's trace."""
+    with batch_span("ingest chat_events batch", (message.headers for message in batch)):
+        await chats.store(batch, broker, js)
+
+
+def create_router(
+    subjects: Subjects, settings: IngestSettings, *, lease: ChatLease | None = None
+) -> NatsRouter:
+    """The CHAT_EVENTS consumer (durable ``ingest-chats``) of ``subjects``' deployment; with
+    ``lease``, it runs only while ``lease`` is held (see tally.chatstore.write.lease)."""
+    router = NatsRouter()
+    subscriber = router.subscriber(
+        subjects.chat_events_all,
+        stream=JStream(subjects.chat_events_stream, declare=False),
+        durable=CHATS_DURABLE,
+        pull_sub=PullSub(batch_size=settings.chat_batch_size, timeout=0.5, batch=True),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_ack_pending=2 * settings.chat_batch_size),
+        decoder=raw_messages,
+    )
+    subscriber(store_chat_events)
+    if lease is not None:
+        lease.subscriber = subscriber
+    return router

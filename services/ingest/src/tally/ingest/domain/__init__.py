@@ -1,1 +1,0 @@
-"""Pure logic of ingest: events in, table rows out (no broker, no database)."""
