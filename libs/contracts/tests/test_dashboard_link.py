@@ -13,6 +13,7 @@ from tally.contracts.dashboard_link import (
     Grant,
     LinkError,
     MalformedLinkError,
+    page_url,
     sign,
     verify,
 )
@@ -160,3 +161,11 @@ def test_sign_refuses_what_it_cannot_sign(
 ) -> None:
     with pytest.raises(ValueError, match=reason):
         sign(chat_id, user_id, expires_at, secret)
+
+
+def test_the_page_url_carries_the_token_for_the_chat() -> None:
+    token = sign(CHAT, USER, EXPIRES, SECRET)
+    for base in ("https://tally.example.org", "https://tally.example.org/"):
+        assert page_url(base, CHAT, token) == (
+            f"https://tally.example.org/chats/{CHAT}?link={token}"
+        )

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from tally.contracts.dashboard_link import sign
+from tally.contracts.dashboard_link import page_url, sign
 from tally.contracts.subjects import Subjects
 from tally.dashboard.app import create_app
 from tally.dashboard.auth import LINK_COOKIE, LINK_HEADER, LINKS_OFF, OTHER_CHAT
@@ -138,11 +138,11 @@ async def test_the_operator_token_opens_everything_beside_a_link(
 async def test_opening_a_link_sets_a_strict_cookie_for_that_chat(
     anonymous: httpx.AsyncClient, sample: SampleChats
 ) -> None:
-    """GET /chats/{id}?link=... answers the page and sets the link as an HttpOnly,
-    SameSite=Strict cookie that lives no longer than the link; with it the page's API calls
-    read that chat and are refused on another."""
+    """The gateway's page_url (GET /chats/{id}?link=...) answers the page and sets the link
+    as an HttpOnly, SameSite=Strict cookie that lives no longer than the link; with it the
+    page's API calls read that chat and are refused on another."""
     token = link(minutes=10)
-    page = await anonymous.get(f"/chats/{BERLIN}", params={"link": token})
+    page = await anonymous.get(page_url(str(anonymous.base_url), BERLIN, token))
     assert page.status_code == 200
     assert 'data-chat-link="true"' in page.text
     cookie = SimpleCookie(page.headers["set-cookie"])[LINK_COOKIE]

@@ -1,9 +1,9 @@
 """Signed dashboard links: a short-lived grant to one chat's dashboard page for one admin.
 
 The gateway answers ``/dashboard`` in a group by sending the asking admin, in a private
-message, ``{DASHBOARD_PUBLIC_URL}/chats/{chat_id}?link={token}`` with ``token`` from
-:func:`sign`; the dashboard checks it with :func:`verify` and then answers that chat's page
-and API (its statistics, its settings) and nothing else.
+message, :func:`page_url`: ``{DASHBOARD_PUBLIC_URL}/chats/{chat_id}?link={token}`` with
+``token`` from :func:`sign`; the dashboard checks it with :func:`verify` and then answers
+that chat's page and API (its statistics, its settings) and nothing else.
 
 A token is URL-safe base64 (no padding) of 57 bytes::
 
@@ -16,8 +16,10 @@ big-endian. The MAC covers the version byte, and :data:`CONTEXT` keeps a secret 
 :data:`MIN_SECRET_LENGTH` characters (RFC 2104 section 3: a key shorter than the hash's
 output, 32 bytes for SHA-256, weakens the MAC). Without it no link is signed or accepted.
 
-A link is good for :data:`DEFAULT_TTL` (15 minutes, ``DASHBOARD_LINK_TTL_S``): long enough to
-open it from Telegram, short enough that a forwarded or leaked message soon opens nothing.
+A link is good for :data:`DEFAULT_TTL`, 15 minutes (the signer's setting,
+``DASHBOARD_LINK_TTL_S`` in the gateway): long enough to open it from Telegram, short enough
+that a forwarded or leaked message soon opens nothing. The dashboard's cookie lives no longer
+than the link, and the admin's rights are not checked again until a new link is asked for.
 """
 
 import base64
@@ -31,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from tally.infra.errors import UserFacingError
 
 VERSION = 1
+LINK_QUERY = "link"
+"""The query parameter of a chat page that carries the token."""
 CONTEXT = b"tally.dashboard-link\x00"
 DEFAULT_TTL = timedelta(minutes=15)
 MIN_SECRET_LENGTH = 32
@@ -117,3 +121,10 @@ def verify(token: str, secret: str, now: datetime) -> Grant:
             "This dashboard link has expired: send /dashboard in the group for a new one."
         )
     return Grant(chat_id=chat_id, user_id=user_id, expires_at=expires_at)
+
+
+def page_url(dashboard_url: str, chat_id: int, token: str) -> str:
+    """The address of chat ``chat_id``'s page carrying ``token``:
+    ``{dashboard_url}/chats/{chat_id}?link={token}`` (a trailing ``/`` of ``dashboard_url``,
+    e.g. ``https://tally.example.org``, is dropped; the token needs no escaping)."""
+    return f"{dashboard_url.rstrip('/')}/chats/{chat_id}?{LINK_QUERY}={token}"

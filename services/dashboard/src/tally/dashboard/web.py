@@ -20,7 +20,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from tally.contracts.dashboard_link import Grant
+from tally.contracts.dashboard_link import LINK_QUERY, Grant
 from tally.dashboard.auth import LINK_COOKIE, OTHER_CHAT, covers, read_link
 from tally.dashboard.deps import ServicesDep
 
@@ -100,7 +100,7 @@ async def chat_page(
     request: Request,
     services: ServicesDep,
     chat_id: Annotated[int, PathParam()],
-    link: Annotated[str | None, Query(max_length=256)] = None,
+    link: Annotated[str | None, Query(alias=LINK_QUERY, max_length=256)] = None,
     cookie: Annotated[str | None, Cookie(alias=LINK_COOKIE)] = None,
 ) -> HTMLResponse:
     if link is None:
