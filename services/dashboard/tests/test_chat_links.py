@@ -149,6 +149,7 @@ async def test_opening_a_link_sets_a_strict_cookie_for_that_chat(
     assert cookie.value == token
     assert cookie["httponly"] and cookie["samesite"] == "strict" and cookie["path"] == "/"
     assert 590 <= int(cookie["max-age"]) <= 600
+    assert page.headers["cache-control"] == "no-store"
     sent = {"Cookie": f"{LINK_COOKIE}={token}"}
     assert (await anonymous.get(f"/api/chats/{BERLIN}/summary", headers=sent)).status_code == 200
     assert (await anonymous.get(f"/api/chats/{KOLKATA}/summary", headers=sent)).status_code == 403

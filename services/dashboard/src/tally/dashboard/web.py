@@ -4,10 +4,10 @@ Pages carry no data: their scripts call the JSON API with the admin token the pe
 in (kept in ``sessionStorage`` for the tab's life, sent as ``X-Admin-Token``), or with the
 signed link a chat admin opened: ``/chats/{chat_id}?link=<token>`` checks it and sets it as
 the ``tally_chat_link`` cookie (HttpOnly, SameSite=Strict, Secure over https, path ``/``,
-gone when the link expires), which the page's API calls then carry. A link for another chat,
-or a refused one, gets a page saying why (403 or 401) and no cookie. plotly.js is
-served from the plotly wheel, so nothing is loaded from a CDN. Every page is sent with a
-Content-Security-Policy that allows scripts from this origin only.
+gone when the link expires; that page is not cached), which the page's API calls then
+carry. A link for another chat, or a refused one, gets a page saying why (403 or 401) and
+no cookie. plotly.js is served from the plotly wheel, so nothing is loaded from a CDN. Every
+page is sent with a Content-Security-Policy that allows scripts from this origin only.
 """
 
 from datetime import UTC, datetime
@@ -67,6 +67,7 @@ def _grant(services: ServicesDep, chat_id: int, token: str) -> Grant:
 
 
 def _set_link_cookie(page: HTMLResponse, request: Request, token: str, grant: Grant) -> None:
+    page.headers["Cache-Control"] = "no-store"
     seconds = int((grant.expires_at - datetime.now(UTC)).total_seconds())
     page.set_cookie(
         LINK_COOKIE,
