@@ -1,14 +1,20 @@
 """Dashboard test fixtures: the sample chats in this run's database, the app on real NATS
-and PostgreSQL (lifespan run), clients with and without the admin token."""
+and PostgreSQL (lifespan run), clients with and without the admin token, the last settings
+event of a chat in CHAT_EVENTS."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
+import nats
 import pytest
 from fastapi import FastAPI
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.contracts.chat_events import CHAT_EVENT, SettingsChanged
+from tally.contracts.subjects import Subjects
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
 from tally.infra.db.session import create_engine
@@ -17,6 +23,7 @@ from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import SampleChats, remove_sample_chats, write_sample_chats
 
 TOKEN = "dashboard-test-token-0123456789"
+LINK_SECRET = "dashboard-test-link-secret-0123456789-abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +45,9 @@ async def sample(engine: AsyncEngine) -> AsyncIterator[SampleChats]:
 
 @pytest.fixture(scope="session")
 def dashboard_settings(settings: CommonSettings) -> DashboardSettings:
-    return DashboardSettings(**settings.model_dump(), admin_api_token=TOKEN)
+    return DashboardSettings(
+        **settings.model_dump(), admin_api_token=TOKEN, dashboard_link_secret=LINK_SECRET
+    )
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +78,25 @@ async def client(
 @pytest.fixture(scope="session")
 def sql(engine: AsyncEngine) -> ReferenceSql:
     return ReferenceSql(engine)
+
+
+@pytest.fixture
+async def js(settings: CommonSettings) -> AsyncIterator[JetStreamContext]:
+    connection = await nats.connect(settings.nats_url)
+    yield connection.jetstream()
+    await connection.close()
+
+
+async def last_settings_event(
+    js: JetStreamContext, subjects: Subjects, chat_id: int
+) -> tuple[SettingsChanged, dict[str, str]] | None:
+    """The last SettingsChanged for ``chat_id`` in CHAT_EVENTS and its headers, if any."""
+    try:
+        message = await js.get_last_msg(
+            subjects.chat_events_stream, subjects.chat_event(chat_id, "settings")
+        )
+    except NotFoundError:
+        return None
+    event = CHAT_EVENT.validate_json(message.data or b"")
+    assert isinstance(event, SettingsChanged)
+    return event, dict(message.headers or {})

@@ -1,40 +1,16 @@
 """Chat settings: read from the chats table; a change goes to ingest as a chat event."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import nats
 import pytest
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
-from tally.contracts.chat_events import CHAT_EVENT, SettingsChanged
 from tally.contracts.subjects import Subjects
-from tally.infra.settings import CommonSettings
 from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import BERLIN, KOLKATA, SampleChats
 
-
-@pytest.fixture
-async def js(settings: CommonSettings) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(settings.nats_url)
-    yield connection.jetstream()
-    await connection.close()
-
-
-async def _last_settings_event(
-    js: JetStreamContext, subjects: Subjects, chat_id: int
-) -> tuple[SettingsChanged, dict[str, str]] | None:
-    try:
-        message = await js.get_last_msg(
-            subjects.chat_events_stream, subjects.chat_event(chat_id, "settings")
-        )
-    except NotFoundError:
-        return None
-    event = CHAT_EVENT.validate_json(message.data or b"")
-    assert isinstance(event, SettingsChanged)
-    return event, dict(message.headers or {})
+from .conftest import last_settings_event
 
 
 async def test_settings_are_read_from_the_chat(
@@ -61,7 +37,7 @@ async def test_a_change_is_published_to_the_chat_events_stream(
     reply = await client.put(f"/api/chats/{KOLKATA}/settings", json=wanted)
     assert reply.status_code == 202, reply.text
     assert reply.json() == {"version": 1, **wanted}
-    found = await _last_settings_event(js, subjects, KOLKATA)
+    found = await last_settings_event(js, subjects, KOLKATA)
     assert found is not None
     event, headers = found
     assert (event.chat_id, event.chat_title, event.chat_type) == (
@@ -90,10 +66,10 @@ async def test_invalid_settings_are_refused_and_not_published(
 ) -> None:
     """An unknown time zone, a retention of 0 days or an unknown field is a 422, and no
     event is published."""
-    before = await _last_settings_event(js, subjects, BERLIN)
+    before = await last_settings_event(js, subjects, BERLIN)
     reply = await client.put(f"/api/chats/{BERLIN}/settings", json=body)
     assert reply.status_code == 422
-    assert await _last_settings_event(js, subjects, BERLIN) == before
+    assert await last_settings_event(js, subjects, BERLIN) == before
 
 
 async def test_an_unknown_chat_has_no_settings(client: httpx.AsyncClient) -> None:

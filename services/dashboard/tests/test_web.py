@@ -1,23 +1,28 @@
 """The web pages in headless Chromium (Debian's, driven by Playwright): the numbers a person
-sees on the chat list and a chat's page are the API's."""
+sees on the chat list and a chat's page are the API's; the settings editor shows a chat's
+settings, previews a retention change and saves it; a signed link opens its chat alone."""
 
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from nats.js import JetStreamContext
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from tally.contracts.dashboard_link import sign
+from tally.contracts.subjects import Subjects
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
-from tests.factories.sample_chats import BERLIN, RECENT, SampleChats
+from tests.factories.sample_chats import BERLIN, KOLKATA, RECENT, SampleChats
 
-from .conftest import TOKEN
+from .conftest import LINK_SECRET, TOKEN, last_settings_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -162,3 +167,83 @@ async def test_plotly_is_served_from_the_dashboard(server: str) -> None:
     assert script.status_code == 200 and "plotly.js" in script.text[:200]
     assert '<script src="/vendor/plotly.min.js">' in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+async def _log_in(tab: Page, server: str, path: str) -> None:
+    await tab.goto(f"{server}{path}")
+    await tab.fill("#token", TOKEN)
+    await tab.click("#login button[type=submit]")
+
+
+async def test_the_settings_editor_previews_and_saves(
+    server: str,
+    page: tuple[Page, list[str]],
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    subjects: Subjects,
+    sample: SampleChats,
+) -> None:
+    """The editor shows the chat's stored settings; a new retention shows what it would
+    delete (the preview API's counts) before anything is saved; Save publishes exactly the
+    settings in the form."""
+    tab, errors = page
+    await _log_in(tab, server, f"/chats/{BERLIN}")
+    stored = await _api(client, f"/api/chats/{BERLIN}/settings")
+    await expect(tab.locator("#setting-timezone")).to_have_value(stored["timezone"])
+    await expect(tab.locator("#setting-retention")).to_have_value(str(stored["retention_days"]))
+    assert await tab.locator("#setting-store-text").is_checked() == stored["store_text"]
+
+    preview = await _api(client, f"/api/chats/{BERLIN}/retention/preview", days=30)
+    await tab.fill("#setting-retention", "30")
+    await tab.locator("#setting-retention").dispatch_event("change")
+    await expect(tab.locator("#retention-preview")).to_contain_text(
+        f"Keeping 30 days deletes {shown(preview['messages'])} messages"
+    )
+    before = await last_settings_event(js, subjects, BERLIN)
+    assert before is None or before[0].settings.retention_days != 30
+
+    await tab.fill("#setting-timezone", "Europe/Paris")
+    await tab.check("#setting-store-text")
+    await tab.click("#save-settings")
+    await expect(tab.locator("#settings-status")).to_contain_text("Saved")
+    found = await last_settings_event(js, subjects, BERLIN)
+    assert found is not None
+    assert found[0].settings.model_dump() == {
+        "version": 1,
+        "timezone": "Europe/Paris",
+        "store_text": True,
+        "retention_days": 30,
+    }
+    assert found[0].changed_by is None
+    assert errors == []
+
+
+async def test_a_signed_link_opens_its_chat_alone(
+    server: str,
+    page: tuple[Page, list[str]],
+    js: JetStreamContext,
+    subjects: Subjects,
+    sample: SampleChats,
+) -> None:
+    """Opened from Telegram, a link shows its chat without asking for the token, drops the
+    link from the address bar, and saves settings in the admin's name; another chat's page
+    still asks for the token, and its API refuses the link's cookie."""
+    tab, errors = page
+    token = sign(BERLIN, 91_001, datetime.now(UTC) + timedelta(minutes=15), LINK_SECRET)
+    await tab.goto(f"{server}/chats/{BERLIN}?link={token}")
+    await expect(tab.locator("#chat-title")).to_have_text("Berlin group")
+    await expect(tab.locator("#login")).to_be_hidden()
+    assert tab.url == f"{server}/chats/{BERLIN}"
+    await expect(tab.locator("#kpi-messages .value")).not_to_have_text("–")
+    await tab.fill("#setting-retention", "45")
+    await tab.click("#save-settings")
+    await expect(tab.locator("#settings-status")).to_contain_text("Saved")
+    found = await last_settings_event(js, subjects, BERLIN)
+    assert found is not None
+    assert (found[0].changed_by, found[0].settings.retention_days) == (91_001, 45)
+    assert errors == []
+
+    await tab.goto(f"{server}/chats/{KOLKATA}")
+    await expect(tab.locator("#login")).to_be_visible()
+    refused = await tab.evaluate(f"fetch('/api/chats/{KOLKATA}').then((r) => r.status)")
+    assert refused == 403

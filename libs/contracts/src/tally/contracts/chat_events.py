@@ -144,10 +144,13 @@ class ChatSettings(Event):
 
 
 class SettingsChanged(_ChatEvent):
-    """An admin changed a chat's settings (dashboard -> ingest, which owns the write)."""
+    """An admin changed a chat's settings (dashboard -> ingest, which owns the write).
+    ``changed_by`` is the Telegram user id of the chat admin who did it through a signed
+    dashboard link; None when the operator (the dashboard's admin token) did."""
 
     kind: Literal["settings"] = "settings"
     settings: ChatSettings
+    changed_by: int | None = None
 
 
 ChatEvent = Annotated[

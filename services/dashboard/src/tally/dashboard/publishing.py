@@ -18,8 +18,11 @@ class BrokerUnavailableError(UserFacingError):
     """JetStream did not accept the event."""
 
 
-def settings_changed(chat: ChatInfo, settings: ChatSettings, *, now: datetime) -> SettingsChanged:
-    """The event saying ``chat``'s settings are now ``settings`` (a fresh event id)."""
+def settings_changed(
+    chat: ChatInfo, settings: ChatSettings, *, now: datetime, changed_by: int | None = None
+) -> SettingsChanged:
+    """The event saying ``chat``'s settings are now ``settings`` (a fresh event id), changed
+    by Telegram user ``changed_by`` (None: the operator)."""
     return SettingsChanged(
         event_id=f"settings:{uuid4().hex}",
         chat_id=chat.chat_id,
@@ -27,6 +30,7 @@ def settings_changed(chat: ChatInfo, settings: ChatSettings, *, now: datetime) -
         chat_title=chat.title,
         occurred_at=now,
         settings=settings,
+        changed_by=changed_by,
     )
 
 

@@ -1,4 +1,5 @@
-"""The JSON API under ``/api``, every route behind the admin token.
+"""The JSON API under ``/api``, every route behind :func:`tally.dashboard.auth.authorize`:
+the operator may use all of it, a signed chat link only the routes with its ``{chat_id}``.
 
 Each router carries its full path prefix itself (none is added on inclusion), so a route's
 ``path`` is the whole template the request metrics label it with.
@@ -7,8 +8,8 @@ Each router carries its full path prefix itself (none is added on inclusion), so
 from fastapi import APIRouter, Depends
 
 from tally.dashboard.api import chats, stats
-from tally.dashboard.auth import require_admin
+from tally.dashboard.auth import authorize
 
-router = APIRouter(dependencies=[Depends(require_admin)])
+router = APIRouter(dependencies=[Depends(authorize)])
 router.include_router(chats.router)
 router.include_router(stats.router)

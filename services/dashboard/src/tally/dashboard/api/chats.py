@@ -1,4 +1,4 @@
-"""The chat list and each chat's settings."""
+"""The chat list (the operator's only), each chat's details and its settings."""
 
 from datetime import UTC, datetime
 
@@ -6,8 +6,10 @@ from fastapi import APIRouter, status
 from pydantic import field_validator
 
 from tally.chatstore import read as chat_stats
-from tally.chatstore.read import ChatOverview
+from tally.chatstore.read import ChatInfo, ChatOverview
 from tally.contracts.chat_events import ChatSettings
+from tally.contracts.dashboard_link import Grant
+from tally.dashboard.auth import CallerDep
 from tally.dashboard.deps import ChatDep, DatabaseDep, ServicesDep
 from tally.dashboard.publishing import publish_settings, settings_changed
 
@@ -32,6 +34,12 @@ async def list_chats(db: DatabaseDep) -> list[ChatOverview]:
     return await chat_stats.list_chats(db, now=datetime.now(UTC))
 
 
+@router.get("/chats/{chat_id}")
+async def get_chat(chat: ChatDep) -> ChatInfo:
+    """The chat: its id, type, title, when Tally first saw it, and its settings."""
+    return chat
+
+
 @router.get("/chats/{chat_id}/settings")
 async def get_settings(chat: ChatDep) -> ChatSettings:
     """The chat's settings as ingest last stored them."""
@@ -40,11 +48,13 @@ async def get_settings(chat: ChatDep) -> ChatSettings:
 
 @router.put("/chats/{chat_id}/settings", status_code=status.HTTP_202_ACCEPTED)
 async def put_settings(
-    chat: ChatDep, update: SettingsUpdate, services: ServicesDep
+    chat: ChatDep, update: SettingsUpdate, services: ServicesDep, caller: CallerDep
 ) -> ChatSettings:
     """Ask ingest to store new settings: a SettingsChanged event goes to the CHAT_EVENTS
-    stream; 202 means JetStream has it, and GET shows it once ingest has written it."""
+    stream, naming the chat admin who sent it through a link (``changed_by``); 202 means
+    JetStream has it, and GET shows it once ingest has written it."""
     settings = ChatSettings(**update.model_dump())
-    event = settings_changed(chat, settings, now=datetime.now(UTC))
+    changed_by = caller.user_id if isinstance(caller, Grant) else None
+    event = settings_changed(chat, settings, now=datetime.now(UTC), changed_by=changed_by)
     await publish_settings(services.broker, services.subjects, event)
     return settings

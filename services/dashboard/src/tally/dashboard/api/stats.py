@@ -87,6 +87,16 @@ async def retention(
 
 
 @router.get("/retention/preview")
-async def retention_preview(chat: ChatDep, db: DatabaseDep) -> RetentionPreview:
-    """What applying the chat's retention_days now would delete (counts of raw rows)."""
+async def retention_preview(
+    chat: ChatDep,
+    db: DatabaseDep,
+    days: Annotated[
+        int | None, Query(ge=1, le=36_500, description="a proposed retention_days")
+    ] = None,
+) -> RetentionPreview:
+    """What applying the chat's retention_days now would delete (counts of raw rows), or,
+    given ``days``, what a change to that many days would delete. Deletes nothing."""
+    if days is not None:
+        settings = chat.settings.model_copy(update={"retention_days": days})
+        chat = chat.model_copy(update={"settings": settings})
     return await chat_stats.retention_preview(db, chat=chat, now=datetime.now(UTC))

@@ -1,5 +1,6 @@
 // A chat's page: a period (7/30/90 days or custom, in the chat's zone), KPI cards, the time
-// series, the heatmap, the users table and the retention triangle, each from the JSON API.
+// series, the heatmap, the users table and the retention triangle, each from the JSON API;
+// and the settings editor, which shows what a retention change would delete before saving.
 "use strict";
 
 (() => {
@@ -135,18 +136,56 @@
     await Promise.all([loadKpis(), loadSeries(), loadHeatmap(), loadUsers(), loadRetention()]);
   }
 
+  function showSettings(settings) {
+    $("setting-timezone").value = settings.timezone;
+    $("setting-store-text").checked = settings.store_text;
+    $("setting-retention").value = settings.retention_days ?? "";
+  }
+
+  function wantedSettings() {
+    const days = $("setting-retention").value.trim();
+    return {
+      timezone: $("setting-timezone").value.trim(),
+      store_text: $("setting-store-text").checked,
+      retention_days: days === "" ? null : Number(days),
+    };
+  }
+
+  async function previewRetention() {
+    const days = wantedSettings().retention_days;
+    if (days === null) {
+      $("retention-preview").textContent = "Raw data is kept for ever: nothing is deleted.";
+      return;
+    }
+    if (!Number.isInteger(days) || days < 1) {
+      $("retention-preview").textContent = "Give a whole number of days (1 or more), or leave it empty.";
+      return;
+    }
+    const preview = await Tally.api(`${base}/retention/preview?days=${days}`);
+    const counts = `${Tally.number(preview.messages)} messages, ${Tally.number(preview.member_events)} member events and ${Tally.number(preview.reactions)} reactions`;
+    $("retention-preview").textContent =
+      `Keeping ${days} days deletes ${counts} from before ${preview.cutoff.slice(0, 16).replace("T", " ")} UTC (daily totals stay).`;
+  }
+
+  async function saveSettings() {
+    $("settings-status").textContent = "Saving…";
+    const saved = await Tally.api(`${base}/settings`, { method: "PUT", body: wantedSettings() });
+    showSettings(saved);
+    $("settings-status").textContent = "Saved: ingest applies it within moments.";
+  }
+
   function run(task) {
     task().catch((error) => Tally.showError(String(error.message || error)));
   }
 
   Tally.start(async () => {
-    const [settings, chats] = await Promise.all([Tally.api(`${base}/settings`), Tally.api("/api/chats")]);
-    const chat = chats.find((c) => String(c.chat_id) === chatId);
-    if (chat && chat.title) $("chat-title").textContent = chat.title;
-    state.timezone = settings.timezone;
-    $("chat-timezone").textContent = settings.timezone;
+    const chat = await Tally.api(base);
+    if (chat.title) $("chat-title").textContent = chat.title;
+    state.timezone = chat.settings.timezone;
+    $("chat-timezone").textContent = chat.settings.timezone;
+    showSettings(chat.settings);
     lastDays(30);
-    await loadAll();
+    await Promise.all([loadAll(), previewRetention()]);
   });
 
   document.querySelectorAll("#period [data-days]").forEach((button) =>
@@ -160,6 +199,14 @@
     state.from = $("from").value;
     state.to = $("to").value;
     run(loadAll);
+  });
+  if (Intl.supportedValuesOf) {
+    $("timezones").replaceChildren(...Intl.supportedValuesOf("timeZone").map((zone) => new Option(zone)));
+  }
+  $("setting-retention").addEventListener("change", () => run(previewRetention));
+  $("settings-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(saveSettings);
   });
   $("metric").addEventListener("change", () => run(loadSeries));
   $("bucket").addEventListener("change", () => run(loadSeries));

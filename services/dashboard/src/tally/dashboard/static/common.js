@@ -1,11 +1,14 @@
 // Shared by the dashboard pages: the admin token, API calls, number formatting.
-// The token lives in sessionStorage (this tab only) and travels as X-Admin-Token; data is
-// put into the page with textContent, never as HTML.
+// The token lives in sessionStorage (this tab only) and travels as X-Admin-Token; a chat
+// admin's signed link travels as an HttpOnly cookie the page's own requests carry, so a
+// linked page needs no token (and its address loses the link once loaded). Data is put into
+// the page with textContent, never as HTML.
 "use strict";
 
 const Tally = (() => {
   const KEY = "tally.adminToken";
   const tokenRequired = document.body.dataset.tokenRequired === "true";
+  const chatLink = document.body.dataset.chatLink === "true";
   const loginForm = document.getElementById("login");
   const logout = document.getElementById("logout");
   const errorBox = document.getElementById("error");
@@ -28,23 +31,27 @@ const Tally = (() => {
     errorBox.hidden = !message;
   }
 
-  async function api(path) {
+  function detailOf(body) {
+    return typeof body.detail === "string"
+      ? body.detail
+      : body.detail.map((problem) => problem.msg).join("; ");
+  }
+
+  // GET (or, given a body, `method` with it as JSON) and the JSON answer; throws on a refusal.
+  async function api(path, { method = "GET", body } = {}) {
     const headers = { Accept: "application/json" };
     if (token()) headers["X-Admin-Token"] = token();
-    const response = await fetch(path, { headers });
-    if (response.status === 401) {
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    const response = await fetch(path, init);
+    if (response.status === 401 && !chatLink) {
       sessionStorage.removeItem(KEY);
       showLogin();
       throw new Unauthorized("Wrong or missing admin token.");
     }
-    const body = await response.json();
-    if (!response.ok) {
-      const detail = typeof body.detail === "string"
-        ? body.detail
-        : body.detail.map((problem) => problem.msg).join("; ");
-      throw new Error(`${response.status}: ${detail}`);
-    }
-    return body;
+    const answer = await response.json();
+    if (!response.ok) throw new Error(`${response.status}: ${detailOf(answer)}`);
+    return answer;
   }
 
   function start(load) {
@@ -56,11 +63,11 @@ const Tally = (() => {
         if (!(error instanceof Unauthorized)) showError(String(error.message || error));
       }
     };
-    if (tokenRequired && !token()) {
+    if (tokenRequired && !token() && !chatLink) {
       showLogin();
       return;
     }
-    logout.hidden = !tokenRequired;
+    logout.hidden = !tokenRequired || !token();
     onReady();
   }
 
@@ -72,6 +79,10 @@ const Tally = (() => {
     logout.hidden = false;
     onReady();
   });
+
+  if (chatLink && new URLSearchParams(location.search).has("link")) {
+    history.replaceState(null, "", location.pathname);
+  }
 
   logout.addEventListener("click", () => {
     sessionStorage.removeItem(KEY);
@@ -90,5 +101,5 @@ const Tally = (() => {
     return td;
   }
 
-  return { api, start, number, cell, showError };
+  return { api, start, number, cell, showError, chatLink };
 })();
