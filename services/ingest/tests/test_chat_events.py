@@ -397,6 +397,27 @@ async def test_redelivered_events_change_nothing(env: ChatEnv) -> None:
     assert await env.snapshot() == before
 
 
+async def test_a_chat_admins_settings_change_is_audited_once(env: ChatEnv) -> None:
+    """A SettingsChanged made by a chat admin (through a signed dashboard link) leaves one
+    admin_audit row naming them, also when delivered again; the operator's leaves none."""
+    e = Events(-100_470)
+    by_admin = SettingsChanged(
+        **e.common("2025-11-06T09:00:00"), settings=ChatSettings(retention_days=30), changed_by=7
+    )
+    by_operator = SettingsChanged(
+        **e.common("2025-11-06T10:00:00"), settings=ChatSettings(retention_days=60)
+    )
+    await env.publish([by_admin, by_operator])
+    await env.publish([by_admin, by_operator], again=True)
+
+    rows = await env.rows(
+        "SELECT user_id, command, allowed, detail FROM admin_audit WHERE chat_id = :chat",
+        chat=e.chat_id,
+    )
+    assert [row[:3] for row in rows] == [(7, "settings", True)]
+    assert ChatSettings.model_validate_json(rows[0][3]).retention_days == 30
+
+
 async def test_rollups_equal_the_raw_tables_counted_in_local_days(env: ChatEnv) -> None:
     """Rollups equal the raw rows counted again by SQL, in each chat's local days, including
     a Berlin chat across the end of summer time (2025-10-26, 01:00 UTC)."""

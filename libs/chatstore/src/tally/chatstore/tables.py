@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Column, Table
 
 from tally.infra.db.models import (
+    AdminAudit,
     Base,
     Chat,
     ChatDaily,
@@ -45,6 +46,8 @@ CHAT_DAILY = _table(ChatDaily)
 USER_CHAT_DAILY = _table(UserChatDaily)
 CHAT_HOURLY = _table(ChatHourly)
 USER_CHAT_MONTHLY = _table(UserChatMonthly)
+ADMIN_AUDIT = _table(AdminAudit)
+"""Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
 CHAT_TABLES = (
     CHATS,

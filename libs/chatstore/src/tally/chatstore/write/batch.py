@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -151,7 +152,9 @@ class BatchPlan:
     ``text_off``: chats that stored text before or during the batch and no longer do at its
     end (their stored text is erased), each with the index of its last SettingsChanged.
     ``text_dropped``: indexes (in the batch) of events that carried text the chat's settings
-    did not let ingest store.
+    did not let ingest store. ``audits``: an ``admin_audit`` row for each settings change a
+    chat admin made (``SettingsChanged.changed_by``), its id derived from the event id so a
+    redelivered event is stored once.
     """
 
     chats: dict[int, Row] = field(default_factory=dict)
@@ -167,6 +170,7 @@ class BatchPlan:
     reaction_counts: dict[tuple[int, int], CountsReport] = field(default_factory=dict)
     text_off: dict[int, int] = field(default_factory=dict)
     text_dropped: list[int] = field(default_factory=list)
+    audits: list[Row] = field(default_factory=list)
 
 
 def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> BatchPlan:
@@ -186,6 +190,7 @@ def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> Bat
             plan.settings[event.chat_id] = event.settings
             current[event.chat_id] = ChatState(event.settings.timezone, event.settings.store_text)
             changed[event.chat_id] = index
+            _audit(plan, event, at)
             continue
         _event(plan, event, at, state)
         if getattr(event, "text", None) is not None and not state.store_text:
@@ -196,6 +201,23 @@ def plan_batch(events: Iterable[ChatEvent], states: dict[int, ChatState]) -> Bat
         if chat_id in stored_text and not current[chat_id].store_text
     }
     return plan
+
+
+def _audit(plan: BatchPlan, event: SettingsChanged, at: datetime) -> None:
+    """The audit row of a settings change a chat admin made (none for the operator's)."""
+    if event.changed_by is None:
+        return
+    plan.audits.append(
+        {
+            "id": uuid5(NAMESPACE_URL, f"tally:chat-event:{event.event_id}"),
+            "at": at,
+            "user_id": event.changed_by,
+            "chat_id": event.chat_id,
+            "command": "settings",
+            "allowed": True,
+            "detail": event.settings.model_dump_json(exclude={"version"}),
+        }
+    )
 
 
 def _chat(plan: BatchPlan, event: ChatEvent, at: datetime) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from tally.chatstore.tables import (
+    ADMIN_AUDIT,
     CHAT_DAILY,
     CHAT_HOURLY,
     CHATS,
@@ -179,6 +180,8 @@ INSERT_MESSAGES = (
     .returning(MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at)
 )
 EDIT_MESSAGES = _edit_messages()
+INSERT_AUDITS = insert(ADMIN_AUDIT).on_conflict_do_nothing(index_elements=["id"])
+"""Audit rows (executemany: a few per batch); a redelivered event's row is stored once."""
 MARK_DELETED = _mark_deleted()
 INSERT_MEMBER_EVENTS = (
     _insert(MEMBER_EVENTS, MEMBER_EVENT_COLUMNS)

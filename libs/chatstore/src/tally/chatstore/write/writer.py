@@ -103,6 +103,8 @@ async def _store_chats(connection: AsyncConnection, plan: BatchPlan) -> None:
         for chat_id, chosen in sorted(plan.settings.items())
     ]
     await _run(connection, sql.STORE_SETTINGS, settings, sql.SETTINGS_COLUMNS)
+    if plan.audits:
+        await connection.execute(sql.INSERT_AUDITS, plan.audits)
     users = [plan.users[user_id] for user_id in sorted(plan.users)]
     await _run(connection, sql.UPSERT_USERS, users, sql.USER_COLUMNS)
 
