@@ -36,20 +36,22 @@ def create_broker(
     settings: CommonSettings, *, service: str, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
     """A NatsBroker for ``service`` with tracing, dead-lettering of invalid messages and
-    (when ``registry`` is given) metrics.
+    (when ``registry`` is given) metrics. The deployment's :class:`Subjects` are made here,
+    once, and put in the broker's context under ``subjects`` (see :func:`subjects_of`).
 
     It reconnects forever: a restarted NATS costs a pause, not a dead service. It logs in as
     NATS_USER when the settings name one (see tally.contracts.access for what it may do).
     """
+    subjects = Subjects(settings.subject_prefix)
     middlewares: list[Any] = [
-        dead_letter_middleware(Subjects(settings.subject_prefix), service),
+        dead_letter_middleware(subjects, service),
         telemetry_middleware(),
     ]
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))
         register_metrics(registry)
     auth = settings.nats_auth()
-    return NatsBroker(
+    broker = NatsBroker(
         settings.nats_url,
         security=NatsUserPassword(auth["user"], auth["password"]) if auth else None,
         name=f"tally-{service}",
@@ -60,6 +62,17 @@ def create_broker(
         graceful_timeout=10.0,
         log_level=logging.DEBUG,  # one line per message is noise at INFO; errors still log
     )
+    broker.context.set_global("subjects", subjects)
+    return broker
+
+
+def subjects_of(broker: NatsBroker) -> Subjects:
+    """The subjects :func:`create_broker` put in ``broker``'s context (KeyError for a broker
+    it did not make)."""
+    subjects = broker.context.get("subjects")
+    if not isinstance(subjects, Subjects):
+        raise KeyError("subjects")
+    return subjects
 
 
 async def declare_streams(settings: CommonSettings) -> None:
