@@ -9,9 +9,10 @@ document (``/asyncapi.json``, and a viewer page at ``/asyncapi``), and the JetSt
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import nats
+from faststream import Context
 from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get, make_ping_asgi
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsUserPassword
@@ -26,6 +27,9 @@ from tally.runtime.deadletter import dead_letter_middleware, register_metrics
 from tally.runtime.observability import prometheus_middleware, telemetry_middleware
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+SubjectsDep = Annotated[Subjects, Context("subjects")]
+"""A handler's parameter: the deployment's subjects, which :func:`create_broker` put in the
+broker's context."""
 _compat.apply()
 
 API_VERSION = "1"

@@ -1,8 +1,8 @@
 """What the executor's handlers need, as FastStream context: ``Annotated`` aliases to declare
 in a handler's signature, and :func:`provide` to put the values in a broker's context.
 
-The answer cache and the operations reporter may be absent (None). The subjects are the ones
-:func:`tally.runtime.broker.create_broker` put in the context (key ``subjects``).
+The answer cache and the operations reporter may be absent (None). The subjects
+(:data:`tally.runtime.broker.SubjectsDep`) are the ones ``create_broker`` put there.
 """
 
 from dataclasses import dataclass
@@ -12,14 +12,12 @@ from faststream import Context
 from faststream.nats import NatsBroker
 
 from tally.contracts.events import Outcome
-from tally.contracts.subjects import Subjects
 from tally.executor.cache import AnswerCache
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.runner import Reader
 from tally.infra.idempotency import RecentQuestions
 
-SubjectsDep = Annotated[Subjects, Context("subjects")]
 ReaderDep = Annotated[Reader, Context("reader")]
 """The ``tally_reader`` pool plans and chat reports run on."""
 LlmReaderDep = Annotated[Reader, Context("llm_reader")]

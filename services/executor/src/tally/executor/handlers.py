@@ -33,13 +33,13 @@ from tally.executor.deps import (
     OpsDep,
     ReaderDep,
     RecentDep,
-    SubjectsDep,
 )
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
 from tally.infra.idempotency import RecentQuestions
 from tally.runtime.answers import publish_answer
+from tally.runtime.broker import SubjectsDep
 from tally.semantic import catalog
 
 SERVICE = "executor"
