@@ -9,7 +9,7 @@ document (``/asyncapi.json``, and a viewer page at ``/asyncapi``), and the JetSt
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import nats
 from faststream import Context
@@ -27,6 +27,9 @@ from tally.runtime.deadletter import dead_letter_middleware, register_metrics
 from tally.runtime.observability import prometheus_middleware, telemetry_middleware
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+unprefixed_subjects: Final = Subjects(prefix="")
+"""The subjects below a deployment's prefix (``.plans.ready``): what a router made with
+``NatsRouter(prefix=settings.subject_prefix)`` subscribes to, the router adding the prefix."""
 SubjectsDep = Annotated[Subjects, Context("subjects")]
 """A handler's parameter: the deployment's subjects, which :func:`create_broker` put in the
 broker's context."""

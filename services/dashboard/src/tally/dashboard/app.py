@@ -23,7 +23,6 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from tally.chatstore.read import StatsRequestError
-from tally.contracts.subjects import Subjects
 from tally.dashboard import api, health, web
 from tally.dashboard.config import DashboardSettings
 from tally.dashboard.db import UNAVAILABLE, dashboard_reader
@@ -31,7 +30,7 @@ from tally.dashboard.deps import Services
 from tally.dashboard.metrics import RequestMetrics
 from tally.infra.db.reader import DATABASE_ERRORS
 from tally.infra.errors import UserFacingError
-from tally.runtime.broker import create_broker, declare_streams
+from tally.runtime.broker import create_broker, declare_streams, subjects_of
 
 SERVICE = "dashboard"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -69,11 +68,12 @@ async def _database_failed(request: Request, error: Exception) -> JSONResponse:
 
 def _services(settings: DashboardSettings) -> Services:
     registry = CollectorRegistry()
+    broker = create_broker(settings, service=SERVICE, registry=registry)
     return Services(
         settings=settings,
         reader=dashboard_reader(settings),
-        broker=create_broker(settings, service=SERVICE, registry=registry),
-        subjects=Subjects(settings.subject_prefix),
+        broker=broker,
+        subjects=subjects_of(broker),
         registry=registry,
     )
 

@@ -15,7 +15,6 @@ messages are dead-lettered by the broker's middleware (tally.runtime.deadletter)
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Final
 
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsBroker as BrokerDep
@@ -39,12 +38,10 @@ from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
 from tally.infra.idempotency import RecentQuestions
 from tally.runtime.answers import publish_answer
-from tally.runtime.broker import SubjectsDep
+from tally.runtime.broker import SubjectsDep, unprefixed_subjects
 from tally.semantic import catalog
 
 SERVICE = "executor"
-unprefixed_subjects: Final = Subjects(prefix="")
-"""The subjects below the deployment's prefix (``.plans.ready``), which the router adds."""
 
 
 def _failed(outcome: Outcome) -> bool:
@@ -157,9 +154,7 @@ def create_router(prefix: str, *, ops: bool) -> NatsRouter:
     A new router per broker: FastStream's router belongs to one broker at a time, and one
     process may run several executors (the tests do)."""
     router = NatsRouter(prefix=prefix)
-    router.publisher(
-        unprefixed_subjects.answers_all
-    )  # for AsyncAPI: publish_answer names the subject
+    router.publisher(unprefixed_subjects.answers_all)  # publish_answer gives each its subject
     router.subscriber(unprefixed_subjects.plan_ready, queue=SERVICE)(execute)
     router.subscriber(unprefixed_subjects.sql_proposed, queue=SERVICE)(execute_sql)
     router.subscriber(unprefixed_subjects.chat_report, queue=SERVICE)(report)

@@ -17,12 +17,10 @@ in an executor replica that died, is still answered), unless that attempt failed
 
 from functools import partial
 from time import perf_counter
-from typing import Final
 
 from faststream.nats import NatsRouter
 
 from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
-from tally.contracts.subjects import Subjects
 from tally.nl2sql.deps import (
     AnsweredDep,
     LlmDep,
@@ -35,11 +33,10 @@ from tally.nl2sql.deps import (
 from tally.nl2sql.llm import LlmEngine
 from tally.nl2sql.metrics import Nl2sqlMetrics
 from tally.nl2sql.planning import Planned, ask_llm, plan_question
+from tally.runtime.broker import unprefixed_subjects
 from tally.runtime.metrics import AnswerMetrics
 
 SERVICE = "nl2sql"
-unprefixed_subjects: Final = Subjects(prefix="")
-"""The subjects below the deployment's prefix (``.questions.asked``), which the router adds."""
 
 
 def _outcome(event: Planned) -> str:
