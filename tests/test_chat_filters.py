@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tally.chatstore.write.partitions import ensure_message_partitions
 from tally.contracts.events import Language, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.executor.answering import answer
 from tally.executor.config import ExecutorSettings
-from tally.executor.handlers import answer
 from tally.executor.runner import Reader
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings, to_asyncpg_url

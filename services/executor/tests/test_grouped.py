@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from tally.contracts.events import GroupRow, QueryPlanned, QuestionAnswered, QuestionAsked
+from tally.executor.answering import answer
 from tally.executor.config import ExecutorSettings
-from tally.executor.handlers import answer
 from tally.executor.runner import Reader
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tally.contracts.events import QueryPlanned, QuestionAsked
+from tally.executor.answering import answer
 from tally.executor.config import ExecutorSettings
-from tally.executor.handlers import answer
 from tally.executor.runner import Reader
 from tally.infra.db.models import READER_ROLE
 from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate

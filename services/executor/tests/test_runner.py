@@ -11,9 +11,9 @@ from structlog.testing import capture_logs
 
 from tally.contracts.events import QueryPlanned, QuestionAsked
 from tally.executor import failures
+from tally.executor.answering import answer
 from tally.executor.config import ExecutorSettings
 from tally.executor.failures import QueryRejectedError, QueryTimeoutError
-from tally.executor.handlers import answer
 from tally.executor.runner import Reader
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.errors import UserFacingError

@@ -9,9 +9,10 @@ document (``/asyncapi.json``, and a viewer page at ``/asyncapi``), and the JetSt
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any, Final
 
 import nats
+from faststream import Context
 from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get, make_ping_asgi
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsUserPassword
@@ -26,6 +27,12 @@ from tally.runtime.deadletter import dead_letter_middleware, register_metrics
 from tally.runtime.observability import prometheus_middleware, telemetry_middleware
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+unprefixed_subjects: Final = Subjects(prefix="")
+"""The subjects below a deployment's prefix (``.plans.ready``): what a router made with
+``NatsRouter(prefix=settings.subject_prefix)`` subscribes to, the router adding the prefix."""
+SubjectsDep = Annotated[Subjects, Context("subjects")]
+"""A handler's parameter: the deployment's subjects, which :func:`create_broker` put in the
+broker's context."""
 _compat.apply()
 
 API_VERSION = "1"
@@ -36,20 +43,22 @@ def create_broker(
     settings: CommonSettings, *, service: str, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
     """A NatsBroker for ``service`` with tracing, dead-lettering of invalid messages and
-    (when ``registry`` is given) metrics.
+    (when ``registry`` is given) metrics. The deployment's :class:`Subjects` are made here,
+    once, and put in the broker's context under ``subjects`` (see :func:`subjects_of`).
 
     It reconnects forever: a restarted NATS costs a pause, not a dead service. It logs in as
     NATS_USER when the settings name one (see tally.contracts.access for what it may do).
     """
+    subjects = Subjects(settings.subject_prefix)
     middlewares: list[Any] = [
-        dead_letter_middleware(Subjects(settings.subject_prefix), service),
+        dead_letter_middleware(subjects, service),
         telemetry_middleware(),
     ]
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))
         register_metrics(registry)
     auth = settings.nats_auth()
-    return NatsBroker(
+    broker = NatsBroker(
         settings.nats_url,
         security=NatsUserPassword(auth["user"], auth["password"]) if auth else None,
         name=f"tally-{service}",
@@ -60,6 +69,17 @@ def create_broker(
         graceful_timeout=10.0,
         log_level=logging.DEBUG,  # one line per message is noise at INFO; errors still log
     )
+    broker.context.set_global("subjects", subjects)
+    return broker
+
+
+def subjects_of(broker: NatsBroker) -> Subjects:
+    """The subjects :func:`create_broker` put in ``broker``'s context (KeyError for a broker
+    it did not make)."""
+    subjects = broker.context.get("subjects")
+    if not isinstance(subjects, Subjects):
+        raise KeyError("subjects")
+    return subjects
 
 
 async def declare_streams(settings: CommonSettings) -> None:

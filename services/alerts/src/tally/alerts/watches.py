@@ -17,7 +17,7 @@ from tally.alerts.domain.watch import WatchRefusal, compile_watch
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.measures import backtest, read_measure
 from tally.contracts.alerting import WATCH_IN_PRIVATE, AlertCommand, AlertCommandReply
-from tally.infra.db.session import create_engine
+from tally.infra.db.reader import read_only_engine
 
 USAGE = (
     "Usage: /watch <measure> <condition>, e.g. "
@@ -28,17 +28,16 @@ USAGE = (
 def reader_engine(settings: AlertsSettings) -> AsyncEngine:
     """An engine logged in as ``settings.reader_url`` (``tally_reader``), two connections.
 
-    Every session has ``default_transaction_read_only=on`` and ``statement_timeout``
-    (``settings.statement_timeout_ms``) as server settings, like the executor's reader: a
-    write fails and a long backtest is cancelled by PostgreSQL itself.
+    Every session is read-only with ``statement_timeout`` (``settings.statement_timeout_ms``)
+    as server settings, like the executor's and the dashboard's readers
+    (:func:`tally.infra.db.reader.read_only_engine`): a write fails and a long backtest is
+    cancelled by PostgreSQL itself.
     """
-    server_settings = {
-        "default_transaction_read_only": "on",
-        "statement_timeout": str(settings.statement_timeout_ms),
-        "application_name": "tally-alerts-measures",
-    }
-    return create_engine(
-        settings.reader_url, pool_size=2, connect_args={"server_settings": server_settings}
+    return read_only_engine(
+        settings.reader_url,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        application_name="tally-alerts-measures",
+        pool_size=2,
     )
 
 

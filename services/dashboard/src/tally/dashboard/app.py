@@ -23,14 +23,14 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from tally.chatstore.read import StatsRequestError
-from tally.contracts.subjects import Subjects
 from tally.dashboard import api, health, web
 from tally.dashboard.config import DashboardSettings
-from tally.dashboard.db import DATABASE_ERRORS, Reader
+from tally.dashboard.db import UNAVAILABLE, dashboard_reader
 from tally.dashboard.deps import Services
 from tally.dashboard.metrics import RequestMetrics
+from tally.infra.db.reader import DATABASE_ERRORS
 from tally.infra.errors import UserFacingError
-from tally.runtime.broker import create_broker, declare_streams
+from tally.runtime.broker import create_broker, declare_streams, subjects_of
 
 SERVICE = "dashboard"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -63,16 +63,17 @@ async def _user_facing(request: Request, error: Exception) -> JSONResponse:
 async def _database_failed(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, asyncpg.QueryCanceledError):
         return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "The query took too long.")
-    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "The database is not answering.")
+    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
 
 
 def _services(settings: DashboardSettings) -> Services:
     registry = CollectorRegistry()
+    broker = create_broker(settings, service=SERVICE, registry=registry)
     return Services(
         settings=settings,
-        reader=Reader(settings),
-        broker=create_broker(settings, service=SERVICE, registry=registry),
-        subjects=Subjects(settings.subject_prefix),
+        reader=dashboard_reader(settings),
+        broker=broker,
+        subjects=subjects_of(broker),
         registry=registry,
     )
 

@@ -13,7 +13,7 @@ from tally.chatstore import read as chat_stats
 from tally.chatstore.read import ChatInfo, Period
 from tally.contracts.subjects import Subjects
 from tally.dashboard.config import DashboardSettings
-from tally.dashboard.db import Reader
+from tally.infra.db.reader import Reader
 
 DEFAULT_DAYS = 30
 """A period given neither ``from`` nor ``to``: the last 30 local days, today included."""

@@ -14,9 +14,9 @@ import structlog
 from sqlalchemy.engine import URL
 
 from tally.executor.config import ExecutorSettings
-from tally.executor.failures import diagnostic
 from tally.executor.metrics import ExecutorMetrics
 from tally.infra.background import Hook, background
+from tally.infra.db.reader import diagnostic
 from tally.infra.db.session import asyncpg_dsn
 
 log = structlog.get_logger(__name__)

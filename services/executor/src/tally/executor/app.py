@@ -4,16 +4,16 @@ from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
-from tally.contracts.subjects import Subjects
 from tally.executor.active_users import refresher
 from tally.executor.cache import AnswerCache
 from tally.executor.config import ExecutorSettings
+from tally.executor.deps import Dependencies, provide
 from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
 from tally.executor.runner import Reader, instrument
 from tally.runtime.broker import create_app as create_service_app
-from tally.runtime.broker import create_broker
+from tally.runtime.broker import create_broker, subjects_of
 
 OPS_POOL_SIZE = 2
 """Connections of the ``tally_ops`` pool: reports are rare and each runs its queries in turn."""
@@ -60,7 +60,7 @@ def create_broker_for(
     metrics = metrics or ExecutorMetrics(registry)
     instrument()
     broker = create_broker(settings, service=SERVICE, registry=registry)
-    subjects = Subjects(settings.subject_prefix)
+    subjects = subjects_of(broker)
     cache = None
     if settings.answer_cache:
         cache = AnswerCache(
@@ -75,7 +75,8 @@ def create_broker_for(
             reader=reader, ops=ops, broker=broker, subjects=subjects, registry=registry
         )
     llm = llm or llm_reader(reader)
-    broker.include_router(create_router(subjects, reader, llm, metrics, cache, reporter))
+    provide(broker, Dependencies(reader, llm, metrics, cache, reporter))
+    broker.include_router(create_router(settings.subject_prefix, ops=reporter is not None))
     return broker
 
 

@@ -6,24 +6,24 @@ syntax for type integer: "<a stored message>"``), so neither reaches a reply nor
 The reply is a fixed sentence chosen by the error's SQLSTATE: the code itself when
 :data:`SQLSTATES` lists it, else its class (the first two characters), else a default
 (codes: PostgreSQL's documentation, Appendix A "PostgreSQL Error Codes"). A log line carries
-the SQLSTATE, the exception's class and the query's :func:`fingerprint`, nothing else.
+the SQLSTATE, the exception's class and the query's :func:`fingerprint`, nothing else
+(:func:`tally.infra.db.reader.diagnostic`). DatabaseUnavailableError and its sentence
+UNAVAILABLE are the shared reader's (:mod:`tally.infra.db.reader`).
 """
 
 import hashlib
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import structlog
 
+from tally.infra.db.reader import UNAVAILABLE, DatabaseUnavailableError, diagnostic
 from tally.infra.errors import UserFacingError
 
 log = structlog.get_logger(__name__)
 
-UNAVAILABLE = "The database is not answering right now; try again in a minute."
 TOO_LONG = "The question took too long to answer; try a narrower one."
 DATA = (
     "The database could not compute the answer: a value did not fit an operation in the query"
@@ -41,10 +41,6 @@ FAILED = "The database could not run the query; try again in a minute."
 
 class QueryTimeoutError(UserFacingError):
     """The query ran past its deadline or the statement timeout."""
-
-
-class DatabaseUnavailableError(UserFacingError):
-    """PostgreSQL did not answer, or failed for a reason of its own."""
 
 
 class QueryRejectedError(UserFacingError):
@@ -92,17 +88,6 @@ def fingerprint(sql: str) -> str:
     """The first 12 hex digits of the SHA-256 of ``sql`` (UTF-8): names a query in a log line
     without its text."""
     return hashlib.sha256(sql.encode()).hexdigest()[:12]
-
-
-def diagnostic(error: BaseException) -> dict[str, str]:
-    """What a log line may say about ``error``: its class, its SQLSTATE when PostgreSQL
-    raised it and where it was raised (``file.py:line``); never its message."""
-    fields = {"error": type(error).__name__}
-    if sqlstate := getattr(error, "sqlstate", None):
-        fields["sqlstate"] = str(sqlstate)
-    if frames := traceback.extract_tb(error.__traceback__):
-        fields["at"] = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
-    return fields
 
 
 @contextmanager

@@ -24,8 +24,8 @@ from tally.contracts.subjects import Subjects
 from tally.executor import ops_stats
 from tally.executor.domain import ops_sections
 from tally.executor.domain.ops_sections import ConsumerState, StreamState
-from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
+from tally.infra.db.reader import diagnostic
 from tally.runtime.health import Check, migration, streams_present, timed
 
 HEALTH_TIMEOUT_S = 2.0

@@ -12,8 +12,8 @@ import structlog
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, UsersQuery
 from tally.contracts.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
-from tally.executor.failures import diagnostic
 from tally.executor.runner import Reader
+from tally.infra.db.reader import diagnostic
 from tally.infra.errors import UserFacingError
 
 TOP_USERS = 10

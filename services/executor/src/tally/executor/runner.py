@@ -38,17 +38,14 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.domain.coverage import SnapshotSpan
 from tally.executor.failures import (
     TOO_LONG,
-    UNAVAILABLE,
-    DatabaseUnavailableError,
     QueryTimeoutError,
     ResultTooLargeError,
-    diagnostic,
     fingerprint,
     translated,
 )
 from tally.executor.tracing import QuietTracerProvider
-from tally.infra.db.session import asyncpg_dsn
-from tally.infra.errors import UserFacingError
+from tally.infra.db import reader as db
+from tally.infra.db.reader import UNAVAILABLE, DatabaseUnavailableError
 from tally.semantic.compiler import CompiledQuery
 from tally.semantic.results import as_number
 
@@ -97,11 +94,13 @@ async def _read_only_rows(connection: Any, sql: str, max_bytes: int) -> list[tup
     return rows
 
 
-class Reader:
-    """A pool of read-only connections as one role (``tally_reader`` by default).
+class Reader(db.Reader):
+    """The executor's read-only pool (:class:`tally.infra.db.reader.Reader`) as one role
+    (``tally_reader`` by default), with the statements plans and LLM-written SQL run.
 
     Every session has ``default_transaction_read_only=on`` and ``statement_timeout`` set as
-    server settings, so both hold for every statement without an extra round trip.
+    server settings, so both hold for every statement without an extra round trip; a
+    connection given back to the pool is reset without a span.
     """
 
     def __init__(
@@ -114,11 +113,15 @@ class Reader:
     ) -> None:
         """A reader logging in as ``url`` (default: ``settings.reader_url``) with at most
         ``pool_size`` connections (default: ``settings.pool_size``)."""
+        super().__init__(
+            url or settings.reader_url,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pool_size=pool_size or settings.pool_size,
+            application_name=application_name,
+            unavailable=UNAVAILABLE,
+            reset=_reset_untraced,
+        )
         self.settings = settings
-        self._url = url or settings.reader_url
-        self._pool_size = pool_size or settings.pool_size
-        self._application_name = application_name
-        self._pool: asyncpg.Pool | None = None
         self._span: tuple[float, SnapshotSpan] | None = None
         self._siblings: list[Reader] = []
 
@@ -131,41 +134,13 @@ class Reader:
         self._siblings.append(sibling)
         return sibling
 
-    async def _connect(self) -> asyncpg.Pool:
-        server_settings = {
-            "default_transaction_read_only": "on",
-            "statement_timeout": str(self.settings.statement_timeout_ms),
-            "application_name": self._application_name,
-        }
-        return await asyncpg.create_pool(
-            **asyncpg_dsn(self._url),
-            min_size=1,
-            max_size=self._pool_size,
-            server_settings=server_settings,
-            timeout=5,
-            reset=_reset_untraced,
-        )
-
-    async def pool(self) -> asyncpg.Pool:
-        """The pool, connected on first use (so the executor starts while PostgreSQL is down).
-
-        Raises DatabaseUnavailableError when PostgreSQL cannot be reached.
-        """
-        if self._pool is None:
-            try:
-                self._pool = await self._connect()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-                log.error("database unreachable", **diagnostic(error))
-                raise DatabaseUnavailableError(UNAVAILABLE) from None
-        return self._pool
-
     @asynccontextmanager
     async def _deadline(self, sql: str) -> AsyncIterator[None]:
         """One wall-clock deadline, ``statement_timeout_ms``, over everything inside (every
         page of a cursor included), on top of the server's per-statement timeout. Past it the
         task is cancelled, which makes asyncpg cancel the statement on the server, and
         QueryTimeoutError is raised; other failures as :func:`translated` makes them."""
-        deadline = asyncio.timeout(self.settings.statement_timeout_ms / 1000)
+        deadline = asyncio.timeout(self.statement_timeout_ms / 1000)
         try:
             async with deadline:
                 with translated(sql):
@@ -225,17 +200,8 @@ class Reader:
             self._span = (now, SnapshotSpan(first=row[0], last=row[1]))
         return self._span[1]
 
-    async def answers(self) -> bool:
-        """True when a trivial query succeeds (the readiness check)."""
-        try:
-            return bool(await self.fetch_value("SELECT 1") == 1)
-        except UserFacingError:
-            return False
-
     async def close(self) -> None:
         """Close the pool and every :meth:`sibling`'s (each made again on next use)."""
         for sibling in self._siblings:
             await sibling.close()
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await super().close()

@@ -5,6 +5,7 @@ from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
 
 from tally.nl2sql.config import Nl2sqlSettings
+from tally.nl2sql.deps import provide
 from tally.nl2sql.handlers import SERVICE, create_router
 from tally.nl2sql.llm import LlmEngine, build_engine
 from tally.nl2sql.metrics import Nl2sqlMetrics
@@ -27,8 +28,11 @@ def create_broker_for(
     registry = registry or CollectorRegistry()
     llm = llm or build_engine(settings, registry)
     broker = create_broker(settings, service=SERVICE, registry=registry)
-    router = create_router(settings, Nl2sqlMetrics(registry), llm, answered=AnswerMetrics(registry))
-    broker.include_router(router)
+    metrics, answered = Nl2sqlMetrics(registry), AnswerMetrics(registry)
+    provide(broker, settings=settings, metrics=metrics, answered=answered, llm=llm)
+    # Several questions in flight when a slow LLM may hold one; one at a time otherwise.
+    workers = None if llm is None else settings.llm_concurrency
+    broker.include_router(create_router(settings.subject_prefix, workers=workers))
     return broker
 
 
