@@ -49,8 +49,6 @@ from tests.factories.group_chat import (
     group_events,
 )
 
-pytestmark = pytest.mark.integration
-
 
 @dataclass
 class Conversation:
@@ -234,7 +232,7 @@ async def test_member_stats(engine: AsyncEngine, chat_id: int, person: object) -
     assert pairs(stats.replied_by) == top(by, 3)
 
 
-async def test_the_figures_are_not_all_zero() -> None:
+def test_the_figures_are_not_all_zero() -> None:
     """The conversation exercises what the reports count (so equal figures mean something)."""
     chat = CHATS[GROUP]
     period = chat.period
@@ -465,7 +463,6 @@ async def test_both_connection_kinds_give_the_same_reports(
         await raw.close()
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize(
     "ask",
     [

@@ -18,7 +18,6 @@ from sqlalchemy import (
     and_,
     cast,
     func,
-    literal,
     select,
     union_all,
 )
@@ -149,10 +148,5 @@ def member(row: Row, key: str) -> Member:
 async def stores_text(db: Database, chat_id: int) -> bool:
     """True when chat ``chat_id`` keeps message text (``chats.store_text``; False when the
     chat is unknown)."""
-    row = await fetch_one(
-        db,
-        select(func.coalesce(CHATS.c.store_text, literal(False)).label("stored")).where(
-            CHATS.c.chat_id == chat_id
-        ),
-    )
-    return bool(row and row["stored"])
+    row = await fetch_one(db, select(CHATS.c.store_text).where(CHATS.c.chat_id == chat_id))
+    return bool(row and row["store_text"])
