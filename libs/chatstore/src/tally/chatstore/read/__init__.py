@@ -10,52 +10,102 @@ Answers come from the rollups ingest keeps (``chat_daily`` and ``user_chat_daily
 day, ``chat_hourly`` by UTC hour); the raw tables are read only where a rollup cannot answer:
 hours in zones offset by a fraction of an hour, member changes by hour, a user's first join
 (retention cohorts), and the retention preview.
+
+The group reports (``/user``, tops, content, reactions, replies, topics, member flow,
+words) read the raw tables where no rollup holds what they need, always one chat and one
+period, through the ``(chat_id, sent_at)`` / ``(chat_id, occurred_at)`` indexes and primary
+keys (see :mod:`tally.chatstore.read.conversation`).
 """
 
 from tally.chatstore.read.chats import get_chat, list_chats
 from tally.chatstore.read.connection import Database
+from tally.chatstore.read.content import content_breakdown
 from tally.chatstore.read.errors import StatsRequestError
+from tally.chatstore.read.flow import member_flow
 from tally.chatstore.read.heatmap import heatmap
+from tally.chatstore.read.members import find_member, member_stats
 from tally.chatstore.read.models import (
     Bucket,
     ChatInfo,
     ChatOverview,
     Cohort,
     Compared,
+    ContentBreakdown,
+    DayFlow,
+    EmojiCount,
     Heatmap,
+    HourCount,
+    Member,
+    MemberCount,
+    MemberFigures,
+    MemberFlow,
+    MemberMeasure,
+    MemberStats,
+    MessageReactions,
     PeriodTotals,
+    ReactionStats,
+    ReplyPair,
+    ReplyStats,
     Retention,
     RetentionPreview,
     SeriesMetric,
     SeriesPoint,
     SortOrder,
     Summary,
+    TagCount,
     Timeseries,
+    TopicActivity,
+    TopicCount,
+    TopMembers,
+    TopWords,
+    TypeCount,
     UserSort,
     UsersPage,
     UserStats,
+    WordCount,
 )
 from tally.chatstore.read.periods import MAX_PERIOD_DAYS, Period, is_timezone, zone
+from tally.chatstore.read.rankings import MAX_TOP, MEASURES, top_members
+from tally.chatstore.read.reactions import reaction_stats
+from tally.chatstore.read.replies import reply_stats
 from tally.chatstore.read.retention import MAX_WEEKS, retention, retention_preview
 from tally.chatstore.read.series import MAX_HOURLY_DAYS, timeseries
 from tally.chatstore.read.summary import summary
+from tally.chatstore.read.topics import topic_activity
 from tally.chatstore.read.users import MAX_PAGE_SIZE, SORT_KEYS, UsersQuery, users
+from tally.chatstore.read.words import top_words
 
 __all__ = [
     "MAX_HOURLY_DAYS",
     "MAX_PAGE_SIZE",
     "MAX_PERIOD_DAYS",
+    "MAX_TOP",
     "MAX_WEEKS",
+    "MEASURES",
     "SORT_KEYS",
     "Bucket",
     "ChatInfo",
     "ChatOverview",
     "Cohort",
     "Compared",
+    "ContentBreakdown",
     "Database",
+    "DayFlow",
+    "EmojiCount",
     "Heatmap",
+    "HourCount",
+    "Member",
+    "MemberCount",
+    "MemberFigures",
+    "MemberFlow",
+    "MemberMeasure",
+    "MemberStats",
+    "MessageReactions",
     "Period",
     "PeriodTotals",
+    "ReactionStats",
+    "ReplyPair",
+    "ReplyStats",
     "Retention",
     "RetentionPreview",
     "SeriesMetric",
@@ -63,19 +113,35 @@ __all__ = [
     "SortOrder",
     "StatsRequestError",
     "Summary",
+    "TagCount",
     "Timeseries",
+    "TopMembers",
+    "TopWords",
+    "TopicActivity",
+    "TopicCount",
+    "TypeCount",
     "UserSort",
     "UserStats",
     "UsersPage",
     "UsersQuery",
+    "WordCount",
+    "content_breakdown",
+    "find_member",
     "get_chat",
     "heatmap",
     "is_timezone",
     "list_chats",
+    "member_flow",
+    "member_stats",
+    "reaction_stats",
+    "reply_stats",
     "retention",
     "retention_preview",
     "summary",
     "timeseries",
+    "top_members",
+    "top_words",
+    "topic_activity",
     "users",
     "zone",
 ]

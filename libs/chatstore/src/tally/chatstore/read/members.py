@@ -1,0 +1,196 @@
+"""One member's report (``/user``): figures against the previous period, favourite hours,
+reply partners; and finding a member of a chat by username.
+
+Figures come from ``user_chat_daily`` (``ix_user_chat_daily_user``: ``chat_id, user_id,
+day``); hours from ``messages`` (``ix_messages_chat_user_sent``); replies and reactions from
+the messages sent in the period (:mod:`~tally.chatstore.read.conversation`).
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import Integer, cast, exists, func, select
+
+from tally.chatstore.read.connection import Database, fetch_all, fetch_one
+from tally.chatstore.read.conversation import (
+    member,
+    message_reactions,
+    named_reactions,
+    replies,
+    sent_in,
+    sent_messages,
+    with_names,
+)
+from tally.chatstore.read.models import HourCount, Member, MemberCount, MemberFigures, MemberStats
+from tally.chatstore.read.periods import Period
+from tally.chatstore.read.rankings import posted
+from tally.chatstore.tables import MEMBER_EVENTS, MESSAGES, USER_CHAT_DAILY, USERS
+
+TOP_HOURS = 3
+TOP_PARTNERS = 3
+
+
+async def find_member(db: Database, chat_id: int, username: str) -> Member | None:
+    """The member of chat ``chat_id`` whose username is ``username`` (a leading ``@`` is
+    ignored; case-insensitive), or None. A member is a user who posted in the chat or joined
+    or left it; when several users held the name, the one seen last wins."""
+    name = username.removeprefix("@").lower()
+    daily, events = USER_CHAT_DAILY.c, MEMBER_EVENTS.c
+    posted_here = exists().where(daily.chat_id == chat_id, daily.user_id == USERS.c.user_id)
+    came_here = exists().where(events.chat_id == chat_id, events.user_id == USERS.c.user_id)
+    statement = (
+        select(
+            USERS.c.user_id,
+            USERS.c.username.label("user_id_username"),
+            USERS.c.first_name.label("user_id_first_name"),
+            USERS.c.last_name.label("user_id_last_name"),
+        )
+        .where(func.lower(USERS.c.username) == name, posted_here | came_here)
+        .order_by(USERS.c.last_seen_at.desc(), USERS.c.user_id)
+        .limit(1)
+    )
+    row = await fetch_one(db, statement)
+    return member(row, "user_id") if row else None
+
+
+def longest_streak(days: list[date]) -> int:
+    """The longest run of consecutive calendar days in ``days`` (sorted, distinct)."""
+    best = run = 0
+    for index, day in enumerate(days):
+        run = run + 1 if index and day - days[index - 1] == timedelta(days=1) else 1
+        best = max(best, run)
+    return best
+
+
+async def _standing(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, ...]:
+    """(messages, words, rank) of the member in the period (rank 0: posted nothing)."""
+    values = posted(chat_id, period, "messages")
+    daily = USER_CHAT_DAILY.c
+    words = (
+        select(func.coalesce(func.sum(daily.words), 0))
+        .where(daily.chat_id == chat_id, daily.user_id == user_id)
+        .where(daily.day.between(period.start, period.end))
+        .scalar_subquery()
+    )
+    mine = select(values.c.value).where(values.c.user_id == user_id).scalar_subquery()
+    more = select(func.count()).where(values.c.value > mine).scalar_subquery()
+    statement = select(
+        func.coalesce(mine, 0).label("messages"),
+        words.label("words"),
+        func.coalesce(more + cast(mine.is_not(None), Integer), 0).label("rank"),
+    )
+    row = await fetch_one(db, statement)
+    assert row is not None  # a SELECT without FROM has one row
+    return int(row["messages"]), int(row["words"]), int(row["rank"])
+
+
+async def _active_days(db: Database, chat_id: int, user_id: int, period: Period) -> list[date]:
+    daily = USER_CHAT_DAILY.c
+    statement = (
+        select(daily.day)
+        .where(daily.chat_id == chat_id, daily.user_id == user_id, daily.messages > 0)
+        .where(daily.day.between(period.start, period.end))
+        .order_by(daily.day)
+    )
+    return [row["day"] for row in await fetch_all(db, statement)]
+
+
+async def _reactions(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, int]:
+    """(received, given) reactions of the member on messages sent in the period."""
+    sent = sent_messages(chat_id, period)
+    counted = message_reactions(chat_id, sent)
+    named = named_reactions(chat_id, sent)
+    received = select(func.coalesce(func.sum(counted.c.count), 0)).where(
+        counted.c.author_id == user_id
+    )
+    given = select(func.count()).where(named.c.reactor_id == user_id)
+    row = await fetch_one(
+        db,
+        select(
+            received.scalar_subquery().label("received"), given.scalar_subquery().label("given")
+        ),
+    )
+    assert row is not None  # a SELECT without FROM has one row
+    return int(row["received"]), int(row["given"])
+
+
+async def member_figures(db: Database, chat_id: int, user_id: int, period: Period) -> MemberFigures:
+    """The member's figures over ``period`` (see :class:`MemberFigures`)."""
+    messages, words, rank = await _standing(db, chat_id, user_id, period)
+    days = await _active_days(db, chat_id, user_id, period)
+    received, given = await _reactions(db, chat_id, user_id, period)
+    return MemberFigures(
+        start=period.start,
+        end=period.end,
+        messages=messages,
+        words=words,
+        active_days=len(days),
+        rank=rank or None,
+        longest_streak=longest_streak(days),
+        reactions_received=received,
+        reactions_given=given,
+    )
+
+
+async def favourite_hours(
+    db: Database, chat_id: int, user_id: int, period: Period
+) -> list[HourCount]:
+    """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first)."""
+    m = MESSAGES.c
+    hour = cast(func.extract("hour", func.timezone(period.timezone, m.sent_at)), Integer)
+    statement = (
+        select(hour.label("hour"), func.count().label("messages"))
+        .where(*sent_in(MESSAGES, chat_id, period), m.user_id == user_id)
+        .group_by(hour)
+        .order_by(func.count().desc(), hour)
+        .limit(TOP_HOURS)
+    )
+    return [HourCount.model_validate(row) for row in await fetch_all(db, statement)]
+
+
+async def reply_partners(
+    db: Database, chat_id: int, user_id: int, period: Period, *, replied_by: bool
+) -> list[MemberCount]:
+    """Up to TOP_PARTNERS members the member replied to most in the period (``replied_by``:
+    who replied to the member most); ties by user id; replies to oneself left out."""
+    found = replies(chat_id, period)
+    me, other = (
+        (found.c.author_id, found.c.replier_id)
+        if replied_by
+        else (found.c.replier_id, found.c.author_id)
+    )
+    joined, names = with_names(found, other, "partner")
+    statement = (
+        select(other.label("partner"), func.count().label("replies"), *names)
+        .select_from(joined)
+        .where(me == user_id, other.is_not(None), other != user_id)
+        .group_by(other, *names)
+        .order_by(func.count().desc(), other)
+        .limit(TOP_PARTNERS)
+    )
+    rows = await fetch_all(db, statement)
+    return [MemberCount(member=member(row, "partner"), count=int(row["replies"])) for row in rows]
+
+
+async def member_stats(db: Database, chat_id: int, user_id: int, period: Period) -> MemberStats:
+    """The report on member ``user_id`` of chat ``chat_id`` over ``period`` and the period of
+    equal length before it (see :class:`MemberStats`). A user Tally never saw is named
+    ``id<user_id>``; all their figures are 0."""
+    row = await fetch_one(
+        db,
+        select(
+            USERS.c.user_id,
+            USERS.c.username.label("user_id_username"),
+            USERS.c.first_name.label("user_id_first_name"),
+            USERS.c.last_name.label("user_id_last_name"),
+        ).where(USERS.c.user_id == user_id),
+    )
+    return MemberStats(
+        chat_id=chat_id,
+        timezone=period.timezone,
+        member=member(row or {"user_id": user_id}, "user_id"),
+        figures=await member_figures(db, chat_id, user_id, period),
+        previous=await member_figures(db, chat_id, user_id, period.previous()),
+        favourite_hours=await favourite_hours(db, chat_id, user_id, period),
+        replies_to=await reply_partners(db, chat_id, user_id, period, replied_by=False),
+        replied_by=await reply_partners(db, chat_id, user_id, period, replied_by=True),
+    )

@@ -1,0 +1,102 @@
+"""The members with the most messages, words, reactions received or replies received.
+
+Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``);
+reactions and replies from the messages sent in the period (see
+:mod:`~tally.chatstore.read.conversation`).
+"""
+
+from sqlalchemy import Subquery, func, select
+
+from tally.chatstore.read.connection import Database, fetch_all
+from tally.chatstore.read.conversation import (
+    member,
+    message_reactions,
+    replies,
+    sent_messages,
+    with_names,
+)
+from tally.chatstore.read.errors import StatsRequestError
+from tally.chatstore.read.models import MemberCount, MemberMeasure, TopMembers
+from tally.chatstore.read.periods import Period
+from tally.chatstore.tables import USER_CHAT_DAILY
+
+MEASURES: tuple[MemberMeasure, ...] = ("messages", "words", "reactions", "replies")
+MAX_TOP = 100
+
+
+def posted(chat_id: int, period: Period, column: str) -> Subquery:
+    """``(user_id, value)``: each member's ``messages`` or ``words`` (``column``) in the
+    period, members who posted only."""
+    daily = USER_CHAT_DAILY.c
+    return (
+        select(daily.user_id, func.sum(daily[column]).label("value"))
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .where(daily.messages > 0)
+        .group_by(daily.user_id)
+        .subquery("posted")
+    )
+
+
+def reactions_received(chat_id: int, period: Period) -> Subquery:
+    """``(user_id, value)``: reactions standing on each member's messages of the period."""
+    counted = message_reactions(chat_id, sent_messages(chat_id, period))
+    return (
+        select(counted.c.author_id.label("user_id"), func.sum(counted.c.count).label("value"))
+        .where(counted.c.author_id.is_not(None))
+        .group_by(counted.c.author_id)
+        .subquery("received")
+    )
+
+
+def replies_received(chat_id: int, period: Period) -> Subquery:
+    """``(user_id, value)``: replies sent in the period to each member's messages, by others."""
+    found = replies(chat_id, period)
+    return (
+        select(found.c.author_id.label("user_id"), func.count().label("value"))
+        .where(found.c.author_id.is_not(None))
+        .where(found.c.replier_id.is_distinct_from(found.c.author_id))
+        .group_by(found.c.author_id)
+        .subquery("replied")
+    )
+
+
+async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:
+    """The ``limit`` rows of ``values`` (``user_id, value``) with the highest value (> 0),
+    ties by user id, as named members."""
+    joined, names = with_names(values, values.c.user_id, "user_id")
+    statement = (
+        select(values.c.user_id, values.c.value, *names)
+        .select_from(joined)
+        .where(values.c.value > 0)
+        .order_by(values.c.value.desc(), values.c.user_id)
+        .limit(limit)
+    )
+    rows = await fetch_all(db, statement)
+    return [MemberCount(member=member(row, "user_id"), count=int(row["value"])) for row in rows]
+
+
+def check_limit(limit: int) -> None:
+    """Raises StatsRequestError unless 1 <= ``limit`` <= MAX_TOP."""
+    if not 1 <= limit <= MAX_TOP:
+        raise StatsRequestError(f"a top lists 1 to {MAX_TOP} members.")
+
+
+async def top_members(
+    db: Database, chat_id: int, period: Period, by: MemberMeasure, limit: int = 10
+) -> TopMembers:
+    """The ``limit`` members of chat ``chat_id`` with the most ``by`` in ``period``:
+    messages or words posted, reactions received (standing on their messages of the period),
+    replies received (replies sent in the period to their messages, by others).
+
+    Raises StatsRequestError for an unknown measure or a limit outside 1..MAX_TOP."""
+    check_limit(limit)
+    if by not in MEASURES:
+        raise StatsRequestError(f"members are ranked by one of {', '.join(MEASURES)}.")
+    if by == "reactions":
+        values = reactions_received(chat_id, period)
+    elif by == "replies":
+        values = replies_received(chat_id, period)
+    else:
+        values = posted(chat_id, period, by)
+    items = await ranked(db, values, limit)
+    return TopMembers(chat_id=chat_id, start=period.start, end=period.end, by=by, items=items)

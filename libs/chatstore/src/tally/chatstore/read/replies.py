@@ -1,0 +1,64 @@
+"""Who replies to whom, how fast, and how much of the talk is replies (replies sent in the
+period; the original looked up by the primary key of ``messages``)."""
+
+from sqlalchemy import func, select
+
+from tally.chatstore.read.connection import Database, fetch_all, fetch_one
+from tally.chatstore.read.conversation import member, replies, sent_in, with_names
+from tally.chatstore.read.models import ReplyPair, ReplyStats
+from tally.chatstore.read.periods import Period
+from tally.chatstore.read.rankings import check_limit
+from tally.chatstore.tables import MESSAGES
+
+
+async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list[ReplyPair]:
+    found = replies(chat_id, period)
+    joined, replier = with_names(found, found.c.replier_id, "replier_id")
+    joined, author = with_names(joined, found.c.author_id, "author_id")
+    statement = (
+        select(
+            found.c.replier_id, found.c.author_id, func.count().label("replies"), *replier, *author
+        )
+        .select_from(joined)
+        .where(found.c.replier_id.is_not(None), found.c.author_id.is_not(None))
+        .where(found.c.replier_id != found.c.author_id)
+        .group_by(found.c.replier_id, found.c.author_id, *replier, *author)
+        .order_by(func.count().desc(), found.c.replier_id, found.c.author_id)
+        .limit(limit)
+    )
+    return [
+        ReplyPair(
+            replier=member(row, "replier_id"),
+            replied_to=member(row, "author_id"),
+            replies=int(row["replies"]),
+        )
+        for row in await fetch_all(db, statement)
+    ]
+
+
+async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 10) -> ReplyStats:
+    """Replies in chat ``chat_id`` sent in ``period`` (see :class:`ReplyStats`): the ``limit``
+    busiest pairs (ties by replier then replied-to id), the median delay
+    (``percentile_cont(0.5)``), the share of messages that are replies. Raises
+    StatsRequestError for a limit outside 1..MAX_TOP."""
+    check_limit(limit)
+    m = MESSAGES.c
+    counts = select(
+        func.count().label("messages"), func.count(m.reply_to_message_id).label("replies")
+    ).where(*sent_in(MESSAGES, chat_id, period))
+    found = replies(chat_id, period)
+    median = select(func.percentile_cont(0.5).within_group(found.c.delay).label("median"))
+    row = await fetch_one(db, counts)
+    delay = await fetch_one(db, median)
+    assert row is not None and delay is not None  # aggregate-only SELECTs have one row
+    messages, replied = int(row["messages"]), int(row["replies"])
+    return ReplyStats(
+        chat_id=chat_id,
+        start=period.start,
+        end=period.end,
+        messages=messages,
+        replies=replied,
+        reply_share=round(replied / messages, 4) if messages else 0.0,
+        median_delay_seconds=delay["median"],
+        top_pairs=await _pairs(db, chat_id, period, limit),
+    )
