@@ -19,10 +19,9 @@ from tally.alerts.retention import run_history_retention
 from tally.alerts.runner import AlertMetrics, Evaluation
 from tally.alerts.store import AlertStore
 from tally.contracts.events import utcnow
-from tally.contracts.subjects import Subjects
 from tally.infra.db.session import create_engine
 from tally.runtime.broker import create_app as create_service_app
-from tally.runtime.broker import create_broker
+from tally.runtime.broker import create_broker, subjects_of
 
 
 @dataclass
@@ -76,8 +75,8 @@ def create_broker_for(
     """A broker with the alerts router, and the service it feeds. Reads the rules file
     (raises RulesFileError when it is invalid)."""
     registry = registry or CollectorRegistry()
-    subjects = Subjects(settings.subject_prefix)
     broker = create_broker(settings, service=SERVICE, registry=registry)
+    subjects = subjects_of(broker)
     rules = RulesSource(settings.alert_rules_file)
     database = create_engine(settings.database_url, pool_size=2)
     measures = watches.reader_engine(settings)
@@ -88,7 +87,7 @@ def create_broker_for(
         measure_reader=measure_reader or watches.measure_reader(measures),
         store_timeout_s=settings.alert_probe_timeout_s * 2,
     )
-    evaluation = Evaluation(settings, engine, rules, database, AlertMetrics(registry))
+    evaluation = Evaluation(settings, subjects, engine, rules, database, AlertMetrics(registry))
     broker.include_router(create_router(subjects))
     provide(broker, engine, measures)
     return broker, AlertsService(engine, evaluation, store, database, measures, broker)

@@ -51,13 +51,14 @@ class Evaluation:
     def __init__(
         self,
         settings: AlertsSettings,
+        subjects: Subjects,
         engine: AlertEngine,
         rules: RulesSource,
         database: AsyncEngine,
         metrics: AlertMetrics,
     ) -> None:
         self.settings = settings
-        self.subjects = Subjects(settings.subject_prefix)
+        self.subjects = subjects
         self.engine = engine
         self.rules = rules
         self.database = database

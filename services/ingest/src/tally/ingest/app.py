@@ -28,7 +28,7 @@ from tally.ingest.config import IngestSettings
 from tally.ingest.metrics import IngestMetrics
 from tally.ingest.videos.handlers import create_router as videos_router
 from tally.runtime.broker import create_app as create_common_app
-from tally.runtime.broker import create_broker
+from tally.runtime.broker import create_broker, subjects_of
 
 SERVICE = "ingest"
 
@@ -58,7 +58,7 @@ def create_broker_for(
     broker = create_broker(settings, service=SERVICE, registry=registry)
     if metrics is None:
         metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
-    subjects = Subjects(settings.subject_prefix)
+    subjects = subjects_of(broker)
     deps.provide(
         broker.context, settings=settings, subjects=subjects, engine=engine, metrics=metrics
     )
