@@ -2,20 +2,17 @@
 period (the figures Telegram shows), on the conversation of tests/factories/group_chat.py
 written through ingest's ChatWriter; a few figures are also counted here from its events."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore import read
 from tally.chatstore.read import Period
-from tally.chatstore.tables import CHAT_TABLES
-from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.chat_events import ChatEvent, MemberChanged, MessagePosted
 from tally.dashboard.auth import LINK_HEADER, OTHER_CHAT
 from tests.factories.group_chat import (
@@ -25,34 +22,14 @@ from tests.factories.group_chat import (
     USER_IDS,
     WEEK_END,
     WEEK_START,
-    elsewhere_events,
-    group_events,
 )
 
+from .conftest import GROUP_CHATS as CHATS
 from .conftest import TOKEN
 from .test_chat_links import link
 
-CHATS = {GROUP: "Europe/Berlin", ELSEWHERE: "UTC"}
 PERIOD = {"from": WEEK_START.isoformat(), "to": WEEK_END.isoformat()}
 Report = Callable[[Any, int, Period], Awaitable[BaseModel]]
-
-
-@pytest.fixture(scope="module")
-async def conversation(engine: AsyncEngine) -> AsyncIterator[dict[int, list[ChatEvent]]]:
-    """Both chats of the factory written through ChatWriter, removed afterwards."""
-    events = {GROUP: group_events(), ELSEWHERE: elsewhere_events()}
-    writer = ChatWriter(engine)
-    for chat_events in events.values():
-        await writer.write(chat_events[:1])  # the settings first
-        await writer.write(chat_events[1:])
-    yield events
-    async with engine.begin() as connection:
-        for table in CHAT_TABLES:
-            if "chat_id" in table.c:
-                await connection.execute(table.delete().where(table.c.chat_id.in_(list(CHATS))))
-        await connection.execute(
-            text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": USER_IDS}
-        )
 
 
 @pytest.fixture
