@@ -263,6 +263,7 @@ async def test_the_group_reports_show_the_apis_numbers(
     tab, errors = page
     week = {"from": WEEK_START.isoformat(), "to": WEEK_END.isoformat()}
     await _log_in(tab, server, f"/chats/{GROUP}")
+    await expect(tab.locator("#chat-timezone")).to_have_text("Europe/Berlin")
     await tab.fill("#from", week["from"])
     await tab.fill("#to", week["to"])
     await tab.click("#apply")

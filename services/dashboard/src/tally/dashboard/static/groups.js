@@ -7,6 +7,12 @@
 const TallyGroups = (() => {
   const $ = (id) => document.getElementById(id);
   const PLOT = { displaylogo: false, responsive: true };
+  let current = { base: "", query: "" };
+
+  // True when the period changed while an answer for `query` was on its way: drop it.
+  function stale(query) {
+    return query !== current.query;
+  }
 
   // Rows of [text, className] cells into the table's body; `empty` when there are none.
   function fill(tableId, rows, empty) {
@@ -34,6 +40,7 @@ const TallyGroups = (() => {
 
   async function loadContent(base, query) {
     const content = await Tally.api(`${base}/content?${query}`);
+    if (stale(query)) return;
     for (const key of ["messages", "links", "mentions", "hashtags", "forwards", "replies"]) {
       figure(`content-${key}`, content[key]);
     }
@@ -48,6 +55,7 @@ const TallyGroups = (() => {
 
   async function loadReactions(base, query) {
     const reactions = await Tally.api(`${base}/reactions?${query}&limit=10`);
+    if (stale(query)) return;
     figure("reactions-total", reactions.total);
     fill("reaction-emoji", reactions.top_emoji.map((e) => [[e.emoji, "emoji"], [Tally.number(e.count), "num count"]]), "No reactions in this period.");
     fill("reactions-received", counted(reactions.received), "Nobody.");
@@ -56,6 +64,7 @@ const TallyGroups = (() => {
 
   async function loadReplies(base, query) {
     const replies = await Tally.api(`${base}/replies?${query}&limit=10`);
+    if (stale(query)) return;
     figure("replies-count", replies.replies);
     $("replies-share").textContent = `${Tally.number(replies.reply_share * 100)}%`;
     const delay = replies.median_delay_seconds;
@@ -68,6 +77,7 @@ const TallyGroups = (() => {
 
   async function loadTopics(base, query) {
     const activity = await Tally.api(`${base}/topics?${query}`);
+    if (stale(query)) return;
     fill("topics", activity.topics.map((topic) => [
       [topic.thread_id === null ? "General" : `Topic ${topic.thread_id}`, "topic"],
       [Tally.number(topic.messages), "num messages"], [Tally.number(topic.members), "num members"],
@@ -76,6 +86,7 @@ const TallyGroups = (() => {
 
   async function loadFlow(base, query) {
     const flow = await Tally.api(`${base}/members/flow?${query}&limit=10`);
+    if (stale(query)) return;
     for (const key of ["joins", "leaves", "via_link", "added", "churned"]) figure(`flow-${key}`, flow[key]);
     const x = flow.days.map((day) => day.day);
     Plotly.react("member-flow", [
@@ -87,11 +98,13 @@ const TallyGroups = (() => {
 
   async function loadTop(base, query) {
     const top = await Tally.api(`${base}/top?${query}&by=${$("top-by").value}&limit=10`);
+    if (stale(query)) return;
     fill("top-members", counted(top.items), "Nobody in this period.");
   }
 
   async function loadWords(base, query) {
     const words = await Tally.api(`${base}/words?${query}&limit=15`);
+    if (stale(query)) return;
     $("words-note").hidden = words.text_stored;
     $("words-note").textContent = words.refusal ?? "";
     for (const language of ["ru", "en"]) {
@@ -100,7 +113,6 @@ const TallyGroups = (() => {
     }
   }
 
-  let current = { base: "", query: "" };
 
   // Every report for the period `query` (from=...&to=...) of the chat at `base`.
   function load(base, query) {
