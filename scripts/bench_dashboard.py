@@ -7,10 +7,17 @@ in the busiest; up to 500 members each, a few of them writing most) over a year,
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them.
 
+The messages carry what the group reports read: types, entities, forwards, forum topics,
+replies (to earlier messages of the same chat), and in the busiest chat (which stores text)
+words and hashtags; a fifth of the messages have named reactions, one in fifty anonymous
+totals; members join (some added by others, some through a link) and leave.
+
 For the busiest chat and its last 90 local days, each of the dashboard's queries
 (tally.chatstore.read: summary, daily timeseries, heatmap, first users page) is timed
 ``ROUNDS`` times as the read-only role, alternating with the same question asked of the raw
-``messages`` table, so both see the same load. Prints p50/p95 ms of each and the ratio.
+``messages`` table, so both see the same load. The group reports (content, reactions,
+replies, topics, member flow, top members by each measure, one member's report, top words)
+are timed ``ROUNDS`` times each (function calls, no raw twin). Prints p50/p95 ms of each.
 """
 
 import asyncio
@@ -49,15 +56,40 @@ BUSY_CHAT = -100_900_001
 """The first chat; it gets a third of all messages."""
 
 _FILL = """
-INSERT INTO messages (chat_id, message_id, sent_at, user_id, message_type, text_length,
-                      word_count, forwarded, links, mentions, hashtags)
+INSERT INTO messages (chat_id, message_id, sent_at, thread_id, user_id, message_type,
+                      text_length, word_count, reply_to_message_id, forwarded, links, mentions,
+                      hashtags, text)
 SELECT chat, n,
        timestamptz '{start}' + (random() ^ 0.7) * interval '{days} days',
+       CASE WHEN n % 4 = 0 THEN NULL ELSE n % 7 END,
        ({busy} - chat) * 1000 + 1 + floor(random() * random() * {users})::int,
-       'text', 40, 1 + (n % 17), false, 0, 0, 0
+       (ARRAY['text', 'text', 'text', 'text', 'photo', 'sticker', 'voice', 'video'])[1 + n % 8],
+       40, 1 + (n % 17),
+       CASE WHEN n % 4 = 1 AND n > 60 THEN n - 3 * (1 + n % 20) END,
+       n % 20 = 0, (n % 10 = 0)::int, (n % 15 = 0)::int, (n % 25 = 0)::int,
+       CASE WHEN chat = {busy} THEN
+         'word' || (n % 97) || ' слово' || (n % 89) || ' release notes'
+         || CASE WHEN n % 25 = 0 THEN ' #tag' || (n % 13) ELSE '' END END
 FROM (SELECT n, CASE WHEN n % 3 = 0 THEN {busy} ELSE {busy} - 1 - (n % ({chats} - 1)) END AS chat
       FROM generate_series({first}, {last}) AS n) AS numbered
 """
+_GROUP_FILL = (
+    """INSERT INTO reactions (chat_id, message_id, user_id, emoji, reacted_at)
+       SELECT chat_id, message_id, ({busy} - chat_id) * 1000 + 1 + (message_id * 7 + k) % {users},
+              (ARRAY['👍', '🔥', '❤', '😁'])[1 + (message_id + k) % 4], sent_at
+       FROM messages, generate_series(0, 1) AS k WHERE message_id % 5 = 0""",
+    """INSERT INTO reaction_counts (chat_id, message_id, emoji, count, updated_at)
+       SELECT chat_id, message_id, '👍', 3 + message_id % 5, sent_at
+       FROM messages WHERE message_id % 50 = 0""",
+    """INSERT INTO member_events (event_id, chat_id, user_id, change, inviter_id, via_link,
+                                  occurred_at)
+       SELECT 'bench:' || n, chat, ({busy} - chat) * 1000 + 1 + n % {users},
+              CASE WHEN n % 3 = 0 THEN 'leave' ELSE 'join' END,
+              CASE WHEN n % 3 = 1 THEN ({busy} - chat) * 1000 + 1 + n % 17 END,
+              n % 3 = 2, timestamptz '{start}' + random() * interval '{days} days'
+       FROM (SELECT n, {busy} - n % {chats} AS chat
+             FROM generate_series(1, {events}) AS n) AS numbered""",
+)
 _ROLLUPS = (
     """INSERT INTO chat_daily (chat_id, day, messages, words)
        SELECT chat_id, (sent_at AT TIME ZONE '{zone}')::date, count(*), sum(word_count)
@@ -70,7 +102,15 @@ _ROLLUPS = (
        FROM messages GROUP BY 1, 2""",
     """INSERT INTO users (user_id, username, first_seen_at, last_seen_at)
        SELECT DISTINCT user_id, 'user' || user_id, now(), now() FROM messages""",
+    """UPDATE chat_daily SET joins = flow.joins, leaves = flow.leaves
+       FROM (SELECT chat_id, (occurred_at AT TIME ZONE '{zone}')::date AS day,
+                    count(*) FILTER (WHERE change = 'join') AS joins,
+                    count(*) FILTER (WHERE change = 'leave') AS leaves
+             FROM member_events GROUP BY 1, 2) AS flow
+       WHERE chat_daily.chat_id = flow.chat_id AND chat_daily.day = flow.day""",
 )
+MEMBER_EVENTS = MESSAGES // 50
+"""Joins and leaves over the year, in all chats (a third are leaves)."""
 _RAW: dict[str, str] = {
     "summary": """SELECT count(*), count(DISTINCT user_id) FROM messages
                   WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3""",
@@ -104,6 +144,7 @@ async def fill(dsn: dict[str, Any], console: Console) -> None:
         ZONE,
         CHATS,
     )
+    await connection.execute("UPDATE chats SET store_text = true WHERE chat_id = $1", BUSY_CHAT)
     started = time.perf_counter()
     step = 1_000_000
     for first in range(1, MESSAGES + 1, step):
@@ -120,6 +161,18 @@ async def fill(dsn: dict[str, Any], console: Console) -> None:
             )
         )
         console.print(f"  {last:,} messages written ({time.perf_counter() - started:.0f} s)")
+    for statement in _GROUP_FILL:
+        await connection.execute(
+            statement.format(
+                busy=BUSY_CHAT,
+                users=USERS_PER_CHAT,
+                chats=CHATS,
+                start=start,
+                days=DAYS,
+                events=MEMBER_EVENTS,
+            )
+        )
+    console.print(f"  reactions and member events written ({time.perf_counter() - started:.0f} s)")
     for statement in _ROLLUPS:
         await connection.execute(statement.format(zone=ZONE))
     await connection.execute("ANALYZE")
@@ -141,8 +194,28 @@ def _p(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[94]
 
 
-async def measure(pool: asyncpg.Pool) -> dict[str, tuple[list[float], list[float]]]:
-    """Each dashboard query and its raw-table twin, ROUNDS times each, alternating."""
+def _group_calls(pool: asyncpg.Pool, period: Period) -> dict[str, Timed]:
+    """The group reports of the busiest chat over ``period`` (its busiest member: user 1)."""
+    calls: dict[str, Timed] = {
+        "content": partial(chat_stats.content_breakdown, pool, BUSY_CHAT, period),
+        "reactions": partial(chat_stats.reaction_stats, pool, BUSY_CHAT, period),
+        "replies": partial(chat_stats.reply_stats, pool, BUSY_CHAT, period),
+        "topics": partial(chat_stats.topic_activity, pool, BUSY_CHAT, period),
+        "member flow": partial(chat_stats.member_flow, pool, BUSY_CHAT, period),
+        "member (/user)": partial(chat_stats.member_stats, pool, BUSY_CHAT, 1, period),
+        "top words": partial(chat_stats.top_words, pool, BUSY_CHAT, period),
+    }
+    for by in chat_stats.MEASURES:
+        calls[f"top by {by}"] = partial(chat_stats.top_members, pool, BUSY_CHAT, period, by)
+    return calls
+
+
+Samples = tuple[list[float], list[float] | None]
+
+
+async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
+    """Each dashboard query and its raw-table twin, ROUNDS times each, alternating; then each
+    group report ROUNDS times."""
     period = Period.last_days(90, tz=chat_stats.zone(ZONE), now=NOW)
     args = (BUSY_CHAT, period.utc_start, period.utc_end, ZONE)
     calls: dict[str, Timed] = {
@@ -155,7 +228,7 @@ async def measure(pool: asyncpg.Pool) -> dict[str, tuple[list[float], list[float
             pool, chat_id=BUSY_CHAT, period=period, query=UsersQuery(size=50)
         ),
     }
-    results: dict[str, tuple[list[float], list[float]]] = {}
+    results: dict[str, Samples] = {}
     for name, call in calls.items():
         tally: list[float] = []
         raw: list[float] = []
@@ -165,6 +238,8 @@ async def measure(pool: asyncpg.Pool) -> dict[str, tuple[list[float], list[float
             tally.append(await _time(call))
             raw.append(await _time(partial(pool.fetch, sql, *bound)))
         results[name] = (tally, raw)
+    for name, call in _group_calls(pool, period).items():
+        results[name] = ([await _time(call) for _ in range(ROUNDS)], None)
     return results
 
 
@@ -204,15 +279,19 @@ async def bench(console: Console, server: str) -> None:
     )
     for column in (
         "query",
-        "rollups p50 ms",
-        "rollups p95 ms",
+        "tally p50 ms",
+        "tally p95 ms",
         "raw p50 ms",
         "raw p95 ms",
         "raw / rollups (p95)",
     ):
         table.add_column(column)
     for name, (tally, raw) in results.items():
-        (t50, t95), (r50, r95) = _p(tally), _p(raw)
+        t50, t95 = _p(tally)
+        if raw is None:
+            table.add_row(name, f"{t50:.2f}", f"{t95:.2f}", "–", "–", "–")
+            continue
+        r50, r95 = _p(raw)
         table.add_row(
             name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"
         )

@@ -1,6 +1,6 @@
-"""Dashboard test fixtures: the sample chats in this run's database, the app on real NATS
-and PostgreSQL (lifespan run), clients with and without the admin token, the last settings
-event of a chat in CHAT_EVENTS."""
+"""Dashboard test fixtures: the sample chats and the group_chat conversation in this run's
+database, the app on real NATS and PostgreSQL (lifespan run), clients with and without the
+admin token, the last settings event of a chat in CHAT_EVENTS."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,19 +11,25 @@ import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.contracts.chat_events import CHAT_EVENT, SettingsChanged
+from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.writer import ChatWriter
+from tally.contracts.chat_events import CHAT_EVENT, ChatEvent, SettingsChanged
 from tally.contracts.subjects import Subjects
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
 from tally.infra.db.session import create_engine
 from tally.infra.settings import CommonSettings
+from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_events, group_events
 from tests.factories.reference import ReferenceSql
 from tests.factories.sample_chats import SampleChats, remove_sample_chats, write_sample_chats
 
 TOKEN = "dashboard-test-token-0123456789"
 LINK_SECRET = "dashboard-test-link-secret-0123456789-abcdef"
+GROUP_CHATS = {GROUP: "Europe/Berlin", ELSEWHERE: "UTC"}
+"""The group_chat factory's chats and their time zones."""
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +47,26 @@ async def sample(engine: AsyncEngine) -> AsyncIterator[SampleChats]:
         written = await write_sample_chats(connection, now=datetime.now(UTC))
     yield written
     await remove_sample_chats(engine, written)
+
+
+@pytest.fixture(scope="module")
+async def conversation(engine: AsyncEngine) -> AsyncIterator[dict[int, list[ChatEvent]]]:
+    """Both chats of the factory written through ChatWriter, removed afterwards."""
+    events = {GROUP: group_events(), ELSEWHERE: elsewhere_events()}
+    writer = ChatWriter(engine)
+    for chat_events in events.values():
+        await writer.write(chat_events[:1])  # the settings first
+        await writer.write(chat_events[1:])
+    yield events
+    async with engine.begin() as connection:
+        for table in CHAT_TABLES:
+            if "chat_id" in table.c:
+                await connection.execute(
+                    table.delete().where(table.c.chat_id.in_(list(GROUP_CHATS)))
+                )
+        await connection.execute(
+            text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": USER_IDS}
+        )
 
 
 @pytest.fixture(scope="session")

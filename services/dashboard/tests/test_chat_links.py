@@ -30,6 +30,15 @@ CHAT_ROUTES = [
     "/users",
     "/retention",
     "/retention/preview",
+    "/content",
+    "/reactions",
+    "/replies",
+    "/topics",
+    "/members/flow",
+    "/members/1",
+    "/words",
+    "/top",
+    "/top?by=reactions&limit=5",
 ]
 
 

@@ -16,10 +16,12 @@ import uvicorn
 from nats.js import JetStreamContext
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from tally.contracts.chat_events import ChatEvent
 from tally.contracts.dashboard_link import sign
 from tally.contracts.subjects import Subjects
 from tally.dashboard.app import create_app
 from tally.dashboard.config import DashboardSettings
+from tests.factories.group_chat import ELSEWHERE, GROUP, WEEK_END, WEEK_START
 from tests.factories.sample_chats import BERLIN, KOLKATA, RECENT, SampleChats
 
 from .conftest import LINK_SECRET, TOKEN, last_settings_event
@@ -247,3 +249,66 @@ async def test_a_signed_link_opens_its_chat_alone(
     await expect(tab.locator("#login")).to_be_visible()
     refused = await tab.evaluate(f"fetch('/api/chats/{KOLKATA}').then((r) => r.status)")
     assert refused == 403
+
+
+async def test_the_group_reports_show_the_apis_numbers(
+    server: str,
+    page: tuple[Page, list[str]],
+    client: httpx.AsyncClient,
+    conversation: dict[int, list[ChatEvent]],
+) -> None:
+    """The chat page's group panels, for the factory's week: the figures, top lists and
+    charts are the report routes' answers; a chat that does not store text says so where
+    hashtags and words would be."""
+    tab, errors = page
+    week = {"from": WEEK_START.isoformat(), "to": WEEK_END.isoformat()}
+    await _log_in(tab, server, f"/chats/{GROUP}")
+    await expect(tab.locator("#chat-timezone")).to_have_text("Europe/Berlin")
+    await tab.fill("#from", week["from"])
+    await tab.fill("#to", week["to"])
+    await tab.click("#apply")
+    base = f"/api/chats/{GROUP}"
+
+    content = await _api(client, f"{base}/content", **week)
+    for key in ("messages", "links", "mentions", "hashtags", "forwards", "replies"):
+        await expect(tab.locator(f"#content-{key}")).to_have_text(shown(content[key]))
+    first_tag = content["top_hashtags"][0]
+    await expect(tab.locator("#hashtags tbody tr").first).to_contain_text(f"#{first_tag['tag']}")
+    reactions = await _api(client, f"{base}/reactions", limit=10, **week)
+    await expect(tab.locator("#reactions-total")).to_have_text(shown(reactions["total"]))
+    emoji = tab.locator("#reaction-emoji tbody tr").first
+    await expect(emoji.locator(".emoji")).to_have_text(reactions["top_emoji"][0]["emoji"])
+    await expect(emoji.locator(".count")).to_have_text(shown(reactions["top_emoji"][0]["count"]))
+    received = tab.locator("#reactions-received tbody tr").first
+    await expect(received.locator(".name")).to_have_text(
+        reactions["received"][0]["member"]["label"]
+    )
+    replies = await _api(client, f"{base}/replies", limit=10, **week)
+    await expect(tab.locator("#replies-median")).to_have_text(
+        f"{shown(replies['median_delay_seconds'] / 60)} min"
+    )
+    await expect(tab.locator("#reply-pairs tbody tr")).to_have_count(len(replies["top_pairs"]))
+    topics = await _api(client, f"{base}/topics", **week)
+    await expect(tab.locator("#topics tbody tr")).to_have_count(len(topics["topics"]))
+    flow = await _api(client, f"{base}/members/flow", limit=10, **week)
+    await expect(tab.locator("#flow-joins")).to_have_text(shown(flow["joins"]))
+    inviter = flow["top_inviters"][0]
+    await expect(tab.locator("#inviters tbody tr").first).to_contain_text(
+        inviter["member"]["label"]
+    )
+    words = await _api(client, f"{base}/words", limit=15, **week)
+    first_word = tab.locator("#words-ru tbody tr").first
+    await expect(first_word.locator(".word")).to_have_text(words["words"]["ru"][0]["word"])
+    await tab.select_option("#top-by", "replies")
+    top = await _api(client, f"{base}/top", by="replies", limit=10, **week)
+    leader = tab.locator("#top-members tbody tr").first
+    await expect(leader.locator(".count")).to_have_text(shown(top["items"][0]["count"]))
+    await expect(tab.locator("#message-types .main-svg").first).to_be_visible()
+    await expect(tab.locator("#member-flow .main-svg").first).to_be_visible()
+    assert errors == []
+
+    await tab.goto(f"{server}/chats/{ELSEWHERE}")
+    await expect(tab.locator("#words-note")).to_contain_text("does not store message text")
+    await expect(tab.locator("#hashtags-note")).to_be_visible()
+    await expect(tab.locator("#words-en")).to_be_hidden()
+    assert errors == []

@@ -7,9 +7,10 @@ Each router carries its full path prefix itself (none is added on inclusion), so
 
 from fastapi import APIRouter, Depends
 
-from tally.dashboard.api import chats, stats
+from tally.dashboard.api import chats, groups, stats
 from tally.dashboard.auth import authorize
 
 router = APIRouter(dependencies=[Depends(authorize)])
 router.include_router(chats.router)
 router.include_router(stats.router)
+router.include_router(groups.router)

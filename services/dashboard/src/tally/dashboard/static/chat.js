@@ -1,5 +1,6 @@
 // A chat's page: a period (7/30/90 days or custom, in the chat's zone), KPI cards, the time
-// series, the heatmap, the users table and the retention triangle, each from the JSON API;
+// series, the heatmap, the group reports (groups.js), the users table and the retention
+// triangle, each from the JSON API;
 // and the settings editor, which shows what a retention change would delete before saving.
 "use strict";
 
@@ -133,7 +134,7 @@
     $("to").value = state.to;
     $("period-label").textContent = `Period ${state.from} – ${state.to}.`;
     state.page = 1;
-    await Promise.all([loadKpis(), loadSeries(), loadHeatmap(), loadUsers(), loadRetention()]);
+    await Promise.all([loadKpis(), loadSeries(), loadHeatmap(), loadUsers(), loadRetention(), TallyGroups.load(base, periodQuery())]);
   }
 
   function showSettings(settings) {
