@@ -8,6 +8,7 @@ trip. A chat without a valid entry has the defaults: text off.
 
 import asyncio
 import contextlib
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from faststream.nats import NatsBroker
@@ -52,6 +53,15 @@ def parse_entry(key: str, value: bytes | None) -> tuple[int, ChatSettings | None
     except ValidationError as error:
         log.warning("invalid chat settings ignored", chat_id=chat_id, error=str(error))
         return chat_id, None
+
+
+def chat_zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; UTC (logged) when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        log.warning("unknown chat time zone, UTC used", timezone=name)
+        return ZoneInfo("UTC")
 
 
 class ChatSettingsView:
