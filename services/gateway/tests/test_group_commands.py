@@ -389,3 +389,28 @@ async def test_without_reactions_the_interval_is_said_once(throttled: Harness) -
     texts = [message.text for message in throttled.session.sent()]
     assert texts.count(say("group_slow_down", "en").format(seconds="60")) == 1
     assert len(throttled.session.of(SetMessageReaction)) == 2  # type: ignore[attr-defined]
+
+
+async def test_a_second_change_builds_on_the_first(gateway: Harness) -> None:
+    """Two presses before ingest has written the first: the second change keeps the first
+    (text on, then 30 days: text stays on)."""
+    await gateway.feed(_press(SettingsButton(action="text", value=1), user_id=ADMIN))
+    await gateway.feed(_press(SettingsButton(action="keep", value=30), user_id=ADMIN))
+
+    first, second = _changes(gateway)
+    assert (first.settings.store_text, first.settings.retention_days) == (True, None)
+    assert (second.settings.store_text, second.settings.retention_days) == (True, 30)
+
+
+async def test_the_anonymous_admin_may_set_the_time_zone(gateway: Harness) -> None:
+    """A message the chat itself sent (its anonymous admin) may change the settings, audited
+    as user 0, without asking Telegram."""
+    update = _group_message("/settings timezone Asia/Tokyo", user_id=1087968824)
+    update["message"]["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Fans"}
+    await gateway.feed(update)
+
+    [changed] = _changes(gateway)
+    assert changed.settings.timezone == "Asia/Tokyo"
+    [audit] = _audits(gateway)
+    assert (audit.user_id, audit.allowed) == (0, True)
+    assert gateway.session.of(GetChatMember) == []  # type: ignore[attr-defined]

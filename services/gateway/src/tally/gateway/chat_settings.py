@@ -77,6 +77,11 @@ class ChatSettingsView:
         """The settings of ``chat_id`` (the defaults when the bucket has none)."""
         return self._settings.get(chat_id) or ChatSettings()
 
+    def assume(self, chat_id: int, settings: ChatSettings) -> None:
+        """Take ``settings`` as ``chat_id``'s until the bucket says otherwise: a change just
+        published (ingest writes it a moment later), so the next change builds on it."""
+        self._settings[chat_id] = settings
+
     def store_text(self, chat_id: int) -> bool:
         """True when ``chat_id`` allows its message text to be stored."""
         return self.get(chat_id).store_text

@@ -33,6 +33,9 @@ router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
 router.message.middleware(GroupThrottlingMiddleware())
 AUDIT_COMMAND: Final = "settings"
+ANONYMOUS_ADMIN: Final = 0
+"""The sender id of a group's anonymous admin (who writes as the chat), as the audit records
+it."""
 log = structlog.get_logger(__name__)
 
 
@@ -61,7 +64,7 @@ async def settings(
         await ctx.send(chat.id, text("bad_zone", language, name=args[1][:64]))
         return
     wanted = current.model_copy(update={"timezone": zone})
-    allowed = await _change(ctx, chat, message.from_user, wanted, update_id=event_update.update_id)
+    allowed = await _change(ctx, chat, _sender(message), wanted, update_id=event_update.update_id)
     reply = settings_card(wanted, language) if allowed else text("refused", language)
     await ctx.send(chat.id, reply, parse_mode=ParseMode.HTML)
 
@@ -82,7 +85,7 @@ async def press(
     current = ctx.chat_settings.get(message.chat.id)
     wanted = _pressed(current, callback_data)
     update_id = event_update.update_id
-    if not await _change(ctx, message.chat, query.from_user, wanted, update_id=update_id):
+    if not await _change(ctx, message.chat, query.from_user.id, wanted, update_id=update_id):
         await query.answer(text("refused", language), show_alert=True)
         return
     await query.answer(text("saved", language))
@@ -98,6 +101,14 @@ async def press(
         log.warning("settings card not redrawn", chat_id=message.chat.id, error=str(error))
 
 
+def _sender(message: Message) -> int | None:
+    """Who sent ``message``: their user id, :data:`ANONYMOUS_ADMIN` for the chat's anonymous
+    admin (who writes as the chat), None when Telegram names nobody."""
+    if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
+        return ANONYMOUS_ADMIN
+    return message.from_user.id if message.from_user else None
+
+
 def _pressed(current: ChatSettings, button: SettingsButton) -> ChatSettings:
     if button.action == "text":
         return current.model_copy(update={"store_text": bool(button.value)})
@@ -105,13 +116,16 @@ def _pressed(current: ChatSettings, button: SettingsButton) -> ChatSettings:
 
 
 async def _change(
-    ctx: GatewayContext, chat: Chat, user: User | None, wanted: ChatSettings, *, update_id: int
+    ctx: GatewayContext, chat: Chat, user_id: int | None, wanted: ChatSettings, *, update_id: int
 ) -> bool:
-    """Audit the attempt; when ``user`` administers ``chat``, publish ``wanted`` as its
-    settings. True when they did (the change is published or its failure logged)."""
-    allowed = user is not None and await ctx.chat_admins.is_admin(ctx.bot, chat.id, user.id)
+    """Audit the attempt of ``user_id`` (see :func:`_sender`); when they administer ``chat``,
+    publish ``wanted`` as its settings and assume them until the bucket has them. True when
+    allowed (the change published, or its failure logged)."""
+    allowed = user_id == ANONYMOUS_ADMIN or (
+        user_id is not None and await ctx.chat_admins.is_admin(ctx.bot, chat.id, user_id)
+    )
     audit = AdminAuditEvent(
-        user_id=user.id if user else 0,
+        user_id=user_id or 0,
         chat_id=chat.id,
         command=AUDIT_COMMAND,
         allowed=allowed,
@@ -128,4 +142,5 @@ async def _change(
             settings=wanted,
         )
         await ctx.chat_events.publish([changed], update_id=update_id)
+        ctx.chat_settings.assume(chat.id, wanted)
     return allowed
