@@ -192,7 +192,7 @@ CHAT_SETTINGS = f"$KV.{S.chat_settings_bucket}"
     [
         (S.answer("telegram", "q1"), {"nl2sql", "executor", "admin"}),
         (S.answer("cli", "q1"), {"nl2sql", "executor", "admin"}),
-        (S.chat_event(-1001, "settings"), {"dashboard", "admin"}),
+        (S.chat_event(-1001, "settings"), {"dashboard", "gateway", "admin"}),
         (S.chat_event(-1001, "message"), {"gateway", "admin"}),
         (f"{CHAT_SETTINGS}.-1001", {"ingest", "admin"}),
         (f"{CACHE}.answer.0a1b", {"executor", "admin"}),
@@ -215,9 +215,10 @@ CHAT_SETTINGS = f"$KV.{S.chat_settings_bucket}"
 )
 def test_who_may_publish(subject: str, publishers: set[str]) -> None:
     """Only the owner of a subject (and the operator) may publish it: answers come from
-    nl2sql and the executor, settings changes from the dashboard, settings from ingest, cache
-    entries from the executor, alerts from the alerts service, alert commands from the
-    gateway; nobody may write to another's inbox or to another deployment's subjects."""
+    nl2sql and the executor, settings changes from the dashboard and the gateway (a group
+    admin's /settings), settings from ingest, cache entries from the executor, alerts from
+    the alerts service, alert commands from the gateway; nobody may write to another's inbox
+    or to another deployment's subjects."""
     assert _able(subject) == publishers
 
 

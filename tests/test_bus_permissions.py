@@ -145,7 +145,6 @@ def _refused_publishes(s: Subjects) -> list[tuple[Identity, str]]:
     chat_settings = f"$KV.{s.chat_settings_bucket}.{CHAT}"
     return [
         ("gateway", answer),
-        ("gateway", settings),
         ("gateway", s.alert("firing")),
         ("gateway", answers_cache),
         ("gateway", chat_settings),

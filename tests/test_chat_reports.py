@@ -109,9 +109,9 @@ async def test_stats_in_a_group_counts_this_chat_on_its_calendar(
 
 
 async def test_top_lists_the_most_active_by_username(telegram: FakeTelegram) -> None:
-    """/top 30 ranks the members by messages in the period: each user's count, by @username
-    (a member without one by name)."""
-    telegram.push_group_message(CHAT, 92_002, "/top 30")
+    """/top 30d ranks the members by messages in the last 30 days: each user's count, by
+    @username (a member without one by name). ("/top 30" is a top 30 of the default week.)"""
+    telegram.push_group_message(CHAT, 92_002, "/top 30d")
     [top] = await telegram.wait_sent(count=1, timeout=15, chat_id=CHAT)
     recent = [i for i, age in enumerate(AGES_H, start=1) if age < 24 * 29]
     counts = {user: sum(1 for i in recent if list(USERS)[i % 3] == user) for user in USERS}

@@ -42,10 +42,10 @@ def _report(**fields: object) -> ChatReport:
 
 
 def test_stats_card_compares_with_the_previous_period() -> None:
-    """Messages +50% against the previous week; the title is HTML-escaped; DAU is the
-    average of the days (0..6 -> 3)."""
+    """Messages +50% against the previous week; the title is HTML-escaped; the period and the
+    chat's zone are named; DAU is the average of the days (0..6 -> 3)."""
     card = stats_card(_report(), "en")
-    assert "<b>Fans &lt;3</b>, 2025-10-20 – 2025-10-26 (Europe/Berlin)" in card
+    assert "<b>Fans &lt;3</b>, 20–26 Oct 2025 (Europe/Berlin)" in card
     assert "Messages: 2,100 (+50%)" in card
     assert "Active people: 12 (+0%)" in card
     assert "Average DAU: 3.00" in card
@@ -55,6 +55,7 @@ def test_stats_card_compares_with_the_previous_period() -> None:
 def test_russian_card_and_a_new_chat() -> None:
     """Russian words and separators; with nothing before, the change says so."""
     card = stats_card(_report(previous_messages=0), "ru")
+    assert "20–26 октября 2025 (Europe/Berlin)" in card
     assert "Сообщения: 2\u202f100 (впервые)" in card
 
 

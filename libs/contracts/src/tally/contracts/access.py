@@ -37,7 +37,8 @@ SERVICES: Final[tuple[Identity, ...]] = (
 IDENTITIES: Final[tuple[Identity, ...]] = get_args(Identity)
 INBOX: Final = "_INBOX.>"
 SETTINGS_KIND: Final = SettingsChanged.model_fields["kind"].default
-"""The one chat event kind the gateway may not publish: only the dashboard changes settings."""
+"""The chat event kind of a settings change: published by the dashboard and by the gateway
+(a group admin's /settings), never written to the settings bucket by either (ingest does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +181,9 @@ def answers(subjects: Subjects) -> list[str]:
 
 def gateway(s: Subjects) -> Permissions:
     """Telegram's side: questions, picks, users seen, feedback, the admin audit and the chat
-    events of every kind but settings; reports and alert commands asked for; Telegram's
-    answers and alerts read, the chat settings watched."""
-    events = [s.chat_events_of_kind(kind) for kind in KINDS if kind != SETTINGS_KIND]
+    events of every kind (settings too: a group admin's /settings); reports and alert
+    commands asked for; Telegram's answers and alerts read, the chat settings watched."""
+    events = [s.chat_events_of_kind(kind) for kind in KINDS]
     requests = [s.chat_report, s.ops_report, s.alert_command]
     told = [s.question_asked, s.plan_ready, s.user_seen, s.feedback, s.admin_audit, *events]
     return Permissions(

@@ -16,7 +16,14 @@ from pydantic import Field, TypeAdapter, model_validator
 from tally.contracts.events import Event, Language
 
 ReportKind = Literal["stats", "top", "heatmap", "activity"]
+TopMeasure = Literal["messages", "words", "reactions", "replies"]
+"""What a /top ranks members by: messages sent, words written, reactions received, replies
+received."""
 MAX_REPORT_DAYS = 366
+DEFAULT_TOP: Final = 10
+"""Members in a /top that names no size."""
+MAX_TOP: Final = 50
+"""Most members a /top lists."""
 
 
 _DATE: Final = TypeAdapter(date)
@@ -29,6 +36,9 @@ class ChatReportRequested(Event):
     ``first`` and ``last`` come together; with them ``days`` is their count (filled in when
     left out; a different one is invalid), so a reader of ``days`` alone still sees a period
     of the right length. At most MAX_REPORT_DAYS days either way.
+
+    For /top, ``limit`` members (1..MAX_TOP) ranked ``by`` a measure; the other kinds
+    ignore both.
     """
 
     chat_id: int
@@ -38,6 +48,8 @@ class ChatReportRequested(Event):
     last: date | None = None
     language: Language = "en"
     timezone: str = Field(default="UTC", max_length=64)
+    limit: int = Field(default=DEFAULT_TOP, ge=1, le=MAX_TOP)
+    by: TopMeasure = "messages"
 
     @model_validator(mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from tally.gateway.context import GatewayContext
 from tally.gateway.handlers import create_router, provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
+from tally.gateway.telegram.menu import register_commands
 from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.gateway.webhook import UpdateFeeder, WebhookServer, create_webhook_app
 from tally.runtime import broker as common_broker
@@ -127,13 +128,15 @@ class Gateway:
             await self.stop_webhook()
 
     async def start_webhook(self, config: WebhookConfig) -> None:
-        """Check the token with getMe, load the chat settings, serve the webhook endpoint, then
+        """Check the token with getMe, register the command menu (:func:`register_commands`,
+        never fatal), load the chat settings, serve the webhook endpoint, then
         call setWebhook (``config.url``, the secret token, every update type captured).
 
         Raises aiogram's TelegramAPIError subclasses like :meth:`start_polling`, and OSError
         when ``config.host``:``config.port`` cannot be listened on.
         """
         me = await self.bot.get_me()
+        await register_commands(self.bot)
         await self.context.chat_settings.start(self.broker, self.subjects)
         app = create_webhook_app(config, bot=self.bot, feeder=self._feeder, metrics=self.metrics)
         self._webhook_server = WebhookServer(app, host=config.host, port=config.port)
@@ -163,7 +166,8 @@ class Gateway:
         await self.context.chat_settings.stop()
 
     async def start_polling(self) -> None:
-        """Check the token with getMe, load the chat settings, delete any webhook (Telegram
+        """Check the token with getMe, register the command menu (never fatal), load the chat
+        settings, delete any webhook (Telegram
         refuses getUpdates while one is set), start long polling in a task (asking for every
         update type captured), return once it runs.
 
@@ -171,6 +175,7 @@ class Gateway:
         when the Bot API cannot be reached, so a misconfigured gateway fails at start.
         """
         me = await self.bot.get_me()
+        await register_commands(self.bot)
         await self.context.chat_settings.start(self.broker, self.subjects)
         await self.bot.delete_webhook()
         updates = allowed_updates(self.dispatcher)

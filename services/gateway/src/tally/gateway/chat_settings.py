@@ -8,6 +8,7 @@ trip. A chat without a valid entry has the defaults: text off.
 
 import asyncio
 import contextlib
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from faststream.nats import NatsBroker
@@ -54,6 +55,15 @@ def parse_entry(key: str, value: bytes | None) -> tuple[int, ChatSettings | None
         return chat_id, None
 
 
+def chat_zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; UTC (logged) when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        log.warning("unknown chat time zone, UTC used", timezone=name)
+        return ZoneInfo("UTC")
+
+
 class ChatSettingsView:
     """Every chat's settings as last written to the bucket, followed while started."""
 
@@ -66,6 +76,11 @@ class ChatSettingsView:
     def get(self, chat_id: int) -> ChatSettings:
         """The settings of ``chat_id`` (the defaults when the bucket has none)."""
         return self._settings.get(chat_id) or ChatSettings()
+
+    def assume(self, chat_id: int, settings: ChatSettings) -> None:
+        """Take ``settings`` as ``chat_id``'s until the bucket says otherwise: a change just
+        published (ingest writes it a moment later), so the next change builds on it."""
+        self._settings[chat_id] = settings
 
     def store_text(self, chat_id: int) -> bool:
         """True when ``chat_id`` allows its message text to be stored."""

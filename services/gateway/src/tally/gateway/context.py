@@ -17,6 +17,7 @@ from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle
 from tally.gateway.domain.reasks import Reasks
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.chat_admins import ChatAdmins
 from tally.gateway.telegram.chat_events import BotRoles, ChatEventPublisher
 from tally.gateway.telegram.delivery import deliver, deliver_photo
 
@@ -28,7 +29,8 @@ class GatewayContext:
     ``admin_users`` (ADMIN_USER_IDS) may use admin commands and alert buttons;
     ``admin_chats`` (ADMIN_CHAT_IDS) get alert notifications; ``group_throttle`` is the
     Throttle of members' requests in groups; ``reasks`` the questions asked and not yet
-    answered (domain.reasks); ``bot_roles`` whether the bot administers each group.
+    answered (domain.reasks); ``bot_roles`` whether the bot administers each group;
+    ``chat_admins`` who administers each group (getChatMember, kept briefly).
     """
 
     settings: GatewaySettings
@@ -45,6 +47,7 @@ class GatewayContext:
     pending_choices: PendingChoices = field(default_factory=PendingChoices)
     chat_settings: ChatSettingsView = field(default_factory=ChatSettingsView)
     bot_roles: BotRoles = field(default_factory=BotRoles)
+    chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
 
     @classmethod
     def create(

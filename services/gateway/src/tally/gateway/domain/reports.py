@@ -3,7 +3,8 @@
 Charts are drawn with matplotlib's object API (``Figure`` on the Agg canvas, no pyplot
 state), so they can be drawn in worker threads. Texts are in the asker's language; numbers
 use its thousands separator (tally.contracts.render.format_number); every name a user chose
-(usernames, the chat title) is HTML-escaped.
+(usernames, the chat title) is HTML-escaped. Every card and chart names its period and the
+chat's time zone (:func:`tally.language.report_period.describe_period`).
 """
 
 import io
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 from tally.contracts.chat_reports import ChatReport
 from tally.contracts.events import Language
 from tally.contracts.render import format_number
+from tally.language.report_period import ReportPeriod, describe_period
 
 WEEKDAYS: Final[dict[Language, tuple[str, ...]]] = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -22,31 +24,31 @@ WEEKDAYS: Final[dict[Language, tuple[str, ...]]] = {
 }
 _TEXTS: Final[dict[Language, dict[str, str]]] = {
     "en": {
-        "stats": "📊 <b>{title}</b>, {first} – {last} ({zone})",
+        "stats": "📊 <b>{title}</b>, {period}",
         "messages": "Messages",
         "active": "Active people",
         "dau": "Average DAU",
         "joined": "Joined",
         "left": "Left",
-        "top": "🏆 <b>Most active</b>, {first} – {last} ({zone})",
+        "top": "🏆 <b>Most active</b>, {period}",
         "nobody": "Nobody wrote in this period.",
-        "activity": "📈 <b>Messages per day</b>, {first} – {last} ({zone})",
-        "heatmap": "🗓 Messages by weekday and hour ({zone}), {first} – {last}",
+        "activity": "📈 <b>Messages per day</b>, {period}",
+        "heatmap": "🗓 Messages by weekday and hour, {period}",
         "row": "{rank}. {label} — {messages} ({days} d)",
         "this_chat": "this chat",
         "vs": "vs previous period",
     },
     "ru": {
-        "stats": "📊 <b>{title}</b>, {first} – {last} ({zone})",
+        "stats": "📊 <b>{title}</b>, {period}",
         "messages": "Сообщения",
         "active": "Активные участники",
         "dau": "Средний DAU",
         "joined": "Вступили",
         "left": "Вышли",
-        "top": "🏆 <b>Самые активные</b>, {first} – {last} ({zone})",
+        "top": "🏆 <b>Самые активные</b>, {period}",
         "nobody": "За этот период никто не писал.",
-        "activity": "📈 <b>Сообщения по дням</b>, {first} – {last} ({zone})",
-        "heatmap": "🗓 Сообщения по дням недели и часам ({zone}), {first} – {last}",
+        "activity": "📈 <b>Сообщения по дням</b>, {period}",
+        "heatmap": "🗓 Сообщения по дням недели и часам, {period}",
         "row": "{rank}. {label} — {messages} ({days} дн.)",
         "this_chat": "этот чат",
         "vs": "к прошлому периоду",
@@ -63,11 +65,15 @@ def _change(now: int, before: int, language: Language) -> str:
     return f" ({sign}{abs(percent)}%)"
 
 
+def period(report: ChatReport, language: Language) -> str:
+    """The report's days and the chat's zone, as :func:`describe_period` names them
+    ("1–30 Nov 2025 (Europe/Berlin)"); not escaped."""
+    return describe_period(ReportPeriod(report.first, report.last), language, report.timezone)
+
+
 def _heading(report: ChatReport, key: str, language: Language) -> str:
     title = escape(report.title or _TEXTS[language]["this_chat"])
-    return _TEXTS[language][key].format(
-        title=title, first=report.first, last=report.last, zone=escape(report.timezone)
-    )
+    return _TEXTS[language][key].format(title=title, period=escape(period(report, language)))
 
 
 def stats_card(report: ChatReport, language: Language) -> str:
@@ -150,7 +156,7 @@ def activity_chart(report: ChatReport, language: Language) -> bytes:
     step = max(1, len(labels) // 15)
     for index, label in enumerate(axes.get_xticklabels()):
         label.set_visible(index % step == 0)
-    axes.set_title(f"{report.first} – {report.last} ({report.timezone})")
+    axes.set_title(period(report, language))
     return _png(figure)
 
 
@@ -163,5 +169,5 @@ def heatmap_chart(report: ChatReport, language: Language) -> bytes:
     axes.set_yticks(range(7), WEEKDAYS[language])
     axes.set_xticks(range(0, 24, 2), [f"{hour:02d}" for hour in range(0, 24, 2)])
     figure.colorbar(image, ax=axes)
-    axes.set_title(f"{report.first} – {report.last} ({report.timezone})")
+    axes.set_title(period(report, language))
     return _png(figure)

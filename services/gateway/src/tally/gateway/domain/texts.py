@@ -33,7 +33,11 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "This question has expired, please ask again.",
         "pick_not_yours": "Only the person who asked can pick a reading.",
         "ask_usage": "Ask after the command, e.g. /ask how many messages were sent here yesterday?",
-        "report_usage": "Give a number of days from 1 to 366, e.g. /stats 30 (default: 7).",
+        "top_measure": (
+            "For now /top ranks members by messages only; ranking by words, reactions or "
+            "replies is not available yet."
+        ),
+        "group_slow_down": "One question every {seconds} seconds, please.",
         "report_failed": "The statistics are not available right now; try again in a minute.",
         "handler_failed": (
             "Something went wrong on Tally's side while handling that. Please try again in a "
@@ -55,7 +59,11 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "Этот вопрос устарел, задайте его, пожалуйста, ещё раз.",
         "pick_not_yours": "Выбрать вариант может только тот, кто задал вопрос.",
         "ask_usage": "Напишите вопрос после команды, например: /ask сколько сообщений было вчера?",
-        "report_usage": "Укажите число дней от 1 до 366, например /stats 30 (по умолчанию 7).",
+        "top_measure": (
+            "Пока /top ранжирует участников только по сообщениям; по словам, реакциям или "
+            "ответам — ещё нет."
+        ),
+        "group_slow_down": "Не чаще одного вопроса в {seconds} с, пожалуйста.",
         "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
         "handler_failed": (
             "У Tally что-то пошло не так при обработке. Попробуйте ещё раз через минуту; "
@@ -73,8 +81,9 @@ def help_text(language: Language) -> str:
 
 def say(key: str, language: Language) -> str:
     """A short plain-text reply: ``not_text``, ``unknown_command``, ``no_answer``,
-    ``too_long``, ``slow_down``, ``pick_expired``, ``pick_not_yours``, ``ask_usage``,
-    ``report_usage``, ``report_failed`` or ``handler_failed``.
+    ``too_long``, ``slow_down``, ``group_slow_down`` (a ``{seconds}`` field to fill),
+    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``top_measure``, ``report_failed``
+    or ``handler_failed``.
 
     Raises KeyError for any other ``key``.
     """

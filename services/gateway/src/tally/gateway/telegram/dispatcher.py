@@ -13,6 +13,7 @@ from tally.gateway.telegram import (
     feedback,
     groups,
     questions,
+    settings,
 )
 from tally.gateway.telegram.middlewares import (
     ChatAllowListMiddleware,
@@ -25,6 +26,7 @@ ROUTERS: tuple[Router, ...] = (
     capture.router,
     admin.router,
     alerts.router,
+    settings.router,
     groups.router,
     commands.router,
     feedback.router,
@@ -34,7 +36,8 @@ ROUTERS: tuple[Router, ...] = (
 )
 """Feature routers, in matching order: group capture (which passes messages on), the admins'
 admin commands, alert commands and buttons (private chats and groups, so before the group and
-private routers that take any other text or command), group questions and reports, then
+private routers that take any other text or command), group settings (before the group
+questions, which take any reply to the bot), group questions and reports, then
 private commands before free-text questions; last, the errors router that answers for any
 handler that failed."""
 

@@ -8,14 +8,19 @@ Other group messages are only captured (tally.gateway.telegram.capture). A membe
 and reports are throttled (:class:`GroupThrottlingMiddleware`, ``GROUP_THROTTLE_INTERVAL_S``),
 so one member flooding the bot cannot fill the group's sending pace with their answers.
 
-A report command takes an optional number of days (``/stats 30``; default 7, at most
-366), asks the executor for a :class:`ChatReport` (core NATS request) and replies with a
-text card, and for /stats and /heatmap a chart drawn in a worker thread.
+A report command takes an optional period (``/stats 30``, ``/stats last week``, ``/heatmap
+2025-11``; default the last 7 days), read on the chat's calendar (its time zone, UTC when it
+has none or an unknown one) by :func:`tally.language.report_period.read_report_arguments`;
+/top also a size and a measure (``/top 5 by messages``). It asks the executor for a
+:class:`ChatReport` of those days (core NATS request) and replies with a text card naming
+the period and zone, and for /stats and /heatmap a chart drawn in a worker thread. A period
+that cannot be read is answered with the reason, in the asker's language.
 """
 
 import asyncio
 import time
-from typing import Any, Final
+from datetime import datetime
+from typing import Any, Final, cast, get_args
 
 import structlog
 from aiogram import Bot, F, Router
@@ -24,21 +29,32 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from opentelemetry import trace
 
-from tally.contracts.chat_reports import MAX_REPORT_DAYS, ChatReport, ChatReportRequested
+from tally.contracts.chat_reports import (
+    DEFAULT_TOP,
+    ChatReport,
+    ChatReportRequested,
+    ReportKind,
+    TopMeasure,
+)
 from tally.contracts.events import Language, QuestionAsked
 from tally.contracts.language import detect_language
+from tally.gateway.chat_settings import chat_zone
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import reports
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
+from tally.language.report_period import ReportPeriodError, read_report_arguments
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
 router.message.middleware(GroupThrottlingMiddleware())
 
+REPORTS: Final[tuple[ReportKind, ...]] = get_args(ReportKind)
 REPORT_TIMEOUT_S: Final = 10.0
-DEFAULT_DAYS: Final = 7
+RANKED_BY: Final[frozenset[TopMeasure]] = frozenset({"messages"})
+"""The /top measures the executor ranks by today; a /top by another is refused here rather
+than answered ranked by messages."""
 tracer: Final = trace.get_tracer("tally.gateway")
 log = structlog.get_logger(__name__)
 
@@ -77,37 +93,49 @@ async def ask(message: Message, command: CommandObject, ctx: GatewayContext) -> 
     await _ask(message, text, ctx)
 
 
-@router.message(Command("stats", "top", "heatmap", "activity"))
+@router.message(Command(*REPORTS))
 async def report(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
-    """A report of the last N days (``/stats 30``) of this chat."""
+    """A report of this chat over the period the command names (``/stats 30``, ``/top 5
+    last week``, ``/activity 2025-11``; tally.language.report_period), read on the chat's
+    own calendar. A period that cannot be read is answered with why."""
     ctx.metrics.message("command")
-    language = _language(message)
-    days = _days(command.args)
-    if days is None:
-        await ctx.send(message.chat.id, say("report_usage", language))
+    request = await _request(message, command, ctx)
+    if request is None:
         return
-    request = ChatReportRequested(
-        chat_id=message.chat.id,
-        kind=command.command.lower(),
-        days=days,
-        language=language,
-        timezone=ctx.chat_settings.get(message.chat.id).timezone,
-    )
     found = await _fetch(ctx, request)
     if found is None:
-        await ctx.send(message.chat.id, say("report_failed", language))
+        await ctx.send(message.chat.id, say("report_failed", request.language))
         return
-    await _send_report(ctx, message.chat.id, found, language)
+    await _send_report(ctx, message.chat.id, found, request.language)
 
 
-def _days(args: str | None) -> int | None:
-    """The number of days asked for: DEFAULT_DAYS without one, None when it is not 1..366."""
-    if not args or not args.strip():
-        return DEFAULT_DAYS
-    text = args.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_REPORT_DAYS:
+async def _request(
+    message: Message, command: CommandObject, ctx: GatewayContext
+) -> ChatReportRequested | None:
+    """The request the command makes, or None once the asker was told why there is none (a
+    period or size that cannot be read, a measure the executor cannot rank by yet)."""
+    language = _language(message, command.args or "")
+    kind = cast(ReportKind, command.command.lower())
+    timezone = ctx.chat_settings.get(message.chat.id).timezone
+    today = datetime.now(chat_zone(timezone)).date()
+    try:
+        arguments = read_report_arguments(kind, command.args, today=today, language=language)
+    except ReportPeriodError as error:
+        await ctx.send(message.chat.id, error.message)
         return None
-    return int(text)
+    if arguments.by not in RANKED_BY:
+        await ctx.send(message.chat.id, say("top_measure", language))
+        return None
+    return ChatReportRequested(
+        chat_id=message.chat.id,
+        kind=kind,
+        first=arguments.period.first,
+        last=arguments.period.last,
+        language=language,
+        timezone=timezone,
+        limit=arguments.limit or DEFAULT_TOP,
+        by=arguments.by,
+    )
 
 
 async def _fetch(ctx: GatewayContext, request: ChatReportRequested) -> ChatReport | None:

@@ -4,7 +4,9 @@
 - under an ambiguous question: one button per reading (:class:`PickButton`,
   ``pick:<question>:<n>``);
 - under a firing alert: Acknowledge, Silence 1h, Silence 24h, Mute until resolved
-  (:class:`AlertButton`, ``al:<action>:<group>``), replaced once done by one status line.
+  (:class:`AlertButton`, ``al:<action>:<group>``), replaced once done by one status line;
+- under a group's /settings: store text on/off, and the retention choices
+  (:class:`SettingsButton`, ``set:<text|keep>:<value>``).
 
 Telegram allows at most 64 bytes of callback data per button; each kind here stays under 45.
 """
@@ -19,7 +21,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from tally.contracts.alerting import FINGERPRINT_PATTERN, CommandAction
-from tally.contracts.events import QuestionAnswered
+from tally.contracts.chat_events import ChatSettings
+from tally.contracts.events import Language, QuestionAnswered
+from tally.gateway.domain.settings import RETENTION_CHOICES, retention_label, text
 from tally.gateway.domain.texts import shorten
 
 
@@ -44,6 +48,14 @@ class AlertButton(CallbackData, prefix="al"):
 
     action: str
     group: str = Field(pattern=FINGERPRINT_PATTERN)
+
+
+class SettingsButton(CallbackData, prefix="set"):
+    """Callback data of a /settings button: ``set:text:<0|1>`` (store text off/on) or
+    ``set:keep:<days>`` (retention; 0 keeps everything), at most 13 bytes."""
+
+    action: Literal["text", "keep"]
+    value: int = Field(ge=0, le=36_500)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +128,22 @@ def done_keyboard(group_id: str, line: str) -> InlineKeyboardMarkup:
 def _alert_button(key: str, group_id: str) -> InlineKeyboardButton:
     data = AlertButton(action=key, group=group_id).pack()
     return InlineKeyboardButton(text=ALERT_BUTTONS[key].label, callback_data=data)
+
+
+def settings_keyboard(settings: ChatSettings, language: Language) -> InlineKeyboardMarkup:
+    """Under the /settings card: one button that turns text storage the other way; one row
+    of the retention choices, the current one ticked."""
+    turn = not settings.store_text
+    label = text("text_on" if turn else "text_off", language)
+    rows = [[_settings_button(label, SettingsButton(action="text", value=int(turn)))]]
+    keep = []
+    for days in RETENTION_CHOICES:
+        mark = "✓ " if days == settings.retention_days else ""
+        value = text("keep", language, value=retention_label(days, language))
+        keep.append(_settings_button(mark + value, SettingsButton(action="keep", value=days or 0)))
+    rows += [keep[:2], keep[2:]]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _settings_button(label: str, data: SettingsButton) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=data.pack())

@@ -18,7 +18,9 @@ import structlog
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.enums import ChatType
-from aiogram.types import Chat, Message, TelegramObject, User
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Chat, Message, ReactionTypeEmoji, TelegramObject, User
+from aiogram.types.reaction_type_union import ReactionTypeUnion
 
 from tally.contracts.events import UserSeen
 from tally.contracts.language import detect_language
@@ -28,6 +30,9 @@ from tally.gateway.domain.texts import say
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+THROTTLED_REACTION = "👀"
+"""The reaction on a group question dropped by throttling: "seen, not answered". (⏳ would
+say it better, but it is not among the emoji Telegram lets bots react with.)"""
 
 log = structlog.get_logger(__name__)
 
@@ -77,9 +82,14 @@ class PrivateThrottlingMiddleware(BaseMiddleware):
 
 
 class GroupThrottlingMiddleware(BaseMiddleware):
-    """Drops, silently, a group message asking something of the bot (a question, a report, an
-    admin command) that comes sooner than the ``group_throttle`` interval after the sender's
-    last handled one; counted in ``tally_gateway_throttled_total``. Other messages pass.
+    """Drops a group message asking something of the bot (a question, a report, an admin
+    command) that comes sooner than the ``group_throttle`` interval after the sender's last
+    handled one; counted in ``tally_gateway_throttled_total``. Other messages pass.
+
+    A dropped message is not ignored silently: the bot reacts to it with
+    :data:`THROTTLED_REACTION` (``setMessageReaction``, once per dropped message). Where it
+    cannot react (reactions off in the chat, no rights), the first drop of each interval is
+    answered "one question every N seconds" instead.
 
     Stateless: the Throttle is the context's ``group_throttle`` (so routers, which are
     module-level, can carry this middleware).
@@ -87,13 +97,29 @@ class GroupThrottlingMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = group_sender(event)
-        if user is None:
+        if user is None or not isinstance(event, Message):
             return await handler(event, data)
         ctx: GatewayContext = data["ctx"]
-        if ctx.group_throttle.check(user.id, time.monotonic()) is Verdict.ALLOW:
+        verdict = ctx.group_throttle.check(user.id, time.monotonic())
+        if verdict is Verdict.ALLOW:
             return await handler(event, data)
         ctx.metrics.throttled.inc()
+        if not await _react(ctx, event) and verdict is Verdict.WARN:
+            seconds = f"{ctx.settings.group_throttle_interval_s:g}"
+            text = say("group_slow_down", detect_language("", user.language_code))
+            await ctx.send(event.chat.id, text.format(seconds=seconds))
         return None
+
+
+async def _react(ctx: GatewayContext, message: Message) -> bool:
+    """Put :data:`THROTTLED_REACTION` on ``message``; False (logged) when Telegram refused."""
+    reaction: list[ReactionTypeUnion] = [ReactionTypeEmoji(emoji=THROTTLED_REACTION)]
+    try:
+        await ctx.bot.set_message_reaction(message.chat.id, message.message_id, reaction)
+    except TelegramAPIError as error:
+        log.info("throttled message not reacted to", chat_id=message.chat.id, error=str(error))
+        return False
+    return True
 
 
 class UserSeenMiddleware(BaseMiddleware):
