@@ -14,8 +14,32 @@ from typing import Any, Final, Literal, Self
 from pydantic import Field, TypeAdapter, model_validator
 
 from tally.contracts.events import Event, Language
+from tally.contracts.group_reports import (
+    ContentBreakdown,
+    MemberFlow,
+    MemberStats,
+    ReactionStats,
+    ReplyStats,
+    TopicActivity,
+    TopMembers,
+    TopWords,
+)
 
-ReportKind = Literal["stats", "top", "heatmap", "activity"]
+ReportKind = Literal[
+    "stats",
+    "top",
+    "heatmap",
+    "activity",
+    "member",
+    "content",
+    "reactions",
+    "replies",
+    "topics",
+    "members",
+    "words",
+]
+"""``member``: one member's personal stats (/me, /user); ``members``: joins, leaves and
+inviters; the others as their commands say."""
 TopMeasure = Literal["messages", "words", "reactions", "replies"]
 """What a /top ranks members by: messages sent, words written, reactions received, replies
 received."""
@@ -38,7 +62,8 @@ class ChatReportRequested(Event):
     of the right length. At most MAX_REPORT_DAYS days either way.
 
     For /top, ``limit`` members (1..MAX_TOP) ranked ``by`` a measure; the other kinds
-    ignore both.
+    ignore both. For ``member``, whose stats: ``user_id`` (/me: the asker), else the member
+    with ``username`` (/user @name, without the @; this chat's members only).
     """
 
     chat_id: int
@@ -50,6 +75,8 @@ class ChatReportRequested(Event):
     timezone: str = Field(default="UTC", max_length=64)
     limit: int = Field(default=DEFAULT_TOP, ge=1, le=MAX_TOP)
     by: TopMeasure = "messages"
+    user_id: int | None = None
+    username: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="before")
     @classmethod
@@ -109,7 +136,10 @@ class ChatReport(Event):
     messages; ``top_users`` is ranked by messages (ties by label); ``daily`` has every day of
     the period. ``previous_*`` are the same measures over the period just before.
     ``error`` is a sentence for the chat when the report could not be made (the figures are
-    then zero)."""
+    then zero). The newer kinds carry their result in one field each (tally.contracts.
+    group_reports, the models the dashboard returns too): ``member`` (kind member), ``top``
+    (top ranked by a measure other than messages), ``content``, ``reactions``, ``replies``,
+    ``topics``, ``flow`` (kind members) and ``words``."""
 
     chat_id: int
     kind: ReportKind
@@ -127,3 +157,11 @@ class ChatReport(Event):
     daily: tuple[DayActivity, ...] = ()
     top_users: tuple[UserActivity, ...] = ()
     heatmap: tuple[tuple[int, ...], ...] = ()
+    member: MemberStats | None = None
+    top: TopMembers | None = None
+    content: ContentBreakdown | None = None
+    reactions: ReactionStats | None = None
+    replies: ReplyStats | None = None
+    topics: TopicActivity | None = None
+    flow: MemberFlow | None = None
+    words: TopWords | None = None

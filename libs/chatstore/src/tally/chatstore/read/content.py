@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import sent_in, stores_text
-from tally.chatstore.read.models import ContentBreakdown, TagCount, TypeCount
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import MESSAGES
+from tally.contracts.group_reports import ContentBreakdown, TagCount, TypeCount
 
 TOP_HASHTAGS = 10
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)")

@@ -24,9 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause
 
 from tally.chatstore.read.connection import Database, fetch_one
-from tally.chatstore.read.models import Member
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import CHATS, MESSAGES, REACTION_COUNTS, REACTIONS, USERS, Row
+from tally.contracts.group_reports import Member
 
 
 def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnElement[bool]]:

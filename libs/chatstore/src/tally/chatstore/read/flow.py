@@ -5,10 +5,10 @@ joined, who added them, and churn from ``member_events`` (``ix_member_events_cha
 from sqlalchemy import ColumnElement, func, select
 
 from tally.chatstore.read.connection import Database, fetch_all, fetch_one
-from tally.chatstore.read.models import DayFlow, MemberFlow
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, ranked
 from tally.chatstore.tables import CHAT_DAILY, MEMBER_EVENTS
+from tally.contracts.group_reports import DayFlow, MemberFlow
 
 
 def _in_period(chat_id: int, period: Period) -> list[ColumnElement[bool]]:

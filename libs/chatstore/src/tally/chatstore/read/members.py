@@ -20,10 +20,10 @@ from tally.chatstore.read.conversation import (
     sent_messages,
     with_names,
 )
-from tally.chatstore.read.models import HourCount, Member, MemberCount, MemberFigures, MemberStats
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import posted
 from tally.chatstore.tables import MEMBER_EVENTS, MESSAGES, USER_CHAT_DAILY, USERS
+from tally.contracts.group_reports import HourCount, Member, MemberCount, MemberFigures, MemberStats
 
 TOP_HOURS = 3
 TOP_PARTNERS = 3

@@ -16,9 +16,9 @@ from tally.chatstore.read.conversation import (
     with_names,
 )
 from tally.chatstore.read.errors import StatsRequestError
-from tally.chatstore.read.models import MemberCount, MemberMeasure, TopMembers
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import USER_CHAT_DAILY
+from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
 MEASURES: tuple[MemberMeasure, ...] = ("messages", "words", "reactions", "replies")
 MAX_TOP = 100

@@ -12,9 +12,9 @@ from tally.chatstore.read.conversation import (
     sent_messages,
     with_names,
 )
-from tally.chatstore.read.models import EmojiCount, MessageReactions, ReactionStats
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, ranked, reactions_received
+from tally.contracts.group_reports import EmojiCount, MessageReactions, ReactionStats
 
 
 async def _top_emoji(db: Database, chat_id: int, period: Period, limit: int) -> list[EmojiCount]:

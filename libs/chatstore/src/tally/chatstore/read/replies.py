@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from tally.chatstore.read.connection import Database, fetch_all, fetch_one
 from tally.chatstore.read.conversation import member, replies, sent_in, with_names
-from tally.chatstore.read.models import ReplyPair, ReplyStats
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
 from tally.chatstore.tables import MESSAGES
+from tally.contracts.group_reports import ReplyPair, ReplyStats
 
 
 async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list[ReplyPair]:

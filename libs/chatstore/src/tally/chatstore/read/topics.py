@@ -7,9 +7,9 @@ from sqlalchemy import distinct, func, select
 
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import sent_in
-from tally.chatstore.read.models import TopicActivity, TopicCount
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import MESSAGES
+from tally.contracts.group_reports import TopicActivity, TopicCount
 
 
 async def topic_activity(db: Database, chat_id: int, period: Period) -> TopicActivity:

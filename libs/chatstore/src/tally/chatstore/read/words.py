@@ -22,10 +22,10 @@ from stop_words import get_stop_words  # type: ignore[import-untyped]  # no type
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import sent_in, stores_text
 from tally.chatstore.read.errors import StatsRequestError
-from tally.chatstore.read.models import TopWords, WordCount
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import MESSAGES
 from tally.contracts.events import Language
+from tally.contracts.group_reports import TopWords, WordCount
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 TOP_WORDS = 20

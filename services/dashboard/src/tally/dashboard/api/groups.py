@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from tally.chatstore import read as chat_stats
-from tally.chatstore.read import (
-    MAX_TOP,
+from tally.chatstore.read import MAX_TOP
+from tally.contracts.events import Language
+from tally.contracts.group_reports import (
     ContentBreakdown,
     MemberFlow,
     MemberMeasure,
@@ -21,7 +22,6 @@ from tally.chatstore.read import (
     TopMembers,
     TopWords,
 )
-from tally.contracts.events import Language
 from tally.dashboard.deps import ChatDep, DatabaseDep, PeriodDep
 
 router = APIRouter(prefix="/api/chats/{chat_id}", tags=["group reports"])
