@@ -37,7 +37,7 @@ from tally.gateway.telegram.keyboards import SettingsButton
 from tally.gateway.telegram.menu import register_commands
 from tally.gateway.telegram.middlewares import THROTTLED_REACTION
 from tally.language.report_period import ReportPeriodError, read_report_arguments
-from tests.fakes.telegram import DEFAULT_TOKEN
+from tally.testing.telegram import DEFAULT_TOKEN
 
 GROUP = -100_777
 ADMIN, MEMBER = 71, 72
