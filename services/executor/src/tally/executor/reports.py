@@ -12,6 +12,7 @@ import structlog
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, UsersQuery
 from tally.contracts.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
+from tally.executor.reports_members import member_report, top_report
 from tally.executor.runner import Reader
 from tally.infra.db.reader import diagnostic
 from tally.infra.errors import UserFacingError
@@ -29,8 +30,12 @@ def _label(user: chat_stats.UserStats) -> str:
 
 
 def _period(request: ChatReportRequested, now: datetime) -> Period:
+    """The request's days (:meth:`ChatReportRequested.span`), today being ``now`` in the
+    chat's zone."""
     zone_name = request.timezone if chat_stats.is_timezone(request.timezone) else "UTC"
-    return Period.last_days(request.days, tz=chat_stats.zone(zone_name), now=now)
+    tz = chat_stats.zone(zone_name)
+    first, last = request.span(now.astimezone(tz).date())
+    return Period(first, last, tz)
 
 
 async def _daily(db: chat_stats.Database, chat_id: int, period: Period) -> tuple[DayActivity, ...]:
@@ -46,10 +51,10 @@ async def _daily(db: chat_stats.Database, chat_id: int, period: Period) -> tuple
     )
 
 
-async def _top(db: chat_stats.Database, chat_id: int, period: Period) -> tuple[UserActivity, ...]:
-    page = await chat_stats.users(
-        db, chat_id=chat_id, period=period, query=UsersQuery(size=TOP_USERS)
-    )
+async def _top(
+    db: chat_stats.Database, chat_id: int, period: Period, size: int = TOP_USERS
+) -> tuple[UserActivity, ...]:
+    page = await chat_stats.users(db, chat_id=chat_id, period=period, query=UsersQuery(size=size))
     return tuple(
         UserActivity(label=_label(user), messages=user.messages, active_days=user.active_days)
         for user in page.items
@@ -59,9 +64,9 @@ async def _top(db: chat_stats.Database, chat_id: int, period: Period) -> tuple[U
 async def build_report(
     request: ChatReportRequested, db: chat_stats.Database, *, now: datetime
 ) -> ChatReport:
-    """The report ``request`` asks for, over the ``request.days`` days ending today (``now``
-    in the chat's zone). Raises UserFacingError (from chat_stats) for a request it cannot
-    answer and the database's errors."""
+    """The report ``request`` asks for, over its days (:meth:`ChatReportRequested.span`,
+    today being ``now`` in the chat's zone). Raises UserFacingError (chat_stats's, or
+    UnknownMemberError) for a request it cannot answer, and the database's errors."""
     period = _period(request, now)
     chat_id = request.chat_id
     summary = await chat_stats.summary(db, chat_id=chat_id, period=period)
@@ -83,8 +88,13 @@ async def build_report(
     extra: dict[str, object] = {}
     if request.kind in ("stats", "activity"):
         extra["daily"] = await _daily(db, chat_id, period)
-    if request.kind in ("stats", "top"):
+    if request.kind == "stats":
         extra["top_users"] = await _top(db, chat_id, period)
+    if request.kind == "top":
+        extra["top_users"] = await _top(db, chat_id, period, request.limit)
+        extra["top"] = await top_report(db, request, period)
+    if request.kind == "member":
+        extra["member"] = await member_report(db, request, period)
     if request.kind == "heatmap":
         cells = await chat_stats.heatmap(db, chat_id=chat_id, period=period)
         extra["heatmap"] = tuple(tuple(row) for row in cells.cells)
