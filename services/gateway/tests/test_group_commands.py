@@ -248,16 +248,14 @@ async def test_a_bad_period_gets_the_reason_in_the_askers_language(gateway: Harn
     assert _requests(gateway) == []
 
 
-async def test_a_top_by_another_measure_is_refused_not_ranked_by_messages(
-    gateway: Harness,
-) -> None:
-    """``/top by reactions``: the executor ranks by messages only, so the gateway says so and
-    asks nothing (rather than a top by messages under a reactions heading)."""
+async def test_a_top_by_another_measure_is_asked_of_the_executor(gateway: Harness) -> None:
+    """``/top by reactions``: the executor ranks by every measure, so the request carries the
+    measure (it was refused while the executor ranked by messages only)."""
     await gateway.feed(_group_message("/top by reactions", user_id=MEMBER))
 
-    [reply] = gateway.session.sent()
-    assert reply.text == say("top_measure", "en")
-    assert _requests(gateway) == []
+    [request] = _requests(gateway)
+    assert (request.kind, request.by) == ("top", "reactions")
+    assert gateway.session.sent()[0].text != say("top_measure", "en")
 
 
 def _changes(harness: Harness) -> list[SettingsChanged]:

@@ -37,6 +37,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "For now /top ranks members by messages only; ranking by words, reactions or "
             "replies is not available yet."
         ),
+        "user_usage": "Name the member after the command, e.g. /user @ann last week",
         "group_slow_down": "One question every {seconds} seconds, please.",
         "report_failed": "The statistics are not available right now; try again in a minute.",
         "handler_failed": (
@@ -63,6 +64,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Пока /top ранжирует участников только по сообщениям; по словам, реакциям или "
             "ответам — ещё нет."
         ),
+        "user_usage": "Укажите участника после команды, например: /user @ann за прошлую неделю",
         "group_slow_down": "Не чаще одного вопроса в {seconds} с, пожалуйста.",
         "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
         "handler_failed": (
@@ -82,8 +84,8 @@ def help_text(language: Language) -> str:
 def say(key: str, language: Language) -> str:
     """A short plain-text reply: ``not_text``, ``unknown_command``, ``no_answer``,
     ``too_long``, ``slow_down``, ``group_slow_down`` (a ``{seconds}`` field to fill),
-    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``top_measure``, ``report_failed``
-    or ``handler_failed``.
+    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``user_usage``, ``top_measure``,
+    ``report_failed`` or ``handler_failed``.
 
     Raises KeyError for any other ``key``.
     """

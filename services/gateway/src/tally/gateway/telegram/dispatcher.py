@@ -12,6 +12,7 @@ from tally.gateway.telegram import (
     errors,
     feedback,
     groups,
+    personal,
     questions,
     settings,
 )
@@ -27,6 +28,7 @@ ROUTERS: tuple[Router, ...] = (
     admin.router,
     alerts.router,
     settings.router,
+    personal.router,
     groups.router,
     commands.router,
     feedback.router,
@@ -37,7 +39,8 @@ ROUTERS: tuple[Router, ...] = (
 """Feature routers, in matching order: group capture (which passes messages on), the admins'
 admin commands, alert commands and buttons (private chats and groups, so before the group and
 private routers that take any other text or command), group settings (before the group
-questions, which take any reply to the bot), group questions and reports, then
+questions, which take any reply to the bot), personal stats (/me, /user, and "my stats"
+to the bot, before the group questions take it), group questions and reports, then
 private commands before free-text questions; last, the errors router that answers for any
 handler that failed."""
 

@@ -40,7 +40,7 @@ from tally.contracts.events import Language, QuestionAsked
 from tally.contracts.language import detect_language
 from tally.gateway.chat_settings import chat_zone
 from tally.gateway.context import GatewayContext
-from tally.gateway.domain import reports
+from tally.gateway.domain import personal, reports
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
@@ -52,9 +52,9 @@ router.message.middleware(GroupThrottlingMiddleware())
 
 REPORTS: Final[tuple[ReportKind, ...]] = get_args(ReportKind)
 REPORT_TIMEOUT_S: Final = 10.0
-RANKED_BY: Final[frozenset[TopMeasure]] = frozenset({"messages"})
-"""The /top measures the executor ranks by today; a /top by another is refused here rather
-than answered ranked by messages."""
+RANKED_BY: Final[frozenset[TopMeasure]] = frozenset(get_args(TopMeasure))
+"""The /top measures the executor ranks by (all of them); a /top by another would be refused
+here rather than answered ranked by messages."""
 tracer: Final = trace.get_tracer("tally.gateway")
 log = structlog.get_logger(__name__)
 
@@ -167,6 +167,8 @@ async def _send_report(
             chart = await asyncio.to_thread(reports.heatmap_chart, found, language)
             caption = reports.heatmap_caption(found, language)
             await ctx.send_photo(chat_id, chart, caption=caption, parse_mode=html)
+        case "top" if found.top is not None and found.top.by != "messages":
+            await ctx.send(chat_id, personal.top_card(found, language), parse_mode=html)
         case "top":
             await ctx.send(chat_id, reports.top_text(found, language), parse_mode=html)
         case "activity":

@@ -28,7 +28,9 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "sql": "The SQL behind the last answer",
         "ask": "Ask about this chat",
         "stats": "Chat statistics: /stats 30, /stats last week",
-        "top": "Most active members: /top 5 2025-11",
+        "top": "Most active members: /top 5 by words 2025-11",
+        "me": "Your stats in this chat: /me, /me last month",
+        "user": "A member's stats: /user @name 30",
         "heatmap": "Messages by weekday and hour",
         "activity": "Messages per day",
         "settings": "Time zone, text storage, retention (admins)",
@@ -38,14 +40,16 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "sql": "SQL последнего ответа",
         "ask": "Спросить о чате",
         "stats": "Статистика чата: /stats 30, /stats за прошлую неделю",
-        "top": "Самые активные: /top 5 2025-11",
+        "top": "Самые активные: /top 5 по словам 2025-11",
+        "me": "Ваша статистика в этом чате: /me, /me за прошлый месяц",
+        "user": "Статистика участника: /user @name 30",
         "heatmap": "Сообщения по дням недели и часам",
         "activity": "Сообщения по дням",
         "settings": "Часовой пояс, хранение текста и срок хранения (админы)",
     },
 }
 PRIVATE: Final = ("help", "sql")
-GROUP: Final = ("ask", "stats", "top", "heatmap", "activity")
+GROUP: Final = ("ask", "stats", "top", "me", "user", "heatmap", "activity")
 GROUP_ADMINS: Final = (*GROUP, "settings")
 SCOPES: Final[tuple[tuple[BotCommandScopeUnion, tuple[str, ...]], ...]] = (
     (BotCommandScopeAllPrivateChats(), PRIVATE),
