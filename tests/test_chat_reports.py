@@ -1,5 +1,6 @@
-"""Group reports end to end: /stats and /top in a group, through the real gateway (fake Bot
-API), the real executor and chat_stats over PostgreSQL, checked against SQL written here."""
+"""Group reports end to end: /stats, /top (by messages and by words) and /me in a group,
+through the real gateway (fake Bot API), the real executor and chat_stats over PostgreSQL,
+checked against SQL written here."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -31,6 +32,8 @@ USERS = {92_001: "rita", 92_002: "sam", 92_003: None}
 NOW = datetime.now(UTC)
 AGES_H = [1, 5, 30, 30.5, 50, 80, 200, 24 * 40]
 """Message ages in hours, by user in turn: the last is outside a 30-day report."""
+WORDS = [2, 9, 4, 1, 7, 3, 5, 8]
+"""Words of each message (so a top by words differs from one by messages)."""
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +47,9 @@ async def chat(settings: CommonSettings) -> AsyncIterator[None]:
         for user_id, username in USERS.items():
             await upsert_user(connection, user_id, username=username, first_name="N", seen_at=NOW)
         users = list(USERS)
-        for message_id, age in enumerate(AGES_H, start=1):
-            await rows.message(message_id, users[message_id % 3], NOW - timedelta(hours=age))
+        for message_id, (age, words) in enumerate(zip(AGES_H, WORDS, strict=True), start=1):
+            at = NOW - timedelta(hours=age)
+            await rows.message(message_id, users[message_id % 3], at, words=words)
     yield
     await remove_chats(engine, [CHAT], list(USERS), rows.partitions)
     await engine.dispose()
@@ -63,7 +67,12 @@ async def telegram(
         executor = executor_broker(ExecutorSettings(**base), reader)
         await executor.start()
         services.push_async_callback(executor.stop)
-        gateway = GatewaySettings(**base, bot_token=DEFAULT_TOKEN, telegram_api_base=fake.base_url)
+        gateway = GatewaySettings(
+            **base,
+            bot_token=DEFAULT_TOKEN,
+            telegram_api_base=fake.base_url,
+            group_throttle_interval_s=0,  # one member asks for several reports in a row
+        )
         running = await services.enter_async_context(running_gateway(gateway))
         client = await nats.connect(settings.nats_url)
         name = Subjects(settings.subject_prefix).chat_settings_bucket
@@ -77,21 +86,35 @@ async def telegram(
         yield fake
 
 
+_RECENT = (
+    "FROM messages WHERE chat_id = :chat AND (sent_at AT TIME ZONE :zone)::date BETWEEN"
+    " (now() AT TIME ZONE :zone)::date - (:days - 1) AND (now() AT TIME ZONE :zone)::date"
+)
+"""CHAT's messages of the last ``:days`` New York calendar days."""
+
+
 async def _messages_since(settings: CommonSettings, days: int) -> int:
     """Reference: messages of CHAT on the last ``days`` New York calendar days."""
     engine = create_async_engine(to_asyncpg_url(settings.database_url))
     async with engine.connect() as connection:
         count = await connection.scalar(
-            text(
-                "SELECT count(*) FROM messages WHERE chat_id = :chat AND"
-                " (sent_at AT TIME ZONE :zone)::date BETWEEN"
-                " (now() AT TIME ZONE :zone)::date - (:days - 1)"
-                " AND (now() AT TIME ZONE :zone)::date"
-            ),
-            {"chat": CHAT, "zone": ZONE, "days": days},
+            text(f"SELECT count(*) {_RECENT}"), {"chat": CHAT, "zone": ZONE, "days": days}
         )
     await engine.dispose()
     return int(count or 0)
+
+
+async def _by_user(settings: CommonSettings, days: int) -> dict[int, tuple[int, int]]:
+    """Reference: (messages, words) of each member of CHAT on the last ``days`` New York
+    calendar days."""
+    engine = create_async_engine(to_asyncpg_url(settings.database_url))
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(f"SELECT user_id, count(*), sum(word_count) {_RECENT} GROUP BY user_id"),
+            {"chat": CHAT, "zone": ZONE, "days": days},
+        )
+    await engine.dispose()
+    return {int(user): (int(messages), int(words)) for user, messages, words in rows}
 
 
 async def test_stats_in_a_group_counts_this_chat_on_its_calendar(
@@ -117,6 +140,36 @@ async def test_top_lists_the_most_active_by_username(telegram: FakeTelegram) -> 
     counts = {user: sum(1 for i in recent if list(USERS)[i % 3] == user) for user in USERS}
     leader = max(counts, key=lambda user: (counts[user], -user))
     assert f"1. @{USERS[leader]} — {counts[leader]}" in top.text
+
+
+async def test_me_shows_the_askers_own_figures(
+    telegram: FakeTelegram, settings: CommonSettings
+) -> None:
+    """/me 30 from rita: her messages and words of the last 30 New York days, new against
+    the 30 days before (she wrote nothing then), under her @username."""
+    telegram.push_group_message(CHAT, 92_001, "/me 30")
+    [card] = await telegram.wait_sent(count=1, timeout=15, chat_id=CHAT)
+    messages, words = (await _by_user(settings, 30))[92_001]
+    assert messages > 0
+    assert card.text.startswith("👤 <b>@rita</b>, ") and f"({ZONE})" in card.text
+    assert f"Messages: {messages} (new)" in card.text
+    assert f"Words: {words} (new)" in card.text
+
+
+async def test_top_by_words_ranks_by_words_written(
+    telegram: FakeTelegram, settings: CommonSettings
+) -> None:
+    """/top 3 by words: the members by words written in the last 7 New York days, each with
+    their words (the order differs from a top by messages)."""
+    telegram.push_group_message(CHAT, 92_003, "/top 3 by words")
+    [top] = await telegram.wait_sent(count=1, timeout=15, chat_id=CHAT)
+    figures = await _by_user(settings, 7)
+    ranked = sorted(figures, key=lambda user: (-figures[user][1], user))
+    assert ranked != sorted(figures, key=lambda user: (-figures[user][0], user))
+    labels = {user: f"@{name}" if name else "N" for user, name in USERS.items()}
+    rows = [f"{n}. {labels[user]} — {figures[user][1]}" for n, user in enumerate(ranked, 1)]
+    assert "Top by words" in top.text
+    assert top.text.endswith("\n".join(rows[:3]))
 
 
 async def test_a_report_of_an_unknown_zone_is_read_in_utc(
