@@ -50,7 +50,8 @@ router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
 router.message.middleware(GroupThrottlingMiddleware())
 
-REPORTS: Final[tuple[ReportKind, ...]] = get_args(ReportKind)
+REPORTS: Final[tuple[ReportKind, ...]] = tuple(k for k in get_args(ReportKind) if k != "member")
+"""The report commands (/stats, /top, ...); a member's report is /me or /user (personal.py)."""
 REPORT_TIMEOUT_S: Final = 10.0
 RANKED_BY: Final[frozenset[TopMeasure]] = frozenset(get_args(TopMeasure))
 """The /top measures the executor ranks by (all of them); a /top by another would be refused
