@@ -7,6 +7,7 @@ from tally.gateway.telegram import (
     admin,
     alerts,
     capture,
+    captured,
     choices,
     commands,
     errors,
@@ -27,6 +28,7 @@ ROUTERS: tuple[Router, ...] = (
     admin.router,
     alerts.router,
     settings.router,
+    captured.router,
     groups.router,
     commands.router,
     feedback.router,
@@ -37,7 +39,8 @@ ROUTERS: tuple[Router, ...] = (
 """Feature routers, in matching order: group capture (which passes messages on), the admins'
 admin commands, alert commands and buttons (private chats and groups, so before the group and
 private routers that take any other text or command), group settings (before the group
-questions, which take any reply to the bot), group questions and reports, then
+questions, which take any reply to the bot), what is captured (before the group questions and
+reports, whose report handler takes every report kind), group questions and reports, then
 private commands before free-text questions; last, the errors router that answers for any
 handler that failed."""
 
