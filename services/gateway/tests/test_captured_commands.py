@@ -365,3 +365,11 @@ async def test_an_executor_refusal_is_said_as_it_came(gateway: Harness) -> None:
 
     [reply] = gateway.session.sent()
     assert reply.text == say("report_failed", "en")
+
+
+async def test_each_command_is_counted_by_its_name(gateway: Harness) -> None:
+    """``tally_commands_total`` has a label for each of the new commands (not ``other``)."""
+    await gateway.feed(_message("/members"))
+
+    assert gateway.sample("tally_commands_total", command="members") == 1
+    assert gateway.sample("tally_commands_total", command="other") == 0
