@@ -1,11 +1,15 @@
 """Group reports end to end: /stats, /top (by messages and by words) and /me in a group,
 through the real gateway (fake Bot API), the real executor and chat_stats over PostgreSQL,
-checked against SQL written here."""
+checked against SQL written here; /content and /replies of a conversation sent through the
+fake Bot API and stored by ingest, checked against that conversation."""
 
 import asyncio
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import nats
 import pytest
@@ -22,7 +26,11 @@ from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.infra.db.session import create_engine
 from tally.infra.settings import CommonSettings, to_asyncpg_url
+from tally.ingest.app import create_broker_for as ingest_broker
+from tally.ingest.app import create_database_engine
+from tally.ingest.config import IngestSettings
 from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.factories.chat_rows import ChatRows, remove_chats, upsert_user
 
@@ -34,6 +42,26 @@ AGES_H = [1, 5, 30, 30.5, 50, 80, 200, 24 * 40]
 """Message ages in hours, by user in turn: the last is outside a 30-day report."""
 WORDS = [2, 9, 4, 1, 7, 3, 5, 8]
 """Words of each message (so a top by words differs from one by messages)."""
+TALK = -100_500_031
+"""A group (UTC, text not stored) whose conversation goes through the fake Bot API."""
+ANN, BOB, CAT = 93_001, 93_002, 93_003
+CONVERSATION: list[tuple[int, str | None, dict[str, Any]]] = [
+    (ANN, "release notes #release", {"entities": [{"type": "hashtag", "offset": 14, "length": 8}]}),
+    (
+        BOB,
+        "thanks @ann",
+        {"reply_to": 1, "entities": [{"type": "mention", "offset": 7, "length": 4}]},
+    ),
+    (CAT, None, {"reply_to": 1, "content_type": "photo"}),
+    (
+        ANN,
+        "see https://x.io",
+        {"reply_to": 2, "entities": [{"type": "url", "offset": 4, "length": 12}]},
+    ),
+    (BOB, "look at this", {"forwarded": True}),
+    (BOB, None, {"reply_to": 4, "content_type": "sticker"}),
+]
+"""Who sends what, in order (message ids 1..6): (user, text, push_group_message's fields)."""
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +212,82 @@ async def test_a_report_of_an_unknown_zone_is_read_in_utc(
         await reader.close()
     assert report.error is None and report.timezone == "UTC"
     assert sum(map(sum, report.heatmap)) == len(AGES_H)
+
+
+def _entities(kind: str) -> int:
+    return sum(
+        1 for _, _, fields in CONVERSATION for e in fields.get("entities", []) if e["type"] == kind
+    )
+
+
+@pytest.fixture(scope="module")
+async def talk(telegram: FakeTelegram, settings: CommonSettings) -> AsyncIterator[None]:
+    """CONVERSATION sent in TALK through the fake Bot API, captured by the gateway and stored
+    by an ingest run until all of it is in; ingest is stopped before the commands, so their
+    own messages (captured too) are not counted in the reports. Removed afterwards."""
+    base = IngestSettings(**settings.model_dump())
+    write_engine = create_database_engine(base)
+    ingest = ingest_broker(base, engine=write_engine)
+    await ingest.start()
+    for message_id, (user, words, fields) in enumerate(CONVERSATION, start=1):
+        telegram.push_group_message(TALK, user, words, message_id=message_id, **fields)
+    engine = create_engine(settings.database_url)
+    deadline = time.monotonic() + 20
+    try:
+        while await _stored(engine) < len(CONVERSATION):
+            assert time.monotonic() < deadline, "the conversation was not stored in time"
+            await asyncio.sleep(0.1)
+    finally:
+        await ingest.stop()
+        await write_engine.dispose()
+    yield
+    await remove_chats(engine, [TALK], [ANN, BOB, CAT], [])
+    await engine.dispose()
+
+
+async def _stored(engine: Any) -> int:
+    async with engine.connect() as connection:
+        found = await connection.scalar(
+            text("SELECT count(*) FROM messages WHERE chat_id = :c"), {"c": TALK}
+        )
+    return int(found or 0)
+
+
+async def test_content_counts_the_conversation(telegram: FakeTelegram, talk: None) -> None:
+    """/content: the conversation's messages by type, its links, mentions, hashtags,
+    forwards and replies; hashtags only counted (the chat does not store text)."""
+    telegram.push_group_message(TALK, ANN, "/content")
+    [card] = await telegram.wait_sent(count=1, timeout=15, chat_id=TALK)
+
+    types = Counter(fields.get("content_type", "text") for _, _, fields in CONVERSATION)
+    replies = sum(1 for _, _, fields in CONVERSATION if "reply_to" in fields)
+    forwards = sum(1 for _, _, fields in CONVERSATION if fields.get("forwarded"))
+    assert f"Messages: {len(CONVERSATION)}" in card.text
+    assert all(f"{kind} {n}" in card.text for kind, n in types.items())
+    assert (
+        f"Links: {_entities('url')} · Mentions: {_entities('mention')}"
+        f" · Hashtags: {_entities('hashtag')}"
+    ) in card.text
+    assert f"Forwards: {forwards} · Replies: {replies}" in card.text
+    assert "Hashtags are counted, not named" in card.text
+    assert "(UTC)" in card.text
+
+
+async def test_replies_names_who_replies_to_whom(telegram: FakeTelegram, talk: None) -> None:
+    """/replies: the conversation's replies and their share of its messages, and its busiest
+    pair (replier -> replied-to, by their names) first."""
+    telegram.push_group_message(TALK, BOB, "/replies")
+    [card] = await telegram.wait_sent(count=1, timeout=15, chat_id=TALK)
+
+    authors = {i: user for i, (user, _, _) in enumerate(CONVERSATION, start=1)}
+    pairs = Counter(
+        (user, authors[fields["reply_to"]])
+        for user, _, fields in CONVERSATION
+        if "reply_to" in fields
+    )
+    replies = pairs.total()
+    share = round(replies * 100 / len(CONVERSATION))
+    assert f"Replies: {replies} of {len(CONVERSATION)} messages ({share}%)" in card.text
+    [((replier, replied_to), most)] = pairs.most_common(1)
+    assert f"1. User{replier} → User{replied_to} — {most}" in card.text
+    assert "Median reply time:" in card.text

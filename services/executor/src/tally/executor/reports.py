@@ -1,4 +1,5 @@
-"""Group reports (/stats, /top, /heatmap, /activity) from the chat rollups.
+"""Group reports (/stats, /top, /heatmap, /activity) from the chat rollups; what is captured
+(/content, /reactions, ...) in :mod:`tally.executor.reports_captured`.
 
 The executor answers a :class:`ChatReportRequested` with a :class:`ChatReport` for the
 requesting chat only, read through :mod:`tally.chatstore.read` on the read-only pool.
@@ -12,6 +13,7 @@ import structlog
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, UsersQuery
 from tally.contracts.chat_reports import ChatReport, ChatReportRequested, DayActivity, UserActivity
+from tally.executor.reports_captured import CAPTURED, captured_report
 from tally.executor.reports_members import member_report, top_report
 from tally.executor.runner import Reader
 from tally.infra.db.reader import diagnostic
@@ -67,6 +69,8 @@ async def build_report(
     """The report ``request`` asks for, over its days (:meth:`ChatReportRequested.span`,
     today being ``now`` in the chat's zone). Raises UserFacingError (chat_stats's, or
     UnknownMemberError) for a request it cannot answer, and the database's errors."""
+    if request.kind in CAPTURED:
+        return await captured_report(request, db, now=now)
     period = _period(request, now)
     chat_id = request.chat_id
     summary = await chat_stats.summary(db, chat_id=chat_id, period=period)

@@ -7,6 +7,7 @@ from tally.gateway.telegram import (
     admin,
     alerts,
     capture,
+    captured,
     choices,
     commands,
     errors,
@@ -29,6 +30,7 @@ ROUTERS: tuple[Router, ...] = (
     alerts.router,
     settings.router,
     personal.router,
+    captured.router,
     groups.router,
     commands.router,
     feedback.router,
@@ -40,7 +42,8 @@ ROUTERS: tuple[Router, ...] = (
 admin commands, alert commands and buttons (private chats and groups, so before the group and
 private routers that take any other text or command), group settings (before the group
 questions, which take any reply to the bot), personal stats (/me, /user, and "my stats"
-to the bot, before the group questions take it), group questions and reports, then
+to the bot, before the group questions take it), what is captured (/content, /reactions,
+...), group questions and reports, then
 private commands before free-text questions; last, the errors router that answers for any
 handler that failed."""
 

@@ -21,6 +21,7 @@ from aiogram.types import (
 )
 
 from tally.contracts.events import Language
+from tally.gateway.telegram.captured import COMMANDS as CAPTURED
 
 _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
     "en": {
@@ -34,6 +35,12 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "heatmap": "Messages by weekday and hour",
         "activity": "Messages per day",
         "settings": "Time zone, text storage, retention (admins)",
+        "content": "What was posted: types, links, hashtags, forwards",
+        "reactions": "Most used reactions, who received and gave most",
+        "replies": "Who replies to whom, median reply time",
+        "topics": "Activity per forum topic",
+        "members": "Joins and leaves, inviters, churn",
+        "words": "Most written words (chats that store text)",
     },
     "ru": {
         "help": "Что умеет Tally, примеры вопросов",
@@ -46,10 +53,16 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "heatmap": "Сообщения по дням недели и часам",
         "activity": "Сообщения по дням",
         "settings": "Часовой пояс, хранение текста и срок хранения (админы)",
+        "content": "Что публиковали: типы, ссылки, хештеги, пересылки",
+        "reactions": "Частые реакции, кто больше получил и поставил",
+        "replies": "Кто кому отвечает, медианное время ответа",
+        "topics": "Активность по темам форума",
+        "members": "Вступления и выходы, кто приглашал, отток",
+        "words": "Частые слова (если чат хранит текст)",
     },
 }
 PRIVATE: Final = ("help", "sql")
-GROUP: Final = ("ask", "stats", "top", "me", "user", "heatmap", "activity")
+GROUP: Final = ("ask", "stats", "top", "me", "user", "heatmap", "activity", *CAPTURED)
 GROUP_ADMINS: Final = (*GROUP, "settings")
 SCOPES: Final[tuple[tuple[BotCommandScopeUnion, tuple[str, ...]], ...]] = (
     (BotCommandScopeAllPrivateChats(), PRIVATE),
