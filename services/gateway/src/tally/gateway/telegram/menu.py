@@ -32,6 +32,7 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "heatmap": "Messages by weekday and hour",
         "activity": "Messages per day",
         "settings": "Time zone, text storage, retention (admins)",
+        "dashboard": "A private link to this chat's dashboard (admins)",
     },
     "ru": {
         "help": "Что умеет Tally, примеры вопросов",
@@ -42,11 +43,12 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "heatmap": "Сообщения по дням недели и часам",
         "activity": "Сообщения по дням",
         "settings": "Часовой пояс, хранение текста и срок хранения (админы)",
+        "dashboard": "Личная ссылка на панель чата (админы)",
     },
 }
 PRIVATE: Final = ("help", "sql")
 GROUP: Final = ("ask", "stats", "top", "heatmap", "activity")
-GROUP_ADMINS: Final = (*GROUP, "settings")
+GROUP_ADMINS: Final = (*GROUP, "settings", "dashboard")
 SCOPES: Final[tuple[tuple[BotCommandScopeUnion, tuple[str, ...]], ...]] = (
     (BotCommandScopeAllPrivateChats(), PRIVATE),
     (BotCommandScopeAllGroupChats(), GROUP),
