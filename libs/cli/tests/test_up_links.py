@@ -9,8 +9,6 @@ from tally.cli.up import Child, Stack
 from tally.contracts.dashboard_link import MIN_SECRET_LENGTH
 from tally.infra.settings import CommonSettings
 
-pytestmark = pytest.mark.unit
-
 
 def _stack() -> Stack:
     stack = Stack(settings=CliSettings(), console=Console())

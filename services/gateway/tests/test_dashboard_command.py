@@ -36,8 +36,6 @@ from tally.gateway.telegram.dashboard_link import text
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.testing.telegram import DEFAULT_TOKEN
 
-pytestmark = pytest.mark.unit
-
 SECRET = "s" * 40
 PUBLIC_URL = "https://tally.example.org/"
 

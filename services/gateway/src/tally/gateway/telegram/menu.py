@@ -33,6 +33,7 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "activity": "Messages per day",
         "settings": "Time zone, text storage, retention (admins)",
         "dashboard": "A private link to this chat's dashboard (admins)",
+        "digest": "Daily or weekly statistics: /digest on weekly (admins)",
     },
     "ru": {
         "help": "Что умеет Tally, примеры вопросов",
@@ -44,11 +45,12 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "activity": "Сообщения по дням",
         "settings": "Часовой пояс, хранение текста и срок хранения (админы)",
         "dashboard": "Личная ссылка на панель чата (админы)",
+        "digest": "Статистика каждый день или неделю: /digest on weekly (админы)",
     },
 }
 PRIVATE: Final = ("help", "sql")
 GROUP: Final = ("ask", "stats", "top", "heatmap", "activity")
-GROUP_ADMINS: Final = (*GROUP, "settings", "dashboard")
+GROUP_ADMINS: Final = (*GROUP, "settings", "dashboard", "digest")
 SCOPES: Final[tuple[tuple[BotCommandScopeUnion, tuple[str, ...]], ...]] = (
     (BotCommandScopeAllPrivateChats(), PRIVATE),
     (BotCommandScopeAllGroupChats(), GROUP),
