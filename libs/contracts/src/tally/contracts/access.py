@@ -172,7 +172,7 @@ def buckets(subjects: Subjects) -> list[str]:
 def declared(subjects: Subjects) -> list[str]:
     """What a service reads when it starts (``declare_streams``): that each stream and the
     shared buckets exist."""
-    shared = [subjects.answers_bucket, subjects.chat_settings_bucket]
+    shared = [subjects.answers_bucket, subjects.chat_settings_bucket, subjects.digests_bucket]
     return [
         f"$JS.API.STREAM.INFO.{name}"
         for name in [*subjects.streams, *(kv_stream(bucket) for bucket in shared)]
