@@ -241,6 +241,7 @@ async def test_each_identity_can_do_what_it_must(bus: Bus) -> None:
     await _questions_and_answers(s, gateway, nl2sql, executor, cli)
     await _requests(s, gateway, executor, alerts)
     await _chat_events_and_settings(s, gateway, dashboard, ingest)
+    await _digests(s, gateway, executor, alerts)
     await _answer_cache(s, executor, ingest)
     await _consumers(s, ingest, alerts, logins["admin"])
     await _monitoring(s, executor, alerts, cli)
@@ -329,6 +330,29 @@ async def _chat_events_and_settings(
     entries = [await watcher.updates(timeout=5) for _ in range(2)]  # type: ignore[no-untyped-call]
     assert any(entry is not None and entry.key == str(CHAT) for entry in entries)
     await watcher.stop()  # type: ignore[no-untyped-call]
+
+
+async def _digests(s: Subjects, gateway: Login, executor: Login, alerts: Login) -> None:
+    """/digest and the digest scheduler: the gateway writes a chat's entry (compare-and-set),
+    alerts lists and claims it, reads the chat's zone, asks the executor for the report and
+    publishes the card to the gateway."""
+    written = await gateway.client.jetstream().key_value(s.digests_bucket)
+    revision = await written.create(str(CHAT), b'{"chat_id": 1}')
+    await written.update(str(CHAT), b'{"chat_id": 1, "schedule": "daily"}', last=revision)
+    assert (await written.get(str(CHAT))).value
+    scheduler = alerts.client.jetstream()
+    digests = await scheduler.key_value(s.digests_bucket)
+    assert await digests.keys() == [str(CHAT)]
+    found = await digests.get(str(CHAT))
+    await digests.update(str(CHAT), b"{}", last=found.revision)
+    zones = await scheduler.key_value(s.chat_settings_bucket)
+    with contextlib.suppress(KeyNotFoundError):
+        await zones.get(str(CHAT))
+    assert (await alerts.client.request(s.chat_report, b"{}", timeout=5)).data == b"{}"
+    posted = await _received(gateway.client, s.digest_ready, "gateway")
+    await alerts.client.publish(s.digest_ready, b"{}")
+    await _flush(alerts)
+    await asyncio.wait_for(posted.get(), 5)
 
 
 async def _answer_cache(s: Subjects, executor: Login, ingest: Login) -> None:

@@ -11,10 +11,16 @@ NATS_PASSWORD in its environment), with the permissions of :mod:`tally.contracts
 logins and the server's configuration are under ``TALLY_HOME/nats/auth`` (:mod:`tally.cli.bus`).
 A configured NATS_URL is used as it is, with NATS_USER / NATS_PASSWORD for every process when
 they are set.
+
+The gateway and the dashboard share ``DASHBOARD_LINK_SECRET`` (the signed links of
+``/dashboard``): when it is not set, a random one is made for this run and given to both, with
+``DASHBOARD_PUBLIC_URL`` (when not set) the dashboard's local address, so links work out of
+the box.
 """
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
 import urllib.request
@@ -38,6 +44,8 @@ from tally.infra.settings import CommonSettings, redact
 SERVICES = ("ingest", "nl2sql", "executor", "alerts", "dashboard", "gateway")
 PORT_VARIABLES = {"dashboard": "DASHBOARD_PORT"}
 """Services whose HTTP port (with /health) is not METRICS_PORT."""
+LINK_SERVICES = frozenset({"gateway", "dashboard"})
+"""Services that share DASHBOARD_LINK_SECRET (the gateway signs links, the dashboard checks)."""
 MAX_RESTARTS = 5
 
 
@@ -61,6 +69,8 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     common: CommonSettings | None = None
     users: BusUsers | None = None
+    link_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """DASHBOARD_LINK_SECRET for the gateway and the dashboard when the environment has none."""
 
     def start_servers(self) -> CommonSettings:
         """Use the configured servers or start embedded ones; return the operator's settings
@@ -125,7 +135,21 @@ class Stack:
             "SUBJECT_PREFIX": self.common.subject_prefix,
             PORT_VARIABLES.get(child.name, "METRICS_PORT"): str(child.port),
             **login,
+            **(self._dashboard_links() if child.name in LINK_SERVICES else {}),
         }
+
+    def _dashboard_links(self) -> dict[str, str]:
+        """DASHBOARD_LINK_SECRET and DASHBOARD_PUBLIC_URL as set, else this run's secret and
+        the dashboard's local address (when it is started)."""
+        links = {"DASHBOARD_LINK_SECRET": os.environ.get("DASHBOARD_LINK_SECRET", "")}
+        links["DASHBOARD_LINK_SECRET"] = links["DASHBOARD_LINK_SECRET"] or self.link_secret
+        url = os.environ.get("DASHBOARD_PUBLIC_URL", "")
+        dashboards = [child for child in self.children if child.name == "dashboard"]
+        if not url and dashboards:
+            url = f"http://127.0.0.1:{dashboards[0].port}"
+        if url:
+            links["DASHBOARD_PUBLIC_URL"] = url
+        return links
 
     async def spawn(self, child: Child) -> None:
         child.process = await asyncio.create_subprocess_exec(

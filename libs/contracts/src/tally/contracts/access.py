@@ -161,13 +161,18 @@ def manage(stream: str) -> list[str]:
 
 def buckets(subjects: Subjects) -> list[str]:
     """The deployment's key-value buckets."""
-    return [subjects.answers_bucket, subjects.chat_settings_bucket, subjects.ingest_lease_bucket]
+    return [
+        subjects.answers_bucket,
+        subjects.chat_settings_bucket,
+        subjects.ingest_lease_bucket,
+        subjects.digests_bucket,
+    ]
 
 
 def declared(subjects: Subjects) -> list[str]:
     """What a service reads when it starts (``declare_streams``): that each stream and the
     shared buckets exist."""
-    shared = [subjects.answers_bucket, subjects.chat_settings_bucket]
+    shared = [subjects.answers_bucket, subjects.chat_settings_bucket, subjects.digests_bucket]
     return [
         f"$JS.API.STREAM.INFO.{name}"
         for name in [*subjects.streams, *(kv_stream(bucket) for bucket in shared)]
@@ -182,14 +187,16 @@ def answers(subjects: Subjects) -> list[str]:
 def gateway(s: Subjects) -> Permissions:
     """Telegram's side: questions, picks, users seen, feedback, the admin audit and the chat
     events of every kind (settings too: a group admin's /settings); reports and alert
-    commands asked for; Telegram's answers and alerts read, the chat settings watched."""
+    commands asked for; Telegram's answers, alerts and digests read, the chat settings
+    watched, the digests bucket read and written (a chat admin's /digest)."""
     events = [s.chat_events_of_kind(kind) for kind in KINDS]
     requests = [s.chat_report, s.ops_report, s.alert_command]
     told = [s.question_asked, s.plan_ready, s.user_seen, s.feedback, s.admin_audit, *events]
+    digests = [*kv_read(s.digests_bucket), *kv_write(s.digests_bucket)]
     return Permissions(
         publish=(*told, *requests, s.dead_letter("gateway"), *declared(s)),
-        subscribe=(s.answers_for("telegram"), s.alerts_all, INBOX),
-    ) + _jetstream(kv_watch(s.chat_settings_bucket))
+        subscribe=(s.answers_for("telegram"), s.alerts_all, s.digest_ready, INBOX),
+    ) + _jetstream([*kv_watch(s.chat_settings_bucket), *digests])
 
 
 def nl2sql(s: Subjects) -> Permissions:
@@ -236,13 +243,27 @@ def ingest(s: Subjects) -> Permissions:
 
 def alerts(s: Subjects) -> Permissions:
     """Answers in (durable ``alerts``) and alert commands answered; alerts out; the streams
-    monitored for their backlogs."""
+    monitored for their backlogs. Digests: the digests bucket owned and listed (claims are
+    compare-and-set updates), the chat settings read (each chat's zone), chat ``stats``
+    reports asked of the executor, the cards published to the gateway."""
     watched = [api for name in s.streams for api in monitor(name)]
+    digests = [
+        *kv_own(s.digests_bucket),
+        *kv_watch(s.digests_bucket),
+        *kv_read(s.chat_settings_bucket),
+    ]
     return Permissions(
-        publish=(s.alert("firing"), s.alert("resolved"), s.dead_letter("alerts"), *declared(s)),
+        publish=(
+            s.alert("firing"),
+            s.alert("resolved"),
+            s.digest_ready,
+            s.chat_report,
+            s.dead_letter("alerts"),
+            *declared(s),
+        ),
         subscribe=(s.alert_command, INBOX),
         allow_responses=True,
-    ) + _jetstream([*consume(s.activity_stream, ALERTS_DURABLE), *watched])
+    ) + _jetstream([*consume(s.activity_stream, ALERTS_DURABLE), *watched, *digests])
 
 
 def dashboard(s: Subjects) -> Permissions:

@@ -58,7 +58,7 @@ async def ensure_streams(
     replicas: int = 1,
 ) -> None:
     """Create the streams, the answers bucket (entries live ``answers_ttl_s`` seconds) and
-    the chat settings bucket that do not exist yet, on ``replicas`` servers each; leave
+    the chat settings and digests buckets that do not exist yet, on ``replicas`` servers each; leave
     existing ones (their data and replica count) alone.
 
     Raises ``nats.js.errors.APIError`` when JetStream cannot keep ``replicas`` copies
@@ -74,11 +74,21 @@ async def ensure_streams(
         await js.key_value(subjects.chat_settings_bucket)
     except BucketNotFoundError:
         await js.create_key_value(chat_settings_config(subjects, replicas=replicas))
+    try:
+        await js.key_value(subjects.digests_bucket)
+    except BucketNotFoundError:
+        await js.create_key_value(digests_config(subjects, replicas=replicas))
 
 
 def chat_settings_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
     """The chat settings bucket (written by ingest): one value per key, kept until replaced."""
     return KeyValueConfig(bucket=subjects.chat_settings_bucket, history=1, replicas=replicas)
+
+
+def digests_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
+    """The chat digests bucket (tally.contracts.digests): one value per key, kept until
+    replaced; updated on the revision read (compare-and-set)."""
+    return KeyValueConfig(bucket=subjects.digests_bucket, history=1, replicas=replicas)
 
 
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
@@ -92,3 +102,5 @@ async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
     await delete_bucket(js, subjects)
     with contextlib.suppress(NotFoundError):
         await js.delete_key_value(subjects.chat_settings_bucket)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(subjects.digests_bucket)

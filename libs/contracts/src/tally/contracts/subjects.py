@@ -24,12 +24,16 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
                                    executor (queue group)
 ``{p}.chats.{chat_id}.{kind}``     ChatEvent (tally.contracts.chat_events), gateway/dashboard ->
                                    ingest (stream CHAT_EVENTS); ``kind`` is the event's kind
+``{p}.digests.ready``              DigestReady (tally.contracts.digests), alerts -> gateway
+                                   (core NATS, queue group): a chat's digest card to post
 =================================  ==========================================================
 
 Key-value buckets: ``{P}_ANSWERS`` holds the answer cache and the version of each dataset
 (see :mod:`tally.contracts.cache`); ``{P}_CHAT_SETTINGS`` holds each chat's settings as ingest
 last stored them (key: the chat id), so the gateway knows which chats allow storing text;
-``{P}_INGEST_LEASE`` names the ingest replica that writes chat events.
+``{P}_INGEST_LEASE`` names the ingest replica that writes chat events; ``{P}_DIGESTS`` holds
+each chat's digest schedule and the last period sent (key: the chat id; written by the gateway
+on /digest and by the alerts service's scheduler, see :mod:`tally.contracts.digests`).
 
 Durable consumers (names shared by every deployment; streams are per prefix): ingest's
 ``ingest-videos`` (VIDEO_STATS), ``ingest-activity``, ``ingest-users``, ``ingest-feedback``,
@@ -205,6 +209,16 @@ class Subjects:
     def ingest_lease_bucket(self) -> str:
         """Key-value bucket of the lease naming the ingest replica that writes chat events."""
         return f"{self.prefix.upper()}_INGEST_LEASE"
+
+    @property
+    def digests_bucket(self) -> str:
+        """Key-value bucket of chat digests by chat id (tally.contracts.digests)."""
+        return f"{self.prefix.upper()}_DIGESTS"
+
+    @property
+    def digest_ready(self) -> str:
+        """Digests to post, alerts -> gateway (core NATS; outside every stream)."""
+        return f"{self.prefix}.digests.ready"
 
     @property
     def answers_bucket(self) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts import watches
 from tally.alerts.config import AlertsSettings
+from tally.alerts.digests import DigestMetrics, DigestScheduler
 from tally.alerts.engine import AlertEngine, MeasureReader
 from tally.alerts.handlers import SERVICE, create_router, provide
 from tally.alerts.reloading import RulesSource
@@ -34,16 +35,18 @@ class AlertsService:
     database: AsyncEngine
     measures: AsyncEngine
     broker: NatsBroker
+    digests: DigestScheduler
     tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
     async def start(self) -> None:
         """Load silences and watches, then evaluate periodically (and on SIGHUP), and apply
-        the history's retention periodically."""
+        the history's retention periodically; post the chats' digests when due."""
         await self.engine.start(utcnow())
         self.evaluation.install_sighup()
         self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
         settings = self.evaluation.settings
         self.tasks.add(asyncio.create_task(run_history_retention(self.store, settings)))
+        self.tasks.add(asyncio.create_task(self.digests.run()))
 
     async def stop(self) -> None:
         """Stop evaluating and close the database engines."""
@@ -90,7 +93,9 @@ def create_broker_for(
     evaluation = Evaluation(settings, subjects, engine, rules, database, AlertMetrics(registry))
     broker.include_router(create_router(subjects))
     provide(broker, engine, measures)
-    return broker, AlertsService(engine, evaluation, store, database, measures, broker)
+    digests = DigestScheduler(broker, subjects, DigestMetrics(registry))
+    service = AlertsService(engine, evaluation, store, database, measures, broker, digests)
+    return broker, service
 
 
 def create_app(settings: AlertsSettings) -> AsgiFastStream:

@@ -7,6 +7,7 @@ from typing import Annotated, Final
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tally.contracts.dashboard_link import DEFAULT_TTL, MIN_SECRET_LENGTH
 from tally.infra.errors import ConfigurationError
 from tally.infra.settings import CommonSettings
 
@@ -86,13 +87,16 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8081, ge=0, le=65535)
     webhook_secret: SecretStr | None = None
+    dashboard_link_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_LENGTH)
+    dashboard_link_ttl_s: float = Field(default=DEFAULT_TTL.total_seconds(), gt=0, le=86_400)
+    dashboard_public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     @field_validator("allowed_chat_ids", mode="before")
     @classmethod
     def _split_chat_ids(cls, value: object) -> object:
         return _int_list(value)
 
-    @field_validator("webhook_url", mode="before")
+    @field_validator("webhook_url", "dashboard_link_secret", "dashboard_public_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value or None

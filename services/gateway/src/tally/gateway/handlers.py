@@ -14,11 +14,13 @@ from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry import trace
 
 from tally.contracts.alerting import AlertNotification
+from tally.contracts.digests import DigestReady
 from tally.contracts.events import QuestionAnswered
 from tally.contracts.render import render_answer
 from tally.contracts.subjects import Subjects
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.alerts import notification_text
+from tally.gateway.telegram.digest import post_digest
 from tally.gateway.telegram.keyboards import alert_keyboard, answer_keyboard
 
 QUEUE: Final = "gateway"
@@ -58,13 +60,20 @@ async def alert(notification: AlertNotification, ctx: GatewayDep) -> None:
         await ctx.send(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=buttons)
 
 
+async def digest(ready: DigestReady, ctx: GatewayDep) -> None:
+    """Post a chat's digest (the alerts service's scheduler sends it once per period)."""
+    await post_digest(ctx, ready)
+
+
 def create_router(subjects: Subjects, *, reply_concurrency: int) -> NatsRouter:
     """A NatsRouter with :func:`reply` on ``answers.telegram.*`` (``reply_concurrency``
-    answers sent at once) and :func:`alert` on ``alerts.*``, both in queue group QUEUE."""
+    answers sent at once), :func:`alert` on ``alerts.*`` and :func:`digest` on
+    ``digests.ready``, all in queue group QUEUE."""
     router = NatsRouter()
     answers = subjects.answers_for("telegram")
     router.subscriber(answers, queue=QUEUE, max_workers=reply_concurrency)(reply)
     router.subscriber(subjects.alerts_all, queue=QUEUE)(alert)
+    router.subscriber(subjects.digest_ready, queue=QUEUE)(digest)
     return router
 
 

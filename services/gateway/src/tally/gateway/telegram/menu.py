@@ -41,6 +41,8 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "topics": "Activity per forum topic",
         "members": "Joins and leaves, inviters, churn",
         "words": "Most written words (chats that store text)",
+        "dashboard": "A private link to this chat's dashboard (admins)",
+        "digest": "Daily or weekly statistics: /digest on weekly (admins)",
     },
     "ru": {
         "help": "Что умеет Tally, примеры вопросов",
@@ -59,11 +61,13 @@ _DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
         "topics": "Активность по темам форума",
         "members": "Вступления и выходы, кто приглашал, отток",
         "words": "Частые слова (если чат хранит текст)",
+        "dashboard": "Личная ссылка на панель чата (админы)",
+        "digest": "Статистика каждый день или неделю: /digest on weekly (админы)",
     },
 }
 PRIVATE: Final = ("help", "sql")
 GROUP: Final = ("ask", "stats", "top", "me", "user", "heatmap", "activity", *CAPTURED)
-GROUP_ADMINS: Final = (*GROUP, "settings")
+GROUP_ADMINS: Final = (*GROUP, "settings", "dashboard", "digest")
 SCOPES: Final[tuple[tuple[BotCommandScopeUnion, tuple[str, ...]], ...]] = (
     (BotCommandScopeAllPrivateChats(), PRIVATE),
     (BotCommandScopeAllGroupChats(), GROUP),
