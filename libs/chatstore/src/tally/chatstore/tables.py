@@ -14,15 +14,19 @@ from tally.infra.db.models import (
     AdminAudit,
     Base,
     Chat,
+    ChatContentDaily,
     ChatDaily,
     ChatHourly,
+    ChatTopicDaily,
     MemberEvent,
     Message,
     Reaction,
     ReactionCount,
+    ReplyPairsDaily,
     User,
     UserChatDaily,
     UserChatMonthly,
+    UserTopicMonthly,
 )
 
 Row = dict[str, Any]
@@ -46,6 +50,10 @@ CHAT_DAILY = _table(ChatDaily)
 USER_CHAT_DAILY = _table(UserChatDaily)
 CHAT_HOURLY = _table(ChatHourly)
 USER_CHAT_MONTHLY = _table(UserChatMonthly)
+CHAT_CONTENT_DAILY = _table(ChatContentDaily)
+CHAT_TOPIC_DAILY = _table(ChatTopicDaily)
+USER_TOPIC_MONTHLY = _table(UserTopicMonthly)
+REPLY_PAIRS_DAILY = _table(ReplyPairsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
 """Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
@@ -60,6 +68,10 @@ CHAT_TABLES = (
     USER_CHAT_DAILY,
     CHAT_HOURLY,
     USER_CHAT_MONTHLY,
+    CHAT_CONTENT_DAILY,
+    CHAT_TOPIC_DAILY,
+    USER_TOPIC_MONTHLY,
+    REPLY_PAIRS_DAILY,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 

@@ -1,6 +1,7 @@
 """What a chat posted in a period: messages by type, links, mentions, hashtags, forwards and
-replies, from ``messages`` (``ix_messages_chat_sent``); the top hashtags only when the chat
-stores text (parsed from ``text``, and only of messages Telegram marked as having one)."""
+replies, from ``chat_content_daily`` (local days of the chat's zone); the top hashtags only
+when the chat stores text (parsed from ``text`` through ``ix_messages_chat_sent``, and only of
+messages Telegram marked as having one)."""
 
 import re
 from collections import Counter
@@ -11,9 +12,10 @@ from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import sent_in, stores_text
 from tally.chatstore.read.models import ContentBreakdown, TagCount, TypeCount
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import MESSAGES
+from tally.chatstore.tables import CHAT_CONTENT_DAILY, MESSAGES
 
 TOP_HASHTAGS = 10
+COUNTED = ("links", "mentions", "hashtags", "forwards", "replies")
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 """A hashtag as Telegram marks one: ``#`` then letters, digits or ``_``, not inside a word."""
 
@@ -39,20 +41,18 @@ async def top_hashtags(db: Database, chat_id: int, period: Period) -> list[TagCo
 async def content_breakdown(db: Database, chat_id: int, period: Period) -> ContentBreakdown:
     """Messages of chat ``chat_id`` sent in ``period`` by type, with entity, forward and reply
     totals (see :class:`ContentBreakdown`)."""
-    m = MESSAGES.c
+    daily = CHAT_CONTENT_DAILY.c
+    messages = func.sum(daily.messages)
     statement = (
         select(
-            m.message_type,
-            func.count().label("messages"),
-            func.sum(m.links).label("links"),
-            func.sum(m.mentions).label("mentions"),
-            func.sum(m.hashtags).label("hashtags"),
-            func.count().filter(m.forwarded).label("forwards"),
-            func.count(m.reply_to_message_id).label("replies"),
+            daily.message_type,
+            messages.label("messages"),
+            *(func.sum(daily[name]).label(name) for name in COUNTED),
         )
-        .where(*sent_in(MESSAGES, chat_id, period))
-        .group_by(m.message_type)
-        .order_by(func.count().desc(), m.message_type)
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.message_type)
+        .having(messages > 0)
+        .order_by(messages.desc(), daily.message_type)
     )
     rows = await fetch_all(db, statement)
     stored = await stores_text(db, chat_id)

@@ -2,10 +2,10 @@
 reactions standing on them, and member names.
 
 Every statement is scoped to one chat and one period. Messages are found by
-``ix_messages_chat_sent`` (``chat_id, sent_at``); the message a reply answers, and a
-message's reactions and reaction totals, by their primary keys (``chat_id, message_id, …``).
-A reply's original is looked up no later than the reply (a reply never precedes its
-message), which lets PostgreSQL skip later partitions of ``messages``.
+``ix_messages_chat_sent`` (``chat_id, sent_at``); a message's reactions and reaction totals
+by their primary keys (``chat_id, message_id, …``). The message a reply answers is looked up
+by ingest when it stores the reply (its author and the delay are on the reply's row, the
+pairs in ``reply_pairs_daily``), so no statement here joins a reply to its original.
 """
 
 from typing import Any
@@ -13,10 +13,8 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     ColumnElement,
-    Float,
     Subquery,
     and_,
-    cast,
     func,
     select,
     union_all,
@@ -26,7 +24,18 @@ from sqlalchemy.sql import FromClause
 from tally.chatstore.read.connection import Database, fetch_one
 from tally.chatstore.read.models import Member
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import CHATS, MESSAGES, REACTION_COUNTS, REACTIONS, USERS, Row
+from tally.chatstore.tables import (
+    CHATS,
+    MESSAGES,
+    REACTION_COUNTS,
+    REACTIONS,
+    REPLY_PAIRS_DAILY,
+    USERS,
+    Row,
+)
+
+ANONYMOUS = 0
+"""``reply_pairs_daily.user_id`` of replies without a sender."""
 
 
 def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnElement[bool]]:
@@ -38,26 +47,33 @@ def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnEl
     ]
 
 
-def replies(chat_id: int, period: Period) -> Subquery:
-    """Rows ``(replier_id, author_id, delay)`` of the replies sent in ``period`` whose original
-    is stored: who replied, who wrote the original (either None when anonymous) and the
-    delay in seconds (>= 0)."""
-    reply, original = MESSAGES.alias("reply"), MESSAGES.alias("original")
-    found = and_(
-        original.c.chat_id == chat_id,
-        original.c.message_id == reply.c.reply_to_message_id,
-        original.c.sent_at <= reply.c.sent_at,
+def reply_delays(chat_id: int, period: Period) -> Subquery:
+    """Rows ``(delay)``: seconds (>= 0) between each reply sent in ``period`` whose original
+    ingest found and that original (``ix_messages_chat_reply_delay``)."""
+    m = MESSAGES.c
+    return (
+        select(m.reply_delay_s.label("delay"))
+        .where(*sent_in(MESSAGES, chat_id, period), m.reply_delay_s.is_not(None))
+        .subquery("delays")
     )
-    delay = func.extract("epoch", reply.c.sent_at - original.c.sent_at)
+
+
+def reply_pairs(chat_id: int, period: Period) -> Subquery:
+    """Rows ``(replier_id, author_id, replies)`` from ``reply_pairs_daily``: replies sent in
+    ``period`` by each replier (None: anonymous) to each author, whose original ingest found
+    when it stored the reply; self-replies and replies to anonymous messages left out."""
+    daily = REPLY_PAIRS_DAILY.c
+    replier = func.nullif(daily.user_id, ANONYMOUS)
     return (
         select(
-            reply.c.user_id.label("replier_id"),
-            original.c.user_id.label("author_id"),
-            cast(delay, Float).label("delay"),
+            replier.label("replier_id"),
+            daily.replied_user_id.label("author_id"),
+            func.sum(daily.replies).label("replies"),
         )
-        .select_from(reply.join(original, found))
-        .where(*sent_in(reply, chat_id, period), reply.c.reply_to_message_id.is_not(None))
-        .subquery("replies")
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.user_id, daily.replied_user_id)
+        .having(func.sum(daily.replies) > 0)
+        .subquery("pairs")
     )
 
 

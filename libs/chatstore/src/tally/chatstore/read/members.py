@@ -2,8 +2,9 @@
 reply partners; and finding a member of a chat by username.
 
 Figures come from ``user_chat_daily`` (``ix_user_chat_daily_user``: ``chat_id, user_id,
-day``); hours from ``messages`` (``ix_messages_chat_user_sent``); replies and reactions from
-the messages sent in the period (:mod:`~tally.chatstore.read.conversation`).
+day``); hours from ``messages`` (``ix_messages_chat_user_sent``); reply partners from
+``reply_pairs_daily``; reactions from the messages sent in the period
+(:mod:`~tally.chatstore.read.conversation`).
 """
 
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from tally.chatstore.read.conversation import (
     member,
     message_reactions,
     named_reactions,
-    replies,
+    reply_pairs,
     sent_in,
     sent_messages,
     with_names,
@@ -152,7 +153,7 @@ async def reply_partners(
 ) -> list[MemberCount]:
     """Up to TOP_PARTNERS members the member replied to most in the period (``replied_by``:
     who replied to the member most); ties by user id; replies to oneself left out."""
-    found = replies(chat_id, period)
+    found = reply_pairs(chat_id, period)
     me, other = (
         (found.c.author_id, found.c.replier_id)
         if replied_by
@@ -160,11 +161,10 @@ async def reply_partners(
     )
     joined, names = with_names(found, other, "partner")
     statement = (
-        select(other.label("partner"), func.count().label("replies"), *names)
+        select(other.label("partner"), found.c.replies, *names)
         .select_from(joined)
-        .where(me == user_id, other.is_not(None), other != user_id)
-        .group_by(other, *names)
-        .order_by(func.count().desc(), other)
+        .where(me == user_id, other.is_not(None))
+        .order_by(found.c.replies.desc(), other)
         .limit(TOP_PARTNERS)
     )
     rows = await fetch_all(db, statement)

@@ -1,7 +1,7 @@
 """The members with the most messages, words, reactions received or replies received.
 
-Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``);
-reactions and replies from the messages sent in the period (see
+Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``),
+replies from ``reply_pairs_daily``; reactions from the messages sent in the period (see
 :mod:`~tally.chatstore.read.conversation`).
 """
 
@@ -11,7 +11,7 @@ from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import (
     member,
     message_reactions,
-    replies,
+    reply_pairs,
     sent_messages,
     with_names,
 )
@@ -50,11 +50,9 @@ def reactions_received(chat_id: int, period: Period) -> Subquery:
 
 def replies_received(chat_id: int, period: Period) -> Subquery:
     """``(user_id, value)``: replies sent in the period to each member's messages, by others."""
-    found = replies(chat_id, period)
+    found = reply_pairs(chat_id, period)
     return (
-        select(found.c.author_id.label("user_id"), func.count().label("value"))
-        .where(found.c.author_id.is_not(None))
-        .where(found.c.replier_id.is_distinct_from(found.c.author_id))
+        select(found.c.author_id.label("user_id"), func.sum(found.c.replies).label("value"))
         .group_by(found.c.author_id)
         .subquery("replied")
     )

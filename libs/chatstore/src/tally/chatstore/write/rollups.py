@@ -9,6 +9,13 @@ redelivered batch or a replay add nothing twice:
   (so the rollup always equals the ``reactions`` table counted by day).
 * ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender).
 * ``chat_hourly`` (chat, UTC hour): messages and words.
+* ``chat_content_daily`` (chat, local day, message type): messages inserted, their links,
+  mentions and hashtags, forwards and replies.
+* ``chat_topic_daily`` (chat, local day, thread id; 0: none): messages inserted;
+  ``user_topic_monthly`` (chat, month, thread id, user): the day's bit of each sender (set
+  with ``|``, so it is idempotent by itself).
+* ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
+  inserted whose original was found with an author, self-replies left out.
 
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
@@ -31,6 +38,11 @@ from tally.chatstore.write.batch import (
 DAILY = ("messages", "words", "joins", "leaves", "reactions")
 USER_DAILY = ("messages", "words")
 HOURLY = ("messages", "words")
+CONTENT = ("messages", "links", "mentions", "hashtags", "forwards", "replies")
+NO_TOPIC = 0
+"""``thread_id`` of the topic rollups' rows for messages outside any forum topic."""
+ANONYMOUS = 0
+"""``user_id`` of ``reply_pairs_daily`` rows for replies without a sender."""
 K = TypeVar("K", bound=tuple[Any, ...])
 Standing = dict[ReactionKey, dict[str, datetime]]
 """Reactions that stand: per (chat, message, user), emoji -> when it was added (UTC)."""
@@ -43,6 +55,10 @@ class Rollups:
     daily: dict[tuple[int, date], list[int]] = field(default_factory=dict)
     user_daily: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     hourly: dict[tuple[int, datetime], list[int]] = field(default_factory=dict)
+    content: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    topics: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    topic_users: dict[tuple[int, date, int, int], int] = field(default_factory=dict)
+    pairs: dict[tuple[int, date, int, int], list[int]] = field(default_factory=dict)
 
     def message(
         self,
@@ -65,6 +81,23 @@ class Rollups:
             totals[0] += messages  # messages and words lead every rollup's columns
             totals[1] += words
 
+    def posted(self, row: Row, day: date) -> None:
+        """Count a new message (a ``messages`` row) in the content, topic and reply rollups."""
+        chat_id, user_id = row["chat_id"], row["user_id"]
+        content = self.content.setdefault((chat_id, day, row["message_type"]), [0] * len(CONTENT))
+        increments = (1, row["links"], row["mentions"], row["hashtags"], row["forwarded"])
+        for index, value in enumerate((*increments, row["reply_to_message_id"] is not None)):
+            content[index] += int(value)
+        thread = row["thread_id"] if row["thread_id"] is not None else NO_TOPIC
+        self.topics.setdefault((chat_id, day, thread), [0])[0] += 1
+        if user_id is not None:
+            key = (chat_id, day.replace(day=1), thread, user_id)
+            self.topic_users[key] = self.topic_users.get(key, 0) | 1 << (day.day - 1)
+        author = row["reply_to_user_id"]
+        if author is not None and author != user_id:
+            replier = user_id if user_id is not None else ANONYMOUS
+            self.pairs.setdefault((chat_id, day, replier, author), [0])[0] += 1
+
     def member(self, chat_id: int, day: date, change: str) -> None:
         """Count a join or a leave (``change``) on ``day``."""
         totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
@@ -74,6 +107,20 @@ class Rollups:
         """Add ``delta`` (negative when taken back) reactions on ``day``."""
         totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
         totals[DAILY.index("reactions")] += delta
+
+    def group_rows(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
+        """(chat_content_daily, chat_topic_daily, user_topic_monthly, reply_pairs_daily)
+        increments (masks for user_topic_monthly), sorted by key like :meth:`rows`."""
+        masks = [
+            {"chat_id": c, "month": m, "thread_id": t, "user_id": u, "days": days}
+            for (c, m, t, u), days in sorted(self.topic_users.items())
+        ]
+        return (
+            _rows(self.content, ("chat_id", "day", "message_type"), CONTENT),
+            _rows(self.topics, ("chat_id", "day", "thread_id"), ("messages",)),
+            masks,
+            _rows(self.pairs, ("chat_id", "day", "user_id", "replied_user_id"), ("replies",)),
+        )
 
     def rows(self) -> tuple[list[Row], list[Row], list[Row]]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
@@ -108,6 +155,7 @@ def count_inserted(
             messages=1,
             words=row["word_count"],
         )
+        rollups.posted(row, plan.message_days[key])
     for event_id in members:
         member = plan.members[event_id]
         rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])

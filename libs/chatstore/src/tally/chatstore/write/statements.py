@@ -32,14 +32,18 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from tally.chatstore.tables import (
     ADMIN_AUDIT,
+    CHAT_CONTENT_DAILY,
     CHAT_DAILY,
     CHAT_HOURLY,
+    CHAT_TOPIC_DAILY,
     CHATS,
     MEMBER_EVENTS,
     MESSAGES,
     REACTION_COUNTS,
     REACTIONS,
+    REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
+    USER_TOPIC_MONTHLY,
     USERS,
     Row,
 )
@@ -57,6 +61,7 @@ REACTION_KEY = ("chat_id", "message_id", "user_id")
 REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
 COUNTS_KEY = ("chat_id", "message_id")
 COUNTS_COLUMNS = tuple(c.name for c in REACTION_COUNTS.c)
+ORIGINALS_KEY = ("chat_id", "message_id")
 
 
 def _array_type(column: Any) -> ARRAY[Any]:
@@ -124,6 +129,13 @@ def _upsert_rollup(table: Table, keys: Sequence[str]) -> Insert:
     statement = _insert(table, names)
     sums = {n: table.c[n] + statement.excluded[n] for n in names if n not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=sums)
+
+
+def _upsert_masks(table: Table, keys: Sequence[str]) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET days = days | excluded.days``."""
+    statement = _insert(table, [column.name for column in table.c])
+    days = table.c.days.op("|")(statement.excluded.days)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_={"days": days})
 
 
 def _same(table: Any, other: Any, names: Sequence[str]) -> list[Any]:
@@ -211,3 +223,17 @@ INSERT_COUNTS = _insert(REACTION_COUNTS, COUNTS_COLUMNS)
 UPSERT_CHAT_DAILY = _upsert_rollup(CHAT_DAILY, ("chat_id", "day"))
 UPSERT_USER_CHAT_DAILY = _upsert_rollup(USER_CHAT_DAILY, ("chat_id", "day", "user_id"))
 UPSERT_CHAT_HOURLY = _upsert_rollup(CHAT_HOURLY, ("chat_id", "hour"))
+UPSERT_CHAT_CONTENT_DAILY = _upsert_rollup(CHAT_CONTENT_DAILY, ("chat_id", "day", "message_type"))
+UPSERT_CHAT_TOPIC_DAILY = _upsert_rollup(CHAT_TOPIC_DAILY, ("chat_id", "day", "thread_id"))
+UPSERT_USER_TOPIC_MONTHLY = _upsert_masks(
+    USER_TOPIC_MONTHLY, ("chat_id", "month", "thread_id", "user_id")
+)
+UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
+    REPLY_PAIRS_DAILY, ("chat_id", "day", "user_id", "replied_user_id")
+)
+_answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
+ORIGINALS = select(
+    MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id
+).join(_answered, and_(*_same(MESSAGES, _answered, ORIGINALS_KEY)))
+"""The stored messages replies of a batch may answer: ``(chat_id, message_id, sent_at,
+user_id)`` of every message with one of the (chat_id, message_id) pairs given."""

@@ -31,7 +31,14 @@ from tally.chatstore.tables import (
     Row,
 )
 from tally.chatstore.write import statements as sql
-from tally.chatstore.write.batch import BatchPlan, ChatState, local_day, plan_batch
+from tally.chatstore.write.batch import (
+    BatchPlan,
+    ChatState,
+    Original,
+    local_day,
+    plan_batch,
+    resolve_replies,
+)
 from tally.chatstore.write.partitions import (
     ensure_message_partitions,
     is_partitioned,
@@ -132,6 +139,23 @@ async def _apply_edits(connection: AsyncConnection, plan: BatchPlan, rollups: Ro
         rollups.message(chat_id, user_id, day, sent_at, messages=0, words=words)
 
 
+async def _resolve_replies(connection: AsyncConnection, plan: BatchPlan) -> None:
+    """Find the original of each reply of the batch (stored or earlier in the batch) and
+    put its author and the delay on the reply's row (:func:`resolve_replies`)."""
+    answered = {
+        (row["chat_id"], row["reply_to_message_id"])
+        for row in plan.messages.values()
+        if row["reply_to_message_id"] is not None
+    }
+    stored: dict[tuple[int, int], list[Original]] = {}
+    found = await _run(
+        connection, sql.ORIGINALS, _keyed(sql.ORIGINALS_KEY, sorted(answered)), sql.ORIGINALS_KEY
+    )
+    for chat_id, message_id, sent_at, user_id in found:
+        stored.setdefault((chat_id, message_id), []).append((sent_at, user_id))
+    resolve_replies(plan, stored)
+
+
 async def _mark_deleted(connection: AsyncConnection, plan: BatchPlan) -> None:
     rows = [
         {"chat_id": chat_id, "message_id": message_id, "deleted_at": at}
@@ -182,6 +206,14 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_DAILY, daily),
         (sql.UPSERT_USER_CHAT_DAILY, user_daily),
         (sql.UPSERT_CHAT_HOURLY, hourly),
+    ):
+        await _run(connection, statement, rows, list(rows[0]) if rows else [])
+    content, topics, topic_users, pairs = rollups.group_rows()
+    for statement, rows in (
+        (sql.UPSERT_CHAT_CONTENT_DAILY, content),
+        (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
+        (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
+        (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
 
@@ -264,6 +296,7 @@ class ChatWriter:
             states = await _chat_states(connection, {event.chat_id for event in events})
             plan = plan_batch(events, states)
             await _store_chats(connection, plan)
+            await _resolve_replies(connection, plan)
             messages = await _run(
                 connection,
                 sql.INSERT_MESSAGES,
