@@ -20,12 +20,15 @@ from tally.infra.db.models import (
     ChatTopicDaily,
     MemberEvent,
     Message,
+    MessageReaction,
     Reaction,
     ReactionCount,
+    ReactionEmojiDaily,
     ReplyPairsDaily,
     User,
     UserChatDaily,
     UserChatMonthly,
+    UserReactionsDaily,
     UserTopicMonthly,
 )
 
@@ -54,6 +57,9 @@ CHAT_CONTENT_DAILY = _table(ChatContentDaily)
 CHAT_TOPIC_DAILY = _table(ChatTopicDaily)
 USER_TOPIC_MONTHLY = _table(UserTopicMonthly)
 REPLY_PAIRS_DAILY = _table(ReplyPairsDaily)
+MESSAGE_REACTIONS = _table(MessageReaction)
+REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
+USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
 """Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
@@ -72,6 +78,9 @@ CHAT_TABLES = (
     CHAT_TOPIC_DAILY,
     USER_TOPIC_MONTHLY,
     REPLY_PAIRS_DAILY,
+    MESSAGE_REACTIONS,
+    REACTION_EMOJI_DAILY,
+    USER_REACTIONS_DAILY,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 
@@ -80,6 +89,7 @@ RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
     (MEMBER_EVENTS, MEMBER_EVENTS.c.occurred_at),
     (REACTIONS, REACTIONS.c.reacted_at),
     (REACTION_COUNTS, REACTION_COUNTS.c.updated_at),
+    (MESSAGE_REACTIONS, MESSAGE_REACTIONS.c.sent_at),
 )
 """The tables of raw rows (what a chat's retention deletes; the rollups are kept), each with
 the column (``timestamptz``) a row is dated by."""

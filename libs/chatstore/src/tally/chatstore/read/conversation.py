@@ -1,9 +1,8 @@
-"""Statements the group reports share: the messages of a period, the replies among them, the
-reactions standing on them, and member names.
+"""Statements the group reports share: the messages of a period, the replies among them, and
+member names.
 
 Every statement is scoped to one chat and one period. Messages are found by
-``ix_messages_chat_sent`` (``chat_id, sent_at``); a message's reactions and reaction totals
-by their primary keys (``chat_id, message_id, …``). The message a reply answers is looked up
+``ix_messages_chat_sent`` (``chat_id, sent_at``). The message a reply answers is looked up
 by ingest when it stores the reply (its author and the delay are on the reply's row, the
 pairs in ``reply_pairs_daily``), so no statement here joins a reply to its original.
 """
@@ -11,13 +10,10 @@ pairs in ``reply_pairs_daily``), so no statement here joins a reply to its origi
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     Subquery,
-    and_,
     func,
     select,
-    union_all,
 )
 from sqlalchemy.sql import FromClause
 
@@ -27,8 +23,6 @@ from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import (
     CHATS,
     MESSAGES,
-    REACTION_COUNTS,
-    REACTIONS,
     REPLY_PAIRS_DAILY,
     USERS,
     Row,
@@ -74,56 +68,6 @@ def reply_pairs(chat_id: int, period: Period) -> Subquery:
         .group_by(daily.user_id, daily.replied_user_id)
         .having(func.sum(daily.replies) > 0)
         .subquery("pairs")
-    )
-
-
-def sent_messages(chat_id: int, period: Period) -> CTE:
-    """``(message_id, sent_at, user_id)`` of every message sent in ``period``."""
-    m = MESSAGES.c
-    return (
-        select(m.message_id, m.sent_at, m.user_id)
-        .where(*sent_in(MESSAGES, chat_id, period))
-        .cte("sent")
-    )
-
-
-def named_reactions(chat_id: int, sent: CTE) -> Subquery:
-    """Rows ``(message_id, reactor_id, emoji)``: the named reactions on ``sent`` messages."""
-    r = REACTIONS.c
-    on = and_(r.chat_id == chat_id, r.message_id == sent.c.message_id)
-    return (
-        select(r.message_id, r.user_id.label("reactor_id"), r.emoji)
-        .select_from(sent.join(REACTIONS, on))
-        .subquery("named")
-    )
-
-
-def message_reactions(chat_id: int, sent: CTE) -> Subquery:
-    """Rows ``(message_id, sent_at, author_id, emoji, count)``: per ``sent`` message and emoji,
-    the larger of its named reactions and its anonymous total (see
-    :class:`~tally.chatstore.read.models.ReactionStats`)."""
-    r, totals = REACTIONS.c, REACTION_COUNTS.c
-    keys: list[Any] = [sent.c.message_id, sent.c.sent_at, sent.c.user_id]
-    named = (
-        select(*keys, r.emoji, func.count().label("n"))
-        .select_from(sent.join(REACTIONS, and_(r.chat_id == chat_id, r.message_id == keys[0])))
-        .group_by(*keys, r.emoji)
-    )
-    on = and_(totals.chat_id == chat_id, totals.message_id == keys[0])
-    anonymous = select(*keys, totals.emoji, totals.count.label("n")).select_from(
-        sent.join(REACTION_COUNTS, on)
-    )
-    both = union_all(named, anonymous).subquery("both_kinds")
-    return (
-        select(
-            both.c.message_id,
-            both.c.sent_at,
-            both.c.user_id.label("author_id"),
-            both.c.emoji,
-            func.max(both.c.n).label("count"),
-        )
-        .group_by(both.c.message_id, both.c.sent_at, both.c.user_id, both.c.emoji)
-        .subquery("message_reactions")
     )
 
 

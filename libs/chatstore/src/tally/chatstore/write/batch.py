@@ -142,6 +142,7 @@ class CountsReport:
     message_id: int
     counts: dict[str, int]
     at: datetime
+    zone: str = "UTC"
 
 
 @dataclass
@@ -268,7 +269,8 @@ def _event(plan: BatchPlan, event: ChatEvent, at: datetime, state: ChatState) ->
             reacted = (event.chat_id, event.message_id, event.user.user_id)
             plan.reactions.append(ReactionEvent(reacted, event.new, at, state.timezone))
         case ReactionCounts():
-            report = CountsReport(event.chat_id, event.message_id, dict(event.counts), at)
+            counts = dict(event.counts)
+            report = CountsReport(event.chat_id, event.message_id, counts, at, state.timezone)
             plan.reaction_counts[(event.chat_id, event.message_id)] = report
         case MemberChanged():
             _member(plan, event, at, state)

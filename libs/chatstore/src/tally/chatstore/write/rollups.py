@@ -16,6 +16,11 @@ redelivered batch or a replay add nothing twice:
   with ``|``, so it is idempotent by itself).
 * ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
   inserted whose original was found with an author, self-replies left out.
+* ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
+  ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
+  reactions standing on the messages whose reactions the batch changed (see
+  :mod:`tally.chatstore.write.reaction_totals`); ``named`` collects the named reactions added
+  (+1) and taken back (-1) per (chat, message, reactor) for ``given``.
 
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
@@ -59,6 +64,9 @@ class Rollups:
     topics: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     topic_users: dict[tuple[int, date, int, int], int] = field(default_factory=dict)
     pairs: dict[tuple[int, date, int, int], list[int]] = field(default_factory=dict)
+    emoji_daily: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    named: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def message(
         self,
@@ -107,6 +115,23 @@ class Rollups:
         """Add ``delta`` (negative when taken back) reactions on ``day``."""
         totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
         totals[DAILY.index("reactions")] += delta
+
+    def reacted(self, chat_id: int, day: date, emoji: str, author: int | None, delta: int) -> None:
+        """``delta`` more ``emoji`` standing on a message of ``author`` sent on ``day``."""
+        self.emoji_daily.setdefault((chat_id, day, emoji), [0])[0] += delta
+        if author is not None:
+            self.user_reactions.setdefault((chat_id, day, author), [0, 0])[0] += delta
+
+    def gave(self, chat_id: int, day: date, user_id: int, delta: int) -> None:
+        """``delta`` more named reactions by ``user_id`` on messages sent on ``day``."""
+        self.user_reactions.setdefault((chat_id, day, user_id), [0, 0])[1] += delta
+
+    def reaction_rows(self) -> tuple[list[Row], list[Row]]:
+        """(reaction_emoji_daily, user_reactions_daily) increments, sorted by key."""
+        return (
+            _rows(self.emoji_daily, ("chat_id", "day", "emoji"), ("count",)),
+            _rows(self.user_reactions, ("chat_id", "day", "user_id"), ("received", "given")),
+        )
 
     def group_rows(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
         """(chat_content_daily, chat_topic_daily, user_topic_monthly, reply_pairs_daily)
@@ -180,10 +205,12 @@ def settle_reactions(
         chat_id = event.key[0]
         for emoji in [emoji for emoji in before if emoji not in event.emojis]:
             rollups.reactions(chat_id, local_day(before.pop(emoji), event.zone), -1)
+            rollups.named.append((*event.key, -1))
             changed.add(event.key)
         for emoji in event.emojis:
             if emoji not in before:
                 before[emoji] = event.at
                 rollups.reactions(chat_id, local_day(event.at, event.zone), 1)
+                rollups.named.append((*event.key, 1))
                 changed.add(event.key)
     return {key: current[key] for key in sorted(changed)}

@@ -38,11 +38,14 @@ from tally.chatstore.tables import (
     CHAT_TOPIC_DAILY,
     CHATS,
     MEMBER_EVENTS,
+    MESSAGE_REACTIONS,
     MESSAGES,
     REACTION_COUNTS,
+    REACTION_EMOJI_DAILY,
     REACTIONS,
     REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
+    USER_REACTIONS_DAILY,
     USER_TOPIC_MONTHLY,
     USERS,
     Row,
@@ -62,6 +65,7 @@ REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
 COUNTS_KEY = ("chat_id", "message_id")
 COUNTS_COLUMNS = tuple(c.name for c in REACTION_COUNTS.c)
 ORIGINALS_KEY = ("chat_id", "message_id")
+TOTALS_COLUMNS = tuple(c.name for c in MESSAGE_REACTIONS.c)
 
 
 def _array_type(column: Any) -> ARRAY[Any]:
@@ -237,3 +241,32 @@ ORIGINALS = select(
 ).join(_answered, and_(*_same(MESSAGES, _answered, ORIGINALS_KEY)))
 """The stored messages replies of a batch may answer: ``(chat_id, message_id, sent_at,
 user_id)`` of every message with one of the (chat_id, message_id) pairs given."""
+_totaled = batch_of(MESSAGE_REACTIONS, COUNTS_KEY, "totaled")
+NAMED_COUNTS = (
+    select(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.emoji, func.count())
+    .join(_totaled, and_(*_same(REACTIONS, _totaled, COUNTS_KEY)))
+    .group_by(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.emoji)
+)
+"""``(chat_id, message_id, emoji, named reactions)`` of the messages given."""
+ANONYMOUS_COUNTS = select(
+    REACTION_COUNTS.c.chat_id,
+    REACTION_COUNTS.c.message_id,
+    REACTION_COUNTS.c.emoji,
+    REACTION_COUNTS.c.count,
+).join(_totaled, and_(*_same(REACTION_COUNTS, _totaled, COUNTS_KEY)))
+"""``(chat_id, message_id, emoji, anonymous total)`` of the messages given."""
+STANDING_TOTALS = (
+    select(
+        MESSAGE_REACTIONS.c.chat_id,
+        MESSAGE_REACTIONS.c.message_id,
+        MESSAGE_REACTIONS.c.emoji,
+        MESSAGE_REACTIONS.c.count,
+    )
+    .join(_totaled, and_(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY)))
+    .with_for_update(of=MESSAGE_REACTIONS)
+)
+"""``(chat_id, message_id, emoji, count)`` of ``message_reactions`` for the messages given."""
+DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY))
+INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
+UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "day", "emoji"))
+UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))

@@ -44,6 +44,7 @@ from tally.chatstore.write.partitions import (
     is_partitioned,
     month_start,
 )
+from tally.chatstore.write.reaction_totals import settle_totals
 from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
 from tally.chatstore.write.statements import arrays
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
@@ -209,7 +210,10 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     content, topics, topic_users, pairs = rollups.group_rows()
+    emoji_daily, user_reactions = rollups.reaction_rows()
     for statement, rows in (
+        (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
+        (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
         (sql.UPSERT_CHAT_CONTENT_DAILY, content),
         (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
         (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
@@ -314,6 +318,7 @@ class ChatWriter:
             await _mark_deleted(connection, plan)
             await _apply_reactions(connection, plan, rollups)
             await _apply_reaction_counts(connection, plan)
+            await settle_totals(connection, plan, rollups)
             await _write_rollups(connection, rollups)
             await _erase_text(connection, plan.text_off)
         return WriteResult(
@@ -360,7 +365,8 @@ async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
 class RetentionCounts:
     """Raw rows of one chat older than ``cutoff`` (now minus its ``retention_days``): what
     retention would delete (preview) or deleted (apply), per table; ``stream_events``: the
-    chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview)."""
+    chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview);
+    ``message_reactions``: the standing totals per message and emoji of the messages deleted."""
 
     chat_id: int
     title: str | None
@@ -371,6 +377,7 @@ class RetentionCounts:
     reactions: int
     reaction_counts: int
     stream_events: int = 0
+    message_reactions: int = 0
 
 
 async def _retention(

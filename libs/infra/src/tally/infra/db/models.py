@@ -324,6 +324,48 @@ class ReplyPairsDaily(Base):
     replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
+class MessageReaction(Base):
+    """Per message and emoji, the reactions standing: the larger of its named reactions and
+    its anonymous total; with the message's ``sent_at`` and author (0009). A raw row:
+    retention deletes it with the message."""
+
+    __tablename__ = "message_reactions"
+    __table_args__ = (Index("ix_message_reactions_chat_sent", "chat_id", "sent_at"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(Timestamp)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class ReactionEmojiDaily(Base):
+    """Per chat, local day a message was sent and emoji: the reactions standing on the day's
+    messages (as ``message_reactions`` counts them) (0009)."""
+
+    __tablename__ = "reaction_emoji_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserReactionsDaily(Base):
+    """Per chat, local day a message was sent and user: reactions standing on the user's
+    messages of the day (``received``), named reactions the user put on the day's messages
+    (``given``) (0009)."""
+
+    __tablename__ = "user_reactions_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    given: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
     posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""

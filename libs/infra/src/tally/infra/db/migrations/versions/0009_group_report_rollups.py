@@ -13,6 +13,13 @@ author and delay on the reply row.
   user posted in the topic, as ``user_chat_monthly`` (0004), for exact distinct members.
 * ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), replied-to author):
   replies, self-replies and replies to anonymous messages left out.
+* ``message_reactions`` (chat, message, emoji; with the message's ``sent_at`` and author): the
+  reactions standing, the larger of the named ones and the anonymous total. A raw table
+  (retention deletes it by ``sent_at``), ``ix_message_reactions_chat_sent`` for the most
+  reacted messages of a period.
+* ``reaction_emoji_daily`` (chat, local day the message was sent, emoji): reactions standing;
+  ``user_reactions_daily`` (chat, that day, user): ``received`` on their messages, ``given``
+  (named reactions they put on the day's messages).
 
 Ingest keeps them in the batch's transaction like the other rollups. Existing rows are
 backfilled from the raw rows still stored (days whose raw rows retention deleted stay
@@ -32,7 +39,15 @@ branch_labels = None
 depends_on = None
 
 READER = "tally_reader"
-TABLES = ("chat_content_daily", "chat_topic_daily", "user_topic_monthly", "reply_pairs_daily")
+TABLES = (
+    "chat_content_daily",
+    "chat_topic_daily",
+    "user_topic_monthly",
+    "reply_pairs_daily",
+    "message_reactions",
+    "reaction_emoji_daily",
+    "user_reactions_daily",
+)
 LOCAL_DAY = "(m.sent_at AT TIME ZONE c.timezone)::date"
 BACKFILL = (
     """UPDATE messages AS r SET reply_to_user_id = o.user_id,
@@ -59,6 +74,26 @@ BACKFILL = (
        WHERE m.reply_to_user_id IS NOT NULL
          AND m.user_id IS DISTINCT FROM m.reply_to_user_id
        GROUP BY 1, 2, 3, 4""",
+    """INSERT INTO message_reactions
+       SELECT m.chat_id, m.message_id, t.emoji, m.sent_at, m.user_id, max(t.n)
+       FROM (SELECT chat_id, message_id, emoji, count(*) AS n FROM reactions GROUP BY 1, 2, 3
+             UNION ALL SELECT chat_id, message_id, emoji, count FROM reaction_counts) AS t
+       JOIN messages AS m USING (chat_id, message_id)
+       GROUP BY 1, 2, 3, 4, 5 HAVING max(t.n) > 0""",
+    f"""INSERT INTO reaction_emoji_daily
+       SELECT m.chat_id, {LOCAL_DAY}, m.emoji, sum(m.count)
+       FROM message_reactions AS m JOIN chats AS c USING (chat_id) GROUP BY 1, 2, 3""",
+    f"""INSERT INTO user_reactions_daily (chat_id, day, user_id, received, given)
+       SELECT chat_id, day, user_id, sum(received), sum(given)
+       FROM (SELECT m.chat_id, {LOCAL_DAY} AS day, m.author_id AS user_id,
+                    m.count AS received, 0 AS given
+             FROM message_reactions AS m JOIN chats AS c USING (chat_id)
+             WHERE m.author_id IS NOT NULL
+             UNION ALL
+             SELECT m.chat_id, {LOCAL_DAY}, r.user_id, 0, 1
+             FROM reactions AS r JOIN messages AS m USING (chat_id, message_id)
+             JOIN chats AS c USING (chat_id)) AS both_kinds
+       GROUP BY 1, 2, 3""",
 )
 
 
@@ -113,6 +148,31 @@ def upgrade() -> None:
         sa.Column("replied_user_id", sa.BigInteger(), nullable=False),
         *_counts("replies"),
         sa.PrimaryKeyConstraint("chat_id", "day", "user_id", "replied_user_id"),
+    )
+    op.create_table(
+        "message_reactions",
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=False),
+        sa.Column("emoji", sa.String(64), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author_id", sa.BigInteger()),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("chat_id", "message_id", "emoji"),
+    )
+    op.create_index("ix_message_reactions_chat_sent", "message_reactions", ["chat_id", "sent_at"])
+    op.create_table(
+        "reaction_emoji_daily",
+        *_chat_day(),
+        sa.Column("emoji", sa.String(64), nullable=False),
+        *_counts("count"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "emoji"),
+    )
+    op.create_table(
+        "user_reactions_daily",
+        *_chat_day(),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        *_counts("received", "given"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "user_id"),
     )
     for statement in BACKFILL:
         op.execute(statement)
