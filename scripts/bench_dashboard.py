@@ -7,7 +7,8 @@ in the busiest; up to 500 members each, a few of them writing most) over a year,
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them
 (the group reports' rollups and each reply's original author and delay by the statements
-migration 0009 backfills them with).
+migration 0009 backfills them with, the words and hashtags of the stored text by
+``tally.chatstore.write.word_rollups.recount_words``).
 
 The messages carry what the group reports read: types, entities, forwards, forum topics,
 replies (to earlier messages of the same chat), and in the busiest chat (which stores text)
@@ -39,15 +40,18 @@ import asyncpg
 import uvloop
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, UsersQuery
+from tally.chatstore.write.word_rollups import recount_words
 from tally.cli.config import CliSettings
 from tally.cli.up import Stack
 from tally.infra.db.session import (
     MIGRATIONS,
     asyncpg_dsn,
+    create_engine,
     drop_database,
     ensure_database,
     migrate,
@@ -204,6 +208,17 @@ async def fill(dsn: dict[str, Any], console: Console) -> None:
     await connection.close()
 
 
+async def count_words(url: str, console: Console) -> None:
+    """The words and hashtags of the stored text, counted as ingest counts them."""
+    started = time.perf_counter()
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        texts = await recount_words(connection)
+        await connection.execute(text("ANALYZE chat_words_daily, chat_hashtags_daily"))
+    await engine.dispose()
+    console.print(f"  words of {texts:,} texts counted ({time.perf_counter() - started:.0f} s)")
+
+
 Timed = Callable[[], Awaitable[object]]
 
 
@@ -287,6 +302,7 @@ async def bench(console: Console, server: str) -> None:
     console.print(f"dashboard bench: {MESSAGES:,} messages in {CHATS} chats over {DAYS} days")
     try:
         await fill(asyncpg_dsn(rendered), console)
+        await count_words(rendered, console)
         reader = {**asyncpg_dsn(rendered), "user": "tally_reader"}
         pool = await asyncpg.create_pool(
             **reader,

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
+from tally.contracts.chat_events import SettingsChanged
 from tally.infra.db.session import MIGRATIONS, create_engine
 from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_events, group_events
 
@@ -36,6 +38,7 @@ RECOUNTS = {
 """Table -> the SELECT that counts its rows from the raw rows."""
 COUNTS = {"chat_content_daily": 6, "user_reactions_daily": 2}
 """The number of count columns (last in each row) of a rollup, when not 1."""
+TEXT_ROLLUPS = ("chat_words_daily", "chat_hashtags_daily")
 
 
 async def _clear(engine: AsyncEngine) -> None:
@@ -84,3 +87,37 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
         stored = await _rows(engine, table, f"SELECT * FROM {table}")
         assert stored, table
         assert stored == await _rows(engine, table, recount), table
+    kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]
+    async with engine.connect() as connection:
+        assert await recount_words(connection)
+        recounted = [await _rows_in(connection, t) for t in TEXT_ROLLUPS]
+        await connection.rollback()
+    assert kept == recounted
+    assert all(kept)
+
+
+async def _rows_in(connection: Any, table: str) -> list[tuple[Any, ...]]:
+    rows = await connection.execute(text(f"SELECT * FROM {table}"))
+    return sorted((tuple(row) for row in rows if row[0] in CHATS and row[-1]), key=repr)
+
+
+async def test_turning_text_off_forgets_its_words(engine: AsyncEngine) -> None:
+    """A chat that stops storing text loses its counted words and hashtags with the text."""
+    writer = ChatWriter(engine)
+    events = group_events()
+    await writer.write(events)
+    first = events[0]
+    assert isinstance(first, SettingsChanged) and first.settings.store_text
+    off = first.model_copy(
+        update={
+            "event_id": "text-off",
+            "occurred_at": max(event.occurred_at for event in events),
+            "settings": first.settings.model_copy(update={"store_text": False}),
+        }
+    )
+    async with engine.connect() as connection:
+        assert all([await _rows_in(connection, table) for table in TEXT_ROLLUPS])
+    await writer.write([off])
+    async with engine.connect() as connection:
+        for table in TEXT_ROLLUPS:
+            assert await _rows_in(connection, table) == [], table

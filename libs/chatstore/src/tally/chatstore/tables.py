@@ -16,8 +16,10 @@ from tally.infra.db.models import (
     Chat,
     ChatContentDaily,
     ChatDaily,
+    ChatHashtagsDaily,
     ChatHourly,
     ChatTopicDaily,
+    ChatWordsDaily,
     MemberEvent,
     Message,
     MessageReaction,
@@ -60,6 +62,8 @@ REPLY_PAIRS_DAILY = _table(ReplyPairsDaily)
 MESSAGE_REACTIONS = _table(MessageReaction)
 REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
+CHAT_WORDS_DAILY = _table(ChatWordsDaily)
+CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
 """Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
@@ -81,6 +85,8 @@ CHAT_TABLES = (
     MESSAGE_REACTIONS,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
+    CHAT_WORDS_DAILY,
+    CHAT_HASHTAGS_DAILY,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 

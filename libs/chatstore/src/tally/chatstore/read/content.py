@@ -1,41 +1,33 @@
 """What a chat posted in a period: messages by type, links, mentions, hashtags, forwards and
 replies, from ``chat_content_daily`` (local days of the chat's zone); the top hashtags only
-when the chat stores text (parsed from ``text`` through ``ix_messages_chat_sent``, and only of
-messages Telegram marked as having one)."""
-
-import re
-from collections import Counter
+when the chat stores text, from ``chat_hashtags_daily`` (which ingest counts from the text it
+stores, of messages Telegram marked as having a hashtag; :mod:`tally.chatstore.tokens`)."""
 
 from sqlalchemy import func, select
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import sent_in, stores_text
+from tally.chatstore.read.conversation import stores_text
 from tally.chatstore.read.models import ContentBreakdown, TagCount, TypeCount
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import CHAT_CONTENT_DAILY, MESSAGES
+from tally.chatstore.tables import CHAT_CONTENT_DAILY, CHAT_HASHTAGS_DAILY
 
 TOP_HASHTAGS = 10
 COUNTED = ("links", "mentions", "hashtags", "forwards", "replies")
-HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
-"""A hashtag as Telegram marks one: ``#`` then letters, digits or ``_``, not inside a word."""
-
-
-def hashtags_in(text: str) -> list[str]:
-    """The hashtags of ``text``, lower case, without ``#``, in order (repeats kept)."""
-    return [tag.lower() for tag in HASHTAG.findall(text) if not tag.isdigit()]
 
 
 async def top_hashtags(db: Database, chat_id: int, period: Period) -> list[TagCount]:
     """The TOP_HASHTAGS hashtags written most in the period (ties: alphabetical)."""
-    m = MESSAGES.c
-    statement = select(m.text).where(
-        *sent_in(MESSAGES, chat_id, period), m.hashtags > 0, m.text.is_not(None)
+    daily = CHAT_HASHTAGS_DAILY.c
+    count = func.sum(daily.count)
+    statement = (
+        select(daily.tag, count.label("count"))
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.tag)
+        .having(count > 0)
+        .order_by(count.desc(), daily.tag)
+        .limit(TOP_HASHTAGS)
     )
-    counts = Counter(
-        tag for row in await fetch_all(db, statement) for tag in hashtags_in(row["text"])
-    )
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_HASHTAGS]
-    return [TagCount(tag=tag, count=count) for tag, count in ranked]
+    return [TagCount.model_validate(row) for row in await fetch_all(db, statement)]
 
 
 async def content_breakdown(db: Database, chat_id: int, period: Period) -> ContentBreakdown:

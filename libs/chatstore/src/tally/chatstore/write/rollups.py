@@ -21,6 +21,11 @@ redelivered batch or a replay add nothing twice:
   reactions standing on the messages whose reactions the batch changed (see
   :mod:`tally.chatstore.write.reaction_totals`); ``named`` collects the named reactions added
   (+1) and taken back (-1) per (chat, message, reactor) for ``given``.
+* ``chat_words_daily`` (chat, local day, language, word) and ``chat_hashtags_daily`` (chat,
+  local day, tag): the words and hashtags (:mod:`tally.chatstore.tokens`) of the text of
+  messages inserted, and of an edit's text less the text it replaced. Hashtags count only in
+  messages Telegram marked as having one (``hashtags > 0``). The writer deletes a chat's rows
+  when it erases the chat's text.
 
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
@@ -31,6 +36,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tally.chatstore.tables import Row
+from tally.chatstore.tokens import count_words, hashtags_in
 from tally.chatstore.write.batch import (
     BatchPlan,
     MessageKey,
@@ -67,6 +73,19 @@ class Rollups:
     emoji_daily: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
     user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     named: list[tuple[int, int, int, int]] = field(default_factory=list)
+    words: dict[tuple[int, date, str, str], list[int]] = field(default_factory=dict)
+    tags: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+
+    def text(self, chat_id: int, day: date, text: str | None, tagged: bool, sign: int) -> None:
+        """Count (``sign`` 1) or uncount (-1) the words of ``text`` (nothing when None) and,
+        when ``tagged``, its hashtags, on ``day``."""
+        if text is None:
+            return
+        for language, counted in count_words([text]).items():
+            for word, n in counted.items():
+                self.words.setdefault((chat_id, day, language, word), [0])[0] += sign * n
+        for tag in hashtags_in(text) if tagged else ():
+            self.tags.setdefault((chat_id, day, tag), [0])[0] += sign
 
     def message(
         self,
@@ -126,6 +145,13 @@ class Rollups:
         """``delta`` more named reactions by ``user_id`` on messages sent on ``day``."""
         self.user_reactions.setdefault((chat_id, day, user_id), [0, 0])[1] += delta
 
+    def text_rows(self) -> tuple[list[Row], list[Row]]:
+        """(chat_words_daily, chat_hashtags_daily) increments, sorted by key."""
+        return (
+            _rows(self.words, ("chat_id", "day", "language", "word"), ("count",)),
+            _rows(self.tags, ("chat_id", "day", "tag"), ("count",)),
+        )
+
     def reaction_rows(self) -> tuple[list[Row], list[Row]]:
         """(reaction_emoji_daily, user_reactions_daily) increments, sorted by key."""
         return (
@@ -181,6 +207,7 @@ def count_inserted(
             words=row["word_count"],
         )
         rollups.posted(row, plan.message_days[key])
+        rollups.text(row["chat_id"], plan.message_days[key], row["text"], row["hashtags"] > 0, 1)
     for event_id in members:
         member = plan.members[event_id]
         rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])

@@ -34,8 +34,10 @@ from tally.chatstore.tables import (
     ADMIN_AUDIT,
     CHAT_CONTENT_DAILY,
     CHAT_DAILY,
+    CHAT_HASHTAGS_DAILY,
     CHAT_HOURLY,
     CHAT_TOPIC_DAILY,
+    CHAT_WORDS_DAILY,
     CHATS,
     MEMBER_EVENTS,
     MESSAGE_REACTIONS,
@@ -148,7 +150,7 @@ def _same(table: Any, other: Any, names: Sequence[str]) -> list[Any]:
 
 def _edit_messages() -> Any:
     """Apply each edit unless a later one is stored; ``old`` is the row before the update,
-    so ``RETURNING`` gives the change in words."""
+    so ``RETURNING`` gives the change in words, and the text before and after."""
     edits, old = batch_of(MESSAGES, EDIT_COLUMNS, "edits"), MESSAGES.alias("old")
     key = ("chat_id", "message_id", "sent_at")
     return (
@@ -165,6 +167,9 @@ def _edit_messages() -> Any:
             MESSAGES.c.sent_at,
             MESSAGES.c.user_id,
             edits.c.word_count - old.c.word_count,
+            old.c.text,
+            MESSAGES.c.text,
+            MESSAGES.c.hashtags,
         )
     )
 
@@ -270,3 +275,5 @@ DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _tota
 INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
 UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "day", "emoji"))
 UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_CHAT_WORDS_DAILY = _upsert_rollup(CHAT_WORDS_DAILY, ("chat_id", "day", "language", "word"))
+UPSERT_CHAT_HASHTAGS_DAILY = _upsert_rollup(CHAT_HASHTAGS_DAILY, ("chat_id", "day", "tag"))

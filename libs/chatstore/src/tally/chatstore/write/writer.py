@@ -24,7 +24,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tally.chatstore.tables import (
+    CHAT_HASHTAGS_DAILY,
     CHAT_TABLES,
+    CHAT_WORDS_DAILY,
     CHATS,
     MESSAGES,
     RAW_TABLES,
@@ -65,10 +67,13 @@ log = structlog.get_logger(__name__)
 
 
 async def _erase_text(connection: AsyncConnection, chat_ids: Iterable[int]) -> None:
-    """Null the stored text of every message of ``chat_ids`` (text storage turned off)."""
+    """Null the stored text of every message of ``chat_ids`` (text storage turned off), and
+    delete the words and hashtags counted from it."""
     if chats := sorted(chat_ids):
         erase = update(MESSAGES).where(MESSAGES.c.chat_id.in_(chats), MESSAGES.c.text.is_not(None))
         await connection.execute(erase.values(text=None))
+        for counted in (CHAT_WORDS_DAILY, CHAT_HASHTAGS_DAILY):
+            await connection.execute(delete(counted).where(counted.c.chat_id.in_(chats)))
 
 
 def refuses_the_data(error: SQLAlchemyError) -> bool:
@@ -133,11 +138,12 @@ async def _apply_edits(connection: AsyncConnection, plan: BatchPlan, rollups: Ro
         }
         for e in edits
     ]
-    for chat_id, message_id, sent_at, user_id, words in await _run(
-        connection, sql.EDIT_MESSAGES, rows, sql.EDIT_COLUMNS
-    ):
+    edited = await _run(connection, sql.EDIT_MESSAGES, rows, sql.EDIT_COLUMNS)
+    for chat_id, message_id, sent_at, user_id, words, before, after, tags in edited:
         day = local_day(sent_at, plan.edits[chat_id, message_id, sent_at].zone)
         rollups.message(chat_id, user_id, day, sent_at, messages=0, words=words)
+        rollups.text(chat_id, day, before, tags > 0, -1)
+        rollups.text(chat_id, day, after, tags > 0, 1)
 
 
 async def _resolve_replies(connection: AsyncConnection, plan: BatchPlan) -> None:
@@ -211,7 +217,10 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
+    words, tags = rollups.text_rows()
     for statement, rows in (
+        (sql.UPSERT_CHAT_WORDS_DAILY, words),
+        (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
         (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
         (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
         (sql.UPSERT_CHAT_CONTENT_DAILY, content),

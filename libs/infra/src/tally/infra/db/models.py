@@ -366,6 +366,31 @@ class UserReactionsDaily(Base):
     given: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
+class ChatWordsDaily(Base):
+    """Per chat, local day, language and word: how often the day's stored text wrote it;
+    emptied for a chat that turns text storage off (0009)."""
+
+    __tablename__ = "chat_words_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatHashtagsDaily(Base):
+    """Per chat, local day and hashtag (lower case, no ``#``): how often the day's stored text
+    wrote it; emptied for a chat that turns text storage off (0009)."""
+
+    __tablename__ = "chat_hashtags_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
     posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""

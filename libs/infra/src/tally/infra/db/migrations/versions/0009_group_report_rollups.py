@@ -20,6 +20,11 @@ author and delay on the reply row.
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji): reactions standing;
   ``user_reactions_daily`` (chat, that day, user): ``received`` on their messages, ``given``
   (named reactions they put on the day's messages).
+* ``chat_words_daily`` (chat, local day, language, word) and ``chat_hashtags_daily`` (chat,
+  local day, tag): counts of the stored text, emptied for a chat that turns text storage off.
+  Words are counted in Python (``tally.chatstore.tokens``, which this package cannot import),
+  so this migration does not backfill them: ``tally replay --rebuild`` (or
+  ``tally.chatstore.write.word_rollups.recount_words``) counts the text already stored.
 
 Ingest keeps them in the batch's transaction like the other rollups. Existing rows are
 backfilled from the raw rows still stored (days whose raw rows retention deleted stay
@@ -47,6 +52,8 @@ TABLES = (
     "message_reactions",
     "reaction_emoji_daily",
     "user_reactions_daily",
+    "chat_words_daily",
+    "chat_hashtags_daily",
 )
 LOCAL_DAY = "(m.sent_at AT TIME ZONE c.timezone)::date"
 BACKFILL = (
@@ -173,6 +180,21 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         *_counts("received", "given"),
         sa.PrimaryKeyConstraint("chat_id", "day", "user_id"),
+    )
+    op.create_table(
+        "chat_words_daily",
+        *_chat_day(),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("word", sa.Text(), nullable=False),
+        *_counts("count"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "language", "word"),
+    )
+    op.create_table(
+        "chat_hashtags_daily",
+        *_chat_day(),
+        sa.Column("tag", sa.Text(), nullable=False),
+        *_counts("count"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "tag"),
     )
     for statement in BACKFILL:
         op.execute(statement)
