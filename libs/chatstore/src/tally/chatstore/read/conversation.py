@@ -52,19 +52,26 @@ def reply_delays(chat_id: int, period: Period) -> Subquery:
     )
 
 
-def reply_pairs(chat_id: int, period: Period) -> Subquery:
+def reply_pairs(
+    chat_id: int, period: Period, *, replier: int | None = None, author: int | None = None
+) -> Subquery:
     """Rows ``(replier_id, author_id, replies)`` from ``reply_pairs_daily``: replies sent in
     ``period`` by each replier (None: anonymous) to each author, whose original ingest found
-    when it stored the reply; self-replies and replies to anonymous messages left out."""
+    when it stored the reply; self-replies and replies to anonymous messages left out. Only
+    those of ``replier`` or to ``author`` when given."""
     daily = REPLY_PAIRS_DAILY.c
-    replier = func.nullif(daily.user_id, ANONYMOUS)
+    wanted = [daily.chat_id == chat_id, daily.day.between(period.start, period.end)]
+    if replier is not None:
+        wanted.append(daily.user_id == replier)
+    if author is not None:
+        wanted.append(daily.replied_user_id == author)
     return (
         select(
-            replier.label("replier_id"),
+            func.nullif(daily.user_id, ANONYMOUS).label("replier_id"),
             daily.replied_user_id.label("author_id"),
             func.sum(daily.replies).label("replies"),
         )
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .where(*wanted)
         .group_by(daily.user_id, daily.replied_user_id)
         .having(func.sum(daily.replies) > 0)
         .subquery("pairs")

@@ -152,7 +152,8 @@ async def reply_partners(
 ) -> list[MemberCount]:
     """Up to TOP_PARTNERS members the member replied to most in the period (``replied_by``:
     who replied to the member most); ties by user id; replies to oneself left out."""
-    found = reply_pairs(chat_id, period)
+    mine = {"author": user_id} if replied_by else {"replier": user_id}
+    found = reply_pairs(chat_id, period, **mine)
     me, other = (
         (found.c.author_id, found.c.replier_id)
         if replied_by
