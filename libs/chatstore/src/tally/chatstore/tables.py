@@ -23,6 +23,7 @@ from tally.infra.db.models import (
     MemberEvent,
     Message,
     MessageReaction,
+    MessageReactionTotal,
     Reaction,
     ReactionCount,
     ReactionEmojiDaily,
@@ -60,6 +61,7 @@ CHAT_TOPIC_DAILY = _table(ChatTopicDaily)
 USER_TOPIC_MONTHLY = _table(UserTopicMonthly)
 REPLY_PAIRS_DAILY = _table(ReplyPairsDaily)
 MESSAGE_REACTIONS = _table(MessageReaction)
+MESSAGE_REACTION_TOTALS = _table(MessageReactionTotal)
 REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
@@ -83,6 +85,7 @@ CHAT_TABLES = (
     USER_TOPIC_MONTHLY,
     REPLY_PAIRS_DAILY,
     MESSAGE_REACTIONS,
+    MESSAGE_REACTION_TOTALS,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
     CHAT_WORDS_DAILY,
@@ -96,6 +99,7 @@ RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
     (REACTIONS, REACTIONS.c.reacted_at),
     (REACTION_COUNTS, REACTION_COUNTS.c.updated_at),
     (MESSAGE_REACTIONS, MESSAGE_REACTIONS.c.sent_at),
+    (MESSAGE_REACTION_TOTALS, MESSAGE_REACTION_TOTALS.c.sent_at),
 )
 """The tables of raw rows (what a chat's retention deletes; the rollups are kept), each with
 the column (``timestamptz``) a row is dated by."""

@@ -1,17 +1,18 @@
 """Reactions standing on the messages sent in a period: the most used, the most reacted
 messages, and who received and gave most. How the two reaction tables combine is on
 :class:`~tally.chatstore.read.models.ReactionStats`; ingest keeps the combination per
-message and emoji in ``message_reactions`` (``ix_message_reactions_chat_sent``) and per local
-day of the message in ``reaction_emoji_daily`` and ``user_reactions_daily``."""
+message in ``message_reaction_totals`` and per local day of the message in
+``reaction_emoji_daily`` and ``user_reactions_daily``."""
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Date, Subquery, cast, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.models import EmojiCount, MessageReactions, ReactionStats
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, ranked, user_reactions
-from tally.chatstore.tables import MESSAGE_REACTIONS, REACTION_EMOJI_DAILY
+from tally.chatstore.tables import MESSAGE_REACTION_TOTALS, REACTION_EMOJI_DAILY
 
 
 def _per_emoji(chat_id: int, period: Period) -> Subquery:
@@ -35,32 +36,34 @@ async def _emoji(db: Database, chat_id: int, period: Period) -> list[EmojiCount]
     return [EmojiCount.model_validate(row) for row in await fetch_all(db, statement)]
 
 
+def _most_reacted(chat_id: int, period: Period, limit: int) -> Subquery:
+    """``(message_id, sent_at, author_id, reactions)`` of the ``limit`` most reacted messages
+    of each local day of ``period`` (``ix_message_reaction_totals_day``): the period's
+    ``limit`` most reacted are among them, whatever day they were sent."""
+    totals = MESSAGE_REACTION_TOTALS.c
+    days = select(func.unnest(cast(array(period.each_day()), ARRAY(Date))).label("day")).subquery(
+        "days"
+    )
+    per_day = (
+        select(totals.message_id, totals.sent_at, totals.author_id, totals.reactions)
+        .where(totals.chat_id == chat_id, totals.day == days.c.day)
+        .order_by(totals.reactions.desc(), totals.message_id)
+        .limit(limit)
+        .lateral("per_day")
+    )
+    return select(per_day).select_from(days.join(per_day, true())).subquery("most_reacted")
+
+
 async def _top_messages(
     db: Database, chat_id: int, period: Period, limit: int
 ) -> list[MessageReactions]:
-    totals = MESSAGE_REACTIONS.c
-    per_message = (
-        select(
-            totals.message_id,
-            totals.sent_at,
-            totals.author_id,
-            func.sum(totals.count).label("reactions"),
-        )
-        .where(
-            totals.chat_id == chat_id,
-            totals.sent_at >= period.utc_start,
-            totals.sent_at < period.utc_end,
-        )
-        .group_by(totals.message_id, totals.sent_at, totals.author_id)
-        .order_by(func.sum(totals.count).desc(), totals.message_id)
-        .limit(limit)
-        .subquery("per_message")
-    )
-    joined, names = with_names(per_message, per_message.c.author_id, "author_id")
+    found = _most_reacted(chat_id, period, limit)
+    joined, names = with_names(found, found.c.author_id, "author_id")
     statement = (
-        select(per_message, *names)
+        select(found, *names)
         .select_from(joined)
-        .order_by(per_message.c.reactions.desc(), per_message.c.message_id)
+        .order_by(found.c.reactions.desc(), found.c.message_id)
+        .limit(limit)
     )
     return [
         MessageReactions(

@@ -1,16 +1,17 @@
-"""The reactions standing per message and emoji (``message_reactions``), and the daily
-reaction rollups that follow them.
+"""The reactions standing per message and emoji (``message_reactions``), and the daily reaction
+rollups that follow them.
 
 Per message and emoji the reactions standing are the larger of its named reactions
 (``reactions``) and its anonymous total (``reaction_counts``): a total already includes the
 named reactions it covers. After a batch has applied its reaction changes and totals, each
 message they touched is counted again from those two tables; the difference from its stored
-``message_reactions`` rows goes to ``reaction_emoji_daily`` and to the author's ``received``
-in ``user_reactions_daily``, on the local day the message was sent (in the chat's zone as of
-the batch's last event about it), and the named reactions added or taken back go to the
-reactor's ``given`` on that day. Counting states, not events, is what makes a redelivered
-change add nothing. Reactions to a message that is not stored (sent before Tally saw the chat,
-or deleted by retention) count nowhere, as the reports count reactions on stored messages.
+``message_reactions`` rows goes to ``reaction_emoji_daily`` and to the author's ``received`` in
+``user_reactions_daily``, on the local day the message was sent (in the chat's zone as of the
+batch's last event about it), and the named reactions added or taken back go to the reactor's
+``given`` on that day; ``message_reaction_totals`` keeps each message's sum. Counting states,
+not events, is what makes a redelivered change add nothing. Reactions to a message that is not
+stored (sent before Tally saw the chat, or deleted by retention) count nowhere, as the reports
+count reactions on stored messages.
 """
 
 from collections.abc import Sequence
@@ -83,3 +84,34 @@ async def settle_totals(connection: AsyncConnection, plan: BatchPlan, rollups: R
     ]
     if rows:
         await connection.execute(sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
+    await _message_totals(connection, keys, now, sent, zones)
+
+
+async def _message_totals(
+    connection: AsyncConnection,
+    keys: Sequence[Row],
+    now: dict[EmojiKey, int],
+    sent: dict[tuple[int, int], tuple[datetime, int | None]],
+    zones: dict[tuple[int, int], str],
+) -> None:
+    """Replace the ``message_reaction_totals`` rows of the messages of ``keys``."""
+    totals: dict[tuple[int, int], int] = {}
+    for (c, m, _), count in now.items():
+        totals[c, m] = totals.get((c, m), 0) + count
+    await connection.execute(sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    rows = [
+        {
+            "chat_id": c,
+            "message_id": m,
+            "day": local_day(sent[c, m][0], zones[c, m]),
+            "sent_at": sent[c, m][0],
+            "author_id": sent[c, m][1],
+            "reactions": total,
+        }
+        for (c, m), total in sorted(totals.items())
+        if total > 0
+    ]
+    if rows:
+        await connection.execute(
+            sql.INSERT_MESSAGE_TOTALS, sql.arrays(rows, sql.MESSAGE_TOTALS_COLUMNS)
+        )

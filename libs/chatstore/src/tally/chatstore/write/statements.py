@@ -40,6 +40,7 @@ from tally.chatstore.tables import (
     CHAT_WORDS_DAILY,
     CHATS,
     MEMBER_EVENTS,
+    MESSAGE_REACTION_TOTALS,
     MESSAGE_REACTIONS,
     MESSAGES,
     REACTION_COUNTS,
@@ -68,6 +69,7 @@ COUNTS_KEY = ("chat_id", "message_id")
 COUNTS_COLUMNS = tuple(c.name for c in REACTION_COUNTS.c)
 ORIGINALS_KEY = ("chat_id", "message_id")
 TOTALS_COLUMNS = tuple(c.name for c in MESSAGE_REACTIONS.c)
+MESSAGE_TOTALS_COLUMNS = tuple(c.name for c in MESSAGE_REACTION_TOTALS.c)
 
 
 def _array_type(column: Any) -> ARRAY[Any]:
@@ -277,3 +279,8 @@ UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "
 UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))
 UPSERT_CHAT_WORDS_DAILY = _upsert_rollup(CHAT_WORDS_DAILY, ("chat_id", "day", "language", "word"))
 UPSERT_CHAT_HASHTAGS_DAILY = _upsert_rollup(CHAT_HASHTAGS_DAILY, ("chat_id", "day", "tag"))
+_summed = batch_of(MESSAGE_REACTION_TOTALS, COUNTS_KEY, "summed")
+DELETE_MESSAGE_TOTALS = MESSAGE_REACTION_TOTALS.delete().where(
+    *_same(MESSAGE_REACTION_TOTALS, _summed, COUNTS_KEY)
+)
+INSERT_MESSAGE_TOTALS = _insert(MESSAGE_REACTION_TOTALS, MESSAGE_TOTALS_COLUMNS)

@@ -375,7 +375,8 @@ class RetentionCounts:
     """Raw rows of one chat older than ``cutoff`` (now minus its ``retention_days``): what
     retention would delete (preview) or deleted (apply), per table; ``stream_events``: the
     chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview);
-    ``message_reactions``: the standing totals per message and emoji of the messages deleted."""
+    ``message_reactions`` and ``message_reaction_totals``: the reactions standing per message
+    and emoji, and per message, of the messages deleted."""
 
     chat_id: int
     title: str | None
@@ -387,6 +388,7 @@ class RetentionCounts:
     reaction_counts: int
     stream_events: int = 0
     message_reactions: int = 0
+    message_reaction_totals: int = 0
 
 
 async def _retention(

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -338,6 +339,31 @@ class MessageReaction(Base):
     sent_at: Mapped[datetime] = mapped_column(Timestamp)
     author_id: Mapped[int | None] = mapped_column(BigInteger)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class MessageReactionTotal(Base):
+    """Per message with reactions standing: their sum over emoji (``message_reactions``), the
+    local day it was sent, its ``sent_at`` and author (0009). ``ix_message_reaction_totals_day``
+    gives each day's most reacted messages; the period's are among them. A raw row: retention
+    deletes it with the message."""
+
+    __tablename__ = "message_reaction_totals"
+    __table_args__ = (
+        Index(
+            "ix_message_reaction_totals_day",
+            "chat_id",
+            "day",
+            literal_column("reactions DESC"),
+            "message_id",
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(Timestamp)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    reactions: Mapped[int] = mapped_column(Integer)
 
 
 class ReactionEmojiDaily(Base):

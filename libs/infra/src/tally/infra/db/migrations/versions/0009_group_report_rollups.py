@@ -16,7 +16,9 @@ author and delay on the reply row.
 * ``message_reactions`` (chat, message, emoji; with the message's ``sent_at`` and author): the
   reactions standing, the larger of the named ones and the anonymous total. A raw table
   (retention deletes it by ``sent_at``), ``ix_message_reactions_chat_sent`` for the most
-  reacted messages of a period.
+  reacted messages of a period; ``message_reaction_totals`` (chat, message; with the local
+  day it was sent, ``sent_at`` and author): their sum, ``ix_message_reaction_totals_day``
+  (chat, day, reactions descending, message) for each day's most reacted messages.
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji): reactions standing;
   ``user_reactions_daily`` (chat, that day, user): ``received`` on their messages, ``given``
   (named reactions they put on the day's messages).
@@ -50,6 +52,7 @@ TABLES = (
     "user_topic_monthly",
     "reply_pairs_daily",
     "message_reactions",
+    "message_reaction_totals",
     "reaction_emoji_daily",
     "user_reactions_daily",
     "chat_words_daily",
@@ -87,6 +90,9 @@ BACKFILL = (
              UNION ALL SELECT chat_id, message_id, emoji, count FROM reaction_counts) AS t
        JOIN messages AS m USING (chat_id, message_id)
        GROUP BY 1, 2, 3, 4, 5 HAVING max(t.n) > 0""",
+    f"""INSERT INTO message_reaction_totals
+       SELECT m.chat_id, m.message_id, {LOCAL_DAY}, m.sent_at, m.author_id, sum(m.count)
+       FROM message_reactions AS m JOIN chats AS c USING (chat_id) GROUP BY 1, 2, 3, 4, 5""",
     f"""INSERT INTO reaction_emoji_daily
        SELECT m.chat_id, {LOCAL_DAY}, m.emoji, sum(m.count)
        FROM message_reactions AS m JOIN chats AS c USING (chat_id) GROUP BY 1, 2, 3""",
@@ -167,6 +173,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chat_id", "message_id", "emoji"),
     )
     op.create_index("ix_message_reactions_chat_sent", "message_reactions", ["chat_id", "sent_at"])
+    op.create_table(
+        "message_reaction_totals",
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author_id", sa.BigInteger()),
+        sa.Column("reactions", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("chat_id", "message_id"),
+    )
+    op.create_index(
+        "ix_message_reaction_totals_day",
+        "message_reaction_totals",
+        ["chat_id", "day", sa.text("reactions DESC"), "message_id"],
+    )
     op.create_table(
         "reaction_emoji_daily",
         *_chat_day(),
