@@ -5,7 +5,10 @@ it is unset) is
 filled with ``BENCH_MESSAGES`` messages (default 10,000,000) in ``BENCH_CHATS`` chats (a third
 in the busiest; up to 500 members each, a few of them writing most) over a year, written
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
-rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them.
+rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them
+(the group reports' rollups and each reply's original author and delay by the statements
+migration 0009 backfills them with, the words and hashtags of the stored text by
+``tally.chatstore.write.word_rollups.recount_words``).
 
 The messages carry what the group reports read: types, entities, forwards, forum topics,
 replies (to earlier messages of the same chat), and in the busiest chat (which stores text)
@@ -21,6 +24,7 @@ are timed ``ROUNDS`` times each (function calls, no raw twin). Prints p50/p95 ms
 """
 
 import asyncio
+import importlib.util
 import os
 import statistics
 import tempfile
@@ -36,13 +40,22 @@ import asyncpg
 import uvloop
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, UsersQuery
+from tally.chatstore.write.word_rollups import recount_words
 from tally.cli.config import CliSettings
 from tally.cli.up import Stack
-from tally.infra.db.session import asyncpg_dsn, drop_database, ensure_database, migrate
+from tally.infra.db.session import (
+    MIGRATIONS,
+    asyncpg_dsn,
+    create_engine,
+    drop_database,
+    ensure_database,
+    migrate,
+)
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000000"))
 CHATS = int(os.environ.get("BENCH_CHATS", "20"))
@@ -109,6 +122,19 @@ _ROLLUPS = (
              FROM member_events GROUP BY 1, 2) AS flow
        WHERE chat_daily.chat_id = flow.chat_id AND chat_daily.day = flow.day""",
 )
+
+
+def _group_rollups() -> tuple[str, ...]:
+    """The statements migration 0009 backfills its rollups (and each reply's original author
+    and delay) with, from the raw rows: what ingest would have kept as it wrote them."""
+    path = next((MIGRATIONS / "versions").glob("0009_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.BACKFILL)
+
+
 MEMBER_EVENTS = MESSAGES // 50
 """Joins and leaves over the year, in all chats (a third are leaves)."""
 _RAW: dict[str, str] = {
@@ -175,9 +201,22 @@ async def fill(dsn: dict[str, Any], console: Console) -> None:
     console.print(f"  reactions and member events written ({time.perf_counter() - started:.0f} s)")
     for statement in _ROLLUPS:
         await connection.execute(statement.format(zone=ZONE))
+    for statement in _group_rollups():
+        await connection.execute(statement)
     await connection.execute("ANALYZE")
     console.print(f"  rollups and ANALYZE done ({time.perf_counter() - started:.0f} s)")
     await connection.close()
+
+
+async def count_words(url: str, console: Console) -> None:
+    """The words and hashtags of the stored text, counted as ingest counts them."""
+    started = time.perf_counter()
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        texts = await recount_words(connection)
+        await connection.execute(text("ANALYZE chat_words_daily, chat_hashtags_daily"))
+    await engine.dispose()
+    console.print(f"  words of {texts:,} texts counted ({time.perf_counter() - started:.0f} s)")
 
 
 Timed = Callable[[], Awaitable[object]]
@@ -263,6 +302,7 @@ async def bench(console: Console, server: str) -> None:
     console.print(f"dashboard bench: {MESSAGES:,} messages in {CHATS} chats over {DAYS} days")
     try:
         await fill(asyncpg_dsn(rendered), console)
+        await count_words(rendered, console)
         reader = {**asyncpg_dsn(rendered), "user": "tally_reader"}
         pool = await asyncpg.create_pool(
             **reader,

@@ -11,10 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.chatstore.tests.test_group_reports import CHATS, LABELS, figures, top
-from tally.chatstore.read import MEASURES, MemberMeasure
+from tally.chatstore.read import MEASURES
 from tally.chatstore.tables import CHAT_TABLES
 from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.chat_reports import ChatReportRequested
+from tally.contracts.group_reports import MemberMeasure
 from tally.executor.reports import build_report
 from tally.executor.reports_members import UNKNOWN_MEMBER, UnknownMemberError
 from tally.infra.db.session import create_engine

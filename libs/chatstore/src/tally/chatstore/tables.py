@@ -14,15 +14,25 @@ from tally.infra.db.models import (
     AdminAudit,
     Base,
     Chat,
+    ChatContentDaily,
     ChatDaily,
+    ChatHashtagsDaily,
     ChatHourly,
+    ChatTopicDaily,
+    ChatWordsDaily,
     MemberEvent,
     Message,
+    MessageReaction,
+    MessageReactionTotal,
     Reaction,
     ReactionCount,
+    ReactionEmojiDaily,
+    ReplyPairsDaily,
     User,
     UserChatDaily,
     UserChatMonthly,
+    UserReactionsDaily,
+    UserTopicMonthly,
 )
 
 Row = dict[str, Any]
@@ -46,6 +56,16 @@ CHAT_DAILY = _table(ChatDaily)
 USER_CHAT_DAILY = _table(UserChatDaily)
 CHAT_HOURLY = _table(ChatHourly)
 USER_CHAT_MONTHLY = _table(UserChatMonthly)
+CHAT_CONTENT_DAILY = _table(ChatContentDaily)
+CHAT_TOPIC_DAILY = _table(ChatTopicDaily)
+USER_TOPIC_MONTHLY = _table(UserTopicMonthly)
+REPLY_PAIRS_DAILY = _table(ReplyPairsDaily)
+MESSAGE_REACTIONS = _table(MessageReaction)
+MESSAGE_REACTION_TOTALS = _table(MessageReactionTotal)
+REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
+USER_REACTIONS_DAILY = _table(UserReactionsDaily)
+CHAT_WORDS_DAILY = _table(ChatWordsDaily)
+CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
 """Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
@@ -60,6 +80,16 @@ CHAT_TABLES = (
     USER_CHAT_DAILY,
     CHAT_HOURLY,
     USER_CHAT_MONTHLY,
+    CHAT_CONTENT_DAILY,
+    CHAT_TOPIC_DAILY,
+    USER_TOPIC_MONTHLY,
+    REPLY_PAIRS_DAILY,
+    MESSAGE_REACTIONS,
+    MESSAGE_REACTION_TOTALS,
+    REACTION_EMOJI_DAILY,
+    USER_REACTIONS_DAILY,
+    CHAT_WORDS_DAILY,
+    CHAT_HASHTAGS_DAILY,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 
@@ -68,6 +98,8 @@ RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
     (MEMBER_EVENTS, MEMBER_EVENTS.c.occurred_at),
     (REACTIONS, REACTIONS.c.reacted_at),
     (REACTION_COUNTS, REACTION_COUNTS.c.updated_at),
+    (MESSAGE_REACTIONS, MESSAGE_REACTIONS.c.sent_at),
+    (MESSAGE_REACTION_TOTALS, MESSAGE_REACTION_TOTALS.c.sent_at),
 )
 """The tables of raw rows (what a chat's retention deletes; the rollups are kept), each with
 the column (``timestamptz``) a row is dated by."""

@@ -12,9 +12,12 @@ hours in zones offset by a fraction of an hour, member changes by hour, a user's
 (retention cohorts), and the retention preview.
 
 The group reports (``/user``, tops, content, reactions, replies, topics, member flow,
-words) read the raw tables where no rollup holds what they need, always one chat and one
-period, through the ``(chat_id, sent_at)`` / ``(chat_id, occurred_at)`` indexes and primary
-keys (see :mod:`tally.chatstore.read.conversation`).
+words) read the rollups of migration 0009 too, by local day (``chat_content_daily``,
+``chat_topic_daily``, ``user_topic_monthly``, ``reply_pairs_daily``, ``reaction_emoji_daily``,
+``user_reactions_daily``, ``chat_words_daily``, ``chat_hashtags_daily``); the raw tables only
+for a member's favourite hours, the median reply delay (``messages.reply_delay_s``) and the
+most reacted messages (``message_reactions``), always one chat and one period, through their
+``(chat_id, sent_at)`` indexes.
 """
 
 from tally.chatstore.read.chats import get_chat, list_chats

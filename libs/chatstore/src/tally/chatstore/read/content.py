@@ -1,58 +1,50 @@
 """What a chat posted in a period: messages by type, links, mentions, hashtags, forwards and
-replies, from ``messages`` (``ix_messages_chat_sent``); the top hashtags only when the chat
-stores text (parsed from ``text``, and only of messages Telegram marked as having one)."""
-
-import re
-from collections import Counter
+replies, from ``chat_content_daily`` (local days of the chat's zone); the top hashtags only
+when the chat stores text, from ``chat_hashtags_daily`` (which ingest counts from the text it
+stores, of messages Telegram marked as having a hashtag; :mod:`tally.chatstore.tokens`)."""
 
 from sqlalchemy import func, select
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import sent_in, stores_text
+from tally.chatstore.read.conversation import stores_text
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import MESSAGES
+from tally.chatstore.tables import CHAT_CONTENT_DAILY, CHAT_HASHTAGS_DAILY
 from tally.contracts.group_reports import ContentBreakdown, TagCount, TypeCount
 
 TOP_HASHTAGS = 10
-HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
-"""A hashtag as Telegram marks one: ``#`` then letters, digits or ``_``, not inside a word."""
-
-
-def hashtags_in(text: str) -> list[str]:
-    """The hashtags of ``text``, lower case, without ``#``, in order (repeats kept)."""
-    return [tag.lower() for tag in HASHTAG.findall(text) if not tag.isdigit()]
+COUNTED = ("links", "mentions", "hashtags", "forwards", "replies")
 
 
 async def top_hashtags(db: Database, chat_id: int, period: Period) -> list[TagCount]:
     """The TOP_HASHTAGS hashtags written most in the period (ties: alphabetical)."""
-    m = MESSAGES.c
-    statement = select(m.text).where(
-        *sent_in(MESSAGES, chat_id, period), m.hashtags > 0, m.text.is_not(None)
+    daily = CHAT_HASHTAGS_DAILY.c
+    count = func.sum(daily.count)
+    statement = (
+        select(daily.tag, count.label("count"))
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.tag)
+        .having(count > 0)
+        .order_by(count.desc(), daily.tag)
+        .limit(TOP_HASHTAGS)
     )
-    counts = Counter(
-        tag for row in await fetch_all(db, statement) for tag in hashtags_in(row["text"])
-    )
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_HASHTAGS]
-    return [TagCount(tag=tag, count=count) for tag, count in ranked]
+    return [TagCount.model_validate(row) for row in await fetch_all(db, statement)]
 
 
 async def content_breakdown(db: Database, chat_id: int, period: Period) -> ContentBreakdown:
     """Messages of chat ``chat_id`` sent in ``period`` by type, with entity, forward and reply
     totals (see :class:`ContentBreakdown`)."""
-    m = MESSAGES.c
+    daily = CHAT_CONTENT_DAILY.c
+    messages = func.sum(daily.messages)
     statement = (
         select(
-            m.message_type,
-            func.count().label("messages"),
-            func.sum(m.links).label("links"),
-            func.sum(m.mentions).label("mentions"),
-            func.sum(m.hashtags).label("hashtags"),
-            func.count().filter(m.forwarded).label("forwards"),
-            func.count(m.reply_to_message_id).label("replies"),
+            daily.message_type,
+            messages.label("messages"),
+            *(func.sum(daily[name]).label(name) for name in COUNTED),
         )
-        .where(*sent_in(MESSAGES, chat_id, period))
-        .group_by(m.message_type)
-        .order_by(func.count().desc(), m.message_type)
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.message_type)
+        .having(messages > 0)
+        .order_by(messages.desc(), daily.message_type)
     )
     rows = await fetch_all(db, statement)
     stored = await stores_text(db, chat_id)

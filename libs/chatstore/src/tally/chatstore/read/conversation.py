@@ -1,32 +1,35 @@
-"""Statements the group reports share: the messages of a period, the replies among them, the
-reactions standing on them, and member names.
+"""Statements the group reports share: the messages of a period, the replies among them, and
+member names.
 
 Every statement is scoped to one chat and one period. Messages are found by
-``ix_messages_chat_sent`` (``chat_id, sent_at``); the message a reply answers, and a
-message's reactions and reaction totals, by their primary keys (``chat_id, message_id, …``).
-A reply's original is looked up no later than the reply (a reply never precedes its
-message), which lets PostgreSQL skip later partitions of ``messages``.
+``ix_messages_chat_sent`` (``chat_id, sent_at``). The message a reply answers is looked up
+by ingest when it stores the reply (its author and the delay are on the reply's row, the
+pairs in ``reply_pairs_daily``), so no statement here joins a reply to its original.
 """
 
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
-    Float,
     Subquery,
-    and_,
-    cast,
     func,
     select,
-    union_all,
 )
 from sqlalchemy.sql import FromClause
 
 from tally.chatstore.read.connection import Database, fetch_one
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import CHATS, MESSAGES, REACTION_COUNTS, REACTIONS, USERS, Row
+from tally.chatstore.tables import (
+    CHATS,
+    MESSAGES,
+    REPLY_PAIRS_DAILY,
+    USERS,
+    Row,
+)
 from tally.contracts.group_reports import Member
+
+ANONYMOUS = 0
+"""``reply_pairs_daily.user_id`` of replies without a sender."""
 
 
 def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnElement[bool]]:
@@ -38,76 +41,40 @@ def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnEl
     ]
 
 
-def replies(chat_id: int, period: Period) -> Subquery:
-    """Rows ``(replier_id, author_id, delay)`` of the replies sent in ``period`` whose original
-    is stored: who replied, who wrote the original (either None when anonymous) and the
-    delay in seconds (>= 0)."""
-    reply, original = MESSAGES.alias("reply"), MESSAGES.alias("original")
-    found = and_(
-        original.c.chat_id == chat_id,
-        original.c.message_id == reply.c.reply_to_message_id,
-        original.c.sent_at <= reply.c.sent_at,
-    )
-    delay = func.extract("epoch", reply.c.sent_at - original.c.sent_at)
-    return (
-        select(
-            reply.c.user_id.label("replier_id"),
-            original.c.user_id.label("author_id"),
-            cast(delay, Float).label("delay"),
-        )
-        .select_from(reply.join(original, found))
-        .where(*sent_in(reply, chat_id, period), reply.c.reply_to_message_id.is_not(None))
-        .subquery("replies")
-    )
-
-
-def sent_messages(chat_id: int, period: Period) -> CTE:
-    """``(message_id, sent_at, user_id)`` of every message sent in ``period``."""
+def reply_delays(chat_id: int, period: Period) -> Subquery:
+    """Rows ``(delay)``: seconds (>= 0) between each reply sent in ``period`` whose original
+    ingest found and that original (``ix_messages_chat_reply_delay``)."""
     m = MESSAGES.c
     return (
-        select(m.message_id, m.sent_at, m.user_id)
-        .where(*sent_in(MESSAGES, chat_id, period))
-        .cte("sent")
+        select(m.reply_delay_s.label("delay"))
+        .where(*sent_in(MESSAGES, chat_id, period), m.reply_delay_s.is_not(None))
+        .subquery("delays")
     )
 
 
-def named_reactions(chat_id: int, sent: CTE) -> Subquery:
-    """Rows ``(message_id, reactor_id, emoji)``: the named reactions on ``sent`` messages."""
-    r = REACTIONS.c
-    on = and_(r.chat_id == chat_id, r.message_id == sent.c.message_id)
-    return (
-        select(r.message_id, r.user_id.label("reactor_id"), r.emoji)
-        .select_from(sent.join(REACTIONS, on))
-        .subquery("named")
-    )
-
-
-def message_reactions(chat_id: int, sent: CTE) -> Subquery:
-    """Rows ``(message_id, sent_at, author_id, emoji, count)``: per ``sent`` message and emoji,
-    the larger of its named reactions and its anonymous total (see
-    :class:`~tally.chatstore.read.models.ReactionStats`)."""
-    r, totals = REACTIONS.c, REACTION_COUNTS.c
-    keys: list[Any] = [sent.c.message_id, sent.c.sent_at, sent.c.user_id]
-    named = (
-        select(*keys, r.emoji, func.count().label("n"))
-        .select_from(sent.join(REACTIONS, and_(r.chat_id == chat_id, r.message_id == keys[0])))
-        .group_by(*keys, r.emoji)
-    )
-    on = and_(totals.chat_id == chat_id, totals.message_id == keys[0])
-    anonymous = select(*keys, totals.emoji, totals.count.label("n")).select_from(
-        sent.join(REACTION_COUNTS, on)
-    )
-    both = union_all(named, anonymous).subquery("both_kinds")
+def reply_pairs(
+    chat_id: int, period: Period, *, replier: int | None = None, author: int | None = None
+) -> Subquery:
+    """Rows ``(replier_id, author_id, replies)`` from ``reply_pairs_daily``: replies sent in
+    ``period`` by each replier (None: anonymous) to each author, whose original ingest found
+    when it stored the reply; self-replies and replies to anonymous messages left out. Only
+    those of ``replier`` or to ``author`` when given."""
+    daily = REPLY_PAIRS_DAILY.c
+    wanted = [daily.chat_id == chat_id, daily.day.between(period.start, period.end)]
+    if replier is not None:
+        wanted.append(daily.user_id == replier)
+    if author is not None:
+        wanted.append(daily.replied_user_id == author)
     return (
         select(
-            both.c.message_id,
-            both.c.sent_at,
-            both.c.user_id.label("author_id"),
-            both.c.emoji,
-            func.max(both.c.n).label("count"),
+            func.nullif(daily.user_id, ANONYMOUS).label("replier_id"),
+            daily.replied_user_id.label("author_id"),
+            func.sum(daily.replies).label("replies"),
         )
-        .group_by(both.c.message_id, both.c.sent_at, both.c.user_id, both.c.emoji)
-        .subquery("message_reactions")
+        .where(*wanted)
+        .group_by(daily.user_id, daily.replied_user_id)
+        .having(func.sum(daily.replies) > 0)
+        .subquery("pairs")
     )
 
 

@@ -2,8 +2,8 @@
 reply partners; and finding a member of a chat by username.
 
 Figures come from ``user_chat_daily`` (``ix_user_chat_daily_user``: ``chat_id, user_id,
-day``); hours from ``messages`` (``ix_messages_chat_user_sent``); replies and reactions from
-the messages sent in the period (:mod:`~tally.chatstore.read.conversation`).
+day``); hours from ``messages`` (``ix_messages_chat_user_sent``); reply partners from
+``reply_pairs_daily``; reactions from ``user_reactions_daily``.
 """
 
 from datetime import date, timedelta
@@ -13,16 +13,19 @@ from sqlalchemy import Integer, cast, exists, func, select
 from tally.chatstore.read.connection import Database, fetch_all, fetch_one
 from tally.chatstore.read.conversation import (
     member,
-    message_reactions,
-    named_reactions,
-    replies,
+    reply_pairs,
     sent_in,
-    sent_messages,
     with_names,
 )
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import posted
-from tally.chatstore.tables import MEMBER_EVENTS, MESSAGES, USER_CHAT_DAILY, USERS
+from tally.chatstore.tables import (
+    MEMBER_EVENTS,
+    MESSAGES,
+    USER_CHAT_DAILY,
+    USER_REACTIONS_DAILY,
+    USERS,
+)
 from tally.contracts.group_reports import HourCount, Member, MemberCount, MemberFigures, MemberStats
 
 TOP_HOURS = 3
@@ -96,20 +99,17 @@ async def _active_days(db: Database, chat_id: int, user_id: int, period: Period)
 
 async def _reactions(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, int]:
     """(received, given) reactions of the member on messages sent in the period."""
-    sent = sent_messages(chat_id, period)
-    counted = message_reactions(chat_id, sent)
-    named = named_reactions(chat_id, sent)
-    received = select(func.coalesce(func.sum(counted.c.count), 0)).where(
-        counted.c.author_id == user_id
+    daily = USER_REACTIONS_DAILY.c
+    statement = select(
+        func.coalesce(func.sum(daily.received), 0).label("received"),
+        func.coalesce(func.sum(daily.given), 0).label("given"),
+    ).where(
+        daily.chat_id == chat_id,
+        daily.user_id == user_id,
+        daily.day.between(period.start, period.end),
     )
-    given = select(func.count()).where(named.c.reactor_id == user_id)
-    row = await fetch_one(
-        db,
-        select(
-            received.scalar_subquery().label("received"), given.scalar_subquery().label("given")
-        ),
-    )
-    assert row is not None  # a SELECT without FROM has one row
+    row = await fetch_one(db, statement)
+    assert row is not None  # an aggregate-only SELECT has one row
     return int(row["received"]), int(row["given"])
 
 
@@ -152,7 +152,8 @@ async def reply_partners(
 ) -> list[MemberCount]:
     """Up to TOP_PARTNERS members the member replied to most in the period (``replied_by``:
     who replied to the member most); ties by user id; replies to oneself left out."""
-    found = replies(chat_id, period)
+    mine = {"author": user_id} if replied_by else {"replier": user_id}
+    found = reply_pairs(chat_id, period, **mine)
     me, other = (
         (found.c.author_id, found.c.replier_id)
         if replied_by
@@ -160,11 +161,10 @@ async def reply_partners(
     )
     joined, names = with_names(found, other, "partner")
     statement = (
-        select(other.label("partner"), func.count().label("replies"), *names)
+        select(other.label("partner"), found.c.replies, *names)
         .select_from(joined)
-        .where(me == user_id, other.is_not(None), other != user_id)
-        .group_by(other, *names)
-        .order_by(func.count().desc(), other)
+        .where(me == user_id, other.is_not(None))
+        .order_by(found.c.replies.desc(), other)
         .limit(TOP_PARTNERS)
     )
     rows = await fetch_all(db, statement)

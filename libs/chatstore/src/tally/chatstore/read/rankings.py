@@ -1,23 +1,16 @@
 """The members with the most messages, words, reactions received or replies received.
 
-Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``);
-reactions and replies from the messages sent in the period (see
-:mod:`~tally.chatstore.read.conversation`).
+Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``),
+replies from ``reply_pairs_daily``, reactions from ``user_reactions_daily``.
 """
 
 from sqlalchemy import Subquery, func, select
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import (
-    member,
-    message_reactions,
-    replies,
-    sent_messages,
-    with_names,
-)
+from tally.chatstore.read.conversation import member, reply_pairs, with_names
 from tally.chatstore.read.errors import StatsRequestError
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import USER_CHAT_DAILY
+from tally.chatstore.tables import USER_CHAT_DAILY, USER_REACTIONS_DAILY
 from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
 MEASURES: tuple[MemberMeasure, ...] = ("messages", "words", "reactions", "replies")
@@ -37,24 +30,24 @@ def posted(chat_id: int, period: Period, column: str) -> Subquery:
     )
 
 
-def reactions_received(chat_id: int, period: Period) -> Subquery:
-    """``(user_id, value)``: reactions standing on each member's messages of the period."""
-    counted = message_reactions(chat_id, sent_messages(chat_id, period))
+def user_reactions(chat_id: int, period: Period, column: str) -> Subquery:
+    """``(user_id, value)``: reactions standing on each member's messages of the period
+    (``column`` ``received``) or named reactions each put on them (``given``), from
+    ``user_reactions_daily``."""
+    daily = USER_REACTIONS_DAILY.c
     return (
-        select(counted.c.author_id.label("user_id"), func.sum(counted.c.count).label("value"))
-        .where(counted.c.author_id.is_not(None))
-        .group_by(counted.c.author_id)
-        .subquery("received")
+        select(daily.user_id, func.sum(daily[column]).label("value"))
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.user_id)
+        .subquery(column)
     )
 
 
 def replies_received(chat_id: int, period: Period) -> Subquery:
     """``(user_id, value)``: replies sent in the period to each member's messages, by others."""
-    found = replies(chat_id, period)
+    found = reply_pairs(chat_id, period)
     return (
-        select(found.c.author_id.label("user_id"), func.count().label("value"))
-        .where(found.c.author_id.is_not(None))
-        .where(found.c.replier_id.is_distinct_from(found.c.author_id))
+        select(found.c.author_id.label("user_id"), func.sum(found.c.replies).label("value"))
         .group_by(found.c.author_id)
         .subquery("replied")
     )
@@ -93,7 +86,7 @@ async def top_members(
     if by not in MEASURES:
         raise StatsRequestError(f"members are ranked by one of {', '.join(MEASURES)}.")
     if by == "reactions":
-        values = reactions_received(chat_id, period)
+        values = user_reactions(chat_id, period, "received")
     elif by == "replies":
         values = replies_received(chat_id, period)
     else:

@@ -1,53 +1,68 @@
 """Reactions standing on the messages sent in a period: the most used, the most reacted
 messages, and who received and gave most. How the two reaction tables combine is on
-:class:`~tally.chatstore.read.models.ReactionStats`."""
+:class:`~tally.chatstore.read.models.ReactionStats`; ingest keeps the combination per
+message in ``message_reaction_totals`` and per local day of the message in
+``reaction_emoji_daily`` and ``user_reactions_daily``."""
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Subquery, cast, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import (
-    member,
-    message_reactions,
-    named_reactions,
-    sent_messages,
-    with_names,
-)
+from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.periods import Period
-from tally.chatstore.read.rankings import check_limit, ranked, reactions_received
+from tally.chatstore.read.rankings import check_limit, ranked, user_reactions
+from tally.chatstore.tables import MESSAGE_REACTION_TOTALS, REACTION_EMOJI_DAILY
 from tally.contracts.group_reports import EmojiCount, MessageReactions, ReactionStats
 
 
-async def _top_emoji(db: Database, chat_id: int, period: Period, limit: int) -> list[EmojiCount]:
-    counted = message_reactions(chat_id, sent_messages(chat_id, period))
-    total = func.sum(counted.c.count)
+def _per_emoji(chat_id: int, period: Period) -> Subquery:
+    daily = REACTION_EMOJI_DAILY.c
+    return (
+        select(daily.emoji, func.sum(daily.count).label("count"))
+        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+        .group_by(daily.emoji)
+        .subquery("per_emoji")
+    )
+
+
+async def _emoji(db: Database, chat_id: int, period: Period) -> list[EmojiCount]:
+    """Every emoji standing on the period's messages, most used first (ties: by emoji)."""
+    counted = _per_emoji(chat_id, period)
     statement = (
-        select(counted.c.emoji, total.label("count"))
-        .group_by(counted.c.emoji)
-        .order_by(total.desc(), counted.c.emoji)
-        .limit(limit)
+        select(counted.c.emoji, counted.c.count)
+        .where(counted.c.count > 0)
+        .order_by(counted.c.count.desc(), counted.c.emoji)
     )
     return [EmojiCount.model_validate(row) for row in await fetch_all(db, statement)]
+
+
+def _most_reacted(chat_id: int, period: Period, limit: int) -> Subquery:
+    """``(message_id, sent_at, author_id, reactions)`` of the ``limit`` most reacted messages
+    of each local day of ``period`` (``ix_message_reaction_totals_day``): the period's
+    ``limit`` most reacted are among them, whatever day they were sent."""
+    totals = MESSAGE_REACTION_TOTALS.c
+    days = select(func.unnest(cast(array(period.each_day()), ARRAY(Date))).label("day")).subquery(
+        "days"
+    )
+    per_day = (
+        select(totals.message_id, totals.sent_at, totals.author_id, totals.reactions)
+        .where(totals.chat_id == chat_id, totals.day == days.c.day)
+        .order_by(totals.reactions.desc(), totals.message_id)
+        .limit(limit)
+        .lateral("per_day")
+    )
+    return select(per_day).select_from(days.join(per_day, true())).subquery("most_reacted")
 
 
 async def _top_messages(
     db: Database, chat_id: int, period: Period, limit: int
 ) -> list[MessageReactions]:
-    counted = message_reactions(chat_id, sent_messages(chat_id, period))
-    per_message = (
-        select(
-            counted.c.message_id,
-            counted.c.sent_at,
-            counted.c.author_id,
-            func.sum(counted.c.count).label("reactions"),
-        )
-        .group_by(counted.c.message_id, counted.c.sent_at, counted.c.author_id)
-        .subquery("per_message")
-    )
-    joined, names = with_names(per_message, per_message.c.author_id, "author_id")
+    found = _most_reacted(chat_id, period, limit)
+    joined, names = with_names(found, found.c.author_id, "author_id")
     statement = (
-        select(per_message, *names)
+        select(found, *names)
         .select_from(joined)
-        .order_by(per_message.c.reactions.desc(), per_message.c.message_id)
+        .order_by(found.c.reactions.desc(), found.c.message_id)
         .limit(limit)
     )
     return [
@@ -61,12 +76,6 @@ async def _top_messages(
     ]
 
 
-async def _total(db: Database, chat_id: int, period: Period) -> int:
-    counted = message_reactions(chat_id, sent_messages(chat_id, period))
-    rows = await fetch_all(db, select(func.coalesce(func.sum(counted.c.count), 0).label("n")))
-    return int(rows[0]["n"])
-
-
 async def reaction_stats(
     db: Database, chat_id: int, period: Period, limit: int = 10
 ) -> ReactionStats:
@@ -75,19 +84,14 @@ async def reaction_stats(
     who gave most (ties: by emoji, message id, user id). Raises StatsRequestError for a
     limit outside 1..MAX_TOP."""
     check_limit(limit)
-    named = named_reactions(chat_id, sent_messages(chat_id, period))
-    given = (
-        select(named.c.reactor_id.label("user_id"), func.count().label("value"))
-        .group_by(named.c.reactor_id)
-        .subquery("given")
-    )
+    emoji = await _emoji(db, chat_id, period)
     return ReactionStats(
         chat_id=chat_id,
         start=period.start,
         end=period.end,
-        total=await _total(db, chat_id, period),
-        top_emoji=await _top_emoji(db, chat_id, period, limit),
+        total=sum(item.count for item in emoji),
+        top_emoji=emoji[:limit],
         top_messages=await _top_messages(db, chat_id, period, limit),
-        received=await ranked(db, reactions_received(chat_id, period), limit),
-        given=await ranked(db, given, limit),
+        received=await ranked(db, user_reactions(chat_id, period, "received"), limit),
+        given=await ranked(db, user_reactions(chat_id, period, "given"), limit),
     )

@@ -1,29 +1,27 @@
 """Who replies to whom, how fast, and how much of the talk is replies (replies sent in the
-period; the original looked up by the primary key of ``messages``)."""
+period): pairs from ``reply_pairs_daily``, message and reply counts from
+``chat_content_daily``, the median delay from the period's replies (``reply_delay_s``, which
+ingest stored with each reply whose original it found)."""
 
 from sqlalchemy import func, select
 
 from tally.chatstore.read.connection import Database, fetch_all, fetch_one
-from tally.chatstore.read.conversation import member, replies, sent_in, with_names
+from tally.chatstore.read.conversation import member, reply_delays, reply_pairs, with_names
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
-from tally.chatstore.tables import MESSAGES
+from tally.chatstore.tables import CHAT_CONTENT_DAILY
 from tally.contracts.group_reports import ReplyPair, ReplyStats
 
 
 async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list[ReplyPair]:
-    found = replies(chat_id, period)
+    found = reply_pairs(chat_id, period)
     joined, replier = with_names(found, found.c.replier_id, "replier_id")
     joined, author = with_names(joined, found.c.author_id, "author_id")
     statement = (
-        select(
-            found.c.replier_id, found.c.author_id, func.count().label("replies"), *replier, *author
-        )
+        select(found.c.replier_id, found.c.author_id, found.c.replies, *replier, *author)
         .select_from(joined)
-        .where(found.c.replier_id.is_not(None), found.c.author_id.is_not(None))
-        .where(found.c.replier_id != found.c.author_id)
-        .group_by(found.c.replier_id, found.c.author_id, *replier, *author)
-        .order_by(func.count().desc(), found.c.replier_id, found.c.author_id)
+        .where(found.c.replier_id.is_not(None))
+        .order_by(found.c.replies.desc(), found.c.replier_id, found.c.author_id)
         .limit(limit)
     )
     return [
@@ -42,11 +40,12 @@ async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 1
     (``percentile_cont(0.5)``), the share of messages that are replies. Raises
     StatsRequestError for a limit outside 1..MAX_TOP."""
     check_limit(limit)
-    m = MESSAGES.c
+    daily = CHAT_CONTENT_DAILY.c
     counts = select(
-        func.count().label("messages"), func.count(m.reply_to_message_id).label("replies")
-    ).where(*sent_in(MESSAGES, chat_id, period))
-    found = replies(chat_id, period)
+        func.coalesce(func.sum(daily.messages), 0).label("messages"),
+        func.coalesce(func.sum(daily.replies), 0).label("replies"),
+    ).where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
+    found = reply_delays(chat_id, period)
     median = select(func.percentile_cont(0.5).within_group(found.c.delay).label("median"))
     row = await fetch_one(db, counts)
     delay = await fetch_one(db, median)

@@ -35,7 +35,7 @@ def _windows(period: Period) -> dict[str, Period]:
     }
 
 
-def _months(first: date, last: date) -> list[date]:
+def months_of(first: date, last: date) -> list[date]:
     """The first day of every month from ``first``'s to ``last``'s."""
     months, month = [], first.replace(day=1)
     while month <= last:
@@ -69,7 +69,7 @@ def _people(chat_id: int, period: Period) -> Statement:
     monthly = USER_CHAT_MONTHLY.c
     windows = _windows(period)
     first = min(window.start for window in windows.values())
-    months = _months(first, period.end)
+    months = months_of(first, period.end)
     counts = [
         func.count(distinct(monthly.user_id)).filter(_masked(window, months) != 0).label(name)
         for name, window in windows.items()

@@ -142,6 +142,7 @@ class CountsReport:
     message_id: int
     counts: dict[str, int]
     at: datetime
+    zone: str = "UTC"
 
 
 @dataclass
@@ -268,7 +269,8 @@ def _event(plan: BatchPlan, event: ChatEvent, at: datetime, state: ChatState) ->
             reacted = (event.chat_id, event.message_id, event.user.user_id)
             plan.reactions.append(ReactionEvent(reacted, event.new, at, state.timezone))
         case ReactionCounts():
-            report = CountsReport(event.chat_id, event.message_id, dict(event.counts), at)
+            counts = dict(event.counts)
+            report = CountsReport(event.chat_id, event.message_id, counts, at, state.timezone)
             plan.reaction_counts[(event.chat_id, event.message_id)] = report
         case MemberChanged():
             _member(plan, event, at, state)
@@ -294,8 +296,38 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
         "mentions": event.mentions,
         "hashtags": event.hashtags,
         "text": event.text if state.store_text else None,
+        "reply_to_user_id": None,
+        "reply_delay_s": None,
     }
     plan.message_days[key] = local_day(at, state.timezone)
+
+
+Original = tuple[datetime, int | None]
+"""A message a reply may answer: when it was sent (UTC) and its author (None: anonymous)."""
+
+
+def resolve_replies(plan: BatchPlan, stored: dict[tuple[int, int], list[Original]]) -> None:
+    """Fill ``reply_to_user_id`` and ``reply_delay_s`` (seconds) of each reply of ``plan``
+    whose original is found: the latest message of the same chat with the id it answers,
+    sent no later than the reply, among ``stored`` ones (in the table, keyed by chat and
+    message id) and those earlier in the batch. Not found: both stay None."""
+    earlier: dict[tuple[int, int], list[Original]] = {}
+    for (chat_id, message_id, sent_at), row in plan.messages.items():
+        answered = row["reply_to_message_id"]
+        if answered is not None:
+            found = [
+                original
+                for original in (
+                    *stored.get((chat_id, answered), ()),
+                    *earlier.get((chat_id, answered), ()),
+                )
+                if original[0] <= sent_at
+            ]
+            if found:
+                original_at, author = max(found, key=lambda original: original[0])
+                row["reply_to_user_id"] = author
+                row["reply_delay_s"] = (sent_at - original_at).total_seconds()
+        earlier.setdefault((chat_id, message_id), []).append((sent_at, row["user_id"]))
 
 
 def _member(plan: BatchPlan, event: MemberChanged, at: datetime, state: ChatState) -> None:

@@ -9,6 +9,23 @@ redelivered batch or a replay add nothing twice:
   (so the rollup always equals the ``reactions`` table counted by day).
 * ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender).
 * ``chat_hourly`` (chat, UTC hour): messages and words.
+* ``chat_content_daily`` (chat, local day, message type): messages inserted, their links,
+  mentions and hashtags, forwards and replies.
+* ``chat_topic_daily`` (chat, local day, thread id; 0: none): messages inserted;
+  ``user_topic_monthly`` (chat, month, thread id, user): the day's bit of each sender (set
+  with ``|``, so it is idempotent by itself).
+* ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
+  inserted whose original was found with an author, self-replies left out.
+* ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
+  ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
+  reactions standing on the messages whose reactions the batch changed (see
+  :mod:`tally.chatstore.write.reaction_totals`); ``named`` collects the named reactions added
+  (+1) and taken back (-1) per (chat, message, reactor) for ``given``.
+* ``chat_words_daily`` (chat, local day, language, word) and ``chat_hashtags_daily`` (chat,
+  local day, tag): the words and hashtags (:mod:`tally.chatstore.tokens`) of the text of
+  messages inserted, and of an edit's text less the text it replaced. Hashtags count only in
+  messages Telegram marked as having one (``hashtags > 0``). The writer deletes a chat's rows
+  when it erases the chat's text.
 
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
@@ -19,6 +36,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tally.chatstore.tables import Row
+from tally.chatstore.tokens import count_words, hashtags_in
 from tally.chatstore.write.batch import (
     BatchPlan,
     MessageKey,
@@ -31,6 +49,11 @@ from tally.chatstore.write.batch import (
 DAILY = ("messages", "words", "joins", "leaves", "reactions")
 USER_DAILY = ("messages", "words")
 HOURLY = ("messages", "words")
+CONTENT = ("messages", "links", "mentions", "hashtags", "forwards", "replies")
+NO_TOPIC = 0
+"""``thread_id`` of the topic rollups' rows for messages outside any forum topic."""
+ANONYMOUS = 0
+"""``user_id`` of ``reply_pairs_daily`` rows for replies without a sender."""
 K = TypeVar("K", bound=tuple[Any, ...])
 Standing = dict[ReactionKey, dict[str, datetime]]
 """Reactions that stand: per (chat, message, user), emoji -> when it was added (UTC)."""
@@ -43,6 +66,26 @@ class Rollups:
     daily: dict[tuple[int, date], list[int]] = field(default_factory=dict)
     user_daily: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     hourly: dict[tuple[int, datetime], list[int]] = field(default_factory=dict)
+    content: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    topics: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    topic_users: dict[tuple[int, date, int, int], int] = field(default_factory=dict)
+    pairs: dict[tuple[int, date, int, int], list[int]] = field(default_factory=dict)
+    emoji_daily: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    named: list[tuple[int, int, int, int]] = field(default_factory=list)
+    words: dict[tuple[int, date, str, str], list[int]] = field(default_factory=dict)
+    tags: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+
+    def text(self, chat_id: int, day: date, text: str | None, tagged: bool, sign: int) -> None:
+        """Count (``sign`` 1) or uncount (-1) the words of ``text`` (nothing when None) and,
+        when ``tagged``, its hashtags, on ``day``."""
+        if text is None:
+            return
+        for language, counted in count_words([text]).items():
+            for word, n in counted.items():
+                self.words.setdefault((chat_id, day, language, word), [0])[0] += sign * n
+        for tag in hashtags_in(text) if tagged else ():
+            self.tags.setdefault((chat_id, day, tag), [0])[0] += sign
 
     def message(
         self,
@@ -65,6 +108,23 @@ class Rollups:
             totals[0] += messages  # messages and words lead every rollup's columns
             totals[1] += words
 
+    def posted(self, row: Row, day: date) -> None:
+        """Count a new message (a ``messages`` row) in the content, topic and reply rollups."""
+        chat_id, user_id = row["chat_id"], row["user_id"]
+        content = self.content.setdefault((chat_id, day, row["message_type"]), [0] * len(CONTENT))
+        increments = (1, row["links"], row["mentions"], row["hashtags"], row["forwarded"])
+        for index, value in enumerate((*increments, row["reply_to_message_id"] is not None)):
+            content[index] += int(value)
+        thread = row["thread_id"] if row["thread_id"] is not None else NO_TOPIC
+        self.topics.setdefault((chat_id, day, thread), [0])[0] += 1
+        if user_id is not None:
+            key = (chat_id, day.replace(day=1), thread, user_id)
+            self.topic_users[key] = self.topic_users.get(key, 0) | 1 << (day.day - 1)
+        author = row["reply_to_user_id"]
+        if author is not None and author != user_id:
+            replier = user_id if user_id is not None else ANONYMOUS
+            self.pairs.setdefault((chat_id, day, replier, author), [0])[0] += 1
+
     def member(self, chat_id: int, day: date, change: str) -> None:
         """Count a join or a leave (``change``) on ``day``."""
         totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
@@ -74,6 +134,44 @@ class Rollups:
         """Add ``delta`` (negative when taken back) reactions on ``day``."""
         totals = self.daily.setdefault((chat_id, day), [0] * len(DAILY))
         totals[DAILY.index("reactions")] += delta
+
+    def reacted(self, chat_id: int, day: date, emoji: str, author: int | None, delta: int) -> None:
+        """``delta`` more ``emoji`` standing on a message of ``author`` sent on ``day``."""
+        self.emoji_daily.setdefault((chat_id, day, emoji), [0])[0] += delta
+        if author is not None:
+            self.user_reactions.setdefault((chat_id, day, author), [0, 0])[0] += delta
+
+    def gave(self, chat_id: int, day: date, user_id: int, delta: int) -> None:
+        """``delta`` more named reactions by ``user_id`` on messages sent on ``day``."""
+        self.user_reactions.setdefault((chat_id, day, user_id), [0, 0])[1] += delta
+
+    def text_rows(self) -> tuple[list[Row], list[Row]]:
+        """(chat_words_daily, chat_hashtags_daily) increments, sorted by key."""
+        return (
+            _rows(self.words, ("chat_id", "day", "language", "word"), ("count",)),
+            _rows(self.tags, ("chat_id", "day", "tag"), ("count",)),
+        )
+
+    def reaction_rows(self) -> tuple[list[Row], list[Row]]:
+        """(reaction_emoji_daily, user_reactions_daily) increments, sorted by key."""
+        return (
+            _rows(self.emoji_daily, ("chat_id", "day", "emoji"), ("count",)),
+            _rows(self.user_reactions, ("chat_id", "day", "user_id"), ("received", "given")),
+        )
+
+    def group_rows(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
+        """(chat_content_daily, chat_topic_daily, user_topic_monthly, reply_pairs_daily)
+        increments (masks for user_topic_monthly), sorted by key like :meth:`rows`."""
+        masks = [
+            {"chat_id": c, "month": m, "thread_id": t, "user_id": u, "days": days}
+            for (c, m, t, u), days in sorted(self.topic_users.items())
+        ]
+        return (
+            _rows(self.content, ("chat_id", "day", "message_type"), CONTENT),
+            _rows(self.topics, ("chat_id", "day", "thread_id"), ("messages",)),
+            masks,
+            _rows(self.pairs, ("chat_id", "day", "user_id", "replied_user_id"), ("replies",)),
+        )
 
     def rows(self) -> tuple[list[Row], list[Row], list[Row]]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
@@ -108,6 +206,8 @@ def count_inserted(
             messages=1,
             words=row["word_count"],
         )
+        rollups.posted(row, plan.message_days[key])
+        rollups.text(row["chat_id"], plan.message_days[key], row["text"], row["hashtags"] > 0, 1)
     for event_id in members:
         member = plan.members[event_id]
         rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])
@@ -132,10 +232,12 @@ def settle_reactions(
         chat_id = event.key[0]
         for emoji in [emoji for emoji in before if emoji not in event.emojis]:
             rollups.reactions(chat_id, local_day(before.pop(emoji), event.zone), -1)
+            rollups.named.append((*event.key, -1))
             changed.add(event.key)
         for emoji in event.emojis:
             if emoji not in before:
                 before[emoji] = event.at
                 rollups.reactions(chat_id, local_day(event.at, event.zone), 1)
+                rollups.named.append((*event.key, 1))
                 changed.add(event.key)
     return {key: current[key] for key in sorted(changed)}

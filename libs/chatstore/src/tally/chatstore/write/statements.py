@@ -32,14 +32,24 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from tally.chatstore.tables import (
     ADMIN_AUDIT,
+    CHAT_CONTENT_DAILY,
     CHAT_DAILY,
+    CHAT_HASHTAGS_DAILY,
     CHAT_HOURLY,
+    CHAT_TOPIC_DAILY,
+    CHAT_WORDS_DAILY,
     CHATS,
     MEMBER_EVENTS,
+    MESSAGE_REACTION_TOTALS,
+    MESSAGE_REACTIONS,
     MESSAGES,
     REACTION_COUNTS,
+    REACTION_EMOJI_DAILY,
     REACTIONS,
+    REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
+    USER_REACTIONS_DAILY,
+    USER_TOPIC_MONTHLY,
     USERS,
     Row,
 )
@@ -57,6 +67,9 @@ REACTION_KEY = ("chat_id", "message_id", "user_id")
 REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
 COUNTS_KEY = ("chat_id", "message_id")
 COUNTS_COLUMNS = tuple(c.name for c in REACTION_COUNTS.c)
+ORIGINALS_KEY = ("chat_id", "message_id")
+TOTALS_COLUMNS = tuple(c.name for c in MESSAGE_REACTIONS.c)
+MESSAGE_TOTALS_COLUMNS = tuple(c.name for c in MESSAGE_REACTION_TOTALS.c)
 
 
 def _array_type(column: Any) -> ARRAY[Any]:
@@ -126,13 +139,20 @@ def _upsert_rollup(table: Table, keys: Sequence[str]) -> Insert:
     return statement.on_conflict_do_update(index_elements=list(keys), set_=sums)
 
 
+def _upsert_masks(table: Table, keys: Sequence[str]) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET days = days | excluded.days``."""
+    statement = _insert(table, [column.name for column in table.c])
+    days = table.c.days.op("|")(statement.excluded.days)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_={"days": days})
+
+
 def _same(table: Any, other: Any, names: Sequence[str]) -> list[Any]:
     return [table.c[name] == other.c[name] for name in names]
 
 
 def _edit_messages() -> Any:
     """Apply each edit unless a later one is stored; ``old`` is the row before the update,
-    so ``RETURNING`` gives the change in words."""
+    so ``RETURNING`` gives the change in words, and the text before and after."""
     edits, old = batch_of(MESSAGES, EDIT_COLUMNS, "edits"), MESSAGES.alias("old")
     key = ("chat_id", "message_id", "sent_at")
     return (
@@ -149,6 +169,9 @@ def _edit_messages() -> Any:
             MESSAGES.c.sent_at,
             MESSAGES.c.user_id,
             edits.c.word_count - old.c.word_count,
+            old.c.text,
+            MESSAGES.c.text,
+            MESSAGES.c.hashtags,
         )
     )
 
@@ -211,3 +234,53 @@ INSERT_COUNTS = _insert(REACTION_COUNTS, COUNTS_COLUMNS)
 UPSERT_CHAT_DAILY = _upsert_rollup(CHAT_DAILY, ("chat_id", "day"))
 UPSERT_USER_CHAT_DAILY = _upsert_rollup(USER_CHAT_DAILY, ("chat_id", "day", "user_id"))
 UPSERT_CHAT_HOURLY = _upsert_rollup(CHAT_HOURLY, ("chat_id", "hour"))
+UPSERT_CHAT_CONTENT_DAILY = _upsert_rollup(CHAT_CONTENT_DAILY, ("chat_id", "day", "message_type"))
+UPSERT_CHAT_TOPIC_DAILY = _upsert_rollup(CHAT_TOPIC_DAILY, ("chat_id", "day", "thread_id"))
+UPSERT_USER_TOPIC_MONTHLY = _upsert_masks(
+    USER_TOPIC_MONTHLY, ("chat_id", "month", "thread_id", "user_id")
+)
+UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
+    REPLY_PAIRS_DAILY, ("chat_id", "day", "user_id", "replied_user_id")
+)
+_answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
+ORIGINALS = select(
+    MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id
+).join(_answered, and_(*_same(MESSAGES, _answered, ORIGINALS_KEY)))
+"""The stored messages replies of a batch may answer: ``(chat_id, message_id, sent_at,
+user_id)`` of every message with one of the (chat_id, message_id) pairs given."""
+_totaled = batch_of(MESSAGE_REACTIONS, COUNTS_KEY, "totaled")
+NAMED_COUNTS = (
+    select(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.emoji, func.count())
+    .join(_totaled, and_(*_same(REACTIONS, _totaled, COUNTS_KEY)))
+    .group_by(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.emoji)
+)
+"""``(chat_id, message_id, emoji, named reactions)`` of the messages given."""
+ANONYMOUS_COUNTS = select(
+    REACTION_COUNTS.c.chat_id,
+    REACTION_COUNTS.c.message_id,
+    REACTION_COUNTS.c.emoji,
+    REACTION_COUNTS.c.count,
+).join(_totaled, and_(*_same(REACTION_COUNTS, _totaled, COUNTS_KEY)))
+"""``(chat_id, message_id, emoji, anonymous total)`` of the messages given."""
+STANDING_TOTALS = (
+    select(
+        MESSAGE_REACTIONS.c.chat_id,
+        MESSAGE_REACTIONS.c.message_id,
+        MESSAGE_REACTIONS.c.emoji,
+        MESSAGE_REACTIONS.c.count,
+    )
+    .join(_totaled, and_(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY)))
+    .with_for_update(of=MESSAGE_REACTIONS)
+)
+"""``(chat_id, message_id, emoji, count)`` of ``message_reactions`` for the messages given."""
+DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY))
+INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
+UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "day", "emoji"))
+UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_CHAT_WORDS_DAILY = _upsert_rollup(CHAT_WORDS_DAILY, ("chat_id", "day", "language", "word"))
+UPSERT_CHAT_HASHTAGS_DAILY = _upsert_rollup(CHAT_HASHTAGS_DAILY, ("chat_id", "day", "tag"))
+_summed = batch_of(MESSAGE_REACTION_TOTALS, COUNTS_KEY, "summed")
+DELETE_MESSAGE_TOTALS = MESSAGE_REACTION_TOTALS.delete().where(
+    *_same(MESSAGE_REACTION_TOTALS, _summed, COUNTS_KEY)
+)
+INSERT_MESSAGE_TOTALS = _insert(MESSAGE_REACTION_TOTALS, MESSAGE_TOTALS_COLUMNS)

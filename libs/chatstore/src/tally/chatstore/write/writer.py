@@ -24,19 +24,29 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tally.chatstore.tables import (
+    CHAT_HASHTAGS_DAILY,
     CHAT_TABLES,
+    CHAT_WORDS_DAILY,
     CHATS,
     MESSAGES,
     RAW_TABLES,
     Row,
 )
 from tally.chatstore.write import statements as sql
-from tally.chatstore.write.batch import BatchPlan, ChatState, local_day, plan_batch
+from tally.chatstore.write.batch import (
+    BatchPlan,
+    ChatState,
+    Original,
+    local_day,
+    plan_batch,
+    resolve_replies,
+)
 from tally.chatstore.write.partitions import (
     ensure_message_partitions,
     is_partitioned,
     month_start,
 )
+from tally.chatstore.write.reaction_totals import settle_totals
 from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
 from tally.chatstore.write.statements import arrays
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
@@ -57,10 +67,13 @@ log = structlog.get_logger(__name__)
 
 
 async def _erase_text(connection: AsyncConnection, chat_ids: Iterable[int]) -> None:
-    """Null the stored text of every message of ``chat_ids`` (text storage turned off)."""
+    """Null the stored text of every message of ``chat_ids`` (text storage turned off), and
+    delete the words and hashtags counted from it."""
     if chats := sorted(chat_ids):
         erase = update(MESSAGES).where(MESSAGES.c.chat_id.in_(chats), MESSAGES.c.text.is_not(None))
         await connection.execute(erase.values(text=None))
+        for counted in (CHAT_WORDS_DAILY, CHAT_HASHTAGS_DAILY):
+            await connection.execute(delete(counted).where(counted.c.chat_id.in_(chats)))
 
 
 def refuses_the_data(error: SQLAlchemyError) -> bool:
@@ -125,11 +138,29 @@ async def _apply_edits(connection: AsyncConnection, plan: BatchPlan, rollups: Ro
         }
         for e in edits
     ]
-    for chat_id, message_id, sent_at, user_id, words in await _run(
-        connection, sql.EDIT_MESSAGES, rows, sql.EDIT_COLUMNS
-    ):
+    edited = await _run(connection, sql.EDIT_MESSAGES, rows, sql.EDIT_COLUMNS)
+    for chat_id, message_id, sent_at, user_id, words, before, after, tags in edited:
         day = local_day(sent_at, plan.edits[chat_id, message_id, sent_at].zone)
         rollups.message(chat_id, user_id, day, sent_at, messages=0, words=words)
+        rollups.text(chat_id, day, before, tags > 0, -1)
+        rollups.text(chat_id, day, after, tags > 0, 1)
+
+
+async def _resolve_replies(connection: AsyncConnection, plan: BatchPlan) -> None:
+    """Find the original of each reply of the batch (stored or earlier in the batch) and
+    put its author and the delay on the reply's row (:func:`resolve_replies`)."""
+    answered = {
+        (row["chat_id"], row["reply_to_message_id"])
+        for row in plan.messages.values()
+        if row["reply_to_message_id"] is not None
+    }
+    stored: dict[tuple[int, int], list[Original]] = {}
+    found = await _run(
+        connection, sql.ORIGINALS, _keyed(sql.ORIGINALS_KEY, sorted(answered)), sql.ORIGINALS_KEY
+    )
+    for chat_id, message_id, sent_at, user_id in found:
+        stored.setdefault((chat_id, message_id), []).append((sent_at, user_id))
+    resolve_replies(plan, stored)
 
 
 async def _mark_deleted(connection: AsyncConnection, plan: BatchPlan) -> None:
@@ -182,6 +213,20 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_DAILY, daily),
         (sql.UPSERT_USER_CHAT_DAILY, user_daily),
         (sql.UPSERT_CHAT_HOURLY, hourly),
+    ):
+        await _run(connection, statement, rows, list(rows[0]) if rows else [])
+    content, topics, topic_users, pairs = rollups.group_rows()
+    emoji_daily, user_reactions = rollups.reaction_rows()
+    words, tags = rollups.text_rows()
+    for statement, rows in (
+        (sql.UPSERT_CHAT_WORDS_DAILY, words),
+        (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
+        (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
+        (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
+        (sql.UPSERT_CHAT_CONTENT_DAILY, content),
+        (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
+        (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
+        (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
 
@@ -264,6 +309,7 @@ class ChatWriter:
             states = await _chat_states(connection, {event.chat_id for event in events})
             plan = plan_batch(events, states)
             await _store_chats(connection, plan)
+            await _resolve_replies(connection, plan)
             messages = await _run(
                 connection,
                 sql.INSERT_MESSAGES,
@@ -281,6 +327,7 @@ class ChatWriter:
             await _mark_deleted(connection, plan)
             await _apply_reactions(connection, plan, rollups)
             await _apply_reaction_counts(connection, plan)
+            await settle_totals(connection, plan, rollups)
             await _write_rollups(connection, rollups)
             await _erase_text(connection, plan.text_off)
         return WriteResult(
@@ -327,7 +374,9 @@ async def truncate_chat_tables(*, engine: AsyncEngine) -> None:
 class RetentionCounts:
     """Raw rows of one chat older than ``cutoff`` (now minus its ``retention_days``): what
     retention would delete (preview) or deleted (apply), per table; ``stream_events``: the
-    chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview)."""
+    chat's events purged from CHAT_EVENTS (``tally.chatstore.write.retention``; 0 in a preview);
+    ``message_reactions`` and ``message_reaction_totals``: the reactions standing per message
+    and emoji, and per message, of the messages deleted."""
 
     chat_id: int
     title: str | None
@@ -338,6 +387,8 @@ class RetentionCounts:
     reactions: int
     reaction_counts: int
     stream_events: int = 0
+    message_reactions: int = 0
+    message_reaction_totals: int = 0
 
 
 async def _retention(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -26,7 +27,9 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -159,6 +162,13 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_chat_sent", "chat_id", "sent_at"),
         Index("ix_messages_chat_user_sent", "chat_id", "user_id", "sent_at"),
+        Index(
+            "ix_messages_chat_reply_delay",
+            "chat_id",
+            "sent_at",
+            postgresql_include=["reply_delay_s"],
+            postgresql_where=sql_text("reply_delay_s IS NOT NULL"),
+        ),
         {"postgresql_partition_by": "RANGE (sent_at)"},
     )
 
@@ -178,6 +188,10 @@ class Message(Base):
     text: Mapped[str | None] = mapped_column(Text)
     edited_at: Mapped[datetime | None] = mapped_column(Timestamp)
     deleted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    reply_to_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    """A reply's: the author of the message it answers, when ingest found it (migration 0009)."""
+    reply_delay_s: Mapped[float | None] = mapped_column(Double)
+    """A reply's: seconds since the message it answers, when ingest found it (>= 0)."""
 
 
 class MemberEvent(Base):
@@ -256,6 +270,151 @@ class ChatHourly(Base):
     hour: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
     messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
     words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatContentDaily(Base):
+    """Per chat, local day and message type: messages, entities, forwards, replies (0009)."""
+
+    __tablename__ = "chat_content_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    message_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    links: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    mentions: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    hashtags: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    forwards: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatTopicDaily(Base):
+    """Per chat, local day and forum topic (``thread_id``; 0: no topic): messages (0009)."""
+
+    __tablename__ = "chat_topic_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserTopicMonthly(Base):
+    """Per chat, month (its first day), topic (0: none) and user: bit ``d - 1`` of ``days``
+    is set when the user posted in the topic on local day ``d`` (0009)."""
+
+    __tablename__ = "user_topic_monthly"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ReplyPairsDaily(Base):
+    """Per chat, local day, replier (``user_id``; 0: anonymous) and the author of the
+    message replied to (``replied_user_id``): replies, self-replies left out (0009)."""
+
+    __tablename__ = "reply_pairs_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replied_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class MessageReaction(Base):
+    """Per message and emoji, the reactions standing: the larger of its named reactions and
+    its anonymous total; with the message's ``sent_at`` and author (0009). A raw row:
+    retention deletes it with the message."""
+
+    __tablename__ = "message_reactions"
+    __table_args__ = (Index("ix_message_reactions_chat_sent", "chat_id", "sent_at"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(Timestamp)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class MessageReactionTotal(Base):
+    """Per message with reactions standing: their sum over emoji (``message_reactions``), the
+    local day it was sent, its ``sent_at`` and author (0009). ``ix_message_reaction_totals_day``
+    gives each day's most reacted messages; the period's are among them. A raw row: retention
+    deletes it with the message."""
+
+    __tablename__ = "message_reaction_totals"
+    __table_args__ = (
+        Index(
+            "ix_message_reaction_totals_day",
+            "chat_id",
+            "day",
+            literal_column("reactions DESC"),
+            "message_id",
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(Timestamp)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    reactions: Mapped[int] = mapped_column(Integer)
+
+
+class ReactionEmojiDaily(Base):
+    """Per chat, local day a message was sent and emoji: the reactions standing on the day's
+    messages (as ``message_reactions`` counts them) (0009)."""
+
+    __tablename__ = "reaction_emoji_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserReactionsDaily(Base):
+    """Per chat, local day a message was sent and user: reactions standing on the user's
+    messages of the day (``received``), named reactions the user put on the day's messages
+    (``given``) (0009)."""
+
+    __tablename__ = "user_reactions_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    given: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatWordsDaily(Base):
+    """Per chat, local day, language and word: how often the day's stored text wrote it;
+    emptied for a chat that turns text storage off (0009)."""
+
+    __tablename__ = "chat_words_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ChatHashtagsDaily(Base):
+    """Per chat, local day and hashtag (lower case, no ``#``): how often the day's stored text
+    wrote it; emptied for a chat that turns text storage off (0009)."""
+
+    __tablename__ = "chat_hashtags_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class UserChatMonthly(Base):

@@ -1,0 +1,117 @@
+"""The reactions standing per message and emoji (``message_reactions``), and the daily reaction
+rollups that follow them.
+
+Per message and emoji the reactions standing are the larger of its named reactions
+(``reactions``) and its anonymous total (``reaction_counts``): a total already includes the
+named reactions it covers. After a batch has applied its reaction changes and totals, each
+message they touched is counted again from those two tables; the difference from its stored
+``message_reactions`` rows goes to ``reaction_emoji_daily`` and to the author's ``received`` in
+``user_reactions_daily``, on the local day the message was sent (in the chat's zone as of the
+batch's last event about it), and the named reactions added or taken back go to the reactor's
+``given`` on that day; ``message_reaction_totals`` keeps each message's sum. Counting states,
+not events, is what makes a redelivered change add nothing. Reactions to a message that is not
+stored (sent before Tally saw the chat, or deleted by retention) count nowhere, as the reports
+count reactions on stored messages.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tally.chatstore.tables import Row
+from tally.chatstore.write import statements as sql
+from tally.chatstore.write.batch import BatchPlan, local_day
+from tally.chatstore.write.rollups import Rollups
+
+EmojiKey = tuple[int, int, str]
+"""(chat_id, message_id, emoji)."""
+
+
+async def _found(connection: AsyncConnection, statement: Any, keys: Sequence[Row]) -> list[Any]:
+    result = await connection.execute(statement, sql.arrays(keys, sql.COUNTS_KEY))
+    return list(result.all())
+
+
+async def _counts(
+    connection: AsyncConnection, statement: Any, keys: Sequence[Row]
+) -> dict[EmojiKey, int]:
+    return {(c, m, emoji): int(n) for c, m, emoji, n in await _found(connection, statement, keys)}
+
+
+async def settle_totals(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
+    """Recount the reactions standing on every message whose reactions or totals ``plan``
+    changed; store them in ``message_reactions`` and their change in ``rollups``."""
+    zones = {event.key[:2]: event.zone for event in plan.reactions}
+    zones.update({key: report.zone for key, report in plan.reaction_counts.items()})
+    if not zones:
+        return
+    keys = [{"chat_id": c, "message_id": m} for c, m in sorted(zones)]
+    sent: dict[tuple[int, int], tuple[datetime, int | None]] = {}
+    for c, m, sent_at, author in sorted(await _found(connection, sql.ORIGINALS, keys)):
+        sent[c, m] = (sent_at, author)  # the latest message of an id, if ids ever repeat
+    named = await _counts(connection, sql.NAMED_COUNTS, keys)
+    anonymous = await _counts(connection, sql.ANONYMOUS_COUNTS, keys)
+    before = await _counts(connection, sql.STANDING_TOTALS, keys)
+    now = {
+        key: max(named.get(key, 0), anonymous.get(key, 0))
+        for key in named.keys() | anonymous.keys()
+        if key[:2] in sent
+    }
+    for key in sorted(now.keys() | before.keys()):
+        delta = now.get(key, 0) - before.get(key, 0)
+        if delta and key[:2] in sent:
+            sent_at, author = sent[key[:2]]
+            day = local_day(sent_at, zones[key[:2]])
+            rollups.reacted(key[0], day, key[2], author, delta)
+    for chat_id, message_id, user_id, delta in rollups.named:
+        if (chat_id, message_id) in sent:
+            day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
+            rollups.gave(chat_id, day, user_id, delta)
+    await connection.execute(sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    rows = [
+        {
+            "chat_id": c,
+            "message_id": m,
+            "emoji": emoji,
+            "sent_at": sent[c, m][0],
+            "author_id": sent[c, m][1],
+            "count": count,
+        }
+        for (c, m, emoji), count in sorted(now.items())
+        if count > 0
+    ]
+    if rows:
+        await connection.execute(sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
+    await _message_totals(connection, keys, now, sent, zones)
+
+
+async def _message_totals(
+    connection: AsyncConnection,
+    keys: Sequence[Row],
+    now: dict[EmojiKey, int],
+    sent: dict[tuple[int, int], tuple[datetime, int | None]],
+    zones: dict[tuple[int, int], str],
+) -> None:
+    """Replace the ``message_reaction_totals`` rows of the messages of ``keys``."""
+    totals: dict[tuple[int, int], int] = {}
+    for (c, m, _), count in now.items():
+        totals[c, m] = totals.get((c, m), 0) + count
+    await connection.execute(sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    rows = [
+        {
+            "chat_id": c,
+            "message_id": m,
+            "day": local_day(sent[c, m][0], zones[c, m]),
+            "sent_at": sent[c, m][0],
+            "author_id": sent[c, m][1],
+            "reactions": total,
+        }
+        for (c, m), total in sorted(totals.items())
+        if total > 0
+    ]
+    if rows:
+        await connection.execute(
+            sql.INSERT_MESSAGE_TOTALS, sql.arrays(rows, sql.MESSAGE_TOTALS_COLUMNS)
+        )

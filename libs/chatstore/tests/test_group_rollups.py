@@ -1,0 +1,123 @@
+"""The group reports' rollups ingest keeps equal a recount from the raw rows (the statements
+migration 0009 backfills them with), however the events are split into batches and when every
+event is delivered twice."""
+
+import importlib.util
+from collections.abc import AsyncIterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.word_rollups import recount_words
+from tally.chatstore.write.writer import ChatWriter
+from tally.contracts.chat_events import SettingsChanged
+from tally.infra.db.session import MIGRATIONS, create_engine
+from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_events, group_events
+
+CHATS = (GROUP, ELSEWHERE)
+
+
+def _migration() -> ModuleType:
+    path = next((MIGRATIONS / "versions").glob("0009_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RECOUNTS = {
+    statement.split()[2]: statement.strip().split("\n", 1)[1]
+    for statement in _migration().BACKFILL
+    if statement.lstrip().startswith("INSERT INTO")
+}
+"""Table -> the SELECT that counts its rows from the raw rows."""
+COUNTS = {"chat_content_daily": 6, "user_reactions_daily": 2}
+"""The number of count columns (last in each row) of a rollup, when not 1."""
+TEXT_ROLLUPS = ("chat_words_daily", "chat_hashtags_daily")
+
+
+async def _clear(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for table in CHAT_TABLES:
+            if "chat_id" in table.c:
+                await connection.execute(table.delete().where(table.c.chat_id.in_(CHATS)))
+        await connection.execute(
+            text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": USER_IDS}
+        )
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await _clear(engine)
+    yield engine
+    await _clear(engine)
+    await engine.dispose()
+
+
+async def _rows(engine: AsyncEngine, table: str, query: str) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` of our chats, but those whose counts are all 0 (a row a batch
+    touched whose increments summed to nothing)."""
+    counts = COUNTS.get(table, 1)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text(f"SELECT * FROM ({query}) AS q"))
+        return sorted(
+            (tuple(row) for row in rows if row[0] in CHATS and any(row[-counts:])),
+            key=repr,
+        )
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
+    """Batches of 1, 7 or all events, each batch written twice: every rollup equals its
+    recount from the raw rows, and is not empty."""
+    writer = ChatWriter(engine)
+    for events in (group_events(), elsewhere_events()):
+        await writer.write(events[:1])  # the settings first
+        rest = events[1:]
+        for start in range(0, len(rest), batch):
+            await writer.write(rest[start : start + batch])
+            await writer.write(rest[start : start + batch])
+    for table, recount in RECOUNTS.items():
+        stored = await _rows(engine, table, f"SELECT * FROM {table}")
+        assert stored, table
+        assert stored == await _rows(engine, table, recount), table
+    kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]
+    async with engine.connect() as connection:
+        assert await recount_words(connection)
+        recounted = [await _rows_in(connection, t) for t in TEXT_ROLLUPS]
+        await connection.rollback()
+    assert kept == recounted
+    assert all(kept)
+
+
+async def _rows_in(connection: Any, table: str) -> list[tuple[Any, ...]]:
+    rows = await connection.execute(text(f"SELECT * FROM {table}"))
+    return sorted((tuple(row) for row in rows if row[0] in CHATS and row[-1]), key=repr)
+
+
+async def test_turning_text_off_forgets_its_words(engine: AsyncEngine) -> None:
+    """A chat that stops storing text loses its counted words and hashtags with the text."""
+    writer = ChatWriter(engine)
+    events = group_events()
+    await writer.write(events)
+    first = events[0]
+    assert isinstance(first, SettingsChanged) and first.settings.store_text
+    off = first.model_copy(
+        update={
+            "event_id": "text-off",
+            "occurred_at": max(event.occurred_at for event in events),
+            "settings": first.settings.model_copy(update={"store_text": False}),
+        }
+    )
+    async with engine.connect() as connection:
+        assert all([await _rows_in(connection, table) for table in TEXT_ROLLUPS])
+    await writer.write([off])
+    async with engine.connect() as connection:
+        for table in TEXT_ROLLUPS:
+            assert await _rows_in(connection, table) == [], table
