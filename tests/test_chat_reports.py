@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import nats
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tally.contracts.chat_events import ChatSettings
 from tally.contracts.chat_reports import ChatReportRequested
+from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
@@ -84,10 +86,25 @@ async def chat(settings: CommonSettings) -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="module")
+async def own(settings: CommonSettings) -> AsyncIterator[CommonSettings]:
+    """This run's servers on a subject prefix of this module's own, with its streams: the
+    chat events the gateway captures here (the commands are messages too) reach no ingest
+    but the one this module runs, however the session's tests are ordered."""
+    prefixed = settings.model_copy(update={"subject_prefix": f"r{uuid4().hex[:10]}"})
+    client = await nats.connect(settings.nats_url)
+    js = client.jetstream()
+    await ensure_streams(js, Subjects(prefixed.subject_prefix))
+    yield prefixed
+    await delete_streams(js, Subjects(prefixed.subject_prefix))
+    await client.close()
+
+
+@pytest.fixture(scope="module")
 async def telegram(
-    settings: CommonSettings, streams: None, spans: InMemorySpanExporter, chat: None
+    own: CommonSettings, spans: InMemorySpanExporter, chat: None
 ) -> AsyncIterator[FakeTelegram]:
     """The executor and the gateway in this process; the chat's zone in the settings bucket."""
+    settings = own
     base = settings.model_dump()
     async with AsyncExitStack() as services, FakeTelegram() as fake:
         reader = Reader(ExecutorSettings(**base))
@@ -221,10 +238,11 @@ def _entities(kind: str) -> int:
 
 
 @pytest.fixture(scope="module")
-async def talk(telegram: FakeTelegram, settings: CommonSettings) -> AsyncIterator[None]:
+async def talk(telegram: FakeTelegram, own: CommonSettings) -> AsyncIterator[None]:
     """CONVERSATION sent in TALK through the fake Bot API, captured by the gateway and stored
     by an ingest run until all of it is in; ingest is stopped before the commands, so their
     own messages (captured too) are not counted in the reports. Removed afterwards."""
+    settings = own
     base = IngestSettings(**settings.model_dump())
     write_engine = create_database_engine(base)
     ingest = ingest_broker(base, engine=write_engine)
