@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,6 +30,8 @@ from tally.chatstore.tables import (
     CHATS,
     MESSAGES,
     RAW_TABLES,
+    REACTION_EMOJI_DAILY,
+    USER_REACTIONS_DAILY,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -229,6 +231,26 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
+    for table, rows in (
+        (CHAT_WORDS_DAILY, words),
+        (CHAT_HASHTAGS_DAILY, tags),
+        (REACTION_EMOJI_DAILY, emoji_daily),
+        (USER_REACTIONS_DAILY, user_reactions),
+    ):
+        await _drop_zeros(connection, table, rows)
+
+
+async def _drop_zeros(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
+    """Delete the rows of ``table`` (a rollup whose counts can go down: edits, withdrawn
+    reactions) in the chats of ``rows`` whose counts are all 0, so the table holds the same
+    rows however the events were batched (a row that went to 0 is as if it never was)."""
+    if not rows:
+        return
+    counts = [c for c in table.c if not c.primary_key]
+    chats = sorted({row["chat_id"] for row in rows})
+    await connection.execute(
+        delete(table).where(table.c.chat_id.in_(chats), *(c == 0 for c in counts))
+    )
 
 
 async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
