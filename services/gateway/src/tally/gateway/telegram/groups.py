@@ -19,7 +19,6 @@ that cannot be read is answered with the reason, in the asker's language.
 
 import asyncio
 import time
-from datetime import datetime
 from typing import Any, Final, cast, get_args
 
 import structlog
@@ -30,21 +29,22 @@ from aiogram.types import Message
 from opentelemetry import trace
 
 from tally.contracts.chat_reports import (
-    DEFAULT_TOP,
     ChatReport,
     ChatReportRequested,
     ReportKind,
     TopMeasure,
 )
 from tally.contracts.events import Language, QuestionAsked
-from tally.contracts.language import detect_language
-from tally.gateway.chat_settings import chat_zone
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import personal, reports
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
-from tally.gateway.telegram.requests import request_reply
-from tally.language.report_period import ReportPeriodError, read_report_arguments
+from tally.gateway.telegram.report_requests import (
+    fetch_report,
+    report_arguments,
+    report_language,
+    report_request,
+)
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
@@ -52,17 +52,11 @@ router.message.middleware(GroupThrottlingMiddleware())
 
 REPORTS: Final[tuple[ReportKind, ...]] = tuple(k for k in get_args(ReportKind) if k != "member")
 """The report commands (/stats, /top, ...); a member's report is /me or /user (personal.py)."""
-REPORT_TIMEOUT_S: Final = 10.0
 RANKED_BY: Final[frozenset[TopMeasure]] = frozenset(get_args(TopMeasure))
 """The /top measures the executor ranks by (all of them); a /top by another would be refused
 here rather than answered ranked by messages."""
 tracer: Final = trace.get_tracer("tally.gateway")
 log = structlog.get_logger(__name__)
-
-
-def _language(message: Message, text: str = "") -> Language:
-    user = message.from_user
-    return detect_language(text, user.language_code if user else None)
 
 
 async def _ask(message: Message, text: str, ctx: GatewayContext) -> None:
@@ -73,7 +67,7 @@ async def _ask(message: Message, text: str, ctx: GatewayContext) -> None:
         channel="telegram",
         chat_id=message.chat.id,
         user_id=user.id if user else message.chat.id,
-        language=_language(message, text),
+        language=report_language(message, text),
         text=text,
         timezone=ctx.chat_settings.get(message.chat.id).timezone,
     )
@@ -89,7 +83,7 @@ async def ask(message: Message, command: CommandObject, ctx: GatewayContext) -> 
     ctx.metrics.message("question")
     text = (command.args or "").strip()
     if not 1 <= len(text) <= MAX_QUESTION_CHARS:
-        await ctx.send(message.chat.id, say("ask_usage", _language(message)))
+        await ctx.send(message.chat.id, say("ask_usage", report_language(message)))
         return
     await _ask(message, text, ctx)
 
@@ -103,7 +97,7 @@ async def report(message: Message, command: CommandObject, ctx: GatewayContext) 
     request = await _request(message, command, ctx)
     if request is None:
         return
-    found = await _fetch(ctx, request)
+    found = await fetch_report(ctx, request)
     if found is None:
         await ctx.send(message.chat.id, say("report_failed", request.language))
         return
@@ -115,41 +109,15 @@ async def _request(
 ) -> ChatReportRequested | None:
     """The request the command makes, or None once the asker was told why there is none (a
     period or size that cannot be read, a measure the executor cannot rank by yet)."""
-    language = _language(message, command.args or "")
+    language = report_language(message, command.args or "")
     kind = cast(ReportKind, command.command.lower())
-    timezone = ctx.chat_settings.get(message.chat.id).timezone
-    today = datetime.now(chat_zone(timezone)).date()
-    try:
-        arguments = read_report_arguments(kind, command.args, today=today, language=language)
-    except ReportPeriodError as error:
-        await ctx.send(message.chat.id, error.message)
+    arguments = await report_arguments(message, ctx, kind, command.args, language)
+    if arguments is None:
         return None
     if arguments.by not in RANKED_BY:
         await ctx.send(message.chat.id, say("top_measure", language))
         return None
-    return ChatReportRequested(
-        chat_id=message.chat.id,
-        kind=kind,
-        first=arguments.period.first,
-        last=arguments.period.last,
-        language=language,
-        timezone=timezone,
-        limit=arguments.limit or DEFAULT_TOP,
-        by=arguments.by,
-    )
-
-
-async def _fetch(ctx: GatewayContext, request: ChatReportRequested) -> ChatReport | None:
-    """The executor's report, or None (logged) when it did not answer in time or sensibly."""
-    return await request_reply(
-        ctx.broker,
-        request,
-        ctx.subjects.chat_report,
-        ChatReport,
-        timeout_s=REPORT_TIMEOUT_S,
-        span="telegram report",
-        attributes={"tally.report": request.kind},
-    )
+    return report_request(message, ctx, kind, arguments, language)
 
 
 async def _send_report(

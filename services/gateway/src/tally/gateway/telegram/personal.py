@@ -14,7 +14,6 @@ group requests.
 """
 
 import re
-from datetime import datetime
 from typing import Final
 
 from aiogram import Bot, F, Router
@@ -22,17 +21,17 @@ from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 
-from tally.contracts.chat_reports import ChatReport, ChatReportRequested
-from tally.contracts.events import Language
-from tally.contracts.language import detect_language
-from tally.gateway.chat_settings import chat_zone
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.personal import member_card
 from tally.gateway.domain.texts import say
-from tally.gateway.telegram.groups import REPORT_TIMEOUT_S, Addressed
+from tally.gateway.telegram.groups import Addressed
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
-from tally.gateway.telegram.requests import request_reply
-from tally.language.report_period import ReportPeriodError, read_report_arguments
+from tally.gateway.telegram.report_requests import (
+    fetch_report,
+    report_arguments,
+    report_language,
+    report_request,
+)
 
 router: Final = Router(name=__name__)
 router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
@@ -52,11 +51,6 @@ OWN_STATS_PHRASES: Final = frozenset(
 question reader, which would not know whom "my" means)."""
 _ASK: Final = re.compile(r"^/ask(?:@\w+)?(?:\s+(?P<question>.*))?$", re.IGNORECASE | re.DOTALL)
 _USERNAME: Final = re.compile(r"^@?(?P<name>[A-Za-z0-9_]{1,64})(?:\s+(?P<rest>.*))?$", re.DOTALL)
-
-
-def _language(message: Message, text: str = "") -> Language:
-    user = message.from_user
-    return detect_language(text, user.language_code if user else None)
 
 
 def own_stats_phrase(text: str) -> bool:
@@ -98,7 +92,7 @@ async def user(message: Message, command: CommandObject, ctx: GatewayContext) ->
     ctx.metrics.message("command")
     named = _USERNAME.match((command.args or "").strip())
     if named is None:
-        await ctx.send(message.chat.id, say("user_usage", _language(message)))
+        await ctx.send(message.chat.id, say("user_usage", report_language(message)))
         return
     await _member_report(message, ctx, named["rest"], username=named["name"])
 
@@ -119,37 +113,18 @@ async def _member_report(
     """Ask the executor for the member's report over the period ``args`` names and send the
     card (or the executor's sentence, or why the period cannot be read), in the language of
     ``said`` (else of ``args``, else the asker's)."""
-    language = _language(message, said or args or "")
+    language = report_language(message, said or args or "")
     chat_id = message.chat.id
-    timezone = ctx.chat_settings.get(chat_id).timezone
-    today = datetime.now(chat_zone(timezone)).date()
     if user_id is None and username is None:
         await ctx.send(chat_id, say("user_usage", language))
         return
-    try:
-        period = read_report_arguments("member", args, today=today, language=language).period
-    except ReportPeriodError as error:
-        await ctx.send(chat_id, error.message)
+    arguments = await report_arguments(message, ctx, "member", args, language)
+    if arguments is None:
         return
-    request = ChatReportRequested(
-        chat_id=chat_id,
-        kind="member",
-        first=period.first,
-        last=period.last,
-        language=language,
-        timezone=timezone,
-        user_id=user_id,
-        username=username,
+    request = report_request(
+        message, ctx, "member", arguments, language, user_id=user_id, username=username
     )
-    found = await request_reply(
-        ctx.broker,
-        request,
-        ctx.subjects.chat_report,
-        ChatReport,
-        timeout_s=REPORT_TIMEOUT_S,
-        span="telegram report",
-        attributes={"tally.report": "member"},
-    )
+    found = await fetch_report(ctx, request)
     if found is None:
         await ctx.send(chat_id, say("report_failed", language))
     elif found.error or found.member is None:
