@@ -27,9 +27,15 @@ after today, ends before it starts, is longer than ``MAX_REPORT_DAYS`` or has no
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final, Literal
+from typing import Final, get_args
 
-from tally.contracts.chat_reports import MAX_REPORT_DAYS, ReportKind
+from tally.contracts.chat_reports import (
+    DEFAULT_TOP,
+    MAX_REPORT_DAYS,
+    MAX_TOP,
+    ReportKind,
+    TopMeasure,
+)
 from tally.contracts.events import Language
 from tally.language.dates import DaySpan, take_span
 from tally.language.report_texts import ReportPeriodError, refused
@@ -50,13 +56,7 @@ __all__ = [
 
 DEFAULT_DAYS: Final = 7
 """Days of a report whose command names no period (today included)."""
-DEFAULT_TOP: Final = 10
-"""Members in a /top that names no size."""
-MAX_TOP: Final = 50
-"""Most members a /top lists (50 lines stay well inside Telegram's 4,096 characters)."""
-
-TopMeasure = Literal["messages", "words", "reactions", "replies"]
-_MEASURES: Final[tuple[TopMeasure, ...]] = ("messages", "words", "reactions", "replies")
+_MEASURES: Final[tuple[TopMeasure, ...]] = get_args(TopMeasure)
 
 
 @dataclass(frozen=True, slots=True)
