@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -66,18 +66,120 @@ def up(
         _run(run_stack(settings, sample=chosen, console=console))
 
 
-@app.command()
-def migrate() -> None:
-    """Apply the database migrations to DATABASE_URL (what a deployment runs first)."""
+migrate_app = typer.Typer(
+    help="The database's migrations (Alembic): apply, undo, show; or write them as SQL.",
+    rich_markup_mode="markdown",
+)
+app.add_typer(migrate_app, name="migrate")
+SqlOption = Annotated[
+    bool,
+    typer.Option(
+        "--sql", help="Print the SQL instead of running it (offline: no database is touched)."
+    ),
+]
+
+
+def _database_url() -> str:
+    settings = CliSettings()
+    return str(settings.database_url or _resolve().database_url)
+
+
+def _alembic(action: Callable[[], None]) -> None:
+    """Run an Alembic ``action``; its own errors (an unknown revision, say) become a red
+    line and exit code 2."""
+    from alembic.util import CommandError
+
+    try:
+        action()
+    except CommandError as error:
+        console.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@migrate_app.callback(invoke_without_command=True)
+def migrate(
+    context: typer.Context,
+    sql: SqlOption = False,
+    timescaledb: Annotated[
+        bool, typer.Option(help="With --sql: make `messages` a TimescaleDB hypertable.")
+    ] = False,
+) -> None:
+    """Apply every migration to DATABASE_URL (what a deployment runs first).
+
+    `--sql` prints the SQL of every migration for a DBA to run instead, for plain PostgreSQL
+    unless `--timescaledb`; `tally migrate upgrade FROM:head --sql` prints part of it.
+    """
+    if context.invoked_subcommand is None:
+        _upgrade("head", sql=sql, timescaledb=timescaledb)
+
+
+@migrate_app.command("upgrade")
+def upgrade_command(
+    revision: Annotated[str, typer.Argument(help="A revision, `head`, or `+1`.")] = "head",
+    sql: SqlOption = False,
+) -> None:
+    """Apply the migrations up to REVISION (with --sql, REVISION may be `FROM:TO`)."""
+    _upgrade(revision, sql=sql, timescaledb=False)
+
+
+def _upgrade(revision: str, *, sql: bool, timescaledb: bool) -> None:
+    from tally.infra.db import revisions
     from tally.infra.db.session import ensure_database
-    from tally.infra.db.session import migrate as upgrade
     from tally.infra.settings import redact
 
-    settings = CliSettings()
-    url = settings.database_url or _resolve().database_url
+    if sql:
+        _alembic(lambda: revisions.upgrade(None, revision, sql=True, timescaledb=timescaledb))
+        return
+    url = _database_url()
     _run(ensure_database(url))
-    upgrade(url)
-    console.print(f"Migrated {redact(url)} to the latest revision.")
+    _alembic(lambda: revisions.upgrade(url, revision))
+    console.print(f"Migrated {redact(url)} to {revision}.")
+
+
+@migrate_app.command("downgrade")
+def downgrade_command(
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="The revision to go back to, `base` (undo them all), or `-1` (after `--`)."
+        ),
+    ],
+    sql: SqlOption = False,
+) -> None:
+    """Undo the migrations after REVISION. Data in what they created is lost.
+
+    With --sql, give `FROM:TO` (e.g. `0009:0008`): offline no database says where it stands.
+    """
+    from tally.infra.db import revisions
+    from tally.infra.settings import redact
+
+    if sql:
+        _alembic(lambda: revisions.downgrade(None, revision, sql=True))
+        return
+    url = _database_url()
+    _alembic(lambda: revisions.downgrade(url, revision))
+    console.print(f"Downgraded {redact(url)} to {revision}.")
+
+
+@migrate_app.command("current")
+def current_command(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Print the revision DATABASE_URL is at (nothing when it was never migrated)."""
+    from tally.infra.db import revisions
+
+    url = _database_url()
+    _alembic(lambda: revisions.current(url, verbose=verbose))
+
+
+@migrate_app.command("history")
+def history_command(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Print every migration, newest first (no database needed)."""
+    from tally.infra.db import revisions
+
+    _alembic(lambda: revisions.history(verbose=verbose))
 
 
 @app.command("declare-streams")

@@ -3,19 +3,16 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tally.infra.db.revisions import MIGRATIONS as MIGRATIONS
+from tally.infra.db.revisions import upgrade
 from tally.infra.settings import to_asyncpg_url
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
@@ -98,7 +95,4 @@ async def scratch_database(
 
 def migrate(url: str | URL, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision`` (blocking; call from a thread)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["url"] = to_asyncpg_url(url)
-    command.upgrade(config, revision)
+    upgrade(url, revision)

@@ -90,5 +90,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(f"REVOKE ALL ON videos, video_snapshots FROM {READER}")
+    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {READER}")
     for table in ("questions", "bot_users", "video_snapshots", "videos"):
         op.drop_table(table)

@@ -19,7 +19,7 @@ Create Date: 2026-11-21
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0003"
 down_revision = "0002"
@@ -42,6 +42,13 @@ READABLE = (
 
 
 def _timescaledb_available() -> bool:
+    """Whether the server offers TimescaleDB; offline (``--sql``), whether the
+    ``timescaledb`` attribute or ``-x timescaledb=true`` says it will."""
+    if context.is_offline_mode():
+        said = context.config.attributes.get("timescaledb")
+        if said is None:
+            said = context.get_x_argument(as_dictionary=True).get("timescaledb", "false")
+        return str(said).lower() in {"1", "true", "yes"}
     bind = op.get_bind()
     found = bind.execute(
         sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
