@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from tally.cli.client import Asked, Asker, Conversation
 from tally.cli.config import CliSettings, StackState, resolve
@@ -303,6 +304,128 @@ def replay(
         f"{report.messages:,} new messages, {report.member_events:,} new member events, "
         f"{report.invalid:,} invalid and {report.refused:,} refused skipped."
     )
+
+
+dlq_app = typer.Typer(
+    help="Dead letters (DEAD_LETTERS): list, show, replay, purge; no consumer is touched.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(dlq_app, name="dlq")
+ServiceOption = Annotated[
+    str | None, typer.Option(help="Only this service's letters (gateway, ingest, ...).")
+]
+
+
+@dlq_app.command("ls")
+def dlq_ls(service: ServiceOption = None) -> None:
+    """List the dead letters, oldest first: ID (the stream sequence), when, service, the
+    subject it came on, why."""
+    from tally.cli.dead_letters import connect, letters
+    from tally.contracts.subjects import Subjects
+
+    async def listed() -> list[Any]:
+        common = _resolve()
+        async with connect(common) as connection:
+            found = letters(
+                connection.jetstream(), Subjects(common.subject_prefix), service=service
+            )
+            return [stored async for stored in found]
+
+    table = Table("ID", "failed at (UTC)", "service", "subject", "reason")
+    for stored in _run(listed()):
+        letter = stored.letter
+        if letter is None:
+            table.add_row(str(stored.seq), "", "", "", stored.problem)
+        else:
+            when = letter.failed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(str(stored.seq), when, letter.service, letter.subject, letter.reason)
+    console.print(table if table.row_count else "No dead letters.")
+
+
+@dlq_app.command("show")
+def dlq_show(letter_id: Annotated[int, typer.Argument(metavar="ID", min=1)]) -> None:
+    """Print one dead letter as JSON, whole: payload and headers as they came."""
+    from tally.cli.dead_letters import connect, letter
+    from tally.contracts.subjects import Subjects
+
+    async def shown() -> Any:
+        common = _resolve()
+        async with connect(common) as connection:
+            return await letter(connection.jetstream(), Subjects(common.subject_prefix), letter_id)
+
+    stored = _run(shown())
+    if stored.letter is None:
+        console.print(f"[red]Dead letter {letter_id} is {stored.problem}.[/]")
+        raise typer.Exit(1)
+    print(
+        json.dumps(
+            {"id": stored.seq, **stored.letter.model_dump(mode="json")},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    letter_ids: Annotated[list[int], typer.Argument(metavar="ID...", min=1)],
+    keep: Annotated[bool, typer.Option(help="Keep the letters once replayed.")] = False,
+    new_msg_id: Annotated[
+        bool,
+        typer.Option(help="A fresh Nats-Msg-Id, for a letter JetStream would drop as a duplicate."),
+    ] = False,
+) -> None:
+    """Publish each letter's payload back to its subject, with its headers (`traceparent`
+    too), then delete the letter (unless --keep). Exit 1 when any was dropped as a duplicate.
+    """
+    from tally.cli.dead_letters import connect, replay
+    from tally.contracts.subjects import Subjects
+
+    async def replayed() -> list[Any]:
+        common = _resolve()
+        subjects = Subjects(common.subject_prefix)
+        async with connect(common) as connection:
+            return [
+                await replay(connection, subjects, seq, keep=keep, new_msg_id=new_msg_id)
+                for seq in letter_ids
+            ]
+
+    outcomes = _run(replayed())
+    for done in outcomes:
+        if done.outcome == "stored":
+            console.print(f"{done.letter_seq}: stored again in {done.stream} as {done.seq}")
+        elif done.outcome == "published":
+            console.print(f"{done.letter_seq}: published (no stream keeps its subject)")
+        else:
+            console.print(
+                f"[yellow]{done.letter_seq}: dropped by JetStream as a duplicate of its "
+                "Nats-Msg-Id; kept. Replay it with --new-msg-id.[/]"
+            )
+    if any(done.outcome == "duplicate" for done in outcomes):
+        raise typer.Exit(1)
+
+
+@dlq_app.command("purge")
+def dlq_purge(
+    service: ServiceOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete every dead letter (of --service only); they cannot be replayed afterwards."""
+    from tally.cli.dead_letters import connect, purge
+    from tally.contracts.subjects import Subjects
+
+    whose = f"{service}'s" if service else "all"
+    if not yes and not typer.confirm(f"Delete {whose} dead letters for good?"):
+        raise typer.Exit(1)
+
+    async def purged() -> int:
+        common = _resolve()
+        async with connect(common) as connection:
+            subjects = Subjects(common.subject_prefix)
+            return await purge(connection.jetstream(), subjects, service=service)
+
+    console.print(f"Purged {_run(purged()):,} dead letters.")
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """Messages a consumer cannot read go to its dead-letter subject; consumption goes on.
 
 Dead letters land on ``{prefix}.dlq.{service}`` (stream DEAD_LETTERS), carrying the original
-subject, payload and headers, so an operator can inspect them with the NATS CLI and replay
-them by publishing ``payload`` back to ``subject``. Each one is counted in
+subject, payload and headers, so an operator can inspect and replay them (``tally dlq``:
+``payload`` published back to ``subject`` with the original headers). Each one is counted in
 ``tally_dead_letters_total{service, reason_kind}`` (see docs/metrics.md).
 """
 
