@@ -122,23 +122,75 @@ def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
+def _add_service(service: str) -> Any:
+    """A processor adding ``service``; it also drops uvicorn's ``color_message`` extra (the
+    message again, with terminal colour codes)."""
+
+    def add(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        event.setdefault("service", service)
+        event.pop("color_message", None)
+        return event
+
+    return add
+
+
+OWN_HANDLERS = ("faststream", "uvicorn", "uvicorn.error", "uvicorn.access")
+"""Loggers that libraries give handlers of their own (FastStream at import, uvicorn when it
+configures logging): :func:`setup_logging` takes them away so the records reach the root's."""
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):  # Ctrl-C or SIGINT: a stop, not a failure
+        structlog.get_logger("tally").info("interrupted")
+        return
+    structlog.get_logger("tally").critical("uncaught exception", exc_info=(kind, error, tb))
+
+
 def setup_logging(service: str, *, level: str = "INFO", json: bool = False) -> None:
-    """Configure structlog (and stdlib logging through it) for one service process."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    """Send every log record of the process to stderr in one format: structlog's own and the
+    standard library's (FastStream, aiogram, uvicorn, alembic, asyncio, warnings) alike,
+    through structlog's ``ProcessorFormatter``.
+
+    With ``json`` each record is one JSON object on one line with ``event``, ``level``,
+    ``logger``, ``timestamp`` (ISO 8601, UTC), ``service`` and, inside a span, ``trace_id``
+    (32 hex digits) and ``span_id`` (16); an exception is its traceback in ``exception``.
+    Without, a line for people. Uncaught exceptions are logged the same way. Call it after
+    the libraries are imported (FastStream adds its handler at import); uvicorn must be run
+    with ``log_config=None``.
+    """
+    numeric = logging.getLevelName(level.upper())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        _add_trace_ids,
+    ]
+    rendering: list[Any] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json
+        else [structlog.dev.ConsoleRenderer(colors=False)]
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_trace_ids,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for name in OWN_HANDLERS:
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught

@@ -68,6 +68,7 @@ def create_broker(
         reconnect_time_wait=1,
         graceful_timeout=10.0,
         log_level=logging.DEBUG,  # one line per message is noise at INFO; errors still log
+        logger=logging.getLogger("faststream.access.nats"),  # no handler: the root's format
     )
     broker.context.set_global("subjects", subjects)
     return broker

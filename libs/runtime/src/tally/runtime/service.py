@@ -16,7 +16,8 @@ def run_service(name: str, settings: S, create_app: Callable[[S], AsgiFastStream
     """Set up logging and tracing for ``name``, build its app from ``settings`` and serve it
     (NATS consumers, plus /metrics and /health on METRICS_HOST:METRICS_PORT) until stopped.
 
-    The event loop is uvloop's (libuv), which cuts the per-message cost of every hop.
+    The event loop is uvloop's (libuv), which cuts the per-message cost of every hop. uvicorn
+    leaves logging as :func:`setup_logging` made it (``log_config=None``).
     """
     setup_logging(name, level=settings.log_level, json=settings.log_json)
     setup_tracing(
@@ -26,5 +27,11 @@ def run_service(name: str, settings: S, create_app: Callable[[S], AsgiFastStream
     )
     app = create_app(settings)
     uvloop.run(
-        app.run(run_extra_options={"host": settings.metrics_host, "port": settings.metrics_port})
+        app.run(
+            run_extra_options={
+                "host": settings.metrics_host,
+                "port": settings.metrics_port,
+                "log_config": None,
+            }
+        )
     )

@@ -32,6 +32,7 @@ def main() -> None:
         port=settings.dashboard_port,
         loop="uvloop",
         log_level=settings.log_level.lower(),
+        log_config=None,  # the logging setup_logging made
     )
 
 
