@@ -24,7 +24,7 @@ from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
 from tally.runtime import _compat
 from tally.runtime.deadletter import dead_letter_middleware, register_metrics
-from tally.runtime.observability import prometheus_middleware, telemetry_middleware
+from tally.runtime.observability import MessageLog, prometheus_middleware, telemetry_middleware
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 unprefixed_subjects: Final = Subjects(prefix="")
@@ -53,6 +53,7 @@ def create_broker(
     middlewares: list[Any] = [
         dead_letter_middleware(subjects, service),
         telemetry_middleware(),
+        MessageLog,
     ]
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))

@@ -5,18 +5,26 @@ metrics and names its spans by the concrete subject, which would make one Promet
 per question: label values must be bounded. Here every id-like token of a subject becomes
 ``*`` (``tally.answers.cli.*``) in metric labels and span names; the span's
 ``messaging.destination.name`` attribute keeps the concrete subject.
+
+FastStream's own lines about each message are written outside its span; :class:`MessageLog`
+writes one inside, so ``LOG_LEVEL=DEBUG`` shows each message with its trace and span ids.
 """
 
 import re
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+from faststream import BaseMiddleware
+from faststream._internal.basic_types import AsyncFuncAny
+from faststream.message import StreamMessage
 from faststream.nats.opentelemetry.provider import telemetry_attributes_provider_factory
 from faststream.nats.prometheus.provider import settings_provider_factory
 from faststream.opentelemetry.middleware import TelemetryMiddleware
 from faststream.prometheus import PrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
+log = structlog.get_logger(__name__)
 _ID_TOKEN = re.compile(
     r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|-?\d+)$"
 )
@@ -77,3 +85,13 @@ def telemetry_middleware() -> TelemetryMiddleware[Any]:
     return TelemetryMiddleware(
         settings_provider_factory=_bounded(telemetry_attributes_provider_factory)
     )
+
+
+class MessageLog(BaseMiddleware):
+    """A FastStream middleware, placed after the telemetry one: a DEBUG line ``message
+    received`` with the subject (its pattern) and message id, inside the message's span."""
+
+    async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
+        subject = getattr(msg.raw_message, "subject", "")
+        log.debug("message received", subject=subject_pattern(subject), message_id=msg.message_id)
+        return await call_next(msg)

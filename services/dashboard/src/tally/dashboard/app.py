@@ -3,7 +3,9 @@
 One process serves everything on DASHBOARD_HOST:DASHBOARD_PORT. Its NATS broker (made by
 :func:`tally.runtime.broker.create_broker`, with tracing and metrics) only publishes: settings
 changes go to ingest through the CHAT_EVENTS stream. Reads go to PostgreSQL as the read-only
-``tally_reader`` role.
+``tally_reader`` role. Each request is a server span (OpenTelemetry's FastAPI
+instrumentation; /metrics and /health are left out) and each SQL statement a client span
+under it (:func:`tally.infra.db.tracing.instrument_asyncpg`).
 
 Without ADMIN_API_TOKEN, requests are answered only when their ``Host`` is a local name
 (Starlette's TrustedHostMiddleware, 400 otherwise): the loopback check alone would let a web
@@ -20,6 +22,7 @@ from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CollectorRegistry
 
 from tally.chatstore.read import StatsRequestError
@@ -29,10 +32,14 @@ from tally.dashboard.db import UNAVAILABLE, dashboard_reader
 from tally.dashboard.deps import Services
 from tally.dashboard.metrics import RequestMetrics
 from tally.infra.db.reader import DATABASE_ERRORS
+from tally.infra.db.tracing import instrument_asyncpg
 from tally.infra.errors import UserFacingError
 from tally.runtime.broker import create_broker, declare_streams, subjects_of
 
 SERVICE = "dashboard"
+UNTRACED = "/metrics,/health"
+"""Paths whose requests make no span (scrapes and probes), as the FastAPI instrumentation's
+comma-separated ``excluded_urls``."""
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 """``Host`` names a token-less dashboard answers (an IPv6 literal keeps its brackets)."""
 
@@ -110,4 +117,6 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     app.add_middleware(RequestMetrics, registry=services.registry)
     if hosts := trusted_hosts(settings):
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED)
+    instrument_asyncpg()
     return app

@@ -11,7 +11,8 @@ from tally.executor.deps import Dependencies, provide
 from tally.executor.handlers import SERVICE, create_router
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
-from tally.executor.runner import Reader, instrument
+from tally.executor.runner import Reader
+from tally.infra.db.tracing import instrument_asyncpg
 from tally.runtime.broker import create_app as create_service_app
 from tally.runtime.broker import create_broker, subjects_of
 
@@ -55,10 +56,11 @@ def create_broker_for(
     The admins' reports are answered when ``ops`` (see :func:`ops_reader`; the caller closes
     it) is given.
     Metrics go to ``metrics`` (new ones in ``registry``, or a fresh registry, when None);
-    every SQL statement of the process is traced from here on (:func:`instrument`)."""
+    every SQL statement of the process is traced from here on
+    (:func:`tally.infra.db.tracing.instrument_asyncpg`)."""
     registry = registry or CollectorRegistry()
     metrics = metrics or ExecutorMetrics(registry)
-    instrument()
+    instrument_asyncpg()
     broker = create_broker(settings, service=SERVICE, registry=registry)
     subjects = subjects_of(broker)
     cache = None

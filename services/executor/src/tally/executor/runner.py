@@ -16,10 +16,10 @@ Three layers hold for every statement, whoever wrote it:
   the rows exceed a byte budget.
 
 Each statement is a client span (opentelemetry-instrumentation-asyncpg, see
-:func:`instrument`), a child of the consume span of the message that asked for it; the span
-carries the statement text, never the bound values. Failures become fixed sentences by
-SQLSTATE and log lines carry only the SQLSTATE and the query's fingerprint
-(:mod:`tally.executor.failures`).
+:func:`tally.infra.db.tracing.instrument_asyncpg`), a child of the consume span of the message
+that asked for it; the span carries the statement text, never the bound values. Failures
+become fixed sentences by SQLSTATE and log lines carry only the SQLSTATE and the query's
+fingerprint (:mod:`tally.executor.failures`).
 """
 
 import asyncio
@@ -30,7 +30,6 @@ from typing import Any
 
 import asyncpg
 import structlog
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.engine import URL
 
@@ -43,7 +42,6 @@ from tally.executor.failures import (
     fingerprint,
     translated,
 )
-from tally.executor.tracing import QuietTracerProvider
 from tally.infra.db import reader as db
 from tally.infra.db.reader import UNAVAILABLE, DatabaseUnavailableError
 from tally.semantic.compiler import CompiledQuery
@@ -54,16 +52,6 @@ FETCH_ROWS = 100
 """Rows fetched per round trip when reading LLM-written SQL's result (one span each)."""
 SPAN_TTL_S = 60.0
 """Seconds the snapshots' span is reused before it is read again."""
-
-
-def instrument() -> None:
-    """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
-    recorded; literals in the statement text are redacted by
-    :class:`tally.infra.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
-    exception message (:mod:`tally.executor.tracing`)."""
-    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=QuietTracerProvider())
 
 
 async def _reset_untraced(connection: asyncpg.Connection) -> None:

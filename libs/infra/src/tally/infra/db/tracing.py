@@ -1,11 +1,12 @@
-"""Database spans that keep no error message.
+"""Database spans that keep no error message, and the asyncpg instrumentation that makes them.
 
 asyncpg's exceptions quote the values they failed on (``invalid input syntax for type
 integer: "<a stored message>"``), and an OpenTelemetry span an exception leaves records it
 by default: an ``exception`` event with the message and stack trace, and the message in the
-status description. The executor's asyncpg spans come from :class:`QuietTracerProvider`'s
-tracers, which record neither; the instrumentation still sets the span's status to ERROR
-(and, under the new semantic conventions, ``error.type`` to the exception's class).
+status description. The asyncpg spans (:func:`instrument_asyncpg`: the executor's, the
+dashboard's) come from :class:`QuietTracerProvider`'s tracers, which record neither; the
+instrumentation still sets the span's status to ERROR (and, under the new semantic
+conventions, ``error.type`` to the exception's class).
 """
 
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
 from opentelemetry.util import types
 
@@ -83,3 +85,13 @@ class QuietTracerProvider(TracerProvider):
             instrumenting_module_name, instrumenting_library_version, schema_url, attributes
         )
         return QuietTracer(tracer)
+
+
+def instrument_asyncpg() -> None:
+    """Trace every asyncpg statement of this process (idempotent). Bound parameters are not
+    recorded; literals in the statement text are redacted by
+    :class:`tally.infra.telemetry.SqlLiteralRedactor`; a failed statement's span keeps no
+    exception message (:class:`QuietTracerProvider`)."""
+    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=QuietTracerProvider())
