@@ -2,7 +2,8 @@
 lines to stdout and stderr while it starts, answers a Telegram question, serves the dashboard
 and stops; each line names the service, and a line written inside a span names its trace and
 span. ``LOG_LEVEL=DEBUG`` lets every library speak (FastStream's per-message lines, aiogram,
-uvicorn, asyncio)."""
+uvicorn, asyncio). The same run checks the dashboard's spans, sent to a fake OTLP collector:
+each request a server span, its SQL client spans under it, probes and scrapes untraced."""
 
 import asyncio
 import json
@@ -20,6 +21,7 @@ import pytest
 
 from tally.cli.embedded import free_port
 from tally.infra.settings import CommonSettings
+from tally.testing.otlp import FakeCollector, ReceivedSpan
 from tally.testing.processes import stop_group
 from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 
@@ -27,6 +29,8 @@ SERVICES = ("gateway", "nl2sql", "executor", "ingest", "alerts", "dashboard")
 PORT_VARIABLE = {"dashboard": "DASHBOARD_PORT"}
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
+SERVER, CLIENT = 2, 3
+"""``SPAN_KIND_SERVER`` and ``SPAN_KIND_CLIENT`` in the OTLP protobuf."""
 
 
 @dataclass
@@ -68,11 +72,19 @@ def _get(url: str) -> int:
         return int(reply.status)
 
 
+@dataclass
+class Finished:
+    """The stopped services (with their output) and every span they exported."""
+
+    children: list[Child]
+    spans: list[ReceivedSpan]
+
+
 @pytest.fixture(scope="module")
-async def finished(settings: CommonSettings) -> AsyncIterator[list[Child]]:
+async def run(settings: CommonSettings) -> AsyncIterator[Finished]:
     """Every service started with LOG_JSON=true, asked one question through the fake Bot API,
-    the dashboard's page and API read, then stopped with SIGTERM; their output."""
-    async with FakeTelegram() as telegram:
+    the dashboard's page and API read, then stopped with SIGTERM (which flushes their spans)."""
+    async with FakeTelegram() as telegram, FakeCollector() as collector:
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LOG_"))},
             "NATS_URL": settings.nats_url,
@@ -82,6 +94,8 @@ async def finished(settings: CommonSettings) -> AsyncIterator[list[Child]]:
             "TELEGRAM_API_BASE": telegram.base_url,
             "LOG_JSON": "true",
             "LOG_LEVEL": "DEBUG",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
         }
         children: list[Child] = []
         try:
@@ -114,7 +128,12 @@ async def finished(settings: CommonSettings) -> AsyncIterator[list[Child]]:
                 await stop_group(child.process, timeout_s=30, signum=signal.SIGTERM)
             for child in children:
                 await asyncio.gather(*child.readers)
-        yield children
+        yield Finished(children, list(collector.spans))
+
+
+@pytest.fixture(scope="module")
+def finished(run: Finished) -> list[Child]:
+    return run.children
 
 
 def _records(child: Child) -> list[dict[str, Any]]:
@@ -154,3 +173,26 @@ def test_lines_inside_spans_carry_the_trace(finished: list[Child]) -> None:
     }
     assert traced["nl2sql"] and traced["executor"]
     assert traced["gateway"] & traced["nl2sql"] & traced["executor"]
+
+
+def test_dashboard_requests_and_sql_are_traced(run: Finished) -> None:
+    """``GET /api/chats`` is a server span of tally-dashboard with its SQL as client spans in
+    the same trace, below it; the access log line of that request names that trace; the
+    readiness probes made no span."""
+    spans = [span for span in run.spans if span.service == "tally-dashboard"]
+    [request] = [s for s in spans if s.kind == SERVER and s.name == "GET /api/chats"]
+    by_id = {span.span_id: span for span in spans}
+
+    def under_request(span: ReceivedSpan) -> bool:
+        while span.parent_span_id in by_id:
+            span = by_id[span.parent_span_id]
+            if span is request:
+                return True
+        return False
+
+    sql = [s for s in spans if s.kind == CLIENT and s.attributes.get("db.system") == "postgresql"]
+    assert any(s.trace_id == request.trace_id and under_request(s) for s in sql)
+    assert not [s for s in spans if "/health" in s.name or "/metrics" in s.name]
+    [dashboard] = [child for child in run.children if child.name == "dashboard"]
+    logged = [r for r in _records(dashboard) if "GET /api/chats" in r["event"]]
+    assert logged and all(r.get("trace_id") == request.trace_id for r in logged)
