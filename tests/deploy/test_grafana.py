@@ -151,3 +151,42 @@ def test_dashboards_provider_points_where_compose_mounts_them() -> None:
     compose = (DEPLOY.parent / "docker-compose.yml").read_text()
     mount = re.search(r"\./deploy/grafana/dashboards:([^:\s]+)", compose)
     assert mount and entry["options"]["path"] == mount.group(1)
+
+
+EXEMPLAR_HISTOGRAMS = {
+    "tally_answer_latency_seconds": "libs/runtime/src/tally/runtime/metrics.py",
+    "tally_nl2sql_plan_seconds": "services/nl2sql/src/tally/nl2sql/handlers.py",
+    "tally_nl2sql_llm_seconds": "services/nl2sql/src/tally/nl2sql/llm/client.py",
+    "tally_executor_query_seconds": "services/executor/src/tally/executor/handlers.py",
+    "tally_dashboard_request_seconds": "services/dashboard/src/tally/dashboard/metrics.py",
+}
+"""The latency histograms observed with the current trace id as exemplar, and where."""
+
+
+def test_exemplar_histograms_observe_with_the_trace_id() -> None:
+    """Each histogram listed is observed with ``trace_exemplar()`` in the file named."""
+    root = DEPLOY.parent
+    for path in EXEMPLAR_HISTOGRAMS.values():
+        assert "trace_exemplar()" in (root / path).read_text(), path
+
+
+def test_latency_panels_link_exemplars_to_jaeger() -> None:
+    """Every panel query on a histogram with exemplars shows them (``exemplar: true``), and the
+    Prometheus datasource turns an exemplar's ``trace_id`` into a link to the Jaeger
+    datasource."""
+    shown = set()
+    for path in DASHBOARDS:
+        for panel in _load(path)["panels"]:
+            for target in panel.get("targets", []):
+                read = {h for h in EXEMPLAR_HISTOGRAMS if f"{h}_bucket" in target["expr"]}
+                if read:
+                    assert target.get("exemplar") is True, panel["title"]
+                    shown |= read
+    assert shown == set(EXEMPLAR_HISTOGRAMS)
+    provisioning = yaml.safe_load(
+        (GRAFANA / "provisioning" / "datasources" / "datasources.yml").read_text()
+    )
+    sources = {source["uid"]: source for source in provisioning["datasources"]}
+    [link] = sources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert link == {"name": "trace_id", "datasourceUid": "jaeger"}
+    assert "--enable-feature=exemplar-storage" in (DEPLOY.parent / "docker-compose.yml").read_text()

@@ -8,6 +8,7 @@ so the sum over services is the number of questions answered.
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from tally.contracts.events import QuestionAnswered
+from tally.infra.telemetry import trace_exemplar
 
 LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 """From a parser's millisecond answers to an LLM's tens of seconds."""
@@ -17,7 +18,8 @@ class AnswerMetrics:
     """``tally_questions_total{outcome, language, engine}`` and
     ``tally_answer_latency_seconds{engine}`` (``QuestionAnswered.total_ms``: from
     ``asked_at`` to publication, in seconds). ``engine`` is ``builtin``, ``llm`` or ``none``
-    (an answer no engine produced)."""
+    (an answer no engine produced). A latency observation made inside a sampled span keeps
+    its trace id as the bucket's exemplar."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.questions = Counter(
@@ -38,4 +40,4 @@ class AnswerMetrics:
         """Count ``answer`` (call once, when it is published)."""
         engine = answer.engine or "none"
         self.questions.labels(answer.outcome, answer.question.language, engine).inc()
-        self.latency.labels(engine).observe(answer.total_ms / 1000)
+        self.latency.labels(engine).observe(answer.total_ms / 1000, trace_exemplar())

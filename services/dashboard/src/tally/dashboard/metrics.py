@@ -5,12 +5,15 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tally.infra.telemetry import trace_exemplar
+
 UNMATCHED = "unmatched"
 
 
 class RequestMetrics:
     """ASGI middleware: ``tally_dashboard_requests_total{method,route,status}`` and
-    ``tally_dashboard_request_seconds{route}``."""
+    ``tally_dashboard_request_seconds{route}``, with the request's trace id as exemplar (the
+    request's span is current here: the tracing middleware is outside this one)."""
 
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
@@ -44,5 +47,5 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED)
-            self.latency.labels(route).observe(time.perf_counter() - started)
+            self.latency.labels(route).observe(time.perf_counter() - started, trace_exemplar())
             self.requests.labels(scope["method"], route, str(status)).inc()

@@ -37,6 +37,7 @@ from tally.executor.metrics import ExecutorMetrics
 from tally.executor.reports import answer_report
 from tally.executor.runner import Reader
 from tally.infra.idempotency import RecentQuestions
+from tally.infra.telemetry import trace_exemplar
 from tally.runtime.answers import publish_answer
 from tally.runtime.broker import SubjectsDep, unprefixed_subjects
 from tally.semantic import catalog
@@ -76,7 +77,7 @@ async def _run_plan(
         result, lookup = await answer_cached(planned, reader, cache)
     if not result.cached:
         metrics.queries.labels(result.outcome).inc()
-        metrics.query_seconds.observe(result.elapsed_ms / 1000)
+        metrics.query_seconds.observe(result.elapsed_ms / 1000, trace_exemplar())
     await publish_answer(broker, result, subjects)
     metrics.answers.answered(result)
     if cache is not None and lookup is not None:

@@ -21,6 +21,7 @@ from time import perf_counter
 from faststream.nats import NatsRouter
 
 from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
+from tally.infra.telemetry import trace_exemplar
 from tally.nl2sql.deps import (
     AnsweredDep,
     LlmDep,
@@ -56,7 +57,7 @@ def _failed(event: Planned) -> bool:
 def _builtin(question: QuestionAsked, metrics: Nl2sqlMetrics) -> QueryPlanned | QuestionAnswered:
     started = perf_counter()
     event = plan_question(question)
-    metrics.plan_seconds.observe(perf_counter() - started)
+    metrics.plan_seconds.observe(perf_counter() - started, trace_exemplar())
     return event
 
 

@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from tally.infra.errors import TallyError
+from tally.infra.telemetry import trace_exemplar
 from tally.nl2sql.config import Nl2sqlSettings
 from tally.nl2sql.llm.metrics import ErrorKind, LlmMetrics
 from tally.nl2sql.llm.prompts import REPLY_SCHEMA, SCHEMA_NAME, Message
@@ -97,7 +98,7 @@ class ChatClient:
         except openai.OpenAIError as error:
             raise _unavailable(error) from error
         finally:
-            self._metrics.seconds.observe(perf_counter() - started)
+            self._metrics.seconds.observe(perf_counter() - started, trace_exemplar())
 
     async def close(self) -> None:
         """Close the connection pool."""
