@@ -72,12 +72,23 @@ def _get(url: str) -> int:
         return int(reply.status)
 
 
+def _openmetrics(port: int) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Accept": "application/openmetrics-text"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.headers["Content-Type"].startswith("application/openmetrics-text")
+        return str(reply.read().decode())
+
+
 @dataclass
 class Finished:
     """The stopped services (with their output) and every span they exported."""
 
     children: list[Child]
     spans: list[ReceivedSpan]
+    metrics: dict[str, str]
+    """Each service's /metrics as OpenMetrics (asked for with ``Accept``), after the question."""
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +109,7 @@ async def run(settings: CommonSettings) -> AsyncIterator[Finished]:
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }
         children: list[Child] = []
+        metrics: dict[str, str] = {}
         try:
             for name in SERVICES:
                 port = free_port()
@@ -123,12 +135,14 @@ async def run(settings: CommonSettings) -> AsyncIterator[Finished]:
             dashboard = f"http://127.0.0.1:{children[-1].port}"
             assert await asyncio.to_thread(_get, f"{dashboard}/") == 200
             assert await asyncio.to_thread(_get, f"{dashboard}/api/chats") == 200
+            for child in children:
+                metrics[child.name] = await asyncio.to_thread(_openmetrics, child.port)
         finally:
             for child in children:
                 await stop_group(child.process, timeout_s=30, signum=signal.SIGTERM)
             for child in children:
                 await asyncio.gather(*child.readers)
-        yield Finished(children, list(collector.spans))
+        yield Finished(children, list(collector.spans), metrics)
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +210,16 @@ def test_dashboard_requests_and_sql_are_traced(run: Finished) -> None:
     [dashboard] = [child for child in run.children if child.name == "dashboard"]
     logged = [r for r in _records(dashboard) if "GET /api/chats" in r["event"]]
     assert logged and all(r.get("trace_id") == request.trace_id for r in logged)
+
+
+def test_answer_latency_exemplar_is_the_question_trace(run: Finished) -> None:
+    """The executor's answer latency, read as OpenMetrics, carries as exemplar the trace id
+    the gateway's lines about that question carry: Grafana's dot opens that trace."""
+    exemplars = set(
+        re.findall(
+            r'tally_answer_latency_seconds_bucket\{.*# \{trace_id="(\w+)"\}',
+            run.metrics["executor"],
+        )
+    )
+    [gateway] = [child for child in run.children if child.name == "gateway"]
+    assert exemplars and exemplars <= {r["trace_id"] for r in _records(gateway) if "trace_id" in r}
