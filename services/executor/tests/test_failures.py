@@ -24,7 +24,7 @@ from tally.executor.failures import (
     failure,
     fingerprint,
 )
-from tally.executor.tracing import QuietTracer
+from tally.infra.db.tracing import QuietTracer
 from tally.infra.errors import UserFacingError
 
 
