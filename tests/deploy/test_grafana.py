@@ -159,15 +159,19 @@ EXEMPLAR_HISTOGRAMS = {
     "tally_nl2sql_llm_seconds": "services/nl2sql/src/tally/nl2sql/llm/client.py",
     "tally_executor_query_seconds": "services/executor/src/tally/executor/handlers.py",
     "tally_dashboard_request_seconds": "services/dashboard/src/tally/dashboard/metrics.py",
+    "tally_ingest_batch_seconds": "services/ingest/src/tally/ingest/videos/handlers.py",
+    "tally_ingest_chat_batch_seconds": "services/ingest/src/tally/ingest/chats/handlers.py",
 }
 """The latency histograms observed with the current trace id as exemplar, and where."""
 
 
 def test_exemplar_histograms_observe_with_the_trace_id() -> None:
-    """Each histogram listed is observed with ``trace_exemplar()`` in the file named."""
+    """Each histogram listed is observed with ``trace_exemplar()`` (or through
+    ``observe_seconds``, which does) in the file named."""
     root = DEPLOY.parent
     for path in EXEMPLAR_HISTOGRAMS.values():
-        assert "trace_exemplar()" in (root / path).read_text(), path
+        source = (root / path).read_text()
+        assert "trace_exemplar()" in source or "observe_seconds(" in source, path
 
 
 def test_latency_panels_link_exemplars_to_jaeger() -> None:

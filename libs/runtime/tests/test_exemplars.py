@@ -1,15 +1,17 @@
 """Latency observations made inside a sampled span keep its trace id as their exemplar, served
 in the OpenMetrics exposition only (Prometheus's text format has no exemplars)."""
 
+import contextlib
+
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
 
 from tally.contracts.events import QuestionAnswered, QuestionAsked
 from tally.infra.telemetry import trace_exemplar
-from tally.runtime.metrics import AnswerMetrics
+from tally.runtime.metrics import AnswerMetrics, observe_seconds
 
 
 def _answer() -> QuestionAnswered:
@@ -42,3 +44,18 @@ def test_no_exemplar_outside_a_sampled_span() -> None:
     with unsampled.start_as_current_span("dropped"):
         assert trace.get_current_span().get_span_context().is_valid
         assert trace_exemplar() is None
+
+
+def test_observe_seconds_times_the_block_with_the_trace_id() -> None:
+    """The block's duration is observed, with the span's trace id, also when it raises."""
+    registry = CollectorRegistry()
+    histogram = Histogram("probe_seconds", "A probe.", registry=registry)
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("batch") as span:
+        with observe_seconds(histogram):
+            pass
+        with contextlib.suppress(RuntimeError), observe_seconds(histogram):
+            raise RuntimeError
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    assert registry.get_sample_value("probe_seconds_count") == 2
+    assert f'# {{trace_id="{trace_id}"}}' in openmetrics(registry).decode()

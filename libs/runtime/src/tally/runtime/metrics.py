@@ -5,6 +5,10 @@ executor (everything it ran or took from its cache); each counts its own, once p
 so the sum over services is the number of questions answered.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from time import perf_counter
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from tally.contracts.events import QuestionAnswered
@@ -12,6 +16,17 @@ from tally.infra.telemetry import trace_exemplar
 
 LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 """From a parser's millisecond answers to an LLM's tens of seconds."""
+
+
+@contextmanager
+def observe_seconds(histogram: Histogram) -> Iterator[None]:
+    """Observe the seconds the block took in ``histogram`` (also when it raises), as
+    ``Histogram.time()`` does, with the current trace id as exemplar (:func:`trace_exemplar`)."""
+    started = perf_counter()
+    try:
+        yield
+    finally:
+        histogram.observe(perf_counter() - started, trace_exemplar())
 
 
 class AnswerMetrics:

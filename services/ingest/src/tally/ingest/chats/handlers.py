@@ -49,6 +49,7 @@ from tally.ingest.delivery import SERVICE
 from tally.ingest.deps import MetricsDep, SettingsDep, SubjectsDep
 from tally.ingest.metrics import IngestMetrics
 from tally.runtime.deadletter import MAX_PAYLOAD_CHARS, ReasonKind, publish_dead_letter
+from tally.runtime.metrics import observe_seconds
 
 log = structlog.get_logger(__name__)
 Batch = Annotated[list[Msg], NoCastField()]
@@ -105,7 +106,7 @@ class ChatBatch:
             return
         valid, invalid = parse_chat_events([(m.subject, m.data) for m in batch], self.subjects)
         try:  # write_isolating raises only failures that may pass
-            with self.metrics.chat_batch_seconds.time():
+            with observe_seconds(self.metrics.chat_batch_seconds):
                 written, refused = await self.writer.write_isolating([e for _, e in valid])
             await publish_settings(js, self.subjects, written.settings)
         except (SQLAlchemyError, OSError, TimeoutError, nats.errors.Error) as error:

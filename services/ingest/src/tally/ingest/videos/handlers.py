@@ -15,6 +15,7 @@ from tally.ingest.deps import DeliveryDep, EngineDep, MetricsDep, SubjectsDep
 from tally.ingest.videos.domain.rows import batch_rows
 from tally.ingest.videos.store import upsert_videos
 from tally.ingest.videos.versions import move_versions
+from tally.runtime.metrics import observe_seconds
 
 
 async def store_batch(
@@ -29,7 +30,7 @@ async def store_batch(
     import's progress subject. Raises NackMessage / RejectMessage (see Delivery)."""
     batch = await delivery.parse(VideoBatch, message, broker, "video_batch")
     videos, snapshots = batch_rows(batch)
-    with metrics.batch_seconds.time():
+    with observe_seconds(metrics.batch_seconds):
         upsert = upsert_videos(engine=engine, videos=videos, snapshots=snapshots)
         await delivery.write(upsert, message, broker, "video_batch")
     moved = move_versions(broker, subjects, batch)
