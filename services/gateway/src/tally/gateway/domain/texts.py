@@ -33,10 +33,6 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "This question has expired, please ask again.",
         "pick_not_yours": "Only the person who asked can pick a reading.",
         "ask_usage": "Ask after the command, e.g. /ask how many messages were sent here yesterday?",
-        "top_measure": (
-            "For now /top ranks members by messages only; ranking by words, reactions or "
-            "replies is not available yet."
-        ),
         "user_usage": "Name the member after the command, e.g. /user @ann last week",
         "group_slow_down": "One question every {seconds} seconds, please.",
         "report_failed": "The statistics are not available right now; try again in a minute.",
@@ -60,10 +56,6 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "Этот вопрос устарел, задайте его, пожалуйста, ещё раз.",
         "pick_not_yours": "Выбрать вариант может только тот, кто задал вопрос.",
         "ask_usage": "Напишите вопрос после команды, например: /ask сколько сообщений было вчера?",
-        "top_measure": (
-            "Пока /top ранжирует участников только по сообщениям; по словам, реакциям или "
-            "ответам — ещё нет."
-        ),
         "user_usage": "Укажите участника после команды, например: /user @ann за прошлую неделю",
         "group_slow_down": "Не чаще одного вопроса в {seconds} с, пожалуйста.",
         "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
@@ -84,7 +76,7 @@ def help_text(language: Language) -> str:
 def say(key: str, language: Language) -> str:
     """A short plain-text reply: ``not_text``, ``unknown_command``, ``no_answer``,
     ``too_long``, ``slow_down``, ``group_slow_down`` (a ``{seconds}`` field to fill),
-    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``user_usage``, ``top_measure``,
+    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``user_usage``,
     ``report_failed`` or ``handler_failed``.
 
     Raises KeyError for any other ``key``.
