@@ -39,6 +39,7 @@ from tally.cli.chat_export import (
     Tally,
     exported_chat,
 )
+from tally.cli.errors import quiet_client_errors
 from tally.cli.importer import BrokerUnavailableError
 from tally.cli.seed_chats import publish_chat_events
 from tally.contracts.chat_events import ChatEvent, ChatSettings
@@ -177,7 +178,11 @@ async def _wait_for_ingest(
 async def _connect(settings: CommonSettings) -> Client:
     try:
         return await nats.connect(
-            settings.nats_url, **settings.nats_auth(), name="tally-import-chat", connect_timeout=5
+            settings.nats_servers(),
+            **settings.nats_auth(),
+            name="tally-import-chat",
+            connect_timeout=5,
+            error_cb=quiet_client_errors,
         )
     except (OSError, TimeoutError, nats.errors.Error) as error:
         raise BrokerUnavailableError(

@@ -59,7 +59,7 @@ def create_broker(
         register_metrics(registry)
     auth = settings.nats_auth()
     broker = NatsBroker(
-        settings.nats_url,
+        settings.nats_servers(),
         security=NatsUserPassword(auth["user"], auth["password"]) if auth else None,
         name=f"tally-{service}",
         description=f"tally-{service}",  # the AsyncAPI document's title
@@ -86,7 +86,7 @@ async def declare_streams(settings: CommonSettings) -> None:
     """Create this deployment's JetStream streams and shared buckets when missing (existing
     ones are kept). Under authorization a service may only read that they exist: the
     operator (``tally up``, ``tally declare-streams``) creates them first."""
-    connection = await nats.connect(settings.nats_url, **settings.nats_auth())
+    connection = await nats.connect(settings.nats_servers(), **settings.nats_auth())
     try:
         subjects = Subjects(settings.subject_prefix)
         await ensure_streams(
