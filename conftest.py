@@ -143,6 +143,7 @@ SLOW: Final = (
     # Chaos, load and browser tests: tens of seconds each.
     "tests/chaos/",
     "tests/test_loadtest.py",
+    "tests/test_nats_cluster.py",
     "services/dashboard/tests/test_web.py",
     # Property-based fuzzing: hundreds of generated examples per test, seconds each.
     "tests/attacks/test_fuzz_events.py::",
@@ -153,6 +154,7 @@ SLOW: Final = (
     "tests/attacks/test_secrets.py::test_cli_errors_hide_passwords_in_urls",
     "services/dashboard/tests/test_auth_and_service.py::test_the_process_refuses_to_start_on_a",
     "tests/test_tally_up.py::test_ask_without_a_stack_says_how_to_start_one",
+    "libs/cli/tests/test_nats_servers.py::test_ask_with_no_live_server",
 )
 """Tests (node id prefixes, from the repository root) that are ``slow``: `make test` runs them,
 `make test-fast` does not."""
