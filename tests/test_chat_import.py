@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from tally.chatstore.write.writer import CHAT_TABLES
-from tally.cli.chat_export import convert_all, exported_chat
 from tally.cli.main import app as cli
 from tally.contracts.chat_events import ChatSettings, SettingsChanged
+from tally.contracts.chat_export import convert_all, exported_chat
 from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import CHATS_DURABLE, Subjects
 from tally.infra.db.session import create_engine, drop_database, ensure_database, migrate
