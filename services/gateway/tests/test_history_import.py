@@ -39,12 +39,15 @@ _ids = itertools.count(50_000)
 
 class FileSession(GroupSession):
     """A GroupSession (getChatMember as ``statuses`` say, in any chat) that also serves one
-    file: getFile answers with its path, the download with ``content``."""
+    file: getFile answers with its path and ``file_size`` (the content's by default), the
+    download with ``content`` (``downloads`` counts them)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.statuses = {ADMIN: "administrator"}
         self.content = b""
+        self.file_size: int | None = None
+        self.downloads = 0
 
     async def make_request(
         self,
@@ -55,7 +58,8 @@ class FileSession(GroupSession):
         if isinstance(method, GetFile):
             self.requests.append(method)
             found = {"file_id": method.file_id, "file_unique_id": "u", "file_path": "d/r.json"}
-            body = json.dumps({"ok": True, "result": found | {"file_size": len(self.content)}})
+            size = len(self.content) if self.file_size is None else self.file_size
+            body = json.dumps({"ok": True, "result": found | {"file_size": size}})
             return self.check_response(bot, method, 200, body).result  # type: ignore[return-value]
         return await super().make_request(bot, method, timeout)
 
@@ -67,6 +71,7 @@ class FileSession(GroupSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
+        self.downloads += 1
         for start in range(0, len(self.content), chunk_size):
             yield self.content[start : start + chunk_size]
 
@@ -96,9 +101,10 @@ async def gateway() -> AsyncIterator[Harness]:
 
 
 def _document(
-    user_id: int, *, size: int, name: str = "result.json", mime: str = "application/json"
+    user_id: int, *, size: int | None, name: str = "result.json", mime: str = "application/json"
 ) -> dict[str, Any]:
-    document = {"file_id": "f1", "file_unique_id": "u1", "file_name": name, "file_size": size}
+    document: dict[str, Any] = {"file_id": "f1", "file_unique_id": "u1", "file_name": name}
+    document |= {"file_size": size} if size is not None else {}
     return {
         "update_id": next(_ids),
         "message": {
@@ -174,6 +180,21 @@ async def test_a_file_over_the_limit_is_refused_before_downloading(gateway: Harn
     assert reply == say("too_big", "en") and "20 MB" in reply
     assert not any(isinstance(method, GetFile) for method in gateway.session.requests)
     assert _events(gateway) == []
+
+
+async def test_a_file_getfile_says_is_over_the_limit_is_not_downloaded(
+    gateway: Harness,
+) -> None:
+    """A document without a size, which getFile says is over 20 MB: the limit is the reply,
+    and the file is not downloaded."""
+    session = gateway.session
+    assert isinstance(session, FileSession)
+    session.file_size = MAX_EXPORT_BYTES + 1
+
+    await gateway.feed(_document(ADMIN, size=None))
+
+    assert _replies(gateway) == [say("too_big", "en")]
+    assert session.downloads == 0 and _events(gateway) == []
 
 
 @pytest.mark.parametrize(
