@@ -50,7 +50,9 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
             "member there: Telegram does not list you as one of its admins."
         ),
         "reading": "Importing the history of {title}: {messages:,} messages…",
-        "done": "Imported {title} ({chat_id}): {events:,} events ({kinds}), {new:,} new.",
+        "done": (
+            "Imported {title} ({chat_id}): {events:,} events ({kinds}), {new:,} new to the stream."
+        ),
         "none": "none",
         "again": "Nothing new: this history was imported before, so nothing changed.",
         "skipped": "Skipped {count:,} malformed messages (first reason: {reason}).",
@@ -81,7 +83,10 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
             "состоять в этом чате: Telegram не называет вас его администратором."
         ),
         "reading": "Импортирую историю {title}: {messages:,} сообщений…",
-        "done": "Импортировано {title} ({chat_id}): {events:,} событий ({kinds}), новых {new:,}.",
+        "done": (
+            "Импортировано {title} ({chat_id}): {events:,} событий ({kinds}), "
+            "новых для потока {new:,}."
+        ),
         "none": "нет",
         "again": "Ничего нового: эта история уже импортирована, ничего не изменилось.",
         "skipped": "Пропущено повреждённых сообщений: {count:,} (первая причина: {reason}).",
