@@ -24,7 +24,7 @@ from tally.contracts.events import AdminAuditEvent
 from tally.gateway.app import create_broker_for
 from tally.gateway.config import GatewaySettings
 from tally.gateway.context import GatewayContext
-from tally.gateway.domain.history import MAX_EXPORT_BYTES, say
+from tally.gateway.domain.history import _TEXTS, MAX_EXPORT_BYTES, say
 from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
@@ -228,3 +228,13 @@ async def test_a_document_that_is_no_json_gets_the_how_to(gateway: Harness) -> N
 
     assert _replies(gateway) == [say("not_export", "en")]
     assert not any(isinstance(method, GetFile) for method in gateway.session.requests)
+
+
+def test_every_sentence_is_there_in_both_languages() -> None:
+    """English and Russian have the same sentences with the same fields, so no reply fails
+    on a missing key or field in either language."""
+    fields = {"title": "“G”", "chat_id": CHAT, "messages": 1, "events": 2, "kinds": "k"}
+    fields |= {"new": 0, "count": 1, "reason": "r", "done": 3}
+    for key in _TEXTS["en"]:
+        assert say(key, "ru", **fields) and say(key, "en", **fields)
+    assert _TEXTS["en"].keys() == _TEXTS["ru"].keys()
