@@ -4,8 +4,10 @@ It extends ``tally loadtest``'s simulator (:class:`tally.cli.bot_api.BotApiSimul
 getUpdates long polling, sendMessage and sendPhoto recorded, the token checked) with
 setWebhook (its parameters kept in ``webhook`` until deleteWebhook), the ``allowed_updates``
 of getUpdates, answerCallbackQuery and editMessageReplyMarkup (recorded on the press they
-concern), getChatMember (the bot's role set with ``set_bot_status``, anyone else a member)
-and failures (``block``, ``flaky``). aiogram reaches it with
+concern), getChatMember (the bot's role set with ``set_bot_status``, a user's with
+``set_member_status``, anyone else a member), getFile and the file download path
+``/file/bot<token>/<path>`` (documents pushed with ``push_document``; over 20 MB getFile
+refuses, as Telegram does) and failures (``block``, ``flaky``). aiogram reaches it with
 ``TelegramAPIServer.from_base(tg.base_url)``.
 
     async with FakeTelegram() as tg:
@@ -70,6 +72,8 @@ ContentType = Literal[
 ]
 """What ``push_group_message`` can send; ``dice`` stands for content without a type of its own."""
 MemberChange = Literal["join", "leave"]
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""The largest file getFile hands a bot (https://core.telegram.org/bots/api#getfile)."""
 
 
 @dataclass
@@ -114,6 +118,9 @@ class FakeTelegram(BotApiSimulator):
         self._bot_status: dict[int, str] = {}
         self._allowed_updates: list[str] | None = None
         self._webhook: Json | None = None
+        self._member_status: dict[tuple[int, int], str] = {}
+        self._files: dict[str, bytes] = {}
+        self._file_sizes: dict[str, int] = {}
 
     @property
     def allowed_updates(self) -> list[str] | None:
@@ -150,6 +157,31 @@ class FakeTelegram(BotApiSimulator):
         if sticker:
             message["sticker"] = _STICKER
         return self._push({"message": message})
+
+    def push_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        content: bytes,
+        *,
+        file_name: str = "result.json",
+        mime_type: str | None = "application/json",
+        file_size: int | None = None,
+        language_code: str = "en",
+    ) -> int:
+        """Queue a private message from ``user_id`` carrying a document whose bytes are
+        ``content`` (served by getFile and the download path); return its ``update_id``.
+        ``file_size`` is the size announced, ``len(content)`` by default (a larger one
+        stands for a file too big to send here)."""
+        file_id = f"document-{next(self._message_ids)}"
+        size = len(content) if file_size is None else file_size
+        self._files[file_id], self._file_sizes[file_id] = content, size
+        document: Json = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
+        document |= {"file_name": file_name, "file_size": size}
+        document |= {"mime_type": mime_type} if mime_type else {}
+        message = self._message({"id": chat_id, "type": "private"}, user_id, None)
+        message["from"] |= {"language_code": language_code}
+        return self._push({"message": message | {"document": document}})
 
     def push_callback(
         self, chat_id: int, user_id: int, data: str, *, language_code: str = "en"
@@ -329,6 +361,11 @@ class FakeTelegram(BotApiSimulator):
         ``member``...) in ``chat_id`` (``member`` until set)."""
         self._bot_status[chat_id] = status
 
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """From now on getChatMember says ``user_id`` is ``status`` (``creator``,
+        ``administrator``, ``left``...) in ``chat_id`` (``member`` until set)."""
+        self._member_status[(chat_id, user_id)] = status
+
     def push_bot_status(self, chat_id: int, status: str) -> int:
         """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
         tells it; return its ``update_id``."""
@@ -421,8 +458,13 @@ class FakeTelegram(BotApiSimulator):
             if id(message) not in self._read and chat_id in (None, message.chat_id)
         ]
 
+    def _routes(self, app: web.Application) -> None:
+        super()._routes(app)
+        app.router.add_get("/file/bot{token}/documents/{file_id}.json", self._download)
+
     def _handlers(self) -> dict[str, Handler]:
         return super()._handlers() | {
+            "getfile": self._get_file,
             "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "answercallbackquery": self._answer_callback_query,
@@ -471,7 +513,26 @@ class FakeTelegram(BotApiSimulator):
         if user_id == self.bot_id:
             me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
             return ok(_chat_member(self._bot_status.get(chat_id, "member"), me))
-        return ok(_chat_member("member", user(user_id)))
+        status = self._member_status.get((chat_id, user_id), "member")
+        return ok(_chat_member(status, user(user_id)))
+
+    async def _get_file(self, params: Json) -> web.Response:
+        file_id = str(params["file_id"])
+        if file_id not in self._files:
+            return error(400, "Bad Request: invalid file_id")
+        size = self._file_sizes[file_id]
+        if size > MAX_DOWNLOAD_BYTES:
+            return error(400, "Bad Request: file is too big")
+        found = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": size}
+        return ok(found | {"file_path": f"documents/{file_id}.json"})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["file_id"]
+        if file_id not in self._files:
+            return web.Response(status=404)
+        return web.Response(body=self._files[file_id])
 
     async def _set_webhook(self, params: Json) -> web.Response:
         allowed = params.get("allowed_updates")

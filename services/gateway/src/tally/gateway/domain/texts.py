@@ -8,6 +8,7 @@ from html import escape
 
 from tally.contracts.events import Language, QuestionAnswered
 from tally.contracts.render import EXAMPLES
+from tally.gateway.domain.history import MAX_EXPORT_MB
 
 MAX_SQL_CHARS = 3000
 """SQL shown by /sql is cut here, to stay within Telegram's 4096-character message limit."""
@@ -22,6 +23,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "intro": (
             "<b>Tally</b> answers questions about video statistics with exact numbers. "
             "Ask in plain English or Russian, for example:"
+        ),
+        "history": (
+            "Administer a group? Send me its Telegram Desktop export (result.json, format "
+            "JSON, at most {limit} MB) to import its history."
         ),
         "not_text": "I understand text questions only, e.g. “How many videos are in the system?”",
         "unknown_command": "I know /start, /help and /sql; anything else, just ask it.",
@@ -46,6 +51,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "<b>Tally</b> отвечает на вопросы о статистике видео точными числами. "
             "Спрашивайте обычными словами по-русски или по-английски, например:"
         ),
+        "history": (
+            "Администрируете группу? Пришлите мне её экспорт из Telegram Desktop (result.json, "
+            "формат JSON, не больше {limit} МБ), чтобы импортировать историю."
+        ),
         "not_text": "Я понимаю только текстовые вопросы, например «Сколько всего видео?»",
         "unknown_command": "Я знаю /start, /help и /sql; всё остальное просто спросите.",
         "no_answer": "Пока нечего объяснять: сначала задайте вопрос, потом отправьте /sql.",
@@ -68,9 +77,12 @@ _TEXTS: dict[Language, dict[str, str]] = {
 
 
 def help_text(language: Language) -> str:
-    """The /start and /help reply (HTML): what Tally does and four example questions."""
-    lines = [_TEXTS[language]["intro"], *(f"• {example}" for example in EXAMPLES[language])]
-    return "\n".join(lines)
+    """The /start and /help reply (HTML): what Tally does, four example questions, and how a
+    group's admin imports its history."""
+    texts = _TEXTS[language]
+    examples = (f"• {example}" for example in EXAMPLES[language])
+    history = texts["history"].format(limit=MAX_EXPORT_MB)
+    return "\n".join([texts["intro"], *examples, "", history])
 
 
 def say(key: str, language: Language) -> str:
