@@ -136,7 +136,7 @@ class MemberCountObserved(_ChatEvent):
     """Telegram's member count of the chat (``getChatMemberCount``, bots included) at
     ``occurred_at``: taken once a day and when the bot is added to the chat. Ingest keeps
     the day's last count per local day (``member_counts``); its ``event_id`` is
-    ``member_count:<chat_id>:<UTC day>`` for the daily snapshot, so JetStream keeps one of the
+    ``<chat_id>:member_count:<UTC day>`` for the daily snapshot, so JetStream keeps one of the
     replicas' snapshots of a day."""
 
     kind: Literal["member_count"] = "member_count"
