@@ -10,6 +10,7 @@ from datetime import time as clock
 
 import nats
 import pytest
+import structlog
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -21,6 +22,7 @@ from tally.contracts.chat_events import CHAT_EVENT, MemberCountObserved
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram import member_counts
 from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.gateway.telegram.member_counts import MemberCountSnapshots, chat_ids, seconds_until
 from tally.infra.settings import CommonSettings
@@ -53,6 +55,30 @@ def test_chat_ids_are_read_from_the_subjects() -> None:
     subjects = {"a.b.chats.-100.message": 3, "a.b.chats.-100.member_count": 1, "a.b.chats.7.x": 1}
     assert chat_ids(subjects) == [-100, 7]
     assert chat_ids(None) == []
+
+
+async def test_a_failed_listing_is_tried_again_the_same_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NATS not answering at the daily time: the run tries again (RETRY_S later) instead of
+    losing the day; an unexpected error is logged and does not end the daily task."""
+    monkeypatch.setattr(member_counts, "RETRY_S", 0)
+    snapshots = MemberCountSnapshots.__new__(MemberCountSnapshots)
+    outcomes: list[Exception | None] = [nats.errors.TimeoutError(), None]
+
+    async def take(now: datetime) -> int:
+        if outcome := outcomes.pop(0):
+            raise outcome
+        return 1
+
+    monkeypatch.setattr(snapshots, "take", take)
+    await snapshots._take_today()
+    assert outcomes == []
+
+    outcomes[:] = [ValueError("a bug")]
+    with structlog.testing.capture_logs() as logs:
+        await snapshots._take_today()
+    assert [log["event"] for log in logs] == ["member counts failed"]
 
 
 # --- against NATS and the fake Bot API ------------------------------------------------------

@@ -21,7 +21,7 @@ import nats.errors
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Chat, ChatMemberUpdated
+from aiogram.types import ChatMemberUpdated
 from faststream.nats import NatsBroker
 
 from tally.contracts.events import utcnow
@@ -132,6 +132,9 @@ class MemberCountSnapshots:
             except (nats.errors.Error, TimeoutError) as error:
                 log.warning("member counts: chats not listed", error=repr(error))
                 await asyncio.sleep(RETRY_S)
+            except Exception:  # a bug must not end the daily task: logged, tried tomorrow
+                log.exception("member counts failed")
+                return
             else:
                 return
 
@@ -148,7 +151,7 @@ async def snapshot_added(
     the group's member count (event id ``{chat_id}:u{update_id}:member_count``)."""
     if not capture.bot_added(update):
         return
-    chat: Chat = update.chat
+    chat = update.chat
     try:
         count = await bot.get_chat_member_count(chat.id)
     except TelegramAPIError as error:
