@@ -5,10 +5,11 @@ getUpdates long polling, sendMessage and sendPhoto recorded, the token checked) 
 setWebhook (its parameters kept in ``webhook`` until deleteWebhook), the ``allowed_updates``
 of getUpdates, answerCallbackQuery and editMessageReplyMarkup (recorded on the press they
 concern), getChatMember (the bot's role set with ``set_bot_status``, a user's with
-``set_member_status``, anyone else a member), getFile and the file download path
-``/file/bot<token>/<path>`` (documents pushed with ``push_document``; over 20 MB getFile
-refuses, as Telegram does) and failures (``block``, ``flaky``). aiogram reaches it with
-``TelegramAPIServer.from_base(tg.base_url)``.
+``set_member_status``, anyone else a member), getChat and getChatMemberCount (for the chats
+given a count with ``set_member_count``; any other chat is "not found", as for a bot that is
+not in it), getFile and the file download path ``/file/bot<token>/<path>`` (documents pushed
+with ``push_document``; over 20 MB getFile refuses, as Telegram does) and failures
+(``block``, ``flaky``). aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``.
 
     async with FakeTelegram() as tg:
         tg.push_message(chat_id=7, user_id=7, text="How many videos?")
@@ -116,6 +117,7 @@ class FakeTelegram(BotApiSimulator):
         self._flaky: dict[int, int] = {}
         self._presses: dict[int, Press] = {}
         self._bot_status: dict[int, str] = {}
+        self._member_counts: dict[int, int] = {}
         self._allowed_updates: list[str] | None = None
         self._webhook: Json | None = None
         self._member_status: dict[tuple[int, int], str] = {}
@@ -366,6 +368,14 @@ class FakeTelegram(BotApiSimulator):
         ``administrator``, ``left``...) in ``chat_id`` (``member`` until set)."""
         self._member_status[(chat_id, user_id)] = status
 
+    def set_member_count(self, chat_id: int, count: int | None) -> None:
+        """From now on getChatMemberCount says ``chat_id`` has ``count`` members (None: the
+        chat is not found, as when the bot was removed from it)."""
+        if count is None:
+            self._member_counts.pop(chat_id, None)
+        else:
+            self._member_counts[chat_id] = count
+
     def push_bot_status(self, chat_id: int, status: str) -> int:
         """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
         tells it; return its ``update_id``."""
@@ -470,6 +480,8 @@ class FakeTelegram(BotApiSimulator):
             "answercallbackquery": self._answer_callback_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "getchatmember": self._get_chat_member,
+            "getchat": self._get_chat,
+            "getchatmembercount": self._get_chat_member_count,
         }
 
     async def _get_updates(self, params: Json) -> web.Response:
@@ -534,6 +546,19 @@ class FakeTelegram(BotApiSimulator):
             return web.Response(status=404)
         return web.Response(body=self._files[file_id])
 
+    async def _get_chat(self, params: Json) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self._member_counts:
+            return error(400, "Bad Request: chat not found")
+        full = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": _NO_GIFTS}
+        return ok(group_chat(chat_id) | full)
+
+    async def _get_chat_member_count(self, params: Json) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self._member_counts:
+            return error(400, "Bad Request: chat not found")
+        return ok(self._member_counts[chat_id])
+
     async def _set_webhook(self, params: Json) -> web.Response:
         allowed = params.get("allowed_updates")
         self._webhook = params | {
@@ -546,6 +571,13 @@ class FakeTelegram(BotApiSimulator):
         return ok(True)
 
 
+_NO_GIFTS: Json = {
+    "unlimited_gifts": False,
+    "limited_gifts": False,
+    "unique_gifts": False,
+    "premium_subscription": False,
+    "gifts_from_channels": False,
+}
 _STICKER: Json = {
     "file_id": "sticker-file",
     "file_unique_id": "sticker-unique",

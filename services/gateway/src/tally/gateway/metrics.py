@@ -20,6 +20,9 @@ WebhookOutcome = Literal["accepted", "unauthorized", "malformed", "too_large"]
 """``unauthorized``: no or a wrong secret token (401); ``malformed``: not JSON, or not an
 update (400); ``too_large``: a body over the limit (413)."""
 AuditOutcome = Literal["published", "failed"]
+SnapshotOutcome = Literal["taken", "refused"]
+"""``taken``: Telegram gave the chat's member count; ``refused``: it did not (the bot left the
+chat, the chat is gone, a network or server error)."""
 HandlerErrorKind = Literal["user_facing", "unexpected"]
 """``user_facing``: a UserFacingError, its message shown; ``unexpected``: anything else, logged
 with its traceback."""
@@ -77,8 +80,14 @@ class GatewayMetrics:
         self.chat_events = Counter(
             "tally_gateway_chat_events",
             "Group chat events published to JetStream, by kind (message, edit, reaction, "
-            "reaction_count, member, title) and outcome (published, failed).",
+            "reaction_count, member, title, member_count) and outcome (published, failed).",
             ["kind", "outcome"],
+            registry=registry,
+        )
+        self.member_count_snapshots = Counter(
+            "tally_gateway_member_count_snapshots",
+            "Member counts asked of Telegram (getChatMemberCount), by outcome (taken, refused).",
+            ["outcome"],
             registry=registry,
         )
         self.commands = Counter(
@@ -126,6 +135,10 @@ class GatewayMetrics:
         """Count one chat event of ``kind`` (a ChatEvent's ``kind``) that ended with
         ``outcome``."""
         self.chat_events.labels(kind=kind, outcome=outcome).inc()
+
+    def member_count_snapshot(self, outcome: SnapshotOutcome) -> None:
+        """Count one member count asked of Telegram that ended with ``outcome``."""
+        self.member_count_snapshots.labels(outcome=outcome).inc()
 
     def command(self, name: str) -> None:
         """Count one command ``name`` (without ``/``, lower case); names outside

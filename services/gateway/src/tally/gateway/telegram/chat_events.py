@@ -51,12 +51,14 @@ class ChatEventPublisher:
     def __init__(self, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics) -> None:
         self._broker, self._subjects, self._metrics = broker, subjects, metrics
 
-    async def publish(self, events: Sequence[ChatEvent], *, update_id: int) -> None:
-        """Publish the ``events`` of update ``update_id`` in one ``telegram capture`` span."""
+    async def publish(self, events: Sequence[ChatEvent], *, update_id: int | None) -> None:
+        """Publish the ``events`` of update ``update_id`` (None: of no update, e.g. a daily
+        member count) in one ``telegram capture`` span."""
         if not events:
             return
         with tracer.start_as_current_span("telegram capture") as span:
-            span.set_attribute("tally.update_id", update_id)
+            if update_id is not None:
+                span.set_attribute("tally.update_id", update_id)
             span.set_attribute("tally.chat_id", events[0].chat_id)
             for event in events:
                 if await self._publish_one(event) == "failed":
