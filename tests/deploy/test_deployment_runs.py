@@ -6,10 +6,10 @@ is the server's user). In the deployment's order: the PostgreSQL init script, ``
 ``streams``, the services, ``sample-data``.
 
 The stack must then do its job: every /health/ready answers 204, a question gets the answer
-the database holds, a chat message is stored, a data alert (/watch) fires and resolves, and
-/analytics counts the question. Separately, every variable a service reads without a safe
-default must be set by compose and by the Kubernetes base, each database login with its
-password.
+the database holds, a chat message is stored, a data alert (/watch) fires (its notice reaches
+the admins' chat) and resolves, and /analytics counts the question. Separately, every variable
+a service reads without a safe default must be set by compose and by the Kubernetes base, each
+database login with its password.
 """
 
 import asyncio
@@ -49,6 +49,7 @@ from tests.deploy.stack import (
 pytestmark = pytest.mark.timeout(300)
 
 ADMIN = 4242
+ADMIN_CHAT = -1_000_000_424_243
 GROUP = -1_000_000_424_242
 NATS_SERVER = Path(sys.executable).parent / "nats-server"
 PROFILES = {"telegram", "sample-data"}
@@ -62,7 +63,7 @@ def _compose_variables(telegram_api: str) -> dict[str, str]:
             "BOT_TOKEN": DEFAULT_TOKEN,
             "TELEGRAM_API_BASE": telegram_api,
             "ADMIN_USER_IDS": str(ADMIN),
-            "ADMIN_CHAT_IDS": str(ADMIN),
+            "ADMIN_CHAT_IDS": str(ADMIN_CHAT),
         },
     )
 
@@ -295,8 +296,10 @@ async def test_the_compose_stack_runs_and_answers(stack: Stack) -> None:
     )
     history = "SELECT alertname FROM alert_history WHERE event = $1"
     [fired] = await _until(stack.database_url, history, "fired", timeout_s=45)
+    [notice] = await stack.telegram.wait_sent(chat_id=ADMIN_CHAT, timeout=60)
+    assert "FIRING" in notice.text and fired["alertname"] in notice.text, notice.text
     await _until(stack.database_url, history, "resolved", timeout_s=100)
 
     [asked] = await _fetch(stack.database_url, "SELECT count(*) AS n FROM questions")
     analytics = await _reply(stack, ADMIN, "/analytics")
-    assert asked["n"] >= 1 and f"Questions: {asked['n']}" in analytics, (fired, analytics)
+    assert asked["n"] >= 1 and f"Questions: {asked['n']}" in analytics, analytics
