@@ -153,6 +153,8 @@ SLOW: Final = (
     "tests/attacks/test_secrets.py::test_cli_errors_hide_passwords_in_urls",
     "services/dashboard/tests/test_auth_and_service.py::test_the_process_refuses_to_start_on_a",
     "tests/test_tally_up.py::test_ask_without_a_stack_says_how_to_start_one",
+    # Each deployment's every process started as the deployment would: a minute and more each.
+    "tests/deploy/test_deployment_runs.py::test_the_deployment_runs_and_answers",
 )
 """Tests (node id prefixes, from the repository root) that are ``slow``: `make test` runs them,
 `make test-fast` does not."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from sqlalchemy.engine import URL, make_url
 
-from tests.deploy.kustomize import Resource, build, containers
+from tests.deploy.kustomize import build, containers
 from tests.deploy.layout import DEPLOY, ROOT, SETTINGS, health_port
 
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -155,19 +155,27 @@ def compose_processes(variables: Mapping[str, str], profiles: set[str]) -> list[
     return processes
 
 
-def _secret_values(resources: list[Resource], fill: Callable[[str], str]) -> dict[str, str]:
+def secret_values(fill: Callable[[str], str]) -> dict[str, str]:
+    """The Secret template's values, each REPLACE_ME replaced by ``fill(key)``."""
     template = yaml.safe_load((DEPLOY / "k8s" / "base" / "secret.example.yaml").read_text())
     values: dict[str, str] = template["stringData"]
     return {key: value.replace("REPLACE_ME", fill(key)) for key, value in values.items()}
 
 
-def kubernetes_processes(fill: Callable[[str], str]) -> list[Process]:
+def kubernetes_processes(
+    fill: Callable[[str], str], config: Mapping[str, str] | None = None
+) -> list[Process]:
     """Every Tally container of the rendered Kustomize base (Jobs and Deployments), with the
     ConfigMap under ``envFrom`` and the Secret template's values, each REPLACE_ME replaced
-    by ``fill(key)``."""
+    by ``fill(key)``. ``config`` changes ConfigMap values as an overlay would; raises KeyError
+    for a key the base's ConfigMap does not have."""
     resources = build(DEPLOY / "k8s" / "base")
     maps = {r["metadata"]["name"]: r["data"] for r in resources if r["kind"] == "ConfigMap"}
-    secret = _secret_values(resources, fill)
+    for data in maps.values():
+        if unknown := set(config or {}) - set(data):
+            raise KeyError(f"the ConfigMap has no {sorted(unknown)}")
+        data.update(config or {})
+    secret = secret_values(fill)
     processes = []
     for resource in resources:
         for container in containers(resource):
