@@ -15,9 +15,13 @@ and failures (``block``, ``flaky``). aiogram reaches it with
 Group activity comes with ``push_group_message``, ``push_edit``, ``push_reaction``,
 ``push_reaction_count``, ``push_member`` (a ``chat_member`` update), ``push_join_message`` /
 ``push_leave_message`` (service messages), ``push_title`` and ``push_bot_status``
-(``my_chat_member``). ``redeliver`` hands an update out again with its ``update_id``, as
-Telegram does for updates a crashed bot never confirmed; ``update`` returns a pushed update's
-JSON (for unit tests that validate it into aiogram types).
+(``my_chat_member``). Updates are dated now unless ``at`` is given to ``push_group_message``,
+``push_reaction`` or ``push_member`` (a conversation on fixed past dates); ``set_username``
+gives a user the @username every later update carries, ``set_member_status`` their role for
+getChatMember (an ``administrator`` may change a chat's settings). ``redeliver`` hands an
+update out again with its ``update_id``, as Telegram does for updates a crashed bot never
+confirmed; ``update`` returns a pushed update's JSON (for unit tests that validate it into
+aiogram types).
 """
 
 import asyncio
@@ -26,6 +30,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -112,6 +117,8 @@ class FakeTelegram(BotApiSimulator):
         self._flaky: dict[int, int] = {}
         self._presses: dict[int, Press] = {}
         self._bot_status: dict[int, str] = {}
+        self._member_status: dict[tuple[int, int], str] = {}
+        self._usernames: dict[int, str] = {}
         self._allowed_updates: list[str] | None = None
         self._webhook: Json | None = None
 
@@ -190,15 +197,18 @@ class FakeTelegram(BotApiSimulator):
         content_type: ContentType = "text",
         forwarded: bool = False,
         chat_type: str = "supergroup",
+        at: datetime | None = None,
     ) -> int:
         """Queue a message in group ``chat_id``; return its ``update_id``.
 
         ``text`` is the text of a ``text`` message and the caption of other content (None:
         none); ``entities`` are Bot API MessageEntity dicts (a leading ``/`` adds a
         ``bot_command``). ``thread_id`` puts the message in that forum topic (replying to the
-        topic's first message when ``reply_to`` is None, as Telegram does).
+        topic's first message when ``reply_to`` is None, as Telegram does). ``at`` (aware)
+        dates it; now when None.
         """
         message = self._message(group_chat(chat_id, chat_type), user_id, message_id)
+        message["date"] = _unix(at) if at is not None else message["date"]
         if text is not None:
             message |= _text(text, entities, caption=content_type != "text")
         if content_type != "text":
@@ -239,18 +249,19 @@ class FakeTelegram(BotApiSimulator):
         *,
         old: Sequence[str] = (),
         new: Sequence[str] = (),
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``message_reaction``: ``user_id`` (None: anonymously, as the chat) changed
         their reactions to ``message_id`` from ``old`` to ``new`` (emoji, or
-        ``custom:<id>``); return its ``update_id``."""
+        ``custom:<id>``) at ``at`` (aware; now when None); return its ``update_id``."""
         reaction: Json = {
             "chat": group_chat(chat_id),
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": _unix(at) if at is not None else int(time.time()),
             "old_reaction": [_reaction_type(key) for key in old],
             "new_reaction": [_reaction_type(key) for key in new],
         }
-        actor = {"user": user(user_id)} if user_id is not None else {}
+        actor = {"user": self._user(user_id)} if user_id is not None else {}
         reaction |= actor or {"actor_chat": group_chat(chat_id)}
         return self._push({"message_reaction": reaction})
 
@@ -279,16 +290,18 @@ class FakeTelegram(BotApiSimulator):
         inviter: int | None = None,
         *,
         via_link: bool = False,
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``chat_member`` update: ``user_id`` joined (added by ``inviter`` when
-        given; through an invite link with ``via_link``) or left; return its ``update_id``."""
+        given; through an invite link with ``via_link``) or left, at ``at`` (aware; now when
+        None); return its ``update_id``."""
         statuses = ("left", "member") if change == "join" else ("member", "left")
         update: Json = {
             "chat": group_chat(chat_id),
-            "from": user(inviter if inviter is not None else user_id),
-            "date": int(time.time()),
-            "old_chat_member": {"status": statuses[0], "user": user(user_id)},
-            "new_chat_member": {"status": statuses[1], "user": user(user_id)},
+            "from": self._user(inviter if inviter is not None else user_id),
+            "date": _unix(at) if at is not None else int(time.time()),
+            "old_chat_member": {"status": statuses[0], "user": self._user(user_id)},
+            "new_chat_member": {"status": statuses[1], "user": self._user(user_id)},
         }
         if via_link:
             update["invite_link"] = {
@@ -328,6 +341,15 @@ class FakeTelegram(BotApiSimulator):
         """From now on getChatMember says the bot is ``status`` (``administrator``,
         ``member``...) in ``chat_id`` (``member`` until set)."""
         self._bot_status[chat_id] = status
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """From now on getChatMember says ``user_id`` is ``status`` (``administrator``,
+        ``creator``...) in ``chat_id`` (``member`` until set)."""
+        self._member_status[(chat_id, user_id)] = status
+
+    def set_username(self, user_id: int, username: str) -> None:
+        """From now on every update from or about ``user_id`` names them ``@username``."""
+        self._usernames[user_id] = username
 
     def push_bot_status(self, chat_id: int, status: str) -> int:
         """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
@@ -421,6 +443,16 @@ class FakeTelegram(BotApiSimulator):
             if id(message) not in self._read and chat_id in (None, message.chat_id)
         ]
 
+    def _message(self, chat: Json, user_id: int, message_id: int | None) -> Json:
+        message = super()._message(chat, user_id, message_id)
+        message["from"] = self._user(user_id)
+        return message
+
+    def _user(self, user_id: int) -> Json:
+        """A Bot API User, with the @username given by ``set_username`` if any."""
+        name = self._usernames.get(user_id)
+        return user(user_id) | ({"username": name} if name else {})
+
     def _handlers(self) -> dict[str, Handler]:
         return super()._handlers() | {
             "setwebhook": self._set_webhook,
@@ -471,7 +503,8 @@ class FakeTelegram(BotApiSimulator):
         if user_id == self.bot_id:
             me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
             return ok(_chat_member(self._bot_status.get(chat_id, "member"), me))
-        return ok(_chat_member("member", user(user_id)))
+        status = self._member_status.get((chat_id, user_id), "member")
+        return ok(_chat_member(status, self._user(user_id)))
 
     async def _set_webhook(self, params: Json) -> web.Response:
         allowed = params.get("allowed_updates")
@@ -550,6 +583,11 @@ def _chat_member(status: str, who: Json) -> Json:
     elif status == "creator":
         member["is_anonymous"] = False
     return member
+
+
+def _unix(at: datetime) -> int:
+    """``at`` (aware) in Unix seconds, as the Bot API dates updates."""
+    return int(at.timestamp())
 
 
 def _reaction_type(key: str) -> Json:
