@@ -107,6 +107,7 @@ class Said:
     reply_to: int | None = None
     thread_id: int | None = None
     content_type: str = "text"
+    forwarded: bool = False
 
     def entities(self) -> list[dict[str, Any]]:
         """The Bot API entities Telegram would mark in the text: ``#tag`` a hashtag,
@@ -139,6 +140,7 @@ CONVERSATION = [
     Said(108, BEN, tokyo(11, 21, 22), "https://a.example or https://b.example #gear", None, GEAR),
     Said(109, ADA, tokyo(11, 22, 10), None, reply_to=108, content_type="sticker"),
     Said(110, CY, tokyo(12, 1, 0, 30), "december already"),  # 30 Nov in UTC
+    Said(111, DEE, tokyo(11, 23, 18), "a tip from elsewhere", forwarded=True),
 ]
 """The live conversation, in order."""
 REACTIONS: list[tuple[int, int, tuple[str, ...], tuple[str, ...]]] = [
@@ -161,6 +163,8 @@ JOINS: list[tuple[int, datetime, int | None]] = [
     (EVE, tokyo(11, 20, 8), ADA),  # added by Ada
 ]
 """(who joined, when, who added them: None for an invite link)."""
+LEAVES: list[tuple[int, datetime]] = [(EVE, tokyo(11, 22, 21))]
+"""(who left, when)."""
 HISTORY_START = tokyo(10, 20, 10)
 """The imported export's first message (October 2025, before the bot was added)."""
 HISTORY: list[tuple[int, str]] = [(ADA, "Ada"), (FAY, "Fay"), (FAY, "Fay"), (BEN, "Ben")]
@@ -320,7 +324,9 @@ async def journey(own: CommonSettings, dashboard: str) -> AsyncIterator[Journey]
         state = Journey(telegram, own, engine, dashboard)
         await _settings(state)
         _converse(telegram)
-        await state.until("stored (messages, joins, reactions)", _stored(state), _expected())
+        await state.until(
+            "stored (messages, joins and leaves, reactions)", _stored(state), _expected()
+        )
         yield state
     await remove_chats(engine, [CHAT], [ADA, BEN, CY, DEE, EVE, FAY], [])
     await engine.dispose()
@@ -342,6 +348,8 @@ def _converse(telegram: FakeTelegram) -> None:
     """Push the joins, the messages and the reactions, in the order they happened."""
     for user, at, inviter in JOINS:
         telegram.push_member(CHAT, user, "join", inviter, via_link=inviter is None, at=at)
+    for user, at in LEAVES:
+        telegram.push_member(CHAT, user, "leave", at=at)
     by_id = {said.message_id: said for said in CONVERSATION}
     for said in CONVERSATION:
         telegram.push_group_message(
@@ -353,6 +361,7 @@ def _converse(telegram: FakeTelegram) -> None:
             reply_to=said.reply_to,
             entities=said.entities(),
             content_type=said.content_type,  # type: ignore[arg-type]
+            forwarded=said.forwarded,
             at=said.at,
         )
     for reactor, message_id, old, new in REACTIONS:
@@ -361,12 +370,13 @@ def _converse(telegram: FakeTelegram) -> None:
 
 
 def _expected() -> tuple[int, int, int]:
-    """The journey's (messages, joins, reactions standing)."""
-    return len(CONVERSATION), len(JOINS), sum(len(emoji) for emoji in standing().values())
+    """The journey's (messages, joins and leaves, reactions standing)."""
+    members = len(JOINS) + len(LEAVES)
+    return len(CONVERSATION), members, sum(len(emoji) for emoji in standing().values())
 
 
 def _stored(state: Journey) -> Callable[[], Awaitable[tuple[int, int, int]]]:
-    """The chat's stored (messages of the conversation, joins, reactions)."""
+    """The chat's stored (messages of the conversation, joins and leaves, reactions)."""
 
     async def probe() -> tuple[int, int, int]:
         async with state.engine.connect() as connection:
@@ -478,6 +488,7 @@ async def test_dashboard_link_opens_this_chat_alone(journey: Journey) -> None:
         assert summary.json()["messages"]["value"] == len(november)
         assert summary.json()["active_users"]["value"] == len({s.user for s in november})
         assert summary.json()["new_members"]["value"] == len(JOINS)
+        assert summary.json()["left_members"]["value"] == len(LEAVES)
         assert (await browser.get(f"/api/chats/{OTHER_CHAT}")).status_code == 403
         assert (await browser.get(f"/api/chats/{OTHER_CHAT}/summary")).status_code == 403
         assert (await browser.get("/api/chats")).status_code in (401, 403)
@@ -531,11 +542,12 @@ async def test_the_weekly_digest_counts_its_week(journey: Journey) -> None:
     posters_by_day = {(said.local_day(), said.user) for said in week}
     dau = round(len(posters_by_day) / days, 1)
     joins = sum(1 for _, at, _ in JOINS if _in(at.date(), WEEK))
+    leaves = sum(1 for _, at in LEAVES if _in(at.date(), WEEK))
     assert "17–23 Nov 2025" in card.text and f"({ZONE})" in card.text
     assert f"Messages: {len(week)}" in card.text
     assert f"Active people: {len({s.user for s in week})}" in card.text
     assert f"Average DAU: {format_number(dau, 'en')}" in card.text
-    assert f"Joined: {joins} · Left: 0" in card.text
+    assert f"Joined: {joins} · Left: {leaves}" in card.text
 
 
 def _export() -> dict[str, Any]:
@@ -631,29 +643,63 @@ async def test_the_group_panels_show_the_apis_numbers(journey: Journey) -> None:
 
 
 def _the_api_agrees_with_the_conversation(answers: dict[str, Any]) -> None:
+    """The panels' API answers for November are the conversation's counts."""
     november = said_in(NOVEMBER)
+    by_id = {said.message_id: said for said in CONVERSATION}
     content = answers["content"]
     kinds = Counter(e["type"] for said in november for e in said.entities())
-    assert content["messages"] == len(november)
+    replies = [said for said in november if said.reply_to]
+    assert (content["messages"], content["forwards"], content["replies"]) == (
+        len(november),
+        sum(1 for said in november if said.forwarded),
+        len(replies),
+    )
     assert (content["links"], content["mentions"], content["hashtags"]) == (
         kinds["url"],
         kinds["mention"],
         kinds["hashtag"],
     )
-    assert content["replies"] == sum(1 for said in november if said.reply_to)
+    types = {t["message_type"]: t["messages"] for t in content["by_type"]}
+    assert types == dict(Counter(said.content_type for said in november))
     reactions = reactions_in(NOVEMBER)
     assert answers["reactions"]["total"] == len(reactions)
-    topics = Counter(said.thread_id for said in november)
-    assert {t["thread_id"]: t["messages"] for t in answers["topics"]["topics"]} == dict(topics)
+    assert _members(answers["reactions"]["received"]) == Counter(s.user for _, s, _ in reactions)
+    assert _members(answers["reactions"]["given"]) == Counter(r for r, _, _ in reactions)
+    emoji = {e["emoji"]: e["count"] for e in answers["reactions"]["top_emoji"]}
+    assert emoji == dict(Counter(e for _, _, e in reactions))
+    pairs = Counter((said.user, by_id[said.reply_to].user) for said in replies if said.reply_to)
+    found = answers["replies"]
+    assert found["replies"] == len(replies)
+    assert {
+        (p["replier"]["user_id"], p["replied_to"]["user_id"]): p["replies"]
+        for p in found["top_pairs"]
+    } == dict(pairs)
+    topics = answers["topics"]["topics"]
+    assert {t["thread_id"]: t["messages"] for t in topics} == dict(
+        Counter(said.thread_id for said in november)
+    )
+    posters = {
+        t: {s.user for s in november if s.thread_id == t} for t in {s.thread_id for s in november}
+    }
+    assert {t["thread_id"]: t["members"] for t in topics} == {t: len(u) for t, u in posters.items()}
     flow = answers["flow"]
-    assert (flow["joins"], flow["via_link"], flow["added"]) == (
+    joined, left = {user for user, _, _ in JOINS}, {user for user, _ in LEAVES}
+    assert (flow["joins"], flow["leaves"], flow["via_link"], flow["added"], flow["churned"]) == (
         len(JOINS),
+        len(LEAVES),
         sum(1 for _, _, inviter in JOINS if inviter is None),
         sum(1 for _, _, inviter in JOINS if inviter is not None),
+        len(joined & left),
     )
-    counts = Counter(said.user for said in november)
-    assert {i["member"]["user_id"]: i["count"] for i in answers["top"]["items"]} == dict(counts)
+    inviters = Counter(inviter for _, _, inviter in JOINS if inviter is not None)
+    assert _members(flow["top_inviters"]) == inviters
+    assert _members(answers["top"]["items"]) == Counter(said.user for said in november)
     assert answers["settings"]["timezone"] == ZONE
+
+
+def _members(items: list[dict[str, Any]]) -> Counter[int]:
+    """An API list of (member, count) as counts by user id."""
+    return Counter({item["member"]["user_id"]: item["count"] for item in items})
 
 
 async def _panels_show(tab: Any, answers: dict[str, Any]) -> None:
