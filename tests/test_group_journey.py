@@ -59,12 +59,13 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.gateway.app import running_gateway
 from tally.gateway.config import GatewaySettings
+from tally.gateway.telegram.keyboards import SettingsButton
 from tally.infra.db.session import create_engine
 from tally.infra.settings import CommonSettings
 from tally.ingest.app import create_broker_for as ingest_broker
 from tally.ingest.app import create_database_engine
 from tally.ingest.config import IngestSettings
-from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram, Press, SentMessage
 from tests.factories.chat_exports import ExportBuilder
 from tests.factories.chat_rows import remove_chats
 
@@ -134,8 +135,8 @@ CONVERSATION = [
     Said(102, BEN, tokyo(11, 17, 9), "hi all see https://example.org", reply_to=101),
     Said(103, CY, tokyo(11, 17, 9, 5), "thanks @ben", reply_to=102),
     Said(104, ADA, tokyo(11, 18, 12), "route plan for saturday #hike", thread_id=ROUTES),
-    Said(105, BEN, tokyo(11, 18, 12, 10), "count me in", thread_id=ROUTES),
-    Said(106, DEE, tokyo(11, 19, 20), "hello I am new here", reply_to=104, thread_id=ROUTES),
+    Said(105, BEN, tokyo(11, 18, 12, 10), "count me in for the route", thread_id=ROUTES),
+    Said(106, DEE, tokyo(11, 19, 20), "hello I am new here which route", 104, ROUTES),
     Said(107, CY, tokyo(11, 20, 7), "the view", thread_id=GEAR, content_type="photo"),
     Said(108, BEN, tokyo(11, 21, 22), "https://a.example or https://b.example #gear", None, GEAR),
     Said(109, ADA, tokyo(11, 22, 10), None, reply_to=108, content_type="sticker"),
@@ -223,6 +224,8 @@ class Journey:
     """The dashboard's base URL (uvicorn on a free port)."""
     settings_replies: dict[int, str] = field(default_factory=dict)
     """The bot's reply to each /settings attempt, by who tried."""
+    presses: dict[int, Press] = field(default_factory=dict)
+    """Each /settings button press and what the bot answered, by who pressed."""
 
     _command_ids: Iterator[int] = field(default_factory=lambda: itertools.count(COMMAND_IDS))
 
@@ -333,15 +336,37 @@ async def journey(own: CommonSettings, dashboard: str) -> AsyncIterator[Journey]
 
 
 async def _settings(state: Journey) -> None:
-    """The admin sets the chat's zone (applied: stored by ingest before any message, so
-    every local day is Tokyo's); a member then tries to set UTC and is refused."""
+    """The admin sets the chat's zone and presses "Store message text" (both applied: stored
+    by ingest before any message, so every local day is Tokyo's and texts are kept); a member
+    then tries to set UTC, and to press "Keep 30 days", and is refused both times."""
     state.settings_replies[ADMIN] = (await state.ask(ADMIN, f"/settings timezone {ZONE}")).text
 
-    async def zone() -> object:
-        return await state.scalar("SELECT timezone FROM chats WHERE chat_id = :chat")
-
-    await state.until("the chat's stored time zone", zone, ZONE)
+    await state.until("the chat's stored time zone", _chat_settings(state), (ZONE, False))
+    state.presses[ADMIN] = await _press(state, ADMIN, SettingsButton(action="text", value=1))
+    await state.until("the chat's stored settings", _chat_settings(state), (ZONE, True))
     state.settings_replies[MEMBER] = (await state.ask(MEMBER, "/settings timezone UTC")).text
+    state.presses[MEMBER] = await _press(state, MEMBER, SettingsButton(action="keep", value=30))
+
+
+def _chat_settings(state: Journey) -> Callable[[], Awaitable[object]]:
+    """The chat's stored (time zone, store_text)."""
+
+    async def probe() -> object:
+        async with state.engine.connect() as connection:
+            found = await connection.execute(
+                text("SELECT timezone, store_text FROM chats WHERE chat_id = :chat"),
+                {"chat": CHAT},
+            )
+            row = found.first()
+        return None if row is None else (row[0], row[1])
+
+    return probe
+
+
+async def _press(state: Journey, user: int, button: SettingsButton) -> Press:
+    """``user`` presses ``button`` under a /settings card in the chat; once answered."""
+    update = state.telegram.push_callback(CHAT, user, button.pack(), chat_type="supergroup")
+    return await state.telegram.wait_press(update, timeout=TIMEOUT_S)
 
 
 def _converse(telegram: FakeTelegram) -> None:
@@ -401,15 +426,17 @@ def _stored(state: Journey) -> Callable[[], Awaitable[tuple[int, int, int]]]:
 
 
 async def test_settings_are_an_admins_to_change(journey: Journey) -> None:
-    """/settings timezone by an administrator is applied (the card shows it, ingest stored
-    it, the dashboard reads it); the same by a member is refused and changes nothing."""
+    """/settings timezone and the "Store message text" button by an administrator are applied
+    (the card shows the zone, the press is saved, the dashboard reads both); a member's
+    command is refused with a reply, their press with a popup, and nothing changes."""
+    refused = "Only this chat's administrators can change its settings."
     assert f"Time zone: <code>{ZONE}</code>" in journey.settings_replies[ADMIN]
-    assert journey.settings_replies[MEMBER] == (
-        "Only this chat's administrators can change its settings."
-    )
+    assert journey.presses[ADMIN].notice == "Saved; it takes effect in a few seconds."
+    assert journey.settings_replies[MEMBER] == refused
+    assert (journey.presses[MEMBER].notice, journey.presses[MEMBER].alert) == (refused, True)
     async with journey.api() as api:
         stored = (await api.get(f"/api/chats/{CHAT}/settings")).json()
-    assert stored["timezone"] == ZONE
+    assert ChatSettings.model_validate(stored) == ChatSettings(timezone=ZONE, store_text=True)
 
 
 async def test_me_counts_the_askers_november(journey: Journey) -> None:
@@ -659,6 +686,13 @@ def _the_api_agrees_with_the_conversation(answers: dict[str, Any]) -> None:
         kinds["mention"],
         kinds["hashtag"],
     )
+    tags = Counter(
+        (said.text or "")[e["offset"] + 1 : e["offset"] + e["length"]]
+        for said in november
+        for e in said.entities()
+        if e["type"] == "hashtag"
+    )
+    assert {t["tag"]: t["count"] for t in content["top_hashtags"]} == dict(tags)
     types = {t["message_type"]: t["messages"] for t in content["by_type"]}
     assert types == dict(Counter(said.content_type for said in november))
     reactions = reactions_in(NOVEMBER)
@@ -695,6 +729,12 @@ def _the_api_agrees_with_the_conversation(answers: dict[str, Any]) -> None:
     assert _members(flow["top_inviters"]) == inviters
     assert _members(answers["top"]["items"]) == Counter(said.user for said in november)
     assert answers["settings"]["timezone"] == ZONE
+    [top_word, *_] = answers["words"]["words"]["en"]
+    assert top_word == {"word": "route", "count": _count_word("route", november)}
+
+
+def _count_word(word: str, said: list[Said]) -> int:
+    return sum(s.text.replace(",", " ").split().count(word) for s in said if s.text)
 
 
 def _members(items: list[dict[str, Any]]) -> Counter[int]:
@@ -729,12 +769,16 @@ async def _panels_show(tab: Any, answers: dict[str, Any]) -> None:
         await expect(tab.locator(f"#flow-{key}")).to_have_text(shown(flow[key]))
     await _counted_rows(tab, "inviters", flow["top_inviters"])
     await _counted_rows(tab, "top-members", answers["top"]["items"])
-    words = answers["words"]
-    if words["text_stored"]:
-        first = tab.locator("#words-en tbody tr").first
-        await expect(first.locator(".word")).to_have_text(words["words"]["en"][0]["word"])
-    else:
-        await expect(tab.locator("#words-note")).to_have_text(words["refusal"])
+    tags = tab.locator("#hashtags tbody tr")
+    await expect(tags).to_have_count(len(content["top_hashtags"]))
+    for row, tag in enumerate(content["top_hashtags"]):
+        await expect(tags.nth(row).locator(".tag")).to_have_text(f"#{tag['tag']}")
+        await expect(tags.nth(row).locator(".count")).to_have_text(shown(tag["count"]))
+    words = tab.locator("#words-en tbody tr")
+    await expect(words).to_have_count(len(answers["words"]["words"]["en"]))
+    for row, word in enumerate(answers["words"]["words"]["en"]):
+        await expect(words.nth(row).locator(".word")).to_have_text(word["word"])
+        await expect(words.nth(row).locator(".count")).to_have_text(shown(word["count"]))
     chat_settings = answers["settings"]
     await expect(tab.locator("#setting-timezone")).to_have_value(chat_settings["timezone"])
     stored = ChatSettings.model_validate(chat_settings)

@@ -159,10 +159,17 @@ class FakeTelegram(BotApiSimulator):
         return self._push({"message": message})
 
     def push_callback(
-        self, chat_id: int, user_id: int, data: str, *, language_code: str = "en"
+        self,
+        chat_id: int,
+        user_id: int,
+        data: str,
+        *,
+        language_code: str = "en",
+        chat_type: str = "private",
     ) -> int:
         """Queue a press of an inline button carrying ``data`` under a bot message in
-        ``chat_id``; return its ``update_id``."""
+        ``chat_id`` (a chat of ``chat_type``: a group's for a /settings card); return its
+        ``update_id``."""
         press = Press(
             query_id=str(next(self._message_ids)),
             user_id=user_id,
@@ -177,7 +184,7 @@ class FakeTelegram(BotApiSimulator):
             "message": {
                 "message_id": press.message_id,
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": chat_type},
             },
         }
         update_id = self._push({"callback_query": query})
