@@ -145,6 +145,8 @@ SLOW: Final = (
     "tests/test_loadtest.py",
     "tests/test_nats_cluster.py",
     "services/dashboard/tests/test_web.py",
+    # A group's whole journey through every service, ending in a browser: a minute or more.
+    "tests/test_group_journey.py",
     # Property-based fuzzing: hundreds of generated examples per test, seconds each.
     "tests/attacks/test_fuzz_events.py::",
     "tests/attacks/test_cross_chat_sql.py::test_cte_shadowing_never_reads_another_table",

@@ -18,9 +18,13 @@ with ``push_document``; over 20 MB getFile refuses, as Telegram does) and failur
 Group activity comes with ``push_group_message``, ``push_edit``, ``push_reaction``,
 ``push_reaction_count``, ``push_member`` (a ``chat_member`` update), ``push_join_message`` /
 ``push_leave_message`` (service messages), ``push_title`` and ``push_bot_status``
-(``my_chat_member``). ``redeliver`` hands an update out again with its ``update_id``, as
-Telegram does for updates a crashed bot never confirmed; ``update`` returns a pushed update's
-JSON (for unit tests that validate it into aiogram types).
+(``my_chat_member``). Updates are dated now unless ``at`` is given to ``push_group_message``,
+``push_reaction`` or ``push_member`` (a conversation on fixed past dates); ``set_username``
+gives a user the @username every later update carries, ``set_member_status`` their role for
+getChatMember (an ``administrator`` may change a chat's settings). ``redeliver`` hands an
+update out again with its ``update_id``, as Telegram does for updates a crashed bot never
+confirmed; ``update`` returns a pushed update's JSON (for unit tests that validate it into
+aiogram types).
 """
 
 import asyncio
@@ -29,6 +33,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -118,6 +123,7 @@ class FakeTelegram(BotApiSimulator):
         self._presses: dict[int, Press] = {}
         self._bot_status: dict[int, str] = {}
         self._member_counts: dict[int, int] = {}
+        self._usernames: dict[int, str] = {}
         self._allowed_updates: list[str] | None = None
         self._webhook: Json | None = None
         self._member_status: dict[tuple[int, int], str] = {}
@@ -186,10 +192,17 @@ class FakeTelegram(BotApiSimulator):
         return self._push({"message": message | {"document": document}})
 
     def push_callback(
-        self, chat_id: int, user_id: int, data: str, *, language_code: str = "en"
+        self,
+        chat_id: int,
+        user_id: int,
+        data: str,
+        *,
+        language_code: str = "en",
+        chat_type: str = "private",
     ) -> int:
         """Queue a press of an inline button carrying ``data`` under a bot message in
-        ``chat_id``; return its ``update_id``."""
+        ``chat_id`` (a chat of ``chat_type``: a group's for a /settings card); return its
+        ``update_id``."""
         press = Press(
             query_id=str(next(self._message_ids)),
             user_id=user_id,
@@ -204,7 +217,7 @@ class FakeTelegram(BotApiSimulator):
             "message": {
                 "message_id": press.message_id,
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": chat_type},
             },
         }
         update_id = self._push({"callback_query": query})
@@ -224,15 +237,18 @@ class FakeTelegram(BotApiSimulator):
         content_type: ContentType = "text",
         forwarded: bool = False,
         chat_type: str = "supergroup",
+        at: datetime | None = None,
     ) -> int:
         """Queue a message in group ``chat_id``; return its ``update_id``.
 
         ``text`` is the text of a ``text`` message and the caption of other content (None:
         none); ``entities`` are Bot API MessageEntity dicts (a leading ``/`` adds a
         ``bot_command``). ``thread_id`` puts the message in that forum topic (replying to the
-        topic's first message when ``reply_to`` is None, as Telegram does).
+        topic's first message when ``reply_to`` is None, as Telegram does). ``at`` (aware)
+        dates it; now when None.
         """
         message = self._message(group_chat(chat_id, chat_type), user_id, message_id)
+        message["date"] = _unix(at) if at is not None else message["date"]
         if text is not None:
             message |= _text(text, entities, caption=content_type != "text")
         if content_type != "text":
@@ -273,18 +289,19 @@ class FakeTelegram(BotApiSimulator):
         *,
         old: Sequence[str] = (),
         new: Sequence[str] = (),
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``message_reaction``: ``user_id`` (None: anonymously, as the chat) changed
         their reactions to ``message_id`` from ``old`` to ``new`` (emoji, or
-        ``custom:<id>``); return its ``update_id``."""
+        ``custom:<id>``) at ``at`` (aware; now when None); return its ``update_id``."""
         reaction: Json = {
             "chat": group_chat(chat_id),
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": _unix(at) if at is not None else int(time.time()),
             "old_reaction": [_reaction_type(key) for key in old],
             "new_reaction": [_reaction_type(key) for key in new],
         }
-        actor = {"user": user(user_id)} if user_id is not None else {}
+        actor = {"user": self._user(user_id)} if user_id is not None else {}
         reaction |= actor or {"actor_chat": group_chat(chat_id)}
         return self._push({"message_reaction": reaction})
 
@@ -313,16 +330,18 @@ class FakeTelegram(BotApiSimulator):
         inviter: int | None = None,
         *,
         via_link: bool = False,
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``chat_member`` update: ``user_id`` joined (added by ``inviter`` when
-        given; through an invite link with ``via_link``) or left; return its ``update_id``."""
+        given; through an invite link with ``via_link``) or left, at ``at`` (aware; now when
+        None); return its ``update_id``."""
         statuses = ("left", "member") if change == "join" else ("member", "left")
         update: Json = {
             "chat": group_chat(chat_id),
-            "from": user(inviter if inviter is not None else user_id),
-            "date": int(time.time()),
-            "old_chat_member": {"status": statuses[0], "user": user(user_id)},
-            "new_chat_member": {"status": statuses[1], "user": user(user_id)},
+            "from": self._user(inviter if inviter is not None else user_id),
+            "date": _unix(at) if at is not None else int(time.time()),
+            "old_chat_member": {"status": statuses[0], "user": self._user(user_id)},
+            "new_chat_member": {"status": statuses[1], "user": self._user(user_id)},
         }
         if via_link:
             update["invite_link"] = {
@@ -375,6 +394,10 @@ class FakeTelegram(BotApiSimulator):
             self._member_counts.pop(chat_id, None)
         else:
             self._member_counts[chat_id] = count
+
+    def set_username(self, user_id: int, username: str) -> None:
+        """From now on every update from or about ``user_id`` names them ``@username``."""
+        self._usernames[user_id] = username
 
     def push_bot_status(self, chat_id: int, status: str) -> int:
         """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
@@ -472,6 +495,16 @@ class FakeTelegram(BotApiSimulator):
         super()._routes(app)
         app.router.add_get("/file/bot{token}/documents/{file_id}.json", self._download)
 
+    def _message(self, chat: Json, user_id: int, message_id: int | None) -> Json:
+        message = super()._message(chat, user_id, message_id)
+        message["from"] = self._user(user_id)
+        return message
+
+    def _user(self, user_id: int) -> Json:
+        """A Bot API User, with the @username given by ``set_username`` if any."""
+        name = self._usernames.get(user_id)
+        return user(user_id) | ({"username": name} if name else {})
+
     def _handlers(self) -> dict[str, Handler]:
         return super()._handlers() | {
             "getfile": self._get_file,
@@ -526,7 +559,7 @@ class FakeTelegram(BotApiSimulator):
             me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
             return ok(_chat_member(self._bot_status.get(chat_id, "member"), me))
         status = self._member_status.get((chat_id, user_id), "member")
-        return ok(_chat_member(status, user(user_id)))
+        return ok(_chat_member(status, self._user(user_id)))
 
     async def _get_file(self, params: Json) -> web.Response:
         file_id = str(params["file_id"])
@@ -643,6 +676,11 @@ def _chat_member(status: str, who: Json) -> Json:
     elif status == "creator":
         member["is_anonymous"] = False
     return member
+
+
+def _unix(at: datetime) -> int:
+    """``at`` (aware) in Unix seconds, as the Bot API dates updates."""
+    return int(at.timestamp())
 
 
 def _reaction_type(key: str) -> Json:
