@@ -143,6 +143,7 @@ SLOW: Final = (
     # Chaos, load and browser tests: tens of seconds each.
     "tests/chaos/",
     "tests/test_loadtest.py",
+    "tests/test_monitoring.py",  # `tally up`, Prometheus and Alertmanager: a minute or two
     "services/dashboard/tests/test_web.py",
     # Property-based fuzzing: hundreds of generated examples per test, seconds each.
     "tests/attacks/test_fuzz_events.py::",

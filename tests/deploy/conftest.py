@@ -1,24 +1,8 @@
 """Fixtures of the deploy checks: the repository's deploy files and the tools that check them."""
 
-import os
-import shutil
-import sys
-from pathlib import Path
-
 import pytest
 
-
-def tool(name: str, install: str) -> str:
-    """Path of the executable ``name`` (on PATH or beside this Python); skips the test when it
-    is missing on a developer's machine, fails it in CI (``CI`` set), where .ci/run installs it.
-    """
-    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
-    if found:
-        return found
-    reason = f"{name} is not installed ({install})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI must run this check")
-    pytest.skip(reason)
+from tests.deploy.tools import tool
 
 
 @pytest.fixture(scope="session")
