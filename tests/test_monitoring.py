@@ -41,9 +41,9 @@ from tally.testing.llm import FakeLlm, Reply, sql_reply
 from tally.testing.processes import stop_group
 from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage
 from tests.deploy.alertmanager import render
+from tests.deploy.dashboards import DASHBOARDS, load_dashboard, panel_queries
 from tests.deploy.layout import DEPLOY
 from tests.deploy.metrics import EXPORTER_METRICS, used_selectors
-from tests.deploy.test_grafana import DASHBOARDS, _load, _queries
 from tests.deploy.tools import tool
 
 pytestmark = pytest.mark.timeout(600)  # six services, three servers, 2 s per rate window
@@ -404,7 +404,7 @@ def _panels() -> list[tuple[str, str]]:
     """(dashboard/panel title, PromQL) of every panel target not on an exempt series."""
     found = []
     for path in DASHBOARDS:
-        for title, expr in _queries(_load(path)):
+        for title, expr in panel_queries(load_dashboard(path)):
             if not {s.name for s in used_selectors(expr)} & EXEMPT_SERIES:
                 found.append((f"{path.stem}/{title}", expr))
     return found
