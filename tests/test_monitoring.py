@@ -15,6 +15,7 @@ developer's machine and fails in CI.
 import asyncio
 import contextlib
 import json
+import math
 import os
 import socket
 import subprocess
@@ -400,6 +401,12 @@ async def test_a_dead_letter_reaches_telegram_through_alertmanager(
     assert "ingest dead-lettered" in delivered.text and "(decode)" in delivered.text
 
 
+def _numbers(result: list[dict[str, Any]]) -> list[float]:
+    """The values of an instant query's samples that are numbers (NaN, 0/0, is no data)."""
+    values = (float(sample["value"][1]) for sample in result)
+    return [value for value in values if not math.isnan(value)]
+
+
 def _panels() -> list[tuple[str, str]]:
     """(dashboard/panel title, PromQL) of every panel target not on an exempt series."""
     found = []
@@ -414,7 +421,8 @@ async def test_every_panel_shows_data(
     monitoring: Monitoring, traffic: None, delivered: SentMessage
 ) -> None:
     """Every Grafana panel's query (Grafana's variables as tests/deploy replaces them)
-    returns at least one series from this Prometheus, the labelled counters' zeros included;
+    returns at least one number (not NaN) from this Prometheus, the labelled counters' zeros
+    included;
     the NATS exporter's panels are exempt (see EXEMPT_JOBS)."""
     panels = _panels()
     assert len(panels) > 30, panels
@@ -422,7 +430,9 @@ async def test_every_panel_shows_data(
 
     async def all_have_data() -> bool:
         empty[:] = [
-            title for title, expr in panels if not await asyncio.to_thread(monitoring.query, expr)
+            title
+            for title, expr in panels
+            if not _numbers(await asyncio.to_thread(monitoring.query, expr))
         ]
         return not empty
 
