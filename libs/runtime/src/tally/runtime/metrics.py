@@ -21,14 +21,14 @@ from prometheus_client import (
 )
 from prometheus_client.metrics import MetricWrapperBase
 
-from tally.contracts.events import Outcome, QuestionAnswered
+from tally.contracts.events import Language, Outcome, QuestionAnswered
 
 LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 """From a parser's millisecond answers to an LLM's tens of seconds."""
-
-
-LANGUAGES = ("en", "ru")
+LANGUAGES: tuple[str, ...] = get_args(Language)
+"""The languages questions are read in (the ``language`` label)."""
 ENGINES = ("builtin", "llm", "none")
+"""The ``engine`` label of answers: the parser, the LLM, or none (no engine answered)."""
 
 
 def register_process_metrics(registry: CollectorRegistry) -> None:
