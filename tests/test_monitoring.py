@@ -69,6 +69,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _status(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        return int(reply.status)
+
+
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as reply:
         return json.loads(reply.read())
@@ -359,9 +364,7 @@ async def traffic(stack: Stack, monitoring: Monitoring, settings: CommonSettings
     finally:
         await client.close()
     for path in ("/", "/health/ready"):
-        await asyncio.to_thread(
-            urllib.request.urlopen, stack.services["dashboard"] + path, timeout=10
-        )
+        assert await asyncio.to_thread(_status, stack.services["dashboard"] + path) < 300
 
 
 @pytest.fixture(scope="module")
