@@ -144,6 +144,7 @@ SLOW: Final = (
     "tests/chaos/",
     "tests/test_loadtest.py",
     "tests/test_nats_cluster.py",
+    "tests/test_monitoring.py",  # `tally up`, Prometheus and Alertmanager: a minute or two
     "services/dashboard/tests/test_web.py",
     # A group's whole journey through every service, ending in a browser: a minute or more.
     "tests/test_group_journey.py",

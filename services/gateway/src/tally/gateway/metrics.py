@@ -5,6 +5,8 @@ from typing import Final, Literal, get_args
 from prometheus_client import CollectorRegistry, Counter
 
 from tally.contracts.alerting import CommandAction
+from tally.contracts.chat_events import KINDS
+from tally.runtime.metrics import zero
 
 MessageKind = Literal["question", "command", "feedback", "pick", "reasked", "other"]
 """``pick``: a reading of an ambiguous question picked with its button."""
@@ -122,6 +124,17 @@ class GatewayMetrics:
             ["update", "kind"],
             registry=registry,
         )
+        self._zero()
+
+    def _zero(self) -> None:
+        """A 0 for each known label value, so failures read 0 before the first one."""
+        zero(self.messages, kind=get_args(MessageKind))
+        zero(self.replies, outcome=get_args(ReplyOutcome))
+        zero(self.chat_events, kind=KINDS, outcome=get_args(ChatEventOutcome))
+        zero(self.commands, command=(*KNOWN_COMMANDS, "other"))
+        zero(self.ignored_updates, reason=get_args(IgnoreReason))
+        zero(self.webhook_requests, outcome=get_args(WebhookOutcome))
+        zero(self.admin_audits, allowed=("true", "false"), outcome=get_args(AuditOutcome))
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
