@@ -53,7 +53,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     elif _docker_answers():
         from testcontainers.core.container import DockerContainer
 
-        with DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as box:
+        with DockerContainer("nats:2.15").with_command("-js").with_exposed_ports(4222) as box:
             yield f"nats://{box.get_container_host_ip()}:{box.get_exposed_port(4222)}"
     else:
         server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
@@ -68,7 +68,7 @@ def server_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     elif _docker_answers():
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:16", driver=None) as box:
+        with PostgresContainer("postgres:18", driver=None) as box:
             yield box.get_connection_url()
     else:
         server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", database="postgres")
@@ -143,7 +143,11 @@ SLOW: Final = (
     # Chaos, load and browser tests: tens of seconds each.
     "tests/chaos/",
     "tests/test_loadtest.py",
+    "tests/test_nats_cluster.py",
+    "tests/test_monitoring.py",  # `tally up`, Prometheus and Alertmanager: a minute or two
     "services/dashboard/tests/test_web.py",
+    # A group's whole journey through every service, ending in a browser: a minute or more.
+    "tests/test_group_journey.py",
     # Property-based fuzzing: hundreds of generated examples per test, seconds each.
     "tests/attacks/test_fuzz_events.py::",
     "tests/attacks/test_cross_chat_sql.py::test_cte_shadowing_never_reads_another_table",
@@ -153,6 +157,9 @@ SLOW: Final = (
     "tests/attacks/test_secrets.py::test_cli_errors_hide_passwords_in_urls",
     "services/dashboard/tests/test_auth_and_service.py::test_the_process_refuses_to_start_on_a",
     "tests/test_tally_up.py::test_ask_without_a_stack_says_how_to_start_one",
+    "libs/cli/tests/test_nats_servers.py::test_ask_with_no_live_server",
+    # Each deployment's every process started as the deployment would: a minute and more each.
+    "tests/deploy/test_deployment_runs.py::test_the_deployment_runs_and_answers",
     # Every service as a child process, LOG_JSON=true: about 40 s.
     "tests/test_log_json.py::",
 )

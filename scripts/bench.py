@@ -100,7 +100,7 @@ class Floor:
             stdout=subprocess.PIPE,
         )
         assert self.echo.stdout and self.echo.stdout.readline().startswith(b"ready")
-        self.client = await nats.connect(self.common.nats_url, **self.common.nats_auth())
+        self.client = await nats.connect(self.common.nats_servers(), **self.common.nats_auth())
         self.database = await asyncpg.connect(**asyncpg_dsn(self.common.database_url))
         return self
 

@@ -129,7 +129,7 @@ async def run(console: Console) -> list[Measure]:
         await stack.spawn(ingest)
         stack.children.append(ingest)
         await wait_ready(ingest)
-        client = await nats.connect(common.nats_url, **common.nats_auth())
+        client = await nats.connect(common.nats_servers(), **common.nats_auth())
         js = client.jetstream()
         watching = asyncio.create_task(watch(js, subjects, live, EVENTS))
         await publish_chat_events(js, subjects, first)

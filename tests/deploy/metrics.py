@@ -4,7 +4,8 @@
 ``libs/*/src`` and ``services/*/src`` (by parsing the code, so a new metric needs no list
 here) and FastStream's ``faststream_*`` metrics (from the middleware Tally installs), and
 expands each family into the sample names Prometheus stores (a counter ``x`` is scraped as
-``x_total``; a histogram as ``x_bucket``, ``x_sum``, ``x_count``). ``used_selectors`` parses
+``x_total``; a histogram as ``x_bucket``, ``x_sum``, ``x_count``), and the process, platform
+and GC collectors every service registers (``process_*``, ``python_*``). ``used_selectors`` parses
 PromQL with promql-parser (the Rust parser Prometheus-compatible databases use) and returns
 every series selector in it.
 
@@ -21,6 +22,7 @@ import promql_parser
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 from prometheus_client.metrics import MetricWrapperBase
 
+from tally.runtime.metrics import register_process_metrics
 from tally.runtime.observability import prometheus_middleware
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +107,7 @@ def tally_metrics() -> dict[str, frozenset[str] | None]:
                 METRIC_TYPES[kind](name, "scanned", names, registry=registry)
                 labels[family] = frozenset(names)
     prometheus_middleware(registry, service="scan")
+    register_process_metrics(registry)
     samples: dict[str, frozenset[str] | None] = {}
     for family, kind in _families(registry):
         for suffix in SUFFIXES[kind]:

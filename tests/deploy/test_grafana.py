@@ -5,44 +5,23 @@ promtool parses (written as recording rules into a temporary file and checked wi
 `promtool check rules`) and that reads only metrics Tally's code or the exporters expose.
 """
 
-import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from tests.deploy.dashboards import DASHBOARDS, load_dashboard, panel_queries
 from tests.deploy.layout import DEPLOY
 from tests.deploy.metrics import catalogue, unknown_series
 
 GRAFANA = DEPLOY / "grafana"
-DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
-GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "6h"}
-"""Grafana's built-in variables, replaced by a sample value before PromQL is parsed."""
-
-
-def _load(path: Path) -> dict[str, Any]:
-    dashboard: dict[str, Any] = json.loads(path.read_text())
-    return dashboard
-
-
-def _queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
-    """(panel title, PromQL with Grafana's variables replaced) of every panel target."""
-    found = []
-    for panel in dashboard["panels"]:
-        for target in panel.get("targets", []):
-            expr = target["expr"]
-            for variable, value in GRAFANA_VARIABLES.items():
-                expr = expr.replace(variable, value)
-            found.append((panel["title"], expr))
-    return found
 
 
 def test_the_four_dashboards_are_there() -> None:
     """Overview, questions, ingest and alerts, each with a unique uid and title."""
-    dashboards = [_load(path) for path in DASHBOARDS]
+    dashboards = [load_dashboard(path) for path in DASHBOARDS]
     assert {d["uid"] for d in dashboards} == {
         "tally-overview",
         "tally-questions",
@@ -56,7 +35,7 @@ def test_the_four_dashboards_are_there() -> None:
 def test_dashboard_is_well_formed(path: Path) -> None:
     """uid, title and panels; panel ids are unique; each graph panel has a query on the
     provisioned Prometheus datasource and fits the 24-column grid."""
-    dashboard = _load(path)
+    dashboard = load_dashboard(path)
     assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
@@ -72,14 +51,14 @@ def test_dashboard_is_well_formed(path: Path) -> None:
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
 def test_queries_use_no_unknown_variable(path: Path) -> None:
     """Only Grafana's built-ins (the dashboards declare no template variables)."""
-    for title, expr in _queries(_load(path)):
+    for title, expr in panel_queries(load_dashboard(path)):
         assert "$" not in expr, title
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
 def test_queries_parse_as_promql(promtool: str, path: Path, tmp_path: Path) -> None:
     """promtool parses every query (as the expression of a recording rule)."""
-    queries = _queries(_load(path))
+    queries = panel_queries(load_dashboard(path))
     rules = [{"record": f"grafana:query_{n}", "expr": e} for n, (_, e) in enumerate(queries)]
     rule_file = tmp_path / "queries.yml"
     rule_file.write_text(yaml.safe_dump({"groups": [{"name": path.stem, "rules": rules}]}))
@@ -112,7 +91,7 @@ def test_queries_read_only_series_the_stack_exposes(path: Path) -> None:
     known = catalogue()
     problems = {
         title: found
-        for title, expr in _queries(_load(path))
+        for title, expr in panel_queries(load_dashboard(path))
         if (found := unknown_series(expr, known))
     }
     assert problems == {}
@@ -180,7 +159,7 @@ def test_latency_panels_link_exemplars_to_jaeger() -> None:
     datasource."""
     shown = set()
     for path in DASHBOARDS:
-        for panel in _load(path)["panels"]:
+        for panel in load_dashboard(path)["panels"]:
             for target in panel.get("targets", []):
                 read = {h for h in EXEMPLAR_HISTOGRAMS if f"{h}_bucket" in target["expr"]}
                 if read:

@@ -10,16 +10,26 @@ START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 class ExportBuilder:
-    """One chat's export, message by message; ids count up from 1, each a minute later."""
+    """One chat's export, message by message; ids count up from ``first_id``, the first sent
+    at ``start`` (aware), each a minute later."""
 
-    def __init__(self, bare_id: int, name: str = "Hiking Club", kind: str = "private_supergroup"):
+    def __init__(
+        self,
+        bare_id: int,
+        name: str = "Hiking Club",
+        kind: str = "private_supergroup",
+        *,
+        start: datetime = START,
+        first_id: int = 1,
+    ):
         self.header: dict[str, Any] = {"name": name, "type": kind, "id": bare_id}
         self.messages: list[dict[str, Any]] = []
+        self.start, self.first_id = start, first_id
 
     def _base(self, kind: str, **fields: Any) -> dict[str, Any]:
-        moment = START + timedelta(minutes=len(self.messages))
+        moment = self.start + timedelta(minutes=len(self.messages))
         record = {
-            "id": len(self.messages) + 1,
+            "id": self.first_id + len(self.messages),
             "type": kind,
             "date": moment.replace(tzinfo=None).isoformat(),
             "date_unixtime": str(int(moment.timestamp())),

@@ -16,6 +16,7 @@ from tally.contracts.chat_events import (
     ChatSettings,
     ChatUser,
     MemberChanged,
+    MemberCountObserved,
     MessagePosted,
     ReactionChanged,
     ReactionCounts,
@@ -76,6 +77,9 @@ class _Chat:
     def member(self, user: ChatUser, change: str, at: datetime, **fields: Any) -> None:
         self.events.append(self._event(MemberChanged, at, user=user, change=change, **fields))
 
+    def counted(self, members: int, at: datetime) -> None:
+        self.events.append(self._event(MemberCountObserved, at, count=members))
+
 
 _EMOJI = {"like": "👍", "fire": "🔥", "heart": "❤", "laugh": "😁"}
 LIKE, FIRE, HEART, LAUGH = _EMOJI.values()
@@ -133,10 +137,20 @@ def _members(chat: _Chat) -> None:
     chat.member(DAN, "join", _at(11, 11))
 
 
+def _member_counts(chat: _Chat) -> None:
+    """Snapshots of the member count: in the week before, on Berlin's 6 and 9 October (twice:
+    the later one is the day's), none on the other days, and one just after the week."""
+    chat.counted(98, _at(3, 5))
+    chat.counted(100, _at(6, 1))
+    chat.counted(103, _at(8, 23))  # 9 Oct 01:00 in Berlin
+    chat.counted(104, _at(9, 5))
+    chat.counted(110, _at(12, 23))  # 13 Oct in Berlin: after the period
+
+
 def group_events() -> list[ChatEvent]:
     """GROUP's events in order."""
     chat = _Chat(GROUP, ChatSettings(timezone="Europe/Berlin", store_text=True))
-    for part in (_previous_week, _talk, _reactions, _members):
+    for part in (_previous_week, _talk, _reactions, _members, _member_counts):
         part(chat)
     return chat.events
 

@@ -111,10 +111,19 @@ def parse_as(language: str, text: str) -> QueryPlan | Readings | Refusal:
 _LANGUAGES: Final = {case.text: case.language for case in ANSWERABLE}
 
 
-def _made_up(word: str) -> bool:
-    """A string the lexicon does not read as a key word's typo ("repor" is "reports" one
-    letter short: read, and the same counter again, not an unread word)."""
-    return canonicalize(word) == word
+_NAMED: Final = {"en": "'{}'", "ru": "«{}»"}
+"""How a refusal quotes the words it could not read, by language."""
+
+
+def _made_up(word: str, language: str) -> bool:
+    """A string the parser does not read at all: not a key word's typo ("repor" is "reports"
+    one letter short: read, and the same counter again), not a key word itself ("video"), and
+    not a form a key word's pattern takes ("publishaa" is read as "publish…"). Asked alone,
+    it is refused by name."""
+    if canonicalize(word) != word:
+        return False
+    alone = parse_as(language, word)
+    return isinstance(alone, Refusal) and _NAMED[language].format(word) in alone.reason
 
 
 @st.composite
@@ -125,7 +134,9 @@ def with_a_word(draw: st.DrawFn) -> tuple[str, str, str]:
     language = _LANGUAGES[question]
     word = draw(
         st.sampled_from(CONTENT_WORDS[language])
-        | st.text(alphabet=LETTERS[language], min_size=5, max_size=10).filter(_made_up)
+        | st.text(alphabet=LETTERS[language], min_size=5, max_size=10).filter(
+            lambda word: _made_up(word, language)
+        )
     )
     words = question.split()
     at = draw(st.integers(min_value=0, max_value=len(words)))

@@ -27,6 +27,7 @@ from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.chat_events import (
     ChatEvent,
     MemberChanged,
+    MemberCountObserved,
     MessagePosted,
     ReactionChanged,
     ReactionCounts,
@@ -392,6 +393,16 @@ async def test_member_flow(engine: AsyncEngine, chat_id: int) -> None:
     }
     assert (flow.joined_members, flow.churned) == (len(joined), len(churned))
     assert flow.churn_rate == (round(len(churned) / len(joined), 4) if joined else None)
+    counted = {}
+    for e in sorted(chat.events, key=lambda e: e.occurred_at):
+        if isinstance(e, MemberCountObserved) and chat.in_period(e.occurred_at, period):
+            counted[e.occurred_at.astimezone(period.tz).date()] = e.count
+    assert [(p.day, p.count) for p in flow.member_counts] == sorted(counted.items())
+    values = [count for _, count in sorted(counted.items())]
+    assert (flow.count_first, flow.count_last) == (
+        (values[0], values[-1]) if values else (None, None)
+    )
+    assert flow.count_change == (values[-1] - values[0] if values else None)
 
 
 async def test_top_words_of_a_chat_that_stores_text(engine: AsyncEngine) -> None:

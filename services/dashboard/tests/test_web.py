@@ -292,6 +292,9 @@ async def test_the_group_reports_show_the_apis_numbers(
     await expect(tab.locator("#topics tbody tr")).to_have_count(len(topics["topics"]))
     flow = await _api(client, f"{base}/members/flow", limit=10, **week)
     await expect(tab.locator("#flow-joins")).to_have_text(shown(flow["joins"]))
+    await expect(tab.locator("#flow-count_last")).to_have_text(shown(flow["count_last"]))
+    await expect(tab.locator("#flow-count_change")).to_have_text(shown(flow["count_change"]))
+    await expect(tab.locator("#member-count-note")).to_be_hidden()
     inviter = flow["top_inviters"][0]
     await expect(tab.locator("#inviters tbody tr").first).to_contain_text(
         inviter["member"]["label"]
@@ -305,10 +308,13 @@ async def test_the_group_reports_show_the_apis_numbers(
     await expect(leader.locator(".count")).to_have_text(shown(top["items"][0]["count"]))
     await expect(tab.locator("#message-types .main-svg").first).to_be_visible()
     await expect(tab.locator("#member-flow .main-svg").first).to_be_visible()
+    await expect(tab.locator("#member-count .main-svg").first).to_be_visible()
     assert errors == []
 
     await tab.goto(f"{server}/chats/{ELSEWHERE}")
     await expect(tab.locator("#words-note")).to_contain_text("does not store message text")
     await expect(tab.locator("#hashtags-note")).to_be_visible()
     await expect(tab.locator("#words-en")).to_be_hidden()
+    await expect(tab.locator("#member-count-note")).to_contain_text("No member count was taken")
+    await expect(tab.locator("#flow-count_last")).to_have_text("–")
     assert errors == []

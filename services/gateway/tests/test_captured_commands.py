@@ -18,6 +18,7 @@ from services.gateway.tests.test_dispatcher import SUBJECTS, Harness, RecordingS
 from tally.contracts.chat_reports import ChatReport, ChatReportRequested
 from tally.contracts.group_reports import (
     ContentBreakdown,
+    DayCount,
     DayFlow,
     EmojiCount,
     Member,
@@ -131,6 +132,12 @@ def _result(kind: str, chat_id: int, first: date, last: date) -> dict[str, Any]:
                     joined_members=3,
                     churned=1,
                     churn_rate=1 / 3,
+                    member_counts=[
+                        DayCount(day=first, count=1200),
+                        DayCount(day=first + timedelta(days=2), count=1187),
+                    ]
+                    if chat_id == GROUP
+                    else [],
                 )
             }
         case "words":
@@ -304,6 +311,20 @@ async def test_members_card_shows_flow_churn_inviters_and_days(gateway: Harness)
     assert "Churn: 1 of 3 who joined left (33%)" in card
     assert "Added most:\n1. @ann — 1" in card
     assert card.endswith("Per day:\n01.11 +3 −1")
+
+
+async def test_members_card_shows_the_member_count_or_says_none_was_taken(
+    gateway: Harness,
+) -> None:
+    """/members: the period's first and last member count and the change; a chat without a
+    snapshot in the period gets a sentence, not a number."""
+    card = await _card(gateway, "/members 2025-11-01..2025-11-07")
+    assert "Members: 1,200 on 01.11 → 1,187 on 03.11 (−13)" in card
+
+    gateway.session.requests.clear()
+    none = await _card(gateway, "/members 2025-11-01..2025-11-07", chat_id=GROUP - 1)
+    assert "Members: no count taken in this period" in none
+    assert "Joined: 3" in none
 
 
 async def test_words_of_a_chat_without_text_is_the_note(gateway: Harness) -> None:

@@ -65,10 +65,12 @@ def test_seen_users_reports_first_contact_once_within_its_bound() -> None:
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_help_lists_four_examples(language: str) -> None:
-    """The help text names Tally and carries the four examples, one per line."""
+    """The help text names Tally and carries the four examples, one per line, and tells a
+    group's admin how to import its history, with the size limit."""
     text = help_text(language)  # type: ignore[arg-type]
 
     assert "Tally" in text
+    assert "result.json" in text and "20" in text
     assert len(EXAMPLES[language]) == 4  # type: ignore[index]
     assert all(f"• {example}" in text for example in EXAMPLES[language])  # type: ignore[index]
 

@@ -20,6 +20,7 @@ from tally.infra.db.models import (
     ChatHourly,
     ChatTopicDaily,
     ChatWordsDaily,
+    MemberCount,
     MemberEvent,
     Message,
     MessageReaction,
@@ -66,6 +67,7 @@ REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
+MEMBER_COUNTS = _table(MemberCount)
 ADMIN_AUDIT = _table(AdminAudit)
 """Not a chat table: the chat store writes the audit row of a settings change a chat admin made."""
 
@@ -90,6 +92,7 @@ CHAT_TABLES = (
     USER_REACTIONS_DAILY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
+    MEMBER_COUNTS,
 )
 """Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
 

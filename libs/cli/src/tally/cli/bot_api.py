@@ -92,7 +92,7 @@ class BotApiSimulator:
 
     async def __aenter__(self) -> Self:
         app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._dispatch)
+        self._routes(app)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -142,6 +142,10 @@ class BotApiSimulator:
         self._updates.append(update)
         self._arrived.set()
         return update_id
+
+    def _routes(self, app: web.Application) -> None:
+        """Add the server's routes to ``app``: the Bot API's ``/bot<token>/<method>``."""
+        app.router.add_post("/bot{token}/{method}", self._dispatch)
 
     def _handlers(self) -> dict[str, Handler]:
         """The implemented methods by lower-case name."""

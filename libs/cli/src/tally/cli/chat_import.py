@@ -2,8 +2,8 @@
 
 The export (``result.json``, or the folder holding it) is read twice with ijson, one message
 at a time, never whole: a first pass learns user ids by display name and the forum topics
-(:class:`tally.cli.chat_export.Directory`), the second converts each message
-(:class:`~tally.cli.chat_export.Converter`) and publishes the events on
+(:class:`tally.contracts.chat_export.Directory`), the second converts each message
+(:class:`~tally.contracts.chat_export.Converter`) and publishes the events on
 ``Subjects.chat_event(chat_id, kind)`` with ``Nats-Msg-Id`` set to their export-derived ids
 (:func:`tally.cli.seed_chats.publish_chat_events`). Ingest stores them as it stores the
 gateway's: JetStream drops a repeated id within its duplicate window, and beyond it ingest's
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import ijson
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -31,26 +30,26 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from tally.cli.chat_export import (
+from tally.cli.errors import quiet_client_errors
+from tally.cli.importer import BrokerUnavailableError
+from tally.cli.seed_chats import publish_chat_events
+from tally.contracts.chat_events import ChatEvent, ChatSettings
+from tally.contracts.chat_export import (
     ChatExportError,
     Converter,
     Directory,
     ExportedChat,
     Tally,
     exported_chat,
+    read_header,
+    read_messages,
 )
-from tally.cli.importer import BrokerUnavailableError
-from tally.cli.seed_chats import publish_chat_events
-from tally.contracts.chat_events import ChatEvent, ChatSettings
 from tally.contracts.streams import ensure_streams
 from tally.contracts.subjects import CHATS_DURABLE, Subjects
 from tally.infra.settings import CommonSettings
 
 PUBLISH_CHUNK = 500
 """Events published before waiting for JetStream's acknowledgements (and moving the bar)."""
-SCALARS = frozenset({"string", "number", "boolean", "null"})
-ACCOUNT = frozenset({"personal_information", "chats"})
-"""Top-level keys of a whole-account export (refused: one group's export is wanted)."""
 Storing = Literal["stored", "pending", "no ingest"]
 
 
@@ -72,46 +71,6 @@ class ChatImport:
 def export_file(path: Path) -> Path:
     """``path``, or the ``result.json`` inside it when it is the export's folder."""
     return path / "result.json" if path.is_dir() else path
-
-
-def read_header(stream: IO[bytes]) -> dict[str, Any]:
-    """The top-level keys of the JSON in ``stream``: scalars with their value, the others
-    (``messages``) with None. Reading stops at the first list or object once ``type`` and
-    ``id`` are known (Telegram Desktop writes ``name``, ``type``, ``id``, then ``messages``),
-    or at a whole-account export's ``personal_information`` or ``chats``. Raises
-    ChatExportError when the file is not a JSON object with a ``messages`` list."""
-    header: dict[str, Any] = {}
-    key: str | None = None
-    for prefix, event, value in _parsed(ijson.parse(stream)):
-        if prefix == "" and event == "start_array":
-            break
-        if prefix == "" and event == "map_key":
-            key = value
-        elif key is not None and prefix == key:
-            header[key], key = (value if event in SCALARS else None), None
-            if event not in SCALARS and (
-                ACCOUNT & header.keys() or {"type", "id"} <= header.keys()
-            ):
-                break
-    if "messages" not in header and not ACCOUNT & header.keys():
-        raise ChatExportError(
-            'This is not a Telegram Desktop chat export: the JSON has no "messages" list.'
-        )
-    return header
-
-
-def read_messages(stream: IO[bytes]) -> Iterator[Any]:
-    """Each element of the top-level ``messages`` list, in file order. Raises
-    ChatExportError on a JSON syntax error."""
-    yield from _parsed(ijson.items(stream, "messages.item", use_float=True))
-
-
-def _parsed(items: Iterator[Any]) -> Iterator[Any]:
-    try:
-        yield from items
-    except (ijson.JSONError, UnicodeDecodeError) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ChatExportError(f"The export is not valid JSON ({detail}).") from None
 
 
 def _open(path: Path, stack: ExitStack) -> IO[bytes]:
@@ -177,7 +136,11 @@ async def _wait_for_ingest(
 async def _connect(settings: CommonSettings) -> Client:
     try:
         return await nats.connect(
-            settings.nats_url, **settings.nats_auth(), name="tally-import-chat", connect_timeout=5
+            settings.nats_servers(),
+            **settings.nats_auth(),
+            name="tally-import-chat",
+            connect_timeout=5,
+            error_cb=quiet_client_errors,
         )
     except (OSError, TimeoutError, nats.errors.Error) as error:
         raise BrokerUnavailableError(

@@ -62,7 +62,7 @@ def check_stream(name: str, subjects: Subjects) -> None:
 
 @asynccontextmanager
 async def _jetstream(common: CommonSettings) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(common.nats_url, **common.nats_auth())
+    connection = await nats.connect(common.nats_servers(), **common.nats_auth())
     try:
         yield connection.jetstream()
     finally:

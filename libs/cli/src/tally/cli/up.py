@@ -115,7 +115,7 @@ class Stack:
         await ensure_database(self.common.database_url)
         await wait_for_database(self.common.database_url)
         await asyncio.to_thread(migrate, self.common.database_url)
-        client = await nats.connect(self.common.nats_url, **self.common.nats_auth())
+        client = await nats.connect(self.common.nats_servers(), **self.common.nats_auth())
         await ensure_streams(
             client.jetstream(),
             Subjects(self.common.subject_prefix),

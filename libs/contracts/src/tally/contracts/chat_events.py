@@ -132,6 +132,17 @@ class TitleChanged(_ChatEvent):
     title: str = Field(min_length=1, max_length=256)
 
 
+class MemberCountObserved(_ChatEvent):
+    """Telegram's member count of the chat (``getChatMemberCount``, bots included) at
+    ``occurred_at``: taken once a day and when the bot is added to the chat. Ingest keeps
+    the day's last count per local day (``member_counts``); its ``event_id`` is
+    ``<chat_id>:member_count:<UTC day>`` for the daily snapshot, so JetStream keeps one of the
+    replicas' snapshots of a day."""
+
+    kind: Literal["member_count"] = "member_count"
+    count: int = Field(ge=0)
+
+
 class ChatSettings(Event):
     """A chat's settings. ``timezone`` is an IANA name (local days, heatmaps); ``store_text``
     keeps message text (off by default; turning it off erases the stored text, in the
@@ -161,7 +172,8 @@ ChatEvent = Annotated[
     | ReactionCounts
     | MemberChanged
     | TitleChanged
-    | SettingsChanged,
+    | SettingsChanged
+    | MemberCountObserved,
     Field(discriminator="kind"),
 ]
 CHAT_EVENT: TypeAdapter[ChatEvent] = TypeAdapter(ChatEvent)
@@ -169,4 +181,4 @@ CHAT_EVENT: TypeAdapter[ChatEvent] = TypeAdapter(ChatEvent)
 KINDS: tuple[str, ...] = tuple(
     str(model.model_fields["kind"].default) for model in get_args(get_args(ChatEvent)[0])
 )
-"""Every chat event kind, the last token of its subject (``message``, ..., ``settings``)."""
+"""Every chat event kind, the last token of its subject (``message``, ..., ``member_count``)."""

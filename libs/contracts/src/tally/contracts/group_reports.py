@@ -209,12 +209,25 @@ class DayFlow(BaseModel):
     leaves: int
 
 
+class DayCount(BaseModel):
+    """The chat's member count on local ``day``: Telegram's ``getChatMemberCount`` (bots
+    included) in the day's last snapshot."""
+
+    day: date
+    count: int
+
+
 class MemberFlow(BaseModel):
     """Who came and went in the period: joins and leaves per local day (every day, empty ones
     0), joins through an invite link, joins by someone adding the member (``added``; the rest
     joined on their own), the members who added most, and churn: of the distinct members who
     joined in the period, how many left after joining, within the period
-    (``churn_rate`` = ``churned / joined``, None when nobody joined)."""
+    (``churn_rate`` = ``churned / joined``, None when nobody joined).
+
+    ``member_counts``: the member count on the period's days that have a snapshot (the
+    gateway takes one a day), in day order; days without one are left out, never filled in.
+    ``count_first`` / ``count_last``: the first and last of them, ``count_change`` =
+    ``count_last - count_first``; all None when the period has no snapshot."""
 
     chat_id: int
     timezone: str
@@ -229,6 +242,10 @@ class MemberFlow(BaseModel):
     joined_members: int
     churned: int
     churn_rate: float | None
+    member_counts: list[DayCount] = Field(default_factory=list)
+    count_first: int | None = None
+    count_last: int | None = None
+    count_change: int | None = None
 
 
 class WordCount(BaseModel):

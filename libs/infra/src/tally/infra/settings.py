@@ -27,6 +27,9 @@ class CommonSettings(BaseSettings):
     see docs/scaling.md); like the TTL it applies when a stream is first declared.
     ``nats_user`` / ``nats_password`` (NATS_USER, NATS_PASSWORD) are this process's NATS user,
     when the server requires one (docs/security.md, "The bus"); both or neither.
+    ``nats_url`` may name several servers of one cluster, comma-separated
+    ("nats://a:4222,nats://b:4222"); a client connects to whichever answers
+    (:meth:`nats_servers`).
     """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -53,12 +56,29 @@ class CommonSettings(BaseSettings):
             raise ValueError("NATS_URL carries credentials and NATS_USER is set: keep one")
         return self
 
+    def nats_servers(self) -> list[str]:
+        """``nats_url``'s servers, in order, for ``nats.connect`` and ``NatsBroker``
+        (:func:`nats_servers`)."""
+        return nats_servers(self.nats_url)
+
     def nats_auth(self) -> dict[str, str]:
         """Keyword arguments for ``nats.connect``: ``user`` and ``password`` when set, else
         none (a server without authorization)."""
         if self.nats_user is None or self.nats_password is None:
             return {}
         return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
+
+
+def nats_servers(url: str) -> list[str]:
+    """The servers of a NATS_URL that may list several, comma-separated, in order: nats-py
+    takes one URL string as one server, so "nats://a:4222,nats://b:4222" must be split.
+
+    Raises ValueError when the list names no server.
+    """
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise ValueError("NATS_URL names no server")
+    return servers
 
 
 def to_asyncpg_url(url: str | URL) -> URL:

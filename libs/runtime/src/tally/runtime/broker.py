@@ -24,6 +24,7 @@ from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
 from tally.runtime import _compat
 from tally.runtime.deadletter import dead_letter_middleware, register_metrics
+from tally.runtime.metrics import register_process_metrics
 from tally.runtime.observability import MessageLog, prometheus_middleware, telemetry_middleware
 
 ReadyCheck = Callable[[], Awaitable[bool]]
@@ -43,8 +44,9 @@ def create_broker(
     settings: CommonSettings, *, service: str, registry: CollectorRegistry | None = None
 ) -> NatsBroker:
     """A NatsBroker for ``service`` with tracing, dead-lettering of invalid messages and
-    (when ``registry`` is given) metrics. The deployment's :class:`Subjects` are made here,
-    once, and put in the broker's context under ``subjects`` (see :func:`subjects_of`).
+    (when ``registry`` is given) metrics, the process's CPU, memory and open files among
+    them. The deployment's :class:`Subjects` are made here, once, and put in the broker's
+    context under ``subjects`` (see :func:`subjects_of`).
 
     It reconnects forever: a restarted NATS costs a pause, not a dead service. It logs in as
     NATS_USER when the settings name one (see tally.contracts.access for what it may do).
@@ -57,10 +59,11 @@ def create_broker(
     ]
     if registry is not None:
         middlewares.append(prometheus_middleware(registry, service=service))
-        register_metrics(registry)
+        register_metrics(registry, service)
+        register_process_metrics(registry)
     auth = settings.nats_auth()
     broker = NatsBroker(
-        settings.nats_url,
+        settings.nats_servers(),
         security=NatsUserPassword(auth["user"], auth["password"]) if auth else None,
         name=f"tally-{service}",
         description=f"tally-{service}",  # the AsyncAPI document's title
@@ -88,7 +91,7 @@ async def declare_streams(settings: CommonSettings) -> None:
     """Create this deployment's JetStream streams and shared buckets when missing (existing
     ones are kept). Under authorization a service may only read that they exist: the
     operator (``tally up``, ``tally declare-streams``) creates them first."""
-    connection = await nats.connect(settings.nats_url, **settings.nats_auth())
+    connection = await nats.connect(settings.nats_servers(), **settings.nats_auth())
     try:
         subjects = Subjects(settings.subject_prefix)
         await ensure_streams(

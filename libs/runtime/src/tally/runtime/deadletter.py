@@ -8,7 +8,7 @@ subject, payload and headers, so an operator can inspect and replay them (``tall
 
 import contextlib
 import json
-from typing import Literal
+from typing import Literal, get_args
 
 import structlog
 from faststream import ExceptionMiddleware
@@ -49,8 +49,11 @@ DEAD_LETTERS = Counter(
 by :func:`register_metrics`."""
 
 
-def register_metrics(registry: CollectorRegistry) -> None:
-    """Serve ``tally_dead_letters_total`` from ``registry`` (once; later calls do nothing)."""
+def register_metrics(registry: CollectorRegistry, service: str) -> None:
+    """Serve ``tally_dead_letters_total`` from ``registry`` (once; later calls do nothing),
+    with a 0 for each of ``service``'s reason kinds."""
+    for kind in get_args(ReasonKind):
+        DEAD_LETTERS.labels(service=service, reason_kind=kind)
     with contextlib.suppress(ValueError):  # already registered there
         registry.register(DEAD_LETTERS)
 

@@ -20,7 +20,7 @@ from nats.js.errors import NotFoundError
 from tally.contracts.streams import stream_configs
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import asyncpg_dsn
-from tally.infra.settings import redact
+from tally.infra.settings import nats_servers, redact
 
 TIMEOUT_S = 3.0
 """How long one probe may take before its component counts as down (seconds)."""
@@ -71,7 +71,9 @@ async def nats_streams(
     """Connect to NATS at ``url`` (as ``auth``'s user and password, when given) and check the
     deployment's streams (:func:`streams_present`); the detail names the server (credentials
     redacted)."""
-    client = await nats.connect(url, **(auth or {}), connect_timeout=2, max_reconnect_attempts=0)
+    client = await nats.connect(
+        nats_servers(url), **(auth or {}), connect_timeout=2, max_reconnect_attempts=0
+    )
     try:
         return f"{redact(url)}, {await streams_present(client.jetstream(), subjects)}"
     finally:

@@ -4,9 +4,12 @@ It extends ``tally loadtest``'s simulator (:class:`tally.cli.bot_api.BotApiSimul
 getUpdates long polling, sendMessage and sendPhoto recorded, the token checked) with
 setWebhook (its parameters kept in ``webhook`` until deleteWebhook), the ``allowed_updates``
 of getUpdates, answerCallbackQuery and editMessageReplyMarkup (recorded on the press they
-concern), getChatMember (the bot's role set with ``set_bot_status``, anyone else a member)
-and failures (``block``, ``flaky``). aiogram reaches it with
-``TelegramAPIServer.from_base(tg.base_url)``.
+concern), getChatMember (the bot's role set with ``set_bot_status``, a user's with
+``set_member_status``, anyone else a member), getChat and getChatMemberCount (for the chats
+given a count with ``set_member_count``; any other chat is "not found", as for a bot that is
+not in it), getFile and the file download path ``/file/bot<token>/<path>`` (documents pushed
+with ``push_document``; over 20 MB getFile refuses, as Telegram does) and failures
+(``block``, ``flaky``). aiogram reaches it with ``TelegramAPIServer.from_base(tg.base_url)``.
 
     async with FakeTelegram() as tg:
         tg.push_message(chat_id=7, user_id=7, text="How many videos?")
@@ -15,9 +18,13 @@ and failures (``block``, ``flaky``). aiogram reaches it with
 Group activity comes with ``push_group_message``, ``push_edit``, ``push_reaction``,
 ``push_reaction_count``, ``push_member`` (a ``chat_member`` update), ``push_join_message`` /
 ``push_leave_message`` (service messages), ``push_title`` and ``push_bot_status``
-(``my_chat_member``). ``redeliver`` hands an update out again with its ``update_id``, as
-Telegram does for updates a crashed bot never confirmed; ``update`` returns a pushed update's
-JSON (for unit tests that validate it into aiogram types).
+(``my_chat_member``). Updates are dated now unless ``at`` is given to ``push_group_message``,
+``push_reaction`` or ``push_member`` (a conversation on fixed past dates); ``set_username``
+gives a user the @username every later update carries, ``set_member_status`` their role for
+getChatMember (an ``administrator`` may change a chat's settings). ``redeliver`` hands an
+update out again with its ``update_id``, as Telegram does for updates a crashed bot never
+confirmed; ``update`` returns a pushed update's JSON (for unit tests that validate it into
+aiogram types).
 """
 
 import asyncio
@@ -26,6 +33,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -70,6 +78,8 @@ ContentType = Literal[
 ]
 """What ``push_group_message`` can send; ``dice`` stands for content without a type of its own."""
 MemberChange = Literal["join", "leave"]
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""The largest file getFile hands a bot (https://core.telegram.org/bots/api#getfile)."""
 
 
 @dataclass
@@ -112,8 +122,13 @@ class FakeTelegram(BotApiSimulator):
         self._flaky: dict[int, int] = {}
         self._presses: dict[int, Press] = {}
         self._bot_status: dict[int, str] = {}
+        self._member_counts: dict[int, int] = {}
+        self._usernames: dict[int, str] = {}
         self._allowed_updates: list[str] | None = None
         self._webhook: Json | None = None
+        self._member_status: dict[tuple[int, int], str] = {}
+        self._files: dict[str, bytes] = {}
+        self._file_sizes: dict[str, int] = {}
 
     @property
     def allowed_updates(self) -> list[str] | None:
@@ -151,11 +166,43 @@ class FakeTelegram(BotApiSimulator):
             message["sticker"] = _STICKER
         return self._push({"message": message})
 
+    def push_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        content: bytes,
+        *,
+        file_name: str = "result.json",
+        mime_type: str | None = "application/json",
+        file_size: int | None = None,
+        language_code: str = "en",
+    ) -> int:
+        """Queue a private message from ``user_id`` carrying a document whose bytes are
+        ``content`` (served by getFile and the download path); return its ``update_id``.
+        ``file_size`` is the size announced, ``len(content)`` by default (a larger one
+        stands for a file too big to send here)."""
+        file_id = f"document-{next(self._message_ids)}"
+        size = len(content) if file_size is None else file_size
+        self._files[file_id], self._file_sizes[file_id] = content, size
+        document: Json = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
+        document |= {"file_name": file_name, "file_size": size}
+        document |= {"mime_type": mime_type} if mime_type else {}
+        message = self._message({"id": chat_id, "type": "private"}, user_id, None)
+        message["from"] |= {"language_code": language_code}
+        return self._push({"message": message | {"document": document}})
+
     def push_callback(
-        self, chat_id: int, user_id: int, data: str, *, language_code: str = "en"
+        self,
+        chat_id: int,
+        user_id: int,
+        data: str,
+        *,
+        language_code: str = "en",
+        chat_type: str = "private",
     ) -> int:
         """Queue a press of an inline button carrying ``data`` under a bot message in
-        ``chat_id``; return its ``update_id``."""
+        ``chat_id`` (a chat of ``chat_type``: a group's for a /settings card); return its
+        ``update_id``."""
         press = Press(
             query_id=str(next(self._message_ids)),
             user_id=user_id,
@@ -170,7 +217,7 @@ class FakeTelegram(BotApiSimulator):
             "message": {
                 "message_id": press.message_id,
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": chat_type},
             },
         }
         update_id = self._push({"callback_query": query})
@@ -190,15 +237,18 @@ class FakeTelegram(BotApiSimulator):
         content_type: ContentType = "text",
         forwarded: bool = False,
         chat_type: str = "supergroup",
+        at: datetime | None = None,
     ) -> int:
         """Queue a message in group ``chat_id``; return its ``update_id``.
 
         ``text`` is the text of a ``text`` message and the caption of other content (None:
         none); ``entities`` are Bot API MessageEntity dicts (a leading ``/`` adds a
         ``bot_command``). ``thread_id`` puts the message in that forum topic (replying to the
-        topic's first message when ``reply_to`` is None, as Telegram does).
+        topic's first message when ``reply_to`` is None, as Telegram does). ``at`` (aware)
+        dates it; now when None.
         """
         message = self._message(group_chat(chat_id, chat_type), user_id, message_id)
+        message["date"] = _unix(at) if at is not None else message["date"]
         if text is not None:
             message |= _text(text, entities, caption=content_type != "text")
         if content_type != "text":
@@ -239,18 +289,19 @@ class FakeTelegram(BotApiSimulator):
         *,
         old: Sequence[str] = (),
         new: Sequence[str] = (),
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``message_reaction``: ``user_id`` (None: anonymously, as the chat) changed
         their reactions to ``message_id`` from ``old`` to ``new`` (emoji, or
-        ``custom:<id>``); return its ``update_id``."""
+        ``custom:<id>``) at ``at`` (aware; now when None); return its ``update_id``."""
         reaction: Json = {
             "chat": group_chat(chat_id),
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": _unix(at) if at is not None else int(time.time()),
             "old_reaction": [_reaction_type(key) for key in old],
             "new_reaction": [_reaction_type(key) for key in new],
         }
-        actor = {"user": user(user_id)} if user_id is not None else {}
+        actor = {"user": self._user(user_id)} if user_id is not None else {}
         reaction |= actor or {"actor_chat": group_chat(chat_id)}
         return self._push({"message_reaction": reaction})
 
@@ -279,16 +330,18 @@ class FakeTelegram(BotApiSimulator):
         inviter: int | None = None,
         *,
         via_link: bool = False,
+        at: datetime | None = None,
     ) -> int:
         """Queue a ``chat_member`` update: ``user_id`` joined (added by ``inviter`` when
-        given; through an invite link with ``via_link``) or left; return its ``update_id``."""
+        given; through an invite link with ``via_link``) or left, at ``at`` (aware; now when
+        None); return its ``update_id``."""
         statuses = ("left", "member") if change == "join" else ("member", "left")
         update: Json = {
             "chat": group_chat(chat_id),
-            "from": user(inviter if inviter is not None else user_id),
-            "date": int(time.time()),
-            "old_chat_member": {"status": statuses[0], "user": user(user_id)},
-            "new_chat_member": {"status": statuses[1], "user": user(user_id)},
+            "from": self._user(inviter if inviter is not None else user_id),
+            "date": _unix(at) if at is not None else int(time.time()),
+            "old_chat_member": {"status": statuses[0], "user": self._user(user_id)},
+            "new_chat_member": {"status": statuses[1], "user": self._user(user_id)},
         }
         if via_link:
             update["invite_link"] = {
@@ -328,6 +381,23 @@ class FakeTelegram(BotApiSimulator):
         """From now on getChatMember says the bot is ``status`` (``administrator``,
         ``member``...) in ``chat_id`` (``member`` until set)."""
         self._bot_status[chat_id] = status
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """From now on getChatMember says ``user_id`` is ``status`` (``creator``,
+        ``administrator``, ``left``...) in ``chat_id`` (``member`` until set)."""
+        self._member_status[(chat_id, user_id)] = status
+
+    def set_member_count(self, chat_id: int, count: int | None) -> None:
+        """From now on getChatMemberCount says ``chat_id`` has ``count`` members (None: the
+        chat is not found, as when the bot was removed from it)."""
+        if count is None:
+            self._member_counts.pop(chat_id, None)
+        else:
+            self._member_counts[chat_id] = count
+
+    def set_username(self, user_id: int, username: str) -> None:
+        """From now on every update from or about ``user_id`` names them ``@username``."""
+        self._usernames[user_id] = username
 
     def push_bot_status(self, chat_id: int, status: str) -> int:
         """Set the bot's status in ``chat_id`` and queue the ``my_chat_member`` update that
@@ -421,13 +491,30 @@ class FakeTelegram(BotApiSimulator):
             if id(message) not in self._read and chat_id in (None, message.chat_id)
         ]
 
+    def _routes(self, app: web.Application) -> None:
+        super()._routes(app)
+        app.router.add_get("/file/bot{token}/documents/{file_id}.json", self._download)
+
+    def _message(self, chat: Json, user_id: int, message_id: int | None) -> Json:
+        message = super()._message(chat, user_id, message_id)
+        message["from"] = self._user(user_id)
+        return message
+
+    def _user(self, user_id: int) -> Json:
+        """A Bot API User, with the @username given by ``set_username`` if any."""
+        name = self._usernames.get(user_id)
+        return user(user_id) | ({"username": name} if name else {})
+
     def _handlers(self) -> dict[str, Handler]:
         return super()._handlers() | {
+            "getfile": self._get_file,
             "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "answercallbackquery": self._answer_callback_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "getchatmember": self._get_chat_member,
+            "getchat": self._get_chat,
+            "getchatmembercount": self._get_chat_member_count,
         }
 
     async def _get_updates(self, params: Json) -> web.Response:
@@ -471,7 +558,39 @@ class FakeTelegram(BotApiSimulator):
         if user_id == self.bot_id:
             me = {"id": self.bot_id, "is_bot": True, "first_name": "Tally"}
             return ok(_chat_member(self._bot_status.get(chat_id, "member"), me))
-        return ok(_chat_member("member", user(user_id)))
+        status = self._member_status.get((chat_id, user_id), "member")
+        return ok(_chat_member(status, self._user(user_id)))
+
+    async def _get_file(self, params: Json) -> web.Response:
+        file_id = str(params["file_id"])
+        if file_id not in self._files:
+            return error(400, "Bad Request: invalid file_id")
+        size = self._file_sizes[file_id]
+        if size > MAX_DOWNLOAD_BYTES:
+            return error(400, "Bad Request: file is too big")
+        found = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": size}
+        return ok(found | {"file_path": f"documents/{file_id}.json"})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["file_id"]
+        if file_id not in self._files:
+            return web.Response(status=404)
+        return web.Response(body=self._files[file_id])
+
+    async def _get_chat(self, params: Json) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self._member_counts:
+            return error(400, "Bad Request: chat not found")
+        full = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": _NO_GIFTS}
+        return ok(group_chat(chat_id) | full)
+
+    async def _get_chat_member_count(self, params: Json) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self._member_counts:
+            return error(400, "Bad Request: chat not found")
+        return ok(self._member_counts[chat_id])
 
     async def _set_webhook(self, params: Json) -> web.Response:
         allowed = params.get("allowed_updates")
@@ -485,6 +604,13 @@ class FakeTelegram(BotApiSimulator):
         return ok(True)
 
 
+_NO_GIFTS: Json = {
+    "unlimited_gifts": False,
+    "limited_gifts": False,
+    "unique_gifts": False,
+    "premium_subscription": False,
+    "gifts_from_channels": False,
+}
 _STICKER: Json = {
     "file_id": "sticker-file",
     "file_unique_id": "sticker-unique",
@@ -550,6 +676,11 @@ def _chat_member(status: str, who: Json) -> Json:
     elif status == "creator":
         member["is_anonymous"] = False
     return member
+
+
+def _unix(at: datetime) -> int:
+    """``at`` (aware) in Unix seconds, as the Bot API dates updates."""
+    return int(at.timestamp())
 
 
 def _reaction_type(key: str) -> Json:

@@ -37,6 +37,7 @@ from tally.contracts.digests import DigestEntry, DigestReady, due
 from tally.contracts.events import utcnow
 from tally.contracts.streams import digests_config
 from tally.contracts.subjects import Subjects
+from tally.runtime.metrics import zero
 
 DIGEST_INTERVAL_S: Final = 60.0
 """How often the bucket is looked at (seconds): a digest goes out within a minute of its
@@ -53,6 +54,7 @@ class DigestMetrics:
         self.digests = Counter(
             "tally_digests_total", "Chat digest claims by outcome", ["outcome"], registry=registry
         )
+        zero(self.digests, outcome=("sent", "lost", "failed"))
 
 
 async def digests_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:

@@ -5,6 +5,7 @@ import asyncio
 import collections
 import contextlib
 import signal
+from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.alerts.collectors import collect_jetstream, probe_database
 from tally.alerts.config import AlertsSettings
+from tally.alerts.domain.rules import Rule
 from tally.alerts.engine import AlertEngine
 from tally.alerts.reloading import RulesSource
 from tally.contracts.events import utcnow
 from tally.contracts.subjects import Subjects
+from tally.runtime.metrics import zero
 
 log = structlog.get_logger(__name__)
 
@@ -36,11 +39,16 @@ class AlertMetrics:
             ["status"],
             registry=registry,
         )
+        zero(self.notifications, status=("firing", "resolved"))
         self._shown: set[tuple[str, str]] = set()
 
-    def set_firing(self, counts: collections.Counter[tuple[str, str]]) -> None:
-        """Set each (alertname, severity) count; those no longer firing go to 0."""
-        for key in self._shown | set(counts):
+    def set_firing(
+        self, counts: collections.Counter[tuple[str, str]], rules: Iterable[Rule] = ()
+    ) -> None:
+        """Set each (alertname, severity) count; those no longer firing, and the ``rules``
+        that never fired, read 0."""
+        known = {(rule.name, rule.severity) for rule in rules}
+        for key in self._shown | known | set(counts):
             self.firing.labels(*key).set(counts.get(key, 0))
         self._shown |= set(counts)
 
@@ -83,7 +91,7 @@ class Evaluation:
         for notification in await self.engine.evaluate(now):
             await broker.publish(notification, self.subjects.alert(notification.status))
             self.metrics.notifications.labels(notification.status).inc()
-        self.metrics.set_firing(self.engine.firing_counts())
+        self.metrics.set_firing(self.engine.firing_counts(), self.engine.config.rules)
 
     async def run(self, broker: NatsBroker) -> None:
         """Evaluate until cancelled; a failed evaluation is logged and the next one runs."""

@@ -1,8 +1,11 @@
 """The executor's Prometheus metrics."""
 
+from typing import get_args
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from tally.runtime.metrics import AnswerMetrics
+from tally.contracts.events import Outcome
+from tally.runtime.metrics import AnswerMetrics, zero
 
 ACTIVE_WINDOWS = ("1d", "7d", "30d")
 """The windows of ``tally_active_users``: distinct askers over the last 1, 7 and 30 days."""
@@ -54,6 +57,9 @@ class ExecutorMetrics:
             "Plans and LLM-written SQL dropped: their question id was in flight or answered",
             registry=registry,
         )
+        zero(self.queries, outcome=get_args(Outcome))
+        zero(self.cache, result=("hit", "miss", "error"))
+        zero(self.firewall, verdict=("accepted", "refused"))
         self.answers = AnswerMetrics(registry)
         self.active_users = Gauge(
             "tally_active_users",

@@ -24,6 +24,7 @@ from tally.gateway.context import GatewayContext
 from tally.gateway.handlers import create_router, provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import allowed_updates, create_dispatcher, release_routers
+from tally.gateway.telegram.member_counts import MemberCountSnapshots
 from tally.gateway.telegram.menu import register_commands
 from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.gateway.webhook import UpdateFeeder, WebhookServer, create_webhook_app
@@ -92,6 +93,16 @@ class Gateway:
         self._feeder = UpdateFeeder(self.dispatcher, self.bot)
         self._webhook_server: WebhookServer | None = None
         self._reasking: asyncio.Task[None] | None = None
+        self.member_counts = MemberCountSnapshots(
+            bot=self.bot,
+            broker=self.broker,
+            subjects=self.subjects,
+            publisher=self.context.chat_events,
+            metrics=self.metrics,
+            at=settings.member_count_time,
+            allowed=settings.allowed_chats(),
+        )
+        self._counting: asyncio.Task[None] | None = None
 
     @property
     def webhook_endpoint(self) -> str | None:
@@ -110,8 +121,9 @@ class Gateway:
 
     async def start(self) -> None:
         """Receive updates: by webhook when WEBHOOK_URL is set, else by long polling; publish
-        late questions again (domain.reasks)."""
+        late questions again (domain.reasks); take the groups' member counts daily."""
         self._reasking = asyncio.create_task(self._reask(), name="reask")
+        self._counting = asyncio.create_task(self.member_counts.run(), name="member-counts")
         if self.webhook is None:
             await self.start_polling()
         else:
@@ -119,9 +131,10 @@ class Gateway:
 
     async def stop(self) -> None:
         """Stop receiving updates, as started."""
-        if self._reasking is not None:
-            self._reasking.cancel()
-            self._reasking = None
+        for task in (self._reasking, self._counting):
+            if task is not None:
+                task.cancel()
+        self._reasking = self._counting = None
         if self.webhook is None:
             await self.stop_polling()
         else:

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from datetime import time
 from typing import Annotated, Final
 
 from pydantic import Field, SecretStr, field_validator
@@ -63,7 +64,9 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     commands); ``seen_users_max`` bounds the first-contact and throttling memories (user ids).
     ``allowed_chat_ids`` (``ALLOWED_CHAT_IDS``), when not empty, is the only chats whose updates
     are handled, with the admins' chats (see :meth:`allowed_chats`). ``webhook_*``: see
-    :meth:`require_webhook`.
+    :meth:`require_webhook`. ``member_count_time`` (``MEMBER_COUNT_TIME``, ``HH:MM``, UTC) is
+    when each day the member count of every known group is taken
+    (:mod:`tally.gateway.telegram.member_counts`).
     """
 
     throttle_interval_s: float = Field(default=0.5, ge=0)
@@ -90,6 +93,7 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     dashboard_link_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_LENGTH)
     dashboard_link_ttl_s: float = Field(default=DEFAULT_TTL.total_seconds(), gt=0, le=86_400)
     dashboard_public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    member_count_time: time = time(0, 5)
 
     @field_validator("allowed_chat_ids", mode="before")
     @classmethod

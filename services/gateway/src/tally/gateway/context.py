@@ -5,6 +5,7 @@ aiogram handlers take it as ``ctx: GatewayContext`` (the Dispatcher's workflow d
 ``ctx: GatewayDep`` (the broker's FastStream context, see :mod:`tally.gateway.handlers`).
 """
 
+import asyncio
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -30,7 +31,8 @@ class GatewayContext:
     ``admin_chats`` (ADMIN_CHAT_IDS) get alert notifications; ``group_throttle`` is the
     Throttle of members' requests in groups; ``reasks`` the questions asked and not yet
     answered (domain.reasks); ``bot_roles`` whether the bot administers each group;
-    ``chat_admins`` who administers each group (getChatMember, kept briefly).
+    ``chat_admins`` who administers each group (getChatMember, kept briefly);
+    ``history_import`` held while a group's export sent to the bot is imported (one at a time).
     """
 
     settings: GatewaySettings
@@ -48,6 +50,7 @@ class GatewayContext:
     chat_settings: ChatSettingsView = field(default_factory=ChatSettingsView)
     bot_roles: BotRoles = field(default_factory=BotRoles)
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
+    history_import: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def create(

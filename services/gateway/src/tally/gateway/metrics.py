@@ -5,6 +5,8 @@ from typing import Final, Literal, get_args
 from prometheus_client import CollectorRegistry, Counter
 
 from tally.contracts.alerting import CommandAction
+from tally.contracts.chat_events import KINDS
+from tally.runtime.metrics import zero
 
 MessageKind = Literal["question", "command", "feedback", "pick", "reasked", "other"]
 """``pick``: a reading of an ambiguous question picked with its button."""
@@ -20,6 +22,9 @@ WebhookOutcome = Literal["accepted", "unauthorized", "malformed", "too_large"]
 """``unauthorized``: no or a wrong secret token (401); ``malformed``: not JSON, or not an
 update (400); ``too_large``: a body over the limit (413)."""
 AuditOutcome = Literal["published", "failed"]
+SnapshotOutcome = Literal["taken", "refused"]
+"""``taken``: Telegram gave the chat's member count; ``refused``: it did not (the bot left the
+chat, the chat is gone, a network or server error)."""
 HandlerErrorKind = Literal["user_facing", "unexpected"]
 """``user_facing``: a UserFacingError, its message shown; ``unexpected``: anything else, logged
 with its traceback."""
@@ -77,8 +82,14 @@ class GatewayMetrics:
         self.chat_events = Counter(
             "tally_gateway_chat_events",
             "Group chat events published to JetStream, by kind (message, edit, reaction, "
-            "reaction_count, member, title) and outcome (published, failed).",
+            "reaction_count, member, title, member_count) and outcome (published, failed).",
             ["kind", "outcome"],
+            registry=registry,
+        )
+        self.member_count_snapshots = Counter(
+            "tally_gateway_member_count_snapshots",
+            "Member counts asked of Telegram (getChatMemberCount), by outcome (taken, refused).",
+            ["outcome"],
             registry=registry,
         )
         self.commands = Counter(
@@ -113,6 +124,17 @@ class GatewayMetrics:
             ["update", "kind"],
             registry=registry,
         )
+        self._zero()
+
+    def _zero(self) -> None:
+        """A 0 for each known label value, so failures read 0 before the first one."""
+        zero(self.messages, kind=get_args(MessageKind))
+        zero(self.replies, outcome=get_args(ReplyOutcome))
+        zero(self.chat_events, kind=KINDS, outcome=get_args(ChatEventOutcome))
+        zero(self.commands, command=(*KNOWN_COMMANDS, "other"))
+        zero(self.ignored_updates, reason=get_args(IgnoreReason))
+        zero(self.webhook_requests, outcome=get_args(WebhookOutcome))
+        zero(self.admin_audits, allowed=("true", "false"), outcome=get_args(AuditOutcome))
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
@@ -126,6 +148,10 @@ class GatewayMetrics:
         """Count one chat event of ``kind`` (a ChatEvent's ``kind``) that ended with
         ``outcome``."""
         self.chat_events.labels(kind=kind, outcome=outcome).inc()
+
+    def member_count_snapshot(self, outcome: SnapshotOutcome) -> None:
+        """Count one member count asked of Telegram that ended with ``outcome``."""
+        self.member_count_snapshots.labels(outcome=outcome).inc()
 
     def command(self, name: str) -> None:
         """Count one command ``name`` (without ``/``, lower case); names outside

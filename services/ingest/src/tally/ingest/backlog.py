@@ -44,7 +44,7 @@ def poller(
 
     async def loop() -> None:
         connection = await nats.connect(
-            settings.nats_url, **settings.nats_auth(), max_reconnect_attempts=-1
+            settings.nats_servers(), **settings.nats_auth(), max_reconnect_attempts=-1
         )
         try:
             while True:

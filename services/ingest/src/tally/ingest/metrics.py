@@ -1,8 +1,10 @@
 """Prometheus metrics of ingest, defined per registry (bounded labels only)."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from tally.runtime.metrics import zero
 
 Kind = Literal["video_batch", "answer", "user_seen", "feedback", "admin_audit", "chat_event"]
 EventOutcome = Literal["stored", "duplicate", "retried", "reordered", "dead_letter"]
@@ -41,6 +43,8 @@ class IngestMetrics:
             ["kind"],
             registry=registry,
         )
+        zero(self.events, kind=get_args(Kind), outcome=("dead_letter",))
+        zero(self.dead_letters, kind=get_args(Kind))
 
         self.consumer_pending = Gauge(
             "tally_ingest_consumer_pending",

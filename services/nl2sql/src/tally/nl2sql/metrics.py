@@ -2,6 +2,10 @@
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from tally.runtime.metrics import LANGUAGES, zero
+
+OUTCOMES = ("planned", "proposed", "ambiguous", "refused", "failed")
+
 
 class Nl2sqlMetrics:
     """Questions by outcome (planned, proposed, refused, failed), language and engine
@@ -29,3 +33,5 @@ class Nl2sqlMetrics:
             ["action"],
             registry=registry,
         )
+        zero(self.questions, outcome=OUTCOMES, language=LANGUAGES, engine=("builtin", "llm"))
+        zero(self.repeated, action=("dropped", "replayed"))

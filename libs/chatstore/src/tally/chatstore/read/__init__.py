@@ -58,6 +58,7 @@ from tally.chatstore.read.users import MAX_PAGE_SIZE, SORT_KEYS, UsersQuery, use
 from tally.chatstore.read.words import top_words
 from tally.contracts.group_reports import (
     ContentBreakdown,
+    DayCount,
     DayFlow,
     EmojiCount,
     HourCount,
@@ -95,6 +96,7 @@ __all__ = [
     "Compared",
     "ContentBreakdown",
     "Database",
+    "DayCount",
     "DayFlow",
     "EmojiCount",
     "Heatmap",

@@ -1,14 +1,15 @@
 """Who joined and left a chat in a period: per local day from ``chat_daily``; how members
 joined, who added them, and churn from ``member_events`` (``ix_member_events_chat_time``:
-``chat_id, occurred_at``)."""
+``chat_id, occurred_at``); the member count on each day with a snapshot from
+``member_counts`` (its key: ``chat_id, day``)."""
 
 from sqlalchemy import ColumnElement, func, select
 
 from tally.chatstore.read.connection import Database, fetch_all, fetch_one
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, ranked
-from tally.chatstore.tables import CHAT_DAILY, MEMBER_EVENTS
-from tally.contracts.group_reports import DayFlow, MemberFlow
+from tally.chatstore.tables import CHAT_DAILY, MEMBER_COUNTS, MEMBER_EVENTS
+from tally.contracts.group_reports import DayCount, DayFlow, MemberFlow
 
 
 def _in_period(chat_id: int, period: Period) -> list[ColumnElement[bool]]:
@@ -32,6 +33,18 @@ async def _days(db: Database, chat_id: int, period: Period) -> list[DayFlow]:
         else DayFlow(day=day, joins=0, leaves=0)
         for day in period.each_day()
     ]
+
+
+async def member_counts(db: Database, chat_id: int, period: Period) -> list[DayCount]:
+    """The member count of chat ``chat_id`` on each day of ``period`` that has a snapshot,
+    in day order (days without one are absent)."""
+    counts = MEMBER_COUNTS.c
+    statement = (
+        select(counts.day, counts.count)
+        .where(counts.chat_id == chat_id, counts.day.between(period.start, period.end))
+        .order_by(counts.day)
+    )
+    return [DayCount(day=row["day"], count=row["count"]) for row in await fetch_all(db, statement)]
 
 
 async def _ways_and_churn(db: Database, chat_id: int, period: Period) -> dict[str, int]:
@@ -62,7 +75,8 @@ async def _ways_and_churn(db: Database, chat_id: int, period: Period) -> dict[st
 
 async def member_flow(db: Database, chat_id: int, period: Period, limit: int = 10) -> MemberFlow:
     """Joins and leaves of chat ``chat_id`` in ``period`` (see :class:`MemberFlow`), with the
-    ``limit`` members who added most others (ties by user id). Raises StatsRequestError for a
+    ``limit`` members who added most others (ties by user id) and the member count on the
+    days with a snapshot. Raises StatsRequestError for a
     limit outside 1..MAX_TOP."""
     check_limit(limit)
     events = MEMBER_EVENTS.c
@@ -76,6 +90,8 @@ async def member_flow(db: Database, chat_id: int, period: Period, limit: int = 1
     days = await _days(db, chat_id, period)
     counts = await _ways_and_churn(db, chat_id, period)
     joined = counts["joined_members"]
+    snapshots = await member_counts(db, chat_id, period)
+    first, last = (snapshots[0].count, snapshots[-1].count) if snapshots else (None, None)
     return MemberFlow(
         chat_id=chat_id,
         timezone=period.timezone,
@@ -86,5 +102,9 @@ async def member_flow(db: Database, chat_id: int, period: Period, limit: int = 1
         leaves=sum(day.leaves for day in days),
         top_inviters=await ranked(db, inviters, limit),
         churn_rate=round(counts["churned"] / joined, 4) if joined else None,
+        member_counts=snapshots,
+        count_first=first,
+        count_last=last,
+        count_change=last - first if first is not None and last is not None else None,
         **counts,
     )

@@ -26,6 +26,7 @@ from tally.contracts.chat_events import (
     ChatSettings,
     ChatUser,
     MemberChanged,
+    MemberCountObserved,
     MessageEdited,
     MessagePosted,
     MessagesDeleted,
@@ -150,6 +151,7 @@ class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
     ``message_days`` / ``member_days``: the local day each new row would count on.
+    ``member_counts``: per (chat, local day), the day's latest member count snapshot.
     ``text_off``: chats that stored text before or during the batch and no longer do at its
     end (their stored text is erased), each with the index of its last SettingsChanged.
     ``text_dropped``: indexes (in the batch) of events that carried text the chat's settings
@@ -169,6 +171,7 @@ class BatchPlan:
     member_days: dict[str, date] = field(default_factory=dict)
     reactions: list[ReactionEvent] = field(default_factory=list)
     reaction_counts: dict[tuple[int, int], CountsReport] = field(default_factory=dict)
+    member_counts: dict[tuple[int, date], Row] = field(default_factory=dict)
     text_off: dict[int, int] = field(default_factory=dict)
     text_dropped: list[int] = field(default_factory=list)
     audits: list[Row] = field(default_factory=list)
@@ -274,6 +277,8 @@ def _event(plan: BatchPlan, event: ChatEvent, at: datetime, state: ChatState) ->
             plan.reaction_counts[(event.chat_id, event.message_id)] = report
         case MemberChanged():
             _member(plan, event, at, state)
+        case MemberCountObserved():
+            _member_count(plan, event, at, state)
 
 
 def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatState) -> None:
@@ -346,3 +351,19 @@ def _member(plan: BatchPlan, event: MemberChanged, at: datetime, state: ChatStat
         },
     )
     plan.member_days.setdefault(event.event_id, local_day(at, state.timezone))
+
+
+def _member_count(
+    plan: BatchPlan, event: MemberCountObserved, at: datetime, state: ChatState
+) -> None:
+    """Keep the latest snapshot of the chat's local day (of two taken at the same instant,
+    the later in the stream, as the upsert does)."""
+    key = (event.chat_id, local_day(at, state.timezone))
+    kept = plan.member_counts.get(key)
+    if kept is None or at >= kept["observed_at"]:
+        plan.member_counts[key] = {
+            "chat_id": event.chat_id,
+            "day": key[1],
+            "count": event.count,
+            "observed_at": at,
+        }

@@ -41,10 +41,12 @@ class Switchable(Protocol):
 
 class ChatLease:
     """Starts ``subscriber`` (a FastStream subscriber) while this process holds the lease
-    and stops it while another does. ``ttl_s`` in seconds."""
+    and stops it while another does. ``ttl_s`` in seconds; ``replicas`` is how many servers of
+    a NATS cluster keep the lease bucket (STREAM_REPLICAS, as for the streams), so the lease
+    outlives a node."""
 
-    def __init__(self, bucket: str, *, ttl_s: float) -> None:
-        self.bucket, self.ttl_s = bucket, ttl_s
+    def __init__(self, bucket: str, *, ttl_s: float, replicas: int = 1) -> None:
+        self.bucket, self.ttl_s, self.replicas = bucket, ttl_s, replicas
         self.owner = uuid4().hex
         self.subscriber: Switchable | None = None
         self.revision: int | None = None
@@ -58,7 +60,9 @@ class ChatLease:
     async def start(self, js: JetStreamContext) -> None:
         """Try for the lease once (stopping the subscriber when another holds it), then keep
         trying, or renewing, in the background."""
-        config = KeyValueConfig(bucket=self.bucket, history=1, ttl=self.ttl_s)
+        config = KeyValueConfig(
+            bucket=self.bucket, history=1, ttl=self.ttl_s, replicas=self.replicas
+        )
         try:
             self._kv = await js.create_key_value(config)
         except BadRequestError:  # made with another TTL: JetStream keeps the first

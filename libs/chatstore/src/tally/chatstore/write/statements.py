@@ -39,6 +39,7 @@ from tally.chatstore.tables import (
     CHAT_TOPIC_DAILY,
     CHAT_WORDS_DAILY,
     CHATS,
+    MEMBER_COUNTS,
     MEMBER_EVENTS,
     MESSAGE_REACTION_TOTALS,
     MESSAGE_REACTIONS,
@@ -63,6 +64,7 @@ EDIT_COLUMNS: tuple[str, ...] = ("chat_id", "message_id", "sent_at", "text_lengt
 EDIT_COLUMNS += ("word_count", "text", "edited_at")
 DELETION_COLUMNS = ("chat_id", "message_id", "deleted_at")
 MEMBER_EVENT_COLUMNS = tuple(c.name for c in MEMBER_EVENTS.c)
+MEMBER_COUNT_COLUMNS = tuple(c.name for c in MEMBER_COUNTS.c)
 REACTION_KEY = ("chat_id", "message_id", "user_id")
 REACTION_COLUMNS = tuple(c.name for c in REACTIONS.c)
 COUNTS_KEY = ("chat_id", "message_id")
@@ -211,6 +213,21 @@ INSERT_MEMBER_EVENTS = (
     .on_conflict_do_nothing(index_elements=["event_id"])
     .returning(MEMBER_EVENTS.c.event_id)
 )
+
+
+def _upsert_member_counts() -> Insert:
+    statement = _insert(MEMBER_COUNTS, MEMBER_COUNT_COLUMNS)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["chat_id", "day"],
+        set_={"count": excluded["count"], "observed_at": excluded.observed_at},
+        where=excluded.observed_at >= MEMBER_COUNTS.c.observed_at,
+    )
+
+
+UPSERT_MEMBER_COUNTS = _upsert_member_counts()
+"""A chat's member count on a local day: the snapshot taken last wins (an older one replayed
+after it changes nothing)."""
 _reacted = batch_of(REACTIONS, REACTION_KEY, "reacted")
 STANDING_REACTIONS = (
     select(REACTIONS)

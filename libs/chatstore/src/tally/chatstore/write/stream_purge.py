@@ -9,7 +9,8 @@ of one kind below a stream sequence (``STREAM.PURGE`` with ``filter`` and ``seq`
   kinds at or after the cutoff; everything of those kinds below it is purged. Events stored
   later than a newer one (out of order) stay until that newer one is older than the cutoff.
   ``settings`` events stay: they hold no names or text, and a replay needs them to know the
-  chat's time zone and text setting.
+  chat's time zone and text setting; so do ``member_count`` events (no member's name, and
+  retention keeps the member counts they rebuild).
 - Text storage turned off (:func:`purge_text_events`): the chat's ``message`` and ``edit``
   events before the SettingsChanged that turned it off, every one of them (JetStream cannot
   rewrite a message without its text). Single events that still carried text after that (the gateway
@@ -31,7 +32,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from tally.contracts.subjects import Subjects
 
 RETAINED_KINDS = ("message", "edit", "delete", "reaction", "reaction_count", "member", "title")
-"""The kinds of chat event retention purges: all but ``settings``."""
+"""The kinds of chat event retention purges: all but ``settings`` and ``member_count``."""
 TEXT_KINDS = ("message", "edit")
 """The kinds of chat event that carry text."""
 SCAN_BATCH = 500

@@ -3,7 +3,8 @@
 :class:`ChatWriter` is the one way chat events reach the tables, for live ingest and for
 ``tally replay`` alike. Every write is idempotent: messages on (chat_id, message_id, sent_at)
 and member events on their event id (``INSERT … ON CONFLICT DO NOTHING … RETURNING``, and
-only the rows returned count in the rollups); edits apply when no later edit is stored;
+only the rows returned count in the rollups); member counts keep each local day's latest
+snapshot; edits apply when no later edit is stored;
 reactions and reaction totals are replaced, and the rollups follow the difference. The
 statements are in :mod:`tally.chatstore.write.statements`.
 
@@ -351,6 +352,12 @@ class ChatWriter:
             await _apply_reaction_counts(connection, plan)
             await settle_totals(connection, plan, rollups)
             await _write_rollups(connection, rollups)
+            await _run(
+                connection,
+                sql.UPSERT_MEMBER_COUNTS,
+                [plan.member_counts[key] for key in sorted(plan.member_counts)],
+                sql.MEMBER_COUNT_COLUMNS,
+            )
             await _erase_text(connection, plan.text_off)
         return WriteResult(
             len(events),

@@ -417,6 +417,18 @@ class ChatHashtagsDaily(Base):
     count: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
+class MemberCount(Base):
+    """Per chat and local day: the member count Telegram reported (``getChatMemberCount``,
+    bots included) in the day's last snapshot, taken at ``observed_at`` (0010)."""
+
+    __tablename__ = "member_counts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
     posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""

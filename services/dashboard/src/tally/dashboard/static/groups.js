@@ -1,6 +1,6 @@
 // A chat page's group reports, for the page's period: message types and entities, top
-// hashtags, reactions, replies, topics, joins and leaves, top members and top words, each from
-// its route of the JSON API (the chat store's reports, as Telegram shows them).
+// hashtags, reactions, replies, topics, member count, joins and leaves, top members and top
+// words, each from its route of the JSON API (the chat store's reports, as Telegram shows them).
 // chat.js calls TallyGroups.load(base, query) whenever the period changes.
 "use strict";
 
@@ -84,10 +84,24 @@ const TallyGroups = (() => {
     ]), "No messages in this period.");
   }
 
+  // The member count on the days with a snapshot (none: the note, never a made-up line).
+  function drawMemberCount(points) {
+    $("member-count-note").hidden = points.length > 0;
+    $("member-count").hidden = points.length === 0;
+    if (points.length === 0) return;
+    Plotly.react("member-count", [{
+      type: "scatter", mode: "lines+markers", name: "members",
+      x: points.map((point) => point.day), y: points.map((point) => point.count),
+    }], { margin: { t: 10, r: 10, b: 60, l: 50 }, xaxis: { type: "date" } }, PLOT);
+  }
+
   async function loadFlow(base, query) {
     const flow = await Tally.api(`${base}/members/flow?${query}&limit=10`);
     if (stale(query)) return;
-    for (const key of ["joins", "leaves", "via_link", "added", "churned"]) figure(`flow-${key}`, flow[key]);
+    for (const key of ["count_last", "count_change", "joins", "leaves", "via_link", "added", "churned"]) {
+      figure(`flow-${key}`, flow[key]);
+    }
+    drawMemberCount(flow.member_counts);
     const x = flow.days.map((day) => day.day);
     Plotly.react("member-flow", [
       { type: "bar", name: "joins", x, y: flow.days.map((day) => day.joins) },

@@ -5,12 +5,15 @@ in, and returns the event(s) to publish; none talks to Telegram or NATS. Event i
 ``{chat_id}:u{update_id}:{kind}`` (``…:member:{user_id}`` for a service message, which can
 add several members at once), so a redelivered update keeps its ids; the chat id keeps them
 apart when update ids repeat (Telegram restarts its count after a week without updates).
+A member count taken on a schedule, of no update, is ``{chat_id}:member_count:{UTC day}``:
+every gateway replica's snapshot of that day has the same id, and JetStream keeps one.
 
 Counting rules are :mod:`tally.contracts.chat_text`'s (``tally import-chat`` measures a
 history export with them too); a caption counts as the text of a photo, video, document...
 """
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TypedDict
 
 from aiogram.enums import ChatMemberStatus, ChatType, ContentType
@@ -33,6 +36,7 @@ from tally.contracts.chat_events import ChatType as EventChatType
 from tally.contracts.chat_events import (
     ChatUser,
     MemberChanged,
+    MemberCountObserved,
     MessageEdited,
     MessagePosted,
     MessageType,
@@ -217,6 +221,21 @@ def member_changed(update: ChatMemberUpdated, *, update_id: int) -> MemberChange
         inviter=chat_user(inviter) if inviter else None,
         via_link=now and update.invite_link is not None,
     )
+
+
+def bot_added(update: ChatMemberUpdated) -> bool:
+    """True when a ``my_chat_member`` update says the bot was out of the chat and is now in."""
+    return is_member(update.new_chat_member) and not is_member(update.old_chat_member)
+
+
+def daily_count_id(chat_id: int, day: date) -> str:
+    """The event id of chat ``chat_id``'s scheduled member count of UTC ``day``."""
+    return f"{chat_id}:member_count:{day.isoformat()}"
+
+
+def member_count(chat: Chat, count: int, *, at: datetime, event_id: str) -> MemberCountObserved:
+    """Telegram's member ``count`` of ``chat`` (a group or supergroup) taken at ``at``."""
+    return MemberCountObserved(event_id=event_id, **_chat(chat), occurred_at=at, count=count)
 
 
 def members_from_message(message: Message, *, update_id: int) -> list[MemberChanged]:

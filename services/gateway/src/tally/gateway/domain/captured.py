@@ -54,6 +54,9 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
         "members": "👥 <b>Joins and leaves</b>, {period}",
         "flow": "Joined: {joins} (via link {via_link} · added {added}) · Left: {leaves}",
         "churn": "Churn: {churned} of {joined} who joined left ({rate})",
+        "count": "Members: {last} on {last_day}",
+        "count_change": "Members: {first} on {first_day} → {last} on {last_day} ({change})",
+        "no_count": "Members: no count taken in this period",
         "inviters": "Added most",
         "per_day": "Per day",
         "earlier": "… and {days} earlier days",
@@ -88,6 +91,9 @@ _TEXTS: Final[dict[Language, dict[str, str]]] = {
         "members": "👥 <b>Вступили и вышли</b>, {period}",
         "flow": "Вступили: {joins} (по ссылке {via_link} · добавлены {added}) · Вышли: {leaves}",
         "churn": "Отток: {churned} из {joined} вступивших вышли ({rate})",
+        "count": "Участников: {last} на {last_day}",
+        "count_change": "Участников: {first} на {first_day} → {last} на {last_day} ({change})",
+        "no_count": "Участников: за период число не снималось",
         "inviters": "Больше всех добавили",
         "per_day": "По дням",
         "earlier": "… и ещё дней раньше: {days}",
@@ -244,15 +250,37 @@ def _days(days: list[DayFlow], language: Language) -> list[str]:
     return lines + [f"{day.day:%d.%m} +{day.joins} −{day.leaves}" for day in shown]
 
 
+def _member_count(found: MemberFlow, language: Language) -> str:
+    """The member count: the period's first and last snapshot and the change, the one
+    snapshot, or that none was taken (never a number made up)."""
+    texts, points = _TEXTS[language], found.member_counts
+    if not points:
+        return texts["no_count"]
+    first, last = points[0], points[-1]
+    change = last.count - first.count
+    return texts["count_change" if len(points) > 1 else "count"].format(
+        first=_n(first.count, language),
+        first_day=f"{first.day:%d.%m}",
+        last=_n(last.count, language),
+        last_day=f"{last.day:%d.%m}",
+        change=("+" if change > 0 else "−" if change < 0 else "±") + _n(abs(change), language),
+    )
+
+
 def members_card(report: ChatReport, found: MemberFlow, language: Language) -> str:
-    """Joins (via a link, added) and leaves, churn, the members who added most, and the days
-    with joins or leaves."""
+    """The member count (first and last snapshot of the period, the change), joins (via a
+    link, added) and leaves, churn, the members who added most, and the days with joins or
+    leaves."""
     texts = _TEXTS[language]
     numbers = {
         name: _n(getattr(found, name), language)
         for name in ("joins", "leaves", "via_link", "added", "churned", "joined_members")
     }
-    lines = [_heading(report, "members", language), texts["flow"].format(**numbers)]
+    lines = [
+        _heading(report, "members", language),
+        _member_count(found, language),
+        texts["flow"].format(**numbers),
+    ]
     if found.churn_rate is not None:
         lines.append(
             texts["churn"].format(

@@ -8,6 +8,7 @@ from html import escape
 
 from tally.contracts.events import Language, QuestionAnswered
 from tally.contracts.render import EXAMPLES
+from tally.gateway.domain.history import MAX_EXPORT_MB
 
 MAX_SQL_CHARS = 3000
 """SQL shown by /sql is cut here, to stay within Telegram's 4096-character message limit."""
@@ -23,6 +24,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "<b>Tally</b> answers questions about video statistics with exact numbers. "
             "Ask in plain English or Russian, for example:"
         ),
+        "history": (
+            "Administer a group? Send me its Telegram Desktop export (result.json, format "
+            "JSON, at most {limit} MB) to import its history."
+        ),
         "not_text": "I understand text questions only, e.g. “How many videos are in the system?”",
         "unknown_command": "I know /start, /help and /sql; anything else, just ask it.",
         "no_answer": "Nothing to explain yet: ask a question first, then send /sql.",
@@ -33,10 +38,6 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "This question has expired, please ask again.",
         "pick_not_yours": "Only the person who asked can pick a reading.",
         "ask_usage": "Ask after the command, e.g. /ask how many messages were sent here yesterday?",
-        "top_measure": (
-            "For now /top ranks members by messages only; ranking by words, reactions or "
-            "replies is not available yet."
-        ),
         "user_usage": "Name the member after the command, e.g. /user @ann last week",
         "group_slow_down": "One question every {seconds} seconds, please.",
         "report_failed": "The statistics are not available right now; try again in a minute.",
@@ -50,6 +51,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "<b>Tally</b> отвечает на вопросы о статистике видео точными числами. "
             "Спрашивайте обычными словами по-русски или по-английски, например:"
         ),
+        "history": (
+            "Администрируете группу? Пришлите мне её экспорт из Telegram Desktop (result.json, "
+            "формат JSON, не больше {limit} МБ), чтобы импортировать историю."
+        ),
         "not_text": "Я понимаю только текстовые вопросы, например «Сколько всего видео?»",
         "unknown_command": "Я знаю /start, /help и /sql; всё остальное просто спросите.",
         "no_answer": "Пока нечего объяснять: сначала задайте вопрос, потом отправьте /sql.",
@@ -60,10 +65,6 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "pick_expired": "Этот вопрос устарел, задайте его, пожалуйста, ещё раз.",
         "pick_not_yours": "Выбрать вариант может только тот, кто задал вопрос.",
         "ask_usage": "Напишите вопрос после команды, например: /ask сколько сообщений было вчера?",
-        "top_measure": (
-            "Пока /top ранжирует участников только по сообщениям; по словам, реакциям или "
-            "ответам — ещё нет."
-        ),
         "user_usage": "Укажите участника после команды, например: /user @ann за прошлую неделю",
         "group_slow_down": "Не чаще одного вопроса в {seconds} с, пожалуйста.",
         "report_failed": "Статистика сейчас недоступна; попробуйте через минуту.",
@@ -76,15 +77,18 @@ _TEXTS: dict[Language, dict[str, str]] = {
 
 
 def help_text(language: Language) -> str:
-    """The /start and /help reply (HTML): what Tally does and four example questions."""
-    lines = [_TEXTS[language]["intro"], *(f"• {example}" for example in EXAMPLES[language])]
-    return "\n".join(lines)
+    """The /start and /help reply (HTML): what Tally does, four example questions, and how a
+    group's admin imports its history."""
+    texts = _TEXTS[language]
+    examples = (f"• {example}" for example in EXAMPLES[language])
+    history = texts["history"].format(limit=MAX_EXPORT_MB)
+    return "\n".join([texts["intro"], *examples, "", history])
 
 
 def say(key: str, language: Language) -> str:
     """A short plain-text reply: ``not_text``, ``unknown_command``, ``no_answer``,
     ``too_long``, ``slow_down``, ``group_slow_down`` (a ``{seconds}`` field to fill),
-    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``user_usage``, ``top_measure``,
+    ``pick_expired``, ``pick_not_yours``, ``ask_usage``, ``user_usage``,
     ``report_failed`` or ``handler_failed``.
 
     Raises KeyError for any other ``key``.

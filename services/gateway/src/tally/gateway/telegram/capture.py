@@ -15,6 +15,9 @@ a service message is published only in chats where the bot is not an administrat
 ``getChatMember`` said on the first service message there and ``my_chat_member`` updates
 said since (a ``chat_member`` update proves it too). So each change is counted once.
 
+When the bot is added to a group (``my_chat_member``), its member count is taken at once
+(:mod:`tally.gateway.telegram.member_counts`, which also takes it daily).
+
 The message handler passes every message on (``SkipHandler``) once captured: routers
 included after this one (group commands) still see it.
 """
@@ -34,6 +37,7 @@ from aiogram.types import (
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import capture
 from tally.gateway.telegram.chat_events import is_administrator
+from tally.gateway.telegram.member_counts import snapshot_added
 
 router: Final = Router(name=__name__)
 for _observer in (
@@ -107,6 +111,10 @@ async def member(update: ChatMemberUpdated, event_update: Update, ctx: GatewayCo
 
 
 @router.my_chat_member()
-async def bot_role(update: ChatMemberUpdated, ctx: GatewayContext) -> None:
-    """The bot's own role changed: remember whether it now administers the chat."""
+async def bot_role(update: ChatMemberUpdated, event_update: Update, ctx: GatewayContext) -> None:
+    """The bot's own role changed: remember whether it now administers the chat; when it was
+    just added, take the group's member count."""
     ctx.bot_roles.remember(update.chat.id, admin=is_administrator(update.new_chat_member))
+    await snapshot_added(
+        ctx.bot, ctx.chat_events, ctx.metrics, update, update_id=event_update.update_id
+    )

@@ -6,7 +6,9 @@ dropped silently. Each event carries ``Nats-Msg-Id: <event_id>``, so an update T
 over again (after a restart) is stored once.
 """
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import Literal
 
 import nats.errors
 import structlog
@@ -27,6 +29,7 @@ from tenacity import (
 
 from tally.contracts.chat_events import ChatEvent
 from tally.contracts.subjects import Subjects
+from tally.gateway.domain.history import Published
 from tally.gateway.metrics import GatewayMetrics
 
 ATTEMPTS = 4
@@ -35,6 +38,7 @@ PUBLISH_TIMEOUT_S = 2.0
 """A publish is tried ``ATTEMPTS`` times, each waiting up to ``PUBLISH_TIMEOUT_S`` for
 JetStream's confirmation, with 0.25, 0.5 then 1 s between tries."""
 
+PublishOutcome = Literal["new", "duplicate", "failed"]
 _ADMINS = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
 
 tracer = trace.get_tracer("tally.gateway")
@@ -47,18 +51,41 @@ class ChatEventPublisher:
     def __init__(self, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics) -> None:
         self._broker, self._subjects, self._metrics = broker, subjects, metrics
 
-    async def publish(self, events: Sequence[ChatEvent], *, update_id: int) -> None:
-        """Publish the ``events`` of update ``update_id`` in one ``telegram capture`` span."""
+    async def publish(self, events: Sequence[ChatEvent], *, update_id: int | None) -> None:
+        """Publish the ``events`` of update ``update_id`` (None: of no update, e.g. a daily
+        member count) in one ``telegram capture`` span."""
         if not events:
             return
         with tracer.start_as_current_span("telegram capture") as span:
-            span.set_attribute("tally.update_id", update_id)
+            if update_id is not None:
+                span.set_attribute("tally.update_id", update_id)
             span.set_attribute("tally.chat_id", events[0].chat_id)
             for event in events:
-                if not await self._publish_one(event):
+                if await self._publish_one(event) == "failed":
                     span.set_status(trace.StatusCode.ERROR, "chat event not published")
 
-    async def _publish_one(self, event: ChatEvent) -> bool:
+    async def publish_history(self, events: Sequence[ChatEvent], *, chat_id: int) -> Published:
+        """Publish an imported history's ``events`` one after another, in order (an edit or
+        reaction totals after their message, as ingest needs them), in one ``telegram history
+        import`` span; say how many JetStream stored anew or had already. The first event
+        JetStream does not confirm after its retries stops the publishing: it and the events
+        after it are counted ``failed``."""
+        outcomes: Counter[str] = Counter()
+        with tracer.start_as_current_span("telegram history import") as span:
+            span.set_attribute("tally.chat_id", chat_id)
+            for done, event in enumerate(events):
+                outcome = await self._publish_one(event)
+                if outcome == "failed":
+                    span.set_status(trace.StatusCode.ERROR, "chat events not published")
+                    outcomes["failed"] = len(events) - done
+                    break
+                outcomes[outcome] += 1
+        return Published(outcomes["new"], outcomes["duplicate"], outcomes["failed"])
+
+    async def _publish_one(self, event: ChatEvent) -> PublishOutcome:
+        """Publish ``event`` (retried); ``new`` or ``duplicate`` as JetStream confirmed it
+        (FastStream's in-memory test broker confirms nothing: ``new``), ``failed`` after the
+        last try."""
         subject = self._subjects.chat_event(event.chat_id, event.kind)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((nats.errors.Error, TimeoutError)),
@@ -80,11 +107,12 @@ class ChatEventPublisher:
             cause = error.last_attempt.exception()
             log.error("chat event not published", event_id=event.event_id, error=repr(cause))
             self._metrics.chat_event(event.kind, "failed")
-            return False
+            return "failed"
+        self._metrics.chat_event(event.kind, "published")
         if getattr(ack, "duplicate", False):  # FastStream's in-memory test broker acks None
             log.debug("chat event already in the stream", event_id=event.event_id)
-        self._metrics.chat_event(event.kind, "published")
-        return True
+            return "duplicate"
+        return "new"
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -15,6 +15,7 @@ from tally.gateway.telegram import (
     errors,
     feedback,
     groups,
+    history,
     personal,
     questions,
     settings,
@@ -36,6 +37,7 @@ ROUTERS: tuple[Router, ...] = (
     dashboard_link.router,
     digest.router,
     groups.router,
+    history.router,
     commands.router,
     feedback.router,
     choices.router,
@@ -48,7 +50,8 @@ private routers that take any other text or command), group settings (before the
 questions, which take any reply to the bot), personal stats (/me, /user, and "my stats"
 to the bot, before the group questions take it), what is captured (/content, /reactions,
 ...), group questions and reports, then
-private commands before free-text questions; last, the errors router that answers for any
+a group's export sent in a private chat (a document), private commands before free-text
+questions; last, the errors router that answers for any
 handler that failed."""
 
 REQUIRED_UPDATES = frozenset(

@@ -32,7 +32,6 @@ from tally.contracts.chat_reports import (
     ChatReport,
     ChatReportRequested,
     ReportKind,
-    TopMeasure,
 )
 from tally.contracts.events import Language, QuestionAsked
 from tally.gateway.context import GatewayContext
@@ -52,9 +51,6 @@ router.message.middleware(GroupThrottlingMiddleware())
 
 REPORTS: Final[tuple[ReportKind, ...]] = tuple(k for k in get_args(ReportKind) if k != "member")
 """The report commands (/stats, /top, ...); a member's report is /me or /user (personal.py)."""
-RANKED_BY: Final[frozenset[TopMeasure]] = frozenset(get_args(TopMeasure))
-"""The /top measures the executor ranks by (all of them); a /top by another would be refused
-here rather than answered ranked by messages."""
 tracer: Final = trace.get_tracer("tally.gateway")
 log = structlog.get_logger(__name__)
 
@@ -108,14 +104,11 @@ async def _request(
     message: Message, command: CommandObject, ctx: GatewayContext
 ) -> ChatReportRequested | None:
     """The request the command makes, or None once the asker was told why there is none (a
-    period or size that cannot be read, a measure the executor cannot rank by yet)."""
+    period, size or measure that cannot be read)."""
     language = report_language(message, command.args or "")
     kind = cast(ReportKind, command.command.lower())
     arguments = await report_arguments(message, ctx, kind, command.args, language)
     if arguments is None:
-        return None
-    if arguments.by not in RANKED_BY:
-        await ctx.send(message.chat.id, say("top_measure", language))
         return None
     return report_request(message, ctx, kind, arguments, language)
 

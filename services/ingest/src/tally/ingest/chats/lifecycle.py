@@ -26,7 +26,11 @@ class ChatLifecycle:
         self, settings: IngestSettings, subjects: Subjects, *, engine: AsyncEngine
     ) -> None:
         self.writer = ChatWriter(engine)
-        self.lease = ChatLease(subjects.ingest_lease_bucket, ttl_s=settings.chat_lease_ttl_s)
+        self.lease = ChatLease(
+            subjects.ingest_lease_bucket,
+            ttl_s=settings.chat_lease_ttl_s,
+            replicas=settings.stream_replicas,
+        )
         self.retention = RetentionSchedule(
             engine=engine,
             subjects=subjects,

@@ -1,8 +1,10 @@
 """Prometheus metrics of the LLM engine (per registry, bounded labels)."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from tally.runtime.metrics import zero
 
 ErrorKind = Literal["timeout", "http", "invalid", "breaker_open", "other"]
 """``timeout``: no answer in time; ``http``: an HTTP error status or no connection;
@@ -32,6 +34,8 @@ class LlmMetrics:
             ["kind"],
             registry=registry,
         )
+        zero(self.tokens, kind=("prompt", "completion"))
+        zero(self.errors, kind=get_args(ErrorKind))
 
     def error(self, kind: ErrorKind) -> None:
         """Count one error of ``kind``."""

@@ -1,8 +1,12 @@
-"""A Telegram Desktop chat export (``result.json``) as chat events: pure, no file, no bus.
+"""A Telegram Desktop chat export (``result.json``) as chat events: pure, no bus.
+
+Shared by ``tally import-chat`` (a file on disk) and the gateway (a file an admin sends the
+bot): :func:`read_header` and :func:`read_messages` read a binary stream with ijson, one
+message at a time, never whole; :class:`Directory` and :class:`Converter` make the events.
 
 An export is an object with the chat's ``name``, ``type`` and bare ``id`` (the Bot API's chat
 id is ``-100<id>`` for a supergroup, ``-<id>`` for a basic group), then ``messages``
-(:mod:`tally.cli.telegram_export`). It has no topic field: a message in a forum topic replies
+(:mod:`tally.contracts.telegram_export`). It has no topic field: a message in a forum topic replies
 to the topic's ``topic_created`` message, a reply inside a topic replies to a message in it.
 
 Events are built as the gateway builds them from live updates (the same counting rules,
@@ -20,11 +24,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
+import ijson
 from pydantic import ValidationError
 
-from tally.cli.telegram_export import ExportedMessage, SkippedMessage, user_id
 from tally.contracts.chat_events import (
     ChatEvent,
     ChatType,
@@ -36,6 +40,7 @@ from tally.contracts.chat_events import (
     TitleChanged,
 )
 from tally.contracts.chat_text import entity_counts, kept_text, word_count
+from tally.contracts.telegram_export import ExportedMessage, SkippedMessage, user_id
 from tally.infra.errors import UserFacingError
 
 GROUP_TYPES: dict[str, ChatType] = {
@@ -47,10 +52,53 @@ GROUP_TYPES: dict[str, ChatType] = {
 JOINS = frozenset({"invite_members", "join_group_by_link", "join_group_by_request"})
 SUPERGROUP_OFFSET = 1_000_000_000_000
 """A supergroup's Bot API id is ``-(SUPERGROUP_OFFSET + bare id)``, i.e. ``-100<id>``."""
+SCALARS = frozenset({"string", "number", "boolean", "null"})
+ACCOUNT = frozenset({"personal_information", "chats"})
+"""Top-level keys of a whole-account export (refused: one group's export is wanted)."""
 
 
 class ChatExportError(UserFacingError):
     """The file is not a Telegram Desktop export of one group chat."""
+
+
+def read_header(stream: IO[bytes]) -> dict[str, Any]:
+    """The top-level keys of the JSON in ``stream``: scalars with their value, the others
+    (``messages``) with None. Reading stops at the first list or object once ``type`` and
+    ``id`` are known (Telegram Desktop writes ``name``, ``type``, ``id``, then ``messages``),
+    or at a whole-account export's ``personal_information`` or ``chats``. Raises
+    ChatExportError when the file is not a JSON object with a ``messages`` list."""
+    header: dict[str, Any] = {}
+    key: str | None = None
+    for prefix, event, value in _parsed(ijson.parse(stream)):
+        if prefix == "" and event == "start_array":
+            break
+        if prefix == "" and event == "map_key":
+            key = value
+        elif key is not None and prefix == key:
+            header[key], key = (value if event in SCALARS else None), None
+            if event not in SCALARS and (
+                ACCOUNT & header.keys() or {"type", "id"} <= header.keys()
+            ):
+                break
+    if "messages" not in header and not ACCOUNT & header.keys():
+        raise ChatExportError(
+            'This is not a Telegram Desktop chat export: the JSON has no "messages" list.'
+        )
+    return header
+
+
+def read_messages(stream: IO[bytes]) -> Iterator[Any]:
+    """Each element of the top-level ``messages`` list, in file order. Raises
+    ChatExportError on a JSON syntax error."""
+    yield from _parsed(ijson.items(stream, "messages.item", use_float=True))
+
+
+def _parsed(items: Iterator[Any]) -> Iterator[Any]:
+    try:
+        yield from items
+    except (ijson.JSONError, UnicodeDecodeError) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ChatExportError(f"The export is not valid JSON ({detail}).") from None
 
 
 @dataclass(frozen=True)

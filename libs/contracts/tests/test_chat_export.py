@@ -1,31 +1,29 @@
-"""A Telegram Desktop chat export as chat events (`tally import-chat`), in memory."""
+"""A Telegram Desktop chat export as chat events (`tally import-chat`, an export sent to the
+bot), in memory."""
 
 import io
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from tally.cli.chat_export import (
-    ChatExportError,
-    ExportedChat,
-    Tally,
-    convert_all,
-    exported_chat,
-)
-from tally.cli.chat_import import ChatImport, read_header, read_messages, summary, text_choice
-from tally.cli.main import app as cli
 from tally.contracts.chat_events import (
     ChatEvent,
-    ChatSettings,
     MemberChanged,
     MessageEdited,
     MessagePosted,
     ReactionCounts,
     TitleChanged,
+)
+from tally.contracts.chat_export import (
+    ChatExportError,
+    ExportedChat,
+    Tally,
+    convert_all,
+    exported_chat,
+    read_header,
+    read_messages,
 )
 from tests.factories.chat_exports import ExportBuilder, forum_export, reaction
 
@@ -343,35 +341,3 @@ def test_a_file_that_is_no_export_says_so_in_one_sentence(content: bytes, says: 
     with pytest.raises(ChatExportError, match=says):
         read_header(io.BytesIO(content))
         list(read_messages(io.BytesIO(content)))
-
-
-def test_the_chats_stored_setting_decides_whether_text_travels() -> None:
-    """Stored settings decide; with none, only --with-text sends text."""
-    assert text_choice(ChatSettings(store_text=True), with_text=False)[0]
-    assert not text_choice(ChatSettings(store_text=False), with_text=True)[0]
-    assert text_choice(None, with_text=True)[0]
-    keep, why = text_choice(None, with_text=False)
-    assert not keep and "--with-text" in why
-
-
-def test_the_summary_says_how_many_were_skipped() -> None:
-    tally = Tally(Counter({"message": 3, "member": 1}), Counter({"no date": 2}), 1, 0)
-    report = ChatImport(ExportedChat(CHAT, "supergroup", "G"), tally, 4, 4, "why", "stored")
-    text = "\n".join(summary(report))
-    assert "4 events (3 messages, 1 joins and leaves)" in text
-    assert "Skipped 2 messages" in text and "2 × no date" in text
-    assert "1 joins or leaves" in text
-
-
-def test_the_command_refuses_a_missing_or_foreign_file_without_a_traceback(
-    tmp_path: Path,
-) -> None:
-    """Exit code 2 and one sentence, before any connection is tried."""
-    environment = {"NATS_URL": "nats://127.0.0.1:1", "DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}
-    missing = CliRunner().invoke(cli, ["import-chat", str(tmp_path / "nope.json")], env=environment)
-    assert missing.exit_code == 2 and "Cannot open" in missing.output
-    assert "Traceback" not in missing.output
-    channel = tmp_path / "result.json"
-    channel.write_text(json.dumps({"name": "N", "type": "public_channel", "id": 1, "messages": []}))
-    refused = CliRunner().invoke(cli, ["import-chat", str(tmp_path)], env=environment)
-    assert refused.exit_code == 2 and "not a group" in refused.output
