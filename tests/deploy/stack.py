@@ -171,7 +171,14 @@ def kubernetes_processes(
     for a key the base's ConfigMap does not have."""
     resources = build(DEPLOY / "k8s" / "base")
     maps = {r["metadata"]["name"]: r["data"] for r in resources if r["kind"] == "ConfigMap"}
-    for data in maps.values():
+    environments = {  # the ConfigMaps Tally's containers take their environment from
+        source["configMapRef"]["name"]
+        for resource in resources
+        for container in containers(resource)
+        if container["image"].startswith("tally/")
+        for source in container.get("envFrom", [])
+    }
+    for data in (maps[name] for name in environments):
         if unknown := set(config or {}) - set(data):
             raise KeyError(f"the ConfigMap has no {sorted(unknown)}")
         data.update(config or {})
