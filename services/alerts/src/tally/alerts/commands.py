@@ -85,6 +85,10 @@ async def handle(
 
 
 def _alerts(engine: AlertEngine, now: datetime) -> AlertCommandReply:
+    if not engine.enabled:
+        return AlertCommandReply(
+            ok=True, message="Alerting is off (ALERTS_ENABLED=false): no rule is evaluated."
+        )
     views = engine.alerts(now)
     firing = sum(view.state == "firing" for view in views)
     pending = len(views) - firing

@@ -52,7 +52,8 @@ class AlertEngine:
     :meth:`start`, :meth:`configure`, :meth:`evaluate`, :meth:`alerts`,
     :meth:`silence_views`, :meth:`history`, :meth:`acknowledge`, :meth:`silence`, :meth:`unsilence`,
     :meth:`find`, :meth:`add_watch`, :meth:`firing_counts`; ``samples`` is the store the
-    collectors record into.
+    collectors record into. ``enabled`` False (``ALERTS_ENABLED=false``): the service does
+    not run :meth:`evaluate`, and ``/alerts`` says alerting is off.
     """
 
     def __init__(
@@ -63,8 +64,10 @@ class AlertEngine:
         measure_reader: MeasureReader = no_measures,
         samples: SampleStore | None = None,
         store_timeout_s: float = 5.0,
+        enabled: bool = True,
     ) -> None:
         self.config = rules
+        self.enabled = enabled
         self.store = store
         self.measure_reader = measure_reader
         self.samples = samples or SampleStore()
