@@ -11,6 +11,7 @@ Usage: ``uv run python scripts/asyncapi.py`` (``make asyncapi``) rewrites the fi
 """
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -86,7 +87,23 @@ def document() -> dict[str, Any]:
     from tally.runtime.broker import API_VERSION
 
     specification = AsyncAPI(*brokers, title=TITLE, version=API_VERSION, description=DESCRIPTION)
-    return specification.to_specification().to_jsonable()  # type: ignore[no-any-return]
+    return _clean(specification.to_specification().to_jsonable())  # type: ignore[no-any-return]
+
+
+def _clean(node: Any) -> Any:
+    """``node`` with every description's indentation removed as :func:`inspect.cleandoc`
+    does: handlers' docstrings keep it before Python 3.13 and lose it from 3.13 on, and the
+    document must not depend on the interpreter."""
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value)
+            if key == "description" and isinstance(value, str)
+            else _clean(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_clean(item) for item in node]
+    return node
 
 
 def rendered() -> str:
