@@ -3,7 +3,7 @@
 It is made by FastStream from every service's broker as the service builds it (its
 subscribers, and its publishers declared from tally.contracts.publications), plus a client
 broker for the CLI (``tally ask``/``tally chat``) and the operator (``tally import``), all in a
-deployment with the default settings (prefix ``tally``, NATS at nats://localhost:4222), read
+deployment with the default settings (prefix ``tally``, NATS at nats://127.0.0.1:4222), read
 with the environment emptied so that the document does not depend on who runs it.
 
 Usage: ``uv run python scripts/asyncapi.py`` (``make asyncapi``) rewrites the file;
@@ -50,15 +50,15 @@ def service_brokers() -> list[NatsBroker]:
     from tally.nl2sql.app import create_app as nl2sql_app
     from tally.nl2sql.config import Nl2sqlSettings
 
-    gateway = GatewaySettings()
+    gateway = GatewaySettings(_env_file=None)
     apps = [
-        nl2sql_app(Nl2sqlSettings()),
-        executor_app(ExecutorSettings()),
-        ingest_app(IngestSettings()),
-        alerts_app(AlertsSettings()),
+        nl2sql_app(Nl2sqlSettings(_env_file=None)),
+        executor_app(ExecutorSettings(_env_file=None)),
+        ingest_app(IngestSettings(_env_file=None)),
+        alerts_app(AlertsSettings(_env_file=None)),
     ]
     brokers: list[NatsBroker] = [app.broker for app in apps]  # type: ignore[misc]
-    dashboard = dashboard_app(DashboardSettings())
+    dashboard = dashboard_app(DashboardSettings(_env_file=None))
     return [
         gateway_broker(gateway, Subjects(gateway.subject_prefix), registry=CollectorRegistry()),
         *brokers,
