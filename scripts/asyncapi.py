@@ -87,7 +87,45 @@ def document() -> dict[str, Any]:
     from tally.runtime.broker import API_VERSION
 
     specification = AsyncAPI(*brokers, title=TITLE, version=API_VERSION, description=DESCRIPTION)
-    return _clean(specification.to_specification().to_jsonable())  # type: ignore[no-any-return]
+    made: dict[str, Any] = specification.to_specification().to_jsonable()
+    return _clean(_with_replies(made))
+
+
+def _with_replies(made: dict[str, Any]) -> dict[str, Any]:
+    """``made`` with each request's reply declared as AsyncAPI 3 does it (FastStream documents
+    only what a publisher sends): the operation's ``reply`` names a channel of its own, whose
+    address is the request's inbox (``null``: chosen per request), carrying the reply model
+    of tally.contracts.publications."""
+    from pydantic import TypeAdapter
+
+    from tally.contracts.publications import publications
+    from tally.contracts.subjects import Subjects
+
+    components = made["components"]
+    for identity, declared in publications(Subjects()).items():
+        for publication in (p for p in declared if p.reply is not None):
+            key = f"{identity}:{publication.name}"
+            schema = TypeAdapter(publication.reply).json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            for name, definition in schema.pop("$defs", {}).items():
+                components["schemas"].setdefault(name, definition)
+            name = publication.reply.__name__
+            components["schemas"].setdefault(name, schema)
+            components["messages"][f"{key}:Reply"] = {
+                "title": f"{key}:Reply",
+                "payload": {"$ref": f"#/components/schemas/{name}"},
+            }
+            made["channels"][f"{key}:Reply"] = {
+                "address": None,
+                "description": f"The reply to {key}: a {name} on the request's inbox.",
+                "messages": {"Reply": {"$ref": f"#/components/messages/{key}:Reply"}},
+            }
+            made["operations"][key]["reply"] = {
+                "channel": {"$ref": f"#/channels/{key}:Reply"},
+                "messages": [{"$ref": f"#/channels/{key}:Reply/messages/Reply"}],
+            }
+    return made
 
 
 def _clean(node: Any) -> Any:

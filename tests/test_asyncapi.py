@@ -1,7 +1,8 @@
 """The AsyncAPI contract against the code, without a server.
 
 * docs/asyncapi.json is what scripts/asyncapi.py makes from the services and the contracts
-  today (a changed subscriber, publication or message model makes it stale);
+  today (a changed subscriber, publication or message model makes it stale), and valid
+  against the AsyncAPI 3.0.0 JSON schema (vendored in tests/schemas);
 * every ``publish``/``request`` in a service (and in the runtime library code it reaches, and
   in the CLI) names its subject through a :class:`Subjects` member declared for it in
   tally.contracts.publications, and every declared publication is sent by the code: found by
@@ -11,6 +12,7 @@
 """
 
 import ast
+import gzip
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import jsonschema
 import pytest
 
 from tally.contracts.access import SERVICES, permissions
@@ -46,6 +49,45 @@ def test_the_committed_document_is_the_generated_one() -> None:
     script = _script()
     committed = script.DOCUMENT.read_text(encoding="utf-8")
     assert committed == script.rendered(), "docs/asyncapi.json is stale: run make asyncapi"
+
+
+def test_the_document_is_valid_asyncapi_3() -> None:
+    """The official AsyncAPI 3.0.0 schema accepts docs/asyncapi.json, and refuses it with an
+    operation whose action is neither send nor receive (the check can fail)."""
+    schema = json.loads(
+        gzip.decompress((ROOT / "tests/schemas/asyncapi-3.0.0.json.gz").read_bytes())
+    )
+    document = json.loads((ROOT / "docs/asyncapi.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema)
+    assert [error.message for error in validator.iter_errors(document)] == []
+    document["operations"]["gateway:alert_command"]["action"] = "ask"
+    assert list(validator.iter_errors(document))
+
+
+def test_every_request_declares_its_reply() -> None:
+    """Each request (a publication with a reply model) has an AsyncAPI 3 ``reply`` whose
+    message carries the reply model's schema."""
+    document = json.loads((ROOT / "docs/asyncapi.json").read_text(encoding="utf-8"))
+    requests = [
+        (identity, publication)
+        for identity, declared in publications(Subjects()).items()
+        for publication in declared
+        if publication.reply is not None
+    ]
+    assert {f"{i}:{p.name}" for i, p in requests} == {
+        "gateway:chat_report",
+        "gateway:ops_report",
+        "gateway:alert_command",
+        "alerts:chat_report",
+    }
+    for identity, publication in requests:
+        key = f"{identity}:{publication.name}"
+        assert document["operations"][key]["reply"]["channel"] == {
+            "$ref": f"#/channels/{key}:Reply"
+        }
+        message = document["components"]["messages"][f"{key}:Reply"]
+        assert message["payload"] == {"$ref": f"#/components/schemas/{publication.reply.__name__}"}
+        assert publication.reply.__name__ in document["components"]["schemas"]
 
 
 def test_the_document_names_every_publication_with_its_message() -> None:
