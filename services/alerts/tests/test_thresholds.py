@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from tally.alerts.config import DEFAULT_RULES_FILE, THRESHOLD_SETTINGS, AlertsSettings
@@ -61,6 +62,21 @@ def test_the_environment_overrides_the_shipped_thresholds(
     assert {k: v for k, v in overridden.items() if k not in {"QueueBacklog", "DatabaseSlow"}} == {
         k: v for k, v in file.items() if k not in {"QueueBacklog", "DatabaseSlow"}
     }
+
+
+def test_empty_variables_count_as_unset(environment: dict[str, str]) -> None:
+    """docker-compose passes ``${ALERT_QUEUE_BACKLOG_THRESHOLD:-}``: empty is no override."""
+    settings = settings_with(environment, ALERT_QUEUE_BACKLOG_THRESHOLD="", ALERTS_ENABLED="")
+    assert settings.threshold_overrides() == {} and settings.alerts_enabled is True
+
+
+def test_compose_passes_every_threshold_to_the_alerts_service() -> None:
+    """docker-compose.yml's alerts service has ALERTS_ENABLED and every threshold variable."""
+    compose = yaml.safe_load((Path(__file__).parents[3] / "docker-compose.yml").read_text())
+    environment = compose["services"]["alerts"]["environment"]
+    names = [*THRESHOLD_SETTINGS.values(), "alert_error_rate_threshold"]
+    wanted = {"ALERTS_ENABLED", "ALERT_QUEUE_DEPTH_THRESHOLD", *(n.upper() for n in names)}
+    assert wanted <= set(environment)
 
 
 def test_seed_004_names_are_read(environment: dict[str, str]) -> None:

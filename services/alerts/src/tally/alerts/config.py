@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Final
 
 from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import URL
 
 from tally.infra.db.models import READER_ROLE
@@ -49,6 +50,9 @@ class AlertsSettings(CommonSettings):
     ``ALERT_QUEUE_DEPTH_THRESHOLD`` QueueBacklog's. Setting both names of one rule is refused.
     Seed 004's ``ALERT_RETRY_RATE_THRESHOLD`` has no rule here (Tally has no retry-rate
     metric) and is not read."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    """An empty variable counts as unset: docker-compose passes ``${ALERT_..._THRESHOLD:-}``."""
 
     alert_rules_file: Path = DEFAULT_RULES_FILE
     alert_probe_timeout_s: float = Field(default=2.0, gt=0)
