@@ -14,9 +14,13 @@ export UV_PYTHON_DOWNLOADS := never
 # Trust the platform's certificate store, as pip does (so a proxy's own CA works too).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: install run test test-fast bench lint sample clean
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast bench lint asyncapi sample clean
 
-install: .venv/.synced
+help:                 ## this list: each target and what it does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: .venv/.synced  ## the virtual environment (uv sync of the locked dependencies)
 
 .venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml | $(UV)
 	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
@@ -53,8 +57,11 @@ lint: install         ## ruff (lint and format), mypy --strict on every package'
 	$(UV) run mypy libs/*/src services/*/src
 	$(UV) run lint-imports --no-cache
 
+asyncapi: install     ## regenerate docs/asyncapi.json, the AsyncAPI document of the whole bus
+	$(UV) run python scripts/asyncapi.py
+
 sample:               ## regenerate data/videos.json.gz (deterministic)
 	$(UV) run python scripts/generate_sample.py
 
-clean:
+clean:                ## remove the virtual environment and the tools
 	rm -rf .venv .tally .pytest_cache

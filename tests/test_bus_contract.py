@@ -23,6 +23,7 @@ from tally.contracts.access import (
     permissions,
 )
 from tally.contracts.chat_events import KINDS
+from tally.contracts.publications import publications
 from tally.contracts.subjects import Channel, Subjects
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.app import ops_reader
@@ -166,9 +167,12 @@ def test_every_subject_a_service_names_is_granted(
 @pytest.mark.parametrize("identity", SERVICES)
 def test_a_service_is_granted_no_subject_its_code_does_not_name(identity: Identity) -> None:
     """Each subject of the prefix a service may publish or subscribe to is one its code names
-    (its own dead letters are published by the broker every service shares)."""
-    named = [subject for member in _referenced(identity) for subject in _instances(member)]
-    named.append(S.dead_letter(identity))
+    or one it publishes (tally.contracts.publications, which tests/test_asyncapi.py holds to
+    the code: answers are published by tally.runtime.answers, dead letters by the broker
+    every service shares)."""
+    declared = {publication.name for publication in publications(S).get(identity, ())}
+    members = _referenced(identity) | declared
+    named = [subject for member in members for subject in _instances(member)]
     granted = TABLE[identity]
     for grant in [*granted.publish, *granted.subscribe]:
         if grant.startswith(f"{S.prefix}."):

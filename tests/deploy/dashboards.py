@@ -18,10 +18,13 @@ def load_dashboard(path: Path) -> dict[str, Any]:
 
 
 def panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
-    """(panel title, PromQL with Grafana's variables replaced) of every panel target."""
+    """(panel title, PromQL with Grafana's variables replaced) of every Prometheus target
+    (a PostgreSQL panel's target has ``rawSql`` instead)."""
     found = []
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
+            if "expr" not in target:
+                continue
             expr = target["expr"]
             for variable, value in GRAFANA_VARIABLES.items():
                 expr = expr.replace(variable, value)

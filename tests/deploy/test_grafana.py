@@ -1,22 +1,27 @@
 """deploy/grafana: the provisioned datasources and dashboards.
 
-Every dashboard loads, has a uid, a title and panels; every panel query is PromQL that
-promtool parses (written as recording rules into a temporary file and checked with
-`promtool check rules`) and that reads only metrics Tally's code or the exporters expose.
+Every dashboard loads, has a uid, a title and panels; every Prometheus panel query is PromQL
+that promtool parses (written as recording rules into a temporary file and checked with
+`promtool check rules`) and that reads only metrics Tally's code or the exporters expose;
+every PostgreSQL panel query runs on a migrated database as the datasource's login.
 """
 
 import re
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from tests.deploy.dashboards import DASHBOARDS, load_dashboard, panel_queries
 from tests.deploy.layout import DEPLOY
 from tests.deploy.metrics import catalogue, unknown_series
 
 GRAFANA = DEPLOY / "grafana"
+PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
+POSTGRES = {"type": "grafana-postgresql-datasource", "uid": "postgres"}
 
 
 def test_the_four_dashboards_are_there() -> None:
@@ -33,8 +38,8 @@ def test_the_four_dashboards_are_there() -> None:
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
 def test_dashboard_is_well_formed(path: Path) -> None:
-    """uid, title and panels; panel ids are unique; each graph panel has a query on the
-    provisioned Prometheus datasource and fits the 24-column grid."""
+    """uid, title and panels; panel ids are unique; each graph panel has a query on a
+    provisioned datasource (Prometheus, or PostgreSQL with SQL) and fits the 24-column grid."""
     dashboard = load_dashboard(path)
     assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
     ids = [panel["id"] for panel in dashboard["panels"]]
@@ -44,8 +49,10 @@ def test_dashboard_is_well_formed(path: Path) -> None:
         assert grid["x"] + grid["w"] <= 24, panel["title"]
         if panel["type"] == "row":
             continue
-        assert panel["datasource"] == {"type": "prometheus", "uid": "prometheus"}
+        assert panel["datasource"] in (PROMETHEUS, POSTGRES), panel["title"]
         assert panel["targets"], panel["title"]
+        query = "rawSql" if panel["datasource"] == POSTGRES else "expr"
+        assert all(target[query] for target in panel["targets"]), panel["title"]
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
@@ -121,6 +128,50 @@ def test_datasources_are_prometheus_and_jaeger_with_the_uids_dashboards_use() ->
     assert sources["jaeger"]["url"] == "http://jaeger:16686"
 
 
+def _sql_queries() -> list[tuple[str, str]]:
+    """(panel title, SQL with Grafana's time filter macro replaced) of every PostgreSQL
+    target of every dashboard."""
+    time_filter = re.compile(r"\$__timeFilter\((\w+)\)")
+    return [
+        (panel["title"], time_filter.sub(r"\1 > now() - interval '6 hours'", target["rawSql"]))
+        for path in DASHBOARDS
+        for panel in load_dashboard(path)["panels"]
+        for target in panel.get("targets", [])
+        if "rawSql" in target
+    ]
+
+
+def test_the_postgres_datasource_logs_in_as_the_ops_role() -> None:
+    """PostgreSQL (uid postgres) at the compose name, database tally, as tally_ops (read-only,
+    migration 0011 lets it read alert_history), its password from the environment."""
+    provisioning = yaml.safe_load(
+        (GRAFANA / "provisioning" / "datasources" / "datasources.yml").read_text()
+    )
+    source = {source["uid"]: source for source in provisioning["datasources"]}["postgres"]
+    assert source["type"] == POSTGRES["type"] and source["url"] == "postgres:5432"
+    assert (source["user"], source["jsonData"]["database"]) == ("tally_ops", "tally")
+    assert source["secureJsonData"]["password"] == "$TALLY_OPS_PASSWORD"
+    compose = yaml.safe_load((DEPLOY.parent / "docker-compose.yml").read_text())
+    assert "TALLY_OPS_PASSWORD" in compose["services"]["grafana"]["environment"]
+
+
+async def test_sql_panels_run_as_the_ops_role(database_url: str) -> None:
+    """Each PostgreSQL panel's query runs on a migrated database as tally_ops (the alert
+    history panel among them), and tally_ops still cannot read the silences."""
+    queries = _sql_queries()
+    assert "Alert history" in {title for title, _ in queries}
+    url = make_url(database_url).set(username="tally_ops", password=None, drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        assert await connection.fetchval("SELECT current_user") == "tally_ops"
+        for title, sql in queries:
+            assert isinstance(await connection.fetch(sql), list), title
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.fetch("SELECT * FROM alert_silences")
+    finally:
+        await connection.close()
+
+
 def test_dashboards_provider_points_where_compose_mounts_them() -> None:
     """The file provider reads the directory docker-compose.yml mounts the JSON into."""
     provider = yaml.safe_load(
@@ -161,7 +212,7 @@ def test_latency_panels_link_exemplars_to_jaeger() -> None:
     for path in DASHBOARDS:
         for panel in load_dashboard(path)["panels"]:
             for target in panel.get("targets", []):
-                read = {h for h in EXEMPLAR_HISTOGRAMS if f"{h}_bucket" in target["expr"]}
+                read = {h for h in EXEMPLAR_HISTOGRAMS if f"{h}_bucket" in target.get("expr", "")}
                 if read:
                     assert target.get("exemplar") is True, panel["title"]
                     shown |= read

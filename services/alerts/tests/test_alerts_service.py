@@ -202,3 +202,38 @@ async def test_garbage_on_answers_is_ignored(
     await client.close()
     await broker.stop()
     await service.database.dispose()
+
+
+async def test_alerts_enabled_false_evaluates_nothing_and_stays_healthy(
+    settings: CommonSettings, subjects: Subjects, streams: None, tmp_path: Path
+) -> None:
+    """ALERTS_ENABLED=false: failures that trip the rule notify nothing, /alerts says
+    alerting is off, and the service answers commands and its readiness check."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("NAME", f"Off{uuid4().hex[:8]}"))
+    environment = {"ALERTS_ENABLED": "false"}
+    os.environ.update(environment)
+    try:
+        alert_settings = AlertsSettings(
+            **settings.model_dump(), alert_rules_file=path, alert_probe_timeout_s=1.0
+        )
+    finally:
+        for key in environment:
+            del os.environ[key]
+    assert alert_settings.alerts_enabled is False
+    broker, service = create_broker_for(alert_settings)
+    await broker.start()
+    await service.start()
+    client = await nats.connect(settings.nats_url)
+    try:
+        notifications = await client.subscribe(subjects.alerts_all)
+        await _publish_failures(client, subjects, 10)
+        with pytest.raises(nats.errors.TimeoutError):
+            await notifications.next_msg(timeout=1.5)
+        reply = await _command(client, subjects, AlertCommand(action="alerts", actor_id=1))
+        assert reply.message == "Alerting is off (ALERTS_ENABLED=false): no rule is evaluated."
+        assert await service.database_ready()
+    finally:
+        await client.close()
+        await service.stop()
+        await broker.stop()

@@ -20,6 +20,7 @@ from tally.contracts.alerting import (
     AlertCommand,
     AlertCommandReply,
     AlertNotification,
+    HistoryEntryView,
     SilenceView,
 )
 from tally.contracts.chat_events import ChatSettings
@@ -27,7 +28,13 @@ from tally.contracts.render import MAX_MESSAGE
 from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.alerts import SILENCE_USAGE, UNSILENCE_USAGE, WATCH_USAGE, utf16_length
+from tally.gateway.domain.alerts import (
+    ALERTS_USAGE,
+    SILENCE_USAGE,
+    UNSILENCE_USAGE,
+    WATCH_USAGE,
+    utf16_length,
+)
 from tally.gateway.telegram import alerts as alert_router
 from tally.gateway.telegram.admins import REFUSAL
 from tally.testing.telegram import FakeTelegram, SentMessage
@@ -307,6 +314,46 @@ async def test_alerts_with_the_bots_name_works_in_a_group(
     shown_text(sent.text)
 
 
+@pytest.mark.parametrize(("text", "limit"), [("/alerts history", 20), ("/alerts HISTORY 2", 2)])
+async def test_alerts_history_lists_the_latest_events(
+    telegram: FakeTelegram, alerts_service: AlertsStandIn, text: str, limit: int
+) -> None:
+    """/alerts history [N]: a ``history`` command for N events (20 when not given); each
+    event's time, kind, alert, labels, admin and detail, escaped."""
+    entries = (
+        HistoryEntryView(
+            at=STARTED.replace(hour=15),
+            fingerprint="00000000000000bb",
+            alertname="IngestLag",
+            labels={"alertname": "IngestLag", "severity": "warning"},
+            event="silenced",
+            actor_id=ADMIN,
+            detail="silence <00aa>",
+        ),
+        HistoryEntryView(
+            at=STARTED,
+            fingerprint="00000000000000bb",
+            alertname="IngestLag",
+            labels={"alertname": "IngestLag", "severity": "warning"},
+            event="fired",
+        ),
+    )
+    alerts_service.reply = AlertCommandReply(ok=True, message="2 events", history=entries)
+    telegram.push_message(ADMIN, ADMIN, text)
+
+    command = await alerts_service.next()
+    [sent] = await telegram.wait_sent(chat_id=ADMIN)
+
+    assert (command.action, command.limit, command.actor_id) == ("history", limit, ADMIN)
+    assert sent.parse_mode == "HTML"
+    assert sent.text == (
+        "<b>2 events</b>\n\n"
+        "🔕 2025-11-28 15:05 UTC · silenced · <b>IngestLag</b>\n<code>severity=warning</code>\n"
+        f"by user {ADMIN} · silence &lt;00aa&gt;\n\n"
+        "🔥 2025-11-28 14:05 UTC · fired · <b>IngestLag</b>\n<code>severity=warning</code>"
+    )
+
+
 async def test_silences_lists_active_silences(
     telegram: FakeTelegram, alerts_service: AlertsStandIn
 ) -> None:
@@ -424,6 +471,10 @@ async def test_watch_in_a_private_chat_is_refused(
         ("/silence IngestLag 2h", SILENCE_USAGE),
         ("/unsilence", UNSILENCE_USAGE),
         ("/unsilence 42", UNSILENCE_USAGE),
+        ("/alerts history 0", ALERTS_USAGE),
+        ("/alerts history 101", ALERTS_USAGE),
+        ("/alerts history five", ALERTS_USAGE),
+        ("/alerts firing", ALERTS_USAGE),
     ],
 )
 async def test_bad_arguments_get_the_usage_and_send_nothing(
@@ -473,6 +524,7 @@ async def test_a_failed_listing_shows_the_services_message(
 
 COMMANDS = (
     "/alerts",
+    "/alerts history 5",
     "/silences",
     "/silence alertname=IngestLag 2h",
     "/unsilence 00000000000000aa",

@@ -17,7 +17,7 @@ Two flows:
   history.
 """
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -25,7 +25,17 @@ from tally.contracts.events import Event, utcnow
 
 Severity = Literal["info", "warning", "critical"]
 AlertState = Literal["pending", "firing", "resolved"]
-CommandAction = Literal["alerts", "silences", "ack", "silence", "mute", "unsilence", "watch"]
+CommandAction = Literal[
+    "alerts", "silences", "history", "ack", "silence", "mute", "unsilence", "watch"
+]
+HistoryEventKind = Literal[
+    "fired", "resolved", "acknowledged", "silenced", "unsilenced", "notified"
+]
+"""What an ``alert_history`` row records (migration 0005's check constraint)."""
+HISTORY_DEFAULT: Final = 20
+"""``/alerts history`` without a number shows the 20 latest events."""
+HISTORY_MAX: Final = 100
+"""At most 100 events per ``history`` command (one Telegram message drops the rest anyway)."""
 
 FINGERPRINT_PATTERN = r"^[0-9a-f]{16}$"
 """Fingerprints, group ids and silence ids are 16 lowercase hex digits, so a Telegram
@@ -74,6 +84,23 @@ class SilenceView(BaseModel):
     ends_at: AwareDatetime | None = None
 
 
+class HistoryEntryView(BaseModel):
+    """One row of the alert history: ``event`` happened to alert ``fingerprint`` (rule
+    ``alertname``, ``labels``) at ``at`` (UTC); ``actor_id`` is the admin's Telegram user id
+    when an admin did it (acknowledged, silenced, unsilenced), else None; ``detail`` says more
+    (a silence id, a notification's group)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime
+    fingerprint: str
+    alertname: str
+    labels: dict[str, str]
+    event: HistoryEventKind
+    actor_id: int | None = None
+    detail: str = ""
+
+
 class AlertNotification(Event):
     """One notification about a group of alerts (Alertmanager's webhook payload, trimmed).
 
@@ -101,7 +128,9 @@ WATCH_IN_PRIVATE = (
 class AlertCommand(Event):
     """An admin's command to the alerts service.
 
-    - ``alerts``: list firing and pending alerts; ``silences``: list active silences.
+    - ``alerts``: list firing and pending alerts; ``silences``: list active silences;
+      ``history``: the ``limit`` latest history events (default :data:`HISTORY_DEFAULT`),
+      newest first.
     - ``ack``: acknowledge ``target`` (a group id or an alert fingerprint); it stays firing
       but stops repeating.
     - ``silence``: silence ``matchers`` (or, with ``target``, the group's labels) for
@@ -122,13 +151,15 @@ class AlertCommand(Event):
     chat_id: int | None = None
     language: Literal["en", "ru"] = "en"
     timezone: str = "UTC"
+    limit: int | None = Field(default=None, ge=1, le=HISTORY_MAX)
 
 
 class AlertCommandReply(Event):
     """The alerts service's reply: ``ok`` with ``message`` (a sentence fit to show the admin)
-    and, for listings, the alerts or silences."""
+    and, for listings, the alerts, silences or history events (newest first)."""
 
     ok: bool
     message: str
     alerts: tuple[AlertView, ...] = ()
     silences: tuple[SilenceView, ...] = ()
+    history: tuple[HistoryEntryView, ...] = ()

@@ -13,16 +13,18 @@ from typing import Annotated, Any, Final
 
 import nats
 from faststream import Context
-from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get, make_ping_asgi
+from faststream.asgi import AsgiFastStream, AsgiResponse, get, make_ping_asgi
+from faststream.asgi.response import JSONResponse
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsUserPassword
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from tally.contracts.publications import publications
 from tally.contracts.streams import ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
-from tally.runtime import _compat
+from tally.runtime import _compat, asyncapi_page
 from tally.runtime.deadletter import dead_letter_middleware, register_metrics
 from tally.runtime.metrics import register_process_metrics
 from tally.runtime.observability import MessageLog, prometheus_middleware, telemetry_middleware
@@ -75,7 +77,24 @@ def create_broker(
         logger=logging.getLogger("faststream.access.nats"),  # no handler: the root's format
     )
     broker.context.set_global("subjects", subjects)
+    declare_publications(broker, subjects, service)
     return broker
+
+
+def declare_publications(broker: NatsBroker, subjects: Subjects, identity: str) -> None:
+    """Declare on ``broker`` a publisher for each of ``identity``'s publications
+    (:mod:`tally.contracts.publications`; none for an identity not there), so its AsyncAPI
+    document lists what it sends (the message model as the payload; a request names its
+    reply in the description). The code publishes through the broker on the subjects these
+    cover (tests/test_asyncapi.py)."""
+    for publication in publications(subjects).get(identity, ()):
+        reply = f" Reply: {publication.reply.__name__}." if publication.reply else ""
+        broker.publisher(
+            publication.subject,
+            title=f"{identity}:{publication.name}",
+            description=publication.description + reply,
+            schema=publication.message,
+        )
 
 
 def subjects_of(broker: NatsBroker) -> Subjects:
@@ -118,8 +137,9 @@ def create_app(
     Before the broker starts, the streams are declared (so any service can dead-letter, in
     any start order). ``/health/ready`` answers 204 when NATS and every ``ready_checks``
     answer, else 503. ``/asyncapi.json`` is the broker's AsyncAPI 3.0 document (FastStream
-    generates it from the subscribers and publishers); the "try it out" route that would
-    publish from HTTP is off.
+    generates it from the subscribers and publishers), ``/asyncapi`` the same as an HTML page
+    that loads nothing from elsewhere (:mod:`tally.runtime.asyncapi_page`; FastStream's own
+    page needs unpkg.com). No route publishes from HTTP.
     """
 
     async def streams() -> None:
@@ -136,11 +156,23 @@ def create_app(
         return AsgiResponse(b"", 204 if all(results) else 503)
 
     title = broker.specification.description or "tally"
+    specification = AsyncAPI(broker, title=title, version=API_VERSION)
+
+    @get
+    async def document(scope: Any) -> AsgiResponse:
+        return JSONResponse(specification.to_specification().to_jsonable())
+
+    @get
+    async def page(scope: Any) -> AsgiResponse:
+        html = asyncapi_page.render(specification.to_specification().to_jsonable())
+        return AsgiResponse(html.encode(), 200, {"content-type": "text/html; charset=utf-8"})
+
     return AsgiFastStream(
         broker,
-        specification=AsyncAPI(broker, title=title, version=API_VERSION),
-        asyncapi_path=AsyncAPIRoute("/asyncapi", try_it_out_path=None),
+        specification=specification,
         asgi_routes=[
+            ("/asyncapi.json", document),
+            ("/asyncapi", page),
             ("/metrics", make_asgi_app(registry)),
             ("/health", make_ping_asgi(broker, timeout=2.0)),
             ("/health/live", live),

@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field
 
+import structlog
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
@@ -24,6 +25,8 @@ from tally.infra.db.session import create_engine
 from tally.runtime.broker import create_app as create_service_app
 from tally.runtime.broker import create_broker, subjects_of
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass
 class AlertsService:
@@ -39,12 +42,16 @@ class AlertsService:
     tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
     async def start(self) -> None:
-        """Load silences and watches, then evaluate periodically (and on SIGHUP), and apply
-        the history's retention periodically; post the chats' digests when due."""
+        """Load silences and watches, then evaluate periodically (and on SIGHUP) unless
+        ``ALERTS_ENABLED`` is false, and apply the history's retention periodically; post the
+        chats' digests when due."""
         await self.engine.start(utcnow())
-        self.evaluation.install_sighup()
-        self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
         settings = self.evaluation.settings
+        if settings.alerts_enabled:
+            self.evaluation.install_sighup()
+            self.tasks.add(asyncio.create_task(self.evaluation.run(self.broker)))
+        else:
+            log.warning("alerting is off (ALERTS_ENABLED=false): no rule is evaluated")
         self.tasks.add(asyncio.create_task(run_history_retention(self.store, settings)))
         self.tasks.add(asyncio.create_task(self.digests.run()))
 
@@ -80,7 +87,7 @@ def create_broker_for(
     registry = registry or CollectorRegistry()
     broker = create_broker(settings, service=SERVICE, registry=registry)
     subjects = subjects_of(broker)
-    rules = RulesSource(settings.alert_rules_file)
+    rules = RulesSource(settings.alert_rules_file, settings.threshold_overrides())
     database = create_engine(settings.database_url, pool_size=2)
     measures = watches.reader_engine(settings)
     store = AlertStore(database)
@@ -89,6 +96,7 @@ def create_broker_for(
         store=store,
         measure_reader=measure_reader or watches.measure_reader(measures),
         store_timeout_s=settings.alert_probe_timeout_s * 2,
+        enabled=settings.alerts_enabled,
     )
     evaluation = Evaluation(settings, subjects, engine, rules, database, AlertMetrics(registry))
     broker.include_router(create_router(subjects))

@@ -2,18 +2,24 @@
 engine with a sentence fit to show the admin.
 
 ``silence`` without ``duration_s`` lasts :data:`DEFAULT_SILENCE_S`; ``mute`` lasts until the
-group's alerts resolve. ``watch`` compiles a data alert (tally.alerts.watches) when a
+group's alerts resolve. ``history`` reads the latest rows of ``alert_history`` (PostgreSQL;
+a reply saying so when it cannot). ``watch`` compiles a data alert (tally.alerts.watches) when a
 ``measures`` engine is given.
 """
 
 from datetime import datetime
 
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.alerts.domain.history import history_view
 from tally.alerts.domain.matchers import MatcherError
 from tally.alerts.engine import AlertEngine
 from tally.alerts.watches import watch
-from tally.contracts.alerting import AlertCommand, AlertCommandReply
+from tally.contracts.alerting import HISTORY_DEFAULT, AlertCommand, AlertCommandReply
+
+log = structlog.get_logger(__name__)
 
 DEFAULT_SILENCE_S = 3600.0
 """A silence without a duration lasts an hour (Alertmanager's amtool default is 1 h)."""
@@ -62,6 +68,8 @@ async def handle(
                     else f"{plural(len(views), 'active silence')}."
                 )
                 return AlertCommandReply(ok=True, message=message, silences=tuple(views))
+            case "history":
+                return await _history(engine, command.limit or HISTORY_DEFAULT)
             case "ack":
                 return await _ack(engine, command, now)
             case "silence" | "mute":
@@ -77,6 +85,10 @@ async def handle(
 
 
 def _alerts(engine: AlertEngine, now: datetime) -> AlertCommandReply:
+    if not engine.enabled:
+        return AlertCommandReply(
+            ok=True, message="Alerting is off (ALERTS_ENABLED=false): no rule is evaluated."
+        )
     views = engine.alerts(now)
     firing = sum(view.state == "firing" for view in views)
     pending = len(views) - firing
@@ -84,6 +96,24 @@ def _alerts(engine: AlertEngine, now: datetime) -> AlertCommandReply:
         return AlertCommandReply(ok=True, message="No alerts are firing.")
     message = f"{plural(firing, 'alert')} firing, {pending} pending."
     return AlertCommandReply(ok=True, message=message, alerts=tuple(views))
+
+
+async def _history(engine: AlertEngine, limit: int) -> AlertCommandReply:
+    if engine.store is None:
+        return AlertCommandReply(ok=False, message="The alert history needs the database.")
+    try:
+        events = await engine.history(limit)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        log.error("alert history not read", error=repr(error))
+        return AlertCommandReply(
+            ok=False, message="The alert history could not be read; try again shortly."
+        )
+    if not events:
+        return AlertCommandReply(ok=True, message="No alert events recorded yet.")
+    message = f"The {plural(len(events), 'latest alert event')}, newest first."
+    return AlertCommandReply(
+        ok=True, message=message, history=tuple(history_view(event) for event in events)
+    )
 
 
 async def _ack(engine: AlertEngine, command: AlertCommand, now: datetime) -> AlertCommandReply:

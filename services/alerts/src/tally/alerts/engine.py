@@ -50,9 +50,10 @@ class AlertEngine:
 
     Public API (the service, the gateway's commands and /watch use these):
     :meth:`start`, :meth:`configure`, :meth:`evaluate`, :meth:`alerts`,
-    :meth:`silence_views`, :meth:`acknowledge`, :meth:`silence`, :meth:`unsilence`,
+    :meth:`silence_views`, :meth:`history`, :meth:`acknowledge`, :meth:`silence`, :meth:`unsilence`,
     :meth:`find`, :meth:`add_watch`, :meth:`firing_counts`; ``samples`` is the store the
-    collectors record into.
+    collectors record into. ``enabled`` False (``ALERTS_ENABLED=false``): the service does
+    not run :meth:`evaluate`, and ``/alerts`` says alerting is off.
     """
 
     def __init__(
@@ -63,8 +64,10 @@ class AlertEngine:
         measure_reader: MeasureReader = no_measures,
         samples: SampleStore | None = None,
         store_timeout_s: float = 5.0,
+        enabled: bool = True,
     ) -> None:
         self.config = rules
+        self.enabled = enabled
         self.store = store
         self.measure_reader = measure_reader
         self.samples = samples or SampleStore()
@@ -203,6 +206,15 @@ class AlertEngine:
             history = self._unsilenced(silence, actor_id, now, "expired by hand")
             await self._write(history, [silence])
         return silence
+
+    async def history(self, limit: int) -> list[HistoryEvent]:
+        """The ``limit`` latest history events, newest first, read from the store within
+        ``store_timeout_s``. Raises the store's errors, TimeoutError, or RuntimeError without
+        a store (the history is kept only in PostgreSQL)."""
+        if self.store is None:
+            raise RuntimeError("the alert history needs the alert store")
+        async with asyncio.timeout(self.store_timeout_s):
+            return await self.store.latest(limit)
 
     async def add_watch(self, rule: Rule, *, created_by: int, chat_id: int | None) -> int:
         """Store ``rule`` as an admin's data alert and evaluate it from the next evaluation

@@ -1,6 +1,8 @@
 """The rules file on disk: loaded at start, re-read when its mtime changes or on request
-(SIGHUP). An invalid file is logged and the previous rules stay in force."""
+(SIGHUP). An invalid file is logged and the previous rules stay in force. The thresholds set
+in the environment (``ALERT_<RULE>_THRESHOLD``) replace the file's at every read."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import structlog
@@ -19,18 +21,38 @@ def read_rules(path: Path) -> RulesFile:
     return parse_rules_file(text, path=str(path))
 
 
-class RulesSource:
-    """One rules file and the modification time of the version last read."""
+def with_thresholds(rules: RulesFile, thresholds: Mapping[str, float]) -> RulesFile:
+    """``rules`` with the threshold of each rule named in ``thresholds`` replaced (its
+    comparison kept); a name no rule has is logged and ignored."""
+    if missing := sorted(set(thresholds) - {rule.name for rule in rules.rules}):
+        log.warning("threshold set for rules the file does not have", rules=missing)
+    changed = tuple(
+        rule.model_copy(
+            update={
+                "condition": rule.condition.model_copy(update={"threshold": thresholds[rule.name]})
+            }
+        )
+        if rule.name in thresholds
+        else rule
+        for rule in rules.rules
+    )
+    return rules.model_copy(update={"rules": changed})
 
-    def __init__(self, path: Path) -> None:
+
+class RulesSource:
+    """One rules file, the thresholds that override its rules', and the modification time of
+    the version last read."""
+
+    def __init__(self, path: Path, thresholds: Mapping[str, float] | None = None) -> None:
         self.path = path
+        self.thresholds = dict(thresholds or {})
         self.mtime: float | None = None
         self.forced = False
 
     def load(self) -> RulesFile:
         """Read the file now (at start: an invalid file stops the service)."""
         self.mtime = self._mtime()
-        return read_rules(self.path)
+        return with_thresholds(read_rules(self.path), self.thresholds)
 
     def request_reload(self) -> None:
         """Re-read at the next :meth:`changed`, whatever the mtime (SIGHUP)."""
@@ -49,7 +71,7 @@ class RulesSource:
             log.error("rules file not reloaded; previous rules stay", error=str(error))
             return None
         log.info("rules reloaded", path=str(self.path), rules=len(rules.rules))
-        return rules
+        return with_thresholds(rules, self.thresholds)
 
     def _mtime(self) -> float | None:
         try:

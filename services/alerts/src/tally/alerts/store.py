@@ -38,6 +38,26 @@ class AlertStore:
         async with self.engine.begin() as connection:
             await connection.execute(insert(AlertHistory), rows)
 
+    async def latest(self, limit: int) -> list[HistoryEvent]:
+        """The ``limit`` latest ``alert_history`` rows, newest first (ties: the later
+        written first)."""
+        table = AlertHistory.__table__
+        statement = select(table).order_by(AlertHistory.at.desc(), AlertHistory.id.desc())
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(statement.limit(limit))).mappings().all()
+        return [
+            HistoryEvent(
+                at=row["at"],
+                fingerprint=row["fingerprint"],
+                alertname=row["alertname"],
+                labels=dict(row["labels"]),
+                event=row["event"],
+                actor_id=row["actor_id"],
+                detail=row["detail"],
+            )
+            for row in rows
+        ]
+
     async def save_silence(self, silence: Silence) -> None:
         """Insert a new silence."""
         async with self.engine.begin() as connection:

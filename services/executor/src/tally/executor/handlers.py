@@ -149,13 +149,12 @@ async def ops_report(request: OpsReportRequested, ops: OpsDep) -> OpsReport:
 
 def create_router(prefix: str, *, ops: bool) -> NatsRouter:
     """A router on ``prefix``'s subjects with the handlers above (``reports.ops`` only when
-    ``ops``: the broker's context then holds an operations reporter), and the answers'
-    publisher declared for the AsyncAPI document.
+    ``ops``: the broker's context then holds an operations reporter). The answers it sends
+    are declared where the broker is made (tally.contracts.publications).
 
     A new router per broker: FastStream's router belongs to one broker at a time, and one
     process may run several executors (the tests do)."""
     router = NatsRouter(prefix=prefix)
-    router.publisher(unprefixed_subjects.answers_all)  # publish_answer gives each its subject
     router.subscriber(unprefixed_subjects.plan_ready, queue=SERVICE)(execute)
     router.subscriber(unprefixed_subjects.sql_proposed, queue=SERVICE)(execute_sql)
     router.subscriber(unprefixed_subjects.chat_report, queue=SERVICE)(report)

@@ -124,15 +124,12 @@ async def plan(
 def create_router(prefix: str, *, workers: int | None = None) -> NatsRouter:
     """A router on ``prefix``'s subjects with :func:`plan` on ``questions.asked``, reading
     ``workers`` questions at once (None: one at a time, the parser never waits; several
-    when a slow LLM may hold one), and the publishers of what it sends declared for the
-    AsyncAPI document.
+    when a slow LLM may hold one). What it sends is declared where the broker is made
+    (tally.contracts.publications).
 
     A new router per broker: FastStream's router belongs to one broker at a time, and the
     number of workers is a setting."""
     router = NatsRouter(prefix=prefix)
-    router.publisher(unprefixed_subjects.plan_ready)
-    router.publisher(unprefixed_subjects.sql_proposed)
-    router.publisher(unprefixed_subjects.answers_all)
     asked = unprefixed_subjects.question_asked
     if workers is None:
         router.subscriber(asked, queue=SERVICE)(plan)

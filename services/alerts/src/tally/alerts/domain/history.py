@@ -3,13 +3,19 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast
+from typing import cast
 
 from tally.alerts.domain.dispatch import Notification
 from tally.alerts.domain.evaluation import Alert
-from tally.contracts.alerting import AlertNotification, AlertView, Severity
+from tally.contracts.alerting import (
+    AlertNotification,
+    AlertView,
+    HistoryEntryView,
+    HistoryEventKind,
+    Severity,
+)
 
-HistoryKind = Literal["fired", "resolved", "acknowledged", "silenced", "unsilenced", "notified"]
+HistoryKind = HistoryEventKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,19 @@ class HistoryEvent:
     event: HistoryKind
     actor_id: int | None = None
     detail: str = ""
+
+
+def history_view(event: HistoryEvent) -> HistoryEntryView:
+    """``event`` as admins read it (``/alerts history``)."""
+    return HistoryEntryView(
+        at=event.at,
+        fingerprint=event.fingerprint,
+        alertname=event.alertname,
+        labels=event.labels,
+        event=event.event,
+        actor_id=event.actor_id,
+        detail=event.detail,
+    )
 
 
 def events_for(

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from tally.contracts.alerting import WATCH_IN_PRIVATE, AlertNotification, AlertView, SilenceView
+from tally.contracts.alerting import (
+    HISTORY_DEFAULT,
+    HISTORY_MAX,
+    WATCH_IN_PRIVATE,
+    AlertNotification,
+    AlertView,
+    HistoryEntryView,
+    SilenceView,
+)
 from tally.contracts.render import MAX_MESSAGE, utf16_length
 from tally.infra.errors import UserFacingError
 
@@ -47,6 +55,20 @@ WATCH_USAGE = (
     "Usage: /watch <what to watch, in plain words>, e.g. "
     "/watch tell me when messages here drop by half compared to last week"
 )
+
+
+ALERTS_USAGE = (
+    f"Usage: /alerts (what fires now) or /alerts history [N] (the N latest alert events, "
+    f"{HISTORY_DEFAULT} when not given, at most {HISTORY_MAX})."
+)
+_HISTORY_ICON = {
+    "fired": "🔥",
+    "resolved": "✅",
+    "acknowledged": "✔",
+    "silenced": "🔕",
+    "unsilenced": "🔔",
+    "notified": "📨",
+}
 
 
 class UsageError(UserFacingError):
@@ -95,6 +117,28 @@ def silences_text(message: str, silences: Sequence[SilenceView]) -> str:
     """The /silences reply (HTML): the alerts service's ``message``, then each silence."""
     entries = [silence_entry(silence) for silence in silences]
     return fit(f"<b>{_clip(message, MAX_SUMMARY_CHARS)}</b>", entries)
+
+
+def history_text(message: str, history: Sequence[HistoryEntryView]) -> str:
+    """The /alerts history reply (HTML): the alerts service's ``message``, then one line per
+    event, newest first."""
+    return fit(f"<b>{_clip(message, MAX_SUMMARY_CHARS)}</b>", [history_entry(e) for e in history])
+
+
+def history_entry(entry: HistoryEntryView) -> str:
+    """One history event (HTML): when (UTC), what, which alert, its labels, by whom."""
+    icon = _HISTORY_ICON.get(entry.event, "•")
+    head = (
+        f"{icon} {utc(entry.at)} · {entry.event} · <b>{_clip(entry.alertname, MAX_NAME_CHARS)}</b>"
+    )
+    labels = {k: v for k, v in entry.labels.items() if k != "alertname"}
+    lines = [head, _labels(labels)] if labels else [head]
+    facts = [] if entry.actor_id is None else [f"by user {entry.actor_id}"]
+    if entry.detail:
+        facts.append(_clip(entry.detail, MAX_SUMMARY_CHARS))
+    if facts:
+        lines.append(" · ".join(facts))
+    return "\n".join(lines)
 
 
 def alert_entry(alert: AlertView) -> str:
@@ -169,6 +213,23 @@ def parse_silence(args: str | None) -> SilenceRequest:
         raise UsageError(SILENCE_USAGE)
     *matchers, duration = words
     return SilenceRequest(tuple(parse_matcher(m) for m in matchers), parse_duration(duration))
+
+
+def parse_alerts(args: str | None) -> int | None:
+    """``/alerts``' arguments: None for none (list what fires), the number of history events
+    for ``history [N]`` (N from 1 to HISTORY_MAX; HISTORY_DEFAULT when not given).
+
+    Raises UsageError (with ALERTS_USAGE) for anything else."""
+    words = (args or "").split()
+    if not words:
+        return None
+    if words[0].lower() != "history" or len(words) > 2:
+        raise UsageError(ALERTS_USAGE)
+    if len(words) == 1:
+        return HISTORY_DEFAULT
+    if not words[1].isdecimal() or not 1 <= int(words[1]) <= HISTORY_MAX:
+        raise UsageError(ALERTS_USAGE)
+    return int(words[1])
 
 
 def parse_silence_id(args: str | None) -> str:

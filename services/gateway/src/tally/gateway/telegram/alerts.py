@@ -2,14 +2,14 @@
 
 Buttons (keyboards.alert_keyboard, callback data ``al:<action>:<group id>``): Acknowledge,
 Silence 1h, Silence 24h and Mute until resolved. Commands, in private chats and groups
-(``/alerts`` or ``/alerts@<bot>``): /alerts, /silences, /silence <matchers> <duration>,
-/unsilence <id> and /watch <plain words>. Each becomes an :class:`AlertCommand` sent to the
-alerts service as a core NATS request on ``subjects.alert_command``; its
-:class:`AlertCommandReply` is what the admin sees. Only ADMIN_USER_IDS may use them
-(:class:`IsAdmin`); anyone else gets REFUSAL. Every command and press, allowed or refused, is
-audited (:class:`AdminAuditMiddleware`); in groups a member's commands are throttled first
-(:class:`GroupThrottlingMiddleware`). Replies in groups keep Telegram's pace through the bot
-session's GroupRateLimit.
+(``/alerts`` or ``/alerts@<bot>``): /alerts, /alerts history [N], /silences,
+/silence <matchers> <duration>, /unsilence <id> and /watch <plain words>. Each becomes an
+:class:`AlertCommand` sent to the alerts service as a core NATS request on
+``subjects.alert_command``; its :class:`AlertCommandReply` is what the admin sees. Only
+ADMIN_USER_IDS may use them (:class:`IsAdmin`); anyone else gets REFUSAL. Every command and
+press, allowed or refused, is audited (:class:`AdminAuditMiddleware`); in groups a member's
+commands are throttled first (:class:`GroupThrottlingMiddleware`). Replies in groups keep
+Telegram's pace through the bot session's GroupRateLimit.
 """
 
 from collections.abc import Callable
@@ -130,12 +130,21 @@ async def refuse(message: Message, ctx: GatewayContext) -> None:
 
 
 @router.message(Command("alerts"), IsAdmin())
-async def list_alerts(message: Message, ctx: GatewayContext) -> None:
-    """/alerts: the firing and pending alerts."""
+async def list_alerts(message: Message, command: CommandObject, ctx: GatewayContext) -> None:
+    """/alerts: the firing and pending alerts; /alerts history [N]: the N latest alert events
+    (alert_history in PostgreSQL), newest first.
+
+    Raises alerts.UsageError (shown by the errors router) for other arguments."""
     ctx.metrics.message("command")
-    command = AlertCommand(action="alerts", actor_id=_actor(message))
-    reply = await request_command(ctx, command, timeout_s=COMMAND_TIMEOUT_S)
-    await _show(ctx, message.chat.id, reply, render=_alerts_html)
+    limit = alerts.parse_alerts(command.args)
+    if limit is None:
+        request = AlertCommand(action="alerts", actor_id=_actor(message))
+        reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
+        await _show(ctx, message.chat.id, reply, render=_alerts_html)
+        return
+    request = AlertCommand(action="history", limit=limit, actor_id=_actor(message))
+    reply = await request_command(ctx, request, timeout_s=COMMAND_TIMEOUT_S)
+    await _show(ctx, message.chat.id, reply, render=_history_html)
 
 
 @router.message(Command("silences"), IsAdmin())
@@ -205,6 +214,10 @@ def _actor(message: Message) -> int:
 
 def _alerts_html(reply: AlertCommandReply) -> str:
     return alerts.alerts_text(reply.message, reply.alerts)
+
+
+def _history_html(reply: AlertCommandReply) -> str:
+    return alerts.history_text(reply.message, reply.history)
 
 
 def _silences_html(reply: AlertCommandReply) -> str:
