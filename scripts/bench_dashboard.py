@@ -27,6 +27,7 @@ import asyncio
 import importlib.util
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -63,6 +64,10 @@ USERS_PER_CHAT = 500
 """Each chat has its own hundreds of members, as ``tally seed-chats`` makes them."""
 DAYS = 365
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
+FILL_VERSION = "2"
+"""Bump when the fill changes: a kept database (BENCH_KEEP=1) with another is filled anew."""
 ZONE = "Europe/Berlin"
 NOW = datetime(2025, 12, 31, 12, tzinfo=UTC)
 BUSY_CHAT = -100_900_001
@@ -137,18 +142,53 @@ def _group_rollups() -> tuple[str, ...]:
 
 MEMBER_EVENTS = MESSAGES // 50
 """Joins and leaves over the year, in all chats (a third are leaves)."""
+_PERIOD = "chat_id = $1 AND sent_at >= $2 AND sent_at < $3"
 _RAW: dict[str, str] = {
-    "summary": """SELECT count(*), count(DISTINCT user_id) FROM messages
-                  WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3""",
-    "timeseries": """SELECT (sent_at AT TIME ZONE $4)::date, count(*) FROM messages
-                     WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3 GROUP BY 1""",
-    "heatmap": """SELECT extract(isodow FROM sent_at AT TIME ZONE $4),
-                         extract(hour FROM sent_at AT TIME ZONE $4), count(*) FROM messages
-                  WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3 GROUP BY 1, 2""",
-    "users": """SELECT user_id, count(*), count(DISTINCT (sent_at AT TIME ZONE $4)::date)
-                FROM messages WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3
-                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50""",
+    "summary": f"SELECT count(*), count(DISTINCT user_id) FROM messages WHERE {_PERIOD}",
+    "timeseries": f"""SELECT (sent_at AT TIME ZONE $4)::date, count(*) FROM messages
+                      WHERE {_PERIOD} GROUP BY 1""",
+    "heatmap": f"""SELECT extract(isodow FROM sent_at AT TIME ZONE $4),
+                          extract(hour FROM sent_at AT TIME ZONE $4), count(*) FROM messages
+                   WHERE {_PERIOD} GROUP BY 1, 2""",
+    "users": f"""SELECT user_id, count(*), count(DISTINCT (sent_at AT TIME ZONE $4)::date)
+                 FROM messages WHERE {_PERIOD} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50""",
+    "content": f"""SELECT message_type, count(*), sum(links), sum(mentions), sum(hashtags),
+                          count(*) FILTER (WHERE forwarded), count(reply_to_message_id)
+                   FROM messages WHERE {_PERIOD} GROUP BY 1""",
+    "reactions": """SELECT r.emoji, count(*) FROM messages AS m
+                    JOIN reactions AS r USING (chat_id, message_id)
+                    WHERE m.chat_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3
+                    GROUP BY 1 ORDER BY 2 DESC""",
+    "replies": f"""SELECT user_id, reply_to_user_id, count(*) FROM messages
+                   WHERE {_PERIOD} AND reply_to_user_id IS NOT NULL
+                   GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10""",
+    "topics": f"""SELECT thread_id, count(*), count(DISTINCT user_id) FROM messages
+                  WHERE {_PERIOD} GROUP BY 1""",
+    "member flow": """SELECT (occurred_at AT TIME ZONE $4)::date, change, count(*)
+                      FROM member_events
+                      WHERE chat_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+                      GROUP BY 1, 2""",
+    "member (/user)": f"""WITH per AS (SELECT user_id, count(*) AS n FROM messages
+                                       WHERE {_PERIOD} GROUP BY 1)
+                          SELECT n, (SELECT count(*) FROM per AS o WHERE o.n > per.n) + 1
+                          FROM per WHERE user_id = 1""",
+    "top words": f"""SELECT w, count(*)
+                     FROM messages, regexp_split_to_table(lower(text), '[^[:alpha:]]+') AS w
+                     WHERE {_PERIOD} AND length(w) > 1 GROUP BY 1 ORDER BY 2 DESC LIMIT 10""",
+    "top by messages": f"""SELECT user_id, count(*) FROM messages WHERE {_PERIOD}
+                           GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by words": f"""SELECT user_id, sum(word_count) FROM messages WHERE {_PERIOD}
+                        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by reactions": """SELECT m.user_id, count(*) FROM messages AS m
+                           JOIN reactions AS r USING (chat_id, message_id)
+                           WHERE m.chat_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3
+                           GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by replies": f"""SELECT reply_to_user_id, count(*) FROM messages
+                          WHERE {_PERIOD} AND reply_to_user_id IS NOT NULL
+                            AND user_id IS DISTINCT FROM reply_to_user_id
+                          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
 }
+"""The floor of each query: the same question (or its core) asked of the raw tables."""
 
 
 async def fill(dsn: dict[str, Any], console: Console) -> None:
@@ -249,12 +289,12 @@ def _group_calls(pool: asyncpg.Pool, period: Period) -> dict[str, Timed]:
     return calls
 
 
-Samples = tuple[list[float], list[float] | None]
+Samples = tuple[list[float], list[float]]
 
 
 async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
-    """Each dashboard query and its raw-table twin, ROUNDS times each, alternating; then each
-    group report ROUNDS times."""
+    """Each query (those named in BENCH_ONLY, comma-separated, when set) and its raw-table
+    twin (:data:`_RAW`), ROUNDS times each, alternating, so both see the same load."""
     period = Period.last_days(90, tz=chat_stats.zone(ZONE), now=NOW)
     args = (BUSY_CHAT, period.utc_start, period.utc_end, ZONE)
     calls: dict[str, Timed] = {
@@ -266,9 +306,12 @@ async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
         "users": lambda: chat_stats.users(
             pool, chat_id=BUSY_CHAT, period=period, query=UsersQuery(size=50)
         ),
+        **_group_calls(pool, period),
     }
     results: dict[str, Samples] = {}
     for name, call in calls.items():
+        if ONLY and name not in ONLY:
+            continue
         tally: list[float] = []
         raw: list[float] = []
         sql = _RAW[name]
@@ -277,13 +320,11 @@ async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
             tally.append(await _time(call))
             raw.append(await _time(partial(pool.fetch, sql, *bound)))
         results[name] = (tally, raw)
-    for name, call in _group_calls(pool, period).items():
-        results[name] = ([await _time(call) for _ in range(ROUNDS)], None)
     return results
 
 
 async def main() -> None:
-    console = Console()
+    console = Console(width=150)
     stack = Stack(
         CliSettings(tally_home=Path(tempfile.mkdtemp(prefix="tally-bench-dash-"))), console
     )
@@ -293,27 +334,82 @@ async def main() -> None:
         await stack.stop()
 
 
+async def _filled(dsn: dict[str, Any]) -> bool:
+    """True when the database of ``dsn`` holds a complete fill of this size and version."""
+    connection = await asyncpg.connect(**dsn)
+    try:
+        if await connection.fetchval("SELECT to_regclass('bench_fill')") is None:
+            return False
+        found = await connection.fetchrow("SELECT version, messages, chats FROM bench_fill")
+        return found is not None and tuple(found) == (FILL_VERSION, MESSAGES, CHATS)
+    finally:
+        await connection.close()
+
+
+async def _mark_filled(dsn: dict[str, Any]) -> None:
+    connection = await asyncpg.connect(**dsn)
+    try:
+        await connection.execute(
+            "CREATE TABLE bench_fill (version text, messages bigint, chats int)"
+        )
+        await connection.execute(
+            "INSERT INTO bench_fill VALUES ($1, $2, $3)", FILL_VERSION, MESSAGES, CHATS
+        )
+    finally:
+        await connection.close()
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+    )
+    return found.stdout.strip() or "unknown"
+
+
 async def bench(console: Console, server: str) -> None:
-    """Fill a fresh database on ``server``, measure, print; the database is dropped after."""
-    url = make_url(server).set(database=f"tally_bench_chats_{uuid4().hex[:8]}")
+    """Fill a database on ``server``, measure, print. The database is fresh and dropped after,
+    unless BENCH_KEEP=1: then it is ``tally_bench_chats_keep_<messages>_<chats>``, kept, and
+    filled only when its ``bench_fill`` marker does not match this fill (FILL_VERSION, size);
+    migrations newer than the fill are applied to it (their backfills fill new rollups)."""
+    name = f"keep_{MESSAGES}_{CHATS}" if KEEP else uuid4().hex[:8]
+    url = make_url(server).set(database=f"tally_bench_chats_{name}")
     rendered = url.render_as_string(hide_password=False)
+    owner = asyncpg_dsn(rendered)
     await ensure_database(rendered)
+    filled = KEEP and await _filled(owner)
+    if KEEP and not filled:  # a fill of another size or version, or an unfinished one
+        await drop_database(rendered)
+        await ensure_database(rendered)
+    started = time.perf_counter()
     await asyncio.to_thread(migrate, rendered)  # Alembic runs its own event loop
     console.print(f"dashboard bench: {MESSAGES:,} messages in {CHATS} chats over {DAYS} days")
+    if filled:
+        console.print(f"  kept fill reused, migrated ({time.perf_counter() - started:.0f} s)")
     try:
-        await fill(asyncpg_dsn(rendered), console)
-        await count_words(rendered, console)
-        reader = {**asyncpg_dsn(rendered), "user": "tally_reader"}
+        if not filled:
+            await fill(owner, console)
+            await count_words(rendered, console)
+            if KEEP:
+                await _mark_filled(owner)
+        reader = {**owner, "user": "tally_reader"}
         pool = await asyncpg.create_pool(
             **reader,
             min_size=1,
             max_size=2,
             server_settings={"default_transaction_read_only": "on"},
         )
+        before = os.getloadavg()
         results = await measure(pool)
+        after = os.getloadavg()
         await pool.close()
     finally:
-        await drop_database(rendered)
+        if not KEEP:
+            await drop_database(rendered)
+    console.print(
+        f"commit {_commit()}; load average (1, 5, 15 min) before measuring"
+        f" {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after"
+        f" {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}"
+    )
     table = Table(
         title=f"dashboard, busiest chat ({MESSAGES // 3:,} of {MESSAGES:,} messages), last 90 days"
     )
@@ -328,9 +424,6 @@ async def bench(console: Console, server: str) -> None:
         table.add_column(column)
     for name, (tally, raw) in results.items():
         t50, t95 = _p(tally)
-        if raw is None:
-            table.add_row(name, f"{t50:.2f}", f"{t95:.2f}", "–", "–", "–")
-            continue
         r50, r95 = _p(raw)
         table.add_row(
             name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"
