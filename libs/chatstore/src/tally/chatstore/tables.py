@@ -32,6 +32,7 @@ from tally.infra.db.models import (
     UserChatDaily,
     UserChatMonthly,
     UserReactionsDaily,
+    UserReactionsMonthly,
     UserTopicMonthly,
 )
 
@@ -64,6 +65,7 @@ MESSAGE_REACTIONS = _table(MessageReaction)
 MESSAGE_REACTION_TOTALS = _table(MessageReactionTotal)
 REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
+USER_REACTIONS_MONTHLY = _table(UserReactionsMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
@@ -88,10 +90,12 @@ CHAT_TABLES = (
     MESSAGE_REACTION_TOTALS,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
 )
-"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
+"""Every table chat events write, raw and rollup (``user_chat_monthly``'s day masks by
+trigger)."""
 
 RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
     (MESSAGES, MESSAGES.c.sent_at),

@@ -1,7 +1,8 @@
 """The members with the most messages, words, reactions received or replies received.
 
-Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``),
-replies from ``reply_pairs_daily``, reactions from ``user_reactions_daily``.
+Messages and words come from ``user_chat_monthly`` and ``user_chat_daily``, reactions from
+``user_reactions_monthly`` and ``user_reactions_daily`` (whole months from the monthly rows,
+see :mod:`tally.chatstore.read.monthly`), replies from ``reply_pairs_daily``.
 """
 
 from sqlalchemy import Subquery, func, select
@@ -9,23 +10,28 @@ from sqlalchemy import Subquery, func, select
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.conversation import member, reply_pairs, with_names
 from tally.chatstore.read.errors import StatsRequestError
+from tally.chatstore.read.monthly import member_sums
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import USER_CHAT_DAILY, USER_REACTIONS_DAILY
+from tally.chatstore.tables import (
+    USER_CHAT_DAILY,
+    USER_CHAT_MONTHLY,
+    USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
+)
 from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
 MEASURES: tuple[MemberMeasure, ...] = ("messages", "words", "reactions", "replies")
 MAX_TOP = 100
+USER_COUNTS = ("messages", "words")
 
 
 def posted(chat_id: int, period: Period, column: str) -> Subquery:
     """``(user_id, value)``: each member's ``messages`` or ``words`` (``column``) in the
-    period, members who posted only."""
-    daily = USER_CHAT_DAILY.c
+    period, members who posted only (``user_chat_monthly`` and ``user_chat_daily``)."""
+    sums = member_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, chat_id, period, USER_COUNTS)
     return (
-        select(daily.user_id, func.sum(daily[column]).label("value"))
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-        .where(daily.messages > 0)
-        .group_by(daily.user_id)
+        select(sums.c.user_id, sums.c[column].label("value"))
+        .where(sums.c.messages > 0)
         .subquery("posted")
     )
 
@@ -33,14 +39,9 @@ def posted(chat_id: int, period: Period, column: str) -> Subquery:
 def user_reactions(chat_id: int, period: Period, column: str) -> Subquery:
     """``(user_id, value)``: reactions standing on each member's messages of the period
     (``column`` ``received``) or named reactions each put on them (``given``), from
-    ``user_reactions_daily``."""
-    daily = USER_REACTIONS_DAILY.c
-    return (
-        select(daily.user_id, func.sum(daily[column]).label("value"))
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-        .group_by(daily.user_id)
-        .subquery(column)
-    )
+    ``user_reactions_monthly`` and ``user_reactions_daily``."""
+    sums = member_sums(USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, chat_id, period, (column,))
+    return select(sums.c.user_id, sums.c[column].label("value")).subquery(column)
 
 
 def replies_received(chat_id: int, period: Period) -> Subquery:

@@ -32,6 +32,7 @@ from tally.chatstore.tables import (
     RAW_TABLES,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -217,6 +218,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_HOURLY, hourly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
+    user_monthly, reactions_monthly = rollups.monthly_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
@@ -225,6 +227,8 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
         (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
         (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
+        (sql.UPSERT_USER_REACTIONS_MONTHLY, reactions_monthly),
+        (sql.UPSERT_USER_CHAT_MONTHLY, user_monthly),
         (sql.UPSERT_CHAT_CONTENT_DAILY, content),
         (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
         (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
@@ -236,6 +240,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (CHAT_HASHTAGS_DAILY, tags),
         (REACTION_EMOJI_DAILY, emoji_daily),
         (USER_REACTIONS_DAILY, user_reactions),
+        (USER_REACTIONS_MONTHLY, reactions_monthly),
     ):
         await _drop_zeros(connection, table, rows)
 

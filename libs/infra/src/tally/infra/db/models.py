@@ -419,7 +419,9 @@ class ChatHashtagsDaily(Base):
 
 class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
-    posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""
+    posted on local day ``d``, kept by a trigger on ``user_chat_daily`` (migration 0004);
+    ``messages`` and ``words``, the sums of the month's ``user_chat_daily`` rows, kept by
+    ingest (0011)."""
 
     __tablename__ = "user_chat_monthly"
 
@@ -427,6 +429,21 @@ class UserChatMonthly(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, server_default="0")
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserReactionsMonthly(Base):
+    """Per chat, month (its first day) and user: the sums of the month's
+    ``user_reactions_daily`` rows (``received``, ``given``); no row when both are 0 (0011)."""
+
+    __tablename__ = "user_reactions_monthly"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    given: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AlertHistory(Base):
