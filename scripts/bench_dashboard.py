@@ -7,7 +7,7 @@ in the busiest; up to 500 members each, a few of them writing most) over a year,
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them
 (the group reports' rollups and each reply's original author and delay by the statements
-migration 0009 backfills them with, the words and hashtags of the stored text by
+migrations 0009 and 0011 backfill them with, the words and hashtags of the stored text by
 ``tally.chatstore.write.word_rollups.recount_words``).
 
 The messages carry what the group reports read: types, entities, forwards, forum topics,
@@ -15,12 +15,16 @@ replies (to earlier messages of the same chat), and in the busiest chat (which s
 words and hashtags; a fifth of the messages have named reactions, one in fifty anonymous
 totals; members join (some added by others, some through a link) and leave.
 
-For the busiest chat and its last 90 local days, each of the dashboard's queries
-(tally.chatstore.read: summary, daily timeseries, heatmap, first users page) is timed
-``ROUNDS`` times as the read-only role, alternating with the same question asked of the raw
-``messages`` table, so both see the same load. The group reports (content, reactions,
-replies, topics, member flow, top members by each measure, one member's report, top words)
-are timed ``ROUNDS`` times each (function calls, no raw twin). Prints p50/p95 ms of each.
+For the busiest chat and its last 90 local days, each query of tally.chatstore.read the
+dashboard and the group reports run (summary, daily timeseries, heatmap, first users page;
+content, reactions, replies, topics, member flow, one member's report, top words, top members
+by each measure) is timed ``ROUNDS`` times as the read-only role, alternating with its floor:
+the same question (or its core) asked of the raw tables (``_RAW``), so both see the same
+load. Prints p50/p95 ms of each, the commit and the load average.
+
+``BENCH_KEEP=1`` keeps the filled database (``tally_bench_chats_keep_<messages>_<chats>``)
+and reuses it when its ``bench_fill`` marker matches (migrations added since are applied to
+it); drop it by hand when done. ``BENCH_ONLY=users,summary`` times only the queries named.
 """
 
 import asyncio
@@ -130,14 +134,18 @@ _ROLLUPS = (
 
 
 def _group_rollups() -> tuple[str, ...]:
-    """The statements migration 0009 backfills its rollups (and each reply's original author
-    and delay) with, from the raw rows: what ingest would have kept as it wrote them."""
-    path = next((MIGRATIONS / "versions").glob("0009_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0009", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return tuple(module.BACKFILL)
+    """The statements migrations 0009 and 0011 backfill their rollups (and each reply's
+    original author and delay) with, from the raw rows and the daily rollups: what ingest
+    would have kept as it wrote them."""
+    statements: list[str] = []
+    for number in ("0009", "0011"):
+        path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
+        spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        statements += module.BACKFILL
+    return tuple(statements)
 
 
 MEMBER_EVENTS = MESSAGES // 50
