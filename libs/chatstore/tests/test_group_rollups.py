@@ -1,5 +1,5 @@
 """The group reports' rollups ingest keeps equal a recount from the raw rows (the statements
-migration 0009 backfills them with), and the monthly ones the sums of the daily ones (0011),
+migration 0009 backfills them with), and those of 0011 the sums of the rollups they sum,
 however the events are split into batches and when every event is delivered twice."""
 
 import importlib.util
@@ -36,11 +36,13 @@ RECOUNTS = {
     if statement.lstrip().startswith("INSERT INTO")
 }
 """Table -> the SELECT that counts its rows from the raw rows."""
-MONTHLY: dict[str, str] = _migration("0011").RECOUNTS
-"""Monthly table -> the SELECT that sums its counts from the daily rollup."""
-MONTHLY_COUNTS = {
-    "user_chat_monthly": "messages, words",
-    "user_reactions_monthly": "received, given",
+SUMMED: dict[str, str] = _migration("0011").RECOUNTS
+"""Table of 0011 -> the SELECT that sums its counts from the rollup it sums."""
+SUMMED_COLUMNS = {
+    "user_chat_monthly": "chat_id, month, user_id, messages, words",
+    "user_reactions_monthly": "chat_id, month, user_id, received, given",
+    "user_replies_daily": "*",
+    "user_replies_monthly": "*",
 }
 COUNTS = {
     "chat_content_daily": 6,
@@ -98,9 +100,8 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
         stored = await _rows(engine, table, f"SELECT * FROM {table}")
         assert stored, table
         assert stored == await _rows(engine, table, recount), table
-    for table, recount in MONTHLY.items():
-        columns = f"chat_id, month, user_id, {MONTHLY_COUNTS[table]}"
-        stored = await _rows(engine, table, f"SELECT {columns} FROM {table}")
+    for table, recount in SUMMED.items():
+        stored = await _rows(engine, table, f"SELECT {SUMMED_COLUMNS[table]} FROM {table}")
         assert stored, table
         assert stored == await _rows(engine, table, recount), table
     kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]

@@ -33,6 +33,8 @@ from tally.infra.db.models import (
     UserChatMonthly,
     UserReactionsDaily,
     UserReactionsMonthly,
+    UserRepliesDaily,
+    UserRepliesMonthly,
     UserTopicMonthly,
 )
 
@@ -66,6 +68,8 @@ MESSAGE_REACTION_TOTALS = _table(MessageReactionTotal)
 REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 USER_REACTIONS_MONTHLY = _table(UserReactionsMonthly)
+USER_REPLIES_DAILY = _table(UserRepliesDaily)
+USER_REPLIES_MONTHLY = _table(UserRepliesMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 ADMIN_AUDIT = _table(AdminAudit)
@@ -91,6 +95,8 @@ CHAT_TABLES = (
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
 )

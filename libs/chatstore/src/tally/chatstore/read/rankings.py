@@ -2,13 +2,14 @@
 
 Messages and words come from ``user_chat_monthly`` and ``user_chat_daily``, reactions from
 ``user_reactions_monthly`` and ``user_reactions_daily`` (whole months from the monthly rows,
-see :mod:`tally.chatstore.read.monthly`), replies from ``reply_pairs_daily``.
+see :mod:`tally.chatstore.read.monthly`), replies from ``user_replies_monthly`` and
+``user_replies_daily``.
 """
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, select
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import member, reply_pairs, with_names
+from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.errors import StatsRequestError
 from tally.chatstore.read.monthly import member_sums
 from tally.chatstore.read.periods import Period
@@ -17,6 +18,8 @@ from tally.chatstore.tables import (
     USER_CHAT_MONTHLY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
 )
 from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
@@ -45,13 +48,10 @@ def user_reactions(chat_id: int, period: Period, column: str) -> Subquery:
 
 
 def replies_received(chat_id: int, period: Period) -> Subquery:
-    """``(user_id, value)``: replies sent in the period to each member's messages, by others."""
-    found = reply_pairs(chat_id, period)
-    return (
-        select(found.c.author_id.label("user_id"), func.sum(found.c.replies).label("value"))
-        .group_by(found.c.author_id)
-        .subquery("replied")
-    )
+    """``(user_id, value)``: replies sent in the period to each member's messages, by others
+    (``user_replies_monthly`` and ``user_replies_daily``)."""
+    sums = member_sums(USER_REPLIES_DAILY, USER_REPLIES_MONTHLY, chat_id, period, ("received",))
+    return select(sums.c.user_id, sums.c.received.label("value")).subquery("replied")
 
 
 async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:

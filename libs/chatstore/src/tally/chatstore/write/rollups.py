@@ -16,7 +16,9 @@ redelivered batch or a replay add nothing twice:
   ``user_topic_monthly`` (chat, month, thread id, user): the day's bit of each sender (set
   with ``|``, so it is idempotent by itself).
 * ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
-  inserted whose original was found with an author, self-replies left out.
+  inserted whose original was found with an author, self-replies left out;
+  ``user_replies_daily`` (chat, local day, author) and ``user_replies_monthly`` (chat, month,
+  author): the same, summed by author.
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
   ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
   reactions standing on the messages whose reactions the batch changed (see
@@ -186,6 +188,17 @@ class Rollups:
                 ("chat_id", "month", "user_id"),
                 ("received", "given"),
             ),
+        )
+
+    def replies_rows(self) -> tuple[list[Row], list[Row]]:
+        """(user_replies_daily, user_replies_monthly) increments: the reply pairs' summed by
+        the author replied to, by day and by month, sorted by key."""
+        received: dict[tuple[int, date, int], list[int]] = {}
+        for (chat_id, day, _, author), (replies,) in self.pairs.items():
+            received.setdefault((chat_id, day, author), [0])[0] += replies
+        return (
+            _rows(received, ("chat_id", "day", "user_id"), ("received",)),
+            _rows(_by_month(received), ("chat_id", "month", "user_id"), ("received",)),
         )
 
     def rows(self) -> tuple[list[Row], list[Row], list[Row]]:

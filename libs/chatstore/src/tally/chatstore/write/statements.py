@@ -51,6 +51,8 @@ from tally.chatstore.tables import (
     USER_CHAT_MONTHLY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
     USER_TOPIC_MONTHLY,
     USERS,
     Row,
@@ -252,6 +254,8 @@ UPSERT_USER_TOPIC_MONTHLY = _upsert_masks(
 UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
     REPLY_PAIRS_DAILY, ("chat_id", "day", "user_id", "replied_user_id")
 )
+UPSERT_USER_REPLIES_DAILY = _upsert_rollup(USER_REPLIES_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "month", "user_id"))
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(
     MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id

@@ -314,9 +314,11 @@ class UserTopicMonthly(Base):
 
 class ReplyPairsDaily(Base):
     """Per chat, local day, replier (``user_id``; 0: anonymous) and the author of the
-    message replied to (``replied_user_id``): replies, self-replies left out (0009)."""
+    message replied to (``replied_user_id``): replies, self-replies left out (0009); by
+    author (``ix_reply_pairs_daily_replied``, 0011)."""
 
     __tablename__ = "reply_pairs_daily"
+    __table_args__ = (Index("ix_reply_pairs_daily_replied", "chat_id", "replied_user_id", "day"),)
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -431,6 +433,30 @@ class UserChatMonthly(Base):
     days: Mapped[int] = mapped_column(Integer, server_default="0")
     messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
     words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserRepliesDaily(Base):
+    """Per chat, local day and user: replies sent that day to the user's messages by others
+    (``reply_pairs_daily`` summed by the author replied to) (0011)."""
+
+    __tablename__ = "user_replies_daily"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserRepliesMonthly(Base):
+    """Per chat, month (its first day) and user: the sum of the month's
+    ``user_replies_daily`` rows (0011)."""
+
+    __tablename__ = "user_replies_monthly"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class UserReactionsMonthly(Base):

@@ -13,6 +13,12 @@ daily rows per end, whatever the period's length.
 * ``user_reactions_monthly`` (chat, month, user): ``received`` and ``given``, the sums of the
   member's ``user_reactions_daily`` rows of the month; a row whose sums are both 0 is not
   kept (as in the daily table).
+* ``user_replies_daily`` (chat, local day, user) and ``user_replies_monthly`` (chat, month,
+  user): ``received``, replies sent that day (month) to the member's messages by others:
+  ``reply_pairs_daily`` summed by the author replied to, for the top by replies, which
+  otherwise groups every pair of the period.
+* ``ix_reply_pairs_daily_replied`` (chat, replied-to author, day): who replied to one member
+  (``/user``) without reading every pair of the period.
 
 Ingest adds to both in the batch's transaction exactly what it adds to the daily rows
 (:mod:`tally.chatstore.write.rollups`), so each monthly row always equals the sum of its
@@ -42,6 +48,12 @@ BACKFILL = (
        SELECT chat_id, date_trunc('month', day)::date, user_id, sum(received), sum(given)
        FROM user_reactions_daily GROUP BY 1, 2, 3
        HAVING sum(received) <> 0 OR sum(given) <> 0""",
+    """INSERT INTO user_replies_daily (chat_id, day, user_id, received)
+       SELECT chat_id, day, replied_user_id, sum(replies)
+       FROM reply_pairs_daily GROUP BY 1, 2, 3""",
+    """INSERT INTO user_replies_monthly (chat_id, month, user_id, received)
+       SELECT chat_id, date_trunc('month', day)::date, user_id, sum(received)
+       FROM user_replies_daily GROUP BY 1, 2, 3""",
 )
 RECOUNTS = {
     "user_chat_monthly": """SELECT chat_id, date_trunc('month', day)::date, user_id,
@@ -50,8 +62,15 @@ RECOUNTS = {
     "user_reactions_monthly": """SELECT chat_id, date_trunc('month', day)::date, user_id,
                                         sum(received), sum(given)
                                  FROM user_reactions_daily GROUP BY 1, 2, 3""",
+    "user_replies_daily": """SELECT chat_id, day, replied_user_id, sum(replies)
+                             FROM reply_pairs_daily GROUP BY 1, 2, 3""",
+    "user_replies_monthly": """SELECT chat_id, date_trunc('month', day)::date, user_id,
+                                      sum(received)
+                               FROM user_replies_daily GROUP BY 1, 2, 3""",
 }
-"""What each table's ``(chat_id, month, user_id, <two counts>)`` must equal (the tests)."""
+"""What each table's ``(chat_id, day or month, user_id, <counts>)`` must equal (the
+tests)."""
+TABLES = ("user_reactions_monthly", "user_replies_daily", "user_replies_monthly")
 
 
 def _counts(*names: str) -> list[sa.Column[int]]:
@@ -69,12 +88,33 @@ def upgrade() -> None:
         *_counts("received", "given"),
         sa.PrimaryKeyConstraint("chat_id", "month", "user_id"),
     )
+    op.create_table(
+        "user_replies_daily",
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        *_counts("received"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "user_id"),
+    )
+    op.create_table(
+        "user_replies_monthly",
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        *_counts("received"),
+        sa.PrimaryKeyConstraint("chat_id", "month", "user_id"),
+    )
+    op.create_index(
+        "ix_reply_pairs_daily_replied", "reply_pairs_daily", ["chat_id", "replied_user_id", "day"]
+    )
     for statement in BACKFILL:
         op.execute(statement)
-    op.execute(f"GRANT SELECT ON user_reactions_monthly TO {READER}")
+    op.execute(f"GRANT SELECT ON {', '.join(TABLES)} TO {READER}")
 
 
 def downgrade() -> None:
-    op.drop_table("user_reactions_monthly")
+    op.drop_index("ix_reply_pairs_daily_replied", table_name="reply_pairs_daily")
+    for table in reversed(TABLES):
+        op.drop_table(table)
     op.drop_column("user_chat_monthly", "words")
     op.drop_column("user_chat_monthly", "messages")
