@@ -56,14 +56,19 @@ def replies_received(chat_id: int, period: Period) -> Subquery:
 
 async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:
     """The ``limit`` rows of ``values`` (``user_id, value``) with the highest value (> 0),
-    ties by user id, as named members."""
-    joined, names = with_names(values, values.c.user_id, "user_id")
-    statement = (
-        select(values.c.user_id, values.c.value, *names)
-        .select_from(joined)
+    ties by user id, as named members (the top is taken before the names are joined)."""
+    top = (
+        select(values)
         .where(values.c.value > 0)
         .order_by(values.c.value.desc(), values.c.user_id)
         .limit(limit)
+        .subquery("top")
+    )
+    joined, names = with_names(top, top.c.user_id, "user_id")
+    statement = (
+        select(top.c.user_id, top.c.value, *names)
+        .select_from(joined)
+        .order_by(top.c.value.desc(), top.c.user_id)
     )
     rows = await fetch_all(db, statement)
     return [MemberCount(member=member(row, "user_id"), count=int(row["value"])) for row in rows]
