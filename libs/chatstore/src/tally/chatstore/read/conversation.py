@@ -58,12 +58,10 @@ def reply_pairs(
     """Rows ``(replier_id, author_id, replies)`` from ``reply_pairs_daily``: replies sent in
     ``period`` by each replier (None: anonymous) to each author, whose original ingest found
     when it stored the reply; self-replies and replies to anonymous messages left out. Only
-    those of ``replier`` (found day by day in the primary key, not among every pair of the
-    period) or to ``author`` (``ix_reply_pairs_daily_replied``) when given."""
+    those of ``replier`` or to ``author`` when given."""
     daily = REPLY_PAIRS_DAILY.c
     wanted = [daily.chat_id == chat_id, daily.day.between(period.start, period.end)]
-    if replier is not None:  # the primary key (chat_id, day, user_id, ...) found day by day
-        wanted = [daily.chat_id == chat_id, daily.day.in_(period.each_day())]
+    if replier is not None:
         wanted.append(daily.user_id == replier)
     if author is not None:
         wanted.append(daily.replied_user_id == author)
