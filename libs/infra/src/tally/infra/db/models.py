@@ -301,9 +301,20 @@ class ChatTopicDaily(Base):
 
 class UserTopicMonthly(Base):
     """Per chat, month (its first day), topic (0: none) and user: bit ``d - 1`` of ``days``
-    is set when the user posted in the topic on local day ``d`` (0009)."""
+    is set when the user posted in the topic on local day ``d`` (0009); a covering index
+    (0011)."""
 
     __tablename__ = "user_topic_monthly"
+    __table_args__ = (
+        Index(
+            "ix_user_topic_monthly_cover",
+            "chat_id",
+            "month",
+            "thread_id",
+            "user_id",
+            postgresql_include=["days"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -315,10 +326,25 @@ class UserTopicMonthly(Base):
 class ReplyPairsDaily(Base):
     """Per chat, local day, replier (``user_id``; 0: anonymous) and the author of the
     message replied to (``replied_user_id``): replies, self-replies left out (0009); by
-    author (``ix_reply_pairs_daily_replied``, 0011)."""
+    replier and by author (covering indexes, 0011)."""
 
     __tablename__ = "reply_pairs_daily"
-    __table_args__ = (Index("ix_reply_pairs_daily_replied", "chat_id", "replied_user_id", "day"),)
+    __table_args__ = (
+        Index(
+            "ix_reply_pairs_daily_replier",
+            "chat_id",
+            "user_id",
+            "day",
+            postgresql_include=["replied_user_id", "replies"],
+        ),
+        Index(
+            "ix_reply_pairs_daily_replied",
+            "chat_id",
+            "replied_user_id",
+            "day",
+            postgresql_include=["user_id", "replies"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -423,9 +449,18 @@ class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
     posted on local day ``d``, kept by a trigger on ``user_chat_daily`` (migration 0004);
     ``messages`` and ``words``, the sums of the month's ``user_chat_daily`` rows, kept by
-    ingest (0011)."""
+    ingest, and a covering index (0011)."""
 
     __tablename__ = "user_chat_monthly"
+    __table_args__ = (
+        Index(
+            "ix_user_chat_monthly_cover",
+            "chat_id",
+            "month",
+            "user_id",
+            postgresql_include=["days", "messages", "words"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
