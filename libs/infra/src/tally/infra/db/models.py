@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -371,18 +372,20 @@ class MessageReaction(Base):
 
 class MessageReactionTotal(Base):
     """Per message with reactions standing: their sum over emoji (``message_reactions``), the
-    local day it was sent, its ``sent_at`` and author (0009). ``ix_message_reaction_totals_day``
-    gives each day's most reacted messages; the period's are among them. A raw row: retention
+    local day it was sent, its ``sent_at`` and author (0009).
+    ``ix_message_reaction_totals_day_cover`` (0011) gives each day's most reacted messages;
+    the period's are among them. A raw row: retention
     deletes it with the message."""
 
     __tablename__ = "message_reaction_totals"
     __table_args__ = (
         Index(
-            "ix_message_reaction_totals_day",
+            "ix_message_reaction_totals_day_cover",
             "chat_id",
             "day",
             literal_column("reactions DESC"),
             "message_id",
+            postgresql_include=["sent_at", "author_id"],
         ),
     )
 
@@ -412,6 +415,15 @@ class UserReactionsDaily(Base):
     (``given``) (0009)."""
 
     __tablename__ = "user_reactions_daily"
+    __table_args__ = (
+        Index(
+            "ix_user_reactions_daily_cover",
+            "chat_id",
+            "day",
+            "user_id",
+            postgresql_include=["received", "given"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -475,6 +487,9 @@ class UserRepliesDaily(Base):
     (``reply_pairs_daily`` summed by the author replied to) (0011)."""
 
     __tablename__ = "user_replies_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "user_id", postgresql_include=["received"]),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -487,6 +502,9 @@ class UserRepliesMonthly(Base):
     ``user_replies_daily`` rows (0011)."""
 
     __tablename__ = "user_replies_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "month", "user_id", postgresql_include=["received"]),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -499,6 +517,11 @@ class UserReactionsMonthly(Base):
     ``user_reactions_daily`` rows (``received``, ``given``); no row when both are 0 (0011)."""
 
     __tablename__ = "user_reactions_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "chat_id", "month", "user_id", postgresql_include=["received", "given"]
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)

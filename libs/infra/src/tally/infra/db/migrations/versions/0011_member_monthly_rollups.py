@@ -24,9 +24,14 @@ daily rows per end, whatever the period's length.
   of those rows non-HOT (one more index entry per row ingest changes):
   ``ix_user_chat_monthly_cover`` (chat, month, user; days, messages, words),
   ``ix_user_topic_monthly_cover`` (chat, month, thread, user; days),
+  ``ix_user_reactions_daily_cover`` (chat, day, user; received, given),
+  ``ix_message_reaction_totals_day_cover`` (chat, day, reactions descending, message;
+  sent_at, author; it replaces ``ix_message_reaction_totals_day``: each day's most reacted
+  messages without a heap fetch each),
   ``ix_reply_pairs_daily_replier`` (chat, replier, day; replied-to author, replies) and
   ``ix_reply_pairs_daily_replied`` (chat, replied-to author, day; replier, replies): one
-  member's reply partners (``/user``) without reading every pair of the period.
+  member's reply partners (``/user``) without reading every pair of the period. The new
+  tables' primary keys include their counts, for the same reason.
 
 Ingest adds to both in the batch's transaction exactly what it adds to the daily rows
 (:mod:`tally.chatstore.write.rollups`), so each monthly row always equals the sum of its
@@ -79,7 +84,7 @@ RECOUNTS = {
 """What each table's ``(chat_id, day or month, user_id, <counts>)`` must equal (the
 tests)."""
 TABLES = ("user_reactions_monthly", "user_replies_daily", "user_replies_monthly")
-INDEXES = (
+INDEXES: tuple[tuple[str, str, list[str | sa.TextClause], list[str]], ...] = (
     (
         "ix_user_chat_monthly_cover",
         "user_chat_monthly",
@@ -91,6 +96,18 @@ INDEXES = (
         "user_topic_monthly",
         ["chat_id", "month", "thread_id", "user_id"],
         ["days"],
+    ),
+    (
+        "ix_user_reactions_daily_cover",
+        "user_reactions_daily",
+        ["chat_id", "day", "user_id"],
+        ["received", "given"],
+    ),
+    (
+        "ix_message_reaction_totals_day_cover",
+        "message_reaction_totals",
+        ["chat_id", "day", sa.text("reactions DESC"), "message_id"],
+        ["sent_at", "author_id"],
     ),
     (
         "ix_reply_pairs_daily_replier",
@@ -121,7 +138,9 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         *_counts("received", "given"),
-        sa.PrimaryKeyConstraint("chat_id", "month", "user_id"),
+        sa.PrimaryKeyConstraint(
+            "chat_id", "month", "user_id", postgresql_include=["received", "given"]
+        ),
     )
     op.create_table(
         "user_replies_daily",
@@ -129,7 +148,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         *_counts("received"),
-        sa.PrimaryKeyConstraint("chat_id", "day", "user_id"),
+        sa.PrimaryKeyConstraint("chat_id", "day", "user_id", postgresql_include=["received"]),
     )
     op.create_table(
         "user_replies_monthly",
@@ -137,16 +156,22 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         *_counts("received"),
-        sa.PrimaryKeyConstraint("chat_id", "month", "user_id"),
+        sa.PrimaryKeyConstraint("chat_id", "month", "user_id", postgresql_include=["received"]),
     )
     for name, table, columns, included in INDEXES:
         op.create_index(name, table, columns, postgresql_include=included)
+    op.drop_index("ix_message_reaction_totals_day", table_name="message_reaction_totals")
     for statement in BACKFILL:
         op.execute(statement)
     op.execute(f"GRANT SELECT ON {', '.join(TABLES)} TO {READER}")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_message_reaction_totals_day",
+        "message_reaction_totals",
+        ["chat_id", "day", sa.text("reactions DESC"), "message_id"],
+    )
     for name, table, _, _ in INDEXES:
         op.drop_index(name, table_name=table)
     for table in reversed(TABLES):
