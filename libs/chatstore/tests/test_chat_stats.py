@@ -4,6 +4,7 @@ answers as through asyncpg."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -16,6 +17,7 @@ from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
 from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
+from tally.chatstore.read.users import users_statement
 from tally.infra.db.session import asyncpg_dsn, create_engine
 from tests.factories.sample_chats import (
     BERLIN,
@@ -216,3 +218,27 @@ async def test_per_member_figures_from_months_equal_those_from_days(
                 assert ranked == {(r["user_id"], r[by]) for r in rows if r[by] > 0}, (period, by)
             checked += bool(rows)
     assert checked > 30
+
+
+def test_a_statement_shape_is_compiled_once_with_each_call_s_values() -> None:
+    """The kept SQL of a shape is bound to each statement's own values: the same as compiling
+    each statement anew, for two periods of the same shape and for one of another."""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    def fresh(statement: Any) -> tuple[str, tuple[Any, ...]]:
+        compiled = statement.compile(dialect=dialect(), compile_kwargs={"render_postcompile": True})
+        return str(compiled), tuple(compiled.params[name] for name in compiled.positiontup)
+
+    periods = [
+        Period(date(2025, 10, 3), date(2025, 12, 31), BERLIN_TZ),
+        Period(date(2025, 3, 5), date(2025, 5, 20), BERLIN_TZ),
+        Period(date(2025, 3, 5), date(2025, 3, 9), BERLIN_TZ),
+    ]
+    for period in periods:
+        for statement in (
+            summary_statement(BERLIN, period),
+            users_statement(KOLKATA, period, UsersQuery(size=20, search="a")),
+        ):
+            assert to_asyncpg(statement) == fresh(statement)
+    first, second = (to_asyncpg(summary_statement(BERLIN, p)) for p in periods[:2])
+    assert first[0] == second[0] and first[1] != second[1]

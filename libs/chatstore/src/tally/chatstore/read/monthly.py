@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, Subquery, Table, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Select,
+    Subquery,
+    Table,
+    any_,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.summary import months_of
@@ -73,7 +85,8 @@ def member_sums(
     if cover.months:
         parts.append(
             select(monthly.c.user_id, *(monthly.c[name] for name in columns)).where(
-                monthly.c.chat_id == chat_id, monthly.c.month.in_(cover.months)
+                monthly.c.chat_id == chat_id,
+                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
             )
         )
     for days, sign in ((cover.added, 1), (cover.taken, -1)):
