@@ -7,7 +7,7 @@ in the busiest; up to 500 members each, a few of them writing most) over a year,
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them
 (the group reports' rollups and each reply's original author and delay by the statements
-migration 0009 backfills them with, the words and hashtags of the stored text by
+migrations 0009 and 0011 backfill them with, the words and hashtags of the stored text by
 ``tally.chatstore.write.word_rollups.recount_words``).
 
 The messages carry what the group reports read: types, entities, forwards, forum topics,
@@ -15,18 +15,25 @@ replies (to earlier messages of the same chat), and in the busiest chat (which s
 words and hashtags; a fifth of the messages have named reactions, one in fifty anonymous
 totals; members join (some added by others, some through a link) and leave.
 
-For the busiest chat and its last 90 local days, each of the dashboard's queries
-(tally.chatstore.read: summary, daily timeseries, heatmap, first users page) is timed
-``ROUNDS`` times as the read-only role, alternating with the same question asked of the raw
-``messages`` table, so both see the same load. The group reports (content, reactions,
-replies, topics, member flow, top members by each measure, one member's report, top words)
-are timed ``ROUNDS`` times each (function calls, no raw twin). Prints p50/p95 ms of each.
+For the busiest chat and its last 90 local days, each query of tally.chatstore.read the
+dashboard and the group reports run (summary, daily timeseries, heatmap, first users page;
+content, reactions, replies, topics, member flow, one member's report, top words, top members
+by each measure) is timed ``ROUNDS`` times as the read-only role, alternating with its floor:
+the same question (or its core) asked of the raw tables (``_RAW``), so both see the same
+load. Prints p50/p95 ms of each, the commit and the load average.
+
+``BENCH_KEEP=1`` keeps the filled database (``tally_bench_chats_keep_<messages>_<chats>``)
+and reuses it when its ``bench_fill`` marker matches (migrations added since are applied to
+it, unless ``BENCH_MIGRATE=0``: to time an older commit's read code on the same fill); drop
+it by hand when done. ``BENCH_ONLY=users,summary`` times only the queries named. Every run
+does ``VACUUM ANALYZE`` before timing.
 """
 
 import asyncio
 import importlib.util
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -63,6 +70,10 @@ USERS_PER_CHAT = 500
 """Each chat has its own hundreds of members, as ``tally seed-chats`` makes them."""
 DAYS = 365
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
+FILL_VERSION = "2"
+"""Bump when the fill changes: a kept database (BENCH_KEEP=1) with another is filled anew."""
 ZONE = "Europe/Berlin"
 NOW = datetime(2025, 12, 31, 12, tzinfo=UTC)
 BUSY_CHAT = -100_900_001
@@ -125,30 +136,69 @@ _ROLLUPS = (
 
 
 def _group_rollups() -> tuple[str, ...]:
-    """The statements migration 0009 backfills its rollups (and each reply's original author
-    and delay) with, from the raw rows: what ingest would have kept as it wrote them."""
-    path = next((MIGRATIONS / "versions").glob("0009_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0009", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return tuple(module.BACKFILL)
+    """The statements migrations 0009 and 0011 backfill their rollups (and each reply's
+    original author and delay) with, from the raw rows and the daily rollups: what ingest
+    would have kept as it wrote them."""
+    statements: list[str] = []
+    for number in ("0009", "0011"):
+        path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
+        spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        statements += module.BACKFILL
+    return tuple(statements)
 
 
 MEMBER_EVENTS = MESSAGES // 50
 """Joins and leaves over the year, in all chats (a third are leaves)."""
+_PERIOD = "chat_id = $1 AND sent_at >= $2 AND sent_at < $3"
 _RAW: dict[str, str] = {
-    "summary": """SELECT count(*), count(DISTINCT user_id) FROM messages
-                  WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3""",
-    "timeseries": """SELECT (sent_at AT TIME ZONE $4)::date, count(*) FROM messages
-                     WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3 GROUP BY 1""",
-    "heatmap": """SELECT extract(isodow FROM sent_at AT TIME ZONE $4),
-                         extract(hour FROM sent_at AT TIME ZONE $4), count(*) FROM messages
-                  WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3 GROUP BY 1, 2""",
-    "users": """SELECT user_id, count(*), count(DISTINCT (sent_at AT TIME ZONE $4)::date)
-                FROM messages WHERE chat_id = $1 AND sent_at >= $2 AND sent_at < $3
-                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50""",
+    "summary": f"SELECT count(*), count(DISTINCT user_id) FROM messages WHERE {_PERIOD}",
+    "timeseries": f"""SELECT (sent_at AT TIME ZONE $4)::date, count(*) FROM messages
+                      WHERE {_PERIOD} GROUP BY 1""",
+    "heatmap": f"""SELECT extract(isodow FROM sent_at AT TIME ZONE $4),
+                          extract(hour FROM sent_at AT TIME ZONE $4), count(*) FROM messages
+                   WHERE {_PERIOD} GROUP BY 1, 2""",
+    "users": f"""SELECT user_id, count(*), count(DISTINCT (sent_at AT TIME ZONE $4)::date)
+                 FROM messages WHERE {_PERIOD} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50""",
+    "content": f"""SELECT message_type, count(*), sum(links), sum(mentions), sum(hashtags),
+                          count(*) FILTER (WHERE forwarded), count(reply_to_message_id)
+                   FROM messages WHERE {_PERIOD} GROUP BY 1""",
+    "reactions": """SELECT r.emoji, count(*) FROM messages AS m
+                    JOIN reactions AS r USING (chat_id, message_id)
+                    WHERE m.chat_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3
+                    GROUP BY 1 ORDER BY 2 DESC""",
+    "replies": f"""SELECT user_id, reply_to_user_id, count(*) FROM messages
+                   WHERE {_PERIOD} AND reply_to_user_id IS NOT NULL
+                   GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10""",
+    "topics": f"""SELECT thread_id, count(*), count(DISTINCT user_id) FROM messages
+                  WHERE {_PERIOD} GROUP BY 1""",
+    "member flow": """SELECT (occurred_at AT TIME ZONE $4)::date, change, count(*)
+                      FROM member_events
+                      WHERE chat_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+                      GROUP BY 1, 2""",
+    "member (/user)": f"""WITH per AS (SELECT user_id, count(*) AS n FROM messages
+                                       WHERE {_PERIOD} GROUP BY 1)
+                          SELECT n, (SELECT count(*) FROM per AS o WHERE o.n > per.n) + 1
+                          FROM per WHERE user_id = 1""",
+    "top words": f"""SELECT w, count(*)
+                     FROM messages, regexp_split_to_table(lower(text), '[^[:alpha:]]+') AS w
+                     WHERE {_PERIOD} AND length(w) > 1 GROUP BY 1 ORDER BY 2 DESC LIMIT 10""",
+    "top by messages": f"""SELECT user_id, count(*) FROM messages WHERE {_PERIOD}
+                           GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by words": f"""SELECT user_id, sum(word_count) FROM messages WHERE {_PERIOD}
+                        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by reactions": """SELECT m.user_id, count(*) FROM messages AS m
+                           JOIN reactions AS r USING (chat_id, message_id)
+                           WHERE m.chat_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3
+                           GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
+    "top by replies": f"""SELECT reply_to_user_id, count(*) FROM messages
+                          WHERE {_PERIOD} AND reply_to_user_id IS NOT NULL
+                            AND user_id IS DISTINCT FROM reply_to_user_id
+                          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""",
 }
+"""The floor of each query: the same question (or its core) asked of the raw tables."""
 
 
 async def fill(dsn: dict[str, Any], console: Console) -> None:
@@ -249,12 +299,12 @@ def _group_calls(pool: asyncpg.Pool, period: Period) -> dict[str, Timed]:
     return calls
 
 
-Samples = tuple[list[float], list[float] | None]
+Samples = tuple[list[float], list[float]]
 
 
 async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
-    """Each dashboard query and its raw-table twin, ROUNDS times each, alternating; then each
-    group report ROUNDS times."""
+    """Each query (those named in BENCH_ONLY, comma-separated, when set) and its raw-table
+    twin (:data:`_RAW`), ROUNDS times each, alternating, so both see the same load."""
     period = Period.last_days(90, tz=chat_stats.zone(ZONE), now=NOW)
     args = (BUSY_CHAT, period.utc_start, period.utc_end, ZONE)
     calls: dict[str, Timed] = {
@@ -266,9 +316,12 @@ async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
         "users": lambda: chat_stats.users(
             pool, chat_id=BUSY_CHAT, period=period, query=UsersQuery(size=50)
         ),
+        **_group_calls(pool, period),
     }
     results: dict[str, Samples] = {}
     for name, call in calls.items():
+        if ONLY and name not in ONLY:
+            continue
         tally: list[float] = []
         raw: list[float] = []
         sql = _RAW[name]
@@ -277,13 +330,11 @@ async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
             tally.append(await _time(call))
             raw.append(await _time(partial(pool.fetch, sql, *bound)))
         results[name] = (tally, raw)
-    for name, call in _group_calls(pool, period).items():
-        results[name] = ([await _time(call) for _ in range(ROUNDS)], None)
     return results
 
 
 async def main() -> None:
-    console = Console()
+    console = Console(width=150)
     stack = Stack(
         CliSettings(tally_home=Path(tempfile.mkdtemp(prefix="tally-bench-dash-"))), console
     )
@@ -293,27 +344,96 @@ async def main() -> None:
         await stack.stop()
 
 
-async def bench(console: Console, server: str) -> None:
-    """Fill a fresh database on ``server``, measure, print; the database is dropped after."""
-    url = make_url(server).set(database=f"tally_bench_chats_{uuid4().hex[:8]}")
-    rendered = url.render_as_string(hide_password=False)
-    await ensure_database(rendered)
-    await asyncio.to_thread(migrate, rendered)  # Alembic runs its own event loop
-    console.print(f"dashboard bench: {MESSAGES:,} messages in {CHATS} chats over {DAYS} days")
+async def _filled(dsn: dict[str, Any]) -> bool:
+    """True when the database of ``dsn`` holds a complete fill of this size and version."""
+    connection = await asyncpg.connect(**dsn)
     try:
-        await fill(asyncpg_dsn(rendered), console)
-        await count_words(rendered, console)
-        reader = {**asyncpg_dsn(rendered), "user": "tally_reader"}
+        if await connection.fetchval("SELECT to_regclass('bench_fill')") is None:
+            return False
+        found = await connection.fetchrow("SELECT version, messages, chats FROM bench_fill")
+        return found is not None and tuple(found) == (FILL_VERSION, MESSAGES, CHATS)
+    finally:
+        await connection.close()
+
+
+async def _mark_filled(dsn: dict[str, Any]) -> None:
+    connection = await asyncpg.connect(**dsn)
+    try:
+        await connection.execute(
+            "CREATE TABLE bench_fill (version text, messages bigint, chats int)"
+        )
+        await connection.execute(
+            "INSERT INTO bench_fill VALUES ($1, $2, $3)", FILL_VERSION, MESSAGES, CHATS
+        )
+    finally:
+        await connection.close()
+
+
+async def _vacuum(dsn: dict[str, Any], console: Console) -> None:
+    """VACUUM ANALYZE: the tables as autovacuum keeps them (the fill's and the migrations'
+    updates leave dead rows in the rollups; a kept fill is vacuumed again, a no-op then)."""
+    started = time.perf_counter()
+    connection = await asyncpg.connect(**dsn)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    console.print(f"  VACUUM ANALYZE done ({time.perf_counter() - started:.0f} s)")
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+    )
+    return found.stdout.strip() or "unknown"
+
+
+async def bench(console: Console, server: str) -> None:
+    """Fill a database on ``server``, measure, print. The database is fresh and dropped after,
+    unless BENCH_KEEP=1: then it is ``tally_bench_chats_keep_<messages>_<chats>``, kept, and
+    filled only when its ``bench_fill`` marker does not match this fill (FILL_VERSION, size);
+    migrations newer than the fill are applied to it (their backfills fill new rollups)."""
+    name = f"keep_{MESSAGES}_{CHATS}" if KEEP else uuid4().hex[:8]
+    url = make_url(server).set(database=f"tally_bench_chats_{name}")
+    rendered = url.render_as_string(hide_password=False)
+    owner = asyncpg_dsn(rendered)
+    await ensure_database(rendered)
+    filled = KEEP and await _filled(owner)
+    if KEEP and not filled:  # a fill of another size or version, or an unfinished one
+        await drop_database(rendered)
+        await ensure_database(rendered)
+    started = time.perf_counter()
+    if not (filled and os.environ.get("BENCH_MIGRATE") == "0"):
+        await asyncio.to_thread(migrate, rendered)  # Alembic runs its own event loop
+    console.print(f"dashboard bench: {MESSAGES:,} messages in {CHATS} chats over {DAYS} days")
+    if filled:
+        console.print(f"  kept fill reused ({time.perf_counter() - started:.0f} s)")
+    try:
+        if not filled:
+            await fill(owner, console)
+            await count_words(rendered, console)
+            if KEEP:
+                await _mark_filled(owner)
+        await _vacuum(owner, console)
+        reader = {**owner, "user": "tally_reader"}
         pool = await asyncpg.create_pool(
             **reader,
             min_size=1,
             max_size=2,
             server_settings={"default_transaction_read_only": "on"},
         )
+        before = os.getloadavg()
         results = await measure(pool)
+        after = os.getloadavg()
         await pool.close()
     finally:
-        await drop_database(rendered)
+        if not KEEP:
+            await drop_database(rendered)
+    console.print(
+        f"commit {_commit()}; load average (1, 5, 15 min) before measuring"
+        f" {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after"
+        f" {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}"
+    )
     table = Table(
         title=f"dashboard, busiest chat ({MESSAGES // 3:,} of {MESSAGES:,} messages), last 90 days"
     )
@@ -328,9 +448,6 @@ async def bench(console: Console, server: str) -> None:
         table.add_column(column)
     for name, (tally, raw) in results.items():
         t50, t95 = _p(tally)
-        if raw is None:
-            table.add_row(name, f"{t50:.2f}", f"{t95:.2f}", "–", "–", "–")
-            continue
         r50, r95 = _p(raw)
         table.add_row(
             name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"

@@ -36,6 +36,14 @@ _USER_DAILY = text(
     " ON CONFLICT (chat_id, day, user_id) DO UPDATE SET"
     " messages = user_chat_daily.messages + 1, words = user_chat_daily.words + EXCLUDED.words"
 )
+_USER_MONTHLY = text(
+    f"INSERT INTO user_chat_monthly (chat_id, month, user_id, messages, words)"
+    f" VALUES (:chat, date_trunc('month', {LOCAL_DAY})::date, :user, 1, :words)"
+    " ON CONFLICT (chat_id, month, user_id) DO UPDATE SET"
+    " messages = user_chat_monthly.messages + 1,"
+    " words = user_chat_monthly.words + EXCLUDED.words"
+)
+"""The monthly counts ingest adds beside the daily ones (the day mask is the trigger's)."""
 _HOURLY = text(
     f"INSERT INTO chat_hourly (chat_id, hour, messages, words) VALUES (:chat, {UTC_HOUR}, 1,"
     " :words) ON CONFLICT (chat_id, hour) DO UPDATE SET"
@@ -98,13 +106,15 @@ class ChatRows:
     async def message(
         self, message_id: int, user_id: int | None, at: datetime, words: int = 3
     ) -> None:
-        """A message, counted in all three rollups (an anonymous one, user None, in two)."""
+        """A message, counted in all the rollups (an anonymous one, user None, in those
+        without a user)."""
         self.partitions += await ensure_message_partitions(self.connection, [month_start(at)])
         values = {"message": message_id, "user": user_id, "at": at, "words": words}
         await self._run(_MESSAGE, **values)
         await self._daily(at, messages=1, words=words)
         if user_id is not None:
             await self._run(_USER_DAILY, **values)
+            await self._run(_USER_MONTHLY, **values)
         await self._run(_HOURLY, **values)
 
     async def member(self, event_id: str, user_id: int, change: str, at: datetime) -> None:

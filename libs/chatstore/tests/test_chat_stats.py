@@ -4,16 +4,20 @@ answers as through asyncpg."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
+from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
+from tally.chatstore.read.users import users_statement
 from tally.infra.db.session import asyncpg_dsn, create_engine
 from tests.factories.sample_chats import (
     BERLIN,
@@ -150,3 +154,91 @@ async def test_the_last_30_days_end_today_in_each_chats_zone(engine: AsyncEngine
     assert ends[KOLKATA] == (date(2025, 10, 12), date(2025, 11, 10))
     assert ends[BERLIN] == (date(2025, 10, 11), date(2025, 11, 9))
     assert ends[BERLIN][1] - ends[BERLIN][0] == timedelta(days=29)
+
+
+def test_a_period_reads_whole_months_and_at_most_15_days_at_each_end() -> None:
+    """Whole months come from the monthly rows; a month covered in part adds the daily rows of
+    its days, or (more than half covered) takes those of the other days from the month."""
+    cover = monthly_cover(date(2025, 10, 3), date(2025, 12, 31))
+    assert cover.months == (date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1))
+    assert (cover.added, cover.taken) == ((), ((date(2025, 10, 1), date(2025, 10, 2)),))
+    cover = monthly_cover(date(2025, 1, 20), date(2025, 3, 10))
+    assert cover.months == (date(2025, 2, 1),)
+    assert cover.added == (
+        (date(2025, 1, 20), date(2025, 1, 31)),
+        (date(2025, 3, 1), date(2025, 3, 10)),
+    )
+    inside = monthly_cover(date(2025, 2, 3), date(2025, 2, 26))
+    assert inside == MonthlyCover(
+        (date(2025, 2, 1),),
+        (),
+        ((date(2025, 2, 1), date(2025, 2, 2)), (date(2025, 2, 27), date(2025, 2, 28))),
+    )
+
+
+def _daily_activity(chat_id: int, period: Period) -> TextClause:
+    """Each member's messages, words, active days and last active day in ``period``, grouped
+    from ``user_chat_daily`` (what the monthly rows must reproduce)."""
+    return text(
+        "SELECT user_id, sum(messages) AS messages, sum(words) AS words,"
+        " count(*) AS active_days, max(day) AS last_seen FROM user_chat_daily"
+        f" WHERE chat_id = {chat_id} AND day BETWEEN '{period.start}' AND '{period.end}'"
+        " AND messages > 0 GROUP BY user_id"
+    )
+
+
+async def test_per_member_figures_from_months_equal_those_from_days(
+    engine: AsyncEngine,
+) -> None:
+    """For periods starting and ending anywhere in the sample's weeks (whole months, months
+    in part, one day), the users page and the tops by messages and words equal the same
+    figures grouped from ``user_chat_daily``, day by day."""
+    periods = [
+        Period(
+            date(2025, 9, 1) + timedelta(days=start),
+            date(2025, 9, 1) + timedelta(days=start + length),
+            BERLIN_TZ,
+        )
+        for start in range(0, 75, 4)
+        for length in (0, 6, 20, 45, 70)
+    ]
+    checked = 0
+    async with engine.connect() as connection:
+        for period in periods:
+            rows = (await connection.execute(_daily_activity(BERLIN, period))).mappings().all()
+            page = await chat_stats.users(
+                connection, chat_id=BERLIN, period=period, query=UsersQuery(size=200)
+            )
+            got = {(u.user_id, u.messages, u.active_days, u.last_seen) for u in page.items}
+            want = {(r["user_id"], r["messages"], r["active_days"], r["last_seen"]) for r in rows}
+            assert got == want, period
+            for by in ("messages", "words"):
+                top = await chat_stats.top_members(connection, BERLIN, period, by, 100)
+                ranked = {(item.member.user_id, item.count) for item in top.items}
+                assert ranked == {(r["user_id"], r[by]) for r in rows if r[by] > 0}, (period, by)
+            checked += bool(rows)
+    assert checked > 30
+
+
+def test_a_statement_shape_is_compiled_once_with_each_call_s_values() -> None:
+    """The kept SQL of a shape is bound to each statement's own values: the same as compiling
+    each statement anew, for two periods of the same shape and for one of another."""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    def fresh(statement: Any) -> tuple[str, tuple[Any, ...]]:
+        compiled = statement.compile(dialect=dialect(), compile_kwargs={"render_postcompile": True})
+        return str(compiled), tuple(compiled.params[name] for name in compiled.positiontup)
+
+    periods = [
+        Period(date(2025, 10, 3), date(2025, 12, 31), BERLIN_TZ),
+        Period(date(2025, 3, 5), date(2025, 5, 20), BERLIN_TZ),
+        Period(date(2025, 3, 5), date(2025, 3, 9), BERLIN_TZ),
+    ]
+    for period in periods:
+        for statement in (
+            summary_statement(BERLIN, period),
+            users_statement(KOLKATA, period, UsersQuery(size=20, search="a")),
+        ):
+            assert to_asyncpg(statement) == fresh(statement)
+    first, second = (to_asyncpg(summary_statement(BERLIN, p)) for p in periods[:2])
+    assert first[0] == second[0] and first[1] != second[1]

@@ -1,6 +1,6 @@
 """The group reports' rollups ingest keeps equal a recount from the raw rows (the statements
-migration 0009 backfills them with), however the events are split into batches and when every
-event is delivered twice."""
+migration 0009 backfills them with), and those of 0012 the sums of the rollups they sum,
+however the events are split into batches and when every event is delivered twice."""
 
 import importlib.util
 from collections.abc import AsyncIterator
@@ -21,9 +21,9 @@ from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_eve
 CHATS = (GROUP, ELSEWHERE)
 
 
-def _migration() -> ModuleType:
-    path = next((MIGRATIONS / "versions").glob("0009_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0009", path)
+def _migration(number: str) -> ModuleType:
+    path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -32,11 +32,24 @@ def _migration() -> ModuleType:
 
 RECOUNTS = {
     statement.split()[2]: statement.strip().split("\n", 1)[1]
-    for statement in _migration().BACKFILL
+    for statement in _migration("0009").BACKFILL
     if statement.lstrip().startswith("INSERT INTO")
 }
 """Table -> the SELECT that counts its rows from the raw rows."""
-COUNTS = {"chat_content_daily": 6, "user_reactions_daily": 2}
+SUMMED: dict[str, str] = _migration("0012").RECOUNTS
+"""Table of 0012 -> the SELECT that sums its counts from the rollup it sums."""
+SUMMED_COLUMNS = {
+    "user_chat_monthly": "chat_id, month, user_id, messages, words",
+    "user_reactions_monthly": "chat_id, month, user_id, received, given",
+    "user_replies_daily": "*",
+    "user_replies_monthly": "*",
+}
+COUNTS = {
+    "chat_content_daily": 6,
+    "user_reactions_daily": 2,
+    "user_chat_monthly": 2,
+    "user_reactions_monthly": 2,
+}
 """The number of count columns (last in each row) of a rollup, when not 1."""
 TEXT_ROLLUPS = ("chat_words_daily", "chat_hashtags_daily")
 
@@ -85,6 +98,10 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
             await writer.write(rest[start : start + batch])
     for table, recount in RECOUNTS.items():
         stored = await _rows(engine, table, f"SELECT * FROM {table}")
+        assert stored, table
+        assert stored == await _rows(engine, table, recount), table
+    for table, recount in SUMMED.items():
+        stored = await _rows(engine, table, f"SELECT {SUMMED_COLUMNS[table]} FROM {table}")
         assert stored, table
         assert stored == await _rows(engine, table, recount), table
     kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]

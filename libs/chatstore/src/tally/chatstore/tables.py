@@ -33,6 +33,9 @@ from tally.infra.db.models import (
     UserChatDaily,
     UserChatMonthly,
     UserReactionsDaily,
+    UserReactionsMonthly,
+    UserRepliesDaily,
+    UserRepliesMonthly,
     UserTopicMonthly,
 )
 
@@ -65,6 +68,9 @@ MESSAGE_REACTIONS = _table(MessageReaction)
 MESSAGE_REACTION_TOTALS = _table(MessageReactionTotal)
 REACTION_EMOJI_DAILY = _table(ReactionEmojiDaily)
 USER_REACTIONS_DAILY = _table(UserReactionsDaily)
+USER_REACTIONS_MONTHLY = _table(UserReactionsMonthly)
+USER_REPLIES_DAILY = _table(UserRepliesDaily)
+USER_REPLIES_MONTHLY = _table(UserRepliesMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 MEMBER_COUNTS = _table(MemberCount)
@@ -90,11 +96,15 @@ CHAT_TABLES = (
     MESSAGE_REACTION_TOTALS,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
     MEMBER_COUNTS,
 )
-"""Every table chat events write, raw and rollup (``user_chat_monthly`` by trigger)."""
+"""Every table chat events write, raw and rollup (``user_chat_monthly``'s day masks by
+trigger)."""
 
 RAW_TABLES: tuple[tuple[Table, Column[Any]], ...] = (
     (MESSAGES, MESSAGES.c.sent_at),

@@ -3,7 +3,7 @@
 The query functions take a :data:`Database`: an SQLAlchemy ``AsyncConnection``, or anything
 with asyncpg's ``fetch(sql, *args)`` (an ``asyncpg.Connection`` or ``asyncpg.Pool``). For
 asyncpg, a statement is compiled with SQLAlchemy's asyncpg dialect to ``$n`` placeholders;
-every value stays a bound parameter.
+every value stays a bound parameter, and each statement shape is compiled once.
 """
 
 from functools import lru_cache
@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeAlias
 
 from sqlalchemy import Executable, Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -36,11 +36,33 @@ def _dialect() -> Dialect:
     return asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
 
 
+MAX_COMPILED = 2048
+"""How many compiled statement shapes :func:`to_asyncpg` keeps (all are dropped when full)."""
+_compiled: dict[Any, Compiled] = {}
+
+
 def to_asyncpg(statement: ClauseElement) -> tuple[str, tuple[Any, ...]]:
-    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order."""
-    compiled = statement.compile(dialect=_dialect(), compile_kwargs={"render_postcompile": True})
+    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order.
+
+    The SQL of a statement's shape (SQLAlchemy's cache key: the statement without its values)
+    is compiled once and kept: building the SQL of a report (the summary, a member's report)
+    took longer than PostgreSQL took to answer it. A statement whose shape has no cache key
+    or an expanding ``IN`` (whose SQL depends on the values) is compiled every time."""
+    key = statement._generate_cache_key()
+    if key is None or any(bind.expanding for bind in key.bindparams):
+        compiled = statement.compile(
+            dialect=_dialect(), compile_kwargs={"render_postcompile": True}
+        )
+        params = compiled.params
+    else:
+        if key.key not in _compiled:
+            if len(_compiled) >= MAX_COMPILED:
+                _compiled.clear()
+            _compiled[key.key] = statement.compile(dialect=_dialect(), cache_key=key)
+        compiled = _compiled[key.key]
+        params = compiled.construct_params(extracted_parameters=key.bindparams)
     order = getattr(compiled, "positiontup", None) or ()
-    return str(compiled), tuple(compiled.params[key] for key in order)
+    return compiled.string, tuple(params[name] for name in order)
 
 
 async def fetch_all(db: Database, statement: Executable) -> list[Row]:

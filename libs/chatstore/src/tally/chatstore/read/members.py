@@ -3,7 +3,8 @@ reply partners; and finding a member of a chat by username.
 
 Figures come from ``user_chat_daily`` (``ix_user_chat_daily_user``: ``chat_id, user_id,
 day``); hours from ``messages`` (``ix_messages_chat_user_sent``); reply partners from
-``reply_pairs_daily``; reactions from ``user_reactions_daily``.
+``reply_pairs_daily``; reactions from ``user_reactions_monthly`` and ``user_reactions_daily``
+(:mod:`tally.chatstore.read.monthly`).
 """
 
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from tally.chatstore.read.conversation import (
     sent_in,
     with_names,
 )
+from tally.chatstore.read.monthly import member_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import posted
 from tally.chatstore.tables import (
@@ -24,12 +26,14 @@ from tally.chatstore.tables import (
     MESSAGES,
     USER_CHAT_DAILY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
     USERS,
 )
 from tally.contracts.group_reports import HourCount, Member, MemberCount, MemberFigures, MemberStats
 
 TOP_HOURS = 3
 TOP_PARTNERS = 3
+REACTIONS = ("received", "given")
 
 
 async def find_member(db: Database, chat_id: int, username: str) -> Member | None:
@@ -99,14 +103,11 @@ async def _active_days(db: Database, chat_id: int, user_id: int, period: Period)
 
 async def _reactions(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, int]:
     """(received, given) reactions of the member on messages sent in the period."""
-    daily = USER_REACTIONS_DAILY.c
+    sums = member_sums(
+        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, chat_id, period, REACTIONS, user_id
+    )
     statement = select(
-        func.coalesce(func.sum(daily.received), 0).label("received"),
-        func.coalesce(func.sum(daily.given), 0).label("given"),
-    ).where(
-        daily.chat_id == chat_id,
-        daily.user_id == user_id,
-        daily.day.between(period.start, period.end),
+        *(func.coalesce(func.sum(sums.c[name]), 0).label(name) for name in REACTIONS)
     )
     row = await fetch_one(db, statement)
     assert row is not None  # an aggregate-only SELECT has one row

@@ -1,31 +1,40 @@
 """The members with the most messages, words, reactions received or replies received.
 
-Messages and words come from ``user_chat_daily`` (primary key ``chat_id, day, user_id``),
-replies from ``reply_pairs_daily``, reactions from ``user_reactions_daily``.
+Messages and words come from ``user_chat_monthly`` and ``user_chat_daily``, reactions from
+``user_reactions_monthly`` and ``user_reactions_daily`` (whole months from the monthly rows,
+see :mod:`tally.chatstore.read.monthly`), replies from ``user_replies_monthly`` and
+``user_replies_daily``.
 """
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, select
 
 from tally.chatstore.read.connection import Database, fetch_all
-from tally.chatstore.read.conversation import member, reply_pairs, with_names
+from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.errors import StatsRequestError
+from tally.chatstore.read.monthly import member_sums
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import USER_CHAT_DAILY, USER_REACTIONS_DAILY
+from tally.chatstore.tables import (
+    USER_CHAT_DAILY,
+    USER_CHAT_MONTHLY,
+    USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
+)
 from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
 MEASURES: tuple[MemberMeasure, ...] = ("messages", "words", "reactions", "replies")
 MAX_TOP = 100
+USER_COUNTS = ("messages", "words")
 
 
 def posted(chat_id: int, period: Period, column: str) -> Subquery:
     """``(user_id, value)``: each member's ``messages`` or ``words`` (``column``) in the
-    period, members who posted only."""
-    daily = USER_CHAT_DAILY.c
+    period, members who posted only (``user_chat_monthly`` and ``user_chat_daily``)."""
+    sums = member_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, chat_id, period, USER_COUNTS)
     return (
-        select(daily.user_id, func.sum(daily[column]).label("value"))
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-        .where(daily.messages > 0)
-        .group_by(daily.user_id)
+        select(sums.c.user_id, sums.c[column].label("value"))
+        .where(sums.c.messages > 0)
         .subquery("posted")
     )
 
@@ -33,36 +42,33 @@ def posted(chat_id: int, period: Period, column: str) -> Subquery:
 def user_reactions(chat_id: int, period: Period, column: str) -> Subquery:
     """``(user_id, value)``: reactions standing on each member's messages of the period
     (``column`` ``received``) or named reactions each put on them (``given``), from
-    ``user_reactions_daily``."""
-    daily = USER_REACTIONS_DAILY.c
-    return (
-        select(daily.user_id, func.sum(daily[column]).label("value"))
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-        .group_by(daily.user_id)
-        .subquery(column)
-    )
+    ``user_reactions_monthly`` and ``user_reactions_daily``."""
+    sums = member_sums(USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, chat_id, period, (column,))
+    return select(sums.c.user_id, sums.c[column].label("value")).subquery(column)
 
 
 def replies_received(chat_id: int, period: Period) -> Subquery:
-    """``(user_id, value)``: replies sent in the period to each member's messages, by others."""
-    found = reply_pairs(chat_id, period)
-    return (
-        select(found.c.author_id.label("user_id"), func.sum(found.c.replies).label("value"))
-        .group_by(found.c.author_id)
-        .subquery("replied")
-    )
+    """``(user_id, value)``: replies sent in the period to each member's messages, by others
+    (``user_replies_monthly`` and ``user_replies_daily``)."""
+    sums = member_sums(USER_REPLIES_DAILY, USER_REPLIES_MONTHLY, chat_id, period, ("received",))
+    return select(sums.c.user_id, sums.c.received.label("value")).subquery("replied")
 
 
 async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:
     """The ``limit`` rows of ``values`` (``user_id, value``) with the highest value (> 0),
-    ties by user id, as named members."""
-    joined, names = with_names(values, values.c.user_id, "user_id")
-    statement = (
-        select(values.c.user_id, values.c.value, *names)
-        .select_from(joined)
+    ties by user id, as named members (the top is taken before the names are joined)."""
+    top = (
+        select(values)
         .where(values.c.value > 0)
         .order_by(values.c.value.desc(), values.c.user_id)
         .limit(limit)
+        .subquery("top")
+    )
+    joined, names = with_names(top, top.c.user_id, "user_id")
+    statement = (
+        select(top.c.user_id, top.c.value, *names)
+        .select_from(joined)
+        .order_by(top.c.value.desc(), top.c.user_id)
     )
     rows = await fetch_all(db, statement)
     return [MemberCount(member=member(row, "user_id"), count=int(row["value"])) for row in rows]

@@ -38,7 +38,7 @@ async def _emoji(db: Database, chat_id: int, period: Period) -> list[EmojiCount]
 
 def _most_reacted(chat_id: int, period: Period, limit: int) -> Subquery:
     """``(message_id, sent_at, author_id, reactions)`` of the ``limit`` most reacted messages
-    of each local day of ``period`` (``ix_message_reaction_totals_day``): the period's
+    of each local day of ``period`` (``ix_message_reaction_totals_day_cover``): the period's
     ``limit`` most reacted are among them, whatever day they were sent."""
     totals = MESSAGE_REACTION_TOTALS.c
     days = select(func.unnest(cast(array(period.each_day()), ARRAY(Date))).label("day")).subquery(

@@ -14,15 +14,22 @@ from tally.contracts.group_reports import ReplyPair, ReplyStats
 
 
 async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list[ReplyPair]:
-    found = reply_pairs(chat_id, period)
+    """The ``limit`` busiest pairs, named: the top is taken before the names are joined, so
+    only ``limit`` pairs (not every pair of the period) meet ``users``."""
+    pairs = reply_pairs(chat_id, period)
+    found = (
+        select(pairs)
+        .where(pairs.c.replier_id.is_not(None))
+        .order_by(pairs.c.replies.desc(), pairs.c.replier_id, pairs.c.author_id)
+        .limit(limit)
+        .subquery("top_pairs")
+    )
     joined, replier = with_names(found, found.c.replier_id, "replier_id")
     joined, author = with_names(joined, found.c.author_id, "author_id")
     statement = (
         select(found.c.replier_id, found.c.author_id, found.c.replies, *replier, *author)
         .select_from(joined)
-        .where(found.c.replier_id.is_not(None))
         .order_by(found.c.replies.desc(), found.c.replier_id, found.c.author_id)
-        .limit(limit)
     )
     return [
         ReplyPair(

@@ -54,7 +54,7 @@ def day_mask(month: date, start: date, end: date) -> int:
     return ((1 << high.day) - 1) & ~((1 << (low.day - 1)) - 1)
 
 
-def _masked(window: Period, months: list[date]) -> ColumnElement[int]:
+def masked_days(window: Period, months: list[date]) -> ColumnElement[int]:
     """``days`` of a user_chat_monthly row keeping only the window's days of its month."""
     monthly = USER_CHAT_MONTHLY.c
     masks = {month: day_mask(month, window.start, window.end) for month in months}
@@ -71,11 +71,13 @@ def _people(chat_id: int, period: Period) -> Statement:
     first = min(window.start for window in windows.values())
     months = months_of(first, period.end)
     counts = [
-        func.count(distinct(monthly.user_id)).filter(_masked(window, months) != 0).label(name)
+        func.count(distinct(monthly.user_id)).filter(masked_days(window, months) != 0).label(name)
         for name, window in windows.items()
     ]
     days = [
-        func.coalesce(func.sum(func.bit_count(cast(_masked(p, months), BIT(32)))), 0).label(name)
+        func.coalesce(func.sum(func.bit_count(cast(masked_days(p, months), BIT(32)))), 0).label(
+            name
+        )
         for name, p in (("user_days", period), ("prev_user_days", period.previous()))
     ]
     return select(*counts, *days).where(

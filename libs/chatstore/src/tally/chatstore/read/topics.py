@@ -5,7 +5,8 @@ and ``user_topic_monthly`` (each member's days in a topic as a bit mask per mont
 Topic titles are not stored anywhere in Tally (the gateway does not capture
 ``forum_topic_created`` / ``forum_topic_edited``), so topics are known by id only."""
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import Date, any_, case, distinct, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tally.chatstore.read.connection import Database, fetch_all
 from tally.chatstore.read.periods import Period
@@ -25,7 +26,8 @@ async def _members(db: Database, chat_id: int, period: Period) -> dict[int, int]
     in_period = monthly.days.op("&")(case(masks, value=monthly.month, else_=0)) != 0
     statement = (
         select(monthly.thread_id, func.count(distinct(monthly.user_id)).label("members"))
-        .where(monthly.chat_id == chat_id, monthly.month.in_(months), in_period)
+        .where(monthly.chat_id == chat_id, monthly.month == any_(literal(months, ARRAY(Date))))
+        .where(in_period)
         .group_by(monthly.thread_id)
     )
     return {row["thread_id"]: int(row["members"]) for row in await fetch_all(db, statement)}

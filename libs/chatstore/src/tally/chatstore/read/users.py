@@ -1,6 +1,8 @@
 """The users who posted in a period: messages, active days, last active day; one page at a time.
 
-From ``user_chat_daily`` joined to ``users`` for names. Search matches the username (a
+From ``user_chat_monthly`` (active days and the last one from its day masks; messages from
+whole months, with ``user_chat_daily`` for the months the period covers in part) joined to
+``users`` for names. Search matches the username (a
 leading ``@`` is ignored), first name, last name or "first last", case-insensitively, as a
 substring (``%`` and ``_`` match themselves). Sorting is by one of :data:`SORT_KEYS`, then by
 user id ascending, so pages never overlap.
@@ -8,13 +10,16 @@ user id ascending, so pages never overlap.
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import BIT
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one
 from tally.chatstore.read.errors import StatsRequestError
 from tally.chatstore.read.models import SortOrder, UserSort, UsersPage, UserStats
+from tally.chatstore.read.monthly import member_sums
 from tally.chatstore.read.periods import Period
-from tally.chatstore.tables import USER_CHAT_DAILY, USERS
+from tally.chatstore.read.summary import masked_days, months_of
+from tally.chatstore.tables import USER_CHAT_DAILY, USER_CHAT_MONTHLY, USERS
 
 SORT_KEYS: tuple[UserSort, ...] = ("messages", "active_days", "last_seen")
 MAX_PAGE_SIZE = 200
@@ -38,18 +43,36 @@ class UsersQuery:
             )
 
 
-def _activity(chat_id: int, period: Period) -> Subquery:
-    daily = USER_CHAT_DAILY.c
+def _active_days(chat_id: int, period: Period) -> Subquery:
+    """``(user_id, active_days, last_seen)`` of each member who posted in the period, from
+    the day masks of ``user_chat_monthly``: the set bits of the period's days, and the day of
+    the highest (``month`` plus the bit's index; bit ``d - 1`` is day ``d``)."""
+    monthly = USER_CHAT_MONTHLY.c
+    months = months_of(period.start, period.end)
+    bits = cast(masked_days(period, months), BIT(32))
+    highest = 32 - func.strpos(cast(bits, Text), "1")  # bit(32) reads from bit 31 down
     return (
         select(
-            daily.user_id,
-            func.sum(daily.messages).label("messages"),
-            func.count().label("active_days"),
-            func.max(daily.day).label("last_seen"),
+            monthly.user_id,
+            func.sum(func.bit_count(bits)).label("active_days"),
+            func.max(monthly.month + highest).label("last_seen"),
         )
-        .where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-        .where(daily.messages > 0)
-        .group_by(daily.user_id)
+        .where(monthly.chat_id == chat_id, monthly.month.between(months[0], months[-1]))
+        .where(masked_days(period, months) != 0)
+        .group_by(monthly.user_id)
+        .subquery("active")
+    )
+
+
+def _activity(chat_id: int, period: Period) -> Subquery:
+    """``(user_id, messages, active_days, last_seen)`` of each member who posted in the
+    period: messages from whole months of ``user_chat_monthly`` and the days of the months
+    the period covers in part from ``user_chat_daily`` (:func:`member_sums`)."""
+    active = _active_days(chat_id, period)
+    sums = member_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, chat_id, period, ("messages",))
+    return (
+        select(active.c.user_id, sums.c.messages, active.c.active_days, active.c.last_seen)
+        .select_from(active.join(sums, sums.c.user_id == active.c.user_id))
         .subquery("activity")
     )
 

@@ -7,7 +7,8 @@ redelivered batch or a replay add nothing twice:
   edits (on the message's day), joins and leaves inserted, and reactions standing: +1 for
   each reaction added on the day it was added, -1 on that same day when it is taken back
   (so the rollup always equals the ``reactions`` table counted by day).
-* ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender).
+* ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender);
+  ``user_chat_monthly`` (chat, month, user): the same increments, summed by month.
 * ``chat_hourly`` (chat, UTC hour): messages and words.
 * ``chat_content_daily`` (chat, local day, message type): messages inserted, their links,
   mentions and hashtags, forwards and replies.
@@ -15,12 +16,16 @@ redelivered batch or a replay add nothing twice:
   ``user_topic_monthly`` (chat, month, thread id, user): the day's bit of each sender (set
   with ``|``, so it is idempotent by itself).
 * ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
-  inserted whose original was found with an author, self-replies left out.
+  inserted whose original was found with an author, self-replies left out;
+  ``user_replies_daily`` (chat, local day, author) and ``user_replies_monthly`` (chat, month,
+  author): the same, summed by author.
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
   ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
   reactions standing on the messages whose reactions the batch changed (see
   :mod:`tally.chatstore.write.reaction_totals`); ``named`` collects the named reactions added
   (+1) and taken back (-1) per (chat, message, reactor) for ``given``.
+  ``user_reactions_monthly`` (chat, month, user): ``user_reactions_daily``'s increments,
+  summed by month.
 * ``chat_words_daily`` (chat, local day, language, word) and ``chat_hashtags_daily`` (chat,
   local day, tag): the words and hashtags (:mod:`tally.chatstore.tokens`) of the text of
   messages inserted, and of an edit's text less the text it replaced. Hashtags count only in
@@ -173,6 +178,29 @@ class Rollups:
             _rows(self.pairs, ("chat_id", "day", "user_id", "replied_user_id"), ("replies",)),
         )
 
+    def monthly_rows(self) -> tuple[list[Row], list[Row]]:
+        """(user_chat_monthly messages and words, user_reactions_monthly) increments: those of
+        ``user_chat_daily`` and ``user_reactions_daily`` summed by month, sorted by key."""
+        return (
+            _rows(_by_month(self.user_daily), ("chat_id", "month", "user_id"), USER_DAILY),
+            _rows(
+                _by_month(self.user_reactions),
+                ("chat_id", "month", "user_id"),
+                ("received", "given"),
+            ),
+        )
+
+    def replies_rows(self) -> tuple[list[Row], list[Row]]:
+        """(user_replies_daily, user_replies_monthly) increments: the reply pairs' summed by
+        the author replied to, by day and by month, sorted by key."""
+        received: dict[tuple[int, date, int], list[int]] = {}
+        for (chat_id, day, _, author), (replies,) in self.pairs.items():
+            received.setdefault((chat_id, day, author), [0])[0] += replies
+        return (
+            _rows(received, ("chat_id", "day", "user_id"), ("received",)),
+            _rows(_by_month(received), ("chat_id", "month", "user_id"), ("received",)),
+        )
+
     def rows(self) -> tuple[list[Row], list[Row], list[Row]]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
         concurrent writers lock rows in one order. A row touched is written even when its
@@ -183,6 +211,18 @@ class Rollups:
             _rows(self.user_daily, ("chat_id", "day", "user_id"), USER_DAILY),
             _rows(self.hourly, ("chat_id", "hour"), HOURLY),
         )
+
+
+def _by_month(
+    daily: dict[tuple[int, date, int], list[int]],
+) -> dict[tuple[int, date, int], list[int]]:
+    """``daily`` (chat, local day, user) -> increments, summed by (chat, month, user)."""
+    monthly: dict[tuple[int, date, int], list[int]] = {}
+    for (chat_id, day, user_id), values in daily.items():
+        totals = monthly.setdefault((chat_id, day.replace(day=1), user_id), [0] * len(values))
+        for index, value in enumerate(values):
+            totals[index] += value
+    return monthly
 
 
 def _rows(totals: dict[K, list[int]], keys: Sequence[str], columns: Sequence[str]) -> list[Row]:

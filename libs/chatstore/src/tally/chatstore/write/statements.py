@@ -49,7 +49,11 @@ from tally.chatstore.tables import (
     REACTIONS,
     REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
+    USER_CHAT_MONTHLY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
+    USER_REPLIES_DAILY,
+    USER_REPLIES_MONTHLY,
     USER_TOPIC_MONTHLY,
     USERS,
     Row,
@@ -133,9 +137,13 @@ def _upsert_users() -> Insert:
     )
 
 
-def _upsert_rollup(table: Table, keys: Sequence[str]) -> Insert:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col``."""
-    names = [column.name for column in table.c]
+def _upsert_rollup(
+    table: Table, keys: Sequence[str], counts: Sequence[str] | None = None
+) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col`` for every other
+    column, or for ``counts`` only (the table's other columns then keep their defaults on
+    insert and their values on conflict)."""
+    names = [*keys, *counts] if counts else [column.name for column in table.c]
     statement = _insert(table, names)
     sums = {n: table.c[n] + statement.excluded[n] for n in names if n not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=sums)
@@ -250,6 +258,10 @@ DELETE_COUNTS = REACTION_COUNTS.delete().where(*_same(REACTION_COUNTS, _counted,
 INSERT_COUNTS = _insert(REACTION_COUNTS, COUNTS_COLUMNS)
 UPSERT_CHAT_DAILY = _upsert_rollup(CHAT_DAILY, ("chat_id", "day"))
 UPSERT_USER_CHAT_DAILY = _upsert_rollup(USER_CHAT_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_USER_CHAT_MONTHLY = _upsert_rollup(
+    USER_CHAT_MONTHLY, ("chat_id", "month", "user_id"), ("messages", "words")
+)
+"""Adds messages and words; the ``days`` mask is the trigger's (migration 0004)."""
 UPSERT_CHAT_HOURLY = _upsert_rollup(CHAT_HOURLY, ("chat_id", "hour"))
 UPSERT_CHAT_CONTENT_DAILY = _upsert_rollup(CHAT_CONTENT_DAILY, ("chat_id", "day", "message_type"))
 UPSERT_CHAT_TOPIC_DAILY = _upsert_rollup(CHAT_TOPIC_DAILY, ("chat_id", "day", "thread_id"))
@@ -259,6 +271,8 @@ UPSERT_USER_TOPIC_MONTHLY = _upsert_masks(
 UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
     REPLY_PAIRS_DAILY, ("chat_id", "day", "user_id", "replied_user_id")
 )
+UPSERT_USER_REPLIES_DAILY = _upsert_rollup(USER_REPLIES_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "month", "user_id"))
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(
     MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id
@@ -294,6 +308,9 @@ DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _tota
 INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
 UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "day", "emoji"))
 UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))
+UPSERT_USER_REACTIONS_MONTHLY = _upsert_rollup(
+    USER_REACTIONS_MONTHLY, ("chat_id", "month", "user_id")
+)
 UPSERT_CHAT_WORDS_DAILY = _upsert_rollup(CHAT_WORDS_DAILY, ("chat_id", "day", "language", "word"))
 UPSERT_CHAT_HASHTAGS_DAILY = _upsert_rollup(CHAT_HASHTAGS_DAILY, ("chat_id", "day", "tag"))
 _summed = batch_of(MESSAGE_REACTION_TOTALS, COUNTS_KEY, "summed")

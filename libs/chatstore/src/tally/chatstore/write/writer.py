@@ -33,6 +33,7 @@ from tally.chatstore.tables import (
     RAW_TABLES,
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
+    USER_REACTIONS_MONTHLY,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -218,6 +219,8 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_HOURLY, hourly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
+    user_monthly, reactions_monthly = rollups.monthly_rows()
+    replies_daily, replies_monthly = rollups.replies_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
@@ -226,10 +229,14 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
         (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
         (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
+        (sql.UPSERT_USER_REACTIONS_MONTHLY, reactions_monthly),
+        (sql.UPSERT_USER_CHAT_MONTHLY, user_monthly),
         (sql.UPSERT_CHAT_CONTENT_DAILY, content),
         (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
         (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
         (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
+        (sql.UPSERT_USER_REPLIES_DAILY, replies_daily),
+        (sql.UPSERT_USER_REPLIES_MONTHLY, replies_monthly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     for table, rows in (
@@ -237,6 +244,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (CHAT_HASHTAGS_DAILY, tags),
         (REACTION_EMOJI_DAILY, emoji_daily),
         (USER_REACTIONS_DAILY, user_reactions),
+        (USER_REACTIONS_MONTHLY, reactions_monthly),
     ):
         await _drop_zeros(connection, table, rows)
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -301,9 +302,20 @@ class ChatTopicDaily(Base):
 
 class UserTopicMonthly(Base):
     """Per chat, month (its first day), topic (0: none) and user: bit ``d - 1`` of ``days``
-    is set when the user posted in the topic on local day ``d`` (0009)."""
+    is set when the user posted in the topic on local day ``d`` (0009); a covering index
+    (0012)."""
 
     __tablename__ = "user_topic_monthly"
+    __table_args__ = (
+        Index(
+            "ix_user_topic_monthly_cover",
+            "chat_id",
+            "month",
+            "thread_id",
+            "user_id",
+            postgresql_include=["days"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -314,9 +326,26 @@ class UserTopicMonthly(Base):
 
 class ReplyPairsDaily(Base):
     """Per chat, local day, replier (``user_id``; 0: anonymous) and the author of the
-    message replied to (``replied_user_id``): replies, self-replies left out (0009)."""
+    message replied to (``replied_user_id``): replies, self-replies left out (0009); by
+    replier and by author (covering indexes, 0012)."""
 
     __tablename__ = "reply_pairs_daily"
+    __table_args__ = (
+        Index(
+            "ix_reply_pairs_daily_replier",
+            "chat_id",
+            "user_id",
+            "day",
+            postgresql_include=["replied_user_id", "replies"],
+        ),
+        Index(
+            "ix_reply_pairs_daily_replied",
+            "chat_id",
+            "replied_user_id",
+            "day",
+            postgresql_include=["user_id", "replies"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -343,18 +372,20 @@ class MessageReaction(Base):
 
 class MessageReactionTotal(Base):
     """Per message with reactions standing: their sum over emoji (``message_reactions``), the
-    local day it was sent, its ``sent_at`` and author (0009). ``ix_message_reaction_totals_day``
-    gives each day's most reacted messages; the period's are among them. A raw row: retention
+    local day it was sent, its ``sent_at`` and author (0009).
+    ``ix_message_reaction_totals_day_cover`` (0012) gives each day's most reacted messages;
+    the period's are among them. A raw row: retention
     deletes it with the message."""
 
     __tablename__ = "message_reaction_totals"
     __table_args__ = (
         Index(
-            "ix_message_reaction_totals_day",
+            "ix_message_reaction_totals_day_cover",
             "chat_id",
             "day",
             literal_column("reactions DESC"),
             "message_id",
+            postgresql_include=["sent_at", "author_id"],
         ),
     )
 
@@ -384,6 +415,15 @@ class UserReactionsDaily(Base):
     (``given``) (0009)."""
 
     __tablename__ = "user_reactions_daily"
+    __table_args__ = (
+        Index(
+            "ix_user_reactions_daily_cover",
+            "chat_id",
+            "day",
+            "user_id",
+            postgresql_include=["received", "given"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -431,14 +471,75 @@ class MemberCount(Base):
 
 class UserChatMonthly(Base):
     """Per chat, month (its first day) and user: bit ``d - 1`` of ``days`` is set when the user
-    posted on local day ``d``. Kept by a trigger on ``user_chat_daily`` (migration 0004)."""
+    posted on local day ``d``, kept by a trigger on ``user_chat_daily`` (migration 0004);
+    ``messages`` and ``words``, the sums of the month's ``user_chat_daily`` rows, kept by
+    ingest, and a covering index (0012)."""
 
     __tablename__ = "user_chat_monthly"
+    __table_args__ = (
+        Index(
+            "ix_user_chat_monthly_cover",
+            "chat_id",
+            "month",
+            "user_id",
+            postgresql_include=["days", "messages", "words"],
+        ),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, server_default="0")
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    words: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserRepliesDaily(Base):
+    """Per chat, local day and user: replies sent that day to the user's messages by others
+    (``reply_pairs_daily`` summed by the author replied to) (0012)."""
+
+    __tablename__ = "user_replies_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "user_id", postgresql_include=["received"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserRepliesMonthly(Base):
+    """Per chat, month (its first day) and user: the sum of the month's
+    ``user_replies_daily`` rows (0012)."""
+
+    __tablename__ = "user_replies_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "month", "user_id", postgresql_include=["received"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserReactionsMonthly(Base):
+    """Per chat, month (its first day) and user: the sums of the month's
+    ``user_reactions_daily`` rows (``received``, ``given``); no row when both are 0 (0012)."""
+
+    __tablename__ = "user_reactions_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "chat_id", "month", "user_id", postgresql_include=["received", "given"]
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    given: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AlertHistory(Base):

@@ -1,0 +1,108 @@
+"""Per-member sums over a period from a monthly rollup and its daily one (migration 0012).
+
+A period's sum is that of its whole months' monthly rows, and, for a month it covers in part,
+either the daily rows of the days it covers, or the monthly row less the daily rows of the
+days it does not, whichever reads fewer days. So at most 15 days of daily rows are read at
+each end of the period, however long it is, instead of every day of it. Exact, because ingest
+adds the same increments to both (each monthly row is the sum of its month's daily rows).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    Date,
+    Select,
+    Subquery,
+    Table,
+    any_,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from tally.chatstore.read.periods import Period
+from tally.chatstore.read.summary import months_of
+
+Days = tuple[date, date]
+"""Local days ``first``..``last``, inclusive."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyCover:
+    """How a period's sum reads the rollups: the monthly rows of ``months``, plus the daily
+    rows of the ``added`` days, less those of the ``taken`` days."""
+
+    months: tuple[date, ...]
+    added: tuple[Days, ...]
+    taken: tuple[Days, ...]
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def monthly_cover(start: date, end: date) -> MonthlyCover:
+    """The cover of local days ``start``..``end`` (inclusive) that reads fewest daily rows."""
+    months: list[date] = []
+    added: list[Days] = []
+    taken: list[Days] = []
+    for month in months_of(start, end):
+        last = _month_end(month)
+        low, high = max(start, month), min(end, last)
+        inside = (high - low).days + 1
+        if inside == last.day:
+            months.append(month)
+        elif inside <= last.day - inside:
+            added.append((low, high))
+        else:
+            months.append(month)
+            if low > month:
+                taken.append((month, low - timedelta(days=1)))
+            if high < last:
+                taken.append((high + timedelta(days=1), last))
+    return MonthlyCover(tuple(months), tuple(added), tuple(taken))
+
+
+def member_sums(
+    daily: Table,
+    monthly: Table,
+    chat_id: int,
+    period: Period,
+    columns: Sequence[str],
+    user_id: int | None = None,
+) -> Subquery:
+    """``(user_id, <columns>)``: each member's (only ``user_id``'s, when given) sums of
+    ``columns`` over ``period`` in chat ``chat_id``, from ``monthly`` (keyed ``chat_id, month,
+    user_id``) and ``daily`` (keyed ``chat_id, day, user_id``), which must hold the same
+    increments; members with a row in the period only (their sums may be 0)."""
+    cover = monthly_cover(period.start, period.end)
+    parts: list[Select[tuple[object, ...]]] = []
+    if cover.months:
+        parts.append(
+            select(monthly.c.user_id, *(monthly.c[name] for name in columns)).where(
+                monthly.c.chat_id == chat_id,
+                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
+            )
+        )
+    for days, sign in ((cover.added, 1), (cover.taken, -1)):
+        if days:
+            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
+            parts.append(
+                select(daily.c.user_id, *signed).where(
+                    daily.c.chat_id == chat_id,
+                    or_(*(daily.c.day.between(first, last) for first, last in days)),
+                )
+            )
+    if user_id is not None:
+        parts = [part.where(part.selected_columns.user_id == user_id) for part in parts]
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
+    return (
+        select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
+        .group_by(rows.c.user_id)
+        .subquery("sums")
+    )
