@@ -6,15 +6,20 @@ An admin sets the chat's time zone with /settings (a member's try is refused); a
 conversation follows on fixed dates of November 2025 in Tokyo: replies, reactions, links,
 hashtags, mentions, forum topics, a join by invite link and one by an inviter. Then /me,
 /user, ``/top 5 by reactions 2025-11``, /dashboard (the signed link opens that chat's page and
-API and no other chat's), the weekly digest (the scheduler on a fixed clock) and a Telegram
-Desktop export of the chat's earlier history imported with ``tally import-chat``. Every figure
-in the bot's replies and the dashboard's answers is checked against counts computed here from
-:data:`CONVERSATION`, :data:`REACTIONS`, :data:`JOINS` and :data:`HISTORY`; never read back
-from the tables. A browser (Chromium, Playwright) opens the link the bot sent and checks the
-page's group panels against the API's JSON.
+API and no other chat's), the weekly digest (the scheduler on a fixed clock), a Telegram
+Desktop export of the chat's earlier history imported with ``tally import-chat``, another
+sent to the bot privately by an admin (sent again it changes nothing; a member's copy is
+refused), and the day's member count snapshot (the gateway's daily task, Telegram's
+getChatMemberCount) in /members and the API. Every figure in the bot's replies and the
+dashboard's answers is checked against counts computed here from :data:`CONVERSATION`,
+:data:`REACTIONS`, :data:`JOINS`, :data:`HISTORY`, :data:`SENT` and :data:`MEMBER_COUNT`;
+never read back from the tables. A browser (Chromium, Playwright) opens the link the bot
+sent and checks the page's group panels against the API's JSON.
 
-The tests share one module-scoped journey and may run in any order: the imported history is
-October 2025's, so only the reports that ask for October see it.
+The tests share one module-scoped journey and may run in any order: the imported histories
+are of 1 October 2025 (outside November's previous period, 2–31 October, that /me and /user
+compare with) and of September 2025, the member count is of today, so only the reports that
+ask for those days see them.
 """
 
 import asyncio
@@ -166,12 +171,14 @@ JOINS: list[tuple[int, datetime, int | None]] = [
 """(who joined, when, who added them: None for an invite link)."""
 LEAVES: list[tuple[int, datetime]] = [(EVE, tokyo(11, 22, 21))]
 """(who left, when)."""
-HISTORY_START = tokyo(10, 20, 10)
-"""The imported export's first message (October 2025, before the bot was added)."""
+HISTORY_START = tokyo(10, 1, 10)
+"""The imported export's first message (1 October 2025, before the bot was added)."""
 HISTORY: list[tuple[int, str]] = [(ADA, "Ada"), (FAY, "Fay"), (FAY, "Fay"), (BEN, "Ben")]
 """The export's messages, a minute apart: (sender, name); each says "old times"."""
 HISTORY_FIRST_ID = 21
+"""The October export's first message id (September's come before it)."""
 NAMES = {ADA: "Ada", BEN: "Ben", CY: "Cy", FAY: "Fay"}
+"""How the exports name their senders."""
 SENT: list[tuple[int, datetime]] = [
     (ADA, tokyo(9, 1, 0, 30)),  # 31 Aug in UTC
     (BEN, tokyo(9, 1, 9)),
@@ -243,6 +250,7 @@ class Journey:
     dashboard: str
     """The dashboard's base URL (uvicorn on a free port)."""
     gateway: Gateway
+    """The running gateway (its daily member count snapshot is taken on demand)."""
     settings_replies: dict[int, str] = field(default_factory=dict)
     """The bot's reply to each /settings attempt, by who tried."""
     presses: dict[int, Press] = field(default_factory=dict)
@@ -730,7 +738,8 @@ async def test_members_shows_the_days_member_count(journey: Journey) -> None:
     it, and the dashboard's member flow for today lists it."""
     journey.telegram.set_member_count(CHAT, MEMBER_COUNT)
     first = datetime.now(TOKYO).date()
-    assert await journey.gateway.member_counts.take(datetime.now(UTC)) == len([CHAT])
+    taken = await journey.gateway.member_counts.take(datetime.now(UTC))
+    assert taken == len([CHAT])  # the one chat with events on this journey's subjects
     last = datetime.now(TOKYO).date()  # the same day unless the snapshot straddled midnight
 
     async def rows() -> object:
