@@ -694,7 +694,7 @@ async def test_an_export_sent_by_an_admin_counts_once(journey: Journey) -> None:
     journey.telegram.push_document(ADMIN, ADMIN, content)
     reading, done = await journey.telegram.wait_sent(2, timeout=TIMEOUT_S, chat_id=ADMIN)
     assert reading.text == f"Importing the history of “{EXPORT_TITLE}”: {len(SENT)} messages…"
-    events = len(SENT)
+    events = len(SENT)  # one message event each: no edits, reactions or service records
     assert done.text == (
         f"Imported “{EXPORT_TITLE}” ({CHAT}): {events} events ({len(SENT)} messages), "
         f"{events} new to the stream.\nMessage text: kept (this chat stores text)."
