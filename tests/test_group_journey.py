@@ -6,15 +6,20 @@ An admin sets the chat's time zone with /settings (a member's try is refused); a
 conversation follows on fixed dates of November 2025 in Tokyo: replies, reactions, links,
 hashtags, mentions, forum topics, a join by invite link and one by an inviter. Then /me,
 /user, ``/top 5 by reactions 2025-11``, /dashboard (the signed link opens that chat's page and
-API and no other chat's), the weekly digest (the scheduler on a fixed clock) and a Telegram
-Desktop export of the chat's earlier history imported with ``tally import-chat``. Every figure
-in the bot's replies and the dashboard's answers is checked against counts computed here from
-:data:`CONVERSATION`, :data:`REACTIONS`, :data:`JOINS` and :data:`HISTORY`; never read back
-from the tables. A browser (Chromium, Playwright) opens the link the bot sent and checks the
-page's group panels against the API's JSON.
+API and no other chat's), the weekly digest (the scheduler on a fixed clock), a Telegram
+Desktop export of the chat's earlier history imported with ``tally import-chat``, another
+sent to the bot privately by an admin (sent again it changes nothing; a member's copy is
+refused), and the day's member count snapshot (the gateway's daily task, Telegram's
+getChatMemberCount) in /members and the API. Every figure in the bot's replies and the
+dashboard's answers is checked against counts computed here from :data:`CONVERSATION`,
+:data:`REACTIONS`, :data:`JOINS`, :data:`HISTORY`, :data:`SENT` and :data:`MEMBER_COUNT`;
+never read back from the tables. A browser (Chromium, Playwright) opens the link the bot
+sent and checks the page's group panels against the API's JSON.
 
-The tests share one module-scoped journey and may run in any order: the imported history is
-October 2025's, so only the reports that ask for October see it.
+The tests share one module-scoped journey and may run in any order: the imported histories
+are of 1 October 2025 (outside November's previous period, 2–31 October, that /me and /user
+compare with) and of September 2025, the member count is of today, so only the reports that
+ask for those days see them.
 """
 
 import asyncio
@@ -27,7 +32,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -57,7 +62,7 @@ from tally.dashboard.config import DashboardSettings
 from tally.executor.app import create_broker_for as executor_broker
 from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
-from tally.gateway.app import running_gateway
+from tally.gateway.app import Gateway, running_gateway
 from tally.gateway.config import GatewaySettings
 from tally.gateway.telegram.keyboards import SettingsButton
 from tally.infra.db.session import create_engine
@@ -88,7 +93,7 @@ ROUTES, GEAR = 40, 41
 """Forum topics (thread ids: the ids of their first messages, created before the record)."""
 COMMAND_IDS = 1_001
 """The commands' message ids count up from here: after the conversation's (101..), which
-comes after the imported history's (1..) and the topics' first messages."""
+comes after the topics' first messages, the October history's (21..) and September's (1..)."""
 
 
 def tokyo(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -166,10 +171,32 @@ JOINS: list[tuple[int, datetime, int | None]] = [
 """(who joined, when, who added them: None for an invite link)."""
 LEAVES: list[tuple[int, datetime]] = [(EVE, tokyo(11, 22, 21))]
 """(who left, when)."""
-HISTORY_START = tokyo(10, 20, 10)
-"""The imported export's first message (October 2025, before the bot was added)."""
+HISTORY_START = tokyo(10, 1, 10)
+"""The imported export's first message (1 October 2025, before the bot was added)."""
 HISTORY: list[tuple[int, str]] = [(ADA, "Ada"), (FAY, "Fay"), (FAY, "Fay"), (BEN, "Ben")]
 """The export's messages, a minute apart: (sender, name); each says "old times"."""
+HISTORY_FIRST_ID = 21
+"""The October export's first message id (September's come before it)."""
+NAMES = {ADA: "Ada", BEN: "Ben", CY: "Cy", FAY: "Fay"}
+"""How the exports name their senders."""
+SENT: list[tuple[int, datetime]] = [
+    (ADA, tokyo(9, 1, 0, 30)),  # 31 Aug in UTC
+    (BEN, tokyo(9, 1, 9)),
+    (ADA, tokyo(9, 2, 20)),
+    (CY, tokyo(9, 10, 12)),
+    (ADA, tokyo(9, 10, 12, 5)),
+    (FAY, tokyo(9, 15, 8)),
+    (BEN, tokyo(9, 15, 8, 30)),
+    (CY, tokyo(9, 20, 18)),
+    (ADA, tokyo(9, 30, 23, 50)),
+    (BEN, tokyo(9, 30, 23, 55)),
+]
+"""The September 2025 export an admin sends the bot (ids 1..): (sender, when); each says
+"summer plans"."""
+EXPORT_TITLE = "Journey Club"
+SEPTEMBER = (date(2025, 9, 1), date(2025, 9, 30))
+MEMBER_COUNT = 57
+"""The chat's member count as Telegram gives it (getChatMemberCount)."""
 NOVEMBER = (date(2025, 11, 1), date(2025, 11, 30))
 WEEK = (date(2025, 11, 17), date(2025, 11, 23))
 """The Monday-to-Sunday week whose digest is sent."""
@@ -222,6 +249,8 @@ class Journey:
     engine: AsyncEngine
     dashboard: str
     """The dashboard's base URL (uvicorn on a free port)."""
+    gateway: Gateway
+    """The running gateway (its daily member count snapshot is taken on demand)."""
     settings_replies: dict[int, str] = field(default_factory=dict)
     """The bot's reply to each /settings attempt, by who tried."""
     presses: dict[int, Press] = field(default_factory=dict)
@@ -242,6 +271,16 @@ class Journey:
     async def scalar(self, query: str, **params: Any) -> Any:
         async with self.engine.connect() as connection:
             return await connection.scalar(text(query), {"chat": CHAT, **params})
+
+    async def events_published(self) -> int:
+        """The last sequence number of this journey's CHAT_EVENTS stream."""
+        client = await nats.connect(self.settings.nats_url)
+        try:
+            subjects = Subjects(self.settings.subject_prefix)
+            info = await client.jetstream().stream_info(subjects.chat_events_stream)
+        finally:
+            await client.close()
+        return int(info.state.last_seq)
 
     async def until(
         self, what: str, probe: Callable[[], Awaitable[object]], expected: object
@@ -320,13 +359,15 @@ async def journey(own: CommonSettings, dashboard: str) -> AsyncIterator[Journey]
             dashboard_link_secret=LINK_SECRET,
             dashboard_public_url=f"{dashboard}/",
         )
-        await services.enter_async_context(running_gateway(gateway))
+        running = await services.enter_async_context(running_gateway(gateway))
         for user, username in USERNAMES.items():
             telegram.set_username(user, username)
         telegram.set_member_status(CHAT, ADMIN, "administrator")
-        state = Journey(telegram, own, engine, dashboard)
+        state = Journey(telegram, own, engine, dashboard, running)
         await _settings(state)
         _converse(telegram)
+        await state.until("the conversation stored", _messages_stored(state), len(CONVERSATION))
+        _react(telegram)
         await state.until(
             "stored (messages, joins and leaves, reactions)", _stored(state), _expected()
         )
@@ -370,12 +411,11 @@ async def _press(state: Journey, user: int, button: SettingsButton) -> Press:
 
 
 def _converse(telegram: FakeTelegram) -> None:
-    """Push the joins, the messages and the reactions, in the order they happened."""
+    """Push the joins, the leaves and the messages, in the order they happened."""
     for user, at, inviter in JOINS:
         telegram.push_member(CHAT, user, "join", inviter, via_link=inviter is None, at=at)
     for user, at in LEAVES:
         telegram.push_member(CHAT, user, "leave", at=at)
-    by_id = {said.message_id: said for said in CONVERSATION}
     for said in CONVERSATION:
         telegram.push_group_message(
             CHAT,
@@ -389,6 +429,12 @@ def _converse(telegram: FakeTelegram) -> None:
             forwarded=said.forwarded,
             at=said.at,
         )
+
+
+def _react(telegram: FakeTelegram) -> None:
+    """Push the reactions, once their messages are stored: the updates are handled
+    concurrently, and ingest counts a reaction only on a message it has stored."""
+    by_id = {said.message_id: said for said in CONVERSATION}
     for reactor, message_id, old, new in REACTIONS:
         at = by_id[message_id].at + timedelta(hours=1)
         telegram.push_reaction(CHAT, reactor, message_id, old=old, new=new, at=at)
@@ -398,6 +444,15 @@ def _expected() -> tuple[int, int, int]:
     """The journey's (messages, joins and leaves, reactions standing)."""
     members = len(JOINS) + len(LEAVES)
     return len(CONVERSATION), members, sum(len(emoji) for emoji in standing().values())
+
+
+def _messages_stored(state: Journey) -> Callable[[], Awaitable[int]]:
+    """The number of the conversation's messages stored."""
+
+    async def probe() -> int:
+        return (await _stored(state)())[0]
+
+    return probe
 
 
 def _stored(state: Journey) -> Callable[[], Awaitable[tuple[int, int, int]]]:
@@ -579,7 +634,7 @@ async def test_the_weekly_digest_counts_its_week(journey: Journey) -> None:
 
 def _export() -> dict[str, Any]:
     """The chat's October history as Telegram Desktop exports it."""
-    export = ExportBuilder(BARE, "Journey Club", start=HISTORY_START, first_id=1)
+    export = ExportBuilder(BARE, EXPORT_TITLE, start=HISTORY_START, first_id=HISTORY_FIRST_ID)
     for user, name in HISTORY:
         export.message(user, name, "old times")
     return export.export()
@@ -602,8 +657,10 @@ async def test_an_imported_export_counts_in_the_reports(journey: Journey, tmp_pa
 
     async def imported() -> object:
         return await journey.scalar(
-            "SELECT count(*) FROM messages WHERE chat_id = :chat AND message_id < :live",
-            live=CONVERSATION[0].message_id,
+            "SELECT count(*) FROM messages WHERE chat_id = :chat"
+            " AND message_id BETWEEN :first AND :last",
+            first=HISTORY_FIRST_ID,
+            last=HISTORY_FIRST_ID + len(HISTORY) - 1,
         )
 
     await journey.until("the export's messages stored", imported, len(HISTORY))
@@ -617,8 +674,106 @@ async def test_an_imported_export_counts_in_the_reports(journey: Journey, tmp_pa
     counts = Counter([s.user for s in live] + [user for user, _ in HISTORY])
     leader = max(counts, key=lambda user: (counts[user], -user))
     assert f"1. {label(leader)} — {counts[leader]} (" in top
-    # Extend here: the export sent to the bot privately by an admin (another helper's work)
-    # must give the same counts as this import; member count snapshots likewise.
+
+
+def _sent_export() -> bytes:
+    """The chat's September history as Telegram Desktop exports it (``result.json``)."""
+    export = ExportBuilder(BARE, EXPORT_TITLE, first_id=1)
+    for user, at in SENT:
+        export.message(user, NAMES[user], "summer plans", at=at)
+    return json.dumps(export.export(), ensure_ascii=False).encode()
+
+
+async def test_an_export_sent_by_an_admin_counts_once(journey: Journey) -> None:
+    """The admin sends the chat's September export to the bot privately: the bot's last reply
+    names the chat and the events, and once ingest stored them, /stats and /top over
+    September (Tokyo: the 1 Sep 00:30 message, still August in UTC, included) count exactly
+    the export's messages. Sent again, nothing is new to the stream and the reports are the
+    same; a member's copy is refused with a sentence and publishes nothing."""
+    content = _sent_export()
+    journey.telegram.push_document(ADMIN, ADMIN, content)
+    reading, done = await journey.telegram.wait_sent(2, timeout=TIMEOUT_S, chat_id=ADMIN)
+    assert reading.text == f"Importing the history of “{EXPORT_TITLE}”: {len(SENT)} messages…"
+    events = len(SENT)  # one message event each: no edits, reactions or service records
+    assert done.text == (
+        f"Imported “{EXPORT_TITLE}” ({CHAT}): {events} events ({len(SENT)} messages), "
+        f"{events} new to the stream.\nMessage text: kept (this chat stores text)."
+    )
+
+    async def stored() -> object:
+        return await journey.scalar(
+            "SELECT count(*) FROM messages WHERE chat_id = :chat AND message_id <= :last",
+            last=len(SENT),
+        )
+
+    await journey.until("the sent export's messages stored", stored, len(SENT))
+    stats = (await journey.ask(CY, "/stats 2025-09")).text
+    _counts_september(stats)
+    top = (await journey.ask(CY, "/top 3 2025-09")).text
+    counts = Counter(user for user, _ in SENT)
+    days = {user: len({at.date() for who, at in SENT if who == user}) for user in counts}
+    ranked = sorted(counts, key=lambda user: (-counts[user], user))[:3]
+    rows = [f"{n}. {label(u)} — {counts[u]} ({days[u]} d)" for n, u in enumerate(ranked, 1)]
+    assert top.splitlines()[1:] == rows
+
+    published = await journey.events_published()
+    journey.telegram.push_document(ADMIN, ADMIN, content, file_name="copy.json")
+    _, again = await journey.telegram.wait_sent(2, timeout=TIMEOUT_S, chat_id=ADMIN)
+    assert f"({events} messages), 0 new to the stream." in again.text, again.text
+    assert "Nothing new: this history was imported before" in again.text
+    assert await journey.events_published() == published
+    again_stats = (await journey.ask(CY, "/stats 2025-09")).text
+    # The title (line 1) is the last one stored: the export's or the live messages'.
+    assert again_stats.splitlines()[1:] == stats.splitlines()[1:]
+    assert (await journey.ask(CY, "/top 3 2025-09")).text == top
+
+    published = await journey.events_published()  # the commands asked since are events too
+    journey.telegram.push_document(MEMBER, MEMBER, content)
+    [refused] = await journey.telegram.wait_sent(1, timeout=TIMEOUT_S, chat_id=MEMBER)
+    assert refused.text.startswith(f"Only administrators of “{EXPORT_TITLE}” can import")
+    assert await journey.events_published() == published
+    assert await stored() == len(SENT)
+
+
+def _counts_september(card: str) -> None:
+    """The /stats card of September: the export's messages and writers (new: nothing of the
+    journey is older), its average DAU over September's 30 days, and no joins or leaves."""
+    lines = card.splitlines()
+    posters_by_day = {(at.date(), user) for user, at in SENT}
+    days = (SEPTEMBER[1] - SEPTEMBER[0]).days + 1
+    joins = sum(1 for _, at, _ in JOINS if _in(at.date(), SEPTEMBER))
+    leaves = sum(1 for _, at in LEAVES if _in(at.date(), SEPTEMBER))
+    assert "1–30 Sep 2025" in lines[0] and f"({ZONE})" in lines[0]
+    assert f"Messages: {len(SENT)} (new)" in lines
+    assert f"Active people: {len({user for user, _ in SENT})} (new)" in lines
+    assert f"Average DAU: {format_number(round(len(posters_by_day) / days, 1), 'en')}" in lines
+    assert f"Joined: {joins} · Left: {leaves}" in lines
+
+
+async def test_members_shows_the_days_member_count(journey: Journey) -> None:
+    """The gateway's daily snapshot (its entry point, on today's clock) takes the chat's member
+    count from Telegram; once ingest stored the day's row, /members for today (Tokyo) shows
+    it, and the dashboard's member flow for today lists it."""
+    journey.telegram.set_member_count(CHAT, MEMBER_COUNT)
+    first = datetime.now(TOKYO).date()
+    taken = await journey.gateway.member_counts.take(datetime.now(UTC))
+    assert taken == len([CHAT])  # the one chat with events on this journey's subjects
+    last = datetime.now(TOKYO).date()  # the same day unless the snapshot straddled midnight
+
+    async def rows() -> object:
+        return await journey.scalar("SELECT count(*) FROM member_counts WHERE chat_id = :chat")
+
+    await journey.until("the day's member count stored", rows, 1)
+    card = (await journey.ask(CY, f"/members {first}..{last}")).text
+    assert {f"Members: {MEMBER_COUNT} on {day:%d.%m}" for day in (first, last)} & set(
+        card.splitlines()
+    ), card
+    period = {"from": first.isoformat(), "to": last.isoformat()}
+    async with journey.api() as api:
+        flow = (await api.get(f"/api/chats/{CHAT}/members/flow", params=period)).json()
+    assert flow["member_counts"] in [
+        [{"day": day.isoformat(), "count": MEMBER_COUNT}] for day in (first, last)
+    ], flow
 
 
 CHROMIUM = Path("/usr/bin/chromium")

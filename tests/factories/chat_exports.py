@@ -11,7 +11,7 @@ START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 class ExportBuilder:
     """One chat's export, message by message; ids count up from ``first_id``, the first sent
-    at ``start`` (aware), each a minute later."""
+    at ``start`` (aware), each a minute later unless sent ``at`` a moment of its own."""
 
     def __init__(
         self,
@@ -26,8 +26,8 @@ class ExportBuilder:
         self.messages: list[dict[str, Any]] = []
         self.start, self.first_id = start, first_id
 
-    def _base(self, kind: str, **fields: Any) -> dict[str, Any]:
-        moment = self.start + timedelta(minutes=len(self.messages))
+    def _base(self, kind: str, at: datetime | None = None, **fields: Any) -> dict[str, Any]:
+        moment = at or self.start + timedelta(minutes=len(self.messages))
         record = {
             "id": self.first_id + len(self.messages),
             "type": kind,
@@ -39,9 +39,16 @@ class ExportBuilder:
         return record
 
     def message(
-        self, user: int | None, name: str | None, text: str | list[Any] = "", **fields: Any
+        self,
+        user: int | None,
+        name: str | None,
+        text: str | list[Any] = "",
+        *,
+        at: datetime | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
-        """A message by user ``user`` (None: the chat itself speaking, an anonymous admin)."""
+        """A message by user ``user`` (None: the chat itself speaking, an anonymous admin),
+        sent ``at`` (aware; None: ``start`` plus a minute per record before it)."""
         sender = f"user{user}" if user is not None else f"channel{self.header['id']}"
         entities = [
             part if isinstance(part, dict) else {"type": "plain", "text": part}
@@ -49,6 +56,7 @@ class ExportBuilder:
         ]
         return self._base(
             "message",
+            at,
             **{"from": name, "from_id": sender, "text": text, "text_entities": entities},
             **fields,
         )
