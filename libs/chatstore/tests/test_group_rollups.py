@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore.tables import CHAT_TABLES
 from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
-from tally.contracts.chat_events import SettingsChanged
+from tally.contracts.chat_events import ReactionChanged, ReactionCounts, SettingsChanged
 from tally.infra.db.session import MIGRATIONS, create_engine
 from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_events, group_events
 
@@ -52,6 +52,12 @@ COUNTS = {
 }
 """The number of count columns (last in each row) of a rollup, when not 1."""
 TEXT_ROLLUPS = ("chat_words_daily", "chat_hashtags_daily")
+REACTION_ROLLUPS = (
+    "message_reactions",
+    "message_reaction_totals",
+    "reaction_emoji_daily",
+    "user_reactions_daily",
+)
 
 
 async def _clear(engine: AsyncEngine) -> None:
@@ -138,3 +144,31 @@ async def test_turning_text_off_forgets_its_words(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         for table in TEXT_ROLLUPS:
             assert await _rows_in(connection, table) == [], table
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+async def test_reactions_stored_before_their_message_are_counted(
+    engine: AsyncEngine, batch: int
+) -> None:
+    """Every reaction (named or anonymous) arrives before the messages, as the gateway's
+    concurrent handling can publish them: once the messages are stored, every rollup equals
+    its recount from the raw rows, as when they come in order."""
+    writer = ChatWriter(engine)
+    for events in (group_events(), elsewhere_events()):
+        await writer.write(events[:1])  # the settings first
+        rest = events[1:]
+        early = [e for e in rest if isinstance(e, ReactionChanged | ReactionCounts)]
+        assert early, "the factory's chat has reactions"
+        reordered = early + [e for e in rest if e not in early]
+        for start in range(0, len(reordered), batch):
+            await writer.write(reordered[start : start + batch])
+    for table in REACTION_ROLLUPS:
+        stored = await _rows(engine, table, f"SELECT * FROM {table}")
+        assert stored, table
+        assert stored == await _rows(engine, table, RECOUNTS[table]), table
+    stored = await _rows(
+        engine,
+        "user_reactions_monthly",
+        f"SELECT {SUMMED_COLUMNS['user_reactions_monthly']} FROM user_reactions_monthly",
+    )
+    assert stored == await _rows(engine, "user_reactions_monthly", SUMMED["user_reactions_monthly"])

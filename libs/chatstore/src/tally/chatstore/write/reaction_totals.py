@@ -11,7 +11,10 @@ batch's last event about it), and the named reactions added or taken back go to 
 ``given`` on that day; ``message_reaction_totals`` keeps each message's sum. Counting states,
 not events, is what makes a redelivered change add nothing. Reactions to a message that is not
 stored (sent before Tally saw the chat, or deleted by retention) count nowhere, as the reports
-count reactions on stored messages.
+count reactions on stored messages. A reaction may be stored before its message (the gateway
+publishes Telegram's updates as they are handled, concurrently): a batch that inserts a message
+counts the reactions already standing on it, received and given, so the rollups are the same
+in whichever order the two arrive.
 """
 
 from collections.abc import Sequence
@@ -40,10 +43,18 @@ async def _counts(
     return {(c, m, emoji): int(n) for c, m, emoji, n in await _found(connection, statement, keys)}
 
 
-async def settle_totals(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
+async def settle_totals(
+    connection: AsyncConnection,
+    plan: BatchPlan,
+    rollups: Rollups,
+    inserted: dict[tuple[int, int], str] | None = None,
+) -> None:
     """Recount the reactions standing on every message whose reactions or totals ``plan``
-    changed; store them in ``message_reactions`` and their change in ``rollups``."""
-    zones = {event.key[:2]: event.zone for event in plan.reactions}
+    changed, and on every message the batch ``inserted`` (``(chat_id, message_id)`` -> the
+    chat's zone); store them in ``message_reactions`` and their change in ``rollups``."""
+    new = dict(inserted or {})
+    zones = dict(new)
+    zones.update({event.key[:2]: event.zone for event in plan.reactions})
     zones.update({key: report.zone for key, report in plan.reaction_counts.items()})
     if not zones:
         return
@@ -66,9 +77,17 @@ async def settle_totals(connection: AsyncConnection, plan: BatchPlan, rollups: R
             day = local_day(sent_at, zones[key[:2]])
             rollups.reacted(key[0], day, key[2], author, delta)
     for chat_id, message_id, user_id, delta in rollups.named:
-        if (chat_id, message_id) in sent:
+        if (chat_id, message_id) in sent and (chat_id, message_id) not in new:
             day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
             rollups.gave(chat_id, day, user_id, delta)
+    if new:  # nothing was counted for them before: every named reaction standing now
+        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
+        for chat_id, message_id, user_id, count in await _found(
+            connection, sql.NAMED_BY_REACTOR, firsts
+        ):
+            if (chat_id, message_id) in sent:
+                day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
+                rollups.gave(chat_id, day, user_id, int(count))
     await connection.execute(sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
     rows = [
         {

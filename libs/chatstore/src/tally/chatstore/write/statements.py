@@ -286,6 +286,12 @@ NAMED_COUNTS = (
     .group_by(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.emoji)
 )
 """``(chat_id, message_id, emoji, named reactions)`` of the messages given."""
+NAMED_BY_REACTOR = (
+    select(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.user_id, func.count())
+    .join(_totaled, and_(*_same(REACTIONS, _totaled, COUNTS_KEY)))
+    .group_by(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.user_id)
+)
+"""``(chat_id, message_id, user_id, named reactions)`` of the messages given."""
 ANONYMOUS_COUNTS = select(
     REACTION_COUNTS.c.chat_id,
     REACTION_COUNTS.c.message_id,

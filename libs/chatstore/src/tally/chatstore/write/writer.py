@@ -102,6 +102,16 @@ def _keyed(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> list[Row]:
     return [dict(zip(names, key, strict=True)) for key in keys]
 
 
+def _zones_of(
+    inserted: Sequence[Any], plan: BatchPlan, states: dict[int, ChatState]
+) -> dict[tuple[int, int], str]:
+    """``(chat_id, message_id)`` of each message row the batch inserted -> its chat's zone
+    (as the batch leaves it)."""
+    zones = {chat_id: state.timezone for chat_id, state in states.items()}
+    zones.update({chat_id: settings.timezone for chat_id, settings in plan.settings.items()})
+    return {(row[0], row[1]): zones.get(row[0], "UTC") for row in inserted}
+
+
 async def _chat_states(connection: AsyncConnection, chat_ids: set[int]) -> dict[int, ChatState]:
     """The stored time zone and text setting of those of ``chat_ids`` that exist."""
     result = await connection.execute(
@@ -358,7 +368,7 @@ class ChatWriter:
             await _mark_deleted(connection, plan)
             await _apply_reactions(connection, plan, rollups)
             await _apply_reaction_counts(connection, plan)
-            await settle_totals(connection, plan, rollups)
+            await settle_totals(connection, plan, rollups, _zones_of(messages, plan, states))
             await _write_rollups(connection, rollups)
             await _run(
                 connection,
