@@ -94,12 +94,16 @@ def _filters(broker: NatsBroker | None) -> list[str]:
 def test_every_subscription_and_consumer_is_granted_and_nothing_more(
     brokers: dict[Identity, NatsBroker],
 ) -> None:
-    """A service may subscribe to exactly the subjects its subscribers listen on (and its
-    inbox), and pull from exactly its durable consumers, with each consumer's whole API."""
+    """A service may subscribe to the subjects its subscribers listen on (and its inbox), each
+    grant covering one of them (the gateway's ``answers.telegram.*.*`` covers its own
+    instance's ``answers.telegram.<instance>.*``), and pull from exactly its durable
+    consumers, with each consumer's whole API."""
     for identity, broker in brokers.items():
         core, durables = _subscriptions(broker)
         granted = TABLE[identity]
-        assert set(granted.subscribe) - {INBOX} == core, identity
+        subscribed = set(granted.subscribe) - {INBOX}
+        assert all(allowed(subscribed, subject) for subject in core), identity
+        assert all(any(covers(grant, s) for s in core) for grant in subscribed), identity
         assert _granted_durables(identity) == durables, identity
         for stream, durable in durables:
             assert set(consume(stream, durable)) <= set(granted.publish), (identity, durable)
@@ -117,8 +121,10 @@ def _instances(member: str) -> list[str]:
         return _instances(WILDCARDS[member])
     value = getattr(S, member)
     arguments: dict[str, list[tuple[Any, ...]]] = {
-        "answer": [(channel, "q1") for channel in get_args(Channel)],
+        "answer": [(channel, "q1", to) for channel in get_args(Channel) for to in (None, "gw1")],
         "answers_for": [(channel,) for channel in get_args(Channel)],
+        "answers_to": [(channel, "gw1") for channel in get_args(Channel)],
+        "answers_routed": [(channel,) for channel in get_args(Channel)],
         "alert": [("firing",), ("resolved",)],
         "dead_letter": [(identity,) for identity in SERVICES],
         "import_progress": [("i1",)],
@@ -195,6 +201,7 @@ CHAT_SETTINGS = f"$KV.{S.chat_settings_bucket}"
     ("subject", "publishers"),
     [
         (S.answer("telegram", "q1"), {"nl2sql", "executor", "admin"}),
+        (S.answer("telegram", "q1", "gw1"), {"nl2sql", "executor", "admin"}),
         (S.answer("cli", "q1"), {"nl2sql", "executor", "admin"}),
         (S.chat_event(-1001, "settings"), {"dashboard", "gateway", "admin"}),
         (S.chat_event(-1001, "message"), {"gateway", "admin"}),
@@ -230,6 +237,7 @@ def test_who_may_publish(subject: str, publishers: set[str]) -> None:
     ("subject", "subscribers"),
     [
         (S.answer("telegram", "q1"), {"gateway", "admin"}),
+        (S.answer("telegram", "q1", "gw1"), {"gateway", "admin"}),
         (S.answer("cli", "q1"), {"cli", "admin"}),
         (S.question_asked, {"nl2sql", "admin"}),
         (S.chat_event(-1001, "message"), {"admin"}),

@@ -23,9 +23,10 @@ def sample(gateway: Gateway, name: str, **labels: str) -> float:
 
 
 async def test_private_text_is_published_as_question(
-    telegram: FakeTelegram, subjects: Subjects, listen: Listen, user_id: int
+    telegram: FakeTelegram, subjects: Subjects, listen: Listen, user_id: int, gateway: Gateway
 ) -> None:
-    """A private text message becomes one QuestionAsked with its chat, user, language and text."""
+    """A private text message becomes one QuestionAsked with its chat, user, language and text,
+    naming this gateway as the one its answer goes to."""
     questions = await listen(subjects.question_asked, QuestionAsked, user_id)
     telegram.push_message(user_id, user_id, "  How many videos are there?  ", language_code="ru")
 
@@ -34,6 +35,7 @@ async def test_private_text_is_published_as_question(
     assert (question.channel, question.chat_id, question.user_id) == ("telegram", user_id, user_id)
     assert question.language == "en"
     assert question.text == "How many videos are there?"
+    assert question.reply_to == gateway.context.settings.gateway_instance
 
 
 async def test_question_carries_the_telegram_receive_trace(

@@ -126,6 +126,19 @@ class BotApiSimulator:
         message = self._message(group_chat(chat_id), user_id, None)
         return self._push({"message": message | {"text": text}})
 
+    async def take_updates(self) -> list[Json]:
+        """The updates queued and not taken yet, oldest first, once there is one (webhook mode:
+        what Telegram would POST; each is marked handed out now, as ``getUpdates`` does).
+        Returns [] once the server is closing."""
+        while not self._updates and not self._closing:
+            self._arrived.clear()
+            await self._arrived.wait()
+        taken, self._updates = self._updates, []
+        now = time.monotonic()
+        for update in taken:
+            self.handed_at.setdefault(int(update["update_id"]), now)
+        return taken
+
     def _message(self, chat: Json, user_id: int, message_id: int | None) -> Json:
         """A message's common fields: id (the next one when None), date, ``chat``, sender."""
         return {

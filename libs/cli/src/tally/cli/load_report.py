@@ -21,14 +21,15 @@ def stages_table(phase: PhaseReport) -> Table:
 def print_report(report: LoadReport, console: Console) -> None:
     """The figures of every phase, their CPU tables, and the replica ratio."""
     table = Table(title="tally loadtest: update handed to the gateway -> reply at the Bot API (ms)")
-    columns = ("replicas", "asked", "answered", "lost", "errors", "answers/s")
+    columns = ("replicas", "gateways", "asked", "answered", "lost", "errors", "answers/s")
     for column in (*columns, "p50", "p95", "p99", "max", "ingest lag max/end"):
         table.add_column(column, justify="right")
     for phase in report.phases:
         ms = phase.latency_ms
         table.add_row(
-            *(str(v) for v in (phase.replicas, phase.asked, phase.answered, phase.unanswered)),
-            str(phase.errors),
+            *(str(v) for v in (phase.replicas, phase.gateways, phase.asked, phase.answered)),
+            str(phase.unanswered),
+            str(phase.errors + phase.webhook_errors),
             f"{phase.answers_per_s:.1f}",
             *(f"{value:.1f}" for value in (ms.p50, ms.p95, ms.p99, ms.max)),
             f"{phase.ingest_lag_max}/{phase.ingest_lag_end}",

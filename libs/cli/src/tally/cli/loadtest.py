@@ -4,6 +4,8 @@ The stack (nl2sql, executor and ingest, each ``replicas`` times, and one gateway
 processes, as ``tally up`` runs them, on embedded servers when NATS_URL / DATABASE_URL are
 unset, else on those with a fresh database and subject prefix; the sample videos are imported
 through ingest. The gateway polls a simulated Bot API in this process (``tally.cli.bot_api``).
+With ``gateways`` > 1 they run in webhook mode instead, and this process is also their load
+balancer: it POSTs the updates to their webhooks in turn (round robin).
 
 Users ask a fixed mix of answerable English and Russian questions and a few refusals, over and
 over (so the answer cache, when on, is hit). Two load models:
@@ -20,6 +22,7 @@ per second each; ingest stores them, and its consumer lag is sampled.
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 from uuid import uuid4
 
+import aiohttp
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -39,7 +43,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from tally.cli.bot_api import DEFAULT_TOKEN, BotApiSimulator
+from tally.cli.bot_api import DEFAULT_TOKEN, BotApiSimulator, Json
 from tally.cli.config import CliSettings, resolve
 from tally.cli.load_measures import (
     CpuUse,
@@ -95,6 +99,12 @@ class LoadOptions:
     cache: bool = True
     replicas: int = 1
     compare_replicas: bool = False
+    gateways: int = 1
+    """Gateways: one polls the fake Bot API; more serve webhooks behind this process's
+    round-robin balancer."""
+    reask_after_s: float | None = None
+    """The gateways' REASK_AFTER_S (None: theirs, 2 s): a low one has most questions asked
+    again, and answered twice when the repeat reaches another executor replica."""
     start: bool = True
     bot_api_port: int = 0
     """With ``start`` off, the port the fake Bot API listens on (the running gateway's
@@ -112,9 +122,12 @@ class LoadOptions:
 
 
 class PhaseReport(BaseModel):
-    """The figures of one load phase (one replica count)."""
+    """The figures of one load phase (one replica count); ``webhook_errors`` counts updates
+    a gateway's webhook did not take (HTTP status other than 200, or no answer)."""
 
     replicas: int
+    gateways: int = 1
+    webhook_errors: int = 0
     model: Model
     users: int
     groups: int
@@ -268,6 +281,37 @@ async def _watch_bus(connection: NatsClient, subjects: Subjects, tracker: Tracke
 
     await connection.subscribe(subjects.question_asked, cb=asked)
     await connection.subscribe(subjects.answers_for("telegram"), cb=answered)
+    await connection.subscribe(subjects.answers_routed("telegram"), cb=answered)
+
+
+@dataclass
+class Balancer:
+    """The load balancer in front of several webhook gateways: each update the fake Bot API
+    queues is POSTed (with the secret token header) to the next of ``webhooks`` in turn."""
+
+    telegram: BotApiSimulator
+    webhooks: list[str]
+    secret: str
+    errors: int = 0
+
+    async def run(self) -> None:
+        """Forward updates until the fake Bot API closes (or the task is cancelled)."""
+        turn = itertools.cycle(self.webhooks)
+        posts: set[asyncio.Task[None]] = set()
+        async with aiohttp.ClientSession() as session:
+            while updates := await self.telegram.take_updates():
+                for update in updates:
+                    post = asyncio.create_task(self._post(session, next(turn), update))
+                    posts.add(post)
+                    post.add_done_callback(posts.discard)
+
+    async def _post(self, session: aiohttp.ClientSession, url: str, update: Json) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        try:
+            async with session.post(url, json=update, headers=headers) as response:
+                self.errors += response.status != 200
+        except aiohttp.ClientError:
+            self.errors += 1
 
 
 async def _drain(tracker: Tracker, lag: LagSampler, seconds: float) -> None:
@@ -293,9 +337,14 @@ async def run_phase(
     tracker.handed_at = telegram.handed_at
     connection = await nats.connect(common.nats_servers(), **common.nats_auth())
     async with telegram:
+        balancer: Balancer | None = None
         if stack is not None:
             stack.extra_env["TELEGRAM_API_BASE"] = telegram.base_url
-            await stack.start_replicas(replicas)
+            webhook = options.gateways > 1
+            await stack.start_replicas(replicas, gateways=options.gateways, webhook=webhook)
+            if webhook:
+                balancer = Balancer(telegram, list(stack.webhooks.values()), stack.webhook_secret)
+        balancing = asyncio.create_task(balancer.run()) if balancer else None
         pids = (stack.pids() if stack else {}) | {"loadtest (users + fake Bot API)": os.getpid()}
         subjects = Subjects(common.subject_prefix)
         await _watch_bus(connection, subjects, tracker)
@@ -310,12 +359,16 @@ async def run_phase(
         wall = time.monotonic() - start
         cpu = cpu_use(before, cpu_snapshot(pids), wall, tracker.asked)
         sampling.cancel()
+        if balancing is not None:
+            balancing.cancel()
         if stack is not None:
             await stack.stop_services()
     await connection.close()
     in_window = sum(1 for at in tracker.answered_at if start <= at <= end)
     return PhaseReport(
         replicas=replicas,
+        gateways=options.gateways,
+        webhook_errors=balancer.errors if balancer else 0,
         model=options.model,
         users=options.users,
         groups=options.groups,
@@ -364,12 +417,14 @@ async def run_loadtest(options: LoadOptions, console: Console) -> LoadReport:
         "THROTTLE_INTERVAL_S": str(options.throttle_s),
         "LOG_LEVEL": "WARNING",
     }
+    if options.reask_after_s is not None:
+        stack.extra_env["REASK_AFTER_S"] = str(options.reask_after_s)
     phases = [1, 2] if options.compare_replicas else [options.replicas]
     reports = []
     try:
         common = await asyncio.to_thread(stack.start_servers)
         await stack.prepare()
-        await stack.start_replicas(1, gateway=False)
+        await stack.start_replicas(1, gateways=0)
         imported = await import_videos(options.sample, common)
         console.print(f"Imported {imported.videos:,} videos, {imported.snapshots:,} snapshots.")
         await stack.stop_services()

@@ -500,6 +500,16 @@ def loadtest(
     compare_replicas: Annotated[
         bool, typer.Option(help="Run with 1 and then 2 replicas; print the throughput ratio.")
     ] = False,
+    gateways: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Gateways; more than 1: webhook mode behind a round-robin balancer."
+        ),
+    ] = 1,
+    reask_after: Annotated[
+        float | None,
+        typer.Option(min=0, help="The gateways' REASK_AFTER_S (s; default theirs, 2)."),
+    ] = None,
     start: Annotated[
         bool, typer.Option(help="Start the stack; --no-start uses a running one.")
     ] = True,
@@ -532,6 +542,8 @@ def loadtest(
         cache=cache,
         replicas=replicas,
         compare_replicas=compare_replicas,
+        gateways=gateways,
+        reask_after_s=reask_after,
         start=start,
         bot_api_port=bot_api_port,
         drain_s=drain,

@@ -180,14 +180,20 @@ def declared(subjects: Subjects) -> list[str]:
 
 
 def answers(subjects: Subjects) -> list[str]:
-    """Every channel's answers (``answers.<channel>.<question id>``)."""
-    return [subjects.answers_for(channel) for channel in get_args(Channel)]
+    """Every channel's answers (``answers.<channel>.<question id>``, and
+    ``answers.<channel>.<instance>.<question id>`` for a question with ``reply_to``)."""
+    channels = get_args(Channel)
+    return [
+        *(subjects.answers_for(channel) for channel in channels),
+        *(subjects.answers_routed(channel) for channel in channels),
+    ]
 
 
 def gateway(s: Subjects) -> Permissions:
     """Telegram's side: questions, picks, users seen, feedback, the admin audit and the chat
     events of every kind (settings too: a group admin's /settings); reports and alert
-    commands asked for; Telegram's answers, alerts and digests read, the chat settings
+    commands asked for; Telegram's answers (any instance's: the instance id is chosen at
+    start), alerts and digests read, the chat settings
     watched, the digests bucket read and written (a chat admin's /digest)."""
     events = [s.chat_events_of_kind(kind) for kind in KINDS]
     requests = [s.chat_report, s.ops_report, s.alert_command]
@@ -195,7 +201,13 @@ def gateway(s: Subjects) -> Permissions:
     digests = [*kv_read(s.digests_bucket), *kv_write(s.digests_bucket)]
     return Permissions(
         publish=(*told, *requests, s.dead_letter("gateway"), *declared(s)),
-        subscribe=(s.answers_for("telegram"), s.alerts_all, s.digest_ready, INBOX),
+        subscribe=(
+            s.answers_for("telegram"),
+            s.answers_routed("telegram"),
+            s.alerts_all,
+            s.digest_ready,
+            INBOX,
+        ),
     ) + _jetstream([*kv_watch(s.chat_settings_bucket), *digests])
 
 

@@ -71,6 +71,10 @@ class QuestionAsked(Event):
     timezone: str = Field(default="UTC", max_length=64)
     """The asking chat's zone (IANA; its settings): the calendar a question about the chat
     reads its dates on. Video statistics are always read in UTC."""
+    reply_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """The instance that waits for the answer (a gateway's ``GATEWAY_INSTANCE``): the answer
+    goes to ``answers.{channel}.{reply_to}.{question_id}``, not to the channel's queue group.
+    None (the CLI, older gateways): ``answers.{channel}.{question_id}``."""
 
 
 class QueryPlanned(Event):

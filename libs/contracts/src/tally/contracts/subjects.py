@@ -7,6 +7,8 @@ Subjects are namespaced by a prefix (``SUBJECT_PREFIX``, default ``tally``):
 ``{p}.plans.ready``                QueryPlanned, nl2sql -> executor (queue group)
 ``{p}.sql.proposed``               SqlProposed (LLM-written SQL), nl2sql -> executor firewall
 ``{p}.answers.{channel}.{qid}``    QuestionAnswered, nl2sql/executor -> the asking channel
+``{p}.answers.{channel}.{to}.{qid}``  the same, for a question with ``reply_to`` ``to``: the
+                                   one gateway instance that asked it (several gateways)
 ``{p}.videos.batch``               VideoBatch, CLI import -> ingest (stream VIDEO_STATS)
 ``{p}.imports.{import_id}``        BatchStored, ingest -> the importing CLI
 ``{p}.users.seen``                 UserSeen, gateway -> ingest (stream ACTIVITY)
@@ -77,8 +79,13 @@ class Subjects:
         """LLM-written SQL awaiting the executor's firewall (queue group ``executor``)."""
         return f"{self.prefix}.sql.proposed"
 
-    def answer(self, channel: Channel, question_id: str) -> str:
-        return f"{self.prefix}.answers.{channel}.{question_id}"
+    def answer(self, channel: Channel, question_id: str, reply_to: str | None = None) -> str:
+        """Where a question's answer goes: ``answers.{channel}.{question_id}``, or
+        ``answers.{channel}.{reply_to}.{question_id}`` when the question names the instance
+        that waits for it (``QuestionAsked.reply_to``)."""
+        if reply_to is None:
+            return f"{self.prefix}.answers.{channel}.{question_id}"
+        return f"{self.prefix}.answers.{channel}.{reply_to}.{question_id}"
 
     @staticmethod
     def answer_headers(question_id: str) -> dict[str, str]:
@@ -88,8 +95,16 @@ class Subjects:
         return {"Nats-Msg-Id": f"answer-{question_id}"}
 
     def answers_for(self, channel: Channel) -> str:
-        """Wildcard over every answer for one channel."""
+        """Wildcard over every answer for one channel to a question without ``reply_to``."""
         return f"{self.prefix}.answers.{channel}.*"
+
+    def answers_to(self, channel: Channel, reply_to: str) -> str:
+        """Wildcard over the answers for one channel's instance ``reply_to``."""
+        return f"{self.prefix}.answers.{channel}.{reply_to}.*"
+
+    def answers_routed(self, channel: Channel) -> str:
+        """Wildcard over the answers for every instance of one channel (:meth:`answers_to`)."""
+        return f"{self.prefix}.answers.{channel}.*.*"
 
     @property
     def answers_all(self) -> str:

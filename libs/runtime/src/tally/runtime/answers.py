@@ -19,7 +19,8 @@ class Publisher(Protocol):
 async def publish_answer(
     publisher: Publisher, answered: QuestionAnswered, subjects: Subjects
 ) -> None:
-    """Publish ``answered`` on ``answers.{channel}.{question_id}`` with the ``Nats-Msg-Id``
+    """Publish ``answered`` on ``answers.{channel}.{question_id}`` (with the question's
+    ``reply_to``: ``answers.{channel}.{reply_to}.{question_id}``) with the ``Nats-Msg-Id``
     header ``answer-{question_id}`` (:meth:`Subjects.answer_headers`), so the ACTIVITY stream
     keeps one answer per question when a re-asked question is answered twice. Raises the
     publisher's errors."""
@@ -27,6 +28,6 @@ async def publish_answer(
     question_id = str(question.question_id)
     await publisher.publish(
         answered,
-        subjects.answer(question.channel, question_id),
+        subjects.answer(question.channel, question_id, question.reply_to),
         headers=subjects.answer_headers(question_id),
     )

@@ -62,7 +62,12 @@ def create_broker_for(
     """The gateway's NatsBroker with its answer and alert subscribers included; they need a
     GatewayContext (:func:`tally.gateway.handlers.provide_context`) before the broker starts."""
     broker = common_broker.create_broker(settings, service="gateway", registry=registry)
-    broker.include_router(create_router(subjects, reply_concurrency=settings.reply_concurrency))
+    router = create_router(
+        subjects,
+        instance=settings.gateway_instance,
+        reply_concurrency=settings.reply_concurrency,
+    )
+    broker.include_router(router)
     return broker
 
 

@@ -1,6 +1,7 @@
 """The gateway's settings: the common ones, the Telegram ones and its own."""
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Final
@@ -77,6 +78,13 @@ class GatewaySettings(CommonSettings, TelegramSettings):
     reply_concurrency: int = Field(default=64, ge=1)
     """Answers being sent to Telegram at once. Each send is an HTTP round trip; one at a time,
     a round trip of 50 ms would cap the bot at 20 answers/s (BENCHMARKS.md, "Load")."""
+    gateway_instance: str = Field(
+        default_factory=lambda: secrets.token_hex(6), pattern=r"^[A-Za-z0-9_-]{1,64}$"
+    )
+    """This gateway's name on the bus (``GATEWAY_INSTANCE``; default: random at each start):
+    its questions carry it as ``reply_to``, so their answers come back to it alone, and with
+    several gateways behind one webhook address each answer reaches the gateway that holds its
+    question (and re-asks it). Give each running gateway its own."""
     reask_after_s: float = Field(default=2.0, ge=0)
     """A question not answered after this many seconds is published again under its id
     (then after 2x, 4x..., until 15 s; see domain.reasks); 0 turns re-asking off."""

@@ -24,7 +24,8 @@ from tally.gateway.telegram.digest import post_digest
 from tally.gateway.telegram.keyboards import alert_keyboard, answer_keyboard
 
 QUEUE: Final = "gateway"
-"""Queue group: with several gateways running, each answer and alert is sent once."""
+"""Queue group: with several gateways running, each alert and digest is sent once, and so is
+each answer to a question without ``reply_to`` (from an older gateway)."""
 CONTEXT_KEY: Final = "gateway"
 """Where the GatewayContext is in the broker's FastStream context."""
 
@@ -65,13 +66,17 @@ async def digest(ready: DigestReady, ctx: GatewayDep) -> None:
     await post_digest(ctx, ready)
 
 
-def create_router(subjects: Subjects, *, reply_concurrency: int) -> NatsRouter:
-    """A NatsRouter with :func:`reply` on ``answers.telegram.*`` (``reply_concurrency``
-    answers sent at once), :func:`alert` on ``alerts.*`` and :func:`digest` on
-    ``digests.ready``, all in queue group QUEUE."""
+def create_router(subjects: Subjects, *, instance: str, reply_concurrency: int) -> NatsRouter:
+    """A NatsRouter with :func:`reply` on ``answers.telegram.<instance>.*`` (the answers to
+    this gateway's questions, which it alone holds and re-asks) and, in queue group QUEUE, on
+    ``answers.telegram.*`` (questions without ``reply_to``: an older gateway's), each with
+    ``reply_concurrency`` answers sent at once; :func:`alert` on ``alerts.*`` and
+    :func:`digest` on ``digests.ready`` in queue group QUEUE."""
     router = NatsRouter()
-    answers = subjects.answers_for("telegram")
-    router.subscriber(answers, queue=QUEUE, max_workers=reply_concurrency)(reply)
+    mine = subjects.answers_to("telegram", instance)
+    router.subscriber(mine, max_workers=reply_concurrency)(reply)
+    unrouted = subjects.answers_for("telegram")
+    router.subscriber(unrouted, queue=QUEUE, max_workers=reply_concurrency)(reply)
     router.subscriber(subjects.alerts_all, queue=QUEUE)(alert)
     router.subscriber(subjects.digest_ready, queue=QUEUE)(digest)
     return router

@@ -66,6 +66,7 @@ async def _ask(message: Message, text: str, ctx: GatewayContext) -> None:
         language=report_language(message, text),
         text=text,
         timezone=ctx.chat_settings.get(message.chat.id).timezone,
+        reply_to=ctx.settings.gateway_instance,
     )
     with tracer.start_as_current_span("telegram receive") as span:
         span.set_attribute("tally.question_id", str(question.question_id))

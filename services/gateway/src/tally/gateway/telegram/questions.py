@@ -26,10 +26,10 @@ tracer: Final = trace.get_tracer("tally.gateway")
 @router.message(F.text.strip().len().in_(range(1, MAX_QUESTION_CHARS + 1)))
 async def ask(message: Message, ctx: GatewayContext) -> None:
     """Publish the question to ``subjects.question_asked``; the answer comes back on the bus
-    (a late one is asked again, see domain.reasks)."""
+    to this gateway (``reply_to``; a late one is asked again, see domain.reasks)."""
     ctx.metrics.message("question")
     with tracer.start_as_current_span("telegram receive") as span:
-        question = _question(message)
+        question = _question(message, reply_to=ctx.settings.gateway_instance)
         span.set_attribute("tally.question_id", str(question.question_id))
         await ctx.broker.publish(question, ctx.subjects.question_asked)
     ctx.reasks.asked(question, time.monotonic())
@@ -47,7 +47,7 @@ async def not_text(message: Message, ctx: GatewayContext) -> None:
     await _hint(message, ctx, "not_text")
 
 
-def _question(message: Message) -> QuestionAsked:
+def _question(message: Message, *, reply_to: str) -> QuestionAsked:
     text = (message.text or "").strip()
     user = message.from_user
     return QuestionAsked(
@@ -56,6 +56,7 @@ def _question(message: Message) -> QuestionAsked:
         user_id=user.id if user else message.chat.id,
         language=detect_language(text, user.language_code if user else None),
         text=text,
+        reply_to=reply_to,
     )
 
 

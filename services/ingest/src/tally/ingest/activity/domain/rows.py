@@ -91,7 +91,7 @@ def answer_letter(answer: QuestionAnswered, subjects: Subjects, reason: str) -> 
     question = answer.question
     return DeadLetter(
         service="ingest",
-        subject=subjects.answer(question.channel, str(question.question_id)),
+        subject=subjects.answer(question.channel, str(question.question_id), question.reply_to),
         reason=reason,
         payload=answer.model_dump_json(),
     )

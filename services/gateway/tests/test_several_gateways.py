@@ -1,0 +1,168 @@
+"""Two gateways behind one webhook address, as processes on real NATS, re-asking late
+questions: every question gets exactly one reply, sent by the gateway that took it.
+
+Each gateway talks to its own fake Bot API, so a reply shows which gateway sent it. The
+nl2sql stand-in answers each delivery of a question 1.5 s after it came, through
+``publish_answer``: later than the gateways' re-ask (0.3 s, looked for every 0.5 s), so
+every question is answered at least twice, as when a replica is only slow.
+"""
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from tally.cli.embedded import free_port
+from tally.contracts.events import QuestionAnswered, QuestionAsked
+from tally.contracts.subjects import Subjects
+from tally.gateway.webhook import SECRET_HEADER
+from tally.infra.settings import CommonSettings
+from tally.runtime.answers import publish_answer
+from tally.testing.processes import stop_group
+from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
+
+SECRET = "several-gateways-secret_0123456789"
+ANSWER_AFTER_S = 1.5
+REASK_AFTER_S = 0.3
+QUESTIONS = 12
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("streams")]
+
+
+@dataclass
+class RunningGateway:
+    """One gateway process in webhook mode, and the fake Bot API it sends to."""
+
+    instance: str
+    telegram: FakeTelegram
+    webhook: str
+    process: asyncio.subprocess.Process
+
+
+class NatsPublisher:
+    """``publish_answer``'s Publisher on a plain nats-py connection."""
+
+    def __init__(self, nc: Client) -> None:
+        self.nc = nc
+
+    async def publish(
+        self, message: QuestionAnswered, subject: str, *, headers: dict[str, str]
+    ) -> None:
+        await self.nc.publish(subject, message.model_dump_json().encode(), headers=headers)
+
+
+class SlowNl2sql:
+    """Answers every delivery of a question ``ANSWER_AFTER_S`` after it came."""
+
+    def __init__(self, nc: Client, subjects: Subjects) -> None:
+        self.publisher, self.subjects = NatsPublisher(nc), subjects
+        self.deliveries: dict[str, int] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def on_question(self, message: Msg) -> None:
+        question = QuestionAsked.model_validate_json(message.data)
+        key = str(question.question_id)
+        self.deliveries[key] = self.deliveries.get(key, 0) + 1
+        task = asyncio.create_task(self._answer(question))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _answer(self, question: QuestionAsked) -> None:
+        await asyncio.sleep(ANSWER_AFTER_S)
+        answer = QuestionAnswered(question=question, outcome="answered", value=42)
+        await publish_answer(self.publisher, answer, self.subjects)
+
+
+async def _ready(telegram: FakeTelegram, process: asyncio.subprocess.Process) -> None:
+    """Return once the gateway called setWebhook (its webhook server listens by then)."""
+    for _ in range(300):
+        assert process.returncode is None, "a gateway exited at start"
+        if telegram.webhook is not None:
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("a gateway did not set its webhook within 60 s")
+
+
+async def _start(settings: CommonSettings, instance: str, stack: AsyncExitStack) -> RunningGateway:
+    telegram = await stack.enter_async_context(FakeTelegram())
+    webhook_port, metrics_port = free_port(), free_port()
+    environment = {
+        **os.environ,
+        "NATS_URL": settings.nats_url,
+        "DATABASE_URL": settings.database_url,
+        "SUBJECT_PREFIX": settings.subject_prefix,
+        "BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "WEBHOOK_URL": "https://tally.example.org/telegram/webhook",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": str(webhook_port),
+        "METRICS_PORT": str(metrics_port),
+        "GATEWAY_INSTANCE": instance,
+        "REASK_AFTER_S": str(REASK_AFTER_S),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tally.gateway"),
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    stack.push_async_callback(stop_group, process)
+    await _ready(telegram, process)
+    webhook = f"http://127.0.0.1:{webhook_port}/telegram/webhook"
+    return RunningGateway(instance, telegram, webhook, process)
+
+
+@pytest.fixture
+async def gateways(settings: CommonSettings) -> AsyncIterator[tuple[RunningGateway, ...]]:
+    """Gateways ``a`` and ``b``, each on its own fake Bot API."""
+    async with AsyncExitStack() as stack:
+        started = await asyncio.gather(*(_start(settings, name, stack) for name in "ab"))
+        yield tuple(started)
+
+
+@pytest.fixture
+async def nl2sql(nc: Client, subjects: Subjects) -> AsyncIterator[SlowNl2sql]:
+    stand_in = SlowNl2sql(nc, subjects)
+    subscription = await nc.subscribe(subjects.question_asked, cb=stand_in.on_question)
+    await nc.flush()
+    yield stand_in
+    await subscription.unsubscribe()
+    for task in list(stand_in.tasks):
+        task.cancel()
+
+
+async def test_each_question_is_answered_once_by_the_gateway_that_took_it(
+    gateways: tuple[RunningGateway, ...], nl2sql: SlowNl2sql
+) -> None:
+    """Questions alternate between the gateways (a load balancer's round robin); each is
+    asked again and answered twice, yet each asker gets one reply, from its own gateway."""
+    users: dict[str, list[int]] = {gateway.instance: [] for gateway in gateways}
+    async with httpx.AsyncClient(timeout=5) as client:
+        for number in range(QUESTIONS):
+            gateway = gateways[number % len(gateways)]
+            user = 50_000 + number
+            update = gateway.telegram.update(
+                gateway.telegram.push_message(user, user, "How many videos are there?")
+            )
+            response = await client.post(
+                gateway.webhook, json=update, headers={SECRET_HEADER: SECRET}
+            )
+            assert response.status_code == 200
+            users[gateway.instance].append(user)
+    for gateway in gateways:
+        await gateway.telegram.wait_sent(len(users[gateway.instance]), timeout=15)
+    await asyncio.sleep(2 * ANSWER_AFTER_S + 1)
+    assert all(count >= 2 for count in nl2sql.deliveries.values()), nl2sql.deliveries
+    assert len(nl2sql.deliveries) == QUESTIONS
+    for gateway in gateways:
+        chats = sorted(message.chat_id for message in gateway.telegram.sent)
+        assert chats == users[gateway.instance], gateway.instance
+        assert all("42" in message.text for message in gateway.telegram.sent)
