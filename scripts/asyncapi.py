@@ -50,7 +50,9 @@ def service_brokers() -> list[NatsBroker]:
     from tally.nl2sql.app import create_app as nl2sql_app
     from tally.nl2sql.config import Nl2sqlSettings
 
-    gateway = GatewaySettings(_env_file=None)
+    # The document names one gateway's reply subject: a fixed instance name stands for any
+    # (each gateway draws its own at start, GATEWAY_INSTANCE).
+    gateway = GatewaySettings(_env_file=None, gateway_instance="instance")
     apps = [
         nl2sql_app(Nl2sqlSettings(_env_file=None)),
         executor_app(ExecutorSettings(_env_file=None)),
