@@ -9,7 +9,9 @@ STREAM_REPLICAS=3, on a database of the test's own. While questions arrive at 5 
 (each through ``tally ask``'s client, a connection of its own) and a seeded group's chat
 events are published (``Nats-Msg-Id``, confirmed by JetStream's acknowledgement, retried
 until confirmed, as a gateway would), the node leading the chat events stream is killed
-(SIGKILL) and stays dead.
+(SIGKILL) and stays dead. That leadership is first moved (leader step-down) until a service
+is connected to that node too, so the kill takes a stream leader and a service's connection
+at once; after it, every service is connected to a surviving node.
 
 A question whose own connection was to the killed node fails at its client, which says so;
 the test asks it again once, as the user would, on a new connection. Every question must
@@ -112,7 +114,7 @@ class Questions:
     """Questions whose first connection was lost (or not made), asked again."""
 
     async def _once(self, settings: CommonSettings) -> str | None:
-        """"answered", "reply:<reason>", "no answer", or None when the client saw it fail."""
+        """ "answered", "reply:<reason>", "no answer", or None when the client saw it fail."""
         try:
             async with Asker(settings, timeout_s=15) as asker:
                 answer = (await asker.ask(QUESTION)).answer
@@ -188,16 +190,43 @@ async def _stored(database_url: str) -> tuple[int, int]:
         await connection.close()
 
 
-async def _stream_leader(stack: Stack) -> ClusterNode:
-    """The node leading the chat events stream (it keeps the only copy when R1)."""
+SERVICE_CLIENTS = {f"tally-{name}" for name in ("nl2sql", "executor", "ingest")}
+"""The connection names of the services (create_broker names them ``tally-<service>``)."""
+
+
+def _services_on(node: ClusterNode) -> set[str]:
+    return SERVICE_CLIENTS & set(node.client_names())
+
+
+async def _stream_leader(client: Client, stream: str) -> str:
+    """The name of the node leading ``stream`` ("" while it has none)."""
+    with contextlib.suppress(nats.errors.Error, TimeoutError):
+        info = await client.jetstream().stream_info(stream)
+        return (info.cluster.leader if info.cluster else None) or ""
+    return ""
+
+
+async def _victim(stack: Stack) -> ClusterNode:
+    """The node leading the chat events stream, moved (leader step-down, R3 only) until at
+    least one service is connected to that node too: killing it takes the stream's leader
+    and a service's connection at once. With R1 the leader keeps the stream's only copy."""
+    stream = Subjects(stack.settings.subject_prefix).chat_events_stream
     client = await nats.connect(stack.settings.nats_servers())
     try:
-        name = Subjects(stack.settings.subject_prefix).chat_events_stream
-        info = await client.jetstream().stream_info(name)
+        for _ in range(10):
+            leader = await _stream_leader(client, stream)
+            node = next(node for node in stack.cluster.nodes if node.name == leader)
+            if REPLICAS == 1 or _services_on(node):
+                return node
+            await client.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}", b"", timeout=5)
+
+            async def moved(old: str = leader) -> bool:
+                return await _stream_leader(client, stream) not in {"", old}
+
+            await until(moved, timeout_s=20, what=f"a new leader of {stream}")
     finally:
         await client.close()
-    assert info.cluster is not None and info.cluster.leader
-    return next(node for node in stack.cluster.nodes if node.name == info.cluster.leader)
+    raise AssertionError("no service connected to the chat events stream's leader")
 
 
 async def test_a_cluster_node_killed_under_load(stack: Stack) -> None:
@@ -208,7 +237,8 @@ async def test_a_cluster_node_killed_under_load(stack: Stack) -> None:
     events = generate_chat_events(end=date(2025, 11, 30), chats=3, users=50, days=4)[:3000]
     messages = len({(e.chat_id, e.message_id) for e in events if e.kind == "message"})
     members = sum(e.kind == "member" for e in events)
-    victim = await _stream_leader(stack)
+    victim = await _victim(stack)
+    on_victim = _services_on(victim)
     questions = Questions()
     started = time.monotonic()
     asking = asyncio.create_task(questions.load(settings, until_s=started + LOAD_S))
@@ -225,7 +255,7 @@ async def test_a_cluster_node_killed_under_load(stack: Stack) -> None:
         f"{dict(tally)}; {len(questions.outcomes)} questions, {questions.failed_at_client} "
         f"asked again; node {victim.name} killed at {killed_at - started:.1f} s; "
         f"{len(events)} chat events confirmed by {published_at - started:.1f} s with "
-        f"{retries} publish retries"
+        f"{retries} publish retries; {sorted(on_victim)} connected to it"
     )
     before = [outcome for at, outcome in questions.outcomes if at < killed_at]
     assert len(before) >= 15, summary
@@ -239,4 +269,7 @@ async def test_a_cluster_node_killed_under_load(stack: Stack) -> None:
     assert await _stored(settings.database_url) == (messages, members), summary
     for service in stack.services:
         await service.wait_ready(timeout_s=20)
+    survivors = [node for node in stack.cluster.nodes if node.running]
+    on_survivors = set().union(*(_services_on(node) for node in survivors))
+    assert on_survivors == SERVICE_CLIENTS, summary  # those on the killed node moved
     print(summary)  # the figures docs/scaling.md quotes (pytest -s)
