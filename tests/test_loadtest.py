@@ -62,6 +62,7 @@ async def test_loadtest_answers_every_question_and_reports(
     )
     assert set(phase["stages_ms"]) == {"gateway in", "nl2sql + executor", "gateway out"}
     assert phase["group_messages"] >= 30 and phase["ingest_lag_end"] == 0
+    assert phase["group_messages_stored"] == phase["group_messages"]
     processes = {use["process"] for use in phase["cpu"]}
     assert {"gateway#1", "nl2sql#1", "executor#1", "ingest#1"} <= processes
     assert phase["throttle_s"] == 0.5

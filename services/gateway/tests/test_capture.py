@@ -558,7 +558,7 @@ async def test_a_publish_that_keeps_failing_is_logged_and_counted(
     """No stream takes the subject: after the retries, an error log and a ``failed`` count."""
     registry = CollectorRegistry()
     metrics = GatewayMetrics(registry)
-    publisher = ChatEventPublisher(gateway.broker, Subjects("nostream"), metrics)
+    publisher = ChatEventPublisher(gateway.broker, Subjects("nostream"), metrics, retry_for_s=1)
     event = _posted(_fake.push_group_message(-5, 42, "lost"))
 
     with structlog.testing.capture_logs() as logs:

@@ -29,16 +29,19 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from uuid import uuid4
 
 import aiohttp
+import asyncpg
 import nats
+import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel
 from rich.console import Console
 from sqlalchemy.engine import make_url
@@ -57,7 +60,7 @@ from tally.cli.load_measures import (
 from tally.cli.load_stack import LoadStack
 from tally.contracts.streams import delete_streams
 from tally.contracts.subjects import CHATS_DURABLE, Subjects
-from tally.infra.db.session import drop_database
+from tally.infra.db.session import asyncpg_dsn, drop_database
 from tally.infra.settings import CommonSettings
 
 Model = Literal["open", "closed"]
@@ -143,6 +146,9 @@ class PhaseReport(BaseModel):
     """The latency split: update handed out -> question on the bus ("gateway in") -> answer
     on the bus ("nl2sql + executor") -> sendMessage at the fake ("gateway out")."""
     group_messages: int
+    group_messages_stored: int
+    """Of ``group_messages``, the rows in ``messages`` once the phase drained (each message
+    once: a row per chat and message id)."""
     ingest_lag_max: int
     ingest_lag_end: int
     cpu: list[CpuUse]
@@ -314,6 +320,21 @@ class Balancer:
             self.errors += 1
 
 
+async def _group_messages_stored(database_url: str, since: datetime) -> int:
+    """Rows in ``messages`` of the simulated groups (chat ids at or below GROUP_BASE) sent
+    at or after ``since`` (UTC; a run on a running stack may find earlier runs' rows)."""
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        stored = await connection.fetchval(
+            "SELECT count(*) FROM messages WHERE chat_id <= $1 AND sent_at >= $2",
+            GROUP_BASE,
+            since,
+        )
+    finally:
+        await connection.close()
+    return int(stored or 0)
+
+
 async def _drain(tracker: Tracker, lag: LagSampler, seconds: float) -> None:
     """Wait until every question is answered and ingest caught up, at most ``seconds``."""
     loop = asyncio.get_running_loop()
@@ -353,9 +374,12 @@ async def run_phase(
         load = Load(options, telegram, tracker)
         await load.warm_up()
         before, start = cpu_snapshot(pids), time.monotonic()
+        # Telegram dates are whole seconds: the phase's first message may carry the second before
+        started_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
         await load.run()
         end = start + options.duration_s
         await _drain(tracker, lag, options.drain_s)
+        stored = await _group_messages_stored(common.database_url, started_at)
         wall = time.monotonic() - start
         cpu = cpu_use(before, cpu_snapshot(pids), wall, tracker.asked)
         sampling.cancel()
@@ -382,6 +406,7 @@ async def run_phase(
         latency_ms=latency(tracker.latencies_ms),
         stages_ms={stage: latency(ms) for stage, ms in tracker.stages_ms.items()},
         group_messages=load.group_messages,
+        group_messages_stored=stored,
         ingest_lag_max=max(lag.samples, default=0),
         ingest_lag_end=lag.samples[-1] if lag.samples else 0,
         cpu=cpu,
@@ -434,15 +459,22 @@ async def run_loadtest(options: LoadOptions, console: Console) -> LoadReport:
     finally:
         await stack.stop()
         if settings.nats_url and settings.database_url:
-            await _clean_up(
-                CommonSettings(
-                    nats_url=settings.nats_url,
-                    nats_user=settings.nats_user,
-                    nats_password=settings.nats_password,
-                    database_url=settings.database_url,
-                    subject_prefix=settings.subject_prefix,
+            try:
+                await _clean_up(
+                    CommonSettings(
+                        nats_url=settings.nats_url,
+                        nats_user=settings.nats_user,
+                        nats_password=settings.nats_password,
+                        database_url=settings.database_url,
+                        subject_prefix=settings.subject_prefix,
+                    )
                 )
-            )
+            except (nats.errors.Error, APIError, OSError) as error:
+                # e.g. a stream whose only server is gone: the report still counts
+                console.print(
+                    f"Could not delete this run's streams (prefix {settings.subject_prefix}):"
+                    f" {error!r}. Delete them by hand (`nats stream rm`)."
+                )
     ratio = reports[1].answers_per_s / reports[0].answers_per_s if len(reports) == 2 else None
     return LoadReport(phases=reports, replica_ratio=ratio if reports[0].answers_per_s else None)
 

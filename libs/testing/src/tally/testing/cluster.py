@@ -8,8 +8,10 @@ its own client port, route port and store directory, and routes to the other two
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +26,14 @@ CLUSTER_NAME = "tally"
 
 @dataclass
 class ClusterNode:
-    """One server of the cluster: ``name``, client ``port``, route ``route_port``."""
+    """One server of the cluster: ``name``, client ``port``, route ``route_port``, and
+    ``monitor_port`` for its HTTP monitoring endpoints (``/connz``, ``/jsz``...)."""
 
     name: str
     port: int
     route_port: int
     store_dir: Path
+    monitor_port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,12 +44,21 @@ class ClusterNode:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def client_names(self) -> list[str]:
+        """The names of the clients connected to this node now (its ``/connz``); raises
+        OSError when the node does not answer."""
+        url = f"http://127.0.0.1:{self.monitor_port}/connz?limit=1024"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            connections = json.load(response).get("connections") or []
+        return [str(connection.get("name", "")) for connection in connections]
+
     def config(self, routes: list[str]) -> str:
         """This node's nats-server configuration (JetStream, cluster ``tally``)."""
         listed = ", ".join(f'"{route}"' for route in routes)
         return (
             f'server_name: "{self.name}"\n'
             f'listen: "127.0.0.1:{self.port}"\n'
+            f'http: "127.0.0.1:{self.monitor_port}"\n'
             f'jetstream {{ store_dir: "{self.store_dir}" }}\n'
             f'cluster {{ name: "{CLUSTER_NAME}", listen: "127.0.0.1:{self.route_port}", '
             f"routes: [{listed}] }}\n"
@@ -76,7 +89,7 @@ class NatsCluster:
         ``timeout_s`` seconds; RuntimeError when a node exits at start (see its log).
         """
         self.nodes = [
-            ClusterNode(f"n{i + 1}", free_port(), free_port(), self.root / f"n{i + 1}")
+            ClusterNode(f"n{i + 1}", free_port(), free_port(), self.root / f"n{i + 1}", free_port())
             for i in range(self.size)
         ]
         routes = [f"nats-route://127.0.0.1:{node.route_port}" for node in self.nodes]

@@ -23,7 +23,7 @@ from tenacity import (
     RetryCallState,
     RetryError,
     retry_if_exception_type,
-    stop_after_attempt,
+    stop_after_delay,
     wait_exponential,
 )
 
@@ -32,11 +32,15 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.domain.history import Published
 from tally.gateway.metrics import GatewayMetrics
 
-ATTEMPTS = 4
+RETRY_FOR_S = 20.0
 BACKOFF_S = 0.25
+BACKOFF_MAX_S = 2.0
 PUBLISH_TIMEOUT_S = 2.0
-"""A publish is tried ``ATTEMPTS`` times, each waiting up to ``PUBLISH_TIMEOUT_S`` for
-JetStream's confirmation, with 0.25, 0.5 then 1 s between tries."""
+"""A publish is tried for up to ``RETRY_FOR_S`` seconds, each try waiting up to
+``PUBLISH_TIMEOUT_S`` for JetStream's confirmation, with 0.25, 0.5, 1, then 2 s between
+tries. Twenty seconds outlast a NATS cluster electing a new leader for the stream when a
+node dies ("no responders" until then): four tries in 1.75 s lost events there
+(tests/chaos/test_cluster_loadtest.py)."""
 
 PublishOutcome = Literal["new", "duplicate", "failed"]
 _ADMINS = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
@@ -48,8 +52,16 @@ log = structlog.get_logger(__name__)
 class ChatEventPublisher:
     """Publishes chat events to the CHAT_EVENTS stream, confirmed, retried and counted."""
 
-    def __init__(self, broker: NatsBroker, subjects: Subjects, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        broker: NatsBroker,
+        subjects: Subjects,
+        metrics: GatewayMetrics,
+        *,
+        retry_for_s: float = RETRY_FOR_S,
+    ) -> None:
         self._broker, self._subjects, self._metrics = broker, subjects, metrics
+        self._retry_for_s = retry_for_s
 
     async def publish(self, events: Sequence[ChatEvent], *, update_id: int | None) -> None:
         """Publish the ``events`` of update ``update_id`` (None: of no update, e.g. a daily
@@ -89,8 +101,8 @@ class ChatEventPublisher:
         subject = self._subjects.chat_event(event.chat_id, event.kind)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((nats.errors.Error, TimeoutError)),
-            stop=stop_after_attempt(ATTEMPTS),
-            wait=wait_exponential(multiplier=BACKOFF_S, min=BACKOFF_S),
+            stop=stop_after_delay(self._retry_for_s),
+            wait=wait_exponential(multiplier=BACKOFF_S, min=BACKOFF_S, max=BACKOFF_MAX_S),
             before_sleep=_log_retry,
         )
         try:
