@@ -1,0 +1,91 @@
+"""Garbage collection's share of the chat events write path, in CPU time (issue 17).
+
+Parses and writes N generated chat events (``tally seed-chats``, 10 chats, 1,000 users) in
+batches of 2,000 with ``parse_chat_events`` and ``ChatWriter.write``, in this process, on a
+fresh database; no NATS. Reports this process's CPU time (``time.process_time``: PostgreSQL's
+is not in it, and other tenants' load does not count) and the part of it spent in
+collections (``gc.callbacks``), under one of three collector settings: CPython's defaults,
+``gc.freeze()`` after start-up, or that plus a youngest-generation threshold (what
+``tally.runtime.service.run_service`` sets). Usage::
+
+    uv run python scripts/bench_chat_writer_gc.py [N] [default|freeze|freeze+threshold]
+"""
+
+import asyncio
+import gc
+import sys
+import time
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import uvloop
+from sqlalchemy.engine import make_url
+
+from tally.chatstore.write.batch import parse_chat_events
+from tally.chatstore.write.writer import ChatWriter
+from tally.cli.seed_chats import generate_chat_events
+from tally.contracts.subjects import Subjects
+from tally.infra.db.session import create_engine, drop_database, ensure_database, migrate
+from tally.runtime.service import GC_YOUNG_THRESHOLD
+
+EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 60_000
+MODE = sys.argv[2] if len(sys.argv) > 2 else "freeze+threshold"
+DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+class Collections:
+    """CPU seconds spent in collections, and how many were full ones."""
+
+    def __init__(self) -> None:
+        self.seconds, self.full, self._started = 0.0, 0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+            return
+        self.seconds += time.process_time() - self._started
+        self.full += info["generation"] == 2
+
+
+async def main() -> None:
+    url = make_url(DATABASE_URL).set(database=f"tally_bench_{uuid4().hex[:8]}")
+    database = url.render_as_string(hide_password=False)
+    await ensure_database(database)
+    await asyncio.to_thread(migrate, database)
+    subjects = Subjects("benchgc")
+    events = generate_chat_events(end=date(2025, 11, 30), chats=10, users=1000, days=240, seed=1)
+    bodies = [
+        (subjects.chat_event(e.chat_id, e.kind), e.model_dump_json().encode())
+        for e in events[:EVENTS]
+    ]
+    del events
+    engine = create_engine(database)
+    writer = ChatWriter(engine)
+    try:
+        await writer.layout()
+        gc.collect()
+        if MODE != "default":
+            gc.freeze()
+        if MODE == "freeze+threshold":
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        collections = Collections()
+        gc.callbacks.append(collections)
+        started = time.process_time()
+        for start in range(0, len(bodies), 2000):
+            valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
+            await writer.write([event for _, event in valid])
+        cpu = time.process_time() - started
+        gc.callbacks.remove(collections)
+    finally:
+        await engine.dispose()
+        await drop_database(database)
+    print(
+        f"{MODE}: {len(bodies):,} events, {cpu:.2f} s CPU ({1e6 * cpu / len(bodies):.1f} µs/event,"
+        f" {len(bodies) / cpu:,.0f} events per CPU second); collections {collections.seconds:.2f} s"
+        f" ({100 * collections.seconds / cpu:.0f} %), {collections.full} full"
+    )
+
+
+if __name__ == "__main__":
+    uvloop.run(main())
