@@ -474,6 +474,32 @@ async def test_both_connection_kinds_give_the_same_reports(
         await raw.close()
 
 
+async def test_a_pool_gives_the_same_reports_as_one_connection(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """On a pool the reports run their statements at the same time (``together``); what they
+    answer is what they answer one statement after the other on a connection."""
+    period = CHATS[GROUP].period
+
+    async def answers(db: read.Database) -> list[object]:
+        return [
+            await read.member_stats(db, GROUP, ANN.user_id, period),
+            await read.member_stats(db, GROUP, BOB.user_id, period),
+            await read.reaction_stats(db, GROUP, period, limit=3),
+            await read.reply_stats(db, GROUP, period, limit=3),
+            await read.member_stats(db, -1, ANN.user_id, period),
+            await read.reply_stats(db, -1, period),
+        ]
+
+    async with engine.connect() as connection:
+        one_by_one = await answers(connection)
+    pool = await asyncpg.create_pool(**asyncpg_dsn(database_url), min_size=1, max_size=4)
+    try:
+        assert await answers(pool) == one_by_one
+    finally:
+        await pool.close()
+
+
 @pytest.mark.parametrize(
     "ask",
     [

@@ -6,9 +6,12 @@ asyncpg, a statement is compiled with SQLAlchemy's asyncpg dialect to ``$n`` pla
 every value stays a bound parameter, and each statement shape is compiled once.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar, overload
 
+import asyncpg
 from sqlalchemy import Executable, Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Compiled, Dialect
@@ -29,6 +32,14 @@ class Fetcher(Protocol):
 
 Database = AsyncConnection | Fetcher
 """A connection the query functions can run on."""
+
+T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
 
 
 @lru_cache(maxsize=1)
@@ -79,3 +90,38 @@ async def fetch_one(db: Database, statement: Executable) -> Row | None:
     """The first row of ``statement``, or None when it has none."""
     rows = await fetch_all(db, statement)
     return rows[0] if rows else None
+
+
+Part = Callable[[], Awaitable[T]]
+"""A statement to run: called once, then awaited."""
+
+
+@overload
+async def together(db: Database, a: Part[A], b: Part[B], c: Part[C], /) -> tuple[A, B, C]: ...
+@overload
+async def together(
+    db: Database, a: Part[A], b: Part[B], c: Part[C], d: Part[D], /
+) -> tuple[A, B, C, D]: ...
+@overload
+async def together(
+    db: Database, a: Part[A], b: Part[B], c: Part[C], d: Part[D], e: Part[E], f: Part[F], /
+) -> tuple[A, B, C, D, E, F]: ...
+async def together(db: Database, *parts: Part[Any]) -> tuple[Any, ...]:
+    """The results of ``parts``, in order: run at the same time when ``db`` is an
+    ``asyncpg.Pool`` (each statement takes a connection of its own, so a report waits for its
+    slowest statement instead of their sum; the pool queues those past its size), one after
+    the other on anything else (a connection runs one statement at a time). Either way each
+    statement sees a snapshot of its own, as each did when a pool ran them one by one. The
+    first error cancels the others and is raised as it is (not in an ``ExceptionGroup``)."""
+    if not isinstance(db, asyncpg.Pool):
+        return tuple([await part() for part in parts])
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_awaited(part)) for part in parts]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return tuple(task.result() for task in tasks)
+
+
+async def _awaited(part: Part[T]) -> T:
+    return await part()

@@ -8,10 +8,11 @@ day``); hours from ``messages`` (``ix_messages_chat_user_sent``); reply partners
 """
 
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy import Integer, cast, exists, func, select
 
-from tally.chatstore.read.connection import Database, fetch_all, fetch_one
+from tally.chatstore.read.connection import Database, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import (
     member,
     reply_pairs,
@@ -115,10 +116,12 @@ async def _reactions(db: Database, chat_id: int, user_id: int, period: Period) -
 
 
 async def member_figures(db: Database, chat_id: int, user_id: int, period: Period) -> MemberFigures:
-    """The member's figures over ``period`` (see :class:`MemberFigures`)."""
-    messages, words, rank = await _standing(db, chat_id, user_id, period)
-    days = await _active_days(db, chat_id, user_id, period)
-    received, given = await _reactions(db, chat_id, user_id, period)
+    """The member's figures over ``period`` (see :class:`MemberFigures`); its three
+    statements run at the same time on a pool (:func:`together`)."""
+    asked = (db, chat_id, user_id, period)
+    (messages, words, rank), days, (received, given) = await together(
+        db, partial(_standing, *asked), partial(_active_days, *asked), partial(_reactions, *asked)
+    )
     return MemberFigures(
         start=period.start,
         end=period.end,
@@ -175,23 +178,31 @@ async def reply_partners(
 async def member_stats(db: Database, chat_id: int, user_id: int, period: Period) -> MemberStats:
     """The report on member ``user_id`` of chat ``chat_id`` over ``period`` and the period of
     equal length before it (see :class:`MemberStats`). A user Tally never saw is named
-    ``id<user_id>``; all their figures are 0."""
-    row = await fetch_one(
+    ``id<user_id>``; all their figures are 0. Its twelve statements run at the same time on a
+    pool (:func:`~tally.chatstore.read.connection.together`)."""
+    names = select(
+        USERS.c.user_id,
+        USERS.c.username.label("user_id_username"),
+        USERS.c.first_name.label("user_id_first_name"),
+        USERS.c.last_name.label("user_id_last_name"),
+    ).where(USERS.c.user_id == user_id)
+    asked = (db, chat_id, user_id)
+    row, figures, previous, hours, replies_to, replied_by = await together(
         db,
-        select(
-            USERS.c.user_id,
-            USERS.c.username.label("user_id_username"),
-            USERS.c.first_name.label("user_id_first_name"),
-            USERS.c.last_name.label("user_id_last_name"),
-        ).where(USERS.c.user_id == user_id),
+        partial(fetch_one, db, names),
+        partial(member_figures, *asked, period),
+        partial(member_figures, *asked, period.previous()),
+        partial(favourite_hours, *asked, period),
+        partial(reply_partners, *asked, period, replied_by=False),
+        partial(reply_partners, *asked, period, replied_by=True),
     )
     return MemberStats(
         chat_id=chat_id,
         timezone=period.timezone,
         member=member(row or {"user_id": user_id}, "user_id"),
-        figures=await member_figures(db, chat_id, user_id, period),
-        previous=await member_figures(db, chat_id, user_id, period.previous()),
-        favourite_hours=await favourite_hours(db, chat_id, user_id, period),
-        replies_to=await reply_partners(db, chat_id, user_id, period, replied_by=False),
-        replied_by=await reply_partners(db, chat_id, user_id, period, replied_by=True),
+        figures=figures,
+        previous=previous,
+        favourite_hours=hours,
+        replies_to=replies_to,
+        replied_by=replied_by,
     )

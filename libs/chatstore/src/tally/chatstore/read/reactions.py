@@ -4,10 +4,12 @@ messages, and who received and gave most. How the two reaction tables combine is
 message in ``message_reaction_totals`` and per local day of the message in
 ``reaction_emoji_daily`` and ``user_reactions_daily``."""
 
+from functools import partial
+
 from sqlalchemy import Date, Subquery, cast, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
-from tally.chatstore.read.connection import Database, fetch_all
+from tally.chatstore.read.connection import Database, fetch_all, together
 from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, ranked, user_reactions
@@ -81,17 +83,24 @@ async def reaction_stats(
 ) -> ReactionStats:
     """Reactions on the messages of chat ``chat_id`` sent in ``period``: the total, and the
     ``limit`` most used emoji, most reacted messages, members who received most and members
-    who gave most (ties: by emoji, message id, user id). Raises StatsRequestError for a
-    limit outside 1..MAX_TOP."""
+    who gave most (ties: by emoji, message id, user id); the four statements run at the same
+    time on a pool (:func:`together`). Raises StatsRequestError for a limit outside
+    1..MAX_TOP."""
     check_limit(limit)
-    emoji = await _emoji(db, chat_id, period)
+    emoji, top_messages, received, given = await together(
+        db,
+        partial(_emoji, db, chat_id, period),
+        partial(_top_messages, db, chat_id, period, limit),
+        partial(ranked, db, user_reactions(chat_id, period, "received"), limit),
+        partial(ranked, db, user_reactions(chat_id, period, "given"), limit),
+    )
     return ReactionStats(
         chat_id=chat_id,
         start=period.start,
         end=period.end,
         total=sum(item.count for item in emoji),
         top_emoji=emoji[:limit],
-        top_messages=await _top_messages(db, chat_id, period, limit),
-        received=await ranked(db, user_reactions(chat_id, period, "received"), limit),
-        given=await ranked(db, user_reactions(chat_id, period, "given"), limit),
+        top_messages=top_messages,
+        received=received,
+        given=given,
     )

@@ -3,9 +3,11 @@ period): pairs from ``reply_pairs_daily``, message and reply counts from
 ``chat_content_daily``, the median delay from the period's replies (``reply_delay_s``, which
 ingest stored with each reply whose original it found)."""
 
+from functools import partial
+
 from sqlalchemy import func, select
 
-from tally.chatstore.read.connection import Database, fetch_all, fetch_one
+from tally.chatstore.read.connection import Database, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import member, reply_delays, reply_pairs, with_names
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
@@ -44,8 +46,9 @@ async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list
 async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 10) -> ReplyStats:
     """Replies in chat ``chat_id`` sent in ``period`` (see :class:`ReplyStats`): the ``limit``
     busiest pairs (ties by replier then replied-to id), the median delay
-    (``percentile_cont(0.5)``), the share of messages that are replies. Raises
-    StatsRequestError for a limit outside 1..MAX_TOP."""
+    (``percentile_cont(0.5)``), the share of messages that are replies; the three statements
+    run at the same time on a pool (:func:`together`). Raises StatsRequestError for a limit
+    outside 1..MAX_TOP."""
     check_limit(limit)
     daily = CHAT_CONTENT_DAILY.c
     counts = select(
@@ -54,8 +57,12 @@ async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 1
     ).where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
     found = reply_delays(chat_id, period)
     median = select(func.percentile_cont(0.5).within_group(found.c.delay).label("median"))
-    row = await fetch_one(db, counts)
-    delay = await fetch_one(db, median)
+    row, delay, pairs = await together(
+        db,
+        partial(fetch_one, db, counts),
+        partial(fetch_one, db, median),
+        partial(_pairs, db, chat_id, period, limit),
+    )
     assert row is not None and delay is not None  # aggregate-only SELECTs have one row
     messages, replied = int(row["messages"]), int(row["replies"])
     return ReplyStats(
@@ -66,5 +73,5 @@ async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 1
         replies=replied,
         reply_share=round(replied / messages, 4) if messages else 0.0,
         median_delay_seconds=delay["median"],
-        top_pairs=await _pairs(db, chat_id, period, limit),
+        top_pairs=pairs,
     )
