@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tally.chatstore.write.partitions import ensure_message_partitions, is_partitioned, month_start
@@ -18,19 +19,24 @@ async def test_partitions_are_created_once_per_month(settings: CommonSettings) -
     """A month's partition is created before its first row, and only once; rows of two
     months land in their own partitions."""
     engine = create_async_engine(to_asyncpg_url(settings.database_url))
-    months = [month_start(datetime(2025, 11, 30, 23, tzinfo=UTC)), date(2025, 12, 1)]
+    # Months no other test writes to, their partitions dropped first (a rerun on the same
+    # database, or a test that stored messages of the month, would have made them).
+    months = [month_start(datetime(2041, 11, 30, 23, tzinfo=UTC)), date(2041, 12, 1)]
+    async with engine.begin() as connection:
+        for name in ("messages_2041_11", "messages_2041_12"):
+            await connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     async with engine.begin() as connection:
         assert await is_partitioned(connection)
         assert await ensure_message_partitions(connection, months) == [
-            "messages_2025_11",
-            "messages_2025_12",
+            "messages_2041_11",
+            "messages_2041_12",
         ]
         assert await ensure_message_partitions(connection, months) == []
     await engine.dispose()
     database = await asyncpg.connect(**asyncpg_dsn(settings.database_url))
     for message_id, sent_at in (
-        (1, datetime(2025, 11, 30, 23, tzinfo=UTC)),
-        (2, datetime(2025, 12, 1, tzinfo=UTC)),
+        (1, datetime(2041, 11, 30, 23, tzinfo=UTC)),
+        (2, datetime(2041, 12, 1, tzinfo=UTC)),
     ):
         await database.execute(
             "INSERT INTO messages (chat_id, message_id, sent_at, message_type, text_length,"
@@ -47,8 +53,8 @@ async def test_partitions_are_created_once_per_month(settings: CommonSettings) -
     )
     await database.close()
     assert [(row["part"], row["message_id"]) for row in rows] == [
-        ("messages_2025_11", 1),
-        ("messages_2025_12", 2),
+        ("messages_2041_11", 1),
+        ("messages_2041_12", 2),
     ]
 
 
