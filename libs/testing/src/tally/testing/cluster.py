@@ -9,19 +9,40 @@ its own client port, route port and store directory, and routes to the other two
 import asyncio
 import contextlib
 import json
+import random
+import shutil
+import socket
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import nats
 import nats.errors
 from nats.js.errors import APIError
 
-from tally.cli.embedded import free_port, nats_binary, port_taken
+from tally.cli.embedded import nats_binary, port_taken
 
 CLUSTER_NAME = "tally"
+LOW_PORTS: Final = range(20_000, 32_000)
+"""Where the nodes' ports are picked: below the ephemeral range outgoing connections use."""
+
+
+def _low_port(taken: set[int]) -> int:
+    """A free port of :data:`LOW_PORTS` not in ``taken`` (added to it)."""
+    for _ in range(1_000):
+        port = random.choice(LOW_PORTS)
+        if port not in taken and not port_taken(port):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            taken.add(port)
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @dataclass
@@ -82,14 +103,38 @@ class NatsCluster:
         """Every node's client URL, comma-separated: a NATS_URL for the whole cluster."""
         return ",".join(node.url for node in self.nodes)
 
-    def start(self, *, timeout_s: float = 60) -> str:
+    def start(self, *, timeout_s: float = 60, attempts: int = 3) -> str:
         """Start the nodes; return :attr:`url` once JetStream answers on the cluster.
 
+        The ports are picked below Linux's ephemeral range (32768-60999), where the nodes'
+        own route connections take their local ports; a node that still finds one of its
+        ports taken exits, and the cluster is started again on new ports (``attempts`` times).
+
         Raises TimeoutError when a node does not listen, or no meta leader is elected, within
-        ``timeout_s`` seconds; RuntimeError when a node exits at start (see its log).
+        ``timeout_s`` seconds; RuntimeError when a node exits at start on the last attempt
+        (see its log).
         """
+        for attempt in range(attempts):
+            try:
+                return self._start(timeout_s)
+            except RuntimeError:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                for node in self.nodes:  # a fresh start: no state of the failed one
+                    shutil.rmtree(node.store_dir, ignore_errors=True)
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout_s: float) -> str:
+        taken: set[int] = set()
         self.nodes = [
-            ClusterNode(f"n{i + 1}", free_port(), free_port(), self.root / f"n{i + 1}", free_port())
+            ClusterNode(
+                f"n{i + 1}",
+                _low_port(taken),
+                _low_port(taken),
+                self.root / f"n{i + 1}",
+                _low_port(taken),
+            )
             for i in range(self.size)
         ]
         routes = [f"nats-route://127.0.0.1:{node.route_port}" for node in self.nodes]
@@ -107,12 +152,16 @@ class NatsCluster:
             )
         deadline = time.monotonic() + timeout_s
         for node in self.nodes:
-            while not port_taken(node.port):
+            while not (port_taken(node.port) and port_taken(node.route_port)):
                 if node.process is not None and node.process.poll() is not None:
                     raise RuntimeError(f"nats-server {node.name} exited; see {self.root}")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"nats-server {node.name} did not listen")
                 time.sleep(0.05)
+        time.sleep(0.2)  # a route port taken after all is fatal at once: see who exited
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is not None:
+                raise RuntimeError(f"nats-server {node.name} exited; see {self.root}")
         asyncio.run(self._wait_for_meta_leader(deadline))
         return self.url
 
