@@ -53,6 +53,10 @@ async def settle_totals(
     changed, and on every message the batch ``inserted`` (``(chat_id, message_id)`` -> the
     chat's zone); store them in ``message_reactions`` and their change in ``rollups``."""
     new = dict(inserted or {})
+    if new:  # only those with reactions already stored: most new messages have none yet
+        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
+        reacted = {(c, m) for c, m in await _found(connection, sql.REACTED, firsts)}
+        new = {key: zone for key, zone in new.items() if key in reacted}
     zones = dict(new)
     zones.update({event.key[:2]: event.zone for event in plan.reactions})
     zones.update({key: report.zone for key, report in plan.reaction_counts.items()})

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
@@ -292,6 +293,16 @@ NAMED_BY_REACTOR = (
     .group_by(REACTIONS.c.chat_id, REACTIONS.c.message_id, REACTIONS.c.user_id)
 )
 """``(chat_id, message_id, user_id, named reactions)`` of the messages given."""
+REACTED = union(
+    select(REACTIONS.c.chat_id, REACTIONS.c.message_id).join(
+        _totaled, and_(*_same(REACTIONS, _totaled, COUNTS_KEY))
+    ),
+    select(REACTION_COUNTS.c.chat_id, REACTION_COUNTS.c.message_id).join(
+        _totaled, and_(*_same(REACTION_COUNTS, _totaled, COUNTS_KEY))
+    ),
+)
+"""``(chat_id, message_id)`` of those of the messages given that have a named reaction or an
+anonymous total stored."""
 ANONYMOUS_COUNTS = select(
     REACTION_COUNTS.c.chat_id,
     REACTION_COUNTS.c.message_id,
