@@ -24,6 +24,7 @@ import nats.errors
 from nats.js.errors import APIError
 
 from tally.cli.embedded import nats_binary, port_taken
+from tally.infra.settings import nats_servers
 
 CLUSTER_NAME = "tally"
 LOW_PORTS: Final = range(20_000, 32_000)
@@ -168,7 +169,7 @@ class NatsCluster:
     async def _wait_for_meta_leader(self, deadline: float) -> None:
         while True:
             with contextlib.suppress(nats.errors.Error, APIError, TimeoutError, OSError):
-                client = await nats.connect(self.url.split(","), connect_timeout=2)
+                client = await nats.connect(nats_servers(self.url), connect_timeout=2)
                 try:
                     await client.jetstream().account_info()
                     return
