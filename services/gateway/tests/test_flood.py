@@ -9,7 +9,7 @@ stand-in for nl2sql and the executor answers each question on the bus with the a
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,6 +21,7 @@ from tally.contracts.subjects import Subjects
 from tally.gateway.app import Gateway
 from tally.gateway.config import GatewaySettings
 from tally.testing.telegram import FakeTelegram, SentMessage
+from tally.testing.waiting import until
 
 FLOOD = 200
 OTHERS = 5
@@ -79,13 +80,6 @@ def throttled(gateway: Gateway) -> float:
 
 def answers_to(telegram: FakeTelegram, user: int) -> list[SentMessage]:
     return [message for message in telegram.sent if f"asked by {user}" in message.text]
-
-
-async def until(check: Callable[[], bool], timeout_s: float = 5) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def handled_at_most(elapsed_s: float, interval_s: float) -> int:
