@@ -25,7 +25,9 @@ load. Prints p50/p95 ms of each, the commit and the load average.
 ``BENCH_KEEP=1`` keeps the filled database (``tally_bench_chats_keep_<messages>_<chats>``)
 and reuses it when its ``bench_fill`` marker matches (migrations added since are applied to
 it, unless ``BENCH_MIGRATE=0``: to time an older commit's read code on the same fill); drop
-it by hand when done. ``BENCH_ONLY=users,summary`` times only the queries named. Every run
+it by hand when done; ``BENCH_KEEP_AS=NAME`` names it ``tally_bench_chats_NAME`` instead (a copy
+made with ``CREATE DATABASE … TEMPLATE``, so that two branches' migrations do not meet in one
+database). ``BENCH_ONLY=users,summary`` times only the queries named. Every run
 does ``VACUUM ANALYZE`` before timing.
 """
 
@@ -393,7 +395,8 @@ async def bench(console: Console, server: str) -> None:
     unless BENCH_KEEP=1: then it is ``tally_bench_chats_keep_<messages>_<chats>``, kept, and
     filled only when its ``bench_fill`` marker does not match this fill (FILL_VERSION, size);
     migrations newer than the fill are applied to it (their backfills fill new rollups)."""
-    name = f"keep_{MESSAGES}_{CHATS}" if KEEP else uuid4().hex[:8]
+    kept = os.environ.get("BENCH_KEEP_AS") or f"keep_{MESSAGES}_{CHATS}"
+    name = kept if KEEP else uuid4().hex[:8]
     url = make_url(server).set(database=f"tally_bench_chats_{name}")
     rendered = url.render_as_string(hide_password=False)
     owner = asyncpg_dsn(rendered)
