@@ -44,6 +44,7 @@ from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.gateway.telegram.menu import register_commands
 from tally.language.report_period import ReportPeriodError, read_report_arguments
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 GROUP = -100_778
@@ -168,6 +169,7 @@ async def gateway() -> AsyncIterator[Harness]:
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

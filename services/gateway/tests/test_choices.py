@@ -8,9 +8,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tally.contracts.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.contracts.subjects import Subjects
-from tally.gateway.domain.memory import PendingChoices, PickRefusal
+from tally.gateway.domain.memory import PickRefusal
 from tally.gateway.domain.texts import MAX_BUTTON_CHARS, shorten
+from tally.gateway.shared import GatewayState, SharedChoices
 from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import FakeTelegram
 
 LONG_LABEL = "views gained by every video on each day of November 2025, all creators together"
@@ -51,33 +53,27 @@ def test_shorten_keeps_short_labels_and_cuts_long_ones() -> None:
     assert LONG_LABEL.startswith(cut[:-1])
 
 
-def test_a_reading_is_picked_once_and_only_by_its_asker() -> None:
+def shared_choices() -> SharedChoices:
+    state = GatewayState(Subjects("unit"))
+    state.use(MemoryKeyValue())
+    return SharedChoices(state)
+
+
+async def test_a_reading_is_picked_once_and_only_by_its_asker() -> None:
     """Someone else's pick is refused and changes nothing; the asker's plans the reading and
-    forgets the question; an unknown question or reading is expired."""
-    pending = PendingChoices()
+    marks the question picked; an unknown question or reading is expired."""
+    pending = shared_choices()
     answer = ambiguous(user_id=7)
     question_id = answer.question.question_id
-    pending.remember(answer)
+    await pending.offer(answer)
 
-    assert pending.pick(question_id, 2, user_id=8) is PickRefusal.NOT_YOURS
-    assert pending.pick(question_id, 3, user_id=7) is PickRefusal.EXPIRED
-    planned = pending.pick(question_id, 2, user_id=7)
+    assert await pending.pick(question_id, 2, user_id=8) is PickRefusal.NOT_YOURS
+    assert await pending.pick(question_id, 3, user_id=7) is PickRefusal.EXPIRED
+    planned = await pending.pick(question_id, 2, user_id=7)
     assert isinstance(planned, QueryPlanned)
     assert planned.plan == answer.choices[1].plan
-    assert pending.pick(question_id, 2, user_id=7) is PickRefusal.EXPIRED
-    assert pending.pick(uuid4(), 1, user_id=7) is PickRefusal.EXPIRED
-
-
-def test_pending_choices_forget_the_oldest_question_beyond_the_bound() -> None:
-    """With room for two questions, the first of three is forgotten (its pick expires)."""
-    pending = PendingChoices(max_questions=2)
-    answers = [ambiguous(user_id=7) for _ in range(3)]
-    for answer in answers:
-        pending.remember(answer)
-
-    first, *rest = (answer.question.question_id for answer in answers)
-    assert pending.pick(first, 1, user_id=7) is PickRefusal.EXPIRED
-    assert all(isinstance(pending.pick(qid, 1, user_id=7), QueryPlanned) for qid in rest)
+    assert await pending.pick(question_id, 2, user_id=7) is PickRefusal.EXPIRED
+    assert await pending.pick(uuid4(), 1, user_id=7) is PickRefusal.EXPIRED
 
 
 @pytest.mark.usefixtures("gateway")
@@ -192,8 +188,8 @@ async def test_an_unknown_pick_has_expired(
     language_code: str,
     notice: str,
 ) -> None:
-    """A press for a question this gateway does not remember (restarted, forgotten) says to
-    ask again, in the presser's language, and publishes nothing."""
+    """A press for a question no gateway offered (or offered over a day ago) says to ask
+    again, in the presser's language, and publishes nothing."""
     planned_box = await nc.subscribe(subjects.plan_ready)
     data = f"pick:{uuid4().hex}:2"
 

@@ -34,6 +34,7 @@ from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dashboard_link import text
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 SECRET = "s" * 40
@@ -77,6 +78,7 @@ async def _gateway(**dashboard: Any) -> AsyncIterator[Harness]:
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

@@ -32,6 +32,7 @@ from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.digest import text
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 ZONE = ZoneInfo("UTC")
@@ -58,6 +59,7 @@ async def gateway(nats_url: str) -> AsyncIterator[tuple[Harness, Client, Subject
     ctx = GatewayContext.create(
         settings, subjects=subjects, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

@@ -31,6 +31,7 @@ from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.gateway.telegram.keyboards import AlertButton
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 BOT_ID = 123456
@@ -132,6 +133,7 @@ def _harness(broker: NatsBroker) -> tuple[Harness, GatewayContext]:
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

@@ -3,7 +3,7 @@
 import pytest
 
 from tally.contracts.language import detect_language
-from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
+from tally.gateway.domain.memory import SeenUsers, ThrottleTimes, Verdict
 from tally.gateway.domain.texts import EXAMPLES, help_text, say
 
 
@@ -25,33 +25,43 @@ def test_detect_language(text: str, hint: str | None, expected: str) -> None:
     assert detect_language(text, hint) == expected
 
 
+def judged(interval_s: float, times: list[float]) -> list[Verdict]:
+    """The verdicts for one user's messages at ``times``, each judged on the times the last
+    one left."""
+    state, verdicts = ThrottleTimes(), []
+    for now in times:
+        verdict, state = state.judge(now, interval_s)
+        verdicts.append(verdict)
+    return verdicts
+
+
 def test_throttle_allows_then_warns_once_then_drops() -> None:
     """Within one interval: the first message passes, the second warns, the others drop."""
-    throttle = Throttle(interval_s=1.0)
-
-    verdicts = [throttle.check(1, now) for now in (0.0, 0.1, 0.2, 0.9)]
-
-    assert verdicts == [Verdict.ALLOW, Verdict.WARN, Verdict.DROP, Verdict.DROP]
-
-
-def test_throttle_allows_again_after_the_interval_and_per_user() -> None:
-    """The interval is per user and counts from the last handled message."""
-    throttle = Throttle(interval_s=1.0)
-
-    assert throttle.check(1, 0.0) is Verdict.ALLOW
-    assert throttle.check(2, 0.1) is Verdict.ALLOW
-    assert throttle.check(1, 1.0) is Verdict.ALLOW
-    assert throttle.check(1, 1.5) is Verdict.WARN
+    assert judged(1.0, [0.0, 0.1, 0.2, 0.9]) == [
+        Verdict.ALLOW,
+        Verdict.WARN,
+        Verdict.DROP,
+        Verdict.DROP,
+    ]
 
 
-def test_throttle_forgets_the_least_recent_user_beyond_its_bound() -> None:
-    """With room for two users, a third pushes out the first, who is then allowed at once."""
-    throttle = Throttle(interval_s=10.0, max_users=2)
-    for user in (1, 2, 3):
-        throttle.check(user, 0.0)
+def test_throttle_allows_again_after_the_interval() -> None:
+    """The interval counts from the last handled message, not from the last dropped one."""
+    assert judged(1.0, [0.0, 1.0, 1.5, 1.9, 2.0]) == [
+        Verdict.ALLOW,
+        Verdict.ALLOW,
+        Verdict.WARN,
+        Verdict.DROP,
+        Verdict.ALLOW,
+    ]
 
-    assert throttle.check(1, 0.1) is Verdict.ALLOW
-    assert throttle.check(3, 0.1) is Verdict.WARN
+
+def test_settled_times_drop_without_looking_further() -> None:
+    """Times that judge DROP say so (``settled``); times that would allow or warn do not."""
+    after_warning = ThrottleTimes(allowed_at=0.0, warned_at=0.5)
+    assert after_warning.settled(0.9, 1.0)
+    assert not after_warning.settled(1.0, 1.0)
+    assert not ThrottleTimes(allowed_at=0.0).settled(0.5, 1.0)
 
 
 def test_seen_users_reports_first_contact_once_within_its_bound() -> None:

@@ -37,6 +37,7 @@ from tally.gateway.telegram.keyboards import SettingsButton
 from tally.gateway.telegram.menu import register_commands
 from tally.gateway.telegram.middlewares import THROTTLED_REACTION
 from tally.language.report_period import ReportPeriodError, read_report_arguments
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 GROUP = -100_777
@@ -119,6 +120,7 @@ async def _gateway(group_throttle_interval_s: float = 0) -> AsyncIterator[Harnes
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

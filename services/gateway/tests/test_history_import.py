@@ -28,6 +28,7 @@ from tally.gateway.domain.history import _TEXTS, MAX_EXPORT_BYTES, say
 from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 from tests.factories.chat_exports import forum_export
 
@@ -89,6 +90,7 @@ async def gateway() -> AsyncIterator[Harness]:
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

@@ -38,6 +38,7 @@ from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.gateway.telegram.personal import OWN_STATS_PHRASES, own_stats_phrase
+from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
 
 UNKNOWN = "No member @{name} has written in this chat."
@@ -108,6 +109,7 @@ async def gateway() -> AsyncIterator[Harness]:
     ctx = GatewayContext.create(
         settings, subjects=SUBJECTS, bot=bot, broker=broker, metrics=GatewayMetrics(registry)
     )
+    ctx.state.use(MemoryKeyValue())
     provide_context(broker, ctx)
     published: dict[str, list[dict[str, Any]]] = {}
     harness = Harness(create_dispatcher(ctx), bot, session, registry, broker, published)

@@ -166,13 +166,19 @@ def buckets(subjects: Subjects) -> list[str]:
         subjects.chat_settings_bucket,
         subjects.ingest_lease_bucket,
         subjects.digests_bucket,
+        subjects.gateway_state_bucket,
     ]
 
 
 def declared(subjects: Subjects) -> list[str]:
     """What a service reads when it starts (``declare_streams``): that each stream and the
     shared buckets exist."""
-    shared = [subjects.answers_bucket, subjects.chat_settings_bucket, subjects.digests_bucket]
+    shared = [
+        subjects.answers_bucket,
+        subjects.chat_settings_bucket,
+        subjects.digests_bucket,
+        subjects.gateway_state_bucket,
+    ]
     return [
         f"$JS.API.STREAM.INFO.{name}"
         for name in [*subjects.streams, *(kv_stream(bucket) for bucket in shared)]
@@ -194,11 +200,13 @@ def gateway(s: Subjects) -> Permissions:
     events of every kind (settings too: a group admin's /settings); reports and alert
     commands asked for; Telegram's answers (any instance's: the instance id is chosen at
     start), alerts and digests read, the chat settings
-    watched, the digests bucket read and written (a chat admin's /digest)."""
+    watched, the digests bucket read and written (a chat admin's /digest), the gateways'
+    shared state read and written (throttles, readings offered, last answers, bot roles)."""
     events = [s.chat_events_of_kind(kind) for kind in KINDS]
     requests = [s.chat_report, s.ops_report, s.alert_command]
     told = [s.question_asked, s.plan_ready, s.user_seen, s.feedback, s.admin_audit, *events]
     digests = [*kv_read(s.digests_bucket), *kv_write(s.digests_bucket)]
+    state = [*kv_read(s.gateway_state_bucket), *kv_write(s.gateway_state_bucket)]
     return Permissions(
         publish=(*told, *requests, s.dead_letter("gateway"), *declared(s)),
         subscribe=(
@@ -208,7 +216,7 @@ def gateway(s: Subjects) -> Permissions:
             s.digest_ready,
             INBOX,
         ),
-    ) + _jetstream([*kv_watch(s.chat_settings_bucket), *digests])
+    ) + _jetstream([*kv_watch(s.chat_settings_bucket), *digests, *state])
 
 
 def nl2sql(s: Subjects) -> Permissions:

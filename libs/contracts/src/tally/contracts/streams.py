@@ -19,6 +19,11 @@ CHAT_EVENTS_DUPLICATE_WINDOW_S = 3600.0
 """How long JetStream remembers a chat event's ``Nats-Msg-Id``: an hour covers a gateway that
 restarts and is handed the same Telegram updates again; ingest's upserts cover the rest."""
 
+GATEWAY_STATE_MAX_AGE_S = 24 * 3600.0
+"""How long an entry of the gateways' shared state lives after its last write: a day, so
+readings offered for an ambiguous question can be picked (and /sql shows a chat's last
+answer) for a day; a throttle entry is stale after seconds and simply ages out."""
+
 
 def stream_configs(subjects: Subjects, *, replicas: int = 1) -> list[StreamConfig]:
     """The JetStream streams of one deployment (file storage, limits retention), each kept
@@ -58,8 +63,8 @@ async def ensure_streams(
     replicas: int = 1,
 ) -> None:
     """Create the streams, the answers bucket (entries live ``answers_ttl_s`` seconds) and
-    the chat settings and digests buckets that do not exist yet, on ``replicas`` servers each; leave
-    existing ones (their data and replica count) alone.
+    the chat settings, digests and gateway state buckets that do not exist yet, on
+    ``replicas`` servers each; leave existing ones (their data and replica count) alone.
 
     Raises ``nats.js.errors.APIError`` when JetStream cannot keep ``replicas`` copies
     (more than the cluster's servers, or above 1 on a server that is not clustered).
@@ -78,6 +83,10 @@ async def ensure_streams(
         await js.key_value(subjects.digests_bucket)
     except BucketNotFoundError:
         await js.create_key_value(digests_config(subjects, replicas=replicas))
+    try:
+        await js.key_value(subjects.gateway_state_bucket)
+    except BucketNotFoundError:
+        await js.create_key_value(gateway_state_config(subjects, replicas=replicas))
 
 
 def chat_settings_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
@@ -91,9 +100,21 @@ def digests_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
     return KeyValueConfig(bucket=subjects.digests_bucket, history=1, replicas=replicas)
 
 
+def gateway_state_config(subjects: Subjects, *, replicas: int = 1) -> KeyValueConfig:
+    """The gateways' shared state bucket: one value per key, dropped
+    ``GATEWAY_STATE_MAX_AGE_S`` after its last write, direct gets (any replica answers a
+    read); updated on the revision read (compare-and-set)."""
+    return KeyValueConfig(
+        bucket=subjects.gateway_state_bucket,
+        history=1,
+        ttl=GATEWAY_STATE_MAX_AGE_S,
+        direct=True,
+        replicas=replicas,
+    )
+
+
 async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Remove every stream and the answers and chat settings buckets of a deployment (test
-    clean-up)."""
+    """Remove every stream and bucket of a deployment (test clean-up)."""
     for config in stream_configs(subjects):
         try:
             await js.delete_stream(config.name or "")
@@ -104,3 +125,5 @@ async def delete_streams(js: JetStreamContext, subjects: Subjects) -> None:
         await js.delete_key_value(subjects.chat_settings_bucket)
     with contextlib.suppress(NotFoundError):
         await js.delete_key_value(subjects.digests_bucket)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(subjects.gateway_state_bucket)

@@ -35,7 +35,10 @@ Key-value buckets: ``{P}_ANSWERS`` holds the answer cache and the version of eac
 last stored them (key: the chat id), so the gateway knows which chats allow storing text;
 ``{P}_INGEST_LEASE`` names the ingest replica that writes chat events; ``{P}_DIGESTS`` holds
 each chat's digest schedule and the last period sent (key: the chat id; written by the gateway
-on /digest and by the alerts service's scheduler, see :mod:`tally.contracts.digests`).
+on /digest and by the alerts service's scheduler, see :mod:`tally.contracts.digests`);
+``{P}_GATEWAY_STATE`` holds what every gateway must see alike, whichever one an update reaches:
+the throttles' last times per user, the readings offered for ambiguous questions, each chat's
+last answer and the bot's role in each group (keys and values: :mod:`tally.gateway.shared`).
 
 Durable consumers (names shared by every deployment; streams are per prefix): ingest's
 ``ingest-videos`` (VIDEO_STATS), ``ingest-activity``, ``ingest-users``, ``ingest-feedback``,
@@ -229,6 +232,11 @@ class Subjects:
     def digests_bucket(self) -> str:
         """Key-value bucket of chat digests by chat id (tally.contracts.digests)."""
         return f"{self.prefix.upper()}_DIGESTS"
+
+    @property
+    def gateway_state_bucket(self) -> str:
+        """Key-value bucket of the gateways' shared per-user and per-chat state."""
+        return f"{self.prefix.upper()}_GATEWAY_STATE"
 
     @property
     def digest_ready(self) -> str:

@@ -124,6 +124,11 @@ class Gateway:
                 self.metrics.message("reasked")
                 await self.broker.publish(question, self.subjects.question_asked)
 
+    async def _open_state(self) -> None:
+        """Follow the chat settings and open the state shared with the other gateways."""
+        await self.context.chat_settings.start(self.broker, self.subjects)
+        await self.context.state.open(self.broker.connection.jetstream())
+
     async def start(self) -> None:
         """Receive updates: by webhook when WEBHOOK_URL is set, else by long polling; publish
         late questions again (domain.reasks); take the groups' member counts daily."""
@@ -147,7 +152,8 @@ class Gateway:
 
     async def start_webhook(self, config: WebhookConfig) -> None:
         """Check the token with getMe, register the command menu (:func:`register_commands`,
-        never fatal), load the chat settings, serve the webhook endpoint, then
+        never fatal), load the chat settings, open the shared state (tally.gateway.shared),
+        serve the webhook endpoint, then
         call setWebhook (``config.url``, the secret token, every update type captured).
 
         Raises aiogram's TelegramAPIError subclasses like :meth:`start_polling`, and OSError
@@ -155,7 +161,7 @@ class Gateway:
         """
         me = await self.bot.get_me()
         await register_commands(self.bot)
-        await self.context.chat_settings.start(self.broker, self.subjects)
+        await self._open_state()
         app = create_webhook_app(config, bot=self.bot, feeder=self._feeder, metrics=self.metrics)
         self._webhook_server = WebhookServer(app, host=config.host, port=config.port)
         port = await self._webhook_server.start()
@@ -185,7 +191,7 @@ class Gateway:
 
     async def start_polling(self) -> None:
         """Check the token with getMe, register the command menu (never fatal), load the chat
-        settings, delete any webhook (Telegram
+        settings, open the shared state, delete any webhook (Telegram
         refuses getUpdates while one is set), start long polling in a task (asking for every
         update type captured), return once it runs.
 
@@ -194,7 +200,7 @@ class Gateway:
         """
         me = await self.bot.get_me()
         await register_commands(self.bot)
-        await self.context.chat_settings.start(self.broker, self.subjects)
+        await self._open_state()
         await self.bot.delete_webhook()
         updates = allowed_updates(self.dispatcher)
         log.info("polling telegram", bot=me.username, allowed_updates=updates)

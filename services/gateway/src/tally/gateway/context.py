@@ -15,11 +15,17 @@ from faststream.nats import NatsBroker
 from tally.contracts.subjects import Subjects
 from tally.gateway.chat_settings import ChatSettingsView
 from tally.gateway.config import GatewaySettings
-from tally.gateway.domain.memory import LastAnswers, PendingChoices, Throttle
 from tally.gateway.domain.reasks import Reasks
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.shared import (
+    GatewayState,
+    SharedBotRoles,
+    SharedChoices,
+    SharedLastAnswers,
+    SharedThrottle,
+)
 from tally.gateway.telegram.chat_admins import ChatAdmins
-from tally.gateway.telegram.chat_events import BotRoles, ChatEventPublisher
+from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.gateway.telegram.delivery import deliver, deliver_photo
 
 
@@ -28,10 +34,13 @@ class GatewayContext:
     """One gateway's collaborators and memories.
 
     ``admin_users`` (ADMIN_USER_IDS) may use admin commands and alert buttons;
-    ``admin_chats`` (ADMIN_CHAT_IDS) get alert notifications; ``group_throttle`` is the
-    Throttle of members' requests in groups; ``reasks`` the questions asked and not yet
-    answered (domain.reasks); ``bot_roles`` whether the bot administers each group;
-    ``chat_admins`` who administers each group (getChatMember, kept briefly);
+    ``admin_chats`` (ADMIN_CHAT_IDS) get alert notifications; ``reasks`` the questions asked
+    and not yet answered (domain.reasks). What every gateway must see alike is in ``state``
+    (a NATS key-value bucket, opened at start: :mod:`tally.gateway.shared`): the throttles of
+    private messages (``private_throttle``) and of members' requests in groups
+    (``group_throttle``), the readings offered (``pending_choices``), each chat's last answer
+    (``last_answers``, for /sql) and whether the bot administers each group (``bot_roles``).
+    ``chat_admins`` is who administers each group (getChatMember, kept briefly);
     ``history_import`` held while a group's export sent to the bot is imported (one at a time).
     """
 
@@ -41,14 +50,16 @@ class GatewayContext:
     subjects: Subjects
     metrics: GatewayMetrics
     chat_events: ChatEventPublisher
-    group_throttle: Throttle
+    state: GatewayState
+    private_throttle: SharedThrottle
+    group_throttle: SharedThrottle
+    last_answers: SharedLastAnswers
+    pending_choices: SharedChoices
+    bot_roles: SharedBotRoles
     reasks: Reasks
     admin_users: frozenset[int]
     admin_chats: tuple[int, ...]
-    last_answers: LastAnswers = field(default_factory=LastAnswers)
-    pending_choices: PendingChoices = field(default_factory=PendingChoices)
     chat_settings: ChatSettingsView = field(default_factory=ChatSettingsView)
-    bot_roles: BotRoles = field(default_factory=BotRoles)
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
     history_import: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -62,7 +73,9 @@ class GatewayContext:
         broker: NatsBroker,
         metrics: GatewayMetrics,
     ) -> "GatewayContext":
-        """A context for ``settings`` with fresh (empty) memories."""
+        """A context for ``settings`` with fresh memories, its shared state to be opened."""
+        state = GatewayState(subjects, replicas=settings.stream_replicas)
+        max_users = settings.seen_users_max
         return cls(
             settings=settings,
             bot=bot,
@@ -70,7 +83,16 @@ class GatewayContext:
             subjects=subjects,
             metrics=metrics,
             chat_events=ChatEventPublisher(broker, subjects, metrics),
-            group_throttle=Throttle(settings.group_throttle_interval_s, settings.seen_users_max),
+            state=state,
+            private_throttle=SharedThrottle(
+                state, "private", settings.throttle_interval_s, max_users=max_users
+            ),
+            group_throttle=SharedThrottle(
+                state, "group", settings.group_throttle_interval_s, max_users=max_users
+            ),
+            last_answers=SharedLastAnswers(state),
+            pending_choices=SharedChoices(state),
+            bot_roles=SharedBotRoles(state),
             reasks=Reasks(first_after_s=settings.reask_after_s),
             admin_users=frozenset(settings.admin_user_ids),
             admin_chats=tuple(settings.admin_chat_ids),

@@ -36,19 +36,20 @@ tracer: Final = trace.get_tracer("tally.gateway")
 
 async def reply(answer: QuestionAnswered, ctx: GatewayDep) -> None:
     """Send the rendered answer to the chat the question came from, with 👍/👎 under a
-    number and one button per reading under an ambiguous question (remembered in
-    ``pending_choices``; the answer in ``last_answers`` for /sql); a second answer to a
-    question asked again (see domain.reasks) is dropped."""
+    number and one button per reading under an ambiguous question (offered in
+    ``pending_choices`` first, so a press on any gateway finds it; the answer kept in
+    ``last_answers`` for /sql); a second answer to a question asked again (see
+    domain.reasks) is dropped."""
     if not ctx.reasks.first_answer(str(answer.question.question_id)):
         return
     with tracer.start_as_current_span("telegram reply") as span:
         span.set_attribute("tally.question_id", str(answer.question.question_id))
         span.set_attribute("tally.outcome", answer.outcome)
         if answer.choices:
-            ctx.pending_choices.remember(answer)
+            await ctx.pending_choices.offer(answer)
         keyboard = answer_keyboard(answer)
         await ctx.send(answer.question.chat_id, render_answer(answer), reply_markup=keyboard)
-        ctx.last_answers.remember(answer)
+        await ctx.last_answers.remember(answer)
 
 
 async def alert(notification: AlertNotification, ctx: GatewayDep) -> None:

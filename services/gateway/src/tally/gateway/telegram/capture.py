@@ -105,7 +105,7 @@ async def reaction_count(
 @router.chat_member()
 async def member(update: ChatMemberUpdated, event_update: Update, ctx: GatewayContext) -> None:
     """A join or leave (other membership changes are not events)."""
-    ctx.bot_roles.remember(update.chat.id, admin=True)
+    await ctx.bot_roles.remember(update.chat.id, admin=True)
     event = capture.member_changed(update, update_id=event_update.update_id)
     await ctx.chat_events.publish([event] if event else [], update_id=event_update.update_id)
 
@@ -114,7 +114,7 @@ async def member(update: ChatMemberUpdated, event_update: Update, ctx: GatewayCo
 async def bot_role(update: ChatMemberUpdated, event_update: Update, ctx: GatewayContext) -> None:
     """The bot's own role changed: remember whether it now administers the chat; when it was
     just added, take the group's member count."""
-    ctx.bot_roles.remember(update.chat.id, admin=is_administrator(update.new_chat_member))
+    await ctx.bot_roles.remember(update.chat.id, admin=is_administrator(update.new_chat_member))
     await snapshot_added(
         ctx.bot, ctx.chat_events, ctx.metrics, update, update_id=event_update.update_id
     )

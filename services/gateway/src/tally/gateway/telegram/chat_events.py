@@ -1,4 +1,4 @@
-"""Publishing captured chat events to JetStream, and the bot's role in each group.
+"""Publishing captured chat events to JetStream, and whether a chat member is an administrator.
 
 A publish waits for JetStream's confirmation and is retried on NATS errors; one that still
 fails is logged and counted (``tally_gateway_chat_events_total{outcome="failed"}``), never
@@ -12,9 +12,7 @@ from typing import Literal
 
 import nats.errors
 import structlog
-from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types.chat_member_union import ChatMemberUnion
 from faststream.nats import NatsBroker
 from opentelemetry import trace
@@ -130,33 +128,6 @@ class ChatEventPublisher:
 def _log_retry(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
     log.warning("chat event publish failed", attempt=state.attempt_number, error=repr(error))
-
-
-class BotRoles:
-    """The bot's role in each chat: whether it administers it (then ``chat_member`` updates
-    arrive there)."""
-
-    def __init__(self) -> None:
-        self._admin: dict[int, bool] = {}
-
-    def remember(self, chat_id: int, *, admin: bool) -> None:
-        """Record what Telegram just said about the bot's role in ``chat_id``."""
-        self._admin[chat_id] = admin
-
-    async def is_admin(self, bot: Bot, chat_id: int) -> bool:
-        """The bot's role in ``chat_id``, asked with ``getChatMember`` the first time.
-
-        When Telegram cannot say, False (not remembered): a join is better counted from the
-        service message than not at all.
-        """
-        if chat_id not in self._admin:
-            try:
-                member = await bot.get_chat_member(chat_id, bot.id)
-            except TelegramAPIError as error:
-                log.warning("bot role unknown", chat_id=chat_id, error=str(error))
-                return False
-            self.remember(chat_id, admin=is_administrator(member))
-        return self._admin[chat_id]
 
 
 def is_administrator(member: ChatMemberUnion) -> bool:

@@ -1,9 +1,10 @@
 """Ask-back: the readings of an ambiguous question as buttons (keyboards.choices_keyboard);
 a press plans the one picked.
 
-The gateway remembers each ambiguous answer it delivers (``PendingChoices``); the asker's
-press publishes the picked reading's ``QueryPlanned`` to ``plans.ready`` inside a
-``telegram pick`` span, so the executor answers it (and the reply comes back) in one trace.
+The gateway offers each ambiguous answer it delivers in the state every gateway shares
+(``SharedChoices``), so the press may reach any gateway; the asker's press publishes the
+picked reading's ``QueryPlanned`` to ``plans.ready`` inside a ``telegram pick`` span, so the
+executor answers it (and the reply comes back) in one trace.
 """
 
 from typing import Final
@@ -32,7 +33,7 @@ log = structlog.get_logger(__name__)
 async def pick(query: CallbackQuery, callback_data: PickButton, ctx: GatewayContext) -> None:
     """Plan the picked reading and take the buttons away; a press by someone else than the
     asker, or on a forgotten question, gets a short notice instead."""
-    picked = ctx.pending_choices.pick(
+    picked = await ctx.pending_choices.pick(
         callback_data.question, callback_data.number, user_id=query.from_user.id
     )
     if isinstance(picked, PickRefusal):

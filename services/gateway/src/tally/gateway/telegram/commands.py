@@ -27,7 +27,7 @@ async def show_help(message: Message, command: CommandObject, ctx: GatewayContex
 async def show_sql(message: Message, ctx: GatewayContext) -> None:
     """Reply with the SQL, parameters and interpretation behind this chat's last answer."""
     ctx.metrics.message("command")
-    answer = ctx.last_answers.last(message.chat.id)
+    answer = await ctx.last_answers.last(message.chat.id)
     if answer is None:
         language = detect_language("", _language_code(message))
         await ctx.send(message.chat.id, say("no_answer", language))

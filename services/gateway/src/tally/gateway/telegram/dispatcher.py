@@ -86,11 +86,8 @@ def create_dispatcher(ctx: GatewayContext) -> Dispatcher:
     allowed = settings.allowed_chats()
     if allowed is not None:
         dispatcher.update.outer_middleware(ChatAllowListMiddleware(allowed))
-    max_users = settings.seen_users_max
-    dispatcher.message.outer_middleware(
-        PrivateThrottlingMiddleware(settings.throttle_interval_s, max_users=max_users)
-    )
-    dispatcher.message.outer_middleware(UserSeenMiddleware(max_users=max_users))
+    dispatcher.message.outer_middleware(PrivateThrottlingMiddleware())
+    dispatcher.message.outer_middleware(UserSeenMiddleware(max_users=settings.seen_users_max))
     dispatcher.message.outer_middleware(CommandCountingMiddleware())
     dispatcher.include_routers(*ROUTERS)
     return dispatcher

@@ -10,7 +10,6 @@ the routers that answer (it sees only messages a handler matched). They read ``c
 GatewayContext), ``bot`` and ``event_chat`` from aiogram's ``data``.
 """
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from aiogram.types.reaction_type_union import ReactionTypeUnion
 from tally.contracts.events import UserSeen
 from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
-from tally.gateway.domain.memory import SeenUsers, Throttle, Verdict
+from tally.gateway.domain.memory import SeenUsers, Verdict
 from tally.gateway.domain.texts import say
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -60,20 +59,18 @@ class PrivateThrottlingMiddleware(BaseMiddleware):
     handled one.
 
     The first dropped message in an interval gets a polite "slow down" reply; the drops are
-    counted in ``tally_gateway_throttled_total`` and never published.
+    counted in ``tally_gateway_throttled_total`` and never published. The throttle is the
+    context's ``private_throttle``, shared by every gateway (:mod:`tally.gateway.shared`).
     """
-
-    def __init__(self, interval_s: float, *, max_users: int = 10_000) -> None:
-        self._throttle = Throttle(interval_s, max_users=max_users)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = private_sender(event)
         if user is None:
             return await handler(event, data)
-        verdict = self._throttle.check(user.id, time.monotonic())
+        ctx: GatewayContext = data["ctx"]
+        verdict = await ctx.private_throttle.check(user.id)
         if verdict is Verdict.ALLOW:
             return await handler(event, data)
-        ctx: GatewayContext = data["ctx"]
         ctx.metrics.throttled.inc()
         if verdict is Verdict.WARN:
             text = say("slow_down", detect_language("", user.language_code))
@@ -91,8 +88,8 @@ class GroupThrottlingMiddleware(BaseMiddleware):
     cannot react (reactions off in the chat, no rights), the first drop of each interval is
     answered "one question every N seconds" instead.
 
-    Stateless: the Throttle is the context's ``group_throttle`` (so routers, which are
-    module-level, can carry this middleware).
+    Stateless: the throttle is the context's ``group_throttle``, shared by every gateway (so
+    routers, which are module-level, can carry this middleware).
     """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -100,7 +97,7 @@ class GroupThrottlingMiddleware(BaseMiddleware):
         if user is None or not isinstance(event, Message):
             return await handler(event, data)
         ctx: GatewayContext = data["ctx"]
-        verdict = ctx.group_throttle.check(user.id, time.monotonic())
+        verdict = await ctx.group_throttle.check(user.id)
         if verdict is Verdict.ALLOW:
             return await handler(event, data)
         ctx.metrics.throttled.inc()
