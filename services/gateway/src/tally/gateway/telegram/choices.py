@@ -31,8 +31,10 @@ log = structlog.get_logger(__name__)
 
 @router.callback_query(PickButton.filter())
 async def pick(query: CallbackQuery, callback_data: PickButton, ctx: GatewayContext) -> None:
-    """Plan the picked reading and take the buttons away; a press by someone else than the
-    asker, or on a forgotten question, gets a short notice instead."""
+    """Plan the picked reading, its answer to come to this gateway (``reply_to``: the press
+    may reach another gateway than the one that offered the readings), and take the buttons
+    away; a press by someone else than the asker, or on a forgotten question, gets a short
+    notice instead."""
     picked = await ctx.pending_choices.pick(
         callback_data.question, callback_data.number, user_id=query.from_user.id
     )
@@ -41,7 +43,8 @@ async def pick(query: CallbackQuery, callback_data: PickButton, ctx: GatewayCont
         return
     await query.answer()
     ctx.metrics.message("pick")
-    await _publish(picked, callback_data.question, ctx)
+    mine = picked.question.model_copy(update={"reply_to": ctx.settings.gateway_instance})
+    await _publish(picked.model_copy(update={"question": mine}), callback_data.question, ctx)
     await _remove_buttons(query, ctx)
 
 
