@@ -209,6 +209,7 @@ CHAT_SETTINGS = f"$KV.{S.chat_settings_bucket}"
         (f"{CACHE}.answer.0a1b", {"executor", "admin"}),
         (f"{CACHE}.version.videos", {"executor", "ingest", "admin"}),
         (f"$KV.{S.ingest_lease_bucket}.chats", {"ingest", "admin"}),
+        (f"$KV.{S.gateway_state_bucket}.throttle.private.7", {"gateway", "admin"}),
         (S.alert("firing"), {"alerts", "admin"}),
         (S.alert_command, {"gateway", "admin"}),
         (S.question_asked, {"gateway", "cli", "admin"}),

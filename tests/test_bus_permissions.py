@@ -242,6 +242,7 @@ async def test_each_identity_can_do_what_it_must(bus: Bus) -> None:
     await _requests(s, gateway, executor, alerts)
     await _chat_events_and_settings(s, gateway, dashboard, ingest)
     await _digests(s, gateway, executor, alerts)
+    await _gateway_state(s, gateway)
     await _answer_cache(s, executor, ingest)
     await _consumers(s, ingest, alerts, logins["admin"])
     await _monitoring(s, executor, alerts, cli)
@@ -353,6 +354,19 @@ async def _digests(s: Subjects, gateway: Login, executor: Login, alerts: Login) 
     await alerts.client.publish(s.digest_ready, b"{}")
     await _flush(alerts)
     await asyncio.wait_for(posted.get(), 5)
+
+
+async def _gateway_state(s: Subjects, gateway: Login) -> None:
+    """Several gateways' shared state: a throttle entry created and updated on its revision,
+    readings offered and marked picked, read back."""
+    state = await gateway.client.jetstream().key_value(s.gateway_state_bucket)
+    key = "throttle.private.7"
+    revision = await state.create(key, b"1.0 -inf")
+    await state.update(key, b"1.0 2.0", last=revision)
+    await state.put("choices.0a1b", b"{}")
+    found = await state.get("choices.0a1b")
+    await state.update("choices.0a1b", b"", last=found.revision)
+    assert (await state.get(key)).value == b"1.0 2.0"
 
 
 async def _answer_cache(s: Subjects, executor: Login, ingest: Login) -> None:
