@@ -56,6 +56,7 @@ async def test_streams_and_buckets_are_kept_on_three_servers(cluster: NatsCluste
             SUBJECTS.answers_bucket,
             SUBJECTS.chat_settings_bucket,
             SUBJECTS.digests_bucket,
+            SUBJECTS.gateway_state_bucket,
             SUBJECTS.ingest_lease_bucket,
         ]
         names = streams + [f"KV_{bucket}" for bucket in buckets]
