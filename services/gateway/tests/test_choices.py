@@ -8,6 +8,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tally.contracts.events import Choice, QueryPlanned, QuestionAnswered, QuestionAsked
 from tally.contracts.subjects import Subjects
+from tally.gateway.config import GatewaySettings
 from tally.gateway.domain.memory import PickRefusal
 from tally.gateway.domain.texts import MAX_BUTTON_CHARS, shorten
 from tally.gateway.shared import GatewayState, SharedChoices
@@ -111,9 +112,11 @@ async def test_the_askers_pick_is_planned_in_a_trace_of_its_own(
     subjects: Subjects,
     user_id: int,
     spans: InMemorySpanExporter,
+    gateway_settings: GatewaySettings,
 ) -> None:
-    """Pressing reading 2 publishes its plan for the same question under a new id, inside a
-    "telegram pick" span; the buttons go away and a second press finds the question expired."""
+    """Pressing reading 2 publishes its plan for the same question under a new id, its answer
+    to come to this gateway, inside a "telegram pick" span; the buttons go away and a second
+    press finds the question expired."""
     planned_box = await nc.subscribe(subjects.plan_ready)
     answer = ambiguous(user_id)
     await publish(nc, subjects, answer)
@@ -132,8 +135,9 @@ async def test_the_askers_pick_is_planned_in_a_trace_of_its_own(
     original, picked = answer.question, planned.question
     assert picked.question_id != original.question_id
     assert picked.asked_at > original.asked_at
-    assert picked.model_dump(exclude={"question_id", "asked_at"}) == original.model_dump(
-        exclude={"question_id", "asked_at"}
+    assert picked.reply_to == gateway_settings.gateway_instance
+    assert picked.model_dump(exclude={"question_id", "asked_at", "reply_to"}) == (
+        original.model_dump(exclude={"question_id", "asked_at", "reply_to"})
     )
     trace_id = (message.headers or {})["traceparent"].split("-")[1]
     [pick] = [
