@@ -161,12 +161,14 @@ class SharedChoices:
         self._state = state
 
     async def offer(self, answer: QuestionAnswered) -> None:
-        """Offer the readings of ``answer`` (one with ``choices``) to its asker.
-
-        Raises ``nats.errors.Error`` when the bucket cannot be written.
-        """
+        """Offer the readings of ``answer`` (one with ``choices``) to its asker (not offered,
+        logged, when the bucket cannot be written: the answer is still sent, a press on its
+        buttons says the question expired)."""
         key = _choices_key(answer.question.question_id)
-        await self._state.bucket.put(key, answer.model_dump_json().encode())
+        try:
+            await self._state.bucket.put(key, answer.model_dump_json().encode())
+        except (nats.errors.Error, TimeoutError) as error:
+            log.warning("readings not offered", question_id=key, error=repr(error))
 
     async def pick(
         self, question_id: UUID, number: int, *, user_id: int
