@@ -288,3 +288,30 @@ async def test_a_user_throttled_on_one_gateway_is_throttled_on_the_other(
 
     assert "too fast" in warning.text
     assert len(asked) == 1
+
+
+async def test_sql_on_one_gateway_explains_the_answer_the_other_sent(
+    gateways: tuple[RunningGateway, ...], nc: Client, subjects: Subjects
+) -> None:
+    """Gateway a sends an answer; the asker's /sql, reaching gateway b, shows its SQL."""
+    a, b = gateways
+    user = 53_000
+    question = QuestionAsked(
+        channel="telegram",
+        chat_id=user,
+        user_id=user,
+        language="en",
+        text="How many videos?",
+        reply_to=a.instance,
+    )
+    answer = QuestionAnswered(
+        question=question, outcome="answered", value=7, sql="SELECT count(*) FROM videos"
+    )
+    await publish_answer(NatsPublisher(nc), answer, subjects)
+    await a.telegram.wait_sent(chat_id=user)
+
+    async with httpx.AsyncClient(timeout=5) as client:
+        await _post(client, b, b.telegram.push_message(user, user, "/sql"))
+        [explained] = await b.telegram.wait_sent(chat_id=user)
+
+    assert "SELECT count(*) FROM videos" in explained.text
