@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
+from tally.chatstore.read.members import favourite_hours
 from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
 from tally.chatstore.read.users import users_statement
@@ -24,6 +25,7 @@ from tests.factories.sample_chats import (
     CHAT_IDS,
     KOLKATA,
     RECENT,
+    USER_IDS,
     remove_sample_chats,
     write_sample_chats,
 )
@@ -242,3 +244,46 @@ def test_a_statement_shape_is_compiled_once_with_each_call_s_values() -> None:
             assert to_asyncpg(statement) == fresh(statement)
     first, second = (to_asyncpg(summary_statement(BERLIN, p)) for p in periods[:2])
     assert first[0] == second[0] and first[1] != second[1]
+
+
+def _hours_from_messages(chat_id: int, period: Period) -> TextClause:
+    """Each member's messages of ``period`` by local hour, counted from ``messages`` (what
+    ``user_hours_monthly`` and ``user_hours_daily`` must reproduce)."""
+    return text(
+        f"SELECT user_id, extract(hour FROM sent_at AT TIME ZONE '{period.timezone}')::int AS"
+        f" hour, count(*) AS messages FROM messages WHERE chat_id = {chat_id}"
+        f" AND sent_at >= '{period.utc_start.isoformat()}'"
+        f" AND sent_at < '{period.utc_end.isoformat()}' AND user_id IS NOT NULL GROUP BY 1, 2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "zone"), [(BERLIN, "Europe/Berlin"), (KOLKATA, "Asia/Kolkata")]
+)
+async def test_favourite_hours_from_months_equal_those_from_messages(
+    engine: AsyncEngine, chat_id: int, zone: str
+) -> None:
+    """For periods starting and ending anywhere in the sample's weeks (whole months, months
+    in part, one day, across the end of summer time, and in a zone half an hour off UTC),
+    each member's favourite hours equal their messages grouped by local hour."""
+    periods = [
+        Period(
+            date(2025, 9, 1) + timedelta(days=start),
+            date(2025, 9, 1) + timedelta(days=start + length),
+            ZoneInfo(zone),
+        )
+        for start in range(0, 75, 4)
+        for length in (0, 6, 20, 45, 70)
+    ]
+    checked = 0
+    async with engine.connect() as connection:
+        for period in periods:
+            counted: dict[int, list[tuple[int, int]]] = {}
+            for row in await connection.execute(_hours_from_messages(chat_id, period)):
+                counted.setdefault(row.user_id, []).append((row.hour, row.messages))
+            for user_id in {*counted, USER_IDS[-1]}:
+                hours = await favourite_hours(connection, chat_id, user_id, period)
+                want = sorted(counted.get(user_id, []), key=lambda item: (-item[1], item[0]))
+                assert [(h.hour, h.messages) for h in hours] == want[:3], (period, user_id)
+            checked += bool(counted)
+    assert checked > 30

@@ -16,16 +16,16 @@ from tally.chatstore.read.connection import Database, fetch_all, fetch_one, toge
 from tally.chatstore.read.conversation import (
     member,
     reply_pairs,
-    sent_in,
     with_names,
 )
-from tally.chatstore.read.monthly import member_sums
+from tally.chatstore.read.monthly import member_sums, period_rows
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import posted
 from tally.chatstore.tables import (
     MEMBER_EVENTS,
-    MESSAGES,
     USER_CHAT_DAILY,
+    USER_HOURS_DAILY,
+    USER_HOURS_MONTHLY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
     USERS,
@@ -138,14 +138,23 @@ async def member_figures(db: Database, chat_id: int, user_id: int, period: Perio
 async def favourite_hours(
     db: Database, chat_id: int, user_id: int, period: Period
 ) -> list[HourCount]:
-    """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first)."""
-    m = MESSAGES.c
-    hour = cast(func.extract("hour", func.timezone(period.timezone, m.sent_at)), Integer)
+    """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first),
+    from ``user_hours_monthly`` and ``user_hours_daily`` (local hours in the chat's zone)."""
+    rows = period_rows(
+        USER_HOURS_DAILY,
+        USER_HOURS_MONTHLY,
+        period,
+        ("messages",),
+        ("hour",),
+        chat_id=chat_id,
+        user_id=user_id,
+    )
+    messages = func.sum(rows.c.messages)
     statement = (
-        select(hour.label("hour"), func.count().label("messages"))
-        .where(*sent_in(MESSAGES, chat_id, period), m.user_id == user_id)
-        .group_by(hour)
-        .order_by(func.count().desc(), hour)
+        select(rows.c.hour, messages.label("messages"))
+        .group_by(rows.c.hour)
+        .having(messages > 0)
+        .order_by(messages.desc(), rows.c.hour)
         .limit(TOP_HOURS)
     )
     return [HourCount.model_validate(row) for row in await fetch_all(db, statement)]

@@ -68,6 +68,37 @@ def monthly_cover(start: date, end: date) -> MonthlyCover:
     return MonthlyCover(tuple(months), tuple(added), tuple(taken))
 
 
+def period_rows(
+    daily: Table,
+    monthly: Table,
+    period: Period,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    **wanted: int,
+) -> Subquery:
+    """``(<keys>, <columns>)``: the rows of ``monthly`` (keyed by ``month``) and ``daily``
+    (keyed by ``day``) whose sums over ``keys`` are the sums over ``period``, the daily rows
+    of days taken away negated; only rows whose columns equal ``wanted`` (``chat_id=…``).
+    Both tables must hold the same increments."""
+    cover = monthly_cover(period.start, period.end)
+    parts: list[Select[tuple[object, ...]]] = []
+    if cover.months:
+        parts.append(
+            select(*(monthly.c[key] for key in keys), *(monthly.c[name] for name in columns))
+            .where(*(monthly.c[name] == value for name, value in wanted.items()))
+            .where(monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))))
+        )
+    for days, sign in ((cover.added, 1), (cover.taken, -1)):
+        if days:
+            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
+            parts.append(
+                select(*(daily.c[key] for key in keys), *signed)
+                .where(*(daily.c[name] == value for name, value in wanted.items()))
+                .where(or_(*(daily.c.day.between(first, last) for first, last in days)))
+            )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
+
+
 def member_sums(
     daily: Table,
     monthly: Table,
@@ -80,27 +111,8 @@ def member_sums(
     ``columns`` over ``period`` in chat ``chat_id``, from ``monthly`` (keyed ``chat_id, month,
     user_id``) and ``daily`` (keyed ``chat_id, day, user_id``), which must hold the same
     increments; members with a row in the period only (their sums may be 0)."""
-    cover = monthly_cover(period.start, period.end)
-    parts: list[Select[tuple[object, ...]]] = []
-    if cover.months:
-        parts.append(
-            select(monthly.c.user_id, *(monthly.c[name] for name in columns)).where(
-                monthly.c.chat_id == chat_id,
-                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
-            )
-        )
-    for days, sign in ((cover.added, 1), (cover.taken, -1)):
-        if days:
-            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
-            parts.append(
-                select(daily.c.user_id, *signed).where(
-                    daily.c.chat_id == chat_id,
-                    or_(*(daily.c.day.between(first, last) for first, last in days)),
-                )
-            )
-    if user_id is not None:
-        parts = [part.where(part.selected_columns.user_id == user_id) for part in parts]
-    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
+    mine = {"user_id": user_id} if user_id is not None else {}
+    rows = period_rows(daily, monthly, period, columns, ("user_id",), chat_id=chat_id, **mine)
     return (
         select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
         .group_by(rows.c.user_id)

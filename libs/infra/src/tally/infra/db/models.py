@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     func,
@@ -540,6 +541,40 @@ class UserReactionsMonthly(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received: Mapped[int] = mapped_column(BigInteger, server_default="0")
     given: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserHoursDaily(Base):
+    """Per chat, user, local day and local hour (0-23, in the chat's time zone): the
+    messages the user sent (0013)."""
+
+    __tablename__ = "user_hours_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "user_id", "day", "hour", postgresql_include=["messages"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserHoursMonthly(Base):
+    """Per chat, user, month (its first day) and local hour: the sum of the month's
+    ``user_hours_daily`` rows (0013)."""
+
+    __tablename__ = "user_hours_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "chat_id", "user_id", "month", "hour", postgresql_include=["messages"]
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AlertHistory(Base):
