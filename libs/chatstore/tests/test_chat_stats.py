@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
-from tally.chatstore.read.members import favourite_hours
+from tally.chatstore.read.members import favourite_hours, longest_streak, member_figures
 from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
 from tally.chatstore.read.users import users_statement
@@ -189,24 +189,29 @@ def _daily_activity(chat_id: int, period: Period) -> TextClause:
     )
 
 
+def _periods(tz: ZoneInfo) -> list[Period]:
+    """Periods starting and ending anywhere in the sample's weeks: whole months, months in
+    part, one day."""
+    return [
+        Period(
+            date(2025, 9, 1) + timedelta(days=start),
+            date(2025, 9, 1) + timedelta(days=start + length),
+            tz,
+        )
+        for start in range(0, 75, 4)
+        for length in (0, 6, 20, 45, 70)
+    ]
+
+
 async def test_per_member_figures_from_months_equal_those_from_days(
     engine: AsyncEngine,
 ) -> None:
     """For periods starting and ending anywhere in the sample's weeks (whole months, months
     in part, one day), the users page and the tops by messages and words equal the same
     figures grouped from ``user_chat_daily``, day by day."""
-    periods = [
-        Period(
-            date(2025, 9, 1) + timedelta(days=start),
-            date(2025, 9, 1) + timedelta(days=start + length),
-            BERLIN_TZ,
-        )
-        for start in range(0, 75, 4)
-        for length in (0, 6, 20, 45, 70)
-    ]
     checked = 0
     async with engine.connect() as connection:
-        for period in periods:
+        for period in _periods(BERLIN_TZ):
             rows = (await connection.execute(_daily_activity(BERLIN, period))).mappings().all()
             page = await chat_stats.users(
                 connection, chat_id=BERLIN, period=period, query=UsersQuery(size=200)
@@ -266,18 +271,9 @@ async def test_favourite_hours_from_months_equal_those_from_messages(
     """For periods starting and ending anywhere in the sample's weeks (whole months, months
     in part, one day, across the end of summer time, and in a zone half an hour off UTC),
     each member's favourite hours equal their messages grouped by local hour."""
-    periods = [
-        Period(
-            date(2025, 9, 1) + timedelta(days=start),
-            date(2025, 9, 1) + timedelta(days=start + length),
-            ZoneInfo(zone),
-        )
-        for start in range(0, 75, 4)
-        for length in (0, 6, 20, 45, 70)
-    ]
     checked = 0
     async with engine.connect() as connection:
-        for period in periods:
+        for period in _periods(ZoneInfo(zone)):
             counted: dict[int, list[tuple[int, int]]] = {}
             for row in await connection.execute(_hours_from_messages(chat_id, period)):
                 counted.setdefault(row.user_id, []).append((row.hour, row.messages))
@@ -286,4 +282,30 @@ async def test_favourite_hours_from_months_equal_those_from_messages(
                 want = sorted(counted.get(user_id, []), key=lambda item: (-item[1], item[0]))
                 assert [(h.hour, h.messages) for h in hours] == want[:3], (period, user_id)
             checked += bool(counted)
+    assert checked > 30
+
+
+async def test_a_member_s_figures_from_months_equal_those_from_days(engine: AsyncEngine) -> None:
+    """For the same periods, each member's messages, words, rank, active days and longest
+    streak (``/user``) equal those grouped from ``user_chat_daily``, day by day."""
+    checked = 0
+    async with engine.connect() as connection:
+        for period in _periods(BERLIN_TZ):
+            rows = (await connection.execute(_daily_activity(BERLIN, period))).mappings().all()
+            for user_id in {*(row["user_id"] for row in rows), USER_IDS[-1]}:
+                mine = next((row for row in rows if row["user_id"] == user_id), None)
+                days = await connection.execute(
+                    text(
+                        f"SELECT day FROM user_chat_daily WHERE chat_id = {BERLIN}"
+                        f" AND user_id = {user_id} AND messages > 0"
+                        f" AND day BETWEEN '{period.start}' AND '{period.end}' ORDER BY day"
+                    )
+                )
+                got = await member_figures(connection, BERLIN, user_id, period)
+                want = (mine["messages"], mine["words"], mine["active_days"]) if mine else (0, 0, 0)
+                ahead = sum(1 for row in rows if mine and row["messages"] > mine["messages"])
+                assert (got.messages, got.words, got.active_days) == want, (period, user_id)
+                assert got.rank == (1 + ahead if mine else None), (period, user_id)
+                assert got.longest_streak == longest_streak([day for (day,) in days])
+            checked += bool(rows)
     assert checked > 30

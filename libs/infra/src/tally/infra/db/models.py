@@ -251,10 +251,15 @@ class ChatDaily(Base):
 
 
 class UserChatDaily(Base):
-    """Per chat, local day and user: messages and words (exact distinct users per day)."""
+    """Per chat, local day and user: messages and words (exact distinct users per day); the
+    primary key includes the counts (0013), so a day's rows of every member are read from it
+    alone."""
 
     __tablename__ = "user_chat_daily"
-    __table_args__ = (Index("ix_user_chat_daily_user", "chat_id", "user_id", "day"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "user_id", postgresql_include=["messages", "words"]),
+        Index("ix_user_chat_daily_user", "chat_id", "user_id", "day"),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -1,4 +1,5 @@
-"""Each member's messages by local hour, so ``/user``'s favourite hours read months, not messages.
+"""Each member's messages by local hour, so ``/user``'s favourite hours read months, not
+messages; and ``user_chat_daily``'s primary key includes its counts.
 
 The favourite hours grouped the member's messages of the period by local hour: 16,000 index
 entries for the busiest member of the 10M-message bench over 90 days (17 ms warm, 33 ms
@@ -14,6 +15,13 @@ The local day and hour are those of ``sent_at`` in the chat's time zone, as ever
 rollup's day (a settings change applies to the messages after it). Messages without a
 sender are not counted. Both primary keys lead with the member and include the count, so a
 member's rows are one index-only range.
+
+``user_chat_daily``'s primary key (chat, local day, user) now includes ``messages`` and
+``words``: a member's rank (``/user``) sums every member's messages of the period, and the
+days at its ends (up to 15 each) came from the heap, one block per row (EXPLAIN at 1M: 711
+rows of two days in 649 blocks, 13.5 of the statement's 18 ms cold). Now an index-only scan
+(9 blocks); the users page and the tops read the same rows. The cost: an update of a row's
+counts by ingest is no longer HOT (one more entry in each of the table's two indexes).
 
 Ingest adds to both in the batch's transaction for each message it inserted
 (:mod:`tally.chatstore.write.rollups`). Existing rows are backfilled from the messages
@@ -76,8 +84,17 @@ def upgrade() -> None:
     for statement in BACKFILL:
         op.execute(statement)
     op.execute(f"GRANT SELECT ON {', '.join(TABLES)} TO {READER}")
+    _user_chat_daily_key("INCLUDE (messages, words)")
+
+
+def _user_chat_daily_key(included: str) -> None:
+    op.execute(
+        "ALTER TABLE user_chat_daily DROP CONSTRAINT user_chat_daily_pkey,"
+        " ADD CONSTRAINT user_chat_daily_pkey PRIMARY KEY (chat_id, day, user_id) " + included
+    )
 
 
 def downgrade() -> None:
+    _user_chat_daily_key("")
     for table in reversed(TABLES):
         op.drop_table(table)
