@@ -12,21 +12,31 @@ come from ``reply_pairs_daily`` (``ix_reply_pairs_daily_replier`` and ``_replied
 from datetime import date, timedelta
 from functools import partial
 
-from sqlalchemy import Date, Label, any_, case, exists, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Label,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
-from tally.chatstore.read.conversation import (
-    member,
-    reply_pairs,
-    with_names,
-)
-from tally.chatstore.read.monthly import member_sums, period_rows
+from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
+from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import USER_COUNTS
 from tally.chatstore.read.summary import day_mask, months_of
 from tally.chatstore.tables import (
     MEMBER_EVENTS,
+    REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
     USER_CHAT_MONTHLY,
     USER_HOURS_DAILY,
@@ -75,7 +85,7 @@ def longest_streak(days: list[date]) -> int:
     return best
 
 
-def _names(user_id: int) -> list[Label[object]]:
+def _names(user_id: ColumnElement[int]) -> list[Label[object]]:
     """The member's name columns (``user_id_username`` ...), as scalar subqueries."""
     return [
         select(USERS.c[part])
@@ -86,32 +96,36 @@ def _names(user_id: int) -> list[Label[object]]:
     ]
 
 
-def _figures_statement(
-    chat_id: int, user_id: int, period: Period, *, named: bool = False
-) -> Statement:
+CHAT = bindparam("chat_id", 0, type_=BigInteger)
+USER = bindparam("user_id", 0, type_=BigInteger)
+MONTHS = bindparam("all_months", [], type_=ARRAY(Date))
+"""Every month the period meets (for the day masks)."""
+
+
+def _build_figures(*, named: bool) -> Statement:
     """One row: the member's ``messages``, ``words``, ``rank`` (0: posted nothing), the day
     masks of the months the period meets (``months``, ``masks``), ``received`` and ``given``
     reactions; with ``named``, the member's name columns too. Sums read whole months and at
-    most 15 days at each end (:func:`member_sums`); the rank counts the members with more
-    messages, from the same sums of every member."""
-    everyone = member_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, chat_id, period, USER_COUNTS)
+    most 15 days at each end (:func:`covered_sums`); the rank counts the members with more
+    messages, from the same sums of every member. Built once, with bound parameters
+    (:func:`_figures_values` gives each call's values): building it took 6 ms of Python,
+    as long as PostgreSQL took to answer it."""
+    everyone = covered_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, USER_COUNTS, COVERED, chat_id=CHAT)
     sums = select(everyone).cte("everyone")
-    mine = select(sums).where(sums.c.user_id == user_id).cte("mine")
+    mine = select(sums).where(sums.c.user_id == USER).cte("mine")
     messages = func.coalesce(select(mine.c.messages).scalar_subquery(), 0)
     ahead = select(func.count()).where(sums.c.messages > messages).scalar_subquery()
     monthly = USER_CHAT_MONTHLY.c
-    months = months_of(period.start, period.end)
     masks = (
         select(
             func.array_agg(aggregate_order_by(monthly.month, monthly.month)).label("months"),
             func.array_agg(aggregate_order_by(monthly.days, monthly.month)).label("masks"),
         )
-        .where(monthly.chat_id == chat_id, monthly.user_id == user_id)
-        .where(monthly.month == any_(literal(months, ARRAY(Date))))
+        .where(monthly.chat_id == CHAT, monthly.user_id == USER, monthly.month == any_(MONTHS))
         .subquery("masks")
     )
-    reactions = member_sums(
-        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, chat_id, period, REACTIONS, user_id
+    reactions = covered_sums(
+        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, REACTIONS, COVERED, chat_id=CHAT, user_id=USER
     )
     given = [
         func.coalesce(select(reactions.c[name]).scalar_subquery(), 0).label(name)
@@ -124,8 +138,22 @@ def _figures_statement(
         masks.c.months,
         masks.c.masks,
         *given,
-        *(_names(user_id) if named else ()),
+        *(_names(USER) if named else ()),
     ).select_from(masks)
+
+
+FIGURES = {named: _build_figures(named=named) for named in (False, True)}
+
+
+def _figures_values(chat_id: int, user_id: int, period: Period) -> dict[str, object]:
+    """The values of :data:`FIGURES`' parameters for member ``user_id`` of chat ``chat_id``
+    over ``period``."""
+    return {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "all_months": months_of(period.start, period.end),
+        **cover_days(period),
+    }
 
 
 def _active_days(months: list[date] | None, masks: list[int] | None, period: Period) -> list[date]:
@@ -157,9 +185,34 @@ async def member_figures(db: Database, chat_id: int, user_id: int, period: Perio
     messages, words and the rank from ``user_chat_monthly`` and ``user_chat_daily``, active
     days from ``user_chat_monthly``'s day masks, reactions from ``user_reactions_monthly``
     and ``user_reactions_daily``."""
-    row = await fetch_one(db, _figures_statement(chat_id, user_id, period))
+    row = await fetch_one(db, FIGURES[False], _figures_values(chat_id, user_id, period))
     assert row is not None  # a SELECT from one aggregate row has one row
     return _figures(row, period)
+
+
+def _build_hours() -> Statement:
+    """Rows ``(hour, messages)``: the member's TOP_HOURS busiest local hours (:data:`CHAT`,
+    :data:`USER`, :data:`~tally.chatstore.read.monthly.COVERED`), built once."""
+    rows = covered_rows(
+        USER_HOURS_DAILY,
+        USER_HOURS_MONTHLY,
+        ("messages",),
+        ("hour",),
+        COVERED,
+        chat_id=CHAT,
+        user_id=USER,
+    )
+    messages = func.sum(rows.c.messages)
+    return (
+        select(rows.c.hour, messages.label("messages"))
+        .group_by(rows.c.hour)
+        .having(messages > 0)
+        .order_by(messages.desc(), rows.c.hour)
+        .limit(TOP_HOURS)
+    )
+
+
+HOURS = _build_hours()
 
 
 async def favourite_hours(
@@ -167,41 +220,30 @@ async def favourite_hours(
 ) -> list[HourCount]:
     """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first),
     from ``user_hours_monthly`` and ``user_hours_daily`` (local hours in the chat's zone)."""
-    rows = period_rows(
-        USER_HOURS_DAILY,
-        USER_HOURS_MONTHLY,
-        period,
-        ("messages",),
-        ("hour",),
-        chat_id=chat_id,
-        user_id=user_id,
-    )
-    messages = func.sum(rows.c.messages)
-    statement = (
-        select(rows.c.hour, messages.label("messages"))
-        .group_by(rows.c.hour)
-        .having(messages > 0)
-        .order_by(messages.desc(), rows.c.hour)
-        .limit(TOP_HOURS)
-    )
-    return [HourCount.model_validate(row) for row in await fetch_all(db, statement)]
+    values = {"chat_id": chat_id, "user_id": user_id, **cover_days(period)}
+    return [HourCount.model_validate(row) for row in await fetch_all(db, HOURS, values)]
 
 
-def _partners(chat_id: int, user_id: int, period: Period, *, replied_by: bool) -> Statement:
+START = bindparam("start", date.min, type_=Date)
+END = bindparam("end", date.min, type_=Date)
+
+
+def _build_partners(*, replied_by: bool) -> Statement:
     """Rows ``(partner, replies, replied_by, <names>)``: up to TOP_PARTNERS members the member
-    replied to most in the period (``replied_by``: who replied to the member most), the top
-    taken before the names are joined."""
-    mine = {"author": user_id} if replied_by else {"replier": user_id}
-    found = reply_pairs(chat_id, period, **mine)
-    me, other = (
-        (found.c.author_id, found.c.replier_id)
-        if replied_by
-        else (found.c.replier_id, found.c.author_id)
-    )
+    (:data:`USER`) replied to most in local days :data:`START`..:data:`END` (``replied_by``:
+    who replied to the member most), from ``reply_pairs_daily``, the top taken before the
+    names are joined; anonymous repliers (``user_id`` 0) left out."""
+    daily = REPLY_PAIRS_DAILY.c
+    author, replier = daily.replied_user_id, daily.user_id
+    me, other = (author, replier) if replied_by else (replier, author)
+    replies = func.sum(daily.replies)
     top = (
-        select(other.label("partner"), found.c.replies)
-        .where(me == user_id, other.is_not(None))
-        .order_by(found.c.replies.desc(), other)
+        select(other.label("partner"), replies.label("replies"))
+        .where(daily.chat_id == CHAT, me == USER, replier != ANONYMOUS)
+        .where(daily.day.between(START, END))
+        .group_by(other)
+        .having(replies > 0)
+        .order_by(replies.desc(), other)
         .limit(TOP_PARTNERS)
         .subquery("top")
     )
@@ -209,18 +251,19 @@ def _partners(chat_id: int, user_id: int, period: Period, *, replied_by: bool) -
     return select(top, literal(replied_by).label("replied_by"), *names).select_from(joined)
 
 
+PARTNERS = union_all(*(_build_partners(replied_by=way) for way in (False, True)))
+
+
 async def reply_partners(
     db: Database, chat_id: int, user_id: int, period: Period
 ) -> tuple[list[MemberCount], list[MemberCount]]:
     """(replied to, replied by): up to TOP_PARTNERS members the member replied to most in the
-    period, and who replied to the member most; ties by user id; replies to oneself left
-    out. One statement for both."""
-    both = union_all(
-        *(_partners(chat_id, user_id, period, replied_by=way) for way in (False, True))
-    )
-    rows = sorted(await fetch_all(db, both), key=lambda row: (-row["replies"], row["partner"]))
+    period, and who replied to the member most; ties by user id; replies to oneself are not
+    in ``reply_pairs_daily``. One statement for both, built once."""
+    values = {"chat_id": chat_id, "user_id": user_id, "start": period.start, "end": period.end}
+    rows = await fetch_all(db, PARTNERS, values)
     found: tuple[list[MemberCount], list[MemberCount]] = ([], [])
-    for row in rows:
+    for row in sorted(rows, key=lambda row: (-row["replies"], row["partner"])):
         count = MemberCount(member=member(row, "partner"), count=int(row["replies"]))
         found[bool(row["replied_by"])].append(count)
     return found
@@ -235,7 +278,7 @@ async def member_stats(db: Database, chat_id: int, user_id: int, period: Period)
     asked = (chat_id, user_id)
     row, previous, hours, (replies_to, replied_by) = await together(
         db,
-        partial(fetch_one, db, _figures_statement(*asked, period, named=True)),
+        partial(fetch_one, db, FIGURES[True], _figures_values(*asked, period)),
         partial(member_figures, db, *asked, period.previous()),
         partial(favourite_hours, db, *asked, period),
         partial(reply_partners, db, *asked, period),
