@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from functools import partial
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Date,
     Label,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
+from tally.chatstore.read.bound import CHAT, END, START, USER
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
 from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
@@ -96,8 +96,6 @@ def _names(user_id: ColumnElement[int]) -> list[Label[object]]:
     ]
 
 
-CHAT = bindparam("chat_id", 0, type_=BigInteger)
-USER = bindparam("user_id", 0, type_=BigInteger)
 MONTHS = bindparam("all_months", [], type_=ARRAY(Date))
 """Every month the period meets (for the day masks)."""
 
@@ -222,10 +220,6 @@ async def favourite_hours(
     from ``user_hours_monthly`` and ``user_hours_daily`` (local hours in the chat's zone)."""
     values = {"chat_id": chat_id, "user_id": user_id, **cover_days(period)}
     return [HourCount.model_validate(row) for row in await fetch_all(db, HOURS, values)]
-
-
-START = bindparam("start", date.min, type_=Date)
-END = bindparam("end", date.min, type_=Date)
 
 
 def _build_partners(*, replied_by: bool) -> Statement:
