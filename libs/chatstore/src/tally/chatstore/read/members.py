@@ -9,26 +9,27 @@ hours from ``user_hours_monthly`` and ``user_hours_daily`` (migration 0013); rep
 come from ``reply_pairs_daily`` (``ix_reply_pairs_daily_replier`` and ``_replied``).
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from functools import partial
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Date,
     Label,
+    Subquery,
     any_,
     bindparam,
     case,
     exists,
     func,
-    literal,
     select,
-    union_all,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from tally.chatstore.read.bound import CHAT, END, START, USER
-from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
+from tally.chatstore.read.connection import Database, Statement, fetch_one
 from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
 from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
 from tally.chatstore.read.periods import Period
@@ -96,62 +97,65 @@ def _names(user_id: ColumnElement[int]) -> list[Label[object]]:
     ]
 
 
-MONTHS = bindparam("all_months", [], type_=ARRAY(Date))
-"""Every month the period meets (for the day masks)."""
+Covered = dict[str, BindParameter[Sequence[date]]]
+"""A period's :func:`~tally.chatstore.read.monthly.cover_days` and ``all_months`` (every
+month it meets), as bound parameters."""
 
 
-def _build_figures(*, named: bool) -> Statement:
-    """One row: the member's ``messages``, ``words``, ``rank`` (0: posted nothing), the day
-    masks of the months the period meets (``months``, ``masks``), ``received`` and ``given``
-    reactions; with ``named``, the member's name columns too. Sums read whole months and at
+def _period_params(prefix: str) -> Covered:
+    """The bound parameters of one period, named ``<prefix>months`` ... (this period: no
+    prefix; the previous one: ``prev_``)."""
+    names = (*COVERED, "all_months")
+    return {name: bindparam(f"{prefix}{name}", [], type_=ARRAY(Date)) for name in names}
+
+
+def _period_values(prefix: str, period: Period) -> dict[str, object]:
+    days: dict[str, object] = {
+        **cover_days(period),
+        "all_months": months_of(period.start, period.end),
+    }
+    return {f"{prefix}{name}": value for name, value in days.items()}
+
+
+def _figure_columns(prefix: str, days: Covered) -> list[Label[object]]:
+    """The member's figures over one period as scalar columns ``<prefix>messages``,
+    ``words``, ``rank`` (0: posted nothing), ``months`` and ``masks`` (the day masks of the
+    months the period meets), ``received`` and ``given``. Sums read whole months and at
     most 15 days at each end (:func:`covered_sums`); the rank counts the members with more
-    messages, from the same sums of every member. Built once, with bound parameters
-    (:func:`_figures_values` gives each call's values): building it took 6 ms of Python,
-    as long as PostgreSQL took to answer it."""
-    everyone = covered_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, USER_COUNTS, COVERED, chat_id=CHAT)
-    sums = select(everyone).cte("everyone")
-    mine = select(sums).where(sums.c.user_id == USER).cte("mine")
+    messages, from the same sums of every member."""
+    everyone = covered_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, USER_COUNTS, days, chat_id=CHAT)
+    sums = select(everyone).cte(f"{prefix}everyone")
+    mine = select(sums).where(sums.c.user_id == USER).cte(f"{prefix}mine")
     messages = func.coalesce(select(mine.c.messages).scalar_subquery(), 0)
     ahead = select(func.count()).where(sums.c.messages > messages).scalar_subquery()
     monthly = USER_CHAT_MONTHLY.c
-    masks = (
-        select(
-            func.array_agg(aggregate_order_by(monthly.month, monthly.month)).label("months"),
-            func.array_agg(aggregate_order_by(monthly.days, monthly.month)).label("masks"),
-        )
-        .where(monthly.chat_id == CHAT, monthly.user_id == USER, monthly.month == any_(MONTHS))
-        .subquery("masks")
-    )
+    masks = [
+        select(func.array_agg(aggregate_order_by(column, monthly.month)))
+        .where(monthly.chat_id == CHAT, monthly.user_id == USER)
+        .where(monthly.month == any_(days["all_months"]))
+        .scalar_subquery()
+        .label(f"{prefix}{name}")
+        for name, column in (("months", monthly.month), ("masks", monthly.days))
+    ]
     reactions = covered_sums(
-        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, REACTIONS, COVERED, chat_id=CHAT, user_id=USER
+        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, REACTIONS, days, chat_id=CHAT, user_id=USER
     )
     given = [
-        func.coalesce(select(reactions.c[name]).scalar_subquery(), 0).label(name)
+        func.coalesce(select(reactions.c[name]).scalar_subquery(), 0).label(f"{prefix}{name}")
         for name in REACTIONS
     ]
-    return select(
-        messages.label("messages"),
-        func.coalesce(select(mine.c.words).scalar_subquery(), 0).label("words"),
-        case((messages > 0, ahead + 1), else_=0).label("rank"),
-        masks.c.months,
-        masks.c.masks,
+    return [
+        messages.label(f"{prefix}messages"),
+        func.coalesce(select(mine.c.words).scalar_subquery(), 0).label(f"{prefix}words"),
+        case((messages > 0, ahead + 1), else_=0).label(f"{prefix}rank"),
+        *masks,
         *given,
-        *(_names(USER) if named else ()),
-    ).select_from(masks)
+    ]
 
 
-FIGURES = {named: _build_figures(named=named) for named in (False, True)}
-
-
-def _figures_values(chat_id: int, user_id: int, period: Period) -> dict[str, object]:
-    """The values of :data:`FIGURES`' parameters for member ``user_id`` of chat ``chat_id``
-    over ``period``."""
-    return {
-        "chat_id": chat_id,
-        "user_id": user_id,
-        "all_months": months_of(period.start, period.end),
-        **cover_days(period),
-    }
+THIS, PREVIOUS = _period_params(""), _period_params("prev_")
+FIGURES = select(*_figure_columns("", THIS))
+"""One row: the member's figures over the period (:func:`_figure_columns`)."""
 
 
 def _active_days(months: list[date] | None, masks: list[int] | None, period: Period) -> list[date]:
@@ -163,18 +167,18 @@ def _active_days(months: list[date] | None, masks: list[int] | None, period: Per
     return days
 
 
-def _figures(row: Row, period: Period) -> MemberFigures:
-    days = _active_days(row["months"], row["masks"], period)
+def _figures(row: Row, period: Period, prefix: str = "") -> MemberFigures:
+    days = _active_days(row[f"{prefix}months"], row[f"{prefix}masks"], period)
     return MemberFigures(
         start=period.start,
         end=period.end,
-        messages=int(row["messages"]),
-        words=int(row["words"]),
+        messages=int(row[f"{prefix}messages"]),
+        words=int(row[f"{prefix}words"]),
         active_days=len(days),
-        rank=int(row["rank"]) or None,
+        rank=int(row[f"{prefix}rank"]) or None,
         longest_streak=longest_streak(days),
-        reactions_received=int(row["received"]),
-        reactions_given=int(row["given"]),
+        reactions_received=int(row[f"{prefix}received"]),
+        reactions_given=int(row[f"{prefix}given"]),
     )
 
 
@@ -183,20 +187,21 @@ async def member_figures(db: Database, chat_id: int, user_id: int, period: Perio
     messages, words and the rank from ``user_chat_monthly`` and ``user_chat_daily``, active
     days from ``user_chat_monthly``'s day masks, reactions from ``user_reactions_monthly``
     and ``user_reactions_daily``."""
-    row = await fetch_one(db, FIGURES[False], _figures_values(chat_id, user_id, period))
-    assert row is not None  # a SELECT from one aggregate row has one row
+    values = {"chat_id": chat_id, "user_id": user_id, **_period_values("", period)}
+    row = await fetch_one(db, FIGURES, values)
+    assert row is not None  # a SELECT without FROM has one row
     return _figures(row, period)
 
 
-def _build_hours() -> Statement:
-    """Rows ``(hour, messages)``: the member's TOP_HOURS busiest local hours (:data:`CHAT`,
-    :data:`USER`, :data:`~tally.chatstore.read.monthly.COVERED`), built once."""
+def _top_hours() -> Subquery:
+    """``(hour, messages)``: the member's TOP_HOURS busiest local hours of the period
+    (:data:`THIS`), from ``user_hours_monthly`` and ``user_hours_daily``."""
     rows = covered_rows(
         USER_HOURS_DAILY,
         USER_HOURS_MONTHLY,
         ("messages",),
         ("hour",),
-        COVERED,
+        THIS,
         chat_id=CHAT,
         user_id=USER,
     )
@@ -207,26 +212,15 @@ def _build_hours() -> Statement:
         .having(messages > 0)
         .order_by(messages.desc(), rows.c.hour)
         .limit(TOP_HOURS)
+        .subquery("hours")
     )
 
 
-HOURS = _build_hours()
-
-
-async def favourite_hours(
-    db: Database, chat_id: int, user_id: int, period: Period
-) -> list[HourCount]:
-    """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first),
-    from ``user_hours_monthly`` and ``user_hours_daily`` (local hours in the chat's zone)."""
-    values = {"chat_id": chat_id, "user_id": user_id, **cover_days(period)}
-    return [HourCount.model_validate(row) for row in await fetch_all(db, HOURS, values)]
-
-
-def _build_partners(*, replied_by: bool) -> Statement:
-    """Rows ``(partner, replies, replied_by, <names>)``: up to TOP_PARTNERS members the member
-    (:data:`USER`) replied to most in local days :data:`START`..:data:`END` (``replied_by``:
-    who replied to the member most), from ``reply_pairs_daily``, the top taken before the
-    names are joined; anonymous repliers (``user_id`` 0) left out."""
+def _top_partners(*, replied_by: bool) -> Subquery:
+    """``(partner, replies, <names>)``: up to TOP_PARTNERS members the member replied to most
+    in local days :data:`START`..:data:`END` (``replied_by``: who replied to the member
+    most), from ``reply_pairs_daily``, the top taken before the names are joined; anonymous
+    repliers (``user_id`` 0) left out."""
     daily = REPLY_PAIRS_DAILY.c
     author, replier = daily.replied_user_id, daily.user_id
     me, other = (author, replier) if replied_by else (replier, author)
@@ -242,49 +236,89 @@ def _build_partners(*, replied_by: bool) -> Statement:
         .subquery("top")
     )
     joined, names = with_names(top, top.c.partner, "partner")
-    return select(top, literal(replied_by).label("replied_by"), *names).select_from(joined)
+    return select(top, *names).select_from(joined).subquery("by" if replied_by else "to")
 
 
-PARTNERS = union_all(*(_build_partners(replied_by=way) for way in (False, True)))
+def _listed(rows: Subquery, prefix: str, order: Sequence[ColumnElement[object]]) -> Subquery:
+    """One row: each column of ``rows`` as an array (``<prefix><column>``) in ``order``."""
+    return select(
+        *(func.array_agg(aggregate_order_by(c, *order)).label(f"{prefix}{c.name}") for c in rows.c)
+    ).subquery(f"{prefix}lists")
 
 
-async def reply_partners(
-    db: Database, chat_id: int, user_id: int, period: Period
-) -> tuple[list[MemberCount], list[MemberCount]]:
-    """(replied to, replied by): up to TOP_PARTNERS members the member replied to most in the
-    period, and who replied to the member most; ties by user id; replies to oneself are not
-    in ``reply_pairs_daily``. One statement for both, built once."""
-    values = {"chat_id": chat_id, "user_id": user_id, "start": period.start, "end": period.end}
-    rows = await fetch_all(db, PARTNERS, values)
-    found: tuple[list[MemberCount], list[MemberCount]] = ([], [])
-    for row in sorted(rows, key=lambda row: (-row["replies"], row["partner"])):
-        count = MemberCount(member=member(row, "partner"), count=int(row["replies"]))
-        found[bool(row["replied_by"])].append(count)
-    return found
+def _build_report() -> Statement:
+    """One row: the member's names, figures over the period and the previous one
+    (``prev_…``), favourite hours (``hours_hour``, ``hours_messages`` arrays) and reply
+    partners both ways (``to_…`` and ``by_…`` arrays), built once with bound parameters:
+    building it per call took as long in Python as PostgreSQL took to answer it, and one
+    statement is one round trip."""
+    hours = _top_hours()
+    lists = [_listed(hours, "hours_", (hours.c.messages.desc(), hours.c.hour))]
+    for way in ("to_", "by_"):
+        rows = _top_partners(replied_by=way == "by_")
+        lists.append(_listed(rows, way, (rows.c.replies.desc(), rows.c.partner)))
+    return select(
+        *_names(USER),
+        *_figure_columns("", THIS),
+        *_figure_columns("prev_", PREVIOUS),
+        *(column for listed in lists for column in listed.c),
+    ).select_from(lists[0].join(lists[1], true()).join(lists[2], true()))  # one row each
+
+
+REPORT = _build_report()
+
+
+def _hours(row: Row) -> list[HourCount]:
+    return [
+        HourCount(hour=hour, messages=int(messages))
+        for hour, messages in zip(row["hours_hour"] or [], row["hours_messages"] or [], strict=True)
+    ]
+
+
+def _partners(row: Row, way: str) -> list[MemberCount]:
+    parts = ("partner", "replies", "partner_username", "partner_first_name", "partner_last_name")
+    columns = [row[f"{way}{part}"] or [] for part in parts]
+    return [
+        MemberCount(
+            member=member(dict(zip(parts, values, strict=True)), "partner"), count=int(values[1])
+        )
+        for values in zip(*columns, strict=True)
+    ]
 
 
 async def member_stats(db: Database, chat_id: int, user_id: int, period: Period) -> MemberStats:
     """The report on member ``user_id`` of chat ``chat_id`` over ``period`` and the period of
-    equal length before it (see :class:`MemberStats`). A user Tally never saw is named
-    ``id<user_id>``; all their figures are 0. Four statements (the figures and name, the
-    previous figures, the favourite hours, the reply partners), run at the same time on a
-    pool (:func:`~tally.chatstore.read.connection.together`)."""
-    asked = (chat_id, user_id)
-    row, previous, hours, (replies_to, replied_by) = await together(
-        db,
-        partial(fetch_one, db, FIGURES[True], _figures_values(*asked, period)),
-        partial(member_figures, db, *asked, period.previous()),
-        partial(favourite_hours, db, *asked, period),
-        partial(reply_partners, db, *asked, period),
-    )
-    assert row is not None  # a SELECT from one aggregate row has one row
+    equal length before it (see :class:`MemberStats`), in one statement (:func:`_build_report`).
+    A user Tally never saw is named ``id<user_id>``; all their figures are 0. Favourite hours:
+    the TOP_HOURS busiest local hours (ties: earlier hour first) from ``user_hours_monthly``
+    and ``user_hours_daily`` (local hours in the chat's zone); reply partners: up to
+    TOP_PARTNERS members the member replied to most, and who replied to the member most (ties
+    by user id; replies to oneself are not in ``reply_pairs_daily``)."""
+    before = period.previous()
+    values = {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "start": period.start,
+        "end": period.end,
+        **_period_values("", period),
+        **_period_values("prev_", before),
+    }
+    row = await fetch_one(db, REPORT, values)
+    assert row is not None  # a SELECT without FROM has one row
     return MemberStats(
         chat_id=chat_id,
         timezone=period.timezone,
         member=member({**row, "user_id": user_id}, "user_id"),
         figures=_figures(row, period),
-        previous=previous,
-        favourite_hours=hours,
-        replies_to=replies_to,
-        replied_by=replied_by,
+        previous=_figures(row, before, "prev_"),
+        favourite_hours=_hours(row),
+        replies_to=_partners(row, "to_"),
+        replied_by=_partners(row, "by_"),
     )
+
+
+async def favourite_hours(
+    db: Database, chat_id: int, user_id: int, period: Period
+) -> list[HourCount]:
+    """The member's favourite hours over ``period``, as :func:`member_stats` gives them."""
+    return (await member_stats(db, chat_id, user_id, period)).favourite_hours
