@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from tally.chatstore.read.bound import CHAT, END, START, USER
 from tally.chatstore.read.connection import Database, Statement, fetch_one
 from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
+from tally.chatstore.read.fragments import listed, unlisted
 from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import USER_COUNTS
@@ -239,13 +240,6 @@ def _top_partners(*, replied_by: bool) -> Subquery:
     return select(top, *names).select_from(joined).subquery("by" if replied_by else "to")
 
 
-def _listed(rows: Subquery, prefix: str, order: Sequence[ColumnElement[object]]) -> Subquery:
-    """One row: each column of ``rows`` as an array (``<prefix><column>``) in ``order``."""
-    return select(
-        *(func.array_agg(aggregate_order_by(c, *order)).label(f"{prefix}{c.name}") for c in rows.c)
-    ).subquery(f"{prefix}lists")
-
-
 def _build_report() -> Statement:
     """One row: the member's names, figures over the period and the previous one
     (``prev_…``), favourite hours (``hours_hour``, ``hours_messages`` arrays) and reply
@@ -253,10 +247,10 @@ def _build_report() -> Statement:
     building it per call took as long in Python as PostgreSQL took to answer it, and one
     statement is one round trip."""
     hours = _top_hours()
-    lists = [_listed(hours, "hours_", (hours.c.messages.desc(), hours.c.hour))]
+    lists = [listed(hours, "hours_", (hours.c.messages.desc(), hours.c.hour))]
     for way in ("to_", "by_"):
         rows = _top_partners(replied_by=way == "by_")
-        lists.append(_listed(rows, way, (rows.c.replies.desc(), rows.c.partner)))
+        lists.append(listed(rows, way, (rows.c.replies.desc(), rows.c.partner)))
     return select(
         *_names(USER),
         *_figure_columns("", THIS),
@@ -266,24 +260,23 @@ def _build_report() -> Statement:
 
 
 REPORT = _build_report()
+HOUR_COLUMNS = ("hour", "messages")
+PARTNER_COLUMNS = (
+    "partner",
+    "replies",
+    "partner_username",
+    "partner_first_name",
+    "partner_last_name",
+)
 
 
 def _hours(row: Row) -> list[HourCount]:
-    return [
-        HourCount(hour=hour, messages=int(messages))
-        for hour, messages in zip(row["hours_hour"] or [], row["hours_messages"] or [], strict=True)
-    ]
+    return [HourCount.model_validate(hour) for hour in unlisted(row, "hours_", HOUR_COLUMNS)]
 
 
 def _partners(row: Row, way: str) -> list[MemberCount]:
-    parts = ("partner", "replies", "partner_username", "partner_first_name", "partner_last_name")
-    columns = [row[f"{way}{part}"] or [] for part in parts]
-    return [
-        MemberCount(
-            member=member(dict(zip(parts, values, strict=True)), "partner"), count=int(values[1])
-        )
-        for values in zip(*columns, strict=True)
-    ]
+    found = unlisted(row, way, PARTNER_COLUMNS)
+    return [MemberCount(member=member(one, "partner"), count=int(one["replies"])) for one in found]
 
 
 async def member_stats(db: Database, chat_id: int, user_id: int, period: Period) -> MemberStats:

@@ -4,13 +4,13 @@ messages, and who received and gave most. How the two reaction tables combine is
 message in ``message_reaction_totals`` and per local day of the message in
 ``reaction_emoji_daily`` and ``user_reactions_daily``."""
 
-from functools import partial
-
 from sqlalchemy import func, select, true
+from sqlalchemy.sql import FromClause
 
 from tally.chatstore.read.bound import CHAT, DAYS, END, LIMIT, START
-from tally.chatstore.read.connection import Database, Statement, fetch_all, together
+from tally.chatstore.read.connection import Database, Statement, fetch_one
 from tally.chatstore.read.conversation import member, with_names
+from tally.chatstore.read.fragments import listed, unlisted
 from tally.chatstore.read.monthly import COVERED, cover_days, covered_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, counts, top_statement
@@ -19,10 +19,10 @@ from tally.chatstore.tables import (
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
+    Row,
 )
 from tally.contracts.group_reports import (
     EmojiCount,
-    MemberCount,
     MessageReactions,
     ReactionStats,
 )
@@ -83,29 +83,48 @@ def _build_ranked(column: str) -> Statement:
     return top_statement(values, LIMIT)
 
 
-EMOJI = _build_emoji()
-TOP_MESSAGES = _build_top_messages()
-RANKED = {column: _build_ranked(column) for column in ("received", "given")}
+def _build_report() -> Statement:
+    """One row: the emoji (``emoji_…`` arrays), the most reacted messages (``top_…``), the
+    members who received and who gave most (``received_…``, ``given_…``), built once with
+    bound parameters (:mod:`tally.chatstore.read.bound`): one round trip."""
+    emoji = _build_emoji().subquery("emoji")
+    top = _build_top_messages().subquery("most_reacted_top")
+    lists = [
+        listed(emoji, "emoji_", (emoji.c["count"].desc(), emoji.c.emoji)),
+        listed(top, "top_", (top.c.reactions.desc(), top.c.message_id)),
+    ]
+    for column in ("received", "given"):
+        rows = _build_ranked(column).subquery(column)
+        lists.append(listed(rows, f"{column}_", (rows.c.value.desc(), rows.c.user_id)))
+    joined: FromClause = lists[0]
+    for other in lists[1:]:
+        joined = joined.join(other, true())  # one row each
+    return select(*(column for rows in lists for column in rows.c)).select_from(joined)
 
 
-async def _emoji(db: Database, values: dict[str, object]) -> list[EmojiCount]:
-    return [EmojiCount.model_validate(row) for row in await fetch_all(db, EMOJI, values)]
+REPORT = _build_report()
+EMOJI_COLUMNS = ("emoji", "count")
+NAMES = ("username", "first_name", "last_name")
+TOP_COLUMNS = (
+    "message_id",
+    "sent_at",
+    "author_id",
+    "reactions",
+    *(f"author_id_{n}" for n in NAMES),
+)
+RANKED_COLUMNS = ("user_id", "value", *(f"user_id_{n}" for n in NAMES))
 
 
-async def _top_messages(db: Database, values: dict[str, object]) -> list[MessageReactions]:
+def _top_messages(row: Row) -> list[MessageReactions]:
     return [
         MessageReactions(
-            message_id=row["message_id"],
-            sent_at=row["sent_at"],
-            author=member(row, "author_id") if row["author_id"] is not None else None,
-            reactions=int(row["reactions"]),
+            message_id=one["message_id"],
+            sent_at=one["sent_at"],
+            author=member(one, "author_id") if one["author_id"] is not None else None,
+            reactions=int(one["reactions"]),
         )
-        for row in await fetch_all(db, TOP_MESSAGES, values)
+        for one in unlisted(row, "top_", TOP_COLUMNS)
     ]
-
-
-async def _ranked(db: Database, column: str, values: dict[str, object]) -> list[MemberCount]:
-    return counts(await fetch_all(db, RANKED[column], values))
 
 
 async def reaction_stats(
@@ -113,9 +132,8 @@ async def reaction_stats(
 ) -> ReactionStats:
     """Reactions on the messages of chat ``chat_id`` sent in ``period``: the total, and the
     ``limit`` most used emoji, most reacted messages, members who received most and members
-    who gave most (ties: by emoji, message id, user id); the four statements, built once
-    (:mod:`tally.chatstore.read.bound`), run at the same time on a pool (:func:`together`).
-    Raises StatsRequestError for a limit outside 1..MAX_TOP."""
+    who gave most (ties: by emoji, message id, user id), in one statement built once
+    (:func:`_build_report`). Raises StatsRequestError for a limit outside 1..MAX_TOP."""
     check_limit(limit)
     values: dict[str, object] = {
         "chat_id": chat_id,
@@ -125,20 +143,16 @@ async def reaction_stats(
         "limit": limit,
         **cover_days(period),
     }
-    emoji, top_messages, received, given = await together(
-        db,
-        partial(_emoji, db, values),
-        partial(_top_messages, db, values),
-        partial(_ranked, db, "received", values),
-        partial(_ranked, db, "given", values),
-    )
+    row = await fetch_one(db, REPORT, values)
+    assert row is not None  # a SELECT from one-row subqueries has one row
+    emoji = [EmojiCount.model_validate(one) for one in unlisted(row, "emoji_", EMOJI_COLUMNS)]
     return ReactionStats(
         chat_id=chat_id,
         start=period.start,
         end=period.end,
         total=sum(item.count for item in emoji),
         top_emoji=emoji[:limit],
-        top_messages=top_messages,
-        received=received,
-        given=given,
+        top_messages=_top_messages(row),
+        received=counts(unlisted(row, "received_", RANKED_COLUMNS)),
+        given=counts(unlisted(row, "given_", RANKED_COLUMNS)),
     )
