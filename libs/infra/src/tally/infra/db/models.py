@@ -405,9 +405,13 @@ class MessageReactionTotal(Base):
 
 class ReactionEmojiDaily(Base):
     """Per chat, local day a message was sent and emoji: the reactions standing on the day's
-    messages (as ``message_reactions`` counts them) (0009)."""
+    messages (as ``message_reactions`` counts them) (0009); the primary key includes the
+    count (0013)."""
 
     __tablename__ = "reaction_emoji_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "emoji", postgresql_include=["count"]),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
