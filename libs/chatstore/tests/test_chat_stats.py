@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
-from tally.chatstore.read.members import favourite_hours, longest_streak, member_figures
+from tally.chatstore.read.members import longest_streak, member_figures
 from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
 from tally.chatstore.read.users import users_statement
@@ -278,7 +278,8 @@ async def test_favourite_hours_from_months_equal_those_from_messages(
             for row in await connection.execute(_hours_from_messages(chat_id, period)):
                 counted.setdefault(row.user_id, []).append((row.hour, row.messages))
             for user_id in {*counted, USER_IDS[-1]}:
-                hours = await favourite_hours(connection, chat_id, user_id, period)
+                stats = await chat_stats.member_stats(connection, chat_id, user_id, period)
+                hours = stats.favourite_hours
                 want = sorted(counted.get(user_id, []), key=lambda item: (-item[1], item[0]))
                 assert [(h.hour, h.messages) for h in hours] == want[:3], (period, user_id)
             checked += bool(counted)

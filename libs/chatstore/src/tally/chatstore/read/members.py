@@ -308,10 +308,3 @@ async def member_stats(db: Database, chat_id: int, user_id: int, period: Period)
         replies_to=_partners(row, "to_"),
         replied_by=_partners(row, "by_"),
     )
-
-
-async def favourite_hours(
-    db: Database, chat_id: int, user_id: int, period: Period
-) -> list[HourCount]:
-    """The member's favourite hours over ``period``, as :func:`member_stats` gives them."""
-    return (await member_stats(db, chat_id, user_id, period)).favourite_hours
