@@ -60,7 +60,7 @@ from rich.table import Table
 from tally.cli.bot_api import DEFAULT_TOKEN, BotApiSimulator
 from tally.cli.config import CliSettings
 from tally.cli.embedded import free_port
-from tally.cli.load_measures import Tracker, cpu_seconds
+from tally.cli.load_measures import CLOCK_TICKS, Tracker
 from tally.cli.loadtest import QUESTIONS as TEXTS
 from tally.cli.up import Child, Stack, wait_ready
 from tally.contracts.events import QuestionAnswered, QuestionAsked
@@ -89,12 +89,25 @@ class Phase:
     process: str
     questions: int
     cpu_s: float
+    system_s: float
     wall_s: float
     latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def cpu_ms_per_question(self) -> float:
         return self.cpu_s * 1000 / self.questions
+
+    @property
+    def system_share(self) -> float:
+        """Of the CPU time, the share spent in the kernel (system time: sockets, wake-ups)."""
+        return self.system_s / self.cpu_s if self.cpu_s else 0.0
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of ``pid`` from ``/proc/<pid>/stat`` (proc(5)); raises
+    OSError when the process is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
 def canned_answer() -> dict[str, Any]:
@@ -195,13 +208,12 @@ class Measured:
         self.asked = USERS
 
     async def phase(self) -> Phase:
-        before, started = cpu_seconds(self.pid), time.monotonic()
+        (user, system), started = cpu_times(self.pid), time.monotonic()
         latencies = await self.users.ask(QUESTIONS, RATE, first=self.asked)
-        after, wall = cpu_seconds(self.pid), time.monotonic() - started
+        (user_after, system_after), wall = cpu_times(self.pid), time.monotonic() - started
         self.asked += QUESTIONS
-        if before is None or after is None:
-            raise RuntimeError(f"{self.name} exited during the run")
-        return Phase(self.name, QUESTIONS, after - before, wall, latencies)
+        spent = user_after - user + system_after - system
+        return Phase(self.name, QUESTIONS, spent, system_after - system, wall, latencies)
 
 
 def _commit() -> str:
@@ -295,7 +307,7 @@ async def _stop(floors: list[Any]) -> None:
 def _line(phase: Phase) -> str:
     return (
         f"{phase.process}: {phase.questions} questions in {phase.wall_s:.1f} s, "
-        f"{phase.cpu_ms_per_question:.2f} ms CPU per question"
+        f"{phase.cpu_ms_per_question:.2f} ms CPU per question ({phase.system_share:.0%} system)"
     )
 
 
