@@ -29,14 +29,16 @@ Floors, in the same run, on the same fake and pace, each its own process (this s
 
 Phases alternate (gateway, aiogram floor, raw floor, again, ROUNDS times) so all three see
 the same load from other tenants. Prints each phase and the medians per process, the commit
-and the load average. The same work costs more CPU time while other processes load the machine
-(shared caches, the hypervisor's other tenants): compare runs by the gateway over the floors
-of its own rounds, not by milliseconds alone. Usage::
+and the load average. With ``BENCH_BASELINE=<commit>``, that commit's gateway is measured in
+the same rounds too, beside this checkout's. The same work costs more CPU time while other
+processes load the machine (shared caches, the hypervisor's other tenants): compare runs by
+the gateway over the floors of its own rounds, not by milliseconds alone. Usage::
 
     uv run python scripts/bench_gateway.py [QUESTIONS] [RATE] [ROUNDS]
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -82,6 +84,10 @@ INSTANCE = "bench"
 FLOOR_QUESTIONS, FLOOR_ANSWERS = "floor.questions", "floor.answers"
 """Below the run's prefix: where the floors publish questions and get their answers."""
 GATEWAY, AIOGRAM, RAW = "gateway", "aiogram floor", "raw floor"
+BASELINE = os.environ.get("BENCH_BASELINE", "")
+"""A commit whose gateway is measured too, in the same rounds (its libs and services, from
+``git archive``, first on the PYTHONPATH): before and after a change on the same machine
+load."""
 
 
 @dataclass
@@ -248,6 +254,40 @@ async def _floor_process(kind: str, common: CommonSettings, base_url: str) -> An
     return process
 
 
+def _export(commit: str, home: Path) -> str:
+    """A PYTHONPATH of the source trees (libs and services) of ``commit``, extracted under
+    ``home``."""
+    tree = home / f"at-{commit}"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", commit, "libs", "services"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    paths = [*sorted(tree.glob("libs/*/src")), *sorted(tree.glob("services/*/src"))]
+    return os.pathsep.join(str(path) for path in paths)
+
+
+async def _gateway(stack: Stack, api: BotApiSimulator, *, pythonpath: str = "") -> int:
+    """Start a gateway polling ``api`` (its code first from ``pythonpath`` when given, see
+    :func:`_export`); its pid once ready."""
+    own = {"BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": api.base_url}
+    own["GATEWAY_INSTANCE"] = f"{INSTANCE}-baseline" if pythonpath else INSTANCE
+    if pythonpath:
+        own["PYTHONPATH"] = pythonpath
+    saved = dict(os.environ)
+    os.environ |= own
+    try:
+        gateway = Child("gateway", free_port())
+        await stack.spawn(gateway)
+    finally:
+        os.environ.clear()
+        os.environ |= saved
+    stack.children.append(gateway)
+    await wait_ready(gateway)
+    assert gateway.process is not None
+    return gateway.process.pid
+
+
 async def run(console: Console) -> list[Phase]:
     home = Path(tempfile.mkdtemp(prefix="tally-bench-gateway-"))
     settings = CliSettings(tally_home=home, subject_prefix=f"benchg{uuid4().hex[:8]}")
@@ -262,24 +302,19 @@ async def run(console: Console) -> list[Phase]:
         await ensure_streams(nc.jetstream(), subjects, replicas=common.stream_replicas)
         await Responder(nc, subjects).start()
         async with (
+            contextlib.AsyncExitStack() as apis,
             BotApiSimulator(keep_sent=False) as gateway_api,
             BotApiSimulator(keep_sent=False) as aiogram_api,
             BotApiSimulator(keep_sent=False) as raw_api,
         ):
-            os.environ |= {
-                "BOT_TOKEN": DEFAULT_TOKEN,
-                "TELEGRAM_API_BASE": gateway_api.base_url,
-                "GATEWAY_INSTANCE": INSTANCE,
-            }
-            gateway = Child("gateway", free_port())
-            await stack.spawn(gateway)
-            stack.children.append(gateway)
-            await wait_ready(gateway)
-            assert gateway.process is not None
+            measured = [Measured(GATEWAY, Users(gateway_api), await _gateway(stack, gateway_api))]
+            if BASELINE:
+                baseline = await apis.enter_async_context(BotApiSimulator(keep_sent=False))
+                pid = await _gateway(stack, baseline, pythonpath=_export(BASELINE, home))
+                measured.append(Measured(f"gateway at {BASELINE}", Users(baseline), pid))
             for kind, api in (("aiogram", aiogram_api), ("raw", raw_api)):
                 floors.append(await _floor_process(kind, common, api.base_url))
-            measured = [
-                Measured(GATEWAY, Users(gateway_api), gateway.process.pid),
+            measured += [
                 Measured(AIOGRAM, Users(aiogram_api), floors[0].pid),
                 Measured(RAW, Users(raw_api), floors[1].pid),
             ]
@@ -322,7 +357,7 @@ def report(console: Console, phases: list[Phase]) -> None:
     for column in (*columns, "gateway / this (per round, median)"):
         table.add_column(column, justify="left" if column == "process" else "right")
     gateway = [phase.cpu_ms_per_question for phase in phases if phase.process == GATEWAY]
-    for name in (GATEWAY, AIOGRAM, RAW):
+    for name in dict.fromkeys(phase.process for phase in phases):
         own = [phase for phase in phases if phase.process == name]
         each = [phase.cpu_ms_per_question for phase in own]
         system = sum(phase.system_s for phase in own) / sum(phase.cpu_s for phase in own)
