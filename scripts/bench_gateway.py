@@ -29,12 +29,13 @@ Floors, in the same run, on the same fake and pace, each its own process (this s
 
 Phases alternate (gateway, aiogram floor, raw floor, again, ROUNDS times) so all three see
 the same load from other tenants. Prints each phase and the medians per process, the commit
-and the load average. With ``BENCH_BASELINE=<commit>``, that commit's gateway is measured in
-the same rounds too, beside this checkout's. The same work costs more CPU time while other
+and the load average. With ``BENCH_BASELINE="<commit> ..."``, each commit's gateway is measured
+in the same rounds too, beside this checkout's. The same work costs more CPU time while other
 processes load the machine (shared caches, the hypervisor's other tenants): compare runs by
 the gateway over the floors of its own rounds, not by milliseconds alone. Usage::
 
     uv run python scripts/bench_gateway.py [QUESTIONS] [RATE] [ROUNDS]
+    BENCH_BASELINE="74b8e54 4c232f6" uv run python scripts/bench_gateway.py
 """
 
 import asyncio
@@ -84,9 +85,9 @@ INSTANCE = "bench"
 FLOOR_QUESTIONS, FLOOR_ANSWERS = "floor.questions", "floor.answers"
 """Below the run's prefix: where the floors publish questions and get their answers."""
 GATEWAY, AIOGRAM, RAW = "gateway", "aiogram floor", "raw floor"
-BASELINE = os.environ.get("BENCH_BASELINE", "")
-"""A commit whose gateway is measured too, in the same rounds (its libs and services, from
-``git archive``, first on the PYTHONPATH): before and after a change on the same machine
+BASELINES = os.environ.get("BENCH_BASELINE", "").split()
+"""Commits whose gateways are measured too, in the same rounds (each its libs and services,
+from ``git archive``, first on its PYTHONPATH): before and after changes on the same machine
 load."""
 
 
@@ -267,11 +268,13 @@ def _export(commit: str, home: Path) -> str:
     return os.pathsep.join(str(path) for path in paths)
 
 
-async def _gateway(stack: Stack, api: BotApiSimulator, *, pythonpath: str = "") -> int:
+async def _gateway(
+    stack: Stack, api: BotApiSimulator, *, pythonpath: str = "", instance: int | None = None
+) -> int:
     """Start a gateway polling ``api`` (its code first from ``pythonpath`` when given, see
-    :func:`_export`); its pid once ready."""
+    :func:`_export`; ``instance`` numbers a baseline's GATEWAY_INSTANCE); its pid once ready."""
     own = {"BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": api.base_url}
-    own["GATEWAY_INSTANCE"] = f"{INSTANCE}-baseline" if pythonpath else INSTANCE
+    own["GATEWAY_INSTANCE"] = INSTANCE if instance is None else f"{INSTANCE}-{instance}"
     if pythonpath:
         own["PYTHONPATH"] = pythonpath
     saved = dict(os.environ)
@@ -308,10 +311,11 @@ async def run(console: Console) -> list[Phase]:
             BotApiSimulator(keep_sent=False) as raw_api,
         ):
             measured = [Measured(GATEWAY, Users(gateway_api), await _gateway(stack, gateway_api))]
-            if BASELINE:
+            for number, commit in enumerate(BASELINES):
                 baseline = await apis.enter_async_context(BotApiSimulator(keep_sent=False))
-                pid = await _gateway(stack, baseline, pythonpath=_export(BASELINE, home))
-                measured.append(Measured(f"gateway at {BASELINE}", Users(baseline), pid))
+                path = _export(commit, home)
+                pid = await _gateway(stack, baseline, pythonpath=path, instance=number)
+                measured.append(Measured(f"gateway at {commit}", Users(baseline), pid))
             for kind, api in (("aiogram", aiogram_api), ("raw", raw_api)):
                 floors.append(await _floor_process(kind, common, api.base_url))
             measured += [
@@ -376,7 +380,7 @@ def report(console: Console, phases: list[Phase]) -> None:
 
 
 async def main() -> None:
-    console = Console()
+    console = Console(width=150)
     console.print(f"commit {_commit()}; load average (1, 5, 15 min) at the start: {_load()}")
     report(console, await run(console))
 
