@@ -3,7 +3,7 @@
 aiogram runs a filter that is not a coroutine function in a worker thread
 (``asyncio.to_thread``, aiogram/dispatcher/event/handler.py), and ``F.chat.type == ...`` is
 one: every update paid one thread hop per router and handler filter it met, about a dozen for
-a private question, and with it a third of the gateway's CPU time (BENCHMARKS.md, "The
+a private question, about 15% of the gateway's CPU time per question (BENCHMARKS.md, "The
 gateway's CPU per question"). A magic filter only reads attributes, so :func:`inline` runs
 it where it is, as an async :class:`aiogram.filters.Filter`.
 """
