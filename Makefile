@@ -45,11 +45,12 @@ test: install         ## all tests, on real NATS and PostgreSQL (embedded when n
 test-fast: install    ## the unit tier: tests that need no server (seconds, not minutes)
 	$(UV) run pytest -m unit -q
 
-bench: install        ## question latency and throughput beside the raw floor; parser worst case; ingest throughput; dashboard latency
+bench: install        ## question latency and throughput beside the raw floor; parser worst case; ingest throughput; dashboard latency; gateway CPU per question
 	$(UV) run python scripts/bench.py
 	$(UV) run python scripts/bench_parser.py
 	$(UV) run python scripts/bench_ingest.py
 	$(UV) run python scripts/bench_dashboard.py
+	$(UV) run python scripts/bench_gateway.py
 
 lint: install         ## ruff (lint and format), mypy --strict on every package's source, import contracts
 	$(UV) run ruff check .

@@ -138,13 +138,13 @@ _ROLLUPS = (
 
 
 def _group_rollups() -> tuple[str, ...]:
-    """The statements migrations 0009 and 0012 backfill their rollups (and each reply's
-    original author and delay) with, from the raw rows and the daily rollups: what ingest
-    would have kept as it wrote them."""
+    """The statements migrations 0009, 0012 and the members' hours (0013) backfill their
+    rollups (and each reply's original author and delay) with, from the raw rows and the
+    daily rollups: what ingest would have kept as it wrote them."""
     statements: list[str] = []
-    for number in ("0009", "0012"):
-        path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
-        spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
+    for name in ("0009_", "0012_", "_member_hour_rollups"):
+        path = next((MIGRATIONS / "versions").glob(f"*{name}*.py"))
+        spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

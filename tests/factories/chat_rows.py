@@ -1,8 +1,9 @@
 """Chat rows written the way ingest writes them: raw rows, and the rollups in step.
 
 ``chat_daily`` and ``user_chat_daily`` count by the chat's local calendar day (PostgreSQL's
-``AT TIME ZONE`` with ``chats.timezone``), ``chat_hourly`` by UTC hour; every raw row adds to
-them in the same transaction, so rollups and raw rows always agree.
+``AT TIME ZONE`` with ``chats.timezone``), ``user_hours_daily`` by local day and hour,
+``chat_hourly`` by UTC hour; every raw row adds to them in the same transaction, so rollups
+and raw rows always agree.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tally.chatstore.write.partitions import ensure_message_partitions, month_start
 
 LOCAL_DAY = "CAST(CAST(:at AS timestamptz) AT TIME ZONE :tz AS date)"
+LOCAL_HOUR = "CAST(extract(hour FROM CAST(:at AS timestamptz) AT TIME ZONE :tz) AS smallint)"
 UTC_HOUR = "date_trunc('hour', CAST(:at AS timestamptz) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
 
 _MESSAGE = text(
@@ -44,6 +46,18 @@ _USER_MONTHLY = text(
     " words = user_chat_monthly.words + EXCLUDED.words"
 )
 """The monthly counts ingest adds beside the daily ones (the day mask is the trigger's)."""
+_USER_HOURS = tuple(
+    text(
+        f"INSERT INTO user_hours_{table} (chat_id, user_id, {period}, hour, messages)"
+        f" VALUES (:chat, :user, {start}, {LOCAL_HOUR}, 1)"
+        f" ON CONFLICT (chat_id, user_id, {period}, hour) DO UPDATE SET"
+        f" messages = user_hours_{table}.messages + 1"
+    )
+    for table, period, start in (
+        ("daily", "day", LOCAL_DAY),
+        ("monthly", "month", f"date_trunc('month', {LOCAL_DAY})::date"),
+    )
+)
 _HOURLY = text(
     f"INSERT INTO chat_hourly (chat_id, hour, messages, words) VALUES (:chat, {UTC_HOUR}, 1,"
     " :words) ON CONFLICT (chat_id, hour) DO UPDATE SET"
@@ -73,6 +87,8 @@ CHAT_TABLES = (
     "chat_daily",
     "user_chat_daily",
     "user_chat_monthly",
+    "user_hours_daily",
+    "user_hours_monthly",
     "chat_hourly",
     "chats",
 )
@@ -115,6 +131,8 @@ class ChatRows:
         if user_id is not None:
             await self._run(_USER_DAILY, **values)
             await self._run(_USER_MONTHLY, **values)
+            for statement in _USER_HOURS:
+                await self._run(statement, **values)
         await self._run(_HOURLY, **values)
 
     async def member(self, event_id: str, user_id: int, change: str, at: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
+from tally.chatstore.read.members import longest_streak, member_figures
 from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
 from tally.chatstore.read.summary import summary_statement
 from tally.chatstore.read.users import users_statement
@@ -24,6 +25,7 @@ from tests.factories.sample_chats import (
     CHAT_IDS,
     KOLKATA,
     RECENT,
+    USER_IDS,
     remove_sample_chats,
     write_sample_chats,
 )
@@ -187,24 +189,29 @@ def _daily_activity(chat_id: int, period: Period) -> TextClause:
     )
 
 
+def _periods(tz: ZoneInfo) -> list[Period]:
+    """Periods starting and ending anywhere in the sample's weeks: whole months, months in
+    part, one day."""
+    return [
+        Period(
+            date(2025, 9, 1) + timedelta(days=start),
+            date(2025, 9, 1) + timedelta(days=start + length),
+            tz,
+        )
+        for start in range(0, 75, 4)
+        for length in (0, 6, 20, 45, 70)
+    ]
+
+
 async def test_per_member_figures_from_months_equal_those_from_days(
     engine: AsyncEngine,
 ) -> None:
     """For periods starting and ending anywhere in the sample's weeks (whole months, months
     in part, one day), the users page and the tops by messages and words equal the same
     figures grouped from ``user_chat_daily``, day by day."""
-    periods = [
-        Period(
-            date(2025, 9, 1) + timedelta(days=start),
-            date(2025, 9, 1) + timedelta(days=start + length),
-            BERLIN_TZ,
-        )
-        for start in range(0, 75, 4)
-        for length in (0, 6, 20, 45, 70)
-    ]
     checked = 0
     async with engine.connect() as connection:
-        for period in periods:
+        for period in _periods(BERLIN_TZ):
             rows = (await connection.execute(_daily_activity(BERLIN, period))).mappings().all()
             page = await chat_stats.users(
                 connection, chat_id=BERLIN, period=period, query=UsersQuery(size=200)
@@ -242,3 +249,70 @@ def test_a_statement_shape_is_compiled_once_with_each_call_s_values() -> None:
             assert to_asyncpg(statement) == fresh(statement)
     first, second = (to_asyncpg(summary_statement(BERLIN, p)) for p in periods[:2])
     assert first[0] == second[0] and first[1] != second[1]
+
+
+def _hours_from_messages(chat_id: int, period: Period) -> TextClause:
+    """Each member's messages of ``period`` by local hour, counted from ``messages`` (what
+    ``user_hours_monthly`` and ``user_hours_daily`` must reproduce)."""
+    return text(
+        f"SELECT user_id, extract(hour FROM sent_at AT TIME ZONE '{period.timezone}')::int AS"
+        f" hour, count(*) AS messages FROM messages WHERE chat_id = {chat_id}"
+        f" AND sent_at >= '{period.utc_start.isoformat()}'"
+        f" AND sent_at < '{period.utc_end.isoformat()}' AND user_id IS NOT NULL GROUP BY 1, 2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "zone"), [(BERLIN, "Europe/Berlin"), (KOLKATA, "Asia/Kolkata")]
+)
+async def test_favourite_hours_from_months_equal_those_from_messages(
+    engine: AsyncEngine, chat_id: int, zone: str
+) -> None:
+    """For periods starting and ending anywhere in the sample's weeks (whole months, months
+    in part, one day, across the end of summer time, and in a zone half an hour off UTC),
+    each member's favourite hours equal their messages grouped by local hour."""
+    checked = 0
+    async with engine.connect() as connection:
+        for period in _periods(ZoneInfo(zone)):
+            counted: dict[int, list[tuple[int, int]]] = {}
+            for row in await connection.execute(_hours_from_messages(chat_id, period)):
+                counted.setdefault(row.user_id, []).append((row.hour, row.messages))
+            for user_id in {*counted, USER_IDS[-1]}:
+                stats = await chat_stats.member_stats(connection, chat_id, user_id, period)
+                hours = stats.favourite_hours
+                want = sorted(counted.get(user_id, []), key=lambda item: (-item[1], item[0]))
+                assert [(h.hour, h.messages) for h in hours] == want[:3], (period, user_id)
+            checked += bool(counted)
+    assert checked > 30
+
+
+async def test_a_member_s_figures_from_months_equal_those_from_days(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """For the same periods, each member's messages, words, rank, active days and longest
+    streak (``/user``) equal those grouped from ``user_chat_daily``, day by day, through
+    SQLAlchemy and through asyncpg (one statement built once, each period's values bound)."""
+    checked = 0
+    raw = await asyncpg.connect(**asyncpg_dsn(database_url))
+    async with engine.connect() as connection:
+        for period in _periods(BERLIN_TZ):
+            rows = (await connection.execute(_daily_activity(BERLIN, period))).mappings().all()
+            for user_id in {*(row["user_id"] for row in rows), USER_IDS[-1]}:
+                mine = next((row for row in rows if row["user_id"] == user_id), None)
+                days = await connection.execute(
+                    text(
+                        f"SELECT day FROM user_chat_daily WHERE chat_id = {BERLIN}"
+                        f" AND user_id = {user_id} AND messages > 0"
+                        f" AND day BETWEEN '{period.start}' AND '{period.end}' ORDER BY day"
+                    )
+                )
+                got = await member_figures(connection, BERLIN, user_id, period)
+                assert got == await member_figures(raw, BERLIN, user_id, period)
+                want = (mine["messages"], mine["words"], mine["active_days"]) if mine else (0, 0, 0)
+                ahead = sum(1 for row in rows if mine and row["messages"] > mine["messages"])
+                assert (got.messages, got.words, got.active_days) == want, (period, user_id)
+                assert got.rank == (1 + ahead if mine else None), (period, user_id)
+                assert got.longest_streak == longest_streak([day for (day,) in days])
+            checked += bool(rows)
+    await raw.close()
+    assert checked > 30

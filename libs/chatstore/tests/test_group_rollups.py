@@ -1,6 +1,6 @@
 """The group reports' rollups ingest keeps equal a recount from the raw rows (the statements
-migration 0009 backfills them with), and those of 0012 the sums of the rollups they sum,
-however the events are split into batches and when every event is delivered twice."""
+migrations 0009 and 0013 backfill them with), and those of 0012 the sums of the rollups they
+sum, however the events are split into batches and when every event is delivered twice."""
 
 import importlib.util
 from collections.abc import AsyncIterator
@@ -21,9 +21,10 @@ from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_eve
 CHATS = (GROUP, ELSEWHERE)
 
 
-def _migration(number: str) -> ModuleType:
-    path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
-    spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
+def _migration(name: str) -> ModuleType:
+    """The migration whose file name holds ``name`` (its number and ``_``, or its name)."""
+    path = next((MIGRATIONS / "versions").glob(f"*{name}*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -32,12 +33,15 @@ def _migration(number: str) -> ModuleType:
 
 RECOUNTS = {
     statement.split()[2]: statement.strip().split("\n", 1)[1]
-    for statement in _migration("0009").BACKFILL
+    for statement in _migration("0009_").BACKFILL
     if statement.lstrip().startswith("INSERT INTO")
 }
 """Table -> the SELECT that counts its rows from the raw rows."""
-SUMMED: dict[str, str] = _migration("0012").RECOUNTS
+SUMMED: dict[str, str] = _migration("0012_").RECOUNTS
 """Table of 0012 -> the SELECT that sums its counts from the rollup it sums."""
+HOURS: dict[str, str] = _migration("_member_hour_rollups").RECOUNTS
+"""``user_hours_daily`` -> its recount from the raw messages; ``user_hours_monthly`` -> the
+sums of the daily rows."""
 SUMMED_COLUMNS = {
     "user_chat_monthly": "chat_id, month, user_id, messages, words",
     "user_reactions_monthly": "chat_id, month, user_id, received, given",
@@ -109,6 +113,10 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
     for table, recount in SUMMED.items():
         stored = await _rows(engine, table, f"SELECT {SUMMED_COLUMNS[table]} FROM {table}")
         assert stored, table
+        assert stored == await _rows(engine, table, recount), table
+    for table, recount in HOURS.items():
+        stored = await _rows(engine, table, f"SELECT * FROM {table}")
+        assert len({row[3] for row in stored}) > 3, table  # messages at several local hours
         assert stored == await _rows(engine, table, recount), table
     kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]
     async with engine.connect() as connection:

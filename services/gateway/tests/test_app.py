@@ -1,9 +1,12 @@
 """The gateway as a process: settings, the missing-token exit, the ASGI app's lifespan."""
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 from tally.gateway import __main__ as entrypoint
-from tally.gateway.app import create_app
+from tally.gateway.app import UPDATE_LOGGER, Gateway, create_app
 from tally.gateway.config import GatewaySettings
 from tally.infra.errors import ConfigurationError
 from tally.infra.settings import CommonSettings
@@ -67,3 +70,26 @@ async def test_wrong_token_is_refused_by_the_fake_server(settings: CommonSetting
             async with app:
                 pass
         await app.stop()
+
+
+@pytest.fixture
+def update_logger() -> Iterator[logging.Logger]:
+    """aiogram's per-update logger, its level restored after the test."""
+    logger = logging.getLogger(UPDATE_LOGGER)
+    level = logger.level
+    yield logger
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize(("log_level", "shown"), [("INFO", False), ("DEBUG", True)])
+async def test_the_line_per_update_shows_only_at_debug(
+    update_logger: logging.Logger, log_level: str, shown: bool
+) -> None:
+    """aiogram's "Update id=... is handled" (INFO) is logged at LOG_LEVEL=DEBUG only; its
+    warnings and errors at any level."""
+    logging.getLogger().setLevel(logging.DEBUG if shown else logging.INFO)
+    gateway = Gateway(GatewaySettings(bot_token=DEFAULT_TOKEN, log_level=log_level))
+    await gateway.close()
+
+    assert update_logger.isEnabledFor(logging.INFO) is shown
+    assert update_logger.isEnabledFor(logging.WARNING)

@@ -2,13 +2,17 @@
 Dispatcher (``feed_update``) with a Bot whose session answers from memory, and FastStream's
 in-memory ``TestNatsBroker`` in place of NATS."""
 
+import asyncio
 import itertools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
+import anyio.to_thread
 import pytest
 import structlog
 from aiogram import Bot, Dispatcher
@@ -206,6 +210,39 @@ async def test_a_private_question_is_published_and_its_asker_seen(gateway: Harne
     assert (seen.user_id, seen.first_name) == (501, "Ann")
     assert gateway.session.sent() == []
     assert gateway.sample("tally_gateway_messages_total", kind="question") == 1
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the calls handed to it."""
+
+    submitted = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_updates_and_answers_are_handled_without_worker_threads(gateway: Harness) -> None:
+    """A private question, a command and a group message pass every router's filters, and an
+    answer on the bus gets its handler's GatewayContext, in the event loop: nothing is handed
+    to a worker thread (aiogram runs a filter that is not a coroutine function in one,
+    fast_depends a FastStream ``Context``; each hop cost about 0.1 ms of CPU, BENCHMARKS.md
+    "The gateway's CPU per question")."""
+    executor = CountingExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    question = QuestionAsked(channel="telegram", chat_id=508, user_id=508, language="en", text="?")
+    answer = QuestionAnswered(question=question, outcome="answered", value=7)
+
+    with patch("anyio.to_thread.run_sync", wraps=anyio.to_thread.run_sync) as anyio_threads:
+        await gateway.feed(_message("How many videos?", user_id=505))
+        await gateway.feed(_message("/help", user_id=506))
+        await gateway.feed(_message("hello all", user_id=507, chat_id=-100507))
+        await gateway.broker.publish(answer, SUBJECTS.answer("telegram", str(question.question_id)))
+
+    assert SUBJECTS.question_asked in gateway.published
+    assert [sent.chat_id for sent in gateway.session.sent()] == [506, 508]
+    assert executor.submitted == 0
+    assert anyio_threads.call_count == 0
 
 
 async def test_help_answers_with_examples_and_is_counted(gateway: Harness) -> None:

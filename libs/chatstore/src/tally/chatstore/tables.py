@@ -32,6 +32,8 @@ from tally.infra.db.models import (
     User,
     UserChatDaily,
     UserChatMonthly,
+    UserHoursDaily,
+    UserHoursMonthly,
     UserReactionsDaily,
     UserReactionsMonthly,
     UserRepliesDaily,
@@ -71,6 +73,8 @@ USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 USER_REACTIONS_MONTHLY = _table(UserReactionsMonthly)
 USER_REPLIES_DAILY = _table(UserRepliesDaily)
 USER_REPLIES_MONTHLY = _table(UserRepliesMonthly)
+USER_HOURS_DAILY = _table(UserHoursDaily)
+USER_HOURS_MONTHLY = _table(UserHoursMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 MEMBER_COUNTS = _table(MemberCount)
@@ -99,6 +103,8 @@ CHAT_TABLES = (
     USER_REACTIONS_MONTHLY,
     USER_REPLIES_DAILY,
     USER_REPLIES_MONTHLY,
+    USER_HOURS_DAILY,
+    USER_HOURS_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
     MEMBER_COUNTS,

@@ -7,6 +7,7 @@ runs the same thing in-process for tests and tools.
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -35,6 +36,11 @@ log = structlog.get_logger(__name__)
 
 REASK_CHECK_S = 0.5
 """How often late questions are looked for (seconds)."""
+UPDATE_LOGGER = "aiogram.event"
+"""aiogram's logger of each update handled (``Update id=... is handled. Duration ... ms``, at
+INFO): one line per question took about a twentieth of the gateway's CPU time (BENCHMARKS.md,
+"The gateway's CPU per question"), so it shows only at LOG_LEVEL=DEBUG; its warnings and
+errors show at any level."""
 
 
 def create_bot(settings: GatewaySettings) -> Bot:
@@ -76,14 +82,17 @@ class Gateway:
     serves the webhook (``webhook`` is None in polling mode).
 
     Only one Gateway per process may exist until it is closed (aiogram routers are
-    module-level). Raises ConfigurationError when the token is missing, or when WEBHOOK_URL is
-    set without a valid WEBHOOK_SECRET.
+    module-level). aiogram's line per update is logged only at LOG_LEVEL=DEBUG
+    (:data:`UPDATE_LOGGER`). Raises ConfigurationError when the token is missing, or when
+    WEBHOOK_URL is set without a valid WEBHOOK_SECRET.
     """
 
     def __init__(
         self, settings: GatewaySettings, *, registry: CollectorRegistry | None = None
     ) -> None:
         self.webhook: WebhookConfig | None = settings.require_webhook()
+        debug = settings.log_level.upper() == "DEBUG"
+        logging.getLogger(UPDATE_LOGGER).setLevel(logging.NOTSET if debug else logging.WARNING)
         self.subjects = Subjects(settings.subject_prefix)
         self.registry = registry or CollectorRegistry()
         self.metrics = GatewayMetrics(self.registry)

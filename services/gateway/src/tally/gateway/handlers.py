@@ -9,7 +9,6 @@ made for one broker.
 from typing import Annotated, Final
 
 from aiogram.enums import ParseMode
-from faststream import Context
 from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry import trace
 
@@ -22,6 +21,7 @@ from tally.gateway.context import GatewayContext
 from tally.gateway.domain.alerts import notification_text
 from tally.gateway.telegram.digest import post_digest
 from tally.gateway.telegram.keyboards import alert_keyboard, answer_keyboard
+from tally.runtime.context import InlineContext
 
 QUEUE: Final = "gateway"
 """Queue group: with several gateways running, each alert and digest is sent once, and so is
@@ -29,7 +29,7 @@ each answer to a question without ``reply_to`` (from an older gateway)."""
 CONTEXT_KEY: Final = "gateway"
 """Where the GatewayContext is in the broker's FastStream context."""
 
-GatewayDep = Annotated[GatewayContext, Context(CONTEXT_KEY)]
+GatewayDep = Annotated[GatewayContext, InlineContext(CONTEXT_KEY)]
 
 tracer: Final = trace.get_tracer("tally.gateway")
 

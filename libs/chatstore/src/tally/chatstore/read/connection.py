@@ -7,7 +7,7 @@ every value stays a bound parameter, and each statement shape is compiled once.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias, TypeVar, overload
 
@@ -52,8 +52,11 @@ MAX_COMPILED = 2048
 _compiled: dict[Any, Compiled] = {}
 
 
-def to_asyncpg(statement: ClauseElement) -> tuple[str, tuple[Any, ...]]:
-    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order.
+def to_asyncpg(
+    statement: ClauseElement, values: Mapping[str, Any] | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order; ``values``
+    (by bound parameter name) replace those the statement holds.
 
     The SQL of a statement's shape (SQLAlchemy's cache key: the statement without its values)
     is compiled once and kept: building the SQL of a report (the summary, a member's report)
@@ -64,31 +67,39 @@ def to_asyncpg(statement: ClauseElement) -> tuple[str, tuple[Any, ...]]:
         compiled = statement.compile(
             dialect=_dialect(), compile_kwargs={"render_postcompile": True}
         )
-        params = compiled.params
+        params = compiled.construct_params(params=values) if values else compiled.params
     else:
         if key.key not in _compiled:
             if len(_compiled) >= MAX_COMPILED:
                 _compiled.clear()
             _compiled[key.key] = statement.compile(dialect=_dialect(), cache_key=key)
         compiled = _compiled[key.key]
-        params = compiled.construct_params(extracted_parameters=key.bindparams)
+        params = compiled.construct_params(params=values, extracted_parameters=key.bindparams)
     order = getattr(compiled, "positiontup", None) or ()
+    assert params is not None  # a SELECT's compiled parameters are a mapping
     return compiled.string, tuple(params[name] for name in order)
 
 
-async def fetch_all(db: Database, statement: Executable) -> list[Row]:
-    """Every row of ``statement`` as a dict by column label."""
+async def fetch_all(
+    db: Database, statement: Executable, values: Mapping[str, Any] | None = None
+) -> list[Row]:
+    """Every row of ``statement`` as a dict by column label; ``values`` (by bound parameter
+    name) replace those the statement holds: a statement built once (with ``bindparam``)
+    runs with each call's values, without building it again."""
     if isinstance(db, AsyncConnection):
-        result = await db.execute(statement)
+        result = await db.execute(statement, dict(values) if values else None)
         return [dict(row) for row in result.mappings()]
     assert isinstance(statement, ClauseElement)
-    sql, args = to_asyncpg(statement)
+    sql, args = to_asyncpg(statement, values)
     return [dict(record.items()) for record in await db.fetch(sql, *args)]
 
 
-async def fetch_one(db: Database, statement: Executable) -> Row | None:
-    """The first row of ``statement``, or None when it has none."""
-    rows = await fetch_all(db, statement)
+async def fetch_one(
+    db: Database, statement: Executable, values: Mapping[str, Any] | None = None
+) -> Row | None:
+    """The first row of ``statement``, or None when it has none (``values``: as
+    :func:`fetch_all`)."""
+    rows = await fetch_all(db, statement, values)
     return rows[0] if rows else None
 
 

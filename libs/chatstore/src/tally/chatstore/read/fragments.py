@@ -1,7 +1,9 @@
-"""SQL fragments the read statements share: local days, hours and ISO weeks, and sums over
-``chat_daily``."""
+"""SQL fragments the read statements share: local days, hours and ISO weeks, sums over
+``chat_daily``, and lists of rows as arrays in one row."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -9,13 +11,15 @@ from sqlalchemy import (
     DateTime,
     Integer,
     ScalarSelect,
+    Subquery,
     cast,
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from tally.chatstore.tables import CHAT_DAILY
+from tally.chatstore.tables import CHAT_DAILY, Row
 
 
 def week_of(day: ColumnElement[date]) -> ColumnElement[date]:
@@ -45,3 +49,19 @@ def daily_sum(column: str, chat_id: int, start: date, end: date) -> ScalarSelect
         .where(daily.chat_id == chat_id, daily.day.between(start, end))
         .scalar_subquery()
     )
+
+
+def listed(rows: Subquery, prefix: str, order: Sequence[ColumnElement[Any]]) -> Subquery:
+    """One row: each column of ``rows`` as an array, ``<prefix><column>``, in ``order``: a
+    list of rows as columns of a one-row statement, so that a report's lists come back in
+    one round trip (read them with :func:`unlisted`)."""
+    return select(
+        *(func.array_agg(aggregate_order_by(c, *order)).label(f"{prefix}{c.name}") for c in rows.c)
+    ).subquery(f"{prefix}lists")
+
+
+def unlisted(row: Row, prefix: str, names: Sequence[str]) -> list[Row]:
+    """The rows of :func:`listed`'s arrays ``<prefix><name>`` in ``row``, keyed by name (none
+    when its arrays are NULL: no rows)."""
+    columns = [row[f"{prefix}{name}"] or [] for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]

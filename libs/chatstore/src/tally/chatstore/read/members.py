@@ -1,34 +1,52 @@
 """One member's report (``/user``): figures against the previous period, favourite hours,
 reply partners; and finding a member of a chat by username.
 
-Figures come from ``user_chat_daily`` (``ix_user_chat_daily_user``: ``chat_id, user_id,
-day``); hours from ``messages`` (``ix_messages_chat_user_sent``); reply partners from
-``reply_pairs_daily``; reactions from ``user_reactions_monthly`` and ``user_reactions_daily``
-(:mod:`tally.chatstore.read.monthly`).
+Each figure reads whole months and at most 15 days at each end of the period
+(:mod:`tally.chatstore.read.monthly`): messages, words and the rank from
+``user_chat_monthly`` and ``user_chat_daily``, active days from ``user_chat_monthly``'s day
+masks, reactions from ``user_reactions_monthly`` and ``user_reactions_daily``, favourite
+hours from ``user_hours_monthly`` and ``user_hours_daily`` (migration 0013); reply partners
+come from ``reply_pairs_daily`` (``ix_reply_pairs_daily_replier`` and ``_replied``).
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from functools import partial
 
-from sqlalchemy import Integer, cast, exists, func, select
-
-from tally.chatstore.read.connection import Database, fetch_all, fetch_one, together
-from tally.chatstore.read.conversation import (
-    member,
-    reply_pairs,
-    sent_in,
-    with_names,
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    Label,
+    Subquery,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    true,
 )
-from tally.chatstore.read.monthly import member_sums
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+
+from tally.chatstore.read.bound import CHAT, END, START, USER
+from tally.chatstore.read.connection import Database, Statement, fetch_one
+from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
+from tally.chatstore.read.fragments import listed, unlisted
+from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
 from tally.chatstore.read.periods import Period
-from tally.chatstore.read.rankings import posted
+from tally.chatstore.read.rankings import USER_COUNTS
+from tally.chatstore.read.summary import day_mask, months_of
 from tally.chatstore.tables import (
     MEMBER_EVENTS,
-    MESSAGES,
+    REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
+    USER_CHAT_MONTHLY,
+    USER_HOURS_DAILY,
+    USER_HOURS_MONTHLY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
     USERS,
+    Row,
 )
 from tally.contracts.group_reports import HourCount, Member, MemberCount, MemberFigures, MemberStats
 
@@ -69,140 +87,224 @@ def longest_streak(days: list[date]) -> int:
     return best
 
 
-async def _standing(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, ...]:
-    """(messages, words, rank) of the member in the period (rank 0: posted nothing)."""
-    values = posted(chat_id, period, "messages")
-    daily = USER_CHAT_DAILY.c
-    words = (
-        select(func.coalesce(func.sum(daily.words), 0))
-        .where(daily.chat_id == chat_id, daily.user_id == user_id)
-        .where(daily.day.between(period.start, period.end))
+def _names(user_id: ColumnElement[int]) -> list[Label[object]]:
+    """The member's name columns (``user_id_username`` ...), as scalar subqueries."""
+    return [
+        select(USERS.c[part])
+        .where(USERS.c.user_id == user_id)
         .scalar_subquery()
-    )
-    mine = select(values.c.value).where(values.c.user_id == user_id).scalar_subquery()
-    more = select(func.count()).where(values.c.value > mine).scalar_subquery()
-    statement = select(
-        func.coalesce(mine, 0).label("messages"),
-        words.label("words"),
-        func.coalesce(more + cast(mine.is_not(None), Integer), 0).label("rank"),
-    )
-    row = await fetch_one(db, statement)
-    assert row is not None  # a SELECT without FROM has one row
-    return int(row["messages"]), int(row["words"]), int(row["rank"])
+        .label(f"user_id_{part}")
+        for part in ("username", "first_name", "last_name")
+    ]
 
 
-async def _active_days(db: Database, chat_id: int, user_id: int, period: Period) -> list[date]:
-    daily = USER_CHAT_DAILY.c
-    statement = (
-        select(daily.day)
-        .where(daily.chat_id == chat_id, daily.user_id == user_id, daily.messages > 0)
-        .where(daily.day.between(period.start, period.end))
-        .order_by(daily.day)
-    )
-    return [row["day"] for row in await fetch_all(db, statement)]
+Covered = dict[str, BindParameter[Sequence[date]]]
+"""A period's :func:`~tally.chatstore.read.monthly.cover_days` and ``all_months`` (every
+month it meets), as bound parameters."""
 
 
-async def _reactions(db: Database, chat_id: int, user_id: int, period: Period) -> tuple[int, int]:
-    """(received, given) reactions of the member on messages sent in the period."""
-    sums = member_sums(
-        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, chat_id, period, REACTIONS, user_id
-    )
-    statement = select(
-        *(func.coalesce(func.sum(sums.c[name]), 0).label(name) for name in REACTIONS)
-    )
-    row = await fetch_one(db, statement)
-    assert row is not None  # an aggregate-only SELECT has one row
-    return int(row["received"]), int(row["given"])
+def _period_params(prefix: str) -> Covered:
+    """The bound parameters of one period, named ``<prefix>months`` ... (this period: no
+    prefix; the previous one: ``prev_``)."""
+    names = (*COVERED, "all_months")
+    return {name: bindparam(f"{prefix}{name}", [], type_=ARRAY(Date)) for name in names}
 
 
-async def member_figures(db: Database, chat_id: int, user_id: int, period: Period) -> MemberFigures:
-    """The member's figures over ``period`` (see :class:`MemberFigures`); its three
-    statements run at the same time on a pool (:func:`together`)."""
-    asked = (db, chat_id, user_id, period)
-    (messages, words, rank), days, (received, given) = await together(
-        db, partial(_standing, *asked), partial(_active_days, *asked), partial(_reactions, *asked)
+def _period_values(prefix: str, period: Period) -> dict[str, object]:
+    days: dict[str, object] = {
+        **cover_days(period),
+        "all_months": months_of(period.start, period.end),
+    }
+    return {f"{prefix}{name}": value for name, value in days.items()}
+
+
+def _figure_columns(prefix: str, days: Covered) -> list[Label[object]]:
+    """The member's figures over one period as scalar columns ``<prefix>messages``,
+    ``words``, ``rank`` (0: posted nothing), ``months`` and ``masks`` (the day masks of the
+    months the period meets), ``received`` and ``given``. Sums read whole months and at
+    most 15 days at each end (:func:`covered_sums`); the rank counts the members with more
+    messages, from the same sums of every member."""
+    everyone = covered_sums(USER_CHAT_DAILY, USER_CHAT_MONTHLY, USER_COUNTS, days, chat_id=CHAT)
+    sums = select(everyone).cte(f"{prefix}everyone")
+    mine = select(sums).where(sums.c.user_id == USER).cte(f"{prefix}mine")
+    messages = func.coalesce(select(mine.c.messages).scalar_subquery(), 0)
+    ahead = select(func.count()).where(sums.c.messages > messages).scalar_subquery()
+    monthly = USER_CHAT_MONTHLY.c
+    masks = [
+        select(func.array_agg(aggregate_order_by(column, monthly.month)))
+        .where(monthly.chat_id == CHAT, monthly.user_id == USER)
+        .where(monthly.month == any_(days["all_months"]))
+        .scalar_subquery()
+        .label(f"{prefix}{name}")
+        for name, column in (("months", monthly.month), ("masks", monthly.days))
+    ]
+    reactions = covered_sums(
+        USER_REACTIONS_DAILY, USER_REACTIONS_MONTHLY, REACTIONS, days, chat_id=CHAT, user_id=USER
     )
+    given = [
+        func.coalesce(select(reactions.c[name]).scalar_subquery(), 0).label(f"{prefix}{name}")
+        for name in REACTIONS
+    ]
+    return [
+        messages.label(f"{prefix}messages"),
+        func.coalesce(select(mine.c.words).scalar_subquery(), 0).label(f"{prefix}words"),
+        case((messages > 0, ahead + 1), else_=0).label(f"{prefix}rank"),
+        *masks,
+        *given,
+    ]
+
+
+THIS, PREVIOUS = _period_params(""), _period_params("prev_")
+FIGURES = select(*_figure_columns("", THIS))
+"""One row: the member's figures over the period (:func:`_figure_columns`)."""
+
+
+def _active_days(months: list[date] | None, masks: list[int] | None, period: Period) -> list[date]:
+    """The days of ``period`` whose bit is set in the day mask of their month (sorted)."""
+    days: list[date] = []
+    for month, mask in zip(months or [], masks or [], strict=True):
+        within = mask & day_mask(month, period.start, period.end)
+        days += [month.replace(day=bit + 1) for bit in range(31) if within >> bit & 1]
+    return days
+
+
+def _figures(row: Row, period: Period, prefix: str = "") -> MemberFigures:
+    days = _active_days(row[f"{prefix}months"], row[f"{prefix}masks"], period)
     return MemberFigures(
         start=period.start,
         end=period.end,
-        messages=messages,
-        words=words,
+        messages=int(row[f"{prefix}messages"]),
+        words=int(row[f"{prefix}words"]),
         active_days=len(days),
-        rank=rank or None,
+        rank=int(row[f"{prefix}rank"]) or None,
         longest_streak=longest_streak(days),
-        reactions_received=received,
-        reactions_given=given,
+        reactions_received=int(row[f"{prefix}received"]),
+        reactions_given=int(row[f"{prefix}given"]),
     )
 
 
-async def favourite_hours(
-    db: Database, chat_id: int, user_id: int, period: Period
-) -> list[HourCount]:
-    """The member's TOP_HOURS busiest local hours of the period (ties: earlier hour first)."""
-    m = MESSAGES.c
-    hour = cast(func.extract("hour", func.timezone(period.timezone, m.sent_at)), Integer)
-    statement = (
-        select(hour.label("hour"), func.count().label("messages"))
-        .where(*sent_in(MESSAGES, chat_id, period), m.user_id == user_id)
-        .group_by(hour)
-        .order_by(func.count().desc(), hour)
+async def member_figures(db: Database, chat_id: int, user_id: int, period: Period) -> MemberFigures:
+    """The member's figures over ``period`` (see :class:`MemberFigures`), in one statement:
+    messages, words and the rank from ``user_chat_monthly`` and ``user_chat_daily``, active
+    days from ``user_chat_monthly``'s day masks, reactions from ``user_reactions_monthly``
+    and ``user_reactions_daily``."""
+    values = {"chat_id": chat_id, "user_id": user_id, **_period_values("", period)}
+    row = await fetch_one(db, FIGURES, values)
+    assert row is not None  # a SELECT without FROM has one row
+    return _figures(row, period)
+
+
+def _top_hours() -> Subquery:
+    """``(hour, messages)``: the member's TOP_HOURS busiest local hours of the period
+    (:data:`THIS`), from ``user_hours_monthly`` and ``user_hours_daily``."""
+    rows = covered_rows(
+        USER_HOURS_DAILY,
+        USER_HOURS_MONTHLY,
+        ("messages",),
+        ("hour",),
+        THIS,
+        chat_id=CHAT,
+        user_id=USER,
+    )
+    messages = func.sum(rows.c.messages)
+    return (
+        select(rows.c.hour, messages.label("messages"))
+        .group_by(rows.c.hour)
+        .having(messages > 0)
+        .order_by(messages.desc(), rows.c.hour)
         .limit(TOP_HOURS)
+        .subquery("hours")
     )
-    return [HourCount.model_validate(row) for row in await fetch_all(db, statement)]
 
 
-async def reply_partners(
-    db: Database, chat_id: int, user_id: int, period: Period, *, replied_by: bool
-) -> list[MemberCount]:
-    """Up to TOP_PARTNERS members the member replied to most in the period (``replied_by``:
-    who replied to the member most); ties by user id; replies to oneself left out."""
-    mine = {"author": user_id} if replied_by else {"replier": user_id}
-    found = reply_pairs(chat_id, period, **mine)
-    me, other = (
-        (found.c.author_id, found.c.replier_id)
-        if replied_by
-        else (found.c.replier_id, found.c.author_id)
-    )
-    joined, names = with_names(found, other, "partner")
-    statement = (
-        select(other.label("partner"), found.c.replies, *names)
-        .select_from(joined)
-        .where(me == user_id, other.is_not(None))
-        .order_by(found.c.replies.desc(), other)
+def _top_partners(*, replied_by: bool) -> Subquery:
+    """``(partner, replies, <names>)``: up to TOP_PARTNERS members the member replied to most
+    in local days :data:`START`..:data:`END` (``replied_by``: who replied to the member
+    most), from ``reply_pairs_daily``, the top taken before the names are joined; anonymous
+    repliers (``user_id`` 0) left out."""
+    daily = REPLY_PAIRS_DAILY.c
+    author, replier = daily.replied_user_id, daily.user_id
+    me, other = (author, replier) if replied_by else (replier, author)
+    replies = func.sum(daily.replies)
+    top = (
+        select(other.label("partner"), replies.label("replies"))
+        .where(daily.chat_id == CHAT, me == USER, replier != ANONYMOUS)
+        .where(daily.day.between(START, END))
+        .group_by(other)
+        .having(replies > 0)
+        .order_by(replies.desc(), other)
         .limit(TOP_PARTNERS)
+        .subquery("top")
     )
-    rows = await fetch_all(db, statement)
-    return [MemberCount(member=member(row, "partner"), count=int(row["replies"])) for row in rows]
+    joined, names = with_names(top, top.c.partner, "partner")
+    return select(top, *names).select_from(joined).subquery("by" if replied_by else "to")
+
+
+def _build_report() -> Statement:
+    """One row: the member's names, figures over the period and the previous one
+    (``prev_…``), favourite hours (``hours_hour``, ``hours_messages`` arrays) and reply
+    partners both ways (``to_…`` and ``by_…`` arrays), built once with bound parameters:
+    building it per call took as long in Python as PostgreSQL took to answer it, and one
+    statement is one round trip."""
+    hours = _top_hours()
+    lists = [listed(hours, "hours_", (hours.c.messages.desc(), hours.c.hour))]
+    for way in ("to_", "by_"):
+        rows = _top_partners(replied_by=way == "by_")
+        lists.append(listed(rows, way, (rows.c.replies.desc(), rows.c.partner)))
+    return select(
+        *_names(USER),
+        *_figure_columns("", THIS),
+        *_figure_columns("prev_", PREVIOUS),
+        *(column for listed in lists for column in listed.c),
+    ).select_from(lists[0].join(lists[1], true()).join(lists[2], true()))  # one row each
+
+
+REPORT = _build_report()
+HOUR_COLUMNS = ("hour", "messages")
+PARTNER_COLUMNS = (
+    "partner",
+    "replies",
+    "partner_username",
+    "partner_first_name",
+    "partner_last_name",
+)
+
+
+def _hours(row: Row) -> list[HourCount]:
+    return [HourCount.model_validate(hour) for hour in unlisted(row, "hours_", HOUR_COLUMNS)]
+
+
+def _partners(row: Row, way: str) -> list[MemberCount]:
+    found = unlisted(row, way, PARTNER_COLUMNS)
+    return [MemberCount(member=member(one, "partner"), count=int(one["replies"])) for one in found]
 
 
 async def member_stats(db: Database, chat_id: int, user_id: int, period: Period) -> MemberStats:
     """The report on member ``user_id`` of chat ``chat_id`` over ``period`` and the period of
-    equal length before it (see :class:`MemberStats`). A user Tally never saw is named
-    ``id<user_id>``; all their figures are 0. Its twelve statements run at the same time on a
-    pool (:func:`~tally.chatstore.read.connection.together`)."""
-    names = select(
-        USERS.c.user_id,
-        USERS.c.username.label("user_id_username"),
-        USERS.c.first_name.label("user_id_first_name"),
-        USERS.c.last_name.label("user_id_last_name"),
-    ).where(USERS.c.user_id == user_id)
-    asked = (db, chat_id, user_id)
-    row, figures, previous, hours, replies_to, replied_by = await together(
-        db,
-        partial(fetch_one, db, names),
-        partial(member_figures, *asked, period),
-        partial(member_figures, *asked, period.previous()),
-        partial(favourite_hours, *asked, period),
-        partial(reply_partners, *asked, period, replied_by=False),
-        partial(reply_partners, *asked, period, replied_by=True),
-    )
+    equal length before it (see :class:`MemberStats`), in one statement (:func:`_build_report`).
+    A user Tally never saw is named ``id<user_id>``; all their figures are 0. Favourite hours:
+    the TOP_HOURS busiest local hours (ties: earlier hour first) from ``user_hours_monthly``
+    and ``user_hours_daily`` (local hours in the chat's zone); reply partners: up to
+    TOP_PARTNERS members the member replied to most, and who replied to the member most (ties
+    by user id; replies to oneself are not in ``reply_pairs_daily``)."""
+    before = period.previous()
+    values = {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "start": period.start,
+        "end": period.end,
+        **_period_values("", period),
+        **_period_values("prev_", before),
+    }
+    row = await fetch_one(db, REPORT, values)
+    assert row is not None  # a SELECT without FROM has one row
     return MemberStats(
         chat_id=chat_id,
         timezone=period.timezone,
-        member=member(row or {"user_id": user_id}, "user_id"),
-        figures=figures,
-        previous=previous,
-        favourite_hours=hours,
-        replies_to=replies_to,
-        replied_by=replied_by,
+        member=member({**row, "user_id": user_id}, "user_id"),
+        figures=_figures(row, period),
+        previous=_figures(row, before, "prev_"),
+        favourite_hours=_hours(row),
+        replies_to=_partners(row, "to_"),
+        replied_by=_partners(row, "by_"),
     )

@@ -7,19 +7,19 @@ each end of the period, however long it is, instead of every day of it. Exact, b
 adds the same increments to both (each monthly row is the sum of its month's daily rows).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
-    Select,
     Subquery,
     Table,
     any_,
+    bindparam,
     func,
     literal,
-    or_,
     select,
     union_all,
 )
@@ -68,6 +68,83 @@ def monthly_cover(start: date, end: date) -> MonthlyCover:
     return MonthlyCover(tuple(months), tuple(added), tuple(taken))
 
 
+COVER_DAYS = ("months", "added", "taken")
+"""The names of :func:`cover_days`' lists (and of the bound parameters :data:`COVERED`)."""
+COVERED = {name: bindparam(name, [], type_=ARRAY(Date)) for name in COVER_DAYS}
+"""Bound parameters for a statement built once and given each period's days
+(:func:`cover_days`) with ``.params``."""
+
+
+def _days(ranges: Sequence[Days]) -> list[date]:
+    return [
+        first + timedelta(days=n) for first, last in ranges for n in range((last - first).days + 1)
+    ]
+
+
+def cover_days(period: Period) -> dict[str, list[date]]:
+    """:func:`monthly_cover` of ``period`` as lists of dates: ``months`` (first days),
+    ``added`` and ``taken`` (every day of those ranges)."""
+    cover = monthly_cover(period.start, period.end)
+    return {"months": list(cover.months), "added": _days(cover.added), "taken": _days(cover.taken)}
+
+
+def covered_rows(
+    daily: Table,
+    monthly: Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    days: Mapping[str, ColumnElement[Sequence[date]]],
+    **wanted: ColumnElement[int] | int,
+) -> Subquery:
+    """``(<keys>, <columns>)``: the rows of ``monthly`` (keyed by ``month``) of ``days``'
+    ``months``, and of ``daily`` (keyed by ``day``) of its ``added`` days and, negated, of
+    its ``taken`` days (:func:`cover_days`): their sums over ``keys`` are the sums over the
+    period. Only rows whose columns equal ``wanted`` (``chat_id=…``). Both tables must hold
+    the same increments. The statement's shape is the same for every period."""
+    parts = [
+        select(*(monthly.c[key] for key in keys), *(monthly.c[name] for name in columns))
+        .where(*(monthly.c[name] == value for name, value in wanted.items()))
+        .where(monthly.c.month == any_(days["months"]))
+    ]
+    for name, sign in (("added", 1), ("taken", -1)):
+        signed = [(daily.c[column] * literal(sign)).label(column) for column in columns]
+        parts.append(
+            select(*(daily.c[key] for key in keys), *signed)
+            .where(*(daily.c[name] == value for name, value in wanted.items()))
+            .where(daily.c.day == any_(days[name]))
+        )
+    return union_all(*parts).subquery("rows")
+
+
+def period_rows(
+    daily: Table,
+    monthly: Table,
+    period: Period,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    **wanted: ColumnElement[int] | int,
+) -> Subquery:
+    """:func:`covered_rows` for ``period``."""
+    days = {name: literal(value, ARRAY(Date)) for name, value in cover_days(period).items()}
+    return covered_rows(daily, monthly, columns, keys, days, **wanted)
+
+
+def covered_sums(
+    daily: Table,
+    monthly: Table,
+    columns: Sequence[str],
+    days: Mapping[str, ColumnElement[Sequence[date]]],
+    **wanted: ColumnElement[int] | int,
+) -> Subquery:
+    """``(user_id, <columns>)``: each member's sums of :func:`covered_rows`."""
+    rows = covered_rows(daily, monthly, columns, ("user_id",), days, **wanted)
+    return (
+        select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
+        .group_by(rows.c.user_id)
+        .subquery("sums")
+    )
+
+
 def member_sums(
     daily: Table,
     monthly: Table,
@@ -80,29 +157,6 @@ def member_sums(
     ``columns`` over ``period`` in chat ``chat_id``, from ``monthly`` (keyed ``chat_id, month,
     user_id``) and ``daily`` (keyed ``chat_id, day, user_id``), which must hold the same
     increments; members with a row in the period only (their sums may be 0)."""
-    cover = monthly_cover(period.start, period.end)
-    parts: list[Select[tuple[object, ...]]] = []
-    if cover.months:
-        parts.append(
-            select(monthly.c.user_id, *(monthly.c[name] for name in columns)).where(
-                monthly.c.chat_id == chat_id,
-                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
-            )
-        )
-    for days, sign in ((cover.added, 1), (cover.taken, -1)):
-        if days:
-            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
-            parts.append(
-                select(daily.c.user_id, *signed).where(
-                    daily.c.chat_id == chat_id,
-                    or_(*(daily.c.day.between(first, last) for first, last in days)),
-                )
-            )
-    if user_id is not None:
-        parts = [part.where(part.selected_columns.user_id == user_id) for part in parts]
-    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
-    return (
-        select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
-        .group_by(rows.c.user_id)
-        .subquery("sums")
-    )
+    mine = {"user_id": user_id} if user_id is not None else {}
+    days = {name: literal(value, ARRAY(Date)) for name, value in cover_days(period).items()}
+    return covered_sums(daily, monthly, columns, days, chat_id=chat_id, **mine)

@@ -6,9 +6,9 @@ see :mod:`tally.chatstore.read.monthly`), replies from ``user_replies_monthly`` 
 ``user_replies_daily``.
 """
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import ColumnElement, Subquery, select
 
-from tally.chatstore.read.connection import Database, fetch_all
+from tally.chatstore.read.connection import Database, Statement, fetch_all
 from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.errors import StatsRequestError
 from tally.chatstore.read.monthly import member_sums
@@ -20,6 +20,7 @@ from tally.chatstore.tables import (
     USER_REACTIONS_MONTHLY,
     USER_REPLIES_DAILY,
     USER_REPLIES_MONTHLY,
+    Row,
 )
 from tally.contracts.group_reports import MemberCount, MemberMeasure, TopMembers
 
@@ -54,9 +55,10 @@ def replies_received(chat_id: int, period: Period) -> Subquery:
     return select(sums.c.user_id, sums.c.received.label("value")).subquery("replied")
 
 
-async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:
+def top_statement(values: Subquery, limit: int | ColumnElement[int]) -> Statement:
     """The ``limit`` rows of ``values`` (``user_id, value``) with the highest value (> 0),
-    ties by user id, as named members (the top is taken before the names are joined)."""
+    ties by user id, with the members' name columns (the top is taken before the names are
+    joined)."""
     top = (
         select(values)
         .where(values.c.value > 0)
@@ -65,13 +67,22 @@ async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount
         .subquery("top")
     )
     joined, names = with_names(top, top.c.user_id, "user_id")
-    statement = (
+    return (
         select(top.c.user_id, top.c.value, *names)
         .select_from(joined)
         .order_by(top.c.value.desc(), top.c.user_id)
     )
-    rows = await fetch_all(db, statement)
+
+
+def counts(rows: list[Row]) -> list[MemberCount]:
+    """The rows of a :func:`top_statement` as named members and their values."""
     return [MemberCount(member=member(row, "user_id"), count=int(row["value"])) for row in rows]
+
+
+async def ranked(db: Database, values: Subquery, limit: int) -> list[MemberCount]:
+    """The ``limit`` rows of ``values`` (``user_id, value``) with the highest value (> 0),
+    ties by user id, as named members (:func:`top_statement`)."""
+    return counts(await fetch_all(db, top_statement(values, limit)))
 
 
 def check_limit(limit: int) -> None:

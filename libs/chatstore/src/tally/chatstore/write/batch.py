@@ -54,6 +54,11 @@ def local_day(moment: datetime, zone_name: str) -> date:
     return moment.astimezone(zone(zone_name)).date()
 
 
+def local_hour(moment: datetime, zone_name: str) -> int:
+    """The hour (0-23) of ``moment``'s local time in the time zone ``zone_name``."""
+    return moment.astimezone(zone(zone_name)).hour
+
+
 def utc_hour(moment: datetime) -> datetime:
     """``moment`` truncated to its hour, in UTC."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -150,7 +155,8 @@ class CountsReport:
 class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
-    ``message_days`` / ``member_days``: the local day each new row would count on.
+    ``message_days`` / ``member_days``: the local day each new row would count on;
+    ``message_hours``: the local hour (0-23) each new message would count in.
     ``member_counts``: per (chat, local day), the day's latest member count snapshot.
     ``text_off``: chats that stored text before or during the batch and no longer do at its
     end (their stored text is erased), each with the index of its last SettingsChanged.
@@ -165,6 +171,7 @@ class BatchPlan:
     users: dict[int, Row] = field(default_factory=dict)
     messages: dict[MessageKey, Row] = field(default_factory=dict)
     message_days: dict[MessageKey, date] = field(default_factory=dict)
+    message_hours: dict[MessageKey, int] = field(default_factory=dict)
     edits: dict[MessageKey, Edit] = field(default_factory=dict)
     deletions: dict[tuple[int, int], datetime] = field(default_factory=dict)
     members: dict[str, Row] = field(default_factory=dict)
@@ -305,6 +312,7 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
         "reply_delay_s": None,
     }
     plan.message_days[key] = local_day(at, state.timezone)
+    plan.message_hours[key] = local_hour(at, state.timezone)
 
 
 Original = tuple[datetime, int | None]

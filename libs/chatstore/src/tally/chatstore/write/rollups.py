@@ -10,6 +10,8 @@ redelivered batch or a replay add nothing twice:
 * ``user_chat_daily`` (chat, local day, user): messages and words (messages with a sender);
   ``user_chat_monthly`` (chat, month, user): the same increments, summed by month.
 * ``chat_hourly`` (chat, UTC hour): messages and words.
+* ``user_hours_daily`` (chat, user, local day, local hour): messages inserted with a sender;
+  ``user_hours_monthly`` (chat, user, month, local hour): the same, summed by month.
 * ``chat_content_daily`` (chat, local day, message type): messages inserted, their links,
   mentions and hashtags, forwards and replies.
 * ``chat_topic_daily`` (chat, local day, thread id; 0: none): messages inserted;
@@ -79,6 +81,7 @@ class Rollups:
     user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     named: list[tuple[int, int, int, int]] = field(default_factory=list)
     words: dict[tuple[int, date, str, str], list[int]] = field(default_factory=dict)
+    hours: dict[tuple[int, int, date, int], list[int]] = field(default_factory=dict)
     tags: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
 
     def text(self, chat_id: int, day: date, text: str | None, tagged: bool, sign: int) -> None:
@@ -129,6 +132,20 @@ class Rollups:
         if author is not None and author != user_id:
             replier = user_id if user_id is not None else ANONYMOUS
             self.pairs.setdefault((chat_id, day, replier, author), [0])[0] += 1
+
+    def hour(self, chat_id: int, user_id: int, day: date, hour: int) -> None:
+        """Count a new message of ``user_id`` sent at local ``hour`` of local ``day``."""
+        self.hours.setdefault((chat_id, user_id, day, hour), [0])[0] += 1
+
+    def hours_rows(self) -> tuple[list[Row], list[Row]]:
+        """(user_hours_daily, user_hours_monthly) increments, sorted by key."""
+        monthly: dict[tuple[int, int, date, int], list[int]] = {}
+        for (chat_id, user_id, day, hour), (messages,) in self.hours.items():
+            monthly.setdefault((chat_id, user_id, day.replace(day=1), hour), [0])[0] += messages
+        return (
+            _rows(self.hours, ("chat_id", "user_id", "day", "hour"), ("messages",)),
+            _rows(monthly, ("chat_id", "user_id", "month", "hour"), ("messages",)),
+        )
 
     def member(self, chat_id: int, day: date, change: str) -> None:
         """Count a join or a leave (``change``) on ``day``."""
@@ -237,17 +254,19 @@ def count_inserted(
 ) -> None:
     """Count the messages and member events the database inserted (keys and event ids)."""
     for key in messages:
-        row = plan.messages[key]
+        row, day = plan.messages[key], plan.message_days[key]
         rollups.message(
             row["chat_id"],
             row["user_id"],
-            plan.message_days[key],
+            day,
             row["sent_at"],
             messages=1,
             words=row["word_count"],
         )
-        rollups.posted(row, plan.message_days[key])
-        rollups.text(row["chat_id"], plan.message_days[key], row["text"], row["hashtags"] > 0, 1)
+        rollups.posted(row, day)
+        if row["user_id"] is not None:
+            rollups.hour(row["chat_id"], row["user_id"], day, plan.message_hours[key])
+        rollups.text(row["chat_id"], day, row["text"], row["hashtags"] > 0, 1)
     for event_id in members:
         member = plan.members[event_id]
         rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])

@@ -51,6 +51,8 @@ from tally.chatstore.tables import (
     REPLY_PAIRS_DAILY,
     USER_CHAT_DAILY,
     USER_CHAT_MONTHLY,
+    USER_HOURS_DAILY,
+    USER_HOURS_MONTHLY,
     USER_REACTIONS_DAILY,
     USER_REACTIONS_MONTHLY,
     USER_REPLIES_DAILY,
@@ -274,6 +276,10 @@ UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
 )
 UPSERT_USER_REPLIES_DAILY = _upsert_rollup(USER_REPLIES_DAILY, ("chat_id", "day", "user_id"))
 UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "month", "user_id"))
+UPSERT_USER_HOURS_DAILY = _upsert_rollup(USER_HOURS_DAILY, ("chat_id", "user_id", "day", "hour"))
+UPSERT_USER_HOURS_MONTHLY = _upsert_rollup(
+    USER_HOURS_MONTHLY, ("chat_id", "user_id", "month", "hour")
+)
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(
     MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id

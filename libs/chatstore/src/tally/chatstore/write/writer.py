@@ -231,6 +231,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     user_monthly, reactions_monthly = rollups.monthly_rows()
     replies_daily, replies_monthly = rollups.replies_rows()
+    hours_daily, hours_monthly = rollups.hours_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
@@ -247,6 +248,8 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
         (sql.UPSERT_USER_REPLIES_DAILY, replies_daily),
         (sql.UPSERT_USER_REPLIES_MONTHLY, replies_monthly),
+        (sql.UPSERT_USER_HOURS_DAILY, hours_daily),
+        (sql.UPSERT_USER_HOURS_MONTHLY, hours_monthly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     for table, rows in (

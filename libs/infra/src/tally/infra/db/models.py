@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     func,
@@ -250,10 +251,15 @@ class ChatDaily(Base):
 
 
 class UserChatDaily(Base):
-    """Per chat, local day and user: messages and words (exact distinct users per day)."""
+    """Per chat, local day and user: messages and words (exact distinct users per day); the
+    primary key includes the counts (0013), so a day's rows of every member are read from it
+    alone."""
 
     __tablename__ = "user_chat_daily"
-    __table_args__ = (Index("ix_user_chat_daily_user", "chat_id", "user_id", "day"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "user_id", postgresql_include=["messages", "words"]),
+        Index("ix_user_chat_daily_user", "chat_id", "user_id", "day"),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -399,9 +405,13 @@ class MessageReactionTotal(Base):
 
 class ReactionEmojiDaily(Base):
     """Per chat, local day a message was sent and emoji: the reactions standing on the day's
-    messages (as ``message_reactions`` counts them) (0009)."""
+    messages (as ``message_reactions`` counts them) (0009); the primary key includes the
+    count (0013)."""
 
     __tablename__ = "reaction_emoji_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "emoji", postgresql_include=["count"]),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -540,6 +550,40 @@ class UserReactionsMonthly(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received: Mapped[int] = mapped_column(BigInteger, server_default="0")
     given: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserHoursDaily(Base):
+    """Per chat, user, local day and local hour (0-23, in the chat's time zone): the
+    messages the user sent (0013)."""
+
+    __tablename__ = "user_hours_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "user_id", "day", "hour", postgresql_include=["messages"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class UserHoursMonthly(Base):
+    """Per chat, user, month (its first day) and local hour: the sum of the month's
+    ``user_hours_daily`` rows (0013)."""
+
+    __tablename__ = "user_hours_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "chat_id", "user_id", "month", "hour", postgresql_include=["messages"]
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AlertHistory(Base):

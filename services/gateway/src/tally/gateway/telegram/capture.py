@@ -37,6 +37,7 @@ from aiogram.types import (
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import capture
 from tally.gateway.telegram.chat_events import is_administrator
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.member_counts import snapshot_added
 
 router: Final = Router(name=__name__)
@@ -48,17 +49,17 @@ for _observer in (
     router.chat_member,
     router.my_chat_member,
 ):
-    _observer.filter(F.chat.type.in_(capture.GROUP_CHATS))
+    _observer.filter(inline(F.chat.type.in_(capture.GROUP_CHATS)))
 
 
-@router.message(F.new_chat_title)
+@router.message(inline(F.new_chat_title))
 async def title(message: Message, event_update: Update, ctx: GatewayContext) -> None:
     """A title change."""
     event = capture.title_changed(message, update_id=event_update.update_id)
     await ctx.chat_events.publish([event] if event else [], update_id=event_update.update_id)
 
 
-@router.message(F.new_chat_members | F.left_chat_member)
+@router.message(inline(F.new_chat_members | F.left_chat_member))
 async def members_message(message: Message, event_update: Update, ctx: GatewayContext) -> None:
     """Joins and leaves from a service message, unless ``chat_member`` reports them."""
     if await ctx.bot_roles.is_admin(ctx.bot, message.chat.id):

@@ -23,6 +23,7 @@ from tally.contracts.chat_reports import ChatReportRequested, ReportKind
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import captured
 from tally.gateway.domain.texts import say
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.report_requests import (
     fetch_report,
@@ -32,7 +33,7 @@ from tally.gateway.telegram.report_requests import (
 )
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 
 COMMANDS: Final[tuple[ReportKind, ...]] = (

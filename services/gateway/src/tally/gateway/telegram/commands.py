@@ -10,9 +10,10 @@ from aiogram.types import Message
 from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.texts import explain, help_text, say
+from tally.gateway.telegram.filters import inline
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 
 
 @router.message(Command("start", "help"))
@@ -35,7 +36,7 @@ async def show_sql(message: Message, ctx: GatewayContext) -> None:
     await ctx.send(message.chat.id, explain(answer), parse_mode=ParseMode.HTML)
 
 
-@router.message(F.text.startswith("/"))
+@router.message(inline(F.text.startswith("/")))
 async def unknown_command(message: Message, ctx: GatewayContext) -> None:
     """Point at /help for a command the bot does not know."""
     ctx.metrics.message("command")

@@ -24,10 +24,11 @@ from tally.contracts.events import AdminAuditEvent, Language
 from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.telegram.admins import publish_audit
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 AUDIT_COMMAND: Final = "dashboard"
 log = structlog.get_logger(__name__)

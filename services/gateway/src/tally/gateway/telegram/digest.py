@@ -29,10 +29,11 @@ from tally.gateway.chat_settings import chat_zone
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import reports
 from tally.gateway.telegram.admins import MAX_DETAIL_CHARS, publish_audit
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 AUDIT_COMMAND: Final = "digest"
 DEFAULT_SCHEDULE: Final[Schedule] = "weekly"

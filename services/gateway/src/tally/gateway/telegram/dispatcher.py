@@ -1,6 +1,6 @@
 """The aiogram Dispatcher of the gateway, with its middlewares and routers."""
 
-from aiogram import Dispatcher, Router
+from aiogram import Dispatcher, F, Router
 
 from tally.gateway.context import GatewayContext
 from tally.gateway.telegram import (
@@ -20,7 +20,9 @@ from tally.gateway.telegram import (
     questions,
     settings,
 )
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.middlewares import (
+    GROUP_CHATS,
     ChatAllowListMiddleware,
     CommandCountingMiddleware,
     PrivateThrottlingMiddleware,
@@ -54,6 +56,19 @@ a group's export sent in a private chat (a document), private commands before fr
 questions; last, the errors router that answers for any
 handler that failed."""
 
+GROUP_ROUTERS: tuple[Router, ...] = (
+    settings.router,
+    personal.router,
+    captured.router,
+    dashboard_link.router,
+    digest.router,
+    groups.router,
+)
+"""The routers in ROUTERS that take messages in groups only; :func:`create_dispatcher` puts
+them under one router that lets only group messages in, so a private message skips them with
+one check instead of six (each router passed costs CPU time: BENCHMARKS.md, "The gateway's
+CPU per question"). Their other updates (button presses) reach them as before."""
+
 REQUIRED_UPDATES = frozenset(
     {
         "message",
@@ -78,7 +93,8 @@ def create_dispatcher(ctx: GatewayContext) -> Dispatcher:
     user's first private message; commands are counted (``tally_commands_total``) once past
     throttling, whichever router handles them.
 
-    The feature routers are module-level (one per process): call :func:`release_routers`
+    The feature routers, in ROUTERS' order, the GROUP_ROUTERS among them under one router
+    for group messages. They are module-level (one per process): call :func:`release_routers`
     when the dispatcher is done, before creating another.
     """
     settings = ctx.settings
@@ -89,7 +105,15 @@ def create_dispatcher(ctx: GatewayContext) -> Dispatcher:
     dispatcher.message.outer_middleware(PrivateThrottlingMiddleware())
     dispatcher.message.outer_middleware(UserSeenMiddleware(max_users=settings.seen_users_max))
     dispatcher.message.outer_middleware(CommandCountingMiddleware())
-    dispatcher.include_routers(*ROUTERS)
+    in_groups = Router(name="group messages")
+    in_groups.message.filter(inline(F.chat.type.in_(GROUP_CHATS)))
+    for router in ROUTERS:
+        if router in GROUP_ROUTERS:
+            if in_groups.parent_router is None:
+                dispatcher.include_router(in_groups)
+            in_groups.include_router(router)
+        else:
+            dispatcher.include_router(router)
     return dispatcher
 
 
@@ -105,6 +129,7 @@ def release_routers(dispatcher: Dispatcher) -> None:
     another (the tests) needs it.
     """
     for router in ROUTERS:
-        if router.parent_router is dispatcher:
-            dispatcher.sub_routers.remove(router)
+        parent = router.parent_router
+        if parent is dispatcher or (parent is not None and parent.parent_router is dispatcher):
+            parent.sub_routers.remove(router)
             router._parent_router = None

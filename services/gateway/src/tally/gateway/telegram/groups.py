@@ -37,6 +37,7 @@ from tally.contracts.events import Language, QuestionAsked
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import personal, reports
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.report_requests import (
     fetch_report,
@@ -46,7 +47,7 @@ from tally.gateway.telegram.report_requests import (
 )
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 
 REPORTS: Final[tuple[ReportKind, ...]] = tuple(k for k in get_args(ReportKind) if k != "member")
@@ -162,7 +163,7 @@ def _replies_to(message: Message, user_id: int) -> bool:
     return reply is not None and reply.from_user is not None and reply.from_user.id == user_id
 
 
-@router.message(F.text, Addressed())
+@router.message(inline(F.text), Addressed())
 async def addressed(message: Message, question: str, ctx: GatewayContext) -> None:
     """A message that speaks to the bot is a question; others were only captured."""
     ctx.metrics.message("question")

@@ -46,10 +46,11 @@ from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.history import Published, is_export, outcome, say, title_of, too_big
 from tally.gateway.telegram.admins import publish_audit
+from tally.gateway.telegram.filters import inline
 from tally.infra.errors import UserFacingError
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 AUDIT_COMMAND: Final = "import_chat"
 CHUNK_MESSAGES: Final = 500
 """Messages converted (in the worker thread) before their events are published."""
@@ -61,7 +62,7 @@ class ExportDownloadError(UserFacingError):
     """Telegram did not hand the export over (too big, or the download failed)."""
 
 
-@router.message(F.document)
+@router.message(inline(F.document))
 async def export_sent(message: Message, ctx: GatewayContext) -> None:
     """A document in a private chat: imported when it is a group's export sent by one of that
     group's admins; otherwise one sentence says why not."""

@@ -81,11 +81,15 @@ DONE: Final = "done"
 
 
 def feedback_keyboard(question_id: UUID) -> InlineKeyboardMarkup:
-    """👍 and 👎 in one row, under an answer to question ``question_id``."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text="👍", callback_data=FeedbackButton(verdict="up", question=question_id))
-    builder.button(text="👎", callback_data=FeedbackButton(verdict="down", question=question_id))
-    return builder.as_markup()
+    """👍 and 👎 in one row, under an answer to question ``question_id`` (made directly, as
+    every answer has one: aiogram's InlineKeyboardBuilder deep-copies its buttons)."""
+    up = FeedbackButton(verdict="up", question=question_id).pack()
+    down = FeedbackButton(verdict="down", question=question_id).pack()
+    row = [
+        InlineKeyboardButton(text="👍", callback_data=up),
+        InlineKeyboardButton(text="👎", callback_data=down),
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
 def choices_keyboard(answer: QuestionAnswered) -> InlineKeyboardMarkup:

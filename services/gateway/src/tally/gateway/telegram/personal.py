@@ -24,6 +24,7 @@ from aiogram.types import Message
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.personal import member_card
 from tally.gateway.domain.texts import say
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.groups import Addressed
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.report_requests import (
@@ -34,7 +35,7 @@ from tally.gateway.telegram.report_requests import (
 )
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 
 OWN_STATS_PHRASES: Final = frozenset(
@@ -78,7 +79,7 @@ async def me(message: Message, command: CommandObject, ctx: GatewayContext) -> N
     await _member_report(message, ctx, command.args, user_id=_asker(message))
 
 
-@router.message(F.text, AsksOwnStats())
+@router.message(inline(F.text), AsksOwnStats())
 async def own_stats(message: Message, ctx: GatewayContext) -> None:
     """An own-stats phrase to the bot: /me over the default period, in the phrase's
     language."""

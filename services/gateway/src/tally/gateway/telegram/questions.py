@@ -16,14 +16,15 @@ from tally.contracts.events import QuestionAsked
 from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.texts import MAX_QUESTION_CHARS, say
+from tally.gateway.telegram.filters import inline
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
 
 tracer: Final = trace.get_tracer("tally.gateway")
 
 
-@router.message(F.text.strip().len().in_(range(1, MAX_QUESTION_CHARS + 1)))
+@router.message(inline(F.text.strip().len().in_(range(1, MAX_QUESTION_CHARS + 1))))
 async def ask(message: Message, ctx: GatewayContext) -> None:
     """Publish the question to ``subjects.question_asked``; the answer comes back on the bus
     to this gateway (``reply_to``; a late one is asked again, see domain.reasks)."""
@@ -35,7 +36,7 @@ async def ask(message: Message, ctx: GatewayContext) -> None:
     ctx.reasks.asked(question, time.monotonic())
 
 
-@router.message(F.text)
+@router.message(inline(F.text))
 async def too_long(message: Message, ctx: GatewayContext) -> None:
     """A text too long (or blank) to be a question: say so."""
     await _hint(message, ctx, "too_long")

@@ -26,11 +26,12 @@ from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.settings import settings_card, text, valid_timezone
 from tally.gateway.telegram.admins import publish_audit
+from tally.gateway.telegram.filters import inline
 from tally.gateway.telegram.keyboards import SettingsButton, settings_keyboard
 from tally.gateway.telegram.middlewares import GROUP_CHATS, GroupThrottlingMiddleware
 
 router: Final = Router(name=__name__)
-router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+router.message.filter(inline(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})))
 router.message.middleware(GroupThrottlingMiddleware())
 AUDIT_COMMAND: Final = "settings"
 ANONYMOUS_ADMIN: Final = 0
