@@ -28,7 +28,11 @@ from tally.infra.db.models import (
     Reaction,
     ReactionCount,
     ReactionEmojiDaily,
+    ReplyDelayBucketsDaily,
+    ReplyDelayBucketsMonthly,
+    ReplyDelaysDaily,
     ReplyPairsDaily,
+    ReplyPairsMonthly,
     User,
     UserChatDaily,
     UserChatMonthly,
@@ -71,6 +75,10 @@ USER_REACTIONS_DAILY = _table(UserReactionsDaily)
 USER_REACTIONS_MONTHLY = _table(UserReactionsMonthly)
 USER_REPLIES_DAILY = _table(UserRepliesDaily)
 USER_REPLIES_MONTHLY = _table(UserRepliesMonthly)
+REPLY_PAIRS_MONTHLY = _table(ReplyPairsMonthly)
+REPLY_DELAYS_DAILY = _table(ReplyDelaysDaily)
+REPLY_DELAY_BUCKETS_DAILY = _table(ReplyDelayBucketsDaily)
+REPLY_DELAY_BUCKETS_MONTHLY = _table(ReplyDelayBucketsMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 MEMBER_COUNTS = _table(MemberCount)
@@ -99,6 +107,10 @@ CHAT_TABLES = (
     USER_REACTIONS_MONTHLY,
     USER_REPLIES_DAILY,
     USER_REPLIES_MONTHLY,
+    REPLY_PAIRS_MONTHLY,
+    REPLY_DELAYS_DAILY,
+    REPLY_DELAY_BUCKETS_DAILY,
+    REPLY_DELAY_BUCKETS_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
     MEMBER_COUNTS,

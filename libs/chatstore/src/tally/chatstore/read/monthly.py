@@ -7,11 +7,12 @@ each end of the period, however long it is, instead of every day of it. Exact, b
 adds the same increments to both (each monthly row is the sum of its month's daily rows).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Select,
     Subquery,
@@ -68,6 +69,54 @@ def monthly_cover(start: date, end: date) -> MonthlyCover:
     return MonthlyCover(tuple(months), tuple(added), tuple(taken))
 
 
+Narrow = Callable[[Table], list[ColumnElement[bool]]]
+"""Extra conditions on the rows read of a rollup (given the daily or the monthly table)."""
+
+
+def period_sums(
+    daily: Table,
+    monthly: Table,
+    chat_id: int,
+    period: Period,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    narrow: Narrow | None = None,
+) -> Subquery:
+    """``(<keys>, <columns>)``: the sums of ``columns`` over ``period`` in chat ``chat_id`` per
+    value of ``keys``, from ``monthly`` (keyed ``chat_id, month, <keys>``) and ``daily``
+    (keyed ``chat_id, day, <keys>``), which must hold the same increments; only the rows
+    ``narrow`` keeps, when given; keys with a row in the period only (their sums may be 0)."""
+    cover = monthly_cover(period.start, period.end)
+    parts: list[Select[tuple[object, ...]]] = []
+    if cover.months:
+        parts.append(
+            select(*(monthly.c[name] for name in (*keys, *columns))).where(
+                monthly.c.chat_id == chat_id,
+                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
+                *(narrow(monthly) if narrow else ()),
+            )
+        )
+    for days, sign in ((cover.added, 1), (cover.taken, -1)):
+        if days:
+            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
+            parts.append(
+                select(*(daily.c[name] for name in keys), *signed).where(
+                    daily.c.chat_id == chat_id,
+                    or_(*(daily.c.day.between(first, last) for first, last in days)),
+                    *(narrow(daily) if narrow else ()),
+                )
+            )
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
+    return (
+        select(
+            *(rows.c[name] for name in keys),
+            *(func.sum(rows.c[name]).label(name) for name in columns),
+        )
+        .group_by(*(rows.c[name] for name in keys))
+        .subquery("sums")
+    )
+
+
 def member_sums(
     daily: Table,
     monthly: Table,
@@ -80,29 +129,9 @@ def member_sums(
     ``columns`` over ``period`` in chat ``chat_id``, from ``monthly`` (keyed ``chat_id, month,
     user_id``) and ``daily`` (keyed ``chat_id, day, user_id``), which must hold the same
     increments; members with a row in the period only (their sums may be 0)."""
-    cover = monthly_cover(period.start, period.end)
-    parts: list[Select[tuple[object, ...]]] = []
-    if cover.months:
-        parts.append(
-            select(monthly.c.user_id, *(monthly.c[name] for name in columns)).where(
-                monthly.c.chat_id == chat_id,
-                monthly.c.month == any_(literal(list(cover.months), ARRAY(Date))),
-            )
-        )
-    for days, sign in ((cover.added, 1), (cover.taken, -1)):
-        if days:
-            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
-            parts.append(
-                select(daily.c.user_id, *signed).where(
-                    daily.c.chat_id == chat_id,
-                    or_(*(daily.c.day.between(first, last) for first, last in days)),
-                )
-            )
-    if user_id is not None:
-        parts = [part.where(part.selected_columns.user_id == user_id) for part in parts]
-    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
-    return (
-        select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
-        .group_by(rows.c.user_id)
-        .subquery("sums")
-    )
+
+    def mine(table: Table) -> list[ColumnElement[bool]]:
+        return [table.c.user_id == user_id]
+
+    narrow = mine if user_id is not None else None
+    return period_sums(daily, monthly, chat_id, period, ("user_id",), columns, narrow)

@@ -1,31 +1,163 @@
 """Who replies to whom, how fast, and how much of the talk is replies (replies sent in the
-period): pairs from ``reply_pairs_daily``, message and reply counts from
-``chat_content_daily``, the median delay from the period's replies (``reply_delay_s``, which
-ingest stored with each reply whose original it found)."""
+period), from rollups only, by the chat's local days:
+
+* messages and replies: ``chat_content_daily``.
+* the busiest pairs: each pair's replies over the period summed from ``reply_pairs_monthly``
+  and ``reply_pairs_daily`` (whole months and at most 15 days at each end,
+  :mod:`tally.chatstore.read.monthly`), but only for the pairs that can be in the top, which
+  a bound finds (:func:`top_pairs_statement`). A period with no month covered more than half
+  groups its days' ``reply_pairs_daily`` rows instead (at most 30 days).
+* the median delay: how many delays fall in each bucket (``reply_delay_buckets_monthly`` and
+  ``_daily``) gives the buckets of the middle ones, and ``reply_delays_daily`` (the exact
+  delays) the middle delays themselves (:func:`median_statement`).
+
+Exact: the same figures as counting the raw rows (the tests compare both for many periods).
+Ingest stores a reply's delay (``messages.reply_delay_s``, seconds) and the pairs when it
+stores the reply, if it found the original; retention deletes raw rows but not rollups, so
+the figures keep counting the replies it deleted.
+"""
 
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Subquery,
+    Table,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import FromClause
 
-from tally.chatstore.read.connection import Database, fetch_all, fetch_one, together
-from tally.chatstore.read.conversation import member, reply_delays, reply_pairs, with_names
+from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
+from tally.chatstore.read.conversation import ANONYMOUS, member, reply_pairs, with_names
+from tally.chatstore.read.monthly import monthly_cover, period_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
-from tally.chatstore.tables import CHAT_CONTENT_DAILY
+from tally.chatstore.read.summary import months_of
+from tally.chatstore.tables import (
+    CHAT_CONTENT_DAILY,
+    REPLY_DELAY_BUCKETS_DAILY,
+    REPLY_DELAY_BUCKETS_MONTHLY,
+    REPLY_DELAYS_DAILY,
+    REPLY_PAIRS_DAILY,
+    REPLY_PAIRS_MONTHLY,
+)
 from tally.contracts.group_reports import ReplyPair, ReplyStats
+
+PAIR = ("user_id", "replied_user_id")
+
+
+def _pair_sums(chat_id: int, period: Period, candidates: FromClause) -> Subquery:
+    """``(user_id, replied_user_id, replies)``: the replies in ``period`` of each pair of
+    ``candidates`` (rows ``user_id, replied_user_id``) that has a row in it."""
+
+    def among(table: Table) -> list[ColumnElement[bool]]:
+        pair = tuple_(table.c.user_id, table.c.replied_user_id)
+        return [pair.in_(select(candidates.c.user_id, candidates.c.replied_user_id))]
+
+    daily, monthly = REPLY_PAIRS_DAILY, REPLY_PAIRS_MONTHLY
+    return period_sums(daily, monthly, chat_id, period, PAIR, ("replies",), among)
+
+
+def top_pairs_statement(chat_id: int, period: Period, limit: int) -> Statement:
+    """Rows ``(replier_id, author_id, replies)``: the ``limit`` pairs with the most replies in
+    ``period`` (replier not anonymous), most first, ties by replier then author id.
+
+    For a period covering a month more than half, in one statement (one snapshot), of the M
+    months it touches (in whole or in part):
+
+    1. Each month's ``limit`` busiest pairs (``ix_reply_pairs_monthly_top``); ``bar`` is the
+       ``limit``-th highest of their replies over the period (1 when fewer than ``limit`` of
+       them have any). So at least ``limit`` pairs have ``bar`` replies or more, and every
+       pair of the top has at least ``bar``.
+    2. A pair's replies over the period are at most the sum of its M months' rows, so a pair
+       with ``bar`` replies or more has at least ``ceil(bar / M)`` in one of the months. The
+       pairs with that many in some month are the candidates: the top is among them, and it
+       is taken from their replies over the period.
+
+    The answer is the raw recount's. Steps 1 and 2 read each month's busiest pairs, not
+    every pair; when pairs seldom repeat (``bar`` small), step 2 reads more of them, up to
+    every pair of the months (the grouping of every pair, as without this bound). Counts
+    only grow (ingest adds, never subtracts), so a pair of the top stays above ``bar``."""
+    cover = monthly_cover(period.start, period.end)
+    if not cover.months:
+        pairs = reply_pairs(chat_id, period)
+        return (
+            select(pairs)
+            .where(pairs.c.replier_id.is_not(None))
+            .order_by(pairs.c.replies.desc(), pairs.c.replier_id, pairs.c.author_id)
+            .limit(limit)
+        )
+    touched = months_of(period.start, period.end)
+    monthly = REPLY_PAIRS_MONTHLY.c
+    months = (
+        func.unnest(literal(touched, ARRAY(Date)))
+        .table_valued("month")
+        .render_derived(name="touched")
+    )
+    busiest = (
+        select(monthly.user_id, monthly.replied_user_id)
+        .where(
+            monthly.chat_id == chat_id,
+            monthly.month == months.c.month,
+            monthly.user_id != ANONYMOUS,
+        )
+        .order_by(monthly.replies.desc())
+        .limit(limit)
+        .lateral("busiest")
+    )
+    first = (
+        select(busiest.c.user_id, busiest.c.replied_user_id)
+        .select_from(months)
+        .join(busiest, true())
+        .cte("first_candidates")
+    )
+    firsts = _pair_sums(chat_id, period, first)
+    bar = (
+        select(firsts.c.replies)
+        .where(firsts.c.replies > 0)
+        .order_by(firsts.c.replies.desc())
+        .offset(limit - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    least = cast(func.ceil(func.coalesce(bar, 1) / literal(len(touched))), BigInteger)
+    candidates = (
+        select(monthly.user_id, monthly.replied_user_id)
+        .where(
+            monthly.chat_id == chat_id,
+            monthly.month == any_(literal(touched, ARRAY(Date))),
+            monthly.replies >= least,
+            monthly.user_id != ANONYMOUS,
+        )
+        .cte("candidates")
+    )
+    sums = _pair_sums(chat_id, period, candidates)
+    return (
+        select(
+            sums.c.user_id.label("replier_id"),
+            sums.c.replied_user_id.label("author_id"),
+            sums.c.replies,
+        )
+        .where(sums.c.replies > 0)
+        .order_by(sums.c.replies.desc(), sums.c.user_id, sums.c.replied_user_id)
+        .limit(limit)
+    )
 
 
 async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list[ReplyPair]:
     """The ``limit`` busiest pairs, named: the top is taken before the names are joined, so
-    only ``limit`` pairs (not every pair of the period) meet ``users``."""
-    pairs = reply_pairs(chat_id, period)
-    found = (
-        select(pairs)
-        .where(pairs.c.replier_id.is_not(None))
-        .order_by(pairs.c.replies.desc(), pairs.c.replier_id, pairs.c.author_id)
-        .limit(limit)
-        .subquery("top_pairs")
-    )
+    only ``limit`` pairs meet ``users``."""
+    found = top_pairs_statement(chat_id, period, limit).subquery("top_pairs")
     joined, replier = with_names(found, found.c.replier_id, "replier_id")
     joined, author = with_names(joined, found.c.author_id, "author_id")
     statement = (
@@ -43,10 +175,89 @@ async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list
     ]
 
 
+def median_statement(chat_id: int, period: Period) -> Statement:
+    """Rows ``(middle, delay)``, none without delays: with the period's N delays (seconds)
+    in order, from 0, ``middle`` 0 gives the delay at rank ``floor((N - 1) / 2)`` and 1 that
+    at ``floor(N / 2)`` (the same one when N is odd).
+
+    The replies per bucket over the period (``reply_delay_buckets_monthly`` and ``_daily``),
+    summed in bucket order, give the bucket of each rank and the rank within it; among that
+    bucket's delays of the period (``reply_delays_daily``, one index range per bucket),
+    summed in delay order, the delay at that rank. One statement, so one snapshot."""
+    sums = period_sums(
+        REPLY_DELAY_BUCKETS_DAILY,
+        REPLY_DELAY_BUCKETS_MONTHLY,
+        chat_id,
+        period,
+        ("bucket",),
+        ("replies",),
+    )
+    upto = func.sum(sums.c.replies).over(order_by=sums.c.bucket)
+    ranked = (
+        select(
+            sums.c.bucket,
+            (upto - sums.c.replies).label("before"),
+            upto.label("upto"),
+            func.sum(sums.c.replies).over().label("total"),
+        )
+        .where(sums.c.replies > 0)
+        .subquery("ranked")
+    )
+    middles = union_all(
+        select(literal(0).label("middle")), select(literal(1).label("middle"))
+    ).subquery("middles")
+    rank = func.floor((ranked.c.total - 1 + middles.c.middle) / 2)
+    wanted = (
+        select(middles.c.middle, ranked.c.bucket, (rank - ranked.c.before).label("within"))
+        .select_from(ranked)
+        .join(middles, true())
+        .where(rank >= ranked.c.before, rank < ranked.c.upto)
+        .cte("wanted")
+    )
+    delays = REPLY_DELAYS_DAILY.c
+    buckets = func.array(select(wanted.c.bucket).scalar_subquery())
+    exact = (
+        select(
+            delays.bucket,
+            delays.delay_s,
+            func.sum(func.sum(delays.replies))
+            .over(partition_by=delays.bucket, order_by=delays.delay_s)
+            .label("upto"),
+        )
+        .where(
+            delays.chat_id == chat_id,
+            delays.bucket == any_(buckets),
+            delays.day.between(period.start, period.end),
+        )
+        .group_by(delays.bucket, delays.delay_s)
+        .subquery("exact")
+    )
+    return (
+        select(wanted.c.middle, func.min(exact.c.delay_s).label("delay"))
+        .select_from(wanted)
+        .join(exact, exact.c.bucket == wanted.c.bucket)
+        .where(exact.c.upto > wanted.c.within)
+        .group_by(wanted.c.middle)
+        .order_by(wanted.c.middle)
+    )
+
+
+async def _median(db: Database, chat_id: int, period: Period) -> float | None:
+    """The median delay (seconds) of the replies sent in ``period`` whose original ingest
+    found, as ``percentile_cont(0.5)`` gives it: the middle delay, or for an even number of
+    delays ``low + 0.5 * (high - low)`` of the two middle ones (the same float arithmetic);
+    None without any."""
+    rows = await fetch_all(db, median_statement(chat_id, period))
+    if not rows:
+        return None
+    low, high = (float(row["delay"]) for row in rows)
+    return low + 0.5 * (high - low)
+
+
 async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 10) -> ReplyStats:
     """Replies in chat ``chat_id`` sent in ``period`` (see :class:`ReplyStats`): the ``limit``
-    busiest pairs (ties by replier then replied-to id), the median delay
-    (``percentile_cont(0.5)``), the share of messages that are replies; the three statements
+    busiest pairs (ties by replier then replied-to id), the median delay (that of
+    ``percentile_cont(0.5)``), the share of messages that are replies; the three statements
     run at the same time on a pool (:func:`together`). Raises StatsRequestError for a limit
     outside 1..MAX_TOP."""
     check_limit(limit)
@@ -55,15 +266,13 @@ async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 1
         func.coalesce(func.sum(daily.messages), 0).label("messages"),
         func.coalesce(func.sum(daily.replies), 0).label("replies"),
     ).where(daily.chat_id == chat_id, daily.day.between(period.start, period.end))
-    found = reply_delays(chat_id, period)
-    median = select(func.percentile_cont(0.5).within_group(found.c.delay).label("median"))
     row, delay, pairs = await together(
         db,
         partial(fetch_one, db, counts),
-        partial(fetch_one, db, median),
+        partial(_median, db, chat_id, period),
         partial(_pairs, db, chat_id, period, limit),
     )
-    assert row is not None and delay is not None  # aggregate-only SELECTs have one row
+    assert row is not None  # an aggregate-only SELECT has one row
     messages, replied = int(row["messages"]), int(row["replies"])
     return ReplyStats(
         chat_id=chat_id,
@@ -72,6 +281,6 @@ async def reply_stats(db: Database, chat_id: int, period: Period, limit: int = 1
         messages=messages,
         replies=replied,
         reply_share=round(replied / messages, 4) if messages else 0.0,
-        median_delay_seconds=delay["median"],
+        median_delay_seconds=delay,
         top_pairs=pairs,
     )

@@ -48,7 +48,11 @@ from tally.chatstore.tables import (
     REACTION_COUNTS,
     REACTION_EMOJI_DAILY,
     REACTIONS,
+    REPLY_DELAY_BUCKETS_DAILY,
+    REPLY_DELAY_BUCKETS_MONTHLY,
+    REPLY_DELAYS_DAILY,
     REPLY_PAIRS_DAILY,
+    REPLY_PAIRS_MONTHLY,
     USER_CHAT_DAILY,
     USER_CHAT_MONTHLY,
     USER_REACTIONS_DAILY,
@@ -274,6 +278,18 @@ UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
 )
 UPSERT_USER_REPLIES_DAILY = _upsert_rollup(USER_REPLIES_DAILY, ("chat_id", "day", "user_id"))
 UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "month", "user_id"))
+UPSERT_REPLY_PAIRS_MONTHLY = _upsert_rollup(
+    REPLY_PAIRS_MONTHLY, ("chat_id", "month", "user_id", "replied_user_id")
+)
+UPSERT_REPLY_DELAYS_DAILY = _upsert_rollup(
+    REPLY_DELAYS_DAILY, ("chat_id", "bucket", "day", "delay_s")
+)
+UPSERT_REPLY_DELAY_BUCKETS_DAILY = _upsert_rollup(
+    REPLY_DELAY_BUCKETS_DAILY, ("chat_id", "day", "bucket")
+)
+UPSERT_REPLY_DELAY_BUCKETS_MONTHLY = _upsert_rollup(
+    REPLY_DELAY_BUCKETS_MONTHLY, ("chat_id", "month", "bucket")
+)
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(
     MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id

@@ -232,6 +232,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     user_monthly, reactions_monthly = rollups.monthly_rows()
     replies_daily, replies_monthly = rollups.replies_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
+    pairs_monthly, delays, delay_buckets, delay_buckets_monthly = rollups.reply_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
     for statement, rows in (
@@ -247,6 +248,10 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
         (sql.UPSERT_USER_REPLIES_DAILY, replies_daily),
         (sql.UPSERT_USER_REPLIES_MONTHLY, replies_monthly),
+        (sql.UPSERT_REPLY_PAIRS_MONTHLY, pairs_monthly),
+        (sql.UPSERT_REPLY_DELAYS_DAILY, delays),
+        (sql.UPSERT_REPLY_DELAY_BUCKETS_DAILY, delay_buckets),
+        (sql.UPSERT_REPLY_DELAY_BUCKETS_MONTHLY, delay_buckets_monthly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     for table, rows in (
