@@ -7,7 +7,7 @@ in the busiest; up to 500 members each, a few of them writing most) over a year,
 with ``generate_series`` (ingest's path is measured by the ingest bench); the
 rollups are then computed with GROUP BY over the raw rows, as ingest would have kept them
 (the group reports' rollups and each reply's original author and delay by the statements
-migrations 0009 and 0012 backfill them with, the words and hashtags of the stored text by
+migrations 0009, 0012 and 0013 backfill them with, the words and hashtags of the stored text by
 ``tally.chatstore.write.word_rollups.recount_words``).
 
 The messages carry what the group reports read: types, entities, forwards, forum topics,
@@ -138,11 +138,11 @@ _ROLLUPS = (
 
 
 def _group_rollups() -> tuple[str, ...]:
-    """The statements migrations 0009 and 0012 backfill their rollups (and each reply's
+    """The statements migrations 0009, 0012 and 0013 backfill their rollups (and each reply's
     original author and delay) with, from the raw rows and the daily rollups: what ingest
     would have kept as it wrote them."""
     statements: list[str] = []
-    for number in ("0009", "0012"):
+    for number in ("0009", "0012", "0013"):
         path = next((MIGRATIONS / "versions").glob(f"{number}_*.py"))
         spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
         assert spec is not None and spec.loader is not None

@@ -17,25 +17,27 @@ stores the reply, if it found the original; retention deletes raw rows but not r
 the figures keep counting the replies it deleted.
 """
 
-from functools import partial
+import operator
+from functools import partial, reduce
+from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ColumnElement,
     Date,
     Subquery,
-    Table,
     any_,
     cast,
     func,
     literal,
+    or_,
     select,
     true,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import ANONYMOUS, member, reply_pairs, with_names
@@ -53,19 +55,57 @@ from tally.chatstore.tables import (
 )
 from tally.contracts.group_reports import ReplyPair, ReplyStats
 
-PAIR = ("user_id", "replied_user_id")
+
+def _sum_of(parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """``parts[0] + parts[1] + …``."""
+    return reduce(operator.add, parts)
 
 
-def _pair_sums(chat_id: int, period: Period, candidates: FromClause) -> Subquery:
+def _pair_sums(chat_id: int, period: Period, candidates: CTE, name: str) -> CTE:
     """``(user_id, replied_user_id, replies)``: the replies in ``period`` of each pair of
-    ``candidates`` (rows ``user_id, replied_user_id``) that has a row in it."""
+    ``candidates`` (rows ``user_id, replied_user_id``, repeats allowed), summed as
+    :func:`tally.chatstore.read.monthly.period_sums` does (whole months from
+    ``reply_pairs_monthly``, days from ``reply_pairs_daily``), but pair by pair: one index
+    probe per pair and part (correlated subqueries), never a scan of the period's pairs. A
+    materialized CTE ``name``, so that each pair's sum is computed once however often it is
+    read."""
+    pairs = select(candidates.c.user_id, candidates.c.replied_user_id).distinct().subquery("pairs")
+    cover = monthly_cover(period.start, period.end)
+    monthly, daily = REPLY_PAIRS_MONTHLY.c, REPLY_PAIRS_DAILY.c
+    parts: list[ColumnElement[Any]] = []
+    if cover.months:
+        within = monthly.month == any_(literal(list(cover.months), ARRAY(Date)))
+        parts.append(_pair_part(monthly, pairs, chat_id, within))
+    for days, sign in ((cover.added, 1), (cover.taken, -1)):
+        if days:
+            within = or_(*(daily.day.between(first, last) for first, last in days))
+            parts.append(_pair_part(daily, pairs, chat_id, within) * literal(sign))
+    return (
+        select(pairs.c.user_id, pairs.c.replied_user_id, _sum_of(parts).label("replies"))
+        .select_from(pairs)
+        .cte(name)
+        .prefix_with("MATERIALIZED")
+    )
 
-    def among(table: Table) -> list[ColumnElement[bool]]:
-        pair = tuple_(table.c.user_id, table.c.replied_user_id)
-        return [pair.in_(select(candidates.c.user_id, candidates.c.replied_user_id))]
 
-    daily, monthly = REPLY_PAIRS_DAILY, REPLY_PAIRS_MONTHLY
-    return period_sums(daily, monthly, chat_id, period, PAIR, ("replies",), among)
+def _pair_part(
+    table: ReadOnlyColumnCollection[str, Any],
+    pairs: Subquery,
+    chat_id: int,
+    within: ColumnElement[bool],
+) -> ColumnElement[Any]:
+    """The sum of ``table``'s replies ``within`` the days or months given, for the pair of
+    the enclosing row of ``pairs`` (0 without rows)."""
+    return (
+        select(func.coalesce(func.sum(table.replies), 0))
+        .where(
+            table.chat_id == chat_id,
+            within,
+            table.user_id == pairs.c.user_id,
+            table.replied_user_id == pairs.c.replied_user_id,
+        )
+        .scalar_subquery()
+    )
 
 
 def top_pairs_statement(chat_id: int, period: Period, limit: int) -> Statement:
@@ -121,7 +161,7 @@ def top_pairs_statement(chat_id: int, period: Period, limit: int) -> Statement:
         .join(busiest, true())
         .cte("first_candidates")
     )
-    firsts = _pair_sums(chat_id, period, first)
+    firsts = _pair_sums(chat_id, period, first, "first_sums")
     bar = (
         select(firsts.c.replies)
         .where(firsts.c.replies > 0)
@@ -141,7 +181,7 @@ def top_pairs_statement(chat_id: int, period: Period, limit: int) -> Statement:
         )
         .cte("candidates")
     )
-    sums = _pair_sums(chat_id, period, candidates)
+    sums = _pair_sums(chat_id, period, candidates, "sums")
     return (
         select(
             sums.c.user_id.label("replier_id"),
