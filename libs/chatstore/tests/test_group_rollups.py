@@ -153,7 +153,7 @@ async def test_reply_rollups_equal_a_recount_whatever_the_order(
     recount from the raw rows."""
     writer = ChatWriter(engine)
     shuffled = random.Random(batch)
-    for events in (group_events(), elsewhere_events(), reply_events(600)):
+    for events in (group_events(), elsewhere_events(), reply_events(300)):
         await writer.write(events[:1])  # the settings first
         rest = [e for e in events[1:] if isinstance(e, MessagePosted)]
         order = shuffled.sample(rest, len(rest))

@@ -124,10 +124,10 @@ def top_pairs_statement(chat_id: int, period: Period, limit: int) -> Statement:
        pairs with that many in some month are the candidates: the top is among them, and it
        is taken from their replies over the period.
 
-    The answer is the raw recount's. Steps 1 and 2 read each month's busiest pairs, not
-    every pair; when pairs seldom repeat (``bar`` small), step 2 reads more of them, up to
-    every pair of the months (the grouping of every pair, as without this bound). Counts
-    only grow (ingest adds, never subtracts), so a pair of the top stays above ``bar``."""
+    Exact (the raw recount's top), with no fallback to decide on: the bound holds for any
+    data. What it costs depends on the data: each month's busiest pairs and one index probe
+    per candidate; when pairs seldom repeat (``bar`` small), more candidates, up to every
+    pair of the months (then slower than grouping them, by the probes)."""
     cover = monthly_cover(period.start, period.end)
     if not cover.months:
         pairs = reply_pairs(chat_id, period)
