@@ -7,7 +7,7 @@ every value stays a bound parameter, and each statement shape is compiled once.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias, TypeVar, overload
 
@@ -52,8 +52,11 @@ MAX_COMPILED = 2048
 _compiled: dict[Any, Compiled] = {}
 
 
-def to_asyncpg(statement: ClauseElement) -> tuple[str, tuple[Any, ...]]:
-    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order.
+def to_asyncpg(
+    statement: ClauseElement, values: Mapping[str, Any] | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order; ``values``
+    gives those of its bind parameters by name (a statement built once without them).
 
     The SQL of a statement's shape (SQLAlchemy's cache key: the statement without its values)
     is compiled once and kept: building the SQL of a report (the summary, a member's report)
@@ -64,31 +67,38 @@ def to_asyncpg(statement: ClauseElement) -> tuple[str, tuple[Any, ...]]:
         compiled = statement.compile(
             dialect=_dialect(), compile_kwargs={"render_postcompile": True}
         )
-        params = compiled.params
+        params = compiled.construct_params(params=values) if values else compiled.params
     else:
         if key.key not in _compiled:
             if len(_compiled) >= MAX_COMPILED:
                 _compiled.clear()
             _compiled[key.key] = statement.compile(dialect=_dialect(), cache_key=key)
         compiled = _compiled[key.key]
-        params = compiled.construct_params(extracted_parameters=key.bindparams)
+        params = compiled.construct_params(params=values, extracted_parameters=key.bindparams)
+    assert params is not None  # only a DDL statement has none
     order = getattr(compiled, "positiontup", None) or ()
     return compiled.string, tuple(params[name] for name in order)
 
 
-async def fetch_all(db: Database, statement: Executable) -> list[Row]:
-    """Every row of ``statement`` as a dict by column label."""
+async def fetch_all(
+    db: Database, statement: Executable, values: Mapping[str, Any] | None = None
+) -> list[Row]:
+    """Every row of ``statement`` as a dict by column label; ``values``: those of its bind
+    parameters by name, when it was built without them."""
     if isinstance(db, AsyncConnection):
-        result = await db.execute(statement)
+        result = await db.execute(statement, dict(values) if values else None)
         return [dict(row) for row in result.mappings()]
     assert isinstance(statement, ClauseElement)
-    sql, args = to_asyncpg(statement)
+    sql, args = to_asyncpg(statement, values)
     return [dict(record.items()) for record in await db.fetch(sql, *args)]
 
 
-async def fetch_one(db: Database, statement: Executable) -> Row | None:
-    """The first row of ``statement``, or None when it has none."""
-    rows = await fetch_all(db, statement)
+async def fetch_one(
+    db: Database, statement: Executable, values: Mapping[str, Any] | None = None
+) -> Row | None:
+    """The first row of ``statement`` (``values`` as for :func:`fetch_all`), or None when it
+    has none."""
+    rows = await fetch_all(db, statement, values)
     return rows[0] if rows else None
 
 

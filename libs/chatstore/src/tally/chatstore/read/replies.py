@@ -18,18 +18,18 @@ stores the reply, if it found the original; retention deletes raw rows but not r
 the figures keep counting the replies it deleted.
 """
 
-from datetime import date
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     Date,
     Integer,
     Subquery,
     Table,
     any_,
+    bindparam,
     cast,
     func,
     literal,
@@ -42,7 +42,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import ANONYMOUS, member, reply_pairs, with_names
-from tally.chatstore.read.monthly import monthly_cover, period_sums
+from tally.chatstore.read.monthly import (
+    CoverShape,
+    cover_shape,
+    cover_sums,
+    cover_values,
+    monthly_cover,
+)
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
 from tally.chatstore.read.summary import months_of
@@ -56,12 +62,17 @@ from tally.chatstore.tables import (
 )
 from tally.contracts.group_reports import ReplyPair, ReplyStats
 
+Bound = tuple[Statement, dict[str, object]]
+"""A statement and the values of its bind parameters by name."""
+CHAT = "chat_id"
+"""The chat's bind parameter in the statements built once per shape (:func:`_values`)."""
 
-def _pair_sums(chat_id: int, period: Period, candidates: CTE) -> Subquery:
-    """``(user_id, replied_user_id, replies)``: the replies in ``period`` of each pair of
+
+def _pair_sums(shape: CoverShape, candidates: CTE) -> Subquery:
+    """``(user_id, replied_user_id, replies)``: the replies in the period of each pair of
     ``candidates`` (rows ``user_id, replied_user_id``; repeats allowed) with a row in it:
     whole months from ``reply_pairs_monthly``, days from ``reply_pairs_daily``
-    (:func:`tally.chatstore.read.monthly.period_sums`). One semi-join of the candidates with
+    (:func:`tally.chatstore.read.monthly.cover_sums`). One semi-join of the candidates with
     the rollups' rows, whose plan PostgreSQL chooses from how many candidates it expects:
     an index probe per candidate for a few (the 90 days of the 10M bench: 89 candidates,
     1.3 ms), a hash join with the period's rows for many."""
@@ -72,34 +83,45 @@ def _pair_sums(chat_id: int, period: Period, candidates: CTE) -> Subquery:
 
     daily, monthly = REPLY_PAIRS_DAILY, REPLY_PAIRS_MONTHLY
     pair = ("user_id", "replied_user_id")
-    return period_sums(daily, monthly, chat_id, period, pair, ("replies",), among)
+    chat = bindparam(CHAT, type_=BigInteger)
+    return cover_sums(daily, monthly, chat, shape, pair, ("replies",), among)
 
 
-def _month_list(months: list[date] | tuple[date, ...]) -> ColumnElement[Any]:
-    """``months`` as one ``date[]`` parameter (the SQL does not depend on how many)."""
-    return literal(list(months), ARRAY(Date))
+def _values(chat_id: int, period: Period, **values: object) -> dict[str, object]:
+    """The bind parameters of a cached statement for chat ``chat_id`` and ``period``: the
+    chat, the months the period touches (``touched``), its days (``start``, ``end``), its
+    cover (:func:`tally.chatstore.read.monthly.cover_values`), and ``values``."""
+    return {
+        CHAT: chat_id,
+        "touched": months_of(period.start, period.end),
+        "start": period.start,
+        "end": period.end,
+        **cover_values(monthly_cover(period.start, period.end)),
+        **values,
+    }
 
 
-def bar_statement(chat_id: int, period: Period, limit: int) -> Statement:
-    """One row ``(replies)``, or none: among each month's ``limit`` busiest pairs (replier
-    not anonymous, ``ix_reply_pairs_monthly_top``) of the months ``period`` touches, the
-    ``limit``-th highest number of replies over the period, when ``limit`` of them have any.
-    At least ``limit`` pairs have that many replies or more (step 1 of :func:`_least`)."""
+def _shape(period: Period) -> CoverShape:
+    return cover_shape(monthly_cover(period.start, period.end))
+
+
+@lru_cache(maxsize=64)
+def _bar(shape: CoverShape) -> Statement:
     monthly = REPLY_PAIRS_MONTHLY.c
     months = (
-        func.unnest(_month_list(months_of(period.start, period.end)))
+        func.unnest(bindparam("touched", type_=ARRAY(Date)))
         .table_valued("month")
         .render_derived(name="touched")
     )
     busiest = (
         select(monthly.user_id, monthly.replied_user_id)
         .where(
-            monthly.chat_id == chat_id,
+            monthly.chat_id == bindparam(CHAT, type_=BigInteger),
             monthly.month == months.c.month,
             monthly.user_id != ANONYMOUS,
         )
         .order_by(monthly.replies.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .lateral("busiest")
     )
     first = (
@@ -108,44 +130,51 @@ def bar_statement(chat_id: int, period: Period, limit: int) -> Statement:
         .join(busiest, true())
         .cte("first_candidates")
     )
-    sums = _pair_sums(chat_id, period, first)
+    sums = _pair_sums(shape, first)
     return (
         select(sums.c.replies)
         .where(sums.c.replies > 0)
         .order_by(sums.c.replies.desc())
-        .offset(limit - 1)
+        .offset(bindparam("offset", type_=Integer))
         .limit(1)
     )
 
 
-def top_pairs_statement(chat_id: int, period: Period, limit: int, least: int) -> Statement:
-    """Rows ``(replier_id, author_id, replies)``: the ``limit`` pairs with the most replies in
-    ``period`` (replier not anonymous), most first, ties by replier then author id, among the
-    pairs with ``least`` replies or more in one of the months ``period`` touches (all pairs
-    when ``least`` is 1): each candidate's replies over the period summed by index probes
-    (:func:`_pair_sums`). A period that covers no month more than half groups its days'
-    ``reply_pairs_daily`` rows instead (at most 30 days; ``least`` unused)."""
-    if not monthly_cover(period.start, period.end).months:
-        pairs = reply_pairs(chat_id, period)
-        return (
-            select(pairs)
-            .where(pairs.c.replier_id.is_not(None))
-            .order_by(pairs.c.replies.desc(), pairs.c.replier_id, pairs.c.author_id)
-            .limit(limit)
-        )
+def bar_statement(chat_id: int, period: Period, limit: int) -> Bound:
+    """One row ``(replies)``, or none: among each month's ``limit`` busiest pairs (replier
+    not anonymous, ``ix_reply_pairs_monthly_top``) of the months ``period`` touches, the
+    ``limit``-th highest number of replies over the period, when ``limit`` of them have any.
+    At least ``limit`` pairs have that many replies or more (step 1 of :func:`_least`). For a
+    period that covers a month more than half; built once per shape of period."""
+    return _bar(_shape(period)), _values(chat_id, period, limit=limit, offset=limit - 1)
+
+
+def _named(found: Subquery) -> Statement:
+    """``found``'s rows (``replier_id, author_id, replies``) with both members' names."""
+    joined, replier = with_names(found, found.c.replier_id, "replier_id")
+    joined, author = with_names(joined, found.c.author_id, "author_id")
+    return (
+        select(found.c.replier_id, found.c.author_id, found.c.replies, *replier, *author)
+        .select_from(joined)
+        .order_by(found.c.replies.desc(), found.c.replier_id, found.c.author_id)
+    )
+
+
+@lru_cache(maxsize=64)
+def _top(shape: CoverShape) -> Statement:
     monthly = REPLY_PAIRS_MONTHLY.c
     candidates = (
         select(monthly.user_id, monthly.replied_user_id)
         .where(
-            monthly.chat_id == chat_id,
-            monthly.month == any_(_month_list(months_of(period.start, period.end))),
-            monthly.replies >= least,
+            monthly.chat_id == bindparam(CHAT, type_=BigInteger),
+            monthly.month == any_(bindparam("touched", type_=ARRAY(Date))),
+            monthly.replies >= bindparam("least", type_=BigInteger),
             monthly.user_id != ANONYMOUS,
         )
         .cte("candidates")
     )
-    sums = _pair_sums(chat_id, period, candidates)
-    return (
+    sums = _pair_sums(shape, candidates)
+    found = (
         select(
             sums.c.user_id.label("replier_id"),
             sums.c.replied_user_id.label("author_id"),
@@ -153,8 +182,32 @@ def top_pairs_statement(chat_id: int, period: Period, limit: int, least: int) ->
         )
         .where(sums.c.replies > 0)
         .order_by(sums.c.replies.desc(), sums.c.user_id, sums.c.replied_user_id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("top_pairs")
     )
+    return _named(found)
+
+
+def top_pairs_statement(chat_id: int, period: Period, limit: int, least: int) -> Bound:
+    """Rows ``(replier_id, author_id, replies, <names>)``: the ``limit`` pairs with the most
+    replies in ``period`` (replier not anonymous), most first, ties by replier then author
+    id, with both members' names (``<key>_username`` … of :func:`with_names`; the top is
+    taken before the names are joined, so only ``limit`` pairs meet ``users``), among the
+    pairs with ``least`` replies or more in one of the months ``period`` touches (all pairs
+    when ``least`` is 1), built once per shape of period. A period that covers no month
+    more than half groups its days' ``reply_pairs_daily`` rows instead (at most 30 days;
+    ``least`` unused)."""
+    if not monthly_cover(period.start, period.end).months:
+        pairs = reply_pairs(chat_id, period)
+        found = (
+            select(pairs)
+            .where(pairs.c.replier_id.is_not(None))
+            .order_by(pairs.c.replies.desc(), pairs.c.replier_id, pairs.c.author_id)
+            .limit(limit)
+            .subquery("top_pairs")
+        )
+        return _named(found), {}
+    return _top(_shape(period)), _values(chat_id, period, limit=limit, least=least)
 
 
 async def _least(db: Database, chat_id: int, period: Period, limit: int) -> int:
@@ -171,7 +224,7 @@ async def _least(db: Database, chat_id: int, period: Period, limit: int) -> int:
     the top still has ``bar`` replies or more when they run."""
     if not monthly_cover(period.start, period.end).months:
         return 1
-    row = await fetch_one(db, bar_statement(chat_id, period, limit))
+    row = await fetch_one(db, *bar_statement(chat_id, period, limit))
     bar = int(row["replies"]) if row else 1
     months = len(months_of(period.start, period.end))
     return -(-bar // months)
@@ -185,25 +238,24 @@ async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list
     threshold is a value the planner sees (with it unknown, it planned for a third of the
     months' pairs, and its cost set off JIT compilation: 37 ms of 49 at 10M)."""
     least = await _least(db, chat_id, period, limit)
-    found = top_pairs_statement(chat_id, period, limit, least).subquery("top_pairs")
-    joined, replier = with_names(found, found.c.replier_id, "replier_id")
-    joined, author = with_names(joined, found.c.author_id, "author_id")
-    statement = (
-        select(found.c.replier_id, found.c.author_id, found.c.replies, *replier, *author)
-        .select_from(joined)
-        .order_by(found.c.replies.desc(), found.c.replier_id, found.c.author_id)
-    )
+    statement, values = top_pairs_statement(chat_id, period, limit, least)
     return [
         ReplyPair(
             replier=member(row, "replier_id"),
             replied_to=member(row, "author_id"),
             replies=int(row["replies"]),
         )
-        for row in await fetch_all(db, statement)
+        for row in await fetch_all(db, statement, values)
     ]
 
 
-def median_statement(chat_id: int, period: Period) -> Statement:
+def median_statement(chat_id: int, period: Period) -> Bound:
+    """:func:`_median_statement` for chat ``chat_id`` and ``period``, and its values."""
+    return _median_statement(_shape(period)), _values(chat_id, period)
+
+
+@lru_cache(maxsize=64)
+def _median_statement(shape: CoverShape) -> Statement:
     """Rows ``(middle, delay)``, none without delays: with the period's N delays (seconds)
     in order, from 0, ``middle`` 0 gives the delay at rank ``floor((N - 1) / 2)`` and 1 that
     at ``floor(N / 2)`` (the same one when N is odd).
@@ -216,12 +268,13 @@ def median_statement(chat_id: int, period: Period) -> Statement:
     themselves, but have the same delay). One statement, so one snapshot. Running sums are
     ``ROWS`` frames (the default ``RANGE`` frame compares peers, 5 times slower over the
     2,545 delays of the median's bucket at 10M), of ``integer`` counts (a ``bigint`` sum is
-    ``numeric``)."""
-    sums = period_sums(
+    ``numeric``). Built once per shape of period (bind parameters: :func:`_values`)."""
+    chat = bindparam(CHAT, type_=BigInteger)
+    sums = cover_sums(
         REPLY_DELAY_BUCKETS_DAILY,
         REPLY_DELAY_BUCKETS_MONTHLY,
-        chat_id,
-        period,
+        chat,
+        shape,
         ("bucket",),
         ("replies",),
     )
@@ -258,9 +311,9 @@ def median_statement(chat_id: int, period: Period) -> Statement:
             .label("upto"),
         )
         .where(
-            delays.chat_id == chat_id,
+            delays.chat_id == chat,
             delays.bucket == any_(buckets),
-            delays.day.between(period.start, period.end),
+            delays.day.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
         )
         .subquery("exact")
     )
@@ -279,7 +332,7 @@ async def _median(db: Database, chat_id: int, period: Period) -> float | None:
     found, as ``percentile_cont(0.5)`` gives it: the middle delay, or for an even number of
     delays ``low + 0.5 * (high - low)`` of the two middle ones (the same float arithmetic);
     None without any."""
-    rows = await fetch_all(db, median_statement(chat_id, period))
+    rows = await fetch_all(db, *median_statement(chat_id, period))
     if not rows:
         return None
     low, high = (float(row["delay"]) for row in rows)
