@@ -1,24 +1,38 @@
 """The group reports' rollups ingest keeps equal a recount from the raw rows (the statements
-migrations 0009 and 0013 backfill them with), and those of 0012 the sums of the rollups they
-sum, however the events are split into batches and when every event is delivered twice."""
+migrations 0009 and 0013 backfill them with), those of 0012 the sums of the rollups they
+sum, and those of 0014 (the reply report's) their recounts, however the events are split into
+batches, in whatever order messages arrive, and when every event is delivered twice. The reply
+report read from them equals the raw recount for many periods."""
 
 import importlib.util
+import random
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tally.chatstore import read
+from tally.chatstore.read import Period
 from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.rollups import delay_bucket
 from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
-from tally.contracts.chat_events import ReactionChanged, ReactionCounts, SettingsChanged
+from tally.contracts.chat_events import (
+    ChatEvent,
+    MessagePosted,
+    ReactionChanged,
+    ReactionCounts,
+    SettingsChanged,
+)
 from tally.infra.db.session import MIGRATIONS, create_engine
 from tests.factories.group_chat import ELSEWHERE, GROUP, USER_IDS, elsewhere_events, group_events
+from tests.factories.reply_chat import MEMBER_IDS, REPLY_CHAT, ZONE, reply_events
 
-CHATS = (GROUP, ELSEWHERE)
+CHATS = (GROUP, ELSEWHERE, REPLY_CHAT)
 
 
 def _migration(name: str) -> ModuleType:
@@ -42,6 +56,8 @@ SUMMED: dict[str, str] = _migration("0012_").RECOUNTS
 HOURS: dict[str, str] = _migration("_member_hour_rollups").RECOUNTS
 """``user_hours_daily`` -> its recount from the raw messages; ``user_hours_monthly`` -> the
 sums of the daily rows."""
+REPLY_ROLLUPS: dict[str, str] = _migration("_reply_rollups").RECOUNTS
+"""Table of 0014 -> the SELECT that gives its rows (from the raw rows or the rollup it sums)."""
 SUMMED_COLUMNS = {
     "user_chat_monthly": "chat_id, month, user_id, messages, words",
     "user_reactions_monthly": "chat_id, month, user_id, received, given",
@@ -70,7 +86,7 @@ async def _clear(engine: AsyncEngine) -> None:
             if "chat_id" in table.c:
                 await connection.execute(table.delete().where(table.c.chat_id.in_(CHATS)))
         await connection.execute(
-            text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": USER_IDS}
+            text("DELETE FROM users WHERE user_id = ANY(:ids)"), {"ids": USER_IDS + MEMBER_IDS}
         )
 
 
@@ -118,6 +134,7 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
         stored = await _rows(engine, table, f"SELECT * FROM {table}")
         assert len({row[3] for row in stored}) > 3, table  # messages at several local hours
         assert stored == await _rows(engine, table, recount), table
+    await _check_reply_rollups(engine)
     kept = [await _rows(engine, t, f"SELECT * FROM {t}") for t in TEXT_ROLLUPS]
     async with engine.connect() as connection:
         assert await recount_words(connection)
@@ -125,6 +142,114 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
         await connection.rollback()
     assert kept == recounted
     assert all(kept)
+
+
+async def _check_reply_rollups(engine: AsyncEngine) -> None:
+    """Each rollup of 0014 equals its recount, and is not empty."""
+    for table, recount in REPLY_ROLLUPS.items():
+        stored = await _rows(engine, table, f"SELECT * FROM {table}")
+        assert stored, table
+        assert stored == await _rows(engine, table, recount), table
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+async def test_reply_rollups_equal_a_recount_whatever_the_order(
+    engine: AsyncEngine, batch: int
+) -> None:
+    """Messages arriving shuffled, each batch written twice: a reply whose original is not
+    stored yet stays unmatched (as ingest stores it), and every reply rollup equals its
+    recount from the raw rows."""
+    writer = ChatWriter(engine)
+    shuffled = random.Random(batch)
+    for events in (group_events(), elsewhere_events(), reply_events(300)):
+        await writer.write(events[:1])  # the settings first
+        rest = [e for e in events[1:] if isinstance(e, MessagePosted)]
+        order = shuffled.sample(rest, len(rest))
+        for start in range(0, len(order), batch):
+            await writer.write(order[start : start + batch])
+            await writer.write(order[start : start + batch])
+    await _check_reply_rollups(engine)
+
+
+async def test_a_delay_s_bucket_is_the_same_in_python_and_in_the_migration(
+    engine: AsyncEngine,
+) -> None:
+    """``delay_bucket`` (ingest) and migration 0014's ``BUCKET`` (its backfill) put every
+    delay in the same bucket: whole seconds below 64 s, 6 leading bits above, at the edges
+    of the buckets and of the powers of two."""
+    edges = [2**k + d for k in range(5, 40) for d in (-1, -0.5, 0, 0.25, 1)]
+    delays = [0.0, 0.999999, 1.0, 63.5, 64.0, 65.0, 127.5, 1_000_000.0, *edges]
+    bucket = _migration("_reply_rollups").BUCKET
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            text(
+                f"SELECT {bucket} FROM unnest(CAST(:delays AS float8[]))"
+                " WITH ORDINALITY AS m(reply_delay_s, n) ORDER BY n"
+            ),
+            {"delays": delays},
+        )
+        in_sql = [row[0] for row in found]
+    assert in_sql == [delay_bucket(delay) for delay in delays]
+    assert [delay_bucket(d) for d in (63.9, 64.9, 65.0, 127.5, 1_000_000.0)] == [
+        63,
+        64,
+        64,
+        126,
+        999_424,
+    ]
+
+
+def _raw_pairs(chat_id: int, period: Period, limit: int) -> TextClause:
+    """The ``limit`` busiest (replier, author) pairs of ``period``, counted from ``messages``."""
+    return text(
+        "SELECT user_id, reply_to_user_id, count(*) AS replies FROM messages"
+        " WHERE chat_id = :chat AND sent_at >= :start AND sent_at < :end"
+        " AND reply_to_user_id IS NOT NULL AND user_id IS NOT NULL"
+        " AND user_id <> reply_to_user_id"
+        " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT :limit"
+    ).bindparams(chat=chat_id, start=period.utc_start, end=period.utc_end, limit=limit)
+
+
+def _raw_median(chat_id: int, period: Period) -> TextClause:
+    """The median delay of ``period``'s replies, from ``messages``."""
+    return text(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_delay_s) FROM messages"
+        " WHERE chat_id = :chat AND sent_at >= :start AND sent_at < :end"
+        " AND reply_delay_s IS NOT NULL"
+    ).bindparams(chat=chat_id, start=period.utc_start, end=period.utc_end)
+
+
+async def test_the_reply_report_equals_a_raw_recount(engine: AsyncEngine) -> None:
+    """For periods of one day to five months starting anywhere in the chat's months (whole
+    months, months in part, periods inside one month, before and after the chat), the top
+    pairs (limits 1, 3, 10 and 40) and the median delay equal those counted from the raw
+    ``messages`` rows, to the last bit of the float."""
+    writer = ChatWriter(engine)
+    events: list[ChatEvent] = reply_events()
+    for start in range(0, len(events), 500):
+        await writer.write(events[start : start + 500])
+    zone = read.zone(ZONE)
+    periods = [
+        Period(
+            date(2025, 7, 10) + timedelta(days=start),
+            date(2025, 7, 10) + timedelta(days=start + length),
+            zone,
+        )
+        for start in range(0, 165, 8)
+        for length in (0, 6, 29, 45, 89, 140)
+    ]
+    checked = 0
+    async with engine.connect() as connection:
+        for number, period in enumerate(periods):
+            limit = (1, 3, 10, 40)[number % 4]
+            stats = await read.reply_stats(connection, REPLY_CHAT, period, limit)
+            raw = (await connection.execute(_raw_pairs(REPLY_CHAT, period, limit))).all()
+            got = [(p.replier.user_id, p.replied_to.user_id, p.replies) for p in stats.top_pairs]
+            assert got == [tuple(row) for row in raw], (period, limit)
+            median = (await connection.execute(_raw_median(REPLY_CHAT, period))).scalar()
+            assert stats.median_delay_seconds == median, period
+            checked += bool(raw)
+    assert checked > 80
 
 
 async def _rows_in(connection: Any, table: str) -> list[tuple[Any, ...]]:

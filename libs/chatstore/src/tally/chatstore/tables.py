@@ -28,7 +28,11 @@ from tally.infra.db.models import (
     Reaction,
     ReactionCount,
     ReactionEmojiDaily,
+    ReplyDelayBucketsDaily,
+    ReplyDelayBucketsMonthly,
+    ReplyDelaysDaily,
     ReplyPairsDaily,
+    ReplyPairsMonthly,
     User,
     UserChatDaily,
     UserChatMonthly,
@@ -75,6 +79,10 @@ USER_REPLIES_DAILY = _table(UserRepliesDaily)
 USER_REPLIES_MONTHLY = _table(UserRepliesMonthly)
 USER_HOURS_DAILY = _table(UserHoursDaily)
 USER_HOURS_MONTHLY = _table(UserHoursMonthly)
+REPLY_PAIRS_MONTHLY = _table(ReplyPairsMonthly)
+REPLY_DELAYS_DAILY = _table(ReplyDelaysDaily)
+REPLY_DELAY_BUCKETS_DAILY = _table(ReplyDelayBucketsDaily)
+REPLY_DELAY_BUCKETS_MONTHLY = _table(ReplyDelayBucketsMonthly)
 CHAT_WORDS_DAILY = _table(ChatWordsDaily)
 CHAT_HASHTAGS_DAILY = _table(ChatHashtagsDaily)
 MEMBER_COUNTS = _table(MemberCount)
@@ -105,6 +113,10 @@ CHAT_TABLES = (
     USER_REPLIES_MONTHLY,
     USER_HOURS_DAILY,
     USER_HOURS_MONTHLY,
+    REPLY_PAIRS_MONTHLY,
+    REPLY_DELAYS_DAILY,
+    REPLY_DELAY_BUCKETS_DAILY,
+    REPLY_DELAY_BUCKETS_MONTHLY,
     CHAT_WORDS_DAILY,
     CHAT_HASHTAGS_DAILY,
     MEMBER_COUNTS,

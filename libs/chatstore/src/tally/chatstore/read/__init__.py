@@ -14,10 +14,11 @@ hours in zones offset by a fraction of an hour, member changes by hour, a user's
 The group reports (``/user``, tops, content, reactions, replies, topics, member flow,
 words) read the rollups of migration 0009 too, by local day (``chat_content_daily``,
 ``chat_topic_daily``, ``user_topic_monthly``, ``reply_pairs_daily``, ``reaction_emoji_daily``,
-``user_reactions_daily``, ``chat_words_daily``, ``chat_hashtags_daily``); the raw tables only
-for a member's favourite hours, the median reply delay (``messages.reply_delay_s``) and the
-most reacted messages (``message_reactions``), always one chat and one period, through their
-``(chat_id, sent_at)`` indexes.
+``user_reactions_daily``, ``chat_words_daily``, ``chat_hashtags_daily``), and the monthly
+ones of 0012, 0013 (a member's favourite hours) and 0014 (the reply report's pairs and
+delays: ``tally.chatstore.read.replies``); the raw tables only for the most reacted messages
+(``message_reactions``), always one chat and one period, through their ``(chat_id, sent_at)``
+indexes.
 """
 
 from tally.chatstore.read.chats import get_chat, list_chats

@@ -56,7 +56,7 @@ def to_asyncpg(
     statement: ClauseElement, values: Mapping[str, Any] | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """``statement`` as asyncpg SQL (``$n`` placeholders) and its values in order; ``values``
-    (by bound parameter name) replace those the statement holds.
+    gives those of its bind parameters by name (a statement built once without them).
 
     The SQL of a statement's shape (SQLAlchemy's cache key: the statement without its values)
     is compiled once and kept: building the SQL of a report (the summary, a member's report)
@@ -75,17 +75,16 @@ def to_asyncpg(
             _compiled[key.key] = statement.compile(dialect=_dialect(), cache_key=key)
         compiled = _compiled[key.key]
         params = compiled.construct_params(params=values, extracted_parameters=key.bindparams)
+    assert params is not None  # only a DDL statement has none
     order = getattr(compiled, "positiontup", None) or ()
-    assert params is not None  # a SELECT's compiled parameters are a mapping
     return compiled.string, tuple(params[name] for name in order)
 
 
 async def fetch_all(
     db: Database, statement: Executable, values: Mapping[str, Any] | None = None
 ) -> list[Row]:
-    """Every row of ``statement`` as a dict by column label; ``values`` (by bound parameter
-    name) replace those the statement holds: a statement built once (with ``bindparam``)
-    runs with each call's values, without building it again."""
+    """Every row of ``statement`` as a dict by column label; ``values``: those of its bind
+    parameters by name, when it was built without them."""
     if isinstance(db, AsyncConnection):
         result = await db.execute(statement, dict(values) if values else None)
         return [dict(row) for row in result.mappings()]
@@ -97,8 +96,8 @@ async def fetch_all(
 async def fetch_one(
     db: Database, statement: Executable, values: Mapping[str, Any] | None = None
 ) -> Row | None:
-    """The first row of ``statement``, or None when it has none (``values``: as
-    :func:`fetch_all`)."""
+    """The first row of ``statement`` (``values`` as for :func:`fetch_all`), or None when it
+    has none."""
     rows = await fetch_all(db, statement, values)
     return rows[0] if rows else None
 

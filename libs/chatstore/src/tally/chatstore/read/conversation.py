@@ -21,7 +21,6 @@ from tally.chatstore.read.connection import Database, fetch_one
 from tally.chatstore.read.periods import Period
 from tally.chatstore.tables import (
     CHATS,
-    MESSAGES,
     REPLY_PAIRS_DAILY,
     USERS,
     Row,
@@ -39,17 +38,6 @@ def sent_in(messages: FromClause, chat_id: int, period: Period) -> list[ColumnEl
         messages.c.sent_at >= period.utc_start,
         messages.c.sent_at < period.utc_end,
     ]
-
-
-def reply_delays(chat_id: int, period: Period) -> Subquery:
-    """Rows ``(delay)``: seconds (>= 0) between each reply sent in ``period`` whose original
-    ingest found and that original (``ix_messages_chat_reply_delay``)."""
-    m = MESSAGES.c
-    return (
-        select(m.reply_delay_s.label("delay"))
-        .where(*sent_in(MESSAGES, chat_id, period), m.reply_delay_s.is_not(None))
-        .subquery("delays")
-    )
 
 
 def reply_pairs(

@@ -7,19 +7,22 @@ each end of the period, however long it is, instead of every day of it. Exact, b
 adds the same increments to both (each monthly row is the sum of its month's daily rows).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Select,
     Subquery,
     Table,
     any_,
     bindparam,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -141,6 +144,131 @@ def covered_sums(
     return (
         select(rows.c.user_id, *(func.sum(rows.c[name]).label(name) for name in columns))
         .group_by(rows.c.user_id)
+        .subquery("sums")
+    )
+
+
+Narrow = Callable[[Table], list[ColumnElement[bool]]]
+"""Extra conditions on the rows read of a rollup (given the daily or the monthly table)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoverShape:
+    """What the SQL of a period's sums depends on (:func:`cover_sums`): whether the period
+    reads whole months, and how many ranges of days it adds and takes."""
+
+    months: bool
+    added: int
+    taken: int
+
+
+def cover_shape(cover: MonthlyCover) -> CoverShape:
+    return CoverShape(bool(cover.months), len(cover.added), len(cover.taken))
+
+
+def cover_values(cover: MonthlyCover) -> dict[str, object]:
+    """The values of the bind parameters :func:`cover_sums` names, for ``cover``:
+    ``cover_months`` (a list of dates), ``added_<i>_first`` / ``_last`` and ``taken_<i>_first``
+    / ``_last`` (dates)."""
+    values: dict[str, object] = {"cover_months": list(cover.months)}
+    for kind, days in (("added", cover.added), ("taken", cover.taken)):
+        for index, (first, last) in enumerate(days):
+            values[f"{kind}_{index}_first"] = first
+            values[f"{kind}_{index}_last"] = last
+    return values
+
+
+def cover_sums(
+    daily: Table,
+    monthly: Table,
+    chat_id: ColumnElement[Any],
+    shape: CoverShape,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    narrow: Narrow | None = None,
+) -> Subquery:
+    """:func:`period_sums` for any period of ``shape``, its months and days left as bind
+    parameters (:func:`cover_values` gives them for a period): a statement built once per
+    shape serves every chat and period of that shape."""
+    months = bindparam("cover_months", type_=ARRAY(Date))
+    ranges = {
+        kind: [
+            (
+                bindparam(f"{kind}_{index}_first", type_=Date),
+                bindparam(f"{kind}_{index}_last", type_=Date),
+            )
+            for index in range(count)
+        ]
+        for kind, count in (("added", shape.added), ("taken", shape.taken))
+    }
+    return _sums(
+        daily,
+        monthly,
+        chat_id,
+        months if shape.months else None,
+        (ranges["added"], ranges["taken"]),
+        keys,
+        columns,
+        narrow,
+    )
+
+
+def period_sums(
+    daily: Table,
+    monthly: Table,
+    chat_id: int,
+    period: Period,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    narrow: Narrow | None = None,
+) -> Subquery:
+    """``(<keys>, <columns>)``: the sums of ``columns`` over ``period`` in chat ``chat_id`` per
+    value of ``keys``, from ``monthly`` (keyed ``chat_id, month, <keys>``) and ``daily``
+    (keyed ``chat_id, day, <keys>``), which must hold the same increments; only the rows
+    ``narrow`` keeps, when given; keys with a row in the period only (their sums may be 0)."""
+    cover = monthly_cover(period.start, period.end)
+    months = literal(list(cover.months), ARRAY(Date)) if cover.months else None
+    return _sums(daily, monthly, chat_id, months, (cover.added, cover.taken), keys, columns, narrow)
+
+
+def _sums(
+    daily: Table,
+    monthly: Table,
+    chat_id: ColumnElement[Any] | int,
+    months: ColumnElement[Any] | None,
+    days: tuple[Sequence[tuple[Any, Any]], Sequence[tuple[Any, Any]]],
+    keys: Sequence[str],
+    columns: Sequence[str],
+    narrow: Narrow | None,
+) -> Subquery:
+    """The sums of :func:`period_sums`: the monthly rows of ``months`` (an array; None: none),
+    plus the daily rows of the ranges ``days[0]``, less those of ``days[1]``."""
+    parts: list[Select[tuple[object, ...]]] = []
+    if months is not None:
+        parts.append(
+            select(*(monthly.c[name] for name in (*keys, *columns))).where(
+                monthly.c.chat_id == chat_id,
+                monthly.c.month == any_(months),
+                *(narrow(monthly) if narrow else ()),
+            )
+        )
+    for ranges, sign in zip(days, (1, -1), strict=True):
+        if ranges:
+            signed = [(daily.c[name] * literal(sign)).label(name) for name in columns]
+            parts.append(
+                select(*(daily.c[name] for name in keys), *signed).where(
+                    daily.c.chat_id == chat_id,
+                    or_(*(daily.c.day.between(first, last) for first, last in ranges)),
+                    *(narrow(daily) if narrow else ()),
+                )
+            )
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rows")
+    return (
+        select(
+            *(rows.c[name] for name in keys),
+            *(func.sum(rows.c[name]).label(name) for name in columns),
+        )
+        .group_by(*(rows.c[name] for name in keys))
         .subquery("sums")
     )
 

@@ -20,7 +20,13 @@ redelivered batch or a replay add nothing twice:
 * ``reply_pairs_daily`` (chat, local day, replier (0: anonymous), author replied to): replies
   inserted whose original was found with an author, self-replies left out;
   ``user_replies_daily`` (chat, local day, author) and ``user_replies_monthly`` (chat, month,
-  author): the same, summed by author.
+  author): the same, summed by author; ``reply_pairs_monthly`` (chat, month, replier,
+  author): the same, summed by month.
+* ``reply_delays_daily`` (chat, delay bucket, local day, delay): replies inserted whose
+  original was found (``reply_delay_s`` set, self-replies and anonymous authors included, as
+  the median delay counts them); ``reply_delay_buckets_daily`` (chat, local day, bucket) and
+  ``reply_delay_buckets_monthly`` (chat, month, bucket): the same, summed by bucket
+  (:func:`delay_bucket`).
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
   ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
   reactions standing on the messages whose reactions the batch changed (see
@@ -37,10 +43,11 @@ redelivered batch or a replay add nothing twice:
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tally.chatstore.tables import Row
 from tally.chatstore.tokens import count_words, hashtags_in
@@ -61,6 +68,8 @@ NO_TOPIC = 0
 """``thread_id`` of the topic rollups' rows for messages outside any forum topic."""
 ANONYMOUS = 0
 """``user_id`` of ``reply_pairs_daily`` rows for replies without a sender."""
+DELAY_BITS = 6
+"""The leading bits of a delay's whole seconds its bucket keeps (:func:`delay_bucket`)."""
 K = TypeVar("K", bound=tuple[Any, ...])
 Standing = dict[ReactionKey, dict[str, datetime]]
 """Reactions that stand: per (chat, message, user), emoji -> when it was added (UTC)."""
@@ -77,6 +86,7 @@ class Rollups:
     topics: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     topic_users: dict[tuple[int, date, int, int], int] = field(default_factory=dict)
     pairs: dict[tuple[int, date, int, int], list[int]] = field(default_factory=dict)
+    delays: dict[tuple[int, date, float], list[int]] = field(default_factory=dict)
     emoji_daily: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
     user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     named: list[tuple[int, int, int, int]] = field(default_factory=list)
@@ -128,6 +138,8 @@ class Rollups:
         if user_id is not None:
             key = (chat_id, day.replace(day=1), thread, user_id)
             self.topic_users[key] = self.topic_users.get(key, 0) | 1 << (day.day - 1)
+        if row["reply_delay_s"] is not None:
+            self.delays.setdefault((chat_id, day, row["reply_delay_s"]), [0])[0] += 1
         author = row["reply_to_user_id"]
         if author is not None and author != user_id:
             replier = user_id if user_id is not None else ANONYMOUS
@@ -218,6 +230,27 @@ class Rollups:
             _rows(_by_month(received), ("chat_id", "month", "user_id"), ("received",)),
         )
 
+    def reply_rows(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
+        """(reply_pairs_monthly, reply_delays_daily, reply_delay_buckets_daily,
+        reply_delay_buckets_monthly) increments: the reply pairs' summed by month, and the
+        delays' by value, by bucket per day and by bucket per month, sorted by key."""
+        exact: dict[tuple[int, int, date, float], list[int]] = {}
+        buckets: dict[tuple[int, date, int], list[int]] = {}
+        for (chat_id, day, delay), (replies,) in self.delays.items():
+            bucket = delay_bucket(delay)
+            exact[chat_id, bucket, day, delay] = [replies]
+            buckets.setdefault((chat_id, day, bucket), [0])[0] += replies
+        return (
+            _rows(
+                _by_month(self.pairs),
+                ("chat_id", "month", "user_id", "replied_user_id"),
+                ("replies",),
+            ),
+            _rows(exact, ("chat_id", "bucket", "day", "delay_s"), ("replies",)),
+            _rows(buckets, ("chat_id", "day", "bucket"), ("replies",)),
+            _rows(_by_month(buckets), ("chat_id", "month", "bucket"), ("replies",)),
+        )
+
     def rows(self) -> tuple[list[Row], list[Row], list[Row]]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
         concurrent writers lock rows in one order. A row touched is written even when its
@@ -230,13 +263,22 @@ class Rollups:
         )
 
 
-def _by_month(
-    daily: dict[tuple[int, date, int], list[int]],
-) -> dict[tuple[int, date, int], list[int]]:
-    """``daily`` (chat, local day, user) -> increments, summed by (chat, month, user)."""
-    monthly: dict[tuple[int, date, int], list[int]] = {}
-    for (chat_id, day, user_id), values in daily.items():
-        totals = monthly.setdefault((chat_id, day.replace(day=1), user_id), [0] * len(values))
+def delay_bucket(delay_s: float) -> int:
+    """The bucket of a reply delay of ``delay_s`` seconds (>= 0), the lower bound of a range
+    of delays in whole seconds: the whole seconds themselves below 64 s, else the whole
+    seconds with all but their DELAY_BITS leading bits cleared (126 for 127.5 s, 999,424 for
+    1,000,000 s). The same as migration 0014's ``BUCKET`` in SQL."""
+    whole = math.floor(delay_s)
+    shift = max(whole.bit_length() - DELAY_BITS, 0)
+    return whole >> shift << shift
+
+
+def _by_month(daily: Mapping[K, list[int]]) -> dict[K, list[int]]:
+    """``daily`` (chat, local day, …) -> increments, summed by (chat, month, …)."""
+    monthly: dict[K, list[int]] = {}
+    for (chat_id, day, *rest), values in daily.items():
+        key = cast(K, (chat_id, day.replace(day=1), *rest))
+        totals = monthly.setdefault(key, [0] * len(values))
         for index, value in enumerate(values):
             totals[index] += value
     return monthly

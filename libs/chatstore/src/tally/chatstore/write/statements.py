@@ -48,7 +48,11 @@ from tally.chatstore.tables import (
     REACTION_COUNTS,
     REACTION_EMOJI_DAILY,
     REACTIONS,
+    REPLY_DELAY_BUCKETS_DAILY,
+    REPLY_DELAY_BUCKETS_MONTHLY,
+    REPLY_DELAYS_DAILY,
     REPLY_PAIRS_DAILY,
+    REPLY_PAIRS_MONTHLY,
     USER_CHAT_DAILY,
     USER_CHAT_MONTHLY,
     USER_HOURS_DAILY,
@@ -279,6 +283,18 @@ UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "
 UPSERT_USER_HOURS_DAILY = _upsert_rollup(USER_HOURS_DAILY, ("chat_id", "user_id", "day", "hour"))
 UPSERT_USER_HOURS_MONTHLY = _upsert_rollup(
     USER_HOURS_MONTHLY, ("chat_id", "user_id", "month", "hour")
+)
+UPSERT_REPLY_PAIRS_MONTHLY = _upsert_rollup(
+    REPLY_PAIRS_MONTHLY, ("chat_id", "month", "user_id", "replied_user_id")
+)
+UPSERT_REPLY_DELAYS_DAILY = _upsert_rollup(
+    REPLY_DELAYS_DAILY, ("chat_id", "bucket", "day", "delay_s")
+)
+UPSERT_REPLY_DELAY_BUCKETS_DAILY = _upsert_rollup(
+    REPLY_DELAY_BUCKETS_DAILY, ("chat_id", "day", "bucket")
+)
+UPSERT_REPLY_DELAY_BUCKETS_MONTHLY = _upsert_rollup(
+    REPLY_DELAY_BUCKETS_MONTHLY, ("chat_id", "month", "bucket")
 )
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(

@@ -233,6 +233,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     replies_daily, replies_monthly = rollups.replies_rows()
     hours_daily, hours_monthly = rollups.hours_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
+    pairs_monthly, delays, delay_buckets, delay_buckets_monthly = rollups.reply_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
     for statement, rows in (
@@ -250,6 +251,10 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_USER_REPLIES_MONTHLY, replies_monthly),
         (sql.UPSERT_USER_HOURS_DAILY, hours_daily),
         (sql.UPSERT_USER_HOURS_MONTHLY, hours_monthly),
+        (sql.UPSERT_REPLY_PAIRS_MONTHLY, pairs_monthly),
+        (sql.UPSERT_REPLY_DELAYS_DAILY, delays),
+        (sql.UPSERT_REPLY_DELAY_BUCKETS_DAILY, delay_buckets),
+        (sql.UPSERT_REPLY_DELAY_BUCKETS_MONTHLY, delay_buckets_monthly),
     ):
         await _run(connection, statement, rows, list(rows[0]) if rows else [])
     for table, rows in (

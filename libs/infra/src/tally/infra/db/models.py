@@ -586,6 +586,77 @@ class UserHoursMonthly(Base):
     messages: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
+class ReplyPairsMonthly(Base):
+    """Per chat, month (its first day), replier (0: anonymous) and replied-to author: the sum
+    of the month's ``reply_pairs_daily`` rows; by month and replies, highest first (0014)."""
+
+    __tablename__ = "reply_pairs_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "chat_id", "month", "user_id", "replied_user_id", postgresql_include=["replies"]
+        ),
+        Index(
+            "ix_reply_pairs_monthly_top",
+            "chat_id",
+            "month",
+            literal_column("replies DESC"),
+            postgresql_include=["user_id", "replied_user_id"],
+        ),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replied_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ReplyDelaysDaily(Base):
+    """Per chat, delay bucket, local day and delay (seconds, ``messages.reply_delay_s``): the
+    replies sent that day with that delay (0014)."""
+
+    __tablename__ = "reply_delays_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "bucket", "day", "delay_s", postgresql_include=["replies"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    delay_s: Mapped[float] = mapped_column(Double, primary_key=True)
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ReplyDelayBucketsDaily(Base):
+    """Per chat, local day and delay bucket: the replies sent that day with a delay in the
+    bucket (``reply_delays_daily`` summed by bucket) (0014)."""
+
+    __tablename__ = "reply_delay_buckets_daily"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "day", "bucket", postgresql_include=["replies"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ReplyDelayBucketsMonthly(Base):
+    """Per chat, month (its first day) and delay bucket: the sum of the month's
+    ``reply_delay_buckets_daily`` rows (0014)."""
+
+    __tablename__ = "reply_delay_buckets_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "month", "bucket", postgresql_include=["replies"]),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    replies: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class AlertHistory(Base):
     """One alert event (migration 0005): fired, resolved, acknowledged, silenced, unsilenced or
     notified; ``actor_id`` is the acting admin's Telegram user id (null: the engine)."""
