@@ -13,7 +13,10 @@ Two measures, one after the other:
   started and timed from its first acknowledgement to its last: the drain rate alone.
 
 Consumer lag (messages in the stream not yet acknowledged by ``ingest-chats``) is sampled
-every 0.25 s; the report gives its maximum and where it ended.
+every 0.25 s; the report gives its maximum and where it ended. The ingest process's CPU time
+(user + system, from ``/proc/<pid>/stat``) is read at the same samples: CPU µs per event
+acknowledged over the timed span (live: from the first publish; backlog: from the first
+acknowledgement seen), which other tenants' load changes far less than the rates.
 
 **floor**, in the same run, on the same stream: the first N events (the live measure's) are
 fetched again by a raw nats-py pull consumer (``AckPolicy.ALL``, batches of CHAT_BATCH_SIZE,
@@ -70,6 +73,8 @@ class Measure:
     events: int
     seconds: float = 0.0
     lags: list[int] = field(default_factory=list)
+    cpu_us: float | None = None
+    """Ingest's CPU µs per event acknowledged over the timed span (None: not read)."""
 
     @property
     def rate(self) -> float:
@@ -96,11 +101,20 @@ async def lag(js: JetStreamContext, subjects: Subjects) -> tuple[int, int]:
     return stream.state.last_seq - info.ack_floor.stream_seq, info.ack_floor.stream_seq
 
 
-async def watch(js: JetStreamContext, subjects: Subjects, measure: Measure, target: int) -> None:
-    """Sample the lag until ingest acknowledged stream sequence ``target``; set the time from
-    the first acknowledgement after the call (or from the call, for the live measure)."""
-    started = time.perf_counter()
-    first_ack: float | None = None
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def watch(
+    js: JetStreamContext, subjects: Subjects, measure: Measure, target: int, pid: int
+) -> None:
+    """Sample the lag until ingest (process ``pid``) acknowledged stream sequence ``target``;
+    set the time and CPU per event from the first acknowledgement after the call (or from the
+    call, for the live measure)."""
+    started, cpu_started = time.perf_counter(), cpu_seconds(pid)
+    first_ack: tuple[float, float, int] | None = None  # (time, CPU, acknowledged)
     _, floor = await lag(js, subjects)
     while True:
         try:
@@ -109,10 +123,13 @@ async def watch(js: JetStreamContext, subjects: Subjects, measure: Measure, targ
             continue
         measure.lags.append(behind)
         if first_ack is None and acked > floor:
-            first_ack = time.perf_counter()
+            first_ack = (time.perf_counter(), cpu_seconds(pid), acked)
         if acked >= target:
-            origin = started if measure.name == "live" else (first_ack or started)
-            measure.seconds = time.perf_counter() - origin
+            origin = (started, cpu_started, floor)
+            if measure.name != "live" and first_ack is not None:
+                origin = first_ack
+            measure.seconds = time.perf_counter() - origin[0]
+            measure.cpu_us = 1e6 * (cpu_seconds(pid) - origin[1]) / max(1, acked - origin[2])
             return
         await asyncio.sleep(0.25)
 
@@ -131,9 +148,9 @@ def floor_row(event: ChatEvent) -> tuple[object, ...]:
     return (*head, user, event.message_id, event.text)
 
 
-async def fetch_floor(js: JetStreamContext, subjects: Subjects, batch: int) -> float:
-    """Seconds a raw nats-py pull consumer takes to fetch (and ack, once per batch) the first
-    EVENTS messages of the stream."""
+async def fetch_floor(js: JetStreamContext, subjects: Subjects, batch: int) -> tuple[float, float]:
+    """(seconds, this process's CPU µs per event) a raw nats-py pull consumer takes to fetch
+    (and ack, once per batch) the first EVENTS messages of the stream."""
     name = f"bench-floor-{uuid4().hex[:6]}"
     config = ConsumerConfig(
         durable_name=name,
@@ -144,15 +161,15 @@ async def fetch_floor(js: JetStreamContext, subjects: Subjects, batch: int) -> f
     await js.add_consumer(subjects.chat_events_stream, config)
     sub = await js.pull_subscribe_bind(name, stream=subjects.chat_events_stream)
     got = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while got < EVENTS:
         messages = await sub.fetch(min(batch, EVENTS - got), timeout=5)
         got += len(messages)
         await messages[-1].ack()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     await sub.unsubscribe()
     await js.delete_consumer(subjects.chat_events_stream, name)
-    return seconds
+    return seconds, 1e6 * cpu / EVENTS
 
 
 async def copy_floor(database_url: str, events: list[ChatEvent], batch: int) -> float:
@@ -171,6 +188,12 @@ async def copy_floor(database_url: str, events: list[ChatEvent], batch: int) -> 
         return time.perf_counter() - started
     finally:
         await connection.close()
+
+
+def pid(child: Child) -> int:
+    """The process id of a started service."""
+    assert child.process is not None
+    return child.process.pid
 
 
 async def stop(child: Child) -> None:
@@ -204,7 +227,7 @@ async def run(console: Console) -> list[Measure]:
         await wait_ready(ingest)
         client = await nats.connect(common.nats_servers(), **common.nats_auth())
         js = client.jetstream()
-        watching = asyncio.create_task(watch(js, subjects, live, EVENTS))
+        watching = asyncio.create_task(watch(js, subjects, live, EVENTS, pid(ingest)))
         await publish_chat_events(js, subjects, first)
         await watching
         await stop(ingest)
@@ -212,10 +235,10 @@ async def run(console: Console) -> list[Measure]:
         await publish_chat_events(js, subjects, second)
         console.print(f"published {EVENTS:,} events in {time.perf_counter() - started:.1f} s")
         await stack.spawn(ingest)
-        await watch(js, subjects, backlog, 2 * EVENTS)
+        await watch(js, subjects, backlog, 2 * EVENTS, pid(ingest))
         await stop(ingest)  # the floor has the machine to itself, as the backlog had
         stack.children.remove(ingest)
-        fetched.seconds = await fetch_floor(js, subjects, int(BATCH))
+        fetched.seconds, fetched.cpu_us = await fetch_floor(js, subjects, int(BATCH))
         copied.seconds = await copy_floor(common.database_url, first, int(BATCH))
         floor.seconds = fetched.seconds + copied.seconds
         await delete_streams(js, subjects)  # 400,000 events are not worth keeping
@@ -230,7 +253,8 @@ async def run(console: Console) -> list[Measure]:
 def report(console: Console, measures: list[Measure]) -> None:
     floor = measures[-1]
     table = Table(title=f"ingest: chat events -> PostgreSQL ({EVENTS:,} per measure)")
-    for column in ("measure", "events/s", "seconds", "max lag", "lag at end", "/ floor"):
+    columns = ("measure", "events/s", "seconds", "max lag", "lag at end", "/ floor", "CPU µs/event")
+    for column in columns:
         table.add_column(column)
     for measure in measures:
         lags = (f"{max(measure.lags):,}", f"{measure.lags[-1]:,}") if measure.lags else ("", "")
@@ -240,6 +264,7 @@ def report(console: Console, measures: list[Measure]) -> None:
             f"{measure.seconds:.2f}",
             *lags,
             f"{measure.seconds / floor.seconds:.2f}x",
+            "" if measure.cpu_us is None else f"{measure.cpu_us:.1f}",
         )
     console.print(table)
     console.print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
