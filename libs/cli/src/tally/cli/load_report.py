@@ -35,6 +35,13 @@ def print_report(report: LoadReport, console: Console) -> None:
             f"{phase.ingest_lag_max}/{phase.ingest_lag_end}",
         )
     console.print(table)
+    for phase in report.phases:
+        if phase.errors:
+            console.print(
+                f"errors, {phase.replicas} replica(s): {phase.wrong_replies} wrong replies,"
+                f" {phase.stray_replies} replies with no question open,"
+                f" {phase.duplicate_replies} duplicate replies"
+            )
     first = report.phases[0]
     lowered = " (lowered from 0.5 s: users ask faster than it allows)"
     console.print(
