@@ -39,7 +39,7 @@ async def test_replies_that_cross_in_one_chat_are_not_errors() -> None:
     tracker.on_sent(SentMessage(chat_id=7, text="1. a 2. b"), 14.5)
     tracker.on_sent(SentMessage(chat_id=7, text="300"), 15.0)
     assert round(await first) == 5000 and round(await second) == 500
-    assert tracker.outstanding == 0
+    assert tracker.outstanding == 0 and tracker.crossed == 1
     assert (tracker.inconsistent, tracker.unexpected, tracker.duplicates) == (0, 0, 0)
 
 

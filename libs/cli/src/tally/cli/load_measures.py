@@ -55,6 +55,9 @@ class Tracker:
     duplicates: int = 0
     """Repeats of a usual reply the chat already got, matching none of its open questions:
     a question replied to twice."""
+    crossed: int = 0
+    """Replies matched to an open question of their chat other than the oldest: in-order
+    matching would have counted each as a wrong reply (not errors)."""
     stages_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     """Per stage ("gateway in", "nl2sql + executor", "gateway out"), its share of each
     latency, from the times ``on_bus`` saw the question and its answer on the bus."""
@@ -109,6 +112,7 @@ class Tracker:
             self.unexpected += 1
             return
         asked = asked or waiting[0]
+        self.crossed += asked is not waiting[0]
         waiting.remove(asked)
         if self.usual.get(asked.text) == sent.text:
             self._got[sent.chat_id].add(sent.text)

@@ -36,6 +36,11 @@ def print_report(report: LoadReport, console: Console) -> None:
         )
     console.print(table)
     for phase in report.phases:
+        if phase.crossed_replies:
+            console.print(
+                f"{phase.crossed_replies} replies overtook an older question's reply in their"
+                " chat (matched by their text: not errors)"
+            )
         if phase.errors:
             console.print(
                 f"errors, {phase.replicas} replica(s): {phase.wrong_replies} wrong replies,"

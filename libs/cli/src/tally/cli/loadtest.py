@@ -149,6 +149,9 @@ class PhaseReport(BaseModel):
     duplicate_replies: int = 0
     """A usual reply the chat already got, sent again while no open question expects it: a
     question replied to twice."""
+    crossed_replies: int = 0
+    """Replies that reached their chat before the reply to an older question of it (not
+    errors; counted as two wrong replies before replies were matched by their text)."""
     answers_per_s: float
     latency_ms: Latency
     stages_ms: dict[str, Latency]
@@ -416,6 +419,7 @@ async def run_phase(
         wrong_replies=tracker.inconsistent,
         stray_replies=tracker.unexpected,
         duplicate_replies=tracker.duplicates,
+        crossed_replies=tracker.crossed,
         answers_per_s=in_window / options.duration_s,
         latency_ms=latency(tracker.latencies_ms),
         stages_ms={stage: latency(ms) for stage, ms in tracker.stages_ms.items()},
