@@ -66,6 +66,29 @@ async def test_a_reply_sent_twice_is_a_duplicate() -> None:
     assert (tracker.duplicates, tracker.unexpected) == (2, 1)
 
 
+async def test_the_stage_split_pairs_each_reply_with_its_own_bus_events() -> None:
+    """A question seen on the bus only after its reply is not split (nor paired with the
+    next question's reply); a re-ask's second question and answer on the bus are not paired
+    with the next question: each split lies between its update and its reply."""
+    tracker = Tracker(handed_at={1: 10.0, 2: 14.0, 3: 20.0, 4: 24.0})
+    for update_id, at in ((1, 10.0), (2, 14.0), (3, 20.0), (4, 24.0)):
+        tracker.ask(7, update_id, "How many videos?", now=at)
+    bus = [(at, "asked") for at in (10.6, 14.01, 20.01, 22.01, 24.01)]
+    bus += [(at, "answered") for at in (10.3, 14.05, 22.05, 22.06, 24.02)]
+    replies = [(at, "reply") for at in (10.5, 14.1, 22.1, 24.03)]
+    for at, what in sorted(bus + replies):
+        if what == "reply":
+            tracker.on_sent(SentMessage(chat_id=7, text="300"), at)
+        else:
+            tracker.on_bus(what, 7, at)
+    rounded = {stage: [round(ms) for ms in split] for stage, split in tracker.stages_ms.items()}
+    assert rounded == {
+        "gateway in": [10, 10, 10],
+        "nl2sql + executor": [40, 2040, 10],
+        "gateway out": [50, 50, 10],
+    }
+
+
 def test_percentiles_never_pass_the_maximum() -> None:
     """On few samples the exclusive quantiles would extrapolate past the largest; they stop
     at it. One sample gives that sample everywhere, none gives zeros."""

@@ -35,6 +35,23 @@ class _Asked:
     answered: asyncio.Future[float]
 
 
+STALE_S = 60.0
+"""Bus events this much older than the update being split are dropped (never paired)."""
+
+
+def _take(times: deque[float] | None, start: float, end: float) -> float | None:
+    """Remove and return the first of ``times`` within [``start``, ``end``] (None when
+    there is none), after dropping those older than ``start`` - STALE_S."""
+    if not times:
+        return None
+    while times and times[0] < start - STALE_S:
+        times.popleft()
+    at = next((at for at in times if start <= at <= end), None)
+    if at is not None:
+        times.remove(at)
+    return at
+
+
 @dataclass
 class Tracker:
     """Questions in flight per private chat, and what their replies measured.
@@ -71,10 +88,16 @@ class Tracker:
         self._bus[hop, chat_id].append(at)
 
     def _stages(self, chat_id: int, handed: float, sent: float) -> None:
-        asked, answered = self._bus.get(("asked", chat_id)), self._bus.get(("answered", chat_id))
-        if not asked or not answered:
+        """Split one reply's latency at the first question of its chat seen on the bus after
+        the update was handed out, and the first answer after that, both before the reply
+        (none split when either is missing: an event seen late, say, is not paired with
+        another question's)."""
+        published = _take(self._bus.get(("asked", chat_id)), handed, sent)
+        if published is None:
             return
-        published, replied = asked.popleft(), answered.popleft()
+        replied = _take(self._bus.get(("answered", chat_id)), published, sent)
+        if replied is None:
+            return
         self.stages_ms["gateway in"].append((published - handed) * 1000)
         self.stages_ms["nl2sql + executor"].append((replied - published) * 1000)
         self.stages_ms["gateway out"].append((sent - replied) * 1000)
