@@ -22,6 +22,73 @@ async def test_replies_match_questions_per_chat_in_order() -> None:
     assert tracker.outstanding == 0 and tracker.unexpected == 1 and tracker.inconsistent == 1
 
 
+USUAL = {"How many videos?": "300", "Top 5 videos": "1. a 2. b", "Weather?": "I can't"}
+"""The usual reply to each question text, as a warm-up learns it."""
+
+
+async def test_replies_that_cross_in_one_chat_are_not_errors() -> None:
+    """A user with two questions in flight gets the second answered first: each reply is
+    matched to the question it answers, with its own latency, and nothing is an error."""
+    warm = Tracker(handed_at={})
+    for update_id, (text, reply) in enumerate(USUAL.items()):
+        warm.ask(1, update_id, text, now=0.0)
+        warm.on_sent(SentMessage(chat_id=1, text=reply), 0.1)
+    tracker = Tracker(handed_at={1: 10.0, 2: 14.0}, usual=warm.usual_replies())
+    first = tracker.ask(7, 1, "How many videos?", now=10.0)
+    second = tracker.ask(7, 2, "Top 5 videos", now=14.0)
+    tracker.on_sent(SentMessage(chat_id=7, text="1. a 2. b"), 14.5)
+    tracker.on_sent(SentMessage(chat_id=7, text="300"), 15.0)
+    assert round(await first) == 5000 and round(await second) == 500
+    assert tracker.outstanding == 0 and tracker.crossed == 1
+    assert (tracker.inconsistent, tracker.unexpected, tracker.duplicates) == (0, 0, 0)
+
+
+async def test_a_reply_sent_twice_is_a_duplicate() -> None:
+    """The same reply again, whether another question of the chat is open or none: a
+    duplicate each time (not a wrong answer to the open one, which stays open until its own
+    reply); a reply the chat never got, with nothing open, is a stray one; a wrong reply
+    still answers the oldest open question."""
+    tracker = Tracker(handed_at={}, usual=USUAL)
+    tracker.ask(7, 1, "How many videos?", now=10.0)
+    tracker.ask(7, 2, "Top 5 videos", now=14.0)
+    tracker.on_sent(SentMessage(chat_id=7, text="300"), 14.1)
+    tracker.on_sent(SentMessage(chat_id=7, text="300"), 14.2)
+    assert tracker.duplicates == 1 and tracker.outstanding == 1
+    tracker.on_sent(SentMessage(chat_id=7, text="1. a 2. b"), 14.5)
+    tracker.on_sent(SentMessage(chat_id=7, text="1. a 2. b"), 14.6)
+    tracker.on_sent(SentMessage(chat_id=7, text="Something went wrong"), 14.7)
+    assert (tracker.duplicates, tracker.unexpected, tracker.outstanding) == (2, 1, 0)
+    tracker.ask(7, 3, "Weather?", now=15.0)
+    tracker.ask(7, 4, "How many videos?", now=19.0)
+    tracker.on_sent(SentMessage(chat_id=7, text="Something went wrong"), 20.0)
+    tracker.on_sent(SentMessage(chat_id=7, text="300"), 20.1)
+    assert tracker.outstanding == 0 and tracker.replies["Weather?"] == {"Something went wrong": 1}
+    assert (tracker.duplicates, tracker.unexpected) == (2, 1)
+
+
+async def test_the_stage_split_pairs_each_reply_with_its_own_bus_events() -> None:
+    """A question seen on the bus only after its reply is not split (nor paired with the
+    next question's reply); a re-ask's second question and answer on the bus are not paired
+    with the next question: each split lies between its update and its reply."""
+    tracker = Tracker(handed_at={1: 10.0, 2: 14.0, 3: 20.0, 4: 24.0})
+    for update_id, at in ((1, 10.0), (2, 14.0), (3, 20.0), (4, 24.0)):
+        tracker.ask(7, update_id, "How many videos?", now=at)
+    bus = [(at, "asked") for at in (10.6, 14.01, 20.01, 22.01, 24.01)]
+    bus += [(at, "answered") for at in (10.3, 14.05, 22.05, 22.06, 24.02)]
+    replies = [(at, "reply") for at in (10.5, 14.1, 22.1, 24.03)]
+    for at, what in sorted(bus + replies):
+        if what == "reply":
+            tracker.on_sent(SentMessage(chat_id=7, text="300"), at)
+        else:
+            tracker.on_bus(what, 7, at)
+    rounded = {stage: [round(ms) for ms in split] for stage, split in tracker.stages_ms.items()}
+    assert rounded == {
+        "gateway in": [10, 10, 10],
+        "nl2sql + executor": [40, 2040, 10],
+        "gateway out": [50, 50, 10],
+    }
+
+
 def test_percentiles_never_pass_the_maximum() -> None:
     """On few samples the exclusive quantiles would extrapolate past the largest; they stop
     at it. One sample gives that sample everywhere, none gives zeros."""

@@ -1,6 +1,7 @@
 """A question lost on the way (an nl2sql or executor replica killed with it) is asked again
 under the same id, and the asker gets exactly one answer even when two come back."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -83,6 +84,89 @@ async def test_a_second_answer_to_one_question_is_dropped(
     assert "42" in reply.text
     await telegram.assert_nothing_sent(within=1.0, chat_id=user_id)
     assert list(doubling.seen.values()) == [1]
+
+
+class Holder:
+    """Answers nothing: keeps each delivery of each question for the test to answer, on the
+    subject an executor answers on (the asking gateway's ``reply_to``)."""
+
+    def __init__(self, nc: Client, subjects: Subjects) -> None:
+        self.nc, self.subjects = nc, subjects
+        self.deliveries: asyncio.Queue[QuestionAsked] = asyncio.Queue()
+
+    async def on_question(self, message: Msg) -> None:
+        await self.deliveries.put(QuestionAsked.model_validate_json(message.data))
+
+    async def next(self, user_id: int) -> QuestionAsked:
+        """The next delivery of a question of ``user_id`` (within 5 s)."""
+        while True:
+            question = await asyncio.wait_for(self.deliveries.get(), 5)
+            if question.user_id == user_id:
+                return question
+
+    async def answer(self, question: QuestionAsked, value: int, *, times: int = 1) -> None:
+        """Publish ``times`` answers to ``question`` back to back, unawaited in between, so
+        the gateway's concurrent reply workers (REPLY_CONCURRENCY) take them at once."""
+        answer = QuestionAnswered(question=question, outcome="answered", value=value)
+        subject = self.subjects.answer("telegram", str(question.question_id), question.reply_to)
+        assert question.reply_to is not None
+        for _ in range(times):
+            await self.nc.publish(subject, answer.model_dump_json().encode())
+        await self.nc.flush()
+
+
+@pytest.fixture
+async def holder(nc: Client, subjects: Subjects) -> AsyncIterator[Holder]:
+    stand_in = Holder(nc, subjects)
+    subscription = await nc.subscribe(subjects.question_asked, cb=stand_in.on_question)
+    await nc.flush()
+    yield stand_in
+    await subscription.unsubscribe()
+
+
+async def test_concurrent_answers_to_one_question_get_one_reply(
+    telegram: FakeTelegram, holder: Holder, user_id: int
+) -> None:
+    """Twenty answers to one question id at once on the gateway's own answer subject (as
+    two executor replicas racing, many times over): one sendMessage."""
+    telegram.push_message(user_id, user_id, "How many videos are in the system?")
+    question = await holder.next(user_id)
+    await holder.answer(question, 42, times=20)
+    [reply] = await telegram.wait_sent(chat_id=user_id, timeout=5)
+    assert "42" in reply.text
+    await telegram.assert_nothing_sent(within=1.0, chat_id=user_id)
+
+
+async def test_an_answer_after_the_reply_is_dropped(
+    telegram: FakeTelegram, holder: Holder, user_id: int
+) -> None:
+    """Answered before the re-ask, then a second answer (a slow replica) 1 s later, past
+    when the re-ask would have come: one reply, the first; the question is not asked again."""
+    telegram.push_message(user_id, user_id, "How many videos are in the system?")
+    question = await holder.next(user_id)
+    await holder.answer(question, 42)
+    [reply] = await telegram.wait_sent(chat_id=user_id, timeout=5)
+    await asyncio.sleep(1.0)
+    await holder.answer(question, 43)
+    await telegram.assert_nothing_sent(within=1.0, chat_id=user_id)
+    assert "42" in reply.text and holder.deliveries.empty()
+
+
+async def test_a_late_answer_and_the_answer_to_its_reask_get_one_reply(
+    telegram: FakeTelegram, holder: Holder, user_id: int
+) -> None:
+    """The first delivery is answered only after the gateway asked again, then the re-ask
+    is answered too (and both once more, concurrently): one reply, the first to arrive."""
+    telegram.push_message(user_id, user_id, "How many videos are in the system?")
+    first = await holder.next(user_id)
+    again = await holder.next(user_id)
+    assert again.question_id == first.question_id
+    await holder.answer(first, 42)
+    await holder.answer(again, 43)
+    [reply] = await telegram.wait_sent(chat_id=user_id, timeout=5)
+    assert "42" in reply.text
+    await asyncio.gather(holder.answer(first, 42, times=5), holder.answer(again, 43, times=5))
+    await telegram.assert_nothing_sent(within=1.0, chat_id=user_id)
 
 
 def test_the_schedule_doubles_and_gives_up() -> None:

@@ -2,7 +2,10 @@
 
 Latency is from the moment the simulated Bot API's getUpdates first handed an update to the
 gateway (``BotApiSimulator.handed_at``) to the moment the matching sendMessage reached it.
-Replies are matched to questions per private chat in order (first question, first reply).
+A reply is matched to the oldest open question of its private chat whose usual reply it is
+(the replies are deterministic per question text, learnt in the warm-up): a user with two
+questions in flight may get the second answered first. A repeat of a usual reply the chat
+already got, matching no open question, is a duplicate.
 CPU is user + system time from ``/proc/<pid>/stat`` (Linux), in seconds.
 """
 
@@ -32,23 +35,52 @@ class _Asked:
     answered: asyncio.Future[float]
 
 
+STALE_S = 60.0
+"""Bus events this much older than the update being split are dropped (never paired)."""
+
+
+def _take(times: deque[float] | None, start: float, end: float) -> float | None:
+    """Remove and return the first of ``times`` within [``start``, ``end``] (None when
+    there is none), after dropping those older than ``start`` - STALE_S."""
+    if not times:
+        return None
+    while times and times[0] < start - STALE_S:
+        times.popleft()
+    at = next((at for at in times if start <= at <= end), None)
+    if at is not None:
+        times.remove(at)
+    return at
+
+
 @dataclass
 class Tracker:
     """Questions in flight per private chat, and what their replies measured.
 
     ``handed_at`` is the fake's record of when each update went to the gateway (monotonic s).
+    ``usual`` is the reply each question text gets (:meth:`usual_replies` of a warm-up's
+    tracker); without it, replies are matched per chat in order (first question, first
+    reply), which counts two replies crossing in one chat as two inconsistent ones.
     """
 
     handed_at: dict[int, float]
+    usual: dict[str, str] = field(default_factory=dict)
     asked: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     answered_at: list[float] = field(default_factory=list)
     unexpected: int = 0
+    """Replies to a chat with no question open that are not a repeat (see ``duplicates``)."""
+    duplicates: int = 0
+    """Repeats of a usual reply the chat already got, matching none of its open questions:
+    a question replied to twice."""
+    crossed: int = 0
+    """Replies matched to an open question of their chat other than the oldest: in-order
+    matching would have counted each as a wrong reply (not errors)."""
     stages_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     """Per stage ("gateway in", "nl2sql + executor", "gateway out"), its share of each
     latency, from the times ``on_bus`` saw the question and its answer on the bus."""
     replies: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     _open: dict[int, deque[_Asked]] = field(default_factory=lambda: defaultdict(deque))
+    _got: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     _bus: dict[tuple[str, int], deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def on_bus(self, hop: str, chat_id: int, at: float) -> None:
@@ -56,10 +88,16 @@ class Tracker:
         self._bus[hop, chat_id].append(at)
 
     def _stages(self, chat_id: int, handed: float, sent: float) -> None:
-        asked, answered = self._bus.get(("asked", chat_id)), self._bus.get(("answered", chat_id))
-        if not asked or not answered:
+        """Split one reply's latency at the first question of its chat seen on the bus after
+        the update was handed out, and the first answer after that, both before the reply
+        (none split when either is missing: an event seen late, say, is not paired with
+        another question's)."""
+        published = _take(self._bus.get(("asked", chat_id)), handed, sent)
+        if published is None:
             return
-        published, replied = asked.popleft(), answered.popleft()
+        replied = _take(self._bus.get(("answered", chat_id)), published, sent)
+        if replied is None:
+            return
         self.stages_ms["gateway in"].append((published - handed) * 1000)
         self.stages_ms["nl2sql + executor"].append((replied - published) * 1000)
         self.stages_ms["gateway out"].append((sent - replied) * 1000)
@@ -71,13 +109,36 @@ class Tracker:
         self.asked += 1
         return future
 
+    def _match(self, waiting: deque[_Asked], reply: str) -> _Asked | None:
+        """The oldest open question whose usual reply is ``reply``, else the oldest whose
+        usual reply is not known; None when every open one expects another reply."""
+        unknown = None
+        for asked in waiting:
+            usual = self.usual.get(asked.text)
+            if usual == reply:
+                return asked
+            if usual is None and unknown is None:
+                unknown = asked
+        return unknown
+
     def on_sent(self, sent: SentMessage, at: float) -> None:
-        """The fake's hook: match ``sent`` to the oldest open question of its chat."""
-        waiting = self._open.get(sent.chat_id)
-        if not waiting:
+        """The fake's hook: match ``sent`` to an open question of its chat (see the module);
+        a reply matching none is a duplicate when the chat already got it as a usual reply,
+        else it answers the oldest open question (wrongly: ``inconsistent``), else it is
+        ``unexpected``."""
+        waiting = self._open[sent.chat_id]
+        asked = self._match(waiting, sent.text)
+        if asked is None and sent.text in self._got[sent.chat_id]:
+            self.duplicates += 1
+            return
+        if asked is None and not waiting:
             self.unexpected += 1
             return
-        asked = waiting.popleft()
+        asked = asked or waiting[0]
+        self.crossed += asked is not waiting[0]
+        waiting.remove(asked)
+        if self.usual.get(asked.text) == sent.text:
+            self._got[sent.chat_id].add(sent.text)
         handed = self.handed_at.get(asked.update_id, asked.pushed_at)
         latency_ms = (at - handed) * 1000
         self._stages(sent.chat_id, handed, at)
@@ -96,6 +157,10 @@ class Tracker:
         """Replies that differ from the most common reply to the same question text (the
         answers are deterministic, so any such reply is a failure or a wrong answer)."""
         return sum(sum(c.values()) - c.most_common(1)[0][1] for c in self.replies.values() if c)
+
+    def usual_replies(self) -> dict[str, str]:
+        """The most common reply to each question text answered (a warm-up's: ``usual``)."""
+        return {text: c.most_common(1)[0][0] for text, c in self.replies.items() if c}
 
 
 class Latency(BaseModel):

@@ -35,6 +35,18 @@ def print_report(report: LoadReport, console: Console) -> None:
             f"{phase.ingest_lag_max}/{phase.ingest_lag_end}",
         )
     console.print(table)
+    for phase in report.phases:
+        if phase.crossed_replies:
+            console.print(
+                f"{phase.crossed_replies} replies overtook an older question's reply in their"
+                " chat (matched by their text: not errors)"
+            )
+        if phase.errors:
+            console.print(
+                f"errors, {phase.replicas} replica(s): {phase.wrong_replies} wrong replies,"
+                f" {phase.stray_replies} replies with no question open,"
+                f" {phase.duplicate_replies} duplicate replies"
+            )
     first = report.phases[0]
     lowered = " (lowered from 0.5 s: users ask faster than it allows)"
     console.print(

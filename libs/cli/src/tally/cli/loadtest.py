@@ -140,6 +140,18 @@ class PhaseReport(BaseModel):
     answered: int
     unanswered: int
     errors: int
+    """``wrong_replies`` + ``stray_replies`` + ``duplicate_replies``."""
+    wrong_replies: int = 0
+    """Replies that differ from the usual reply to their question's text (a failure or a
+    wrong answer; ``Tracker.inconsistent``)."""
+    stray_replies: int = 0
+    """Replies to a chat with no question open that repeat nothing it got."""
+    duplicate_replies: int = 0
+    """A usual reply the chat already got, sent again while no open question expects it: a
+    question replied to twice."""
+    crossed_replies: int = 0
+    """Replies that reached their chat before the reply to an older question of it (not
+    errors; counted as two wrong replies before replies were matched by their text)."""
     answers_per_s: float
     latency_ms: Latency
     stages_ms: dict[str, Latency]
@@ -185,7 +197,8 @@ class Load:
 
     async def warm_up(self) -> None:
         """Each question once from a user outside the measured ones, waiting for each answer
-        (first compiles, prepared statements, connections); not counted."""
+        (first compiles, prepared statements, connections); not counted, but its replies are
+        the usual ones the measured replies are matched by (``Tracker.usual``)."""
         warm = Tracker(handed_at=self.tracker.handed_at)
         measured, self.tracker = self.tracker, warm
         self.telegram.on_sent = warm.on_sent
@@ -197,6 +210,7 @@ class Load:
         finally:
             self.tracker = measured
             self.telegram.on_sent = measured.on_sent
+        measured.usual = warm.usual_replies()
 
     async def open_users(self, end: float) -> None:
         """Questions at ``rate`` per second, users in turn, until ``end`` (loop time)."""
@@ -401,7 +415,11 @@ async def run_phase(
         asked=tracker.asked,
         answered=len(tracker.latencies_ms),
         unanswered=tracker.outstanding,
-        errors=tracker.inconsistent + tracker.unexpected,
+        errors=tracker.inconsistent + tracker.unexpected + tracker.duplicates,
+        wrong_replies=tracker.inconsistent,
+        stray_replies=tracker.unexpected,
+        duplicate_replies=tracker.duplicates,
+        crossed_replies=tracker.crossed,
         answers_per_s=in_window / options.duration_s,
         latency_ms=latency(tracker.latencies_ms),
         stages_ms={stage: latency(ms) for stage, ms in tracker.stages_ms.items()},
