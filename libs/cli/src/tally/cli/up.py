@@ -204,11 +204,16 @@ class ServiceStartError(UserFacingError):
     """A service process exited before it was ready."""
 
 
+class ServiceNotReadyError(UserFacingError, TimeoutError):
+    """A service process is running but its /health/ready did not answer 204 in time."""
+
+
 async def wait_ready(child: Child, *, timeout_s: float = 120.0) -> None:
     """Return once the child's /health/ready answers 204.
 
     Raises ServiceStartError at once when the child exits first (naming the port when
-    another program holds it), and TimeoutError when it is not ready within ``timeout_s`` s.
+    another program holds it), and ServiceNotReadyError (a TimeoutError) when it is not ready
+    within ``timeout_s`` s.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -216,7 +221,10 @@ async def wait_ready(child: Child, *, timeout_s: float = 120.0) -> None:
         if child.process and child.process.returncode is not None:
             raise ServiceStartError(_exit_reason(child))
         if loop.time() > deadline:
-            raise TimeoutError(f"{child.name} was not ready within {timeout_s:g} s")
+            raise ServiceNotReadyError(
+                f"{child.name} was not ready within {timeout_s:g} s; see its log above "
+                "(on a busy machine, start it again when the load has fallen)."
+            )
         await asyncio.sleep(0.2)
 
 
