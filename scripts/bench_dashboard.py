@@ -34,7 +34,8 @@ untimed, before its rounds: with 10 rounds p95 is the second-worst sample, and w
 the first time in one of the first two rounds (planning with a cold catalog cache, asyncpg's
 prepare), which then decide p95. ``BENCH_BASE=<git revision>`` also times that revision's
 ``tally.chatstore.read`` (loaded beside this one's, as ``bench_base_read``) in the same
-rounds, between the query and its twin (``base`` columns): a before/after under one load.
+rounds, just before or after the query (in turn) and before its twin (``base`` columns): a
+before/after under one load.
 """
 
 import asyncio
@@ -375,9 +376,11 @@ async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
             if bases:
                 await bases[name]()
             await pool.fetch(sql, *bound)
-        for _ in range(ROUNDS):
+        for number in range(ROUNDS):
+            if bases and number % 2:  # every other round first, so neither gains by its place
+                base.append(await _time(bases[name]))
             tally.append(await _time(call))
-            if bases:
+            if bases and not number % 2:
                 base.append(await _time(bases[name]))
             raw.append(await _time(partial(pool.fetch, sql, *bound)))
         results[name] = (tally, raw, base)
