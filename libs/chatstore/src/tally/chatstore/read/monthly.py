@@ -7,9 +7,9 @@ days it does not, whichever reads fewer days. So at most 15 days of daily rows a
 each end of the period, however long it is, instead of every day of it. Exact, because ingest
 adds the same increments to both (each monthly row is the sum of its month's daily rows).
 
-The period's months and days are three date arrays (:func:`cover_days`) compared with
-``= ANY``, so one statement, built once with them as bound parameters (:data:`COVERED`),
-serves every period.
+The period's months are a date array (``= ANY``) and its days at most two ranges, each added
+or taken (:func:`cover_values`), so one statement, built once with them as bound parameters
+(:func:`covered_params`), serves every period.
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,8 +18,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Date,
+    Integer,
     Select,
     Subquery,
     Table,
@@ -76,25 +78,43 @@ def monthly_cover(start: date, end: date) -> MonthlyCover:
     return MonthlyCover(tuple(months), tuple(added), tuple(taken))
 
 
-COVER_DAYS = ("months", "added", "taken")
-"""The names of :func:`cover_days`' lists (and of the bound parameters :data:`COVERED`)."""
-COVERED = {name: bindparam(name, [], type_=ARRAY(Date)) for name in COVER_DAYS}
-"""Bound parameters for a statement built once and given each period's days
-(:func:`cover_days`) with ``.params`` or the values it runs with: one statement serves
-every chat and period."""
+ENDS = 2
+"""How many ranges of days a cover adds or takes at most: one at each end of the period (a
+month covered in part is its first or last), or two in the one month of a period inside it."""
+NO_DAYS = (date.max, date.min)
+"""A range of days that holds none (its first after its last): an unused end."""
 
 
-def _days(ranges: Sequence[Days]) -> list[date]:
-    return [
-        first + timedelta(days=n) for first, last in ranges for n in range((last - first).days + 1)
-    ]
+def covered_params(prefix: str = "") -> dict[str, BindParameter[Any]]:
+    """Bound parameters for a statement built once and run with each period's
+    :func:`cover_values` (their names with ``prefix`` before): ``months`` (a date array) and,
+    for each of the :data:`ENDS` ranges of days, ``end_<i>_first``, ``_last`` (dates) and
+    ``_sign`` (1: added, -1: taken). One statement serves every chat and period."""
+    params: dict[str, BindParameter[Any]] = {
+        "months": bindparam(f"{prefix}months", [], type_=ARRAY(Date))
+    }
+    for end in range(ENDS):
+        params[f"end_{end}_first"] = bindparam(f"{prefix}end_{end}_first", NO_DAYS[0], Date)
+        params[f"end_{end}_last"] = bindparam(f"{prefix}end_{end}_last", NO_DAYS[1], Date)
+        params[f"end_{end}_sign"] = bindparam(f"{prefix}end_{end}_sign", 1, Integer)
+    return params
 
 
-def cover_days(period: Period) -> dict[str, list[date]]:
-    """:func:`monthly_cover` of ``period`` as lists of dates: ``months`` (first days),
-    ``added`` and ``taken`` (every day of those ranges; at most 15 at each end)."""
+COVERED = covered_params()
+"""The bound parameters of :func:`covered_params`, unprefixed."""
+
+
+def cover_values(period: Period, prefix: str = "") -> dict[str, object]:
+    """The values of :func:`covered_params` (names with ``prefix`` before) for ``period``'s
+    :func:`monthly_cover`: its whole months, then its added and taken ranges of days (unused
+    ends: :data:`NO_DAYS`)."""
     cover = monthly_cover(period.start, period.end)
-    return {"months": list(cover.months), "added": _days(cover.added), "taken": _days(cover.taken)}
+    ends = [(*days, 1) for days in cover.added] + [(*days, -1) for days in cover.taken]
+    ends += [(*NO_DAYS, 1)] * (ENDS - len(ends))
+    values: dict[str, object] = {"months": list(cover.months)}
+    for end, (first, last, sign) in enumerate(ends):
+        values |= {f"end_{end}_first": first, f"end_{end}_last": last, f"end_{end}_sign": sign}
+    return {f"{prefix}{name}": value for name, value in values.items()}
 
 
 def covered_rows(
@@ -102,36 +122,36 @@ def covered_rows(
     monthly: Table,
     columns: Sequence[str],
     keys: Sequence[str],
-    days: Mapping[str, ColumnElement[Sequence[date]]],
+    cover: Mapping[str, ColumnElement[Any]],
     *,
     among: Select[Any] | None = None,
     **wanted: ColumnElement[int] | int,
 ) -> Subquery:
-    """``(<keys>, <columns>)``: the rows of ``monthly`` (keyed by ``month``) of ``days``'
-    ``months``, and of ``daily`` (keyed by ``day``) of its ``added`` days and, negated, of
-    its ``taken`` days (:func:`cover_days`, each an array compared with ``= ANY``): their
-    sums over ``keys`` are the sums over the period. Only rows whose columns equal ``wanted``
-    (``chat_id=…``) and, when ``among`` is given, whose ``keys`` are among its rows (a
-    semi-join). Both tables must hold the same increments. The statement's shape is the same
-    for every period; an empty array reads no row."""
-    parts = []
-    for table, day, name, sign in (
-        (monthly, monthly.c.month, "months", 1),
-        (daily, daily.c.day, "added", 1),
-        (daily, daily.c.day, "taken", -1),
-    ):
-        signed = [
-            table.c[column] if sign == 1 else (table.c[column] * literal(sign)).label(column)
-            for column in columns
-        ]
-        part = (
-            select(*(table.c[key] for key in keys), *signed)
-            .where(*(table.c[column] == value for column, value in wanted.items()))
-            .where(day == any_(days[name]))
-        )
+    """``(<keys>, <columns>)``: the rows of ``monthly`` (keyed by ``month``) of ``cover``'s
+    ``months`` and of ``daily`` (keyed by ``day``) of each of its ends, times the end's sign
+    (:func:`covered_params`): their sums over ``keys`` are the sums over the period. Only
+    rows whose columns equal ``wanted`` (``chat_id=…``) and, when ``among`` is given, whose
+    ``keys`` are among its rows (a semi-join). Both tables must hold the same increments.
+    The days are ranges (``BETWEEN``), which an index on ``(chat_id, <key>, day)`` reads as
+    one range per key: a day array (``= ANY``) after the key was a filter (PostgreSQL 15),
+    and the reply report's bar read 318 rows per pair instead of 3 (1.9 ms instead of 0.5
+    at 1M). The statement's shape is the same for every period."""
+
+    def part(table: Table, *where: ColumnElement[bool], sign: Any = None) -> Select[Any]:
+        values = [table.c[name] if sign is None else table.c[name] * sign for name in columns]
         if among is not None:
-            part = part.where(tuple_(*(table.c[key] for key in keys)).in_(among))
-        parts.append(part)
+            where += (tuple_(*(table.c[key] for key in keys)).in_(among),)
+        return select(
+            *(table.c[key] for key in keys),
+            *(value.label(name) for value, name in zip(values, columns, strict=True)),
+        ).where(*(table.c[name] == value for name, value in wanted.items()), *where)
+
+    parts = [part(monthly, monthly.c.month == any_(cover["months"]))]
+    for end in range(ENDS):
+        first, last = cover[f"end_{end}_first"], cover[f"end_{end}_last"]
+        used = first <= last  # of bound values only: PostgreSQL skips the part when false
+        sign = cover[f"end_{end}_sign"]
+        parts.append(part(daily, used, daily.c.day.between(first, last), sign=sign))
     return union_all(*parts).subquery("rows")
 
 
@@ -139,7 +159,7 @@ def covered_sums(
     daily: Table,
     monthly: Table,
     columns: Sequence[str],
-    days: Mapping[str, ColumnElement[Sequence[date]]],
+    cover: Mapping[str, ColumnElement[Any]],
     *,
     keys: Sequence[str] = ("user_id",),
     among: Select[Any] | None = None,
@@ -147,7 +167,7 @@ def covered_sums(
 ) -> Subquery:
     """``(<keys>, <columns>)``: the sums of :func:`covered_rows` per value of ``keys`` (by
     default each member's); keys with a row in the period only (their sums may be 0)."""
-    rows = covered_rows(daily, monthly, columns, keys, days, among=among, **wanted)
+    rows = covered_rows(daily, monthly, columns, keys, cover, among=among, **wanted)
     return (
         select(
             *(rows.c[key] for key in keys),
@@ -166,5 +186,7 @@ def member_sums(
     ``chat_id, day, user_id``), which must hold the same increments; members with a row in
     the period only (their sums may be 0). The period's days are literals: for statements
     built per call."""
-    days = {name: literal(value, ARRAY(Date)) for name, value in cover_days(period).items()}
-    return covered_sums(daily, monthly, columns, days, chat_id=chat_id)
+    cover = {
+        name: literal(value, COVERED[name].type) for name, value in cover_values(period).items()
+    }
+    return covered_sums(daily, monthly, columns, cover, chat_id=chat_id)

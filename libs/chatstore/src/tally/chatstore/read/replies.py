@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from tally.chatstore.read.bound import CHAT
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import ANONYMOUS, member, reply_pairs, with_names
-from tally.chatstore.read.monthly import COVERED, cover_days, covered_sums, monthly_cover
+from tally.chatstore.read.monthly import COVERED, cover_values, covered_sums, monthly_cover
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
 from tally.chatstore.read.summary import months_of
@@ -75,13 +75,13 @@ def _pair_sums(candidates: CTE) -> Subquery:
 def _values(chat_id: int, period: Period, **values: object) -> dict[str, object]:
     """The bind parameters of the statements built once for chat ``chat_id`` and ``period``:
     the chat, the months the period touches (``touched``), its days (``start``, ``end``), its
-    cover (:func:`tally.chatstore.read.monthly.cover_days`), and ``values``."""
+    cover (:func:`tally.chatstore.read.monthly.cover_values`), and ``values``."""
     return {
         "chat_id": chat_id,
         "touched": months_of(period.start, period.end),
         "start": period.start,
         "end": period.end,
-        **cover_days(period),
+        **cover_values(period),
         **values,
     }
 
