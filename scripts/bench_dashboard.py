@@ -32,20 +32,28 @@ does ``VACUUM ANALYZE`` before timing. ``BENCH_WARMUP=1`` calls each query and i
 untimed, before its rounds: with 10 rounds p95 is the second-worst sample, and with
 ``BENCH_ONLY`` the pool's two connections are new, so each runs the report's statements for
 the first time in one of the first two rounds (planning with a cold catalog cache, asyncpg's
-prepare), which then decide p95.
+prepare), which then decide p95. ``BENCH_BASE=<git revision>`` also times that revision's
+``tally.chatstore.read`` (loaded beside this one's, as ``bench_base_read``) in the same
+rounds, just before or after the query (in turn) and before its twin (``base`` columns): a
+before/after under one load.
 """
 
 import asyncio
+import importlib
 import importlib.util
+import io
 import os
 import statistics
 import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from uuid import uuid4
 
@@ -57,7 +65,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tally.chatstore import read as chat_stats
-from tally.chatstore.read import Period, UsersQuery
 from tally.chatstore.write.word_rollups import recount_words
 from tally.cli.config import CliSettings
 from tally.cli.up import Stack
@@ -80,6 +87,8 @@ KEEP = os.environ.get("BENCH_KEEP") == "1"
 ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 WARMUP = os.environ.get("BENCH_WARMUP") == "1"
 """Call each query and its twin once, untimed, before its rounds."""
+BASE = os.environ.get("BENCH_BASE", "")
+"""A git revision whose ``tally.chatstore.read`` is timed beside this one's (none: empty)."""
 FILL_VERSION = "2"
 """Bump when the fill changes: a kept database (BENCH_KEEP=1) with another is filled anew."""
 ZONE = "Europe/Berlin"
@@ -291,56 +300,90 @@ def _p(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[94]
 
 
-def _group_calls(pool: asyncpg.Pool, period: Period) -> dict[str, Timed]:
-    """The group reports of the busiest chat over ``period`` (its busiest member: user 1)."""
+def _group_calls(stats: ModuleType, pool: asyncpg.Pool, period: Any) -> dict[str, Timed]:
+    """The group reports of ``stats`` (a ``tally.chatstore.read``) for the busiest chat over
+    ``period`` (its busiest member: user 1)."""
     calls: dict[str, Timed] = {
-        "content": partial(chat_stats.content_breakdown, pool, BUSY_CHAT, period),
-        "reactions": partial(chat_stats.reaction_stats, pool, BUSY_CHAT, period),
-        "replies": partial(chat_stats.reply_stats, pool, BUSY_CHAT, period),
-        "topics": partial(chat_stats.topic_activity, pool, BUSY_CHAT, period),
-        "member flow": partial(chat_stats.member_flow, pool, BUSY_CHAT, period),
-        "member (/user)": partial(chat_stats.member_stats, pool, BUSY_CHAT, 1, period),
-        "top words": partial(chat_stats.top_words, pool, BUSY_CHAT, period),
+        "content": partial(stats.content_breakdown, pool, BUSY_CHAT, period),
+        "reactions": partial(stats.reaction_stats, pool, BUSY_CHAT, period),
+        "replies": partial(stats.reply_stats, pool, BUSY_CHAT, period),
+        "topics": partial(stats.topic_activity, pool, BUSY_CHAT, period),
+        "member flow": partial(stats.member_flow, pool, BUSY_CHAT, period),
+        "member (/user)": partial(stats.member_stats, pool, BUSY_CHAT, 1, period),
+        "top words": partial(stats.top_words, pool, BUSY_CHAT, period),
     }
-    for by in chat_stats.MEASURES:
-        calls[f"top by {by}"] = partial(chat_stats.top_members, pool, BUSY_CHAT, period, by)
+    for by in stats.MEASURES:
+        calls[f"top by {by}"] = partial(stats.top_members, pool, BUSY_CHAT, period, by)
     return calls
 
 
-Samples = tuple[list[float], list[float]]
+def _calls(stats: ModuleType, pool: asyncpg.Pool) -> dict[str, Timed]:
+    """Every timed query of ``stats`` (a ``tally.chatstore.read``), over the last 90 days."""
+    period = stats.Period.last_days(90, tz=stats.zone(ZONE), now=NOW)
+    return {
+        "summary": lambda: stats.summary(pool, chat_id=BUSY_CHAT, period=period),
+        "timeseries": lambda: stats.timeseries(
+            pool, chat_id=BUSY_CHAT, period=period, metric="messages", bucket="day"
+        ),
+        "heatmap": lambda: stats.heatmap(pool, chat_id=BUSY_CHAT, period=period),
+        "users": lambda: stats.users(
+            pool, chat_id=BUSY_CHAT, period=period, query=stats.UsersQuery(size=50)
+        ),
+        **_group_calls(stats, pool, period),
+    }
+
+
+def _base_read(revision: str) -> ModuleType:
+    """``tally.chatstore.read`` as of git ``revision``, imported as ``bench_base_read`` (its
+    own imports of itself renamed; the rest of Tally is this checkout's)."""
+    folder = Path(tempfile.mkdtemp(prefix="tally-bench-base-"))
+    package = "libs/chatstore/src/tally/chatstore/read"
+    archive = subprocess.run(
+        ["git", "archive", revision, package], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    target = (folder / package).rename(folder / "bench_base_read")
+    for path in target.glob("*.py"):
+        path.write_text(path.read_text().replace("tally.chatstore.read", "bench_base_read"))
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("bench_base_read")
+
+
+Samples = tuple[list[float], list[float], list[float]]
+"""Milliseconds of each round: the query, its raw-table twin, the base revision's query."""
 
 
 async def measure(pool: asyncpg.Pool) -> dict[str, Samples]:
-    """Each query (those named in BENCH_ONLY, comma-separated, when set) and its raw-table
-    twin (:data:`_RAW`), ROUNDS times each, alternating, so both see the same load."""
-    period = Period.last_days(90, tz=chat_stats.zone(ZONE), now=NOW)
+    """Each query (those named in BENCH_ONLY, comma-separated, when set), the base revision's
+    (BENCH_BASE, when set) and its raw-table twin (:data:`_RAW`), ROUNDS times each,
+    alternating, so all see the same load."""
+    period = chat_stats.Period.last_days(90, tz=chat_stats.zone(ZONE), now=NOW)
     args = (BUSY_CHAT, period.utc_start, period.utc_end, ZONE)
-    calls: dict[str, Timed] = {
-        "summary": lambda: chat_stats.summary(pool, chat_id=BUSY_CHAT, period=period),
-        "timeseries": lambda: chat_stats.timeseries(
-            pool, chat_id=BUSY_CHAT, period=period, metric="messages", bucket="day"
-        ),
-        "heatmap": lambda: chat_stats.heatmap(pool, chat_id=BUSY_CHAT, period=period),
-        "users": lambda: chat_stats.users(
-            pool, chat_id=BUSY_CHAT, period=period, query=UsersQuery(size=50)
-        ),
-        **_group_calls(pool, period),
-    }
+    calls = _calls(chat_stats, pool)
+    bases = _calls(_base_read(BASE), pool) if BASE else {}
     results: dict[str, Samples] = {}
     for name, call in calls.items():
         if ONLY and name not in ONLY:
             continue
         tally: list[float] = []
         raw: list[float] = []
+        base: list[float] = []
         sql = _RAW[name]
         bound = args if "$4" in sql else args[:3]
         if WARMUP:
             await call()
+            if bases:
+                await bases[name]()
             await pool.fetch(sql, *bound)
-        for _ in range(ROUNDS):
+        for number in range(ROUNDS):
+            if bases and number % 2:  # every other round first, so neither gains by its place
+                base.append(await _time(bases[name]))
             tally.append(await _time(call))
+            if bases and not number % 2:
+                base.append(await _time(bases[name]))
             raw.append(await _time(partial(pool.fetch, sql, *bound)))
-        results[name] = (tally, raw)
+        results[name] = (tally, raw, base)
     return results
 
 
@@ -449,21 +492,26 @@ async def bench(console: Console, server: str) -> None:
     table = Table(
         title=f"dashboard, busiest chat ({MESSAGES // 3:,} of {MESSAGES:,} messages), last 90 days"
     )
+    based = ("base p50 ms", "base p95 ms") if BASE else ()
     for column in (
         "query",
         "tally p50 ms",
         "tally p95 ms",
+        *based,
         "raw p50 ms",
         "raw p95 ms",
         "raw / rollups (p95)",
     ):
         table.add_column(column)
-    for name, (tally, raw) in results.items():
+    for name, (tally, raw, base) in results.items():
         t50, t95 = _p(tally)
         r50, r95 = _p(raw)
+        b = [f"{value:.2f}" for value in _p(base)] if base else []
         table.add_row(
-            name, f"{t50:.2f}", f"{t95:.2f}", f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"
+            name, f"{t50:.2f}", f"{t95:.2f}", *b, f"{r50:.1f}", f"{r95:.1f}", f"{r95 / t95:.1f}x"
         )
+    if BASE:
+        console.print(f"base: tally.chatstore.read of {BASE}")
     console.print(table)
 
 

@@ -16,7 +16,7 @@ from tally.chatstore import read as chat_stats
 from tally.chatstore.read import Period, StatsRequestError, UsersQuery
 from tally.chatstore.read.connection import to_asyncpg
 from tally.chatstore.read.members import longest_streak, member_figures
-from tally.chatstore.read.monthly import MonthlyCover, monthly_cover
+from tally.chatstore.read.monthly import ENDS, MonthlyCover, cover_values, monthly_cover
 from tally.chatstore.read.summary import summary_statement
 from tally.chatstore.read.users import users_statement
 from tally.infra.db.session import asyncpg_dsn, create_engine
@@ -176,6 +176,24 @@ def test_a_period_reads_whole_months_and_at_most_15_days_at_each_end() -> None:
         (),
         ((date(2025, 2, 1), date(2025, 2, 2)), (date(2025, 2, 27), date(2025, 2, 28))),
     )
+
+
+def test_a_cover_reads_at_most_two_ranges_of_days() -> None:
+    """Whatever the period (one day to a year, starting on any day of a leap year and the
+    next), its cover adds or takes at most ENDS ranges of days, so the statements' fixed
+    ends hold every cover; the ends it leaves unused hold no day."""
+    first = date(2024, 1, 1)
+    for start in (first + timedelta(days=n) for n in range(0, 731, 3)):
+        for length in (0, 1, 14, 15, 16, 27, 30, 31, 45, 59, 60, 89, 364):
+            cover = monthly_cover(start, start + timedelta(days=length))
+            assert len(cover.added) + len(cover.taken) <= ENDS, (start, length)
+    values = cover_values(Period(date(2025, 10, 3), date(2025, 12, 31), BERLIN_TZ))
+    assert (values["end_0_first"], values["end_0_last"], values["end_0_sign"]) == (
+        date(2025, 10, 1),
+        date(2025, 10, 2),
+        -1,
+    )
+    assert values["end_1_first"] > values["end_1_last"]
 
 
 def _daily_activity(chat_id: int, period: Period) -> TextClause:

@@ -164,10 +164,8 @@ async def test_reply_is_sent_inside_the_consumer_span(
             and span.attributes["tally.question_id"] == str(answer.question.question_id)
         ]
 
-    for _ in range(50):  # the span ends when sendMessage returns, after the server saw it
-        if replies():
-            break
-        await asyncio.sleep(0.1)
+    # the span ends when sendMessage returns, after the server saw it
+    await until(lambda: bool(replies()), timeout_s=5, what="the reply span", every_s=0.1)
     finished = spans.get_finished_spans()
     [reply] = replies()
     assert reply.parent is not None

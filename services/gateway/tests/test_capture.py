@@ -1,10 +1,9 @@
 """Group capture: the mapping of group updates to chat events, and the gateway publishing
 them to the CHAT_EVENTS stream (real NATS, the fake Bot API)."""
 
-import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +34,7 @@ from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.infra.settings import CommonSettings
 from tally.testing.telegram import ContentType, FakeTelegram, Json
+from tally.testing.waiting import until
 
 _chats = itertools.count(-100_200_000_000, -1)
 _fake = FakeTelegram()
@@ -357,13 +357,6 @@ def _text(message: Msg) -> tuple[int, str | None]:
     return event.text_length, event.text
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 def _published(gateway: Gateway, kind: str) -> float:
     labels = {"kind": kind, "outcome": "published"}
     return gateway.registry.get_sample_value("tally_gateway_chat_events_total", labels) or 0.0
@@ -383,7 +376,7 @@ async def test_polling_asks_for_every_captured_update(telegram: FakeTelegram) ->
         "chat_member",
         "callback_query",
     }
-    await _until(lambda: telegram.allowed_updates is not None)
+    await until(lambda: telegram.allowed_updates is not None, what="a getUpdates call")
 
     assert wanted <= set(telegram.allowed_updates or ())
 
@@ -443,7 +436,9 @@ async def test_an_update_delivered_again_is_stored_once(
     await gateway.stop_polling()
     telegram.redeliver(update_id)
     await gateway.start_polling()
-    await _until(lambda: _published(gateway, "message") == published + 1)
+    await until(
+        lambda: _published(gateway, "message") == published + 1, what="the message published"
+    )
 
     [message] = await read_chat(js, subjects, chat_id, 1, settle=0.3)
     assert (message.headers or {})["Nats-Msg-Id"] == f"{chat_id}:u{update_id}:message"
@@ -463,12 +458,14 @@ async def test_text_travels_only_while_the_chat_allows_it(
     [before] = await read_chat(js, subjects, chat_id, 1)
 
     await bucket.put(str(chat_id), ChatSettings(store_text=True).model_dump_json().encode())
-    await _until(lambda: gateway.context.chat_settings.store_text(chat_id))
+    await until(lambda: gateway.context.chat_settings.store_text(chat_id), what="store_text on")
     telegram.push_group_message(chat_id, 42, "open two", message_id=2)
     [_, allowed] = await read_chat(js, subjects, chat_id, 2)
 
     await bucket.delete(str(chat_id))
-    await _until(lambda: not gateway.context.chat_settings.store_text(chat_id))
+    await until(
+        lambda: not gateway.context.chat_settings.store_text(chat_id), what="store_text off"
+    )
     telegram.push_group_message(chat_id, 42, "secret three", message_id=3)
     [*_, after] = await read_chat(js, subjects, chat_id, 3)
 

@@ -34,6 +34,7 @@ from tally.gateway.telegram.digest import text
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.testing.kv import MemoryKeyValue
 from tally.testing.telegram import DEFAULT_TOKEN
+from tally.testing.waiting import until
 
 ZONE = ZoneInfo("UTC")
 
@@ -155,10 +156,7 @@ async def test_a_digest_on_the_bus_is_posted_to_its_chat(
     )
     await client.publish(subjects.digest_ready, ready.model_dump_json().encode())
 
-    for _ in range(50):
-        if harness.session.sent():
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: bool(harness.session.sent()), timeout_s=2.5, what="the digest card")
     [card] = harness.session.sent()
     assert card.chat_id == GROUP
     assert text("heading_daily", "en") in card.text

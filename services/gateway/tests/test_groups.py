@@ -5,7 +5,6 @@ Telegram's pace without dropping any."""
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -23,6 +22,7 @@ from tally.gateway.app import Gateway
 from tally.gateway.telegram.ratelimit import GroupRateLimit
 from tally.infra.settings import CommonSettings
 from tally.testing.telegram import FakeTelegram
+from tally.testing.waiting import until
 
 PNG = b"\x89PNG\r\n\x1a\n"
 _chats = itertools.count(-300_001, -1)
@@ -38,13 +38,6 @@ def chat_id() -> int:
 @pytest.fixture
 async def js(nc: Client) -> JetStreamContext:
     return nc.jetstream()
-
-
-async def _until(check: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def _questions(nc: Client, subjects: Subjects) -> asyncio.Queue[QuestionAsked]:
@@ -79,7 +72,10 @@ async def test_ask_in_a_group_carries_the_chat_and_its_zone(
     await bucket.put(
         str(chat_id), ChatSettings(timezone="Europe/Berlin").model_dump_json().encode()
     )
-    await _until(lambda: gateway.context.chat_settings.get(chat_id).timezone == "Europe/Berlin")
+    await until(
+        lambda: gateway.context.chat_settings.get(chat_id).timezone == "Europe/Berlin",
+        what="the chat's zone to be Europe/Berlin",
+    )
     found = await _questions(nc, subjects)
 
     telegram.push_group_message(chat_id, 77, "/ask how many messages were sent here yesterday?")

@@ -3,7 +3,6 @@ publish to CHAT_EVENTS (real NATS, the fake Bot API): one per chat and day whate
 number of gateways, one when the bot is added, none for a chat Telegram refuses."""
 
 import itertools
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from datetime import time as clock
@@ -27,6 +26,7 @@ from tally.gateway.telegram.chat_events import ChatEventPublisher
 from tally.gateway.telegram.member_counts import MemberCountSnapshots, chat_ids, seconds_until
 from tally.infra.settings import CommonSettings
 from tally.testing.telegram import DEFAULT_TOKEN, FakeTelegram
+from tally.testing.waiting import until
 
 _chats = itertools.count(-100_300_000_000, -1)
 
@@ -133,13 +133,13 @@ async def last_count(js: JetStreamContext, subjects: Subjects, chat_id: int) -> 
 
 async def until_known(js: JetStreamContext, subjects: Subjects, chat_id: int) -> None:
     """Wait until the gateway's capture put a message of ``chat_id`` in the stream."""
-    deadline = time.monotonic() + 5
     subject = subjects.chat_event(chat_id, "message")
-    while True:
+
+    async def captured() -> bool:
         info = await js.stream_info(subjects.chat_events_stream, subjects_filter=subject)
-        if info.state.subjects:
-            return
-        assert time.monotonic() < deadline, "the message was not captured in time"
+        return bool(info.state.subjects)
+
+    await until(captured, timeout_s=5, what=f"a message of chat {chat_id} captured")
 
 
 @pytest.mark.usefixtures("streams")
@@ -193,9 +193,11 @@ async def test_a_snapshot_is_taken_when_the_bot_is_added(
     telegram.push_bot_status(chat_id, "left")
     added = telegram.push_bot_status(chat_id, "member")
     telegram.push_bot_status(chat_id, "administrator")
-    deadline = time.monotonic() + 5
-    while (await counts_in_stream(js, subjects)).get(chat_id) is None:
-        assert time.monotonic() < deadline, "no member count was published"
+
+    async def counted() -> bool:
+        return chat_id in await counts_in_stream(js, subjects)
+
+    await until(counted, timeout_s=5, what="a member count published")
 
     event = await last_count(js, subjects, chat_id)
     assert (event.event_id, event.count) == (f"{chat_id}:u{added}:member_count", 33)

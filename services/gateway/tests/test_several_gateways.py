@@ -88,12 +88,12 @@ class SlowNl2sql:
 
 async def _ready(telegram: FakeTelegram, process: asyncio.subprocess.Process) -> None:
     """Return once the gateway called setWebhook (its webhook server listens by then)."""
-    for _ in range(300):
+
+    def listening() -> bool:
         assert process.returncode is None, "a gateway exited at start"
-        if telegram.webhook is not None:
-            return
-        await asyncio.sleep(0.2)
-    raise TimeoutError("a gateway did not set its webhook within 60 s")
+        return telegram.webhook is not None
+
+    await until(listening, timeout_s=60, what="a gateway's setWebhook", every_s=0.2)
 
 
 async def _start(settings: CommonSettings, instance: str, stack: AsyncExitStack) -> RunningGateway:

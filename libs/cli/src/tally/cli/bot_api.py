@@ -24,6 +24,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tally.cli.http import serve
+
 DEFAULT_TOKEN = "123456:TEST-fake-telegram-token"
 """A token aiogram accepts (``<bot id>:<secret>``)."""
 
@@ -93,11 +95,7 @@ class BotApiSimulator:
     async def __aenter__(self) -> Self:
         app = web.Application()
         self._routes(app)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        self._runner, port = await serve(app, shutdown_timeout=1.0, port=self.port)
         self.base_url = f"http://127.0.0.1:{port}"
         return self
 

@@ -60,17 +60,8 @@ class LoadStack(Stack):
         await asyncio.gather(*(wait_ready(child) for child in self.children))
 
     async def stop_services(self) -> None:
-        """SIGTERM every child, wait up to 15 s each, then kill; forget them."""
-        for child in self.children:
-            if child.process and child.process.returncode is None:
-                child.process.terminate()
-        for child in self.children:
-            if child.process:
-                try:
-                    await asyncio.wait_for(child.process.wait(), timeout=15)
-                except TimeoutError:
-                    child.process.kill()
-        self.children.clear()
+        """:meth:`Stack.stop_services`, and forget the webhooks."""
+        await super().stop_services()
         self.webhooks.clear()
 
     def pids(self) -> dict[str, int]:

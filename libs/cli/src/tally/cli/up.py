@@ -71,6 +71,8 @@ class Stack:
     users: BusUsers | None = None
     link_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     """DASHBOARD_LINK_SECRET for the gateway and the dashboard when the environment has none."""
+    stop_timeout_s: float = 15
+    """How long a service may take to exit after SIGTERM before it is killed (seconds)."""
 
     def start_servers(self) -> CommonSettings:
         """Use the configured servers or start embedded ones; return the operator's settings
@@ -177,16 +179,23 @@ class Stack:
                     child.restarts += 1
                     await self.spawn(child)
 
-    async def stop(self) -> None:
+    async def stop_services(self) -> None:
+        """SIGTERM every child, wait up to ``stop_timeout_s`` each, then kill; forget them."""
         for child in self.children:
             if child.process and child.process.returncode is None:
-                child.process.send_signal(signal.SIGTERM)
+                child.process.terminate()
         for child in self.children:
             if child.process:
                 try:
-                    await asyncio.wait_for(child.process.wait(), timeout=15)
+                    await asyncio.wait_for(child.process.wait(), timeout=self.stop_timeout_s)
                 except TimeoutError:
                     child.process.kill()
+        self.children.clear()
+
+    async def stop(self) -> None:
+        """Stop the services (:meth:`stop_services`), then the embedded servers; forget the
+        stack's state file."""
+        await self.stop_services()
         for server in reversed(self.embedded):
             server.stop()
         self.settings.state_file.unlink(missing_ok=True)

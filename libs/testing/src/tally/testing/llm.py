@@ -27,7 +27,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from tally.testing.http import serve
+from tally.cli.http import serve
 
 DEFAULT_API_KEY = "sk-test-fake-llm-key-0123456789"
 Json = dict[str, Any]

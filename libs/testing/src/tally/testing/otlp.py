@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from tally.testing.http import serve
+from tally.cli.http import serve
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ hours from ``user_hours_monthly`` and ``user_hours_daily`` (migration 0013); rep
 come from ``reply_pairs_daily`` (``ix_reply_pairs_daily_replier`` and ``_replied``).
 """
 
-from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -32,7 +32,7 @@ from tally.chatstore.read.bound import CHAT, END, START, USER
 from tally.chatstore.read.connection import Database, Statement, fetch_one
 from tally.chatstore.read.conversation import ANONYMOUS, member, with_names
 from tally.chatstore.read.fragments import listed, unlisted
-from tally.chatstore.read.monthly import COVERED, cover_days, covered_rows, covered_sums
+from tally.chatstore.read.monthly import cover_values, covered_params, covered_rows, covered_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import USER_COUNTS
 from tally.chatstore.read.summary import day_mask, months_of
@@ -98,24 +98,21 @@ def _names(user_id: ColumnElement[int]) -> list[Label[object]]:
     ]
 
 
-Covered = dict[str, BindParameter[Sequence[date]]]
-"""A period's :func:`~tally.chatstore.read.monthly.cover_days` and ``all_months`` (every
+Covered = dict[str, BindParameter[Any]]
+"""A period's :func:`~tally.chatstore.read.monthly.covered_params` and ``all_months`` (every
 month it meets), as bound parameters."""
 
 
 def _period_params(prefix: str) -> Covered:
     """The bound parameters of one period, named ``<prefix>months`` ... (this period: no
     prefix; the previous one: ``prev_``)."""
-    names = (*COVERED, "all_months")
-    return {name: bindparam(f"{prefix}{name}", [], type_=ARRAY(Date)) for name in names}
+    all_months = bindparam(f"{prefix}all_months", [], type_=ARRAY(Date))
+    return {**covered_params(prefix), "all_months": all_months}
 
 
 def _period_values(prefix: str, period: Period) -> dict[str, object]:
-    days: dict[str, object] = {
-        **cover_days(period),
-        "all_months": months_of(period.start, period.end),
-    }
-    return {f"{prefix}{name}": value for name, value in days.items()}
+    all_months = months_of(period.start, period.end)
+    return {**cover_values(period, prefix), f"{prefix}all_months": all_months}
 
 
 def _figure_columns(prefix: str, days: Covered) -> list[Label[object]]:

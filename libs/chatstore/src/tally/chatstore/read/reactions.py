@@ -11,7 +11,7 @@ from tally.chatstore.read.bound import CHAT, DAYS, END, LIMIT, START
 from tally.chatstore.read.connection import Database, Statement, fetch_one
 from tally.chatstore.read.conversation import member, with_names
 from tally.chatstore.read.fragments import listed, unlisted
-from tally.chatstore.read.monthly import COVERED, cover_days, covered_sums
+from tally.chatstore.read.monthly import COVERED, cover_values, covered_sums
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit, counts, top_statement
 from tally.chatstore.tables import (
@@ -141,7 +141,7 @@ async def reaction_stats(
         "end": period.end,
         "days": period.each_day(),
         "limit": limit,
-        **cover_days(period),
+        **cover_values(period),
     }
     row = await fetch_one(db, REPORT, values)
     assert row is not None  # a SELECT from one-row subqueries has one row

@@ -18,16 +18,14 @@ stores the reply, if it found the original; retention deletes raw rows but not r
 the figures keep counting the replies it deleted.
 """
 
-from functools import lru_cache, partial
+from functools import partial
 
 from sqlalchemy import (
     CTE,
     BigInteger,
-    ColumnElement,
     Date,
     Integer,
     Subquery,
-    Table,
     any_,
     bindparam,
     cast,
@@ -35,20 +33,14 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from tally.chatstore.read.bound import CHAT
 from tally.chatstore.read.connection import Database, Statement, fetch_all, fetch_one, together
 from tally.chatstore.read.conversation import ANONYMOUS, member, reply_pairs, with_names
-from tally.chatstore.read.monthly import (
-    CoverShape,
-    cover_shape,
-    cover_sums,
-    cover_values,
-    monthly_cover,
-)
+from tally.chatstore.read.monthly import COVERED, cover_values, covered_sums, monthly_cover
 from tally.chatstore.read.periods import Period
 from tally.chatstore.read.rankings import check_limit
 from tally.chatstore.read.summary import months_of
@@ -64,49 +56,37 @@ from tally.contracts.group_reports import ReplyPair, ReplyStats
 
 Bound = tuple[Statement, dict[str, object]]
 """A statement and the values of its bind parameters by name."""
-CHAT = "chat_id"
-"""The chat's bind parameter in the statements built once per shape (:func:`_values`)."""
 
 
-def _pair_sums(shape: CoverShape, candidates: CTE) -> Subquery:
+def _pair_sums(candidates: CTE) -> Subquery:
     """``(user_id, replied_user_id, replies)``: the replies in the period of each pair of
     ``candidates`` (rows ``user_id, replied_user_id``; repeats allowed) with a row in it:
     whole months from ``reply_pairs_monthly``, days from ``reply_pairs_daily``
-    (:func:`tally.chatstore.read.monthly.cover_sums`). One semi-join of the candidates with
+    (:func:`tally.chatstore.read.monthly.covered_sums`). One semi-join of the candidates with
     the rollups' rows, whose plan PostgreSQL chooses from how many candidates it expects:
     an index probe per candidate for a few (the 90 days of the 10M bench: 89 candidates,
     1.3 ms), a hash join with the period's rows for many."""
-
-    def among(table: Table) -> list[ColumnElement[bool]]:
-        pair = tuple_(table.c.user_id, table.c.replied_user_id)
-        return [pair.in_(select(candidates.c.user_id, candidates.c.replied_user_id))]
-
-    daily, monthly = REPLY_PAIRS_DAILY, REPLY_PAIRS_MONTHLY
     pair = ("user_id", "replied_user_id")
-    chat = bindparam(CHAT, type_=BigInteger)
-    return cover_sums(daily, monthly, chat, shape, pair, ("replies",), among)
+    among = select(candidates.c.user_id, candidates.c.replied_user_id)
+    daily, monthly = REPLY_PAIRS_DAILY, REPLY_PAIRS_MONTHLY
+    return covered_sums(daily, monthly, ("replies",), COVERED, keys=pair, among=among, chat_id=CHAT)
 
 
 def _values(chat_id: int, period: Period, **values: object) -> dict[str, object]:
-    """The bind parameters of a cached statement for chat ``chat_id`` and ``period``: the
-    chat, the months the period touches (``touched``), its days (``start``, ``end``), its
+    """The bind parameters of the statements built once for chat ``chat_id`` and ``period``:
+    the chat, the months the period touches (``touched``), its days (``start``, ``end``), its
     cover (:func:`tally.chatstore.read.monthly.cover_values`), and ``values``."""
     return {
-        CHAT: chat_id,
+        "chat_id": chat_id,
         "touched": months_of(period.start, period.end),
         "start": period.start,
         "end": period.end,
-        **cover_values(monthly_cover(period.start, period.end)),
+        **cover_values(period),
         **values,
     }
 
 
-def _shape(period: Period) -> CoverShape:
-    return cover_shape(monthly_cover(period.start, period.end))
-
-
-@lru_cache(maxsize=64)
-def _bar(shape: CoverShape) -> Statement:
+def _build_bar() -> Statement:
     monthly = REPLY_PAIRS_MONTHLY.c
     months = (
         func.unnest(bindparam("touched", type_=ARRAY(Date)))
@@ -116,7 +96,7 @@ def _bar(shape: CoverShape) -> Statement:
     busiest = (
         select(monthly.user_id, monthly.replied_user_id)
         .where(
-            monthly.chat_id == bindparam(CHAT, type_=BigInteger),
+            monthly.chat_id == CHAT,
             monthly.month == months.c.month,
             monthly.user_id != ANONYMOUS,
         )
@@ -130,7 +110,7 @@ def _bar(shape: CoverShape) -> Statement:
         .join(busiest, true())
         .cte("first_candidates")
     )
-    sums = _pair_sums(shape, first)
+    sums = _pair_sums(first)
     return (
         select(sums.c.replies)
         .where(sums.c.replies > 0)
@@ -140,13 +120,16 @@ def _bar(shape: CoverShape) -> Statement:
     )
 
 
+BAR = _build_bar()
+
+
 def bar_statement(chat_id: int, period: Period, limit: int) -> Bound:
     """One row ``(replies)``, or none: among each month's ``limit`` busiest pairs (replier
     not anonymous, ``ix_reply_pairs_monthly_top``) of the months ``period`` touches, the
     ``limit``-th highest number of replies over the period, when ``limit`` of them have any.
     At least ``limit`` pairs have that many replies or more (step 1 of :func:`_least`). For a
-    period that covers a month more than half; built once per shape of period."""
-    return _bar(_shape(period)), _values(chat_id, period, limit=limit, offset=limit - 1)
+    period that covers a month more than half; built once (:data:`BAR`)."""
+    return BAR, _values(chat_id, period, limit=limit, offset=limit - 1)
 
 
 def _named(found: Subquery) -> Statement:
@@ -160,20 +143,19 @@ def _named(found: Subquery) -> Statement:
     )
 
 
-@lru_cache(maxsize=64)
-def _top(shape: CoverShape) -> Statement:
+def _build_top() -> Statement:
     monthly = REPLY_PAIRS_MONTHLY.c
     candidates = (
         select(monthly.user_id, monthly.replied_user_id)
         .where(
-            monthly.chat_id == bindparam(CHAT, type_=BigInteger),
+            monthly.chat_id == CHAT,
             monthly.month == any_(bindparam("touched", type_=ARRAY(Date))),
             monthly.replies >= bindparam("least", type_=BigInteger),
             monthly.user_id != ANONYMOUS,
         )
         .cte("candidates")
     )
-    sums = _pair_sums(shape, candidates)
+    sums = _pair_sums(candidates)
     found = (
         select(
             sums.c.user_id.label("replier_id"),
@@ -188,13 +170,16 @@ def _top(shape: CoverShape) -> Statement:
     return _named(found)
 
 
+TOP = _build_top()
+
+
 def top_pairs_statement(chat_id: int, period: Period, limit: int, least: int) -> Bound:
     """Rows ``(replier_id, author_id, replies, <names>)``: the ``limit`` pairs with the most
     replies in ``period`` (replier not anonymous), most first, ties by replier then author
     id, with both members' names (``<key>_username`` … of :func:`with_names`; the top is
     taken before the names are joined, so only ``limit`` pairs meet ``users``), among the
     pairs with ``least`` replies or more in one of the months ``period`` touches (all pairs
-    when ``least`` is 1), built once per shape of period. A period that covers no month
+    when ``least`` is 1), built once (:data:`TOP`). A period that covers no month
     more than half groups its days' ``reply_pairs_daily`` rows instead (at most 30 days;
     ``least`` unused)."""
     if not monthly_cover(period.start, period.end).months:
@@ -207,7 +192,7 @@ def top_pairs_statement(chat_id: int, period: Period, limit: int, least: int) ->
             .subquery("top_pairs")
         )
         return _named(found), {}
-    return _top(_shape(period)), _values(chat_id, period, limit=limit, least=least)
+    return TOP, _values(chat_id, period, limit=limit, least=least)
 
 
 async def _least(db: Database, chat_id: int, period: Period, limit: int) -> int:
@@ -249,13 +234,7 @@ async def _pairs(db: Database, chat_id: int, period: Period, limit: int) -> list
     ]
 
 
-def median_statement(chat_id: int, period: Period) -> Bound:
-    """:func:`_median_statement` for chat ``chat_id`` and ``period``, and its values."""
-    return _median_statement(_shape(period)), _values(chat_id, period)
-
-
-@lru_cache(maxsize=64)
-def _median_statement(shape: CoverShape) -> Statement:
+def _build_median() -> Statement:
     """Rows ``(middle, delay)``, none without delays: with the period's N delays (seconds)
     in order, from 0, ``middle`` 0 gives the delay at rank ``floor((N - 1) / 2)`` and 1 that
     at ``floor(N / 2)`` (the same one when N is odd).
@@ -268,15 +247,14 @@ def _median_statement(shape: CoverShape) -> Statement:
     themselves, but have the same delay). One statement, so one snapshot. Running sums are
     ``ROWS`` frames (the default ``RANGE`` frame compares peers, 5 times slower over the
     2,545 delays of the median's bucket at 10M), of ``integer`` counts (a ``bigint`` sum is
-    ``numeric``). Built once per shape of period (bind parameters: :func:`_values`)."""
-    chat = bindparam(CHAT, type_=BigInteger)
-    sums = cover_sums(
+    ``numeric``). Built once (bind parameters: :func:`_values`)."""
+    sums = covered_sums(
         REPLY_DELAY_BUCKETS_DAILY,
         REPLY_DELAY_BUCKETS_MONTHLY,
-        chat,
-        shape,
-        ("bucket",),
         ("replies",),
+        COVERED,
+        keys=("bucket",),
+        chat_id=CHAT,
     )
     upto = func.sum(sums.c.replies).over(order_by=sums.c.bucket, rows=(None, 0))
     ranked = (
@@ -311,7 +289,7 @@ def _median_statement(shape: CoverShape) -> Statement:
             .label("upto"),
         )
         .where(
-            delays.chat_id == chat,
+            delays.chat_id == CHAT,
             delays.bucket == any_(buckets),
             delays.day.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
         )
@@ -325,6 +303,15 @@ def _median_statement(shape: CoverShape) -> Statement:
         .group_by(wanted.c.middle)
         .order_by(wanted.c.middle)
     )
+
+
+MEDIAN = _build_median()
+
+
+def median_statement(chat_id: int, period: Period) -> Bound:
+    """:data:`MEDIAN` (:func:`_build_median`) for chat ``chat_id`` and ``period``, and its
+    values."""
+    return MEDIAN, _values(chat_id, period)
 
 
 async def _median(db: Database, chat_id: int, period: Period) -> float | None:

@@ -1,4 +1,5 @@
-"""Starting a fake's aiohttp server on a free local port."""
+"""Starting an aiohttp server on 127.0.0.1: the load test's Bot API simulator and the test
+fakes (``tally.testing``) run theirs with :func:`serve`."""
 
 from aiohttp import web
 
