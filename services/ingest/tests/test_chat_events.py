@@ -66,6 +66,8 @@ class ChatEnv:
     db: AsyncEngine
     nc: Client
     js: JetStreamContext
+    ingest: Any = None
+    """The running ingest's broker (stop it to leave events unconsumed)."""
 
     async def publish(self, events: Sequence[ChatEvent], *, again: bool = False) -> None:
         """Publish ``events`` and wait until ingest acknowledged all of them. ``again``
@@ -154,7 +156,7 @@ async def chat_environment(
     await broker.start()
     db = create_engine(database_url)
     try:
-        yield ChatEnv(settings, subjects, db, nc, js)
+        yield ChatEnv(settings, subjects, db, nc, js, broker)
     finally:
         await broker.stop()
         await engine.dispose()

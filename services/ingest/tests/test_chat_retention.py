@@ -4,9 +4,11 @@ PostgreSQL (each test has its own database, subject prefix and ingest)."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
+from prometheus_client import CollectorRegistry
 
 from services.ingest.tests.test_chat_events import (
     ANN,
@@ -18,6 +20,7 @@ from services.ingest.tests.test_chat_events import (
     chat_environment,
 )
 from tally.chatstore.write.retention import retention_pass
+from tally.cli.seed_chats import publish_chat_events
 from tally.contracts.chat_events import (
     ChatSettings,
     MemberChanged,
@@ -25,6 +28,7 @@ from tally.contracts.chat_events import (
     ReactionChanged,
     SettingsChanged,
 )
+from tally.ingest.app import create_broker_for
 
 Stored = list[tuple[int, str, str, str | None]]
 
@@ -114,6 +118,48 @@ async def test_cli_retention_apply_purges_the_stream_too(env: ChatEnv) -> None:
     assert "stream events" in output
     assert [kind for _, kind, _, _ in await in_stream(env)] == ["settings"]
     assert await env.rows("SELECT count(*) FROM messages") == [(0,)]
+
+
+async def test_events_ingest_has_not_stored_are_not_purged(env: ChatEnv) -> None:
+    """An event older than the cutoff that ingest has not acknowledged yet (a backlog after
+    downtime, an imported history) stays in the stream through a pass; once ingest stores
+    it, its rows are counted, and the next pass purges it."""
+    now = at("2025-06-01T00:00:00")  # cutoff: 2025-05-02
+    chat = Events(-100_720)
+    await env.publish(
+        [
+            SettingsChanged(
+                **chat.common("2025-03-01T00:00:00"), settings=ChatSettings(retention_days=30)
+            )
+        ]
+    )
+    await env.ingest.stop()
+    await publish_chat_events(
+        env.js,
+        env.subjects,
+        [chat.message("2025-04-01T10:00:00", 1), chat.message("2025-05-20T10:00:00", 2)],
+    )
+
+    [counts] = await retention_pass(engine=env.db, js=env.js, subjects=env.subjects, now=now)
+
+    assert counts.stream_events == 0
+    assert [(kind, moment[:10]) for _, kind, moment, _ in await in_stream(env)] == [
+        ("settings", "2025-03-01"),
+        ("message", "2025-04-01"),
+        ("message", "2025-05-20"),
+    ]
+    ingest = create_broker_for(env.settings, engine=env.db, registry=CollectorRegistry())
+    await ingest.start()
+    try:
+        await env.settled()
+        assert await env.rows(
+            "SELECT day, messages FROM chat_daily WHERE chat_id = -100720 ORDER BY day"
+        ) == [(date(2025, 4, 1), 1), (date(2025, 5, 20), 1)]
+        [counts] = await retention_pass(engine=env.db, js=env.js, subjects=env.subjects, now=now)
+        assert (counts.messages, counts.stream_events) == (1, 1)
+        assert [kind for _, kind, _, _ in await in_stream(env)] == ["settings", "message"]
+    finally:
+        await ingest.stop()
 
 
 def texts(stored: Stored, chat_id: int) -> list[tuple[str, str | None]]:

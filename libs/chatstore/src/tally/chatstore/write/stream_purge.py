@@ -11,6 +11,9 @@ of one kind below a stream sequence (``STREAM.PURGE`` with ``filter`` and ``seq`
   ``settings`` events stay: they hold no names or text, and a replay needs them to know the
   chat's time zone and text setting; so do ``member_count`` events (no member's name, and
   retention keeps the member counts they rebuild).
+  Nothing ingest has not yet acknowledged is purged (:func:`stored_below`): an event older
+  than the cutoff that is still waiting in the stream (a backlog after downtime, an imported
+  history) is stored and counted by the rollups first, and purged by a later pass.
 - Text storage turned off (:func:`purge_text_events`): the chat's ``message`` and ``edit``
   events before the SettingsChanged that turned it off, every one of them (JetStream cannot
   rewrite a message without its text). Single events that still carried text after that (the gateway
@@ -29,7 +32,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 
-from tally.contracts.subjects import Subjects
+from tally.contracts.subjects import CHATS_DURABLE, Subjects
 
 RETAINED_KINDS = ("message", "edit", "delete", "reaction", "reaction_count", "member", "title")
 """The kinds of chat event retention purges: all but ``settings`` and ``member_count``."""
@@ -56,12 +59,30 @@ def _is_newer(subject: str, body: bytes, cutoff: datetime) -> bool:
     return moment is not None and moment >= cutoff
 
 
+async def stored_below(js: JetStreamContext, subjects: Subjects) -> int:
+    """The first CHAT_EVENTS stream sequence ingest's durable consumer (``ingest-chats``) has
+    not acknowledged: every event below it is stored (or dead-lettered). 1 when the consumer
+    does not exist yet (nothing is stored). Raises ``nats.errors.Error`` when JetStream does
+    not answer."""
+    try:
+        info = await js.consumer_info(subjects.chat_events_stream, CHATS_DURABLE)
+    except NotFoundError:
+        return 1
+    return int(info.ack_floor.stream_seq if info.ack_floor else 0) + 1
+
+
 async def purge_bound(
-    js: JetStreamContext, subjects: Subjects, chat_id: int, cutoff: datetime
+    js: JetStreamContext,
+    subjects: Subjects,
+    chat_id: int,
+    cutoff: datetime,
+    *,
+    below: int | None = None,
 ) -> tuple[int, int] | None:
     """(the stream sequence below which chat ``chat_id``'s events of RETAINED_KINDS all
     happened before ``cutoff``, how many such events are below it); None when the chat has
-    no events. Raises ``nats.errors.Error`` when JetStream does not answer."""
+    no events. With ``below``, the scan stops at that stream sequence (exclusive), as at an
+    event after the cutoff. Raises ``nats.errors.Error`` when JetStream does not answer."""
     subscription = await js.pull_subscribe(
         f"{subjects.prefix}.chats.{chat_id}.>",
         stream=subjects.chat_events_stream,
@@ -81,6 +102,8 @@ async def purge_bound(
                 return None if bound is None else (bound, older)
             for message in fetched:
                 sequence = int(message.metadata.sequence.stream)
+                if below is not None and sequence >= below:
+                    return sequence, older
                 if _is_newer(message.subject, message.data, cutoff):
                     return sequence, older
                 older += message.subject.rsplit(".", 1)[-1] in RETAINED_KINDS
@@ -103,9 +126,10 @@ async def purge_older_events(
     js: JetStreamContext, subjects: Subjects, chat_id: int, cutoff: datetime
 ) -> int:
     """Purge chat ``chat_id``'s events of RETAINED_KINDS that happened before ``cutoff``
-    (UTC) from CHAT_EVENTS (see the module's docstring); return how many there were.
-    Raises ``nats.errors.Error`` when JetStream does not answer."""
-    found = await purge_bound(js, subjects, chat_id, cutoff)
+    (UTC) and that ingest has acknowledged (below :func:`stored_below`) from CHAT_EVENTS (see
+    the module's docstring); return how many there were. Raises ``nats.errors.Error`` when
+    JetStream does not answer."""
+    found = await purge_bound(js, subjects, chat_id, cutoff, below=await stored_below(js, subjects))
     if found is None or found[1] == 0:
         return 0
     await _purge(js, subjects, chat_id, RETAINED_KINDS, found[0])
