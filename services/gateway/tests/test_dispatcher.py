@@ -17,6 +17,7 @@ import pytest
 import structlog
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
+from aiogram.filters import Command
 from aiogram.methods import AnswerCallbackQuery, GetMe, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
@@ -243,6 +244,20 @@ async def test_updates_and_answers_are_handled_without_worker_threads(gateway: H
     assert [sent.chat_id for sent in gateway.session.sent()] == [506, 508]
     assert executor.submitted == 0
     assert anyio_threads.call_count == 0
+
+
+async def test_a_question_meets_no_command_filter(gateway: Harness) -> None:
+    """A private question skips the routers whose handlers all take commands with one check
+    each (MAYBE_COMMAND), so no ``Command`` filter parses it; a command still meets them."""
+    with patch.object(Command, "__call__", autospec=True, side_effect=Command.__call__) as seen:
+        await gateway.feed(_message("How many videos?", user_id=509))
+        questions = seen.call_count
+        await gateway.feed(_message("/help", user_id=510))
+
+    assert SUBJECTS.question_asked in gateway.published
+    assert questions == 0
+    assert seen.call_count > 0
+    assert [sent.chat_id for sent in gateway.session.sent()] == [510]
 
 
 async def test_help_answers_with_examples_and_is_counted(gateway: Harness) -> None:
