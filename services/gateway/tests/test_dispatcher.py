@@ -34,6 +34,7 @@ from tally.gateway.domain.alerts import SILENCE_USAGE
 from tally.gateway.domain.texts import say
 from tally.gateway.handlers import provide_context
 from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.telegram.delivery import SendMessageUnread
 from tally.gateway.telegram.dispatcher import create_dispatcher, release_routers
 from tally.gateway.telegram.keyboards import AlertButton
 from tally.testing.kv import MemoryKeyValue
@@ -258,6 +259,17 @@ async def test_a_question_meets_no_command_filter(gateway: Harness) -> None:
     assert questions == 0
     assert seen.call_count > 0
     assert [sent.chat_id for sent in gateway.session.sent()] == [510]
+
+
+async def test_a_reply_is_sent_without_reading_back_the_message(gateway: Harness) -> None:
+    """Replies go as SendMessageUnread: the same sendMessage, whose result (the Message sent)
+    is not validated into an aiogram ``Message`` (about 40 µs of CPU per reply)."""
+    await gateway.feed(_message("/help", user_id=511))
+
+    [request] = gateway.session.sent()
+    assert type(request) is SendMessageUnread
+    assert (request.chat_id, request.parse_mode) == (511, "HTML")
+    assert gateway.sample("tally_gateway_replies_total", outcome="sent") == 1
 
 
 async def test_help_answers_with_examples_and_is_counted(gateway: Harness) -> None:
