@@ -42,7 +42,7 @@ class MaybeCommand(Filter):
     """Lets in a message whose text (or caption) starts with ``/``: the only ones a
     ``Command`` filter (aiogram's default prefix) can match. On a router whose message
     handlers all take commands, a question skips their ``Command`` filters with one check
-    (each filter parses the text and awaits the bot's identity)."""
+    (each filter splits the text, and raises and catches an exception on its prefix)."""
 
     async def __call__(self, event: TelegramObject) -> bool:
         if not isinstance(event, Message):
