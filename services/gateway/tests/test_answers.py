@@ -123,6 +123,28 @@ async def test_server_errors_are_retried_until_the_reply_goes_out(
     assert "could not answer" in reply.text
 
 
+async def test_a_reply_is_given_up_after_three_attempts(
+    gateway: Gateway, telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
+) -> None:
+    """Three 502s in a row: the reply is counted failed after the third attempt (the first
+    one made outside tenacity's loop counts among the three); the next answer then goes out
+    at its first attempt."""
+
+    def failed() -> float:
+        labels = {"outcome": "failed"}
+        return gateway.registry.get_sample_value("tally_gateway_replies_total", labels) or 0
+
+    before = failed()
+    telegram.flaky(user_id, failures=3)
+    await publish_answer(nc, subjects, QuestionAnswered(question=asked(user_id), outcome="failed"))
+    await until(lambda: failed() > before, timeout_s=10, what="the reply given up")
+    answer = QuestionAnswered(question=asked(user_id), outcome="answered", value=5)
+    await publish_answer(nc, subjects, answer)
+    [reply] = await telegram.wait_sent(chat_id=user_id)
+    assert reply.text == "5"
+    assert failed() == before + 1
+
+
 async def test_invalid_answer_goes_to_dead_letters(
     telegram: FakeTelegram, nc: Client, subjects: Subjects, user_id: int
 ) -> None:

@@ -52,6 +52,47 @@ async def test_concurrent_messages_on_two_gateways_pass_once_and_warn_once(
     assert Counter(verdicts) == {Verdict.ALLOW: 1, Verdict.WARN: 1, Verdict.DROP: MESSAGES - 2}
 
 
+async def test_a_user_this_gateway_judged_last_costs_one_round_trip(
+    states: tuple[GatewayState, GatewayState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's next message after the interval, on the gateway that judged the last one, is
+    written on the revision it knows, without reading the entry first (the bucket's reads
+    counted: only the user's first message reads, and misses)."""
+    state, _ = states
+    reads = Counter[str]()
+    bucket = state.bucket
+    read = bucket.get
+
+    async def counted(key: str, *args: object, **kwargs: object) -> object:
+        reads[key] += 1
+        return await read(key, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bucket, "get", counted)
+    throttle = SharedThrottle(state, "private", interval_s=0.2)
+    user = 63_000
+
+    verdicts = [await throttle.check(user)]
+    await asyncio.sleep(0.25)
+    verdicts.append(await throttle.check(user))
+
+    assert verdicts == [Verdict.ALLOW, Verdict.ALLOW]
+    assert reads == {f"throttle.private.{user}": 1}
+
+
+async def test_a_write_by_another_gateway_is_seen_despite_the_times_kept(
+    states: tuple[GatewayState, GatewayState],
+) -> None:
+    """Gateway A allows a message; after the interval gateway B allows the next one; a third
+    at once on A, which still holds the times it wrote, is judged on B's entry: a warning."""
+    first, second = (SharedThrottle(state, "private", interval_s=0.3) for state in states)
+    user = 64_000
+
+    assert await first.check(user) is Verdict.ALLOW
+    await asyncio.sleep(0.35)
+    assert await second.check(user) is Verdict.ALLOW
+    assert await first.check(user) is Verdict.WARN
+
+
 async def test_presses_on_two_gateways_at_once_plan_one_reading(
     states: tuple[GatewayState, GatewayState],
 ) -> None:

@@ -58,7 +58,10 @@ alert commands (tally.contracts.alerting); any other command counts as ``other``
 
 class GatewayMetrics:
     """Counters of messages in, replies out, chat events captured, updates ignored, webhook
-    requests, admin audit events and failed handlers, registered in ``registry``."""
+    requests, admin audit events and failed handlers, registered in ``registry``.
+
+    The children counted once or more per question (messages, replies, commands) are looked
+    up once, here, not by ``labels()`` at each count."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
@@ -125,6 +128,13 @@ class GatewayMetrics:
             registry=registry,
         )
         self._zero()
+        self._messages = {kind: self.messages.labels(kind=kind) for kind in get_args(MessageKind)}
+        self._replies = {
+            outcome: self.replies.labels(outcome=outcome) for outcome in get_args(ReplyOutcome)
+        }
+        self._commands = {
+            name: self.commands.labels(command=name) for name in (*KNOWN_COMMANDS, "other")
+        }
 
     def _zero(self) -> None:
         """A 0 for each known label value, so failures read 0 before the first one."""
@@ -138,11 +148,11 @@ class GatewayMetrics:
 
     def message(self, kind: MessageKind) -> None:
         """Count one handled message of ``kind``."""
-        self.messages.labels(kind=kind).inc()
+        self._messages[kind].inc()
 
     def reply(self, outcome: ReplyOutcome) -> None:
         """Count one send attempt that ended with ``outcome``."""
-        self.replies.labels(outcome=outcome).inc()
+        self._replies[outcome].inc()
 
     def chat_event(self, kind: str, outcome: ChatEventOutcome) -> None:
         """Count one chat event of ``kind`` (a ChatEvent's ``kind``) that ended with
@@ -156,7 +166,7 @@ class GatewayMetrics:
     def command(self, name: str) -> None:
         """Count one command ``name`` (without ``/``, lower case); names outside
         KNOWN_COMMANDS count as ``other``, so the label set stays bounded."""
-        self.commands.labels(command=name if name in KNOWN_COMMANDS else "other").inc()
+        self._commands.get(name, self._commands["other"]).inc()
 
     def ignored(self, reason: IgnoreReason) -> None:
         """Count one update dropped for ``reason``."""

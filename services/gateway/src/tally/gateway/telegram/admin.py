@@ -28,10 +28,12 @@ from tally.contracts.ops_reports import (
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain import ops
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
+from tally.gateway.telegram.filters import MAYBE_COMMAND
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
 
 router: Final = Router(name=__name__)
+router.message.filter(MAYBE_COMMAND)  # every handler takes a command
 router.message.middleware(GroupThrottlingMiddleware())
 router.message.middleware(AdminAuditMiddleware())
 COMMANDS: Final = ("analytics", "health", "metrics")

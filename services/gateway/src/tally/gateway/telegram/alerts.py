@@ -29,14 +29,14 @@ from tally.gateway.context import GatewayContext
 from tally.gateway.domain import alerts
 from tally.gateway.domain.texts import shorten
 from tally.gateway.telegram.admins import REFUSAL, AdminAuditMiddleware, IsAdmin
-from tally.gateway.telegram.filters import inline
+from tally.gateway.telegram.filters import MAYBE_COMMAND, inline
 from tally.gateway.telegram.keyboards import ALERT_BUTTONS, DONE, AlertButton, done_keyboard
 from tally.gateway.telegram.middlewares import GroupThrottlingMiddleware
 from tally.gateway.telegram.requests import request_reply
 
 router: Final = Router(name=__name__)
 router.message.filter(
-    inline(F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}))
+    MAYBE_COMMAND, inline(F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}))
 )
 
 COMMANDS: Final = ("alerts", "silences", "silence", "unsilence", "watch")

@@ -10,10 +10,10 @@ from aiogram.types import Message
 from tally.contracts.language import detect_language
 from tally.gateway.context import GatewayContext
 from tally.gateway.domain.texts import explain, help_text, say
-from tally.gateway.telegram.filters import inline
+from tally.gateway.telegram.filters import MAYBE_COMMAND, inline
 
 router: Final = Router(name=__name__)
-router.message.filter(inline(F.chat.type == ChatType.PRIVATE))
+router.message.filter(MAYBE_COMMAND, inline(F.chat.type == ChatType.PRIVATE))
 
 
 @router.message(Command("start", "help"))

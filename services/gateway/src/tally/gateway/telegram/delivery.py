@@ -2,9 +2,15 @@
 
 Retries use tenacity: three attempts, waiting 0.5 s then 1 s (exponential), or what
 Telegram's ``retry_after`` asks for (flood control), capped at 30 s.
+
+:func:`deliver` does not read the Message Telegram sends back, so it sends
+:class:`SendMessageUnread`: the same request, whose result stays JSON instead of becoming an
+aiogram ``Message`` (validating one took about 40 µs of CPU per reply; BENCHMARKS.md, "The
+gateway's CPU per question").
 """
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiogram import Bot
@@ -16,6 +22,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from tenacity import (
     AsyncRetrying,
@@ -37,6 +44,14 @@ _TRANSIENT = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
 _backoff = wait_exponential(multiplier=BACKOFF_S, min=BACKOFF_S)
 
 log = structlog.get_logger(__name__)
+
+
+class SendMessageUnread(SendMessage):
+    """aiogram's ``sendMessage`` (same fields, same request, same errors: aiogram still checks
+    the response's ``ok``, error code and ``retry_after``) whose result, the Message sent, is
+    returned as the JSON object Telegram sent, not validated into a ``Message``."""
+
+    __returning__ = dict[str, Any]
 
 
 def _wait(state: RetryCallState) -> float:
@@ -68,7 +83,10 @@ async def deliver(
     """
 
     async def send() -> None:
-        await bot.send_message(chat_id, text, parse_mode=parse_mode, reply_markup=reply_markup)
+        method = SendMessageUnread(
+            chat_id=chat_id, text=text, parse_mode=parse_mode, reply_markup=reply_markup
+        )
+        await bot(method)
 
     return await _with_retries(send, chat_id, metrics)
 
@@ -94,6 +112,27 @@ async def deliver_photo(
 async def _with_retries(
     send: Callable[[], Awaitable[None]], chat_id: int, metrics: GatewayMetrics
 ) -> bool:
+    """``send`` once; only when that fails for a transient reason, tenacity's retry loop, its
+    first attempt being that failure (the same waits, attempts and log lines as when the
+    loop makes every attempt). Setting tenacity up for a send costs about 25 µs of CPU
+    (BENCHMARKS.md, "The gateway's CPU per question"), and most sends succeed at once."""
+    try:
+        await send()
+    except _REFUSED as error:
+        return _refused(error, chat_id, metrics)
+    except _TRANSIENT as error:
+        first: BaseException | None = error
+    else:
+        metrics.reply("sent")
+        return True
+
+    async def again() -> None:
+        nonlocal first
+        failure, first = first, None
+        if failure is not None:
+            raise failure
+        await send()
+
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(_TRANSIENT),
         stop=stop_after_attempt(ATTEMPTS),
@@ -103,14 +142,22 @@ async def _with_retries(
     try:
         async for attempt in retrying:
             with attempt:
-                await send()
+                await again()
     except _REFUSED as error:
-        log.warning("telegram refused message", chat_id=chat_id, error=error.message)
-        metrics.reply("rejected")
-        return False
+        return _refused(error, chat_id, metrics)
     except RetryError:
         log.error("telegram send gave up", chat_id=chat_id, attempts=ATTEMPTS)
         metrics.reply("failed")
         return False
     metrics.reply("sent")
     return True
+
+
+def _refused(
+    error: TelegramForbiddenError | TelegramBadRequest | TelegramNotFound,
+    chat_id: int,
+    metrics: GatewayMetrics,
+) -> bool:
+    log.warning("telegram refused message", chat_id=chat_id, error=error.message)
+    metrics.reply("rejected")
+    return False

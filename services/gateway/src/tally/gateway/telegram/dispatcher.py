@@ -29,33 +29,6 @@ from tally.gateway.telegram.middlewares import (
     UserSeenMiddleware,
 )
 
-ROUTERS: tuple[Router, ...] = (
-    capture.router,
-    admin.router,
-    alerts.router,
-    settings.router,
-    personal.router,
-    captured.router,
-    dashboard_link.router,
-    digest.router,
-    groups.router,
-    history.router,
-    commands.router,
-    feedback.router,
-    choices.router,
-    questions.router,
-    errors.router,
-)
-"""Feature routers, in matching order: group capture (which passes messages on), the admins'
-admin commands, alert commands and buttons (private chats and groups, so before the group and
-private routers that take any other text or command), group settings (before the group
-questions, which take any reply to the bot), personal stats (/me, /user, and "my stats"
-to the bot, before the group questions take it), what is captured (/content, /reactions,
-...), group questions and reports, then
-a group's export sent in a private chat (a document), private commands before free-text
-questions; last, the errors router that answers for any
-handler that failed."""
-
 GROUP_ROUTERS: tuple[Router, ...] = (
     settings.router,
     personal.router,
@@ -64,10 +37,31 @@ GROUP_ROUTERS: tuple[Router, ...] = (
     digest.router,
     groups.router,
 )
-"""The routers in ROUTERS that take messages in groups only; :func:`create_dispatcher` puts
-them under one router that lets only group messages in, so a private message skips them with
-one check instead of six (each router passed costs CPU time: BENCHMARKS.md, "The gateway's
-CPU per question"). Their other updates (button presses) reach them as before."""
+"""The feature routers that take messages in groups only, in matching order: group settings
+(before the group questions, which take any reply to the bot), personal stats (/me, /user,
+and "my stats" to the bot, before the group questions take it), what is captured
+(/content, /reactions, ...), then group questions and reports. :func:`create_dispatcher`
+puts them under one router that lets only group messages in, so a private message skips
+them with one check instead of six (each router passed costs CPU time: BENCHMARKS.md, "The
+gateway's CPU per question"). Their other updates (button presses) reach them as before."""
+
+ROUTERS: tuple[Router, ...] = (
+    capture.router,
+    admin.router,
+    alerts.router,
+    *GROUP_ROUTERS,
+    history.router,
+    commands.router,
+    feedback.router,
+    choices.router,
+    questions.router,
+    errors.router,
+)
+"""Every feature router, in matching order: group capture (which passes messages on), the
+admins' admin commands, alert commands and buttons (private chats and groups, so before the
+group and private routers that take any other text or command), the GROUP_ROUTERS, then a
+group's export sent in a private chat (a document), private commands before free-text
+questions; last, the errors router that answers for any handler that failed."""
 
 REQUIRED_UPDATES = frozenset(
     {
