@@ -30,6 +30,7 @@ from tally.contracts.subjects import Subjects
 from tally.ingest.activity import answers, handlers
 from tally.ingest.activity.store import QuestionNotLoggedYetError
 from tally.ingest.app import create_broker_for, create_database_engine
+from tally.ingest.chats.handlers import CONSUMER
 from tally.ingest.config import IngestSettings
 from tally.ingest.videos import handlers as video_handlers
 
@@ -307,6 +308,7 @@ async def test_chat_events_reach_the_writer_and_a_malformed_one_is_dead_lettered
         reply_to=acked_by_jetstream(delivered=1, sequence=2, stream=stream),
     )
 
+    await ingest.broker.context.get(CONSUMER).pipeline.wait()  # the batch's write is a task
     assert ingest.chats.written == [posted]
     letter = ingest.dead_letters.mock.call_args.args[0]
     assert (letter["subject"], letter["payload"]) == (subject, "not an event")
