@@ -268,8 +268,9 @@ async def store_chat_events(
     chats: Annotated[ChatBatch, Depends(chat_batch)],
     consumer: ChatConsumerDep,
 ) -> None:
-    """Parse one fetch, wait until the one before it is settled, then store it in the
-    background (FastStream fetches the next meanwhile): see ChatBatch.settle."""
+    """Store one fetch of chat events in one transaction and span (linked to each event's
+    trace), acknowledged after commit, while the next fetch is made: the handler parses it,
+    waits until the fetch before it is settled, and writes it in a task (ChatBatch.settle)."""
     parsed = [parse_chat_event(message.subject, message.data, chats.subjects) for message in batch]
     await consumer.pipeline.wait()
     consumer.pipeline.start(chats.settle(batch, parsed, broker, js))
