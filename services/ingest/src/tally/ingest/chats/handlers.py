@@ -182,12 +182,14 @@ class ChatBatch:
         unsettled: list[Msg],
     ) -> None:
         """Apply the part of ``fetched`` that continues the stored run and acknowledge it after
-        commit, settle the rest; ``unsettled`` receives the part applied until it is
-        acknowledged. Raises RetryLaterError when the write may pass later."""
+        commit, settle the rest; ``unsettled`` holds what is not settled yet: all of ``fetched``
+        until it is split, then the part applied until it is acknowledged. Raises
+        RetryLaterError when the write may pass later."""
+        unsettled[:] = fetched
         batch, ready = await self._in_order(fetched, js)
+        unsettled[:] = batch
         if not batch:
             return
-        unsettled.extend(batch)
         valid, invalid = split_parsed([parsed[index] for index in ready])
         try:  # write_isolating raises only failures that may pass
             with observe_seconds(self.metrics.chat_batch_seconds):
