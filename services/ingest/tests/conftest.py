@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.infra.db.session import create_engine
 from tally.infra.settings import CommonSettings
-from tally.ingest.app import create_broker_for, create_database_engine
+from tally.ingest.app import create_broker_for, create_database_engine, stop_chat_consumer
 from tally.ingest.config import IngestSettings
 
 VIDEO_TABLES = "video_snapshots, videos"
@@ -43,6 +43,7 @@ async def ingest(
     broker = create_broker_for(ingest_settings, engine=engine, registry=CollectorRegistry())
     await broker.start()
     yield
+    await stop_chat_consumer(broker)
     await broker.stop()
     await engine.dispose()
     async with db.begin() as connection:

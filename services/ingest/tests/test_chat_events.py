@@ -48,7 +48,7 @@ from tally.infra.db.session import (
     ensure_database,
     migrate,
 )
-from tally.ingest.app import create_broker_for, create_database_engine
+from tally.ingest.app import create_broker_for, create_database_engine, stop_chat_consumer
 from tally.ingest.config import IngestSettings
 
 ANN = ChatUser(user_id=501, username="ann", first_name="Ann")
@@ -158,6 +158,7 @@ async def chat_environment(
     try:
         yield ChatEnv(settings, subjects, db, nc, js, broker)
     finally:
+        await stop_chat_consumer(broker)
         await broker.stop()
         await engine.dispose()
         await db.dispose()

@@ -3,6 +3,7 @@ PostgreSQL. The database writes are replaced by recorders; everything else (pars
 letters, metrics, the context the handlers take their dependencies from) is the real thing.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from tally.contracts.subjects import Subjects
 from tally.ingest.activity import answers, handlers
 from tally.ingest.activity.store import QuestionNotLoggedYetError
 from tally.ingest.app import create_broker_for, create_database_engine
+from tally.ingest.chats.handlers import CONSUMER
 from tally.ingest.config import IngestSettings
 from tally.ingest.videos import handlers as video_handlers
 
@@ -44,10 +46,16 @@ class RecordingWriter(ChatWriter):
     def __init__(self, settings: IngestSettings) -> None:
         super().__init__(create_database_engine(settings))
         self.written: list[ChatEvent] = []
+        self.begun: list[ChatEvent] = []
+        self.hold: asyncio.Event | None = None
+        """When set, a write does not return (commit) before it is."""
 
     async def write_isolating(
         self, events: Sequence[ChatEvent]
     ) -> tuple[WriteResult, list[tuple[int, str]]]:
+        self.begun.extend(events)
+        if self.hold is not None:
+            await self.hold.wait()
         self.written.extend(events)
         return WriteResult(events=len(events), messages=len(events)), []
 
@@ -307,8 +315,49 @@ async def test_chat_events_reach_the_writer_and_a_malformed_one_is_dead_lettered
         reply_to=acked_by_jetstream(delivered=1, sequence=2, stream=stream),
     )
 
+    await ingest.broker.context.get(CONSUMER).pipeline.wait()  # the batch's write is a task
     assert ingest.chats.written == [posted]
     letter = ingest.dead_letters.mock.call_args.args[0]
     assert (letter["subject"], letter["payload"]) == (subject, "not an event")
     assert ingest.count("tally_ingest_events_total", kind="chat_event", outcome="stored") == 1
     assert ingest.count("tally_ingest_events_total", kind="chat_event", outcome="dead_letter") == 1
+
+
+def a_post(message_id: int) -> MessagePosted:
+    return MessagePosted(
+        event_id=f"u1:message:{message_id}",
+        chat_id=-1001,
+        occurred_at=STAMP,
+        message_id=message_id,
+        sender=ChatUser(user_id=5, first_name="Ann"),
+    )
+
+
+async def test_a_chat_batch_is_written_while_the_next_is_fetched(ingest: Ingest) -> None:
+    """The handler returns while its batch's write is still open (so the next fetch is made
+    meanwhile); the next batch is not written before that write returns, then both are
+    stored in stream order."""
+    subject, stream = SUBJECTS.chat_event(-1001, "message"), SUBJECTS.chat_events_stream
+    ingest.chats.hold = asyncio.Event()
+    first, second = a_post(10), a_post(11)
+
+    await asyncio.wait_for(
+        ingest.broker.publish(
+            first, subject, reply_to=acked_by_jetstream(delivered=1, stream=stream)
+        ),
+        timeout=5,
+    )  # returned with the write held open
+    assert (ingest.chats.begun, ingest.chats.written) == ([first], [])
+    next_batch = asyncio.create_task(
+        ingest.broker.publish(
+            second, subject, reply_to=acked_by_jetstream(delivered=1, sequence=2, stream=stream)
+        )
+    )
+    await asyncio.sleep(0.2)
+    assert ingest.chats.begun == [first]  # the second waits for the first to be settled
+
+    ingest.chats.hold.set()
+    await asyncio.wait_for(next_batch, timeout=5)
+    await ingest.broker.context.get(CONSUMER).pipeline.wait()
+    assert ingest.chats.written == [first, second]
+    assert ingest.count("tally_ingest_events_total", kind="chat_event", outcome="stored") == 2

@@ -21,6 +21,7 @@ from tally.infra.db.session import create_engine
 from tally.ingest import deps
 from tally.ingest.activity.handlers import create_router as activity_router
 from tally.ingest.backlog import poller
+from tally.ingest.chats.handlers import CONSUMER, ChatConsumer
 from tally.ingest.chats.handlers import create_router as chats_router
 from tally.ingest.chats.handlers import provide as provide_chats
 from tally.ingest.chats.lifecycle import ChatLifecycle
@@ -62,11 +63,21 @@ def create_broker_for(
     deps.provide(
         broker.context, settings=settings, subjects=subjects, engine=engine, metrics=metrics
     )
-    provide_chats(broker.context, writer=writer or ChatWriter(engine), subjects=subjects)
+    consumer = ChatConsumer()
+    writer = writer or ChatWriter(engine)
+    provide_chats(broker.context, writer=writer, subjects=subjects, consumer=consumer)
     broker.include_router(videos_router(subjects))
     broker.include_router(activity_router(subjects))
-    broker.include_router(chats_router(subjects, settings, lease=lease))
+    broker.include_router(chats_router(subjects, settings, consumer, lease=lease))
     return broker
+
+
+async def stop_chat_consumer(broker: NatsBroker) -> None:
+    """Stop ``broker``'s chat events subscriber and wait for its batch in flight to be
+    settled (committed and acknowledged, or nak'ed): before ``broker.stop()``, which would
+    close the connection its acknowledgements need."""
+    consumer: ChatConsumer = broker.context.get(CONSUMER)
+    await consumer.stop()
 
 
 async def database_answers(engine: AsyncEngine, *, timeout_s: float) -> bool:
@@ -101,6 +112,9 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
     async def database_ready() -> bool:
         return await database_answers(engine, timeout_s=settings.db_timeout_s)
 
+    async def stop_chats() -> None:
+        await stop_chat_consumer(broker)
+
     async def start_chat_lifecycle() -> None:
         await chat_lifecycle.start(broker.config.connection_state.stream)
 
@@ -113,6 +127,6 @@ def create_app(settings: IngestSettings) -> AsgiFastStream:
         registry=registry,
         ready_checks=[database_ready],
         after_startup=[start_chat_lifecycle, start_polling],
-        on_shutdown=[chat_lifecycle.stop, stop_polling],
+        on_shutdown=[stop_chats, chat_lifecycle.stop, stop_polling],
         after_shutdown=[shutdown],
     )

@@ -86,28 +86,43 @@ def misrouted(event: ChatEvent, subject: str, subjects: Subjects) -> str | None:
     )
 
 
+def parse_chat_event(subject: str, body: bytes, subjects: Subjects) -> ChatEvent | str:
+    """The chat event in ``body`` (a message on ``subject``), or why it is not one that can
+    be stored: not a chat event, one that cannot be stored, or one that came on another
+    subject than its own (see :func:`misrouted`)."""
+    try:
+        event = CHAT_EVENT.validate_json(body)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(map(str, problem["loc"])) or "body"
+        return f"invalid chat event: {where}: {problem['msg']}"
+    if reason := invalid_reason(event) or misrouted(event, subject, subjects):
+        return f"invalid chat event: {reason}"
+    return event
+
+
+def split_parsed(
+    parsed: Sequence[ChatEvent | str],
+) -> tuple[list[tuple[int, ChatEvent]], list[tuple[int, str]]]:
+    """What :func:`parse_chat_event` made of each message of one batch -> ((index, event) for
+    the valid ones, in order; (index, reason) for the others)."""
+    valid: list[tuple[int, ChatEvent]] = []
+    invalid: list[tuple[int, str]] = []
+    for index, outcome in enumerate(parsed):
+        if isinstance(outcome, str):
+            invalid.append((index, outcome))
+        else:
+            valid.append((index, outcome))
+    return valid, invalid
+
+
 def parse_chat_events(
     messages: Sequence[tuple[str, bytes]], subjects: Subjects
 ) -> tuple[list[tuple[int, ChatEvent]], list[tuple[int, str]]]:
     """(subject, body) of each message of one batch -> ((index, event) for the valid ones,
-    in order; (index, reason) for the others: not a chat event, one that cannot be stored,
-    or one that came on another subject than its own, see :func:`misrouted`). One bad
+    in order; (index, reason) for the others, see :func:`parse_chat_event`). One bad
     message does not sink the batch."""
-    valid: list[tuple[int, ChatEvent]] = []
-    invalid: list[tuple[int, str]] = []
-    for index, (subject, body) in enumerate(messages):
-        try:
-            event = CHAT_EVENT.validate_json(body)
-        except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(map(str, problem["loc"])) or "body"
-            invalid.append((index, f"invalid chat event: {where}: {problem['msg']}"))
-            continue
-        if reason := invalid_reason(event) or misrouted(event, subject, subjects):
-            invalid.append((index, f"invalid chat event: {reason}"))
-        else:
-            valid.append((index, event))
-    return valid, invalid
+    return split_parsed([parse_chat_event(subject, body, subjects) for subject, body in messages])
 
 
 @dataclass(frozen=True, slots=True)
