@@ -28,7 +28,7 @@ from tally.contracts.chat_events import (
     ReactionChanged,
     SettingsChanged,
 )
-from tally.ingest.app import create_broker_for
+from tally.ingest.app import create_broker_for, stop_chat_consumer
 
 Stored = list[tuple[int, str, str, str | None]]
 
@@ -133,6 +133,7 @@ async def test_events_ingest_has_not_stored_are_not_purged(env: ChatEnv) -> None
             )
         ]
     )
+    await stop_chat_consumer(env.ingest)
     await env.ingest.stop()
     await publish_chat_events(
         env.js,
@@ -159,6 +160,7 @@ async def test_events_ingest_has_not_stored_are_not_purged(env: ChatEnv) -> None
         assert (counts.messages, counts.stream_events) == (1, 1)
         assert [kind for _, kind, _, _ in await in_stream(env)] == ["settings", "message"]
     finally:
+        await stop_chat_consumer(ingest)
         await ingest.stop()
 
 
