@@ -421,30 +421,6 @@ async def test_a_chat_admins_settings_change_is_audited_once(env: ChatEnv) -> No
     assert ChatSettings.model_validate_json(rows[0][3]).retention_days == 30
 
 
-async def test_rollups_equal_the_raw_tables_counted_in_local_days(env: ChatEnv) -> None:
-    """Rollups equal the raw rows counted again by SQL, in each chat's local days, including
-    a Berlin chat across the end of summer time (2025-10-26, 01:00 UTC)."""
-    dst = Events(-100_300)
-    berlin = ChatSettings(timezone="Europe/Berlin")
-    events: list[ChatEvent] = [
-        SettingsChanged(**dst.common("2025-10-20T00:00:00"), settings=berlin),
-        dst.message("2025-10-25T21:30:00", 1, word_count=1),  # 23:30 CEST: the 25th
-        dst.message("2025-10-25T22:30:00", 2, word_count=1),  # 00:30 CEST: the 26th
-        dst.message("2025-10-26T00:30:00", 3, word_count=1),  # 02:30 CEST, clocks not back yet
-        dst.message("2025-10-26T01:30:00", 4, word_count=1),  # 02:30 CET, after
-        dst.message("2025-10-26T22:59:00", 5, word_count=1),  # 23:59 CET: the 26th
-        dst.message("2025-10-26T23:00:00", 6, word_count=1),  # 00:00 CET: the 27th
-    ]
-    seeded = generate_chat_events(end=date(2025, 11, 30), chats=3, users=60, days=45, seed=3)
-
-    await env.publish(events + seeded)
-
-    assert await env.rows(
-        "SELECT day, messages FROM chat_daily WHERE chat_id = -100300 ORDER BY day"
-    ) == [(date(2025, 10, 25), 1), (date(2025, 10, 26), 4), (date(2025, 10, 27), 1)]
-    assert await rollups(env) == await recomputed(env)
-
-
 async def test_poison_messages_are_dead_lettered_and_the_next_is_stored(env: ChatEnv) -> None:
     """Invalid JSON, an unknown time zone and a value the database refuses each become a dead
     letter with the reason; the events around them are stored."""
@@ -496,6 +472,34 @@ async def test_replay_rebuild_gives_identical_tables(env: ChatEnv) -> None:
         env.tally, "replay", "--stream", "CHAT_EVENTS", "--from", "2025-11-20T00:00:00Z"
     )
     assert await env.snapshot() == live
+
+
+# The rollups test comes after the replay test: the replays read this module's whole stream,
+# and the rollups test's 30,000 events, published before them, tripled their time.
+
+
+async def test_rollups_equal_the_raw_tables_counted_in_local_days(env: ChatEnv) -> None:
+    """Rollups equal the raw rows counted again by SQL, in each chat's local days, including
+    a Berlin chat across the end of summer time (2025-10-26, 01:00 UTC)."""
+    dst = Events(-100_300)
+    berlin = ChatSettings(timezone="Europe/Berlin")
+    events: list[ChatEvent] = [
+        SettingsChanged(**dst.common("2025-10-20T00:00:00"), settings=berlin),
+        dst.message("2025-10-25T21:30:00", 1, word_count=1),  # 23:30 CEST: the 25th
+        dst.message("2025-10-25T22:30:00", 2, word_count=1),  # 00:30 CEST: the 26th
+        dst.message("2025-10-26T00:30:00", 3, word_count=1),  # 02:30 CEST, clocks not back yet
+        dst.message("2025-10-26T01:30:00", 4, word_count=1),  # 02:30 CET, after
+        dst.message("2025-10-26T22:59:00", 5, word_count=1),  # 23:59 CET: the 26th
+        dst.message("2025-10-26T23:00:00", 6, word_count=1),  # 00:00 CET: the 27th
+    ]
+    seeded = generate_chat_events(end=date(2025, 11, 30), chats=3, users=60, days=45, seed=3)
+
+    await env.publish(events + seeded)
+
+    assert await env.rows(
+        "SELECT day, messages FROM chat_daily WHERE chat_id = -100300 ORDER BY day"
+    ) == [(date(2025, 10, 25), 1), (date(2025, 10, 26), 4), (date(2025, 10, 27), 1)]
+    assert await rollups(env) == await recomputed(env)
 
 
 async def test_retention_deletes_old_raw_rows_and_keeps_the_rollups(fresh_env: ChatEnv) -> None:
