@@ -97,7 +97,11 @@ def batch_of(table: Table, names: Sequence[str], alias: str = "batch") -> TableV
     return func.unnest(*arrays).table_valued(*names).render_derived(name=alias)
 
 
-def arrays(rows: Sequence[Row], names: Sequence[str]) -> dict[str, list[Any]]:
+Columns = dict[str, list[Any]]
+"""The parameters of a :func:`batch_of` statement: ``a_<column>`` -> that column's values."""
+
+
+def arrays(rows: Sequence[Row], names: Sequence[str]) -> Columns:
     """The parameters of a :func:`batch_of` statement: ``rows`` as one list per column."""
     return {f"a_{name}": [row[name] for row in rows] for name in names}
 

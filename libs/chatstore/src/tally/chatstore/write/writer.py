@@ -223,12 +223,6 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
 
 async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     daily, user_daily, hourly = rollups.rows()
-    for statement, rows in (
-        (sql.UPSERT_CHAT_DAILY, daily),
-        (sql.UPSERT_USER_CHAT_DAILY, user_daily),
-        (sql.UPSERT_CHAT_HOURLY, hourly),
-    ):
-        await _run(connection, statement, rows, list(rows[0]) if rows else [])
     user_monthly, reactions_monthly = rollups.monthly_rows()
     replies_daily, replies_monthly = rollups.replies_rows()
     hours_daily, hours_monthly = rollups.hours_rows()
@@ -236,7 +230,10 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     pairs_monthly, delays, delay_buckets, delay_buckets_monthly = rollups.reply_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
-    for statement, rows in (
+    for statement, columns in (
+        (sql.UPSERT_CHAT_DAILY, daily),
+        (sql.UPSERT_USER_CHAT_DAILY, user_daily),
+        (sql.UPSERT_CHAT_HOURLY, hourly),
         (sql.UPSERT_CHAT_WORDS_DAILY, words),
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
         (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
@@ -256,25 +253,27 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_REPLY_DELAY_BUCKETS_DAILY, delay_buckets),
         (sql.UPSERT_REPLY_DELAY_BUCKETS_MONTHLY, delay_buckets_monthly),
     ):
-        await _run(connection, statement, rows, list(rows[0]) if rows else [])
-    for table, rows in (
+        if columns:
+            await connection.execute(statement, columns)
+    for table, columns in (
         (CHAT_WORDS_DAILY, words),
         (CHAT_HASHTAGS_DAILY, tags),
         (REACTION_EMOJI_DAILY, emoji_daily),
         (USER_REACTIONS_DAILY, user_reactions),
         (USER_REACTIONS_MONTHLY, reactions_monthly),
     ):
-        await _drop_zeros(connection, table, rows)
+        await _drop_zeros(connection, table, columns)
 
 
-async def _drop_zeros(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
+async def _drop_zeros(connection: AsyncConnection, table: Table, columns: sql.Columns) -> None:
     """Delete the rows of ``table`` (a rollup whose counts can go down: edits, withdrawn
-    reactions) in the chats of ``rows`` whose counts are all 0, so the table holds the same
-    rows however the events were batched (a row that went to 0 is as if it never was)."""
-    if not rows:
+    reactions) in the chats of ``columns`` (its increments) whose counts are all 0, so the
+    table holds the same rows however the events were batched (a row that went to 0 is as if
+    it never was)."""
+    if not columns:
         return
     counts = [c for c in table.c if not c.primary_key]
-    chats = sorted({row["chat_id"] for row in rows})
+    chats = sorted(set(columns["a_chat_id"]))
     await connection.execute(
         delete(table).where(table.c.chat_id.in_(chats), *(c == 0 for c in counts))
     )
