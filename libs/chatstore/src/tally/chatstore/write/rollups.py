@@ -153,15 +153,10 @@ class Rollups:
         """Count a new message of ``user_id`` sent at local ``hour`` of local ``day``."""
         self.hours.setdefault((chat_id, user_id, day, hour), [0])[0] += 1
 
-    def hours_rows(self) -> tuple[Columns, Columns]:
-        """(user_hours_daily, user_hours_monthly) increments, sorted by key."""
-        monthly: dict[tuple[int, int, date, int], list[int]] = {}
-        for (chat_id, user_id, day, hour), (messages,) in self.hours.items():
-            monthly.setdefault((chat_id, user_id, day.replace(day=1), hour), [0])[0] += messages
-        return (
-            _columns(self.hours, ("chat_id", "user_id", "day", "hour"), ("messages",)),
-            _columns(monthly, ("chat_id", "user_id", "month", "hour"), ("messages",)),
-        )
+    def hours_rows(self) -> Columns:
+        """user_hours_daily increments, sorted by key (``UPSERT_USER_HOURS`` sums them by
+        month into user_hours_monthly)."""
+        return _columns(self.hours, ("chat_id", "user_id", "day", "hour"), ("messages",))
 
     def member(self, chat_id: int, day: date, change: str) -> None:
         """Count a join or a leave (``change``) on ``day``."""
@@ -212,49 +207,21 @@ class Rollups:
             _columns(self.pairs, ("chat_id", "day", "user_id", "replied_user_id"), ("replies",)),
         )
 
-    def monthly_rows(self) -> tuple[Columns, Columns]:
-        """(user_chat_monthly messages and words, user_reactions_monthly) increments: those of
-        ``user_chat_daily`` and ``user_reactions_daily`` summed by month, sorted by key."""
-        return (
-            _columns(_by_month(self.user_daily), ("chat_id", "month", "user_id"), USER_DAILY),
-            _columns(
-                _by_month(self.user_reactions),
-                ("chat_id", "month", "user_id"),
-                ("received", "given"),
-            ),
-        )
+    def monthly_rows(self) -> Columns:
+        """user_chat_monthly (messages and words) increments: those of ``user_chat_daily``
+        summed by month, sorted by key. (``user_reactions_monthly``, ``user_replies_*``,
+        ``reply_pairs_monthly`` and ``reply_delay_buckets_*`` are summed in SQL from the
+        daily arrays: :func:`~tally.chatstore.write.statements._upsert_with_sums`.)"""
+        return _columns(_by_month(self.user_daily), ("chat_id", "month", "user_id"), USER_DAILY)
 
-    def replies_rows(self) -> tuple[Columns, Columns]:
-        """(user_replies_daily, user_replies_monthly) increments: the reply pairs' summed by
-        the author replied to, by day and by month, sorted by key."""
-        received: dict[tuple[int, date, int], list[int]] = {}
-        for (chat_id, day, _, author), (replies,) in self.pairs.items():
-            received.setdefault((chat_id, day, author), [0])[0] += replies
-        return (
-            _columns(received, ("chat_id", "day", "user_id"), ("received",)),
-            _columns(_by_month(received), ("chat_id", "month", "user_id"), ("received",)),
-        )
-
-    def reply_rows(self) -> tuple[Columns, Columns, Columns, Columns]:
-        """(reply_pairs_monthly, reply_delays_daily, reply_delay_buckets_daily,
-        reply_delay_buckets_monthly) increments: the reply pairs' summed by month, and the
-        delays' by value, by bucket per day and by bucket per month, sorted by key."""
-        exact: dict[tuple[int, int, date, float], list[int]] = {}
-        buckets: dict[tuple[int, date, int], list[int]] = {}
-        for (chat_id, day, delay), (replies,) in self.delays.items():
-            bucket = delay_bucket(delay)
-            exact[chat_id, bucket, day, delay] = [replies]
-            buckets.setdefault((chat_id, day, bucket), [0])[0] += replies
-        return (
-            _columns(
-                _by_month(self.pairs),
-                ("chat_id", "month", "user_id", "replied_user_id"),
-                ("replies",),
-            ),
-            _columns(exact, ("chat_id", "bucket", "day", "delay_s"), ("replies",)),
-            _columns(buckets, ("chat_id", "day", "bucket"), ("replies",)),
-            _columns(_by_month(buckets), ("chat_id", "month", "bucket"), ("replies",)),
-        )
+    def delay_rows(self) -> Columns:
+        """reply_delays_daily increments, each delay with its bucket (:func:`delay_bucket`),
+        sorted by key (``UPSERT_REPLY_DELAYS`` sums them by bucket per day and per month)."""
+        exact = {
+            (chat_id, delay_bucket(delay), day, delay): replies
+            for (chat_id, day, delay), replies in self.delays.items()
+        }
+        return _columns(exact, ("chat_id", "bucket", "day", "delay_s"), ("replies",))
 
     def rows(self) -> tuple[Columns, Columns, Columns]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
