@@ -120,38 +120,39 @@ class Rollups:
         words: int,
     ) -> None:
         """Count ``messages`` messages of ``words`` words sent at ``sent_at`` (local ``day``)."""
-        touched = [
-            self.daily.setdefault((chat_id, day), [0] * len(DAILY)),
-            self.hourly.setdefault((chat_id, utc_hour(sent_at)), [0] * len(HOURLY)),
-        ]
+        touched = [_totals(self.daily, (chat_id, day), len(DAILY))]
+        touched.append(_totals(self.hourly, (chat_id, utc_hour(sent_at)), len(HOURLY)))
         if user_id is not None:
-            touched.append(self.user_daily.setdefault((chat_id, day, user_id), [0] * 2))
+            touched.append(_totals(self.user_daily, (chat_id, day, user_id), len(USER_DAILY)))
         for totals in touched:
             totals[0] += messages  # messages and words lead every rollup's columns
             totals[1] += words
 
     def posted(self, row: Row, day: date) -> None:
         """Count a new message (a ``messages`` row) in the content, topic and reply rollups."""
-        chat_id, user_id = row["chat_id"], row["user_id"]
-        content = self.content.setdefault((chat_id, day, row["message_type"]), [0] * len(CONTENT))
-        increments = (1, row["links"], row["mentions"], row["hashtags"], row["forwarded"])
-        for index, value in enumerate((*increments, row["reply_to_message_id"] is not None)):
-            content[index] += int(value)
+        chat_id, user_id, reply_to = row["chat_id"], row["user_id"], row["reply_to_message_id"]
+        content = _totals(self.content, (chat_id, day, row["message_type"]), len(CONTENT))
+        content[0] += 1
+        content[1] += row["links"]
+        content[2] += row["mentions"]
+        content[3] += row["hashtags"]
+        content[4] += row["forwarded"]
+        content[5] += reply_to is not None
         thread = row["thread_id"] if row["thread_id"] is not None else NO_TOPIC
-        self.topics.setdefault((chat_id, day, thread), [0])[0] += 1
+        _totals(self.topics, (chat_id, day, thread), 1)[0] += 1
         if user_id is not None:
             key = (chat_id, day.replace(day=1), thread, user_id)
             self.topic_users[key] = self.topic_users.get(key, 0) | 1 << (day.day - 1)
         if row["reply_delay_s"] is not None:
-            self.delays.setdefault((chat_id, day, row["reply_delay_s"]), [0])[0] += 1
+            _totals(self.delays, (chat_id, day, row["reply_delay_s"]), 1)[0] += 1
         author = row["reply_to_user_id"]
         if author is not None and author != user_id:
             replier = user_id if user_id is not None else ANONYMOUS
-            self.pairs.setdefault((chat_id, day, replier, author), [0])[0] += 1
+            _totals(self.pairs, (chat_id, day, replier, author), 1)[0] += 1
 
     def hour(self, chat_id: int, user_id: int, day: date, hour: int) -> None:
         """Count a new message of ``user_id`` sent at local ``hour`` of local ``day``."""
-        self.hours.setdefault((chat_id, user_id, day, hour), [0])[0] += 1
+        _totals(self.hours, (chat_id, user_id, day, hour), 1)[0] += 1
 
     def hours_rows(self) -> Columns:
         """user_hours_daily increments, sorted by key (``UPSERT_USER_HOURS`` sums them by
@@ -243,6 +244,15 @@ def delay_bucket(delay_s: float) -> int:
     whole = math.floor(delay_s)
     shift = max(whole.bit_length() - DELAY_BITS, 0)
     return whole >> shift << shift
+
+
+def _totals(totals: dict[K, list[int]], key: K, width: int) -> list[int]:
+    """The increments of ``key`` in ``totals``, ``width`` zeros when new (unlike
+    ``setdefault``, no list is made for a key already there: the writer's hot path)."""
+    found = totals.get(key)
+    if found is None:
+        found = totals[key] = [0] * width
+    return found
 
 
 def _by_month(daily: Mapping[K, list[int]]) -> dict[K, list[int]]:
