@@ -6,13 +6,17 @@ fresh database; no NATS. Reports this process's CPU time (``time.process_time``:
 is not in it, and other tenants' load does not count) and the part of it spent in
 collections (``gc.callbacks``), under one of three collector settings: CPython's defaults,
 ``gc.freeze()`` after start-up, or that plus a youngest-generation threshold (what
-``tally.runtime.service.run_service`` sets). Usage::
+``tally.runtime.service.run_service`` sets). Also reports the CPU time of the PostgreSQL
+backends serving the bench's database (``/proc/<pid>/stat`` utime + stime of the processes
+titled ``postgres: … <database> …``; needs the server on this machine, else it reads 0), so
+that work moved from Python into SQL shows. Usage::
 
     uv run python scripts/bench_chat_writer_gc.py [N] [default|freeze|freeze+threshold]
 """
 
 import asyncio
 import gc
+import os
 import sys
 import time
 from datetime import date
@@ -32,6 +36,22 @@ from tally.runtime.service import GC_YOUNG_THRESHOLD
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 60_000
 MODE = sys.argv[2] if len(sys.argv) > 2 else "freeze+threshold"
 DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+def backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend of ``database`` on this machine."""
+    ticks, found = os.sysconf("SC_CLK_TCK"), {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as title:
+                if f" {database} ".encode() not in title.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
 
 class Collections:
@@ -71,11 +91,14 @@ async def main() -> None:
             gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         collections = Collections()
         gc.callbacks.append(collections)
+        backends = backends_cpu(url.database or "")
         started = time.process_time()
         for start in range(0, len(bodies), 2000):
             valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
             await writer.write([event for _, event in valid])
         cpu = time.process_time() - started
+        after = backends_cpu(url.database or "")
+        postgres = sum(seconds - backends.get(pid, 0.0) for pid, seconds in after.items())
         gc.callbacks.remove(collections)
     finally:
         await engine.dispose()
@@ -83,7 +106,8 @@ async def main() -> None:
     print(
         f"{MODE}: {len(bodies):,} events, {cpu:.2f} s CPU ({1e6 * cpu / len(bodies):.1f} µs/event,"
         f" {len(bodies) / cpu:,.0f} events per CPU second); collections {collections.seconds:.2f} s"
-        f" ({100 * collections.seconds / cpu:.0f} %), {collections.full} full"
+        f" ({100 * collections.seconds / cpu:.0f} %), {collections.full} full;"
+        f" PostgreSQL {postgres:.2f} s CPU ({1e6 * postgres / len(bodies):.1f} µs/event)"
     )
 
 

@@ -127,11 +127,11 @@ def test_rollup_rows_keep_touched_keys_even_at_zero_and_come_sorted() -> None:
     rollups.reactions(CHAT, date(2025, 11, 3), 1)
     rollups.reactions(CHAT, date(2025, 11, 3), -1)
     daily, user_daily, hourly = rollups.rows()
-    assert [(row["day"], row["reactions"]) for row in daily] == [
+    assert list(zip(daily["a_day"], daily["a_reactions"], strict=True)) == [
         (date(2025, 11, 3), 0),
         (date(2025, 11, 4), 1),
     ]
-    assert user_daily == hourly == []
+    assert user_daily == hourly == {}
 
 
 def test_invalid_bodies_are_told_apart_from_valid_ones_by_index() -> None:

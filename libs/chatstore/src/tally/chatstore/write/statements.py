@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Date,
+    DateTime,
     String,
     Table,
     Text,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal_column,
     or_,
     select,
     union,
@@ -97,7 +100,11 @@ def batch_of(table: Table, names: Sequence[str], alias: str = "batch") -> TableV
     return func.unnest(*arrays).table_valued(*names).render_derived(name=alias)
 
 
-def arrays(rows: Sequence[Row], names: Sequence[str]) -> dict[str, list[Any]]:
+Columns = dict[str, list[Any]]
+"""The parameters of a :func:`batch_of` statement: ``a_<column>`` -> that column's values."""
+
+
+def arrays(rows: Sequence[Row], names: Sequence[str]) -> Columns:
     """The parameters of a :func:`batch_of` statement: ``rows`` as one list per column."""
     return {f"a_{name}": [row[name] for row in rows] for name in names}
 
@@ -275,27 +282,6 @@ UPSERT_CHAT_TOPIC_DAILY = _upsert_rollup(CHAT_TOPIC_DAILY, ("chat_id", "day", "t
 UPSERT_USER_TOPIC_MONTHLY = _upsert_masks(
     USER_TOPIC_MONTHLY, ("chat_id", "month", "thread_id", "user_id")
 )
-UPSERT_REPLY_PAIRS_DAILY = _upsert_rollup(
-    REPLY_PAIRS_DAILY, ("chat_id", "day", "user_id", "replied_user_id")
-)
-UPSERT_USER_REPLIES_DAILY = _upsert_rollup(USER_REPLIES_DAILY, ("chat_id", "day", "user_id"))
-UPSERT_USER_REPLIES_MONTHLY = _upsert_rollup(USER_REPLIES_MONTHLY, ("chat_id", "month", "user_id"))
-UPSERT_USER_HOURS_DAILY = _upsert_rollup(USER_HOURS_DAILY, ("chat_id", "user_id", "day", "hour"))
-UPSERT_USER_HOURS_MONTHLY = _upsert_rollup(
-    USER_HOURS_MONTHLY, ("chat_id", "user_id", "month", "hour")
-)
-UPSERT_REPLY_PAIRS_MONTHLY = _upsert_rollup(
-    REPLY_PAIRS_MONTHLY, ("chat_id", "month", "user_id", "replied_user_id")
-)
-UPSERT_REPLY_DELAYS_DAILY = _upsert_rollup(
-    REPLY_DELAYS_DAILY, ("chat_id", "bucket", "day", "delay_s")
-)
-UPSERT_REPLY_DELAY_BUCKETS_DAILY = _upsert_rollup(
-    REPLY_DELAY_BUCKETS_DAILY, ("chat_id", "day", "bucket")
-)
-UPSERT_REPLY_DELAY_BUCKETS_MONTHLY = _upsert_rollup(
-    REPLY_DELAY_BUCKETS_MONTHLY, ("chat_id", "month", "bucket")
-)
 _answered = batch_of(MESSAGES, ORIGINALS_KEY, "answered")
 ORIGINALS = select(
     MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at, MESSAGES.c.user_id
@@ -346,10 +332,6 @@ STANDING_TOTALS = (
 DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY))
 INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
 UPSERT_REACTION_EMOJI_DAILY = _upsert_rollup(REACTION_EMOJI_DAILY, ("chat_id", "day", "emoji"))
-UPSERT_USER_REACTIONS_DAILY = _upsert_rollup(USER_REACTIONS_DAILY, ("chat_id", "day", "user_id"))
-UPSERT_USER_REACTIONS_MONTHLY = _upsert_rollup(
-    USER_REACTIONS_MONTHLY, ("chat_id", "month", "user_id")
-)
 UPSERT_CHAT_WORDS_DAILY = _upsert_rollup(CHAT_WORDS_DAILY, ("chat_id", "day", "language", "word"))
 UPSERT_CHAT_HASHTAGS_DAILY = _upsert_rollup(CHAT_HASHTAGS_DAILY, ("chat_id", "day", "tag"))
 _summed = batch_of(MESSAGE_REACTION_TOTALS, COUNTS_KEY, "summed")
@@ -357,3 +339,119 @@ DELETE_MESSAGE_TOTALS = MESSAGE_REACTION_TOTALS.delete().where(
     *_same(MESSAGE_REACTION_TOTALS, _summed, COUNTS_KEY)
 )
 INSERT_MESSAGE_TOTALS = _insert(MESSAGE_REACTION_TOTALS, MESSAGE_TOTALS_COLUMNS)
+
+
+Derived = tuple[Table, Sequence[tuple[str, str]], Sequence[tuple[str, str]]]
+"""A rollup summed from another in the same statement: (table, its keys as (column, source
+column; a source ``month:<day column>`` is that day's month), its counts as (column, source
+column summed))."""
+
+
+def _upsert_with_sums(table: Table, keys: Sequence[str], derived: Sequence[Derived]) -> Insert:
+    """:func:`_upsert_rollup` of ``table``, and in the same statement, for each of ``derived``,
+    the batch's increments summed by the derived table's keys, upserted into it the same way
+    (``INSERT … SELECT … GROUP BY … ORDER BY <keys>``: rows locked in key order, as when the
+    sums came sorted from Python). The arrays are sent and decoded once (issue 17: the
+    monthly and per-author sums were built and encoded again in Python)."""
+    names = [column.name for column in table.c]
+    batch = select(*batch_of(table, names).c).cte("batch")
+    statement = insert(table).from_select(names, select(*(batch.c[n] for n in names)))
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={n: table.c[n] + statement.excluded[n] for n in names if n not in keys},
+    )
+    for other, other_keys, sums in derived:
+        grouped = [
+            cast(
+                func.date_trunc(literal_column("'month'"), cast(batch.c[source[6:]], DateTime)),
+                Date,
+            )
+            if source.startswith("month:")
+            else batch.c[source]
+            for _, source in other_keys
+        ]
+        summed = [cast(func.sum(batch.c[source]), other.c[n].type) for n, source in sums]
+        columns = [n for n, _ in (*other_keys, *sums)]
+        into = insert(other).from_select(
+            columns, select(*grouped, *summed).group_by(*grouped).order_by(*grouped)
+        )
+        into = into.on_conflict_do_update(
+            index_elements=[n for n, _ in other_keys],
+            set_={n: other.c[n] + into.excluded[n] for n, _ in sums},
+        )
+        statement = statement.add_cte(into.cte(f"into_{other.name}"))
+    return statement
+
+
+_DAY_KEYS = (("chat_id", "chat_id"), ("day", "day"))
+_MONTH_KEYS = (("chat_id", "chat_id"), ("month", "month:day"))
+UPSERT_USER_HOURS = _upsert_with_sums(
+    USER_HOURS_DAILY,
+    ("chat_id", "user_id", "day", "hour"),
+    [
+        (
+            USER_HOURS_MONTHLY,
+            (
+                ("chat_id", "chat_id"),
+                ("user_id", "user_id"),
+                ("month", "month:day"),
+                ("hour", "hour"),
+            ),
+            (("messages", "messages"),),
+        )
+    ],
+)
+"""``user_hours_daily`` and its sums by month, ``user_hours_monthly``."""
+UPSERT_USER_REACTIONS = _upsert_with_sums(
+    USER_REACTIONS_DAILY,
+    ("chat_id", "day", "user_id"),
+    [
+        (
+            USER_REACTIONS_MONTHLY,
+            (*_MONTH_KEYS, ("user_id", "user_id")),
+            (("received", "received"), ("given", "given")),
+        )
+    ],
+)
+"""``user_reactions_daily`` and its sums by month, ``user_reactions_monthly``."""
+UPSERT_REPLY_PAIRS = _upsert_with_sums(
+    REPLY_PAIRS_DAILY,
+    ("chat_id", "day", "user_id", "replied_user_id"),
+    [
+        (
+            USER_REPLIES_DAILY,
+            (*_DAY_KEYS, ("user_id", "replied_user_id")),
+            (("received", "replies"),),
+        ),
+        (
+            USER_REPLIES_MONTHLY,
+            (*_MONTH_KEYS, ("user_id", "replied_user_id")),
+            (("received", "replies"),),
+        ),
+        (
+            REPLY_PAIRS_MONTHLY,
+            (*_MONTH_KEYS, ("user_id", "user_id"), ("replied_user_id", "replied_user_id")),
+            (("replies", "replies"),),
+        ),
+    ],
+)
+"""``reply_pairs_daily`` and its sums by author replied to (``user_replies_daily``, and
+``user_replies_monthly``) and by month (``reply_pairs_monthly``)."""
+UPSERT_REPLY_DELAYS = _upsert_with_sums(
+    REPLY_DELAYS_DAILY,
+    ("chat_id", "bucket", "day", "delay_s"),
+    [
+        (
+            REPLY_DELAY_BUCKETS_DAILY,
+            (*_DAY_KEYS, ("bucket", "bucket")),
+            (("replies", "replies"),),
+        ),
+        (
+            REPLY_DELAY_BUCKETS_MONTHLY,
+            (*_MONTH_KEYS, ("bucket", "bucket")),
+            (("replies", "replies"),),
+        ),
+    ],
+)
+"""``reply_delays_daily`` and its sums by bucket, per day (``reply_delay_buckets_daily``) and
+per month (``reply_delay_buckets_monthly``)."""

@@ -25,10 +25,10 @@ async def recount_words(connection: AsyncConnection) -> int:
     await connection.execute(delete(CHAT_WORDS_DAILY))
     await connection.execute(delete(CHAT_HASHTAGS_DAILY))
     words, tags = rollups.text_rows()
-    for statement, rows in (
+    for statement, columns in (
         (sql.UPSERT_CHAT_WORDS_DAILY, words),
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
     ):
-        if rows:
-            await connection.execute(statement, sql.arrays(rows, list(rows[0])))
+        if columns:
+            await connection.execute(statement, columns)
     return texts

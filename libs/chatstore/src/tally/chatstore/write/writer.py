@@ -223,58 +223,47 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
 
 async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     daily, user_daily, hourly = rollups.rows()
-    for statement, rows in (
+    user_monthly = rollups.monthly_rows()
+    content, topics, topic_users, pairs = rollups.group_rows()
+    emoji_daily, user_reactions = rollups.reaction_rows()
+    words, tags = rollups.text_rows()
+    for statement, columns in (
         (sql.UPSERT_CHAT_DAILY, daily),
         (sql.UPSERT_USER_CHAT_DAILY, user_daily),
         (sql.UPSERT_CHAT_HOURLY, hourly),
-    ):
-        await _run(connection, statement, rows, list(rows[0]) if rows else [])
-    user_monthly, reactions_monthly = rollups.monthly_rows()
-    replies_daily, replies_monthly = rollups.replies_rows()
-    hours_daily, hours_monthly = rollups.hours_rows()
-    content, topics, topic_users, pairs = rollups.group_rows()
-    pairs_monthly, delays, delay_buckets, delay_buckets_monthly = rollups.reply_rows()
-    emoji_daily, user_reactions = rollups.reaction_rows()
-    words, tags = rollups.text_rows()
-    for statement, rows in (
         (sql.UPSERT_CHAT_WORDS_DAILY, words),
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
         (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
-        (sql.UPSERT_USER_REACTIONS_DAILY, user_reactions),
-        (sql.UPSERT_USER_REACTIONS_MONTHLY, reactions_monthly),
+        (sql.UPSERT_USER_REACTIONS, user_reactions),
         (sql.UPSERT_USER_CHAT_MONTHLY, user_monthly),
         (sql.UPSERT_CHAT_CONTENT_DAILY, content),
         (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
         (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
-        (sql.UPSERT_REPLY_PAIRS_DAILY, pairs),
-        (sql.UPSERT_USER_REPLIES_DAILY, replies_daily),
-        (sql.UPSERT_USER_REPLIES_MONTHLY, replies_monthly),
-        (sql.UPSERT_USER_HOURS_DAILY, hours_daily),
-        (sql.UPSERT_USER_HOURS_MONTHLY, hours_monthly),
-        (sql.UPSERT_REPLY_PAIRS_MONTHLY, pairs_monthly),
-        (sql.UPSERT_REPLY_DELAYS_DAILY, delays),
-        (sql.UPSERT_REPLY_DELAY_BUCKETS_DAILY, delay_buckets),
-        (sql.UPSERT_REPLY_DELAY_BUCKETS_MONTHLY, delay_buckets_monthly),
+        (sql.UPSERT_REPLY_PAIRS, pairs),
+        (sql.UPSERT_USER_HOURS, rollups.hours_rows()),
+        (sql.UPSERT_REPLY_DELAYS, rollups.delay_rows()),
     ):
-        await _run(connection, statement, rows, list(rows[0]) if rows else [])
-    for table, rows in (
+        if columns:
+            await connection.execute(statement, columns)
+    for table, columns in (
         (CHAT_WORDS_DAILY, words),
         (CHAT_HASHTAGS_DAILY, tags),
         (REACTION_EMOJI_DAILY, emoji_daily),
         (USER_REACTIONS_DAILY, user_reactions),
-        (USER_REACTIONS_MONTHLY, reactions_monthly),
+        (USER_REACTIONS_MONTHLY, user_reactions),  # its chats are the daily rows'
     ):
-        await _drop_zeros(connection, table, rows)
+        await _drop_zeros(connection, table, columns)
 
 
-async def _drop_zeros(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
+async def _drop_zeros(connection: AsyncConnection, table: Table, columns: sql.Columns) -> None:
     """Delete the rows of ``table`` (a rollup whose counts can go down: edits, withdrawn
-    reactions) in the chats of ``rows`` whose counts are all 0, so the table holds the same
-    rows however the events were batched (a row that went to 0 is as if it never was)."""
-    if not rows:
+    reactions) in the chats of ``columns`` (its increments) whose counts are all 0, so the
+    table holds the same rows however the events were batched (a row that went to 0 is as if
+    it never was)."""
+    if not columns:
         return
     counts = [c for c in table.c if not c.primary_key]
-    chats = sorted({row["chat_id"] for row in rows})
+    chats = sorted(set(columns["a_chat_id"]))
     await connection.execute(
         delete(table).where(table.c.chat_id.in_(chats), *(c == 0 for c in counts))
     )
