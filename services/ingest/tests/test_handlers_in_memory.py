@@ -34,6 +34,7 @@ from tally.ingest.app import create_broker_for, create_database_engine
 from tally.ingest.chats.handlers import CONSUMER
 from tally.ingest.config import IngestSettings
 from tally.ingest.videos import handlers as video_handlers
+from tally.testing.waiting import until
 
 STAMP = datetime(2025, 11, 3, tzinfo=UTC)
 COUNTERS = ("views_count", "likes_count", "comments_count", "reports_count")
@@ -346,8 +347,9 @@ async def test_a_chat_batch_is_written_while_the_next_is_fetched(ingest: Ingest)
             first, subject, reply_to=acked_by_jetstream(delivered=1, stream=stream)
         ),
         timeout=5,
-    )  # returned with the write held open
-    assert (ingest.chats.begun, ingest.chats.written) == ([first], [])
+    )  # returned with the write held open (its task may not have reached the write yet)
+    await until(lambda: ingest.chats.begun == [first], what="the first batch's write")
+    assert ingest.chats.written == []
     next_batch = asyncio.create_task(
         ingest.broker.publish(
             second, subject, reply_to=acked_by_jetstream(delivered=1, sequence=2, stream=stream)
