@@ -82,8 +82,10 @@ async def test_refused_sql_is_answered_on_its_subject_with_the_msg_id(executor: 
     assert executor.sample("tally_executor_firewall_total", verdict="refused") == 1
 
 
-async def test_a_refused_question_asked_again_is_dropped(executor: Executor) -> None:
-    """The same refused SQL published twice: answered once, the repeat counted."""
+async def test_a_refused_question_asked_again_gets_the_same_refusal(executor: Executor) -> None:
+    """The same refused SQL published twice, the second after the first was answered (a
+    re-ask: its answer did not arrive): checked once, the same refusal sent again, the
+    repeat counted as replayed."""
     proposed = SqlProposed(question=_question(), sql="DROP TABLE videos", planned_ms=1)
     answers = executor.listen(executor.subjects.answer("cli", str(proposed.question.question_id)))
 
@@ -91,8 +93,9 @@ async def test_a_refused_question_asked_again_is_dropped(executor: Executor) -> 
         await broker.publish(proposed, executor.subjects.sql_proposed)
         await broker.publish(proposed, executor.subjects.sql_proposed)
 
-    assert len(answers.bodies) == 1
-    assert executor.sample("tally_executor_repeated_questions_total") == 1
+    assert len(answers.bodies) == 2 and answers.bodies[0] == answers.bodies[1]
+    assert executor.sample("tally_executor_firewall_total", verdict="refused") == 1
+    assert executor.sample("tally_executor_repeated_questions_total", action="replayed") == 1
 
 
 async def test_a_chat_plan_outside_a_group_is_refused_without_the_database(

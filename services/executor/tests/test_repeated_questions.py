@@ -1,5 +1,6 @@
 """A question asked again (the gateway's re-asks, passed on by nl2sql) in the running
-executor, on real NATS and PostgreSQL: one query per question id, unless the first failed."""
+executor, on real NATS and PostgreSQL: one query per question id, unless the first failed, and
+the answer published again when it was lost on the way."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from tally.executor.config import ExecutorSettings
 from tally.executor.runner import Reader
 from tally.infra.settings import CommonSettings
 from tally.semantic.plan import Aggregate, Dataset, Measure, QueryPlan
+from tally.testing.waiting import until
 
 DEAD_DATABASE = "postgresql://tally_reader@127.0.0.1:1/nowhere"
 PLAN = QueryPlan(
@@ -43,7 +45,22 @@ class Executor:
 
     @property
     def repeated(self) -> float:
-        return self.registry.get_sample_value("tally_executor_repeated_questions_total") or 0.0
+        return self.replayed + self._sample("tally_executor_repeated_questions_total", "dropped")
+
+    @property
+    def replayed(self) -> float:
+        return self._sample("tally_executor_repeated_questions_total", "replayed")
+
+    @property
+    def queries(self) -> float:
+        """Plans run on the database (``answered`` outcome)."""
+        return (
+            self.registry.get_sample_value("tally_executor_queries_total", {"outcome": "answered"})
+            or 0.0
+        )
+
+    def _sample(self, name: str, action: str) -> float:
+        return self.registry.get_sample_value(name, {"action": action}) or 0.0
 
 
 async def _running(settings: ExecutorSettings) -> AsyncIterator[Executor]:
@@ -90,28 +107,53 @@ async def _nothing_more(subscription: Subscription) -> None:
         await subscription.next_msg(timeout=0.5)
 
 
-async def test_a_plan_published_four_times_is_run_once(executor: Executor) -> None:
-    """The same QueryPlanned four times: one answer, three repeats dropped and counted."""
-    planned = QueryPlanned(question=_question(), plan=PLAN, planned_ms=1)
-    answers, before = await executor.answers(planned.question), executor.repeated
+async def _four_times(executor: Executor, event: QueryPlanned | SqlProposed, subject: str) -> None:
+    """``event`` published four times at once: one answer, then each repeat either dropped
+    (the first still in flight) or given the same answer again, every repeat counted."""
+    answers = await executor.answers(event.question)
+    before, replayed = executor.repeated, executor.replayed
 
-    await executor.publish(planned, executor.subjects.plan_ready, times=4)
+    await executor.publish(event, subject, times=4)
 
-    assert (await _answer(answers)).outcome == "answered"
+    first = await _answer(answers)
+    assert first.outcome == "answered"
+    await until(lambda: executor.repeated == before + 3, what="three repeats counted")
+    again = [await _answer(answers) for _ in range(int(executor.replayed - replayed))]
     await _nothing_more(answers)
-    assert executor.repeated == before + 3
+    assert again == [first] * len(again)
+
+
+async def test_a_plan_published_four_times_is_run_once(executor: Executor) -> None:
+    """The same QueryPlanned four times: one query on the database."""
+    planned = QueryPlanned(question=_question(), plan=PLAN, planned_ms=1)
+    queries = executor.queries
+
+    await _four_times(executor, planned, executor.subjects.plan_ready)
+
+    assert executor.queries == queries + 1
 
 
 async def test_sql_published_four_times_is_run_once(executor: Executor) -> None:
-    """The same SqlProposed four times: one answer, three repeats dropped and counted."""
+    """The same SqlProposed four times: one answer run, the repeats counted."""
     proposed = SqlProposed(question=_question(), sql="SELECT count(*) FROM videos", planned_ms=1)
-    answers, before = await executor.answers(proposed.question), executor.repeated
+    await _four_times(executor, proposed, executor.subjects.sql_proposed)
 
-    await executor.publish(proposed, executor.subjects.sql_proposed, times=4)
 
-    assert (await _answer(answers)).outcome == "answered"
-    await _nothing_more(answers)
-    assert executor.repeated == before + 3
+async def test_an_answer_lost_on_the_way_is_sent_again(executor: Executor) -> None:
+    """A plan answered while nobody listened (its answer lost, as with a NATS node that died
+    on the way to the gateway), then published again by the gateway's re-ask: the same
+    answer is published again, and the database is not queried again."""
+    planned = QueryPlanned(question=_question(), plan=PLAN, planned_ms=1)
+    queries, replayed = executor.queries, executor.replayed
+    await executor.publish(planned, executor.subjects.plan_ready, times=1)
+    await until(lambda: executor.queries == queries + 1, timeout_s=10, what="the first run")
+    answers = await executor.answers(planned.question)
+
+    await executor.publish(planned, executor.subjects.plan_ready, times=1)
+
+    answer = await _answer(answers)
+    assert (answer.outcome, answer.question) == ("answered", planned.question)
+    assert (executor.queries, executor.replayed) == (queries + 1, replayed + 1)
 
 
 async def test_a_failed_answer_lets_the_question_run_again(broken: Executor) -> None:

@@ -4,8 +4,10 @@ A late question is published again under the same id (the gateway's and ``tally 
 re-asks, after 2, 6 and 14 s: see tally.gateway.domain.reasks), since core NATS loses a
 question whose replica dies. nl2sql and the executor each keep the ids they are handling or
 have handled for ``ttl_s`` seconds, at most ``size`` of them (the oldest forgotten first), so
-a slow question asked four times is read by the LLM, or run on the database, once. A failed
-attempt is forgotten: asking again tries again.
+a slow question asked four times is read by the LLM, or run on the database, once. A repeat
+of a handled id gets the result kept (nl2sql's event, the executor's answer) published again:
+a question is asked again only when its answer did not arrive, lost on the way, say, with a
+NATS node that died. A failed attempt is forgotten: asking again tries again.
 
 The memory is each replica's own. A question asked again goes to whichever replica of the
 queue group NATS picks, so with several replicas a slow question is read at most once per

@@ -11,7 +11,7 @@ from typing import Annotated
 from faststream import Context
 from faststream.nats import NatsBroker
 
-from tally.contracts.events import Outcome
+from tally.contracts.events import QuestionAnswered
 from tally.executor.cache import AnswerCache
 from tally.executor.metrics import ExecutorMetrics
 from tally.executor.ops import OpsReporter
@@ -25,7 +25,7 @@ LlmReaderDep = Annotated[Reader, Context("llm_reader")]
 MetricsDep = Annotated[ExecutorMetrics, Context("metrics")]
 CacheDep = Annotated[AnswerCache | None, Context("cache", default=None)]
 OpsDep = Annotated[OpsReporter, Context("ops")]
-RecentDep = Annotated[RecentQuestions[Outcome], Context("recent")]
+RecentDep = Annotated[RecentQuestions[QuestionAnswered], Context("recent")]
 """Question ids in flight or answered here (plans and LLM-written SQL alike)."""
 
 
@@ -45,4 +45,4 @@ def provide(broker: NatsBroker, dependencies: Dependencies) -> None:
     context = broker.context
     for name in ("reader", "llm_reader", "metrics", "cache", "ops"):
         context.set_global(name, getattr(dependencies, name))
-    context.set_global("recent", RecentQuestions[Outcome]())
+    context.set_global("recent", RecentQuestions[QuestionAnswered]())

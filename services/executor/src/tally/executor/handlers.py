@@ -8,9 +8,12 @@ context (:mod:`tally.executor.deps`). :func:`create_router` subscribes them (que
 pool, which may read the video tables only) -> ``answers.{channel}.{question_id}``;
 ``reports.chat`` -> a group's ChatReport; ``reports.ops`` -> the admins' OpsReport.
 
-A plan or SQL whose question id is in flight or was answered here within ten minutes (a
-question asked again, tally.infra.idempotency) is dropped, unless that answer failed. Invalid
-messages are dead-lettered by the broker's middleware (tally.runtime.deadletter).
+A plan or SQL whose question id is in flight here (a question asked again, see
+tally.infra.idempotency) is dropped; one answered here within ten minutes gets that answer
+published again, nothing read again, since a question is asked again only when its answer did
+not arrive (lost on the way, say, with a NATS node that died); one whose answer failed runs
+again. Invalid messages are dead-lettered by the broker's middleware
+(tally.runtime.deadletter).
 """
 
 from collections.abc import Awaitable, Callable
@@ -20,7 +23,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsBroker as BrokerDep
 
 from tally.contracts.chat_reports import ChatReport, ChatReportRequested
-from tally.contracts.events import Outcome, QueryPlanned, QuestionAsked, SqlProposed
+from tally.contracts.events import QueryPlanned, QuestionAnswered, QuestionAsked, SqlProposed
 from tally.contracts.ops_reports import OpsReport, OpsReportRequested
 from tally.contracts.subjects import Subjects
 from tally.executor.answering import answer, answer_cached, answer_sql, remember
@@ -45,21 +48,31 @@ from tally.semantic import catalog
 SERVICE = "executor"
 
 
-def _failed(outcome: Outcome) -> bool:
-    return outcome == "failed"
+def _failed(answered: QuestionAnswered) -> bool:
+    return answered.outcome == "failed"
 
 
 async def _once(
-    recent: RecentQuestions[Outcome],
+    recent: RecentQuestions[QuestionAnswered],
     metrics: ExecutorMetrics,
     question: QuestionAsked,
-    respond: Callable[[], Awaitable[Outcome]],
+    respond: Callable[[], Awaitable[QuestionAnswered]],
+    *,
+    broker: NatsBroker,
+    subjects: Subjects,
 ) -> None:
-    """``respond()`` unless ``question``'s id is in flight or answered here (then it is
-    dropped, counted); a ``failed`` answer, or an error, lets the next ask run again."""
+    """``respond()`` (which publishes the answer) unless ``question``'s id was met here: a
+    repeat while the first is in flight is dropped, one after it was answered gets the same
+    answer published again (both counted in ``repeated`` by action); a ``failed`` answer,
+    or an error, lets the next ask run again."""
     seen = await recent.once(question.question_id, respond, failed=_failed)
-    if seen is not None:
-        metrics.repeated.inc()
+    if seen is None:
+        return
+    if seen.result is None:
+        metrics.repeated.labels("dropped").inc()
+        return
+    metrics.repeated.labels("replayed").inc()
+    await publish_answer(broker, seen.result, subjects)
 
 
 async def _run_plan(
@@ -70,7 +83,7 @@ async def _run_plan(
     metrics: ExecutorMetrics,
     subjects: Subjects,
     broker: NatsBroker,
-) -> Outcome:
+) -> QuestionAnswered:
     if cache is None or catalog().chat_scoped(planned.plan.dataset):
         result, lookup = await answer(planned, reader), None
     else:
@@ -82,7 +95,7 @@ async def _run_plan(
     metrics.answers.answered(result)
     if cache is not None and lookup is not None:
         await remember(cache, lookup, result)
-    return result.outcome
+    return result
 
 
 async def _run_sql(
@@ -92,11 +105,11 @@ async def _run_sql(
     metrics: ExecutorMetrics,
     subjects: Subjects,
     broker: NatsBroker,
-) -> Outcome:
+) -> QuestionAnswered:
     result = await answer_sql(proposed, llm, metrics)
     await publish_answer(broker, result, subjects)
     metrics.answers.answered(result)
-    return result.outcome
+    return result
 
 
 async def execute(
@@ -108,7 +121,8 @@ async def execute(
     subjects: SubjectsDep,
     broker: BrokerDep,
 ) -> None:
-    """Answer a plan (from the cache when it holds a current answer), once per question id."""
+    """Answer a plan (from the cache when it holds a current answer), run once per question
+    id (see :func:`_once`)."""
     respond = partial(
         _run_plan,
         planned,
@@ -118,7 +132,7 @@ async def execute(
         subjects=subjects,
         broker=broker,
     )
-    await _once(recent, metrics, planned.question, respond)
+    await _once(recent, metrics, planned.question, respond, broker=broker, subjects=subjects)
 
 
 async def execute_sql(
@@ -129,12 +143,12 @@ async def execute_sql(
     subjects: SubjectsDep,
     broker: BrokerDep,
 ) -> None:
-    """Answer LLM-written SQL the firewall accepts (a refusal otherwise), once per question
-    id."""
+    """Answer LLM-written SQL the firewall accepts (a refusal otherwise), run once per
+    question id (see :func:`_once`)."""
     respond = partial(
         _run_sql, proposed, llm=llm, metrics=metrics, subjects=subjects, broker=broker
     )
-    await _once(recent, metrics, proposed.question, respond)
+    await _once(recent, metrics, proposed.question, respond, broker=broker, subjects=subjects)
 
 
 async def report(request: ChatReportRequested, reader: ReaderDep) -> ChatReport:

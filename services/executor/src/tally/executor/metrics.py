@@ -17,8 +17,9 @@ class ExecutorMetrics:
     being left alone after a failure),
     and the SQL firewall's verdicts on LLM-written SQL (``accepted`` or ``refused``).
 
-    ``repeated`` counts plans and LLM-written SQL dropped because their question id was in
-    flight or answered here already (a question asked again, see tally.infra.idempotency).
+    ``repeated`` counts plans and LLM-written SQL whose question id was met here already (a
+    question asked again, see tally.infra.idempotency), by ``action``: ``dropped`` while the
+    first is in flight, ``replayed`` once answered (the answer published again, nothing run).
 
     A cache hit is counted in ``tally_executor_cache_total`` only: no query ran.
 
@@ -54,12 +55,14 @@ class ExecutorMetrics:
         )
         self.repeated = Counter(
             "tally_executor_repeated_questions_total",
-            "Plans and LLM-written SQL dropped: their question id was in flight or answered",
+            "Plans and LLM-written SQL whose question id was met already, by what was done",
+            ["action"],
             registry=registry,
         )
         zero(self.queries, outcome=get_args(Outcome))
         zero(self.cache, result=("hit", "miss", "error"))
         zero(self.firewall, verdict=("accepted", "refused"))
+        zero(self.repeated, action=("dropped", "replayed"))
         self.answers = AnswerMetrics(registry)
         self.active_users = Gauge(
             "tally_active_users",
