@@ -89,6 +89,26 @@ async def test_the_stage_split_pairs_each_reply_with_its_own_bus_events() -> Non
     }
 
 
+async def test_a_lost_question_says_what_the_bus_saw_of_its_chat() -> None:
+    """A question never answered is reported with its chat, text and the time it was handed
+    out, and the unpaired bus events of its chat since then (here its question asked twice
+    and an answer that never reached the chat), seconds after the phase's start."""
+    tracker = Tracker(handed_at={1: 100.0, 2: 101.0}, usual=USUAL)
+    tracker.ask(7, 1, "How many videos?", now=100.0)
+    tracker.ask(8, 2, "Top 5 videos", now=101.0)
+    for hop, chat_id, at in (("asked", 7, 99.0), ("asked", 7, 100.1), ("answered", 7, 100.2)):
+        tracker.on_bus(hop, chat_id, at)
+    tracker.on_bus("asked", 8, 101.1)
+    tracker.on_bus("answered", 8, 101.2)
+    tracker.on_sent(SentMessage(chat_id=8, text="1. a 2. b"), 101.3)
+    tracker.on_bus("asked", 7, 102.1)
+
+    (lost,) = tracker.lost(start=95.0)
+
+    assert (lost.chat_id, lost.text, lost.handed_s) == (7, "How many videos?", 5.0)
+    assert (lost.asked_s, lost.answered_s) == ([5.1, 7.1], [5.2])
+
+
 def test_percentiles_never_pass_the_maximum() -> None:
     """On few samples the exclusive quantiles would extrapolate past the largest; they stop
     at it. One sample gives that sample everywhere, none gives zeros."""

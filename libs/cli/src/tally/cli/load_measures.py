@@ -158,9 +158,46 @@ class Tracker:
         answers are deterministic, so any such reply is a failure or a wrong answer)."""
         return sum(sum(c.values()) - c.most_common(1)[0][1] for c in self.replies.values() if c)
 
+    def lost(self, start: float) -> list["LostQuestion"]:
+        """The questions still open (never answered), oldest first, each with the times
+        (seconds after ``start``) its chat's questions and answers were seen on the bus
+        since it was handed out and not paired with a reply: an answer seen there, say, was
+        published but never reached the chat."""
+        lost = []
+        for chat_id, waiting in self._open.items():
+            for asked in waiting:
+                handed = self.handed_at.get(asked.update_id, asked.pushed_at)
+
+                def since(hop: str, handed: float = handed, chat_id: int = chat_id) -> list[float]:
+                    times = self._bus.get((hop, chat_id), ())
+                    return [round(at - start, 2) for at in times if at >= handed]
+
+                lost.append(
+                    LostQuestion(
+                        chat_id=chat_id,
+                        text=asked.text,
+                        handed_s=round(handed - start, 2),
+                        asked_s=since("asked"),
+                        answered_s=since("answered"),
+                    )
+                )
+        return sorted(lost, key=lambda question: question.handed_s)
+
     def usual_replies(self) -> dict[str, str]:
         """The most common reply to each question text answered (a warm-up's: ``usual``)."""
         return {text: c.most_common(1)[0][0] for text, c in self.replies.items() if c}
+
+
+class LostQuestion(BaseModel):
+    """A question never answered: its chat and text, when it was handed to the gateway, and
+    when its chat's questions (the first and each re-ask) and answers were seen on the bus
+    after that (seconds after the phase's start)."""
+
+    chat_id: int
+    text: str
+    handed_s: float
+    asked_s: list[float]
+    answered_s: list[float]
 
 
 class Latency(BaseModel):

@@ -36,6 +36,13 @@ def print_report(report: LoadReport, console: Console) -> None:
         )
     console.print(table)
     for phase in report.phases:
+        for lost in phase.lost:
+            console.print(
+                f"lost, {phase.replicas} replica(s): chat {lost.chat_id}, {lost.text!r}, handed"
+                f" out at {lost.handed_s:g} s; on the bus since: its chat's questions at"
+                f" {_times(lost.asked_s)}, answers at {_times(lost.answered_s)}",
+                markup=False,
+            )
         if phase.crossed_replies:
             console.print(
                 f"{phase.crossed_replies} replies overtook an older question's reply in their"
@@ -60,3 +67,7 @@ def print_report(report: LoadReport, console: Console) -> None:
         console.print(f"binds: {phase.binds}")
     if report.replica_ratio is not None:
         console.print(f"answers/s with 2 replicas / with 1: {report.replica_ratio:.2f}")
+
+
+def _times(seconds: list[float]) -> str:
+    return ", ".join(f"{at:g} s" for at in seconds) or "none"

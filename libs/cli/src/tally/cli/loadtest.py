@@ -51,6 +51,7 @@ from tally.cli.config import CliSettings, resolve
 from tally.cli.load_measures import (
     CpuUse,
     Latency,
+    LostQuestion,
     Tracker,
     binding,
     cpu_snapshot,
@@ -139,6 +140,8 @@ class PhaseReport(BaseModel):
     asked: int
     answered: int
     unanswered: int
+    lost: list[LostQuestion] = []
+    """The ``unanswered`` questions, with what the bus saw of their chats."""
     errors: int
     """``wrong_replies`` + ``stray_replies`` + ``duplicate_replies``."""
     wrong_replies: int = 0
@@ -415,6 +418,7 @@ async def run_phase(
         asked=tracker.asked,
         answered=len(tracker.latencies_ms),
         unanswered=tracker.outstanding,
+        lost=tracker.lost(start),
         errors=tracker.inconsistent + tracker.unexpected + tracker.duplicates,
         wrong_replies=tracker.inconsistent,
         stray_replies=tracker.unexpected,
