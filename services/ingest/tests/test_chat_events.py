@@ -23,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from tally.chatstore.tables import CHAT_TABLES
-from tally.chatstore.write.writer import ChatWriter, apply_retention, retention_preview
+from tally.chatstore.write.writer import (
+    ChatWriter,
+    WriteResult,
+    apply_retention,
+    retention_preview,
+)
 from tally.cli.main import app as cli
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.contracts.chat_events import (
@@ -476,6 +481,42 @@ async def test_replay_rebuild_gives_identical_tables(env: ChatEnv) -> None:
 
 # The rollups test comes after the replay test: the replays read this module's whole stream,
 # and the rollups test's 30,000 events, published before them, tripled their time.
+
+
+class CountingWriter(ChatWriter):
+    """The real writer, counting its :meth:`write` calls (one transaction each)."""
+
+    writes = 0
+
+    async def write(self, events: Sequence[ChatEvent]) -> WriteResult:
+        self.writes += 1
+        return await super().write(events)
+
+
+async def test_refused_events_are_found_by_halving_the_fetch(env: ChatEnv) -> None:
+    """A fetch of 64 events of which the database refuses two: the other 62 are stored, the
+    two reported by index, in at most 1 + 2·2·log2(64) = 25 transactions (one per event
+    took 65). Written straight to the database, not through the stream: after the replay
+    test, which compares a rebuild from the stream with the tables."""
+    p = Events(-100_401)
+    events: list[ChatEvent] = [
+        p.message(f"2025-11-05T{10 + n // 60:02d}:{n % 60:02d}:00", n + 1) for n in range(64)
+    ]
+    for index in (10, 50):
+        refused = ReactionChanged(
+            **p.common("2025-11-05T12:00:00"), message_id=1, user=ANN, new=("x" * 100,)
+        )
+        events[index] = refused
+    writer = CountingWriter(env.db)
+
+    written, refused_events = await writer.write_isolating(events)
+
+    assert [index for index, _ in refused_events] == [10, 50]
+    assert all(reason.startswith("database refused it:") for _, reason in refused_events)
+    assert (written.events, written.messages) == (62, 62)
+    assert writer.writes <= 25
+    stored = await env.rows("SELECT count(*) FROM messages WHERE chat_id = -100401")
+    assert stored == [(62,)]
 
 
 async def test_rollups_equal_the_raw_tables_counted_in_local_days(env: ChatEnv) -> None:
