@@ -74,11 +74,13 @@ async def test_wrong_token_is_refused_by_the_fake_server(settings: CommonSetting
 
 @pytest.fixture
 def update_logger() -> Iterator[logging.Logger]:
-    """aiogram's per-update logger, its level restored after the test."""
+    """aiogram's per-update logger; its level and the root logger's (which the test sets)
+    restored after the test, so no later test runs with the root at DEBUG."""
     logger = logging.getLogger(UPDATE_LOGGER)
-    level = logger.level
+    level, root_level = logger.level, logging.getLogger().level
     yield logger
     logger.setLevel(level)
+    logging.getLogger().setLevel(root_level)
 
 
 @pytest.mark.parametrize(("log_level", "shown"), [("INFO", False), ("DEBUG", True)])

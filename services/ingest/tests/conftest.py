@@ -33,11 +33,17 @@ async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def ingest(
     ingest_settings: IngestSettings, streams: None, db: AsyncEngine
 ) -> AsyncIterator[None]:
-    """The ingest consumers running in-process; rows they logged are removed afterwards."""
+    """The ingest consumers running in-process for one test module; rows they logged are
+    removed afterwards.
+
+    Not session-scoped: a session fixture of this directory would outlive it and keep
+    consuming this run's streams through every later test (``libs/cli``'s answers among
+    them), and structlog, unconfigured under pytest, prints each ``message received`` to
+    whatever ``sys.stdout`` is then, a CliRunner's too (``tally dlq ls`` read one)."""
     started = datetime.now(UTC)
     engine = create_database_engine(ingest_settings)
     broker = create_broker_for(ingest_settings, engine=engine, registry=CollectorRegistry())
