@@ -4,10 +4,12 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tally.chatstore.tables import MESSAGES
 from tally.chatstore.write.partitions import ensure_message_partitions, is_partitioned, month_start
+from tally.chatstore.write.statements import batch_of, packed
 from tally.contracts.chat_events import CHAT_EVENT, MessagePosted
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings, to_asyncpg_url
@@ -117,3 +119,29 @@ async def test_the_monthly_masks_follow_the_daily_rollup(settings: CommonSetting
     await database.execute("DELETE FROM user_chat_monthly WHERE chat_id = $1", CHAT)
     await database.close()
     assert days == (1 << 2) | (1 << 4)
+
+
+async def test_a_batch_reads_back_each_column_in_order(settings: CommonSettings) -> None:
+    """A batch's columns of one type travel together as one two-dimensional array (issue 17),
+    and each still reads back as its own column, in row order, NULLs kept."""
+    names = ("chat_id", "message_id", "sent_at", "thread_id", "message_type", "text", "links")
+    columns = {
+        "a_chat_id": [CHAT, CHAT, CHAT],
+        "a_message_id": [1, 2, 3],
+        "a_sent_at": [datetime(2041, 1, day, tzinfo=UTC) for day in (1, 2, 3)],
+        "a_thread_id": [None, 7, None],
+        "a_message_type": ["text", "photo", "text"],
+        "a_text": [None, "hi", 'a"b\\c,{d}'],
+        "a_links": [0, 2, 1],
+    }
+    statement = select(*batch_of(MESSAGES, names).c)
+    parameters = packed(statement, columns)
+    assert "p_chat_id__message_id__thread_id" in parameters
+    assert "a_chat_id" not in parameters and "a_sent_at" in parameters
+    engine = create_async_engine(to_asyncpg_url(settings.database_url))
+    async with engine.connect() as connection:
+        rows = (await connection.execute(statement, parameters)).all()
+    await engine.dispose()
+    assert [list(row) for row in rows] == [
+        [columns[f"a_{name}"][index] for name in names] for index in range(3)
+    ]

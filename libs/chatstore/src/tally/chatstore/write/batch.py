@@ -54,11 +54,6 @@ def local_day(moment: datetime, zone_name: str) -> date:
     return moment.astimezone(zone(zone_name)).date()
 
 
-def local_hour(moment: datetime, zone_name: str) -> int:
-    """The hour (0-23) of ``moment``'s local time in the time zone ``zone_name``."""
-    return moment.astimezone(zone(zone_name)).hour
-
-
 def utc_hour(moment: datetime) -> datetime:
     """``moment`` truncated to its hour, in UTC."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -260,8 +255,10 @@ def _chat(plan: BatchPlan, event: ChatEvent, at: datetime) -> None:
         return
     row["chat_type"] = event.chat_type
     row["title"] = title if title is not None else row["title"]
-    row["first_seen_at"] = min(row["first_seen_at"], at)
-    row["updated_at"] = max(row["updated_at"], at)
+    if at < row["first_seen_at"]:
+        row["first_seen_at"] = at
+    if at > row["updated_at"]:
+        row["updated_at"] = at
 
 
 def _user(plan: BatchPlan, user: ChatUser | None, at: datetime) -> None:
@@ -326,8 +323,8 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
         "reply_to_user_id": None,
         "reply_delay_s": None,
     }
-    plan.message_days[key] = local_day(at, state.timezone)
-    plan.message_hours[key] = local_hour(at, state.timezone)
+    local = at.astimezone(zone(state.timezone))  # its local day and hour, converted once
+    plan.message_days[key], plan.message_hours[key] = local.date(), local.hour
 
 
 Original = tuple[datetime, int | None]
