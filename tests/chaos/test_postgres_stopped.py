@@ -30,6 +30,7 @@ from tally.contracts.alerting import AlertNotification
 from tally.contracts.streams import delete_streams, ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.executor.failures import UNAVAILABLE
+from tally.infra.db.reader import CONNECT_TIMEOUT_S
 from tally.infra.db.session import asyncpg_dsn, ensure_database, migrate
 from tally.infra.settings import CommonSettings
 from tests.chaos._stack import OwnPostgres, Service, until
@@ -138,6 +139,13 @@ class Notifications:
         )
 
 
+HOPS_S = 2.0
+"""What the 'try again' answer may take beyond the executor's connect timeout (a connection
+attempt to a PostgreSQL that is going away can hang for all of CONNECT_TIMEOUT_S): the hops
+through NATS, nl2sql and the executor. The bound was 5 s flat, the connect timeout itself; a CI
+run on a slow machine took 5,149 ms."""
+
+
 async def _subscribe(client: Client, subjects: Subjects) -> Notifications:
     notifications = Notifications()
     await client.subscribe(subjects.alerts_all, cb=notifications.collect)
@@ -166,7 +174,8 @@ async def test_postgres_stopped_for_10_s(stack: Stack) -> None:
         down = await asker.ask("How many videos were published in November 2025?")
         assert down.answer.outcome == "failed"
         assert down.answer.reason == UNAVAILABLE
-        assert down.elapsed_ms < 5000, f"the 'try again' answer took {down.elapsed_ms:.0f} ms"
+        quick_ms = (CONNECT_TIMEOUT_S + HOPS_S) * 1000
+        assert down.elapsed_ms < quick_ms, f"the 'try again' answer took {down.elapsed_ms:.0f} ms"
 
         for name in ("executor", "ingest"):
 
