@@ -167,18 +167,18 @@ class Tracker:
         for chat_id, waiting in self._open.items():
             for asked in waiting:
                 handed = self.handed_at.get(asked.update_id, asked.pushed_at)
-
-                def since(hop: str, handed: float = handed, chat_id: int = chat_id) -> list[float]:
-                    times = self._bus.get((hop, chat_id), ())
-                    return [round(at - start, 2) for at in times if at >= handed]
-
+                seen = {hop: self._bus.get((hop, chat_id), ()) for hop in ("asked", "answered")}
+                since = {
+                    hop: [round(at - start, 2) for at in times if at >= handed]
+                    for hop, times in seen.items()
+                }
                 lost.append(
                     LostQuestion(
                         chat_id=chat_id,
                         text=asked.text,
                         handed_s=round(handed - start, 2),
-                        asked_s=since("asked"),
-                        answered_s=since("answered"),
+                        asked_s=since["asked"],
+                        answered_s=since["answered"],
                     )
                 )
         return sorted(lost, key=lambda question: question.handed_s)

@@ -32,12 +32,8 @@ EmojiKey = tuple[int, int, str]
 """(chat_id, message_id, emoji)."""
 
 
-async def _execute(connection: AsyncConnection, statement: Any, columns: sql.Columns) -> Any:
-    return await connection.execute(statement, sql.packed(statement, columns))
-
-
 async def _found(connection: AsyncConnection, statement: Any, keys: Sequence[Row]) -> list[Any]:
-    result = await _execute(connection, statement, sql.arrays(keys, sql.COUNTS_KEY))
+    result = await sql.execute_batch(connection, statement, sql.arrays(keys, sql.COUNTS_KEY))
     return list(result.all())
 
 
@@ -96,7 +92,7 @@ async def settle_totals(
             if (chat_id, message_id) in sent:
                 day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
                 rollups.gave(chat_id, day, user_id, int(count))
-    await _execute(connection, sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    await sql.execute_batch(connection, sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
     rows = [
         {
             "chat_id": c,
@@ -110,7 +106,7 @@ async def settle_totals(
         if count > 0
     ]
     if rows:
-        await _execute(connection, sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
+        await sql.execute_batch(connection, sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
     await _message_totals(connection, keys, now, sent, zones)
 
 
@@ -125,7 +121,7 @@ async def _message_totals(
     totals: dict[tuple[int, int], int] = {}
     for (c, m, _), count in now.items():
         totals[c, m] = totals.get((c, m), 0) + count
-    await _execute(connection, sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    await sql.execute_batch(connection, sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
     rows = [
         {
             "chat_id": c,
@@ -139,6 +135,6 @@ async def _message_totals(
         if total > 0
     ]
     if rows:
-        await _execute(
+        await sql.execute_batch(
             connection, sql.INSERT_MESSAGE_TOTALS, sql.arrays(rows, sql.MESSAGE_TOTALS_COLUMNS)
         )

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import TableValuedAlias
@@ -170,6 +171,12 @@ def packed(statement: Any, columns: Columns) -> dict[str, Any]:
     for param in found[1]:
         bound[param] = [bound.pop(f"a_{name}") for name in PACKS[param]]
     return bound
+
+
+async def execute_batch(connection: AsyncConnection, statement: Any, columns: Columns) -> Any:
+    """Run ``statement`` (built with :func:`batch_of`) for ``columns`` (see :func:`packed`);
+    its result. Raises what ``connection.execute`` raises."""
+    return await connection.execute(statement, packed(statement, columns))
 
 
 def _insert(table: Table, names: Sequence[str]) -> Insert:

@@ -30,5 +30,5 @@ async def recount_words(connection: AsyncConnection) -> int:
         (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
     ):
         if columns:
-            await connection.execute(statement, sql.packed(statement, columns))
+            await sql.execute_batch(connection, statement, columns)
     return texts

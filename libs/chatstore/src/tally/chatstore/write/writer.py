@@ -52,7 +52,7 @@ from tally.chatstore.write.partitions import (
 )
 from tally.chatstore.write.reaction_totals import settle_totals
 from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
-from tally.chatstore.write.statements import arrays, packed
+from tally.chatstore.write.statements import arrays, execute_batch
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
 
 REFUSED_CLASSES = ("22", "23")
@@ -93,7 +93,7 @@ async def _run(
     return the rows it returned, if it returns any."""
     if not rows:
         return []
-    result = await connection.execute(statement, packed(statement, arrays(rows, names)))
+    result = await execute_batch(connection, statement, arrays(rows, names))
     return list(result.all()) if result.returns_rows else []
 
 
@@ -244,7 +244,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         (sql.UPSERT_REPLY_DELAYS, rollups.delay_rows()),
     ):
         if columns:
-            await connection.execute(statement, sql.packed(statement, columns))
+            await sql.execute_batch(connection, statement, columns)
     for table, columns in (
         (CHAT_WORDS_DAILY, words),
         (CHAT_HASHTAGS_DAILY, tags),
