@@ -9,9 +9,11 @@ collections (``gc.callbacks``), under one of three collector settings: CPython's
 ``tally.runtime.service.run_service`` sets). Also reports the CPU time of the PostgreSQL
 backends serving the bench's database (``/proc/<pid>/stat`` utime + stime of the processes
 titled ``postgres: … <database> …``; needs the server on this machine, else it reads 0), so
-that work moved from Python into SQL shows. Usage::
+that work moved from Python into SQL shows. The wall time of the writes is given too; it is
+what ``WAYS`` (``ChatWriter.ways``, as ingest's ``CHAT_WRITE_CONNECTIONS``; 1 by default) can
+change, by writing each batch's chats in that many concurrent transactions. Usage::
 
-    uv run python scripts/bench_chat_writer_gc.py [N] [default|freeze|freeze+threshold]
+    [WAYS=2] uv run python scripts/bench_chat_writer_gc.py [N] [default|freeze|freeze+threshold]
 """
 
 import asyncio
@@ -35,6 +37,7 @@ from tally.runtime.service import GC_YOUNG_THRESHOLD
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 60_000
 MODE = sys.argv[2] if len(sys.argv) > 2 else "freeze+threshold"
+WAYS = int(os.environ.get("WAYS", "1"))
 DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -81,7 +84,7 @@ async def main() -> None:
     ]
     del events
     engine = create_engine(database)
-    writer = ChatWriter(engine)
+    writer = ChatWriter(engine, ways=WAYS)
     try:
         await writer.layout()
         gc.collect()
@@ -92,11 +95,11 @@ async def main() -> None:
         collections = Collections()
         gc.callbacks.append(collections)
         backends = backends_cpu(url.database or "")
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         for start in range(0, len(bodies), 2000):
             valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
-            await writer.write([event for _, event in valid])
-        cpu = time.process_time() - started
+            await writer.write_isolating([event for _, event in valid])
+        cpu, wall = time.process_time() - started, time.perf_counter() - wall
         after = backends_cpu(url.database or "")
         postgres = sum(seconds - backends.get(pid, 0.0) for pid, seconds in after.items())
         gc.callbacks.remove(collections)
@@ -107,7 +110,8 @@ async def main() -> None:
         f"{MODE}: {len(bodies):,} events, {cpu:.2f} s CPU ({1e6 * cpu / len(bodies):.1f} µs/event,"
         f" {len(bodies) / cpu:,.0f} events per CPU second); collections {collections.seconds:.2f} s"
         f" ({100 * collections.seconds / cpu:.0f} %), {collections.full} full;"
-        f" PostgreSQL {postgres:.2f} s CPU ({1e6 * postgres / len(bodies):.1f} µs/event)"
+        f" PostgreSQL {postgres:.2f} s CPU ({1e6 * postgres / len(bodies):.1f} µs/event);"
+        f" wall {wall:.2f} s ({1e6 * wall / len(bodies):.1f} µs/event, {WAYS} way(s))"
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore import read
 from tally.chatstore.read import Period
 from tally.chatstore.tables import CHAT_TABLES
+from tally.chatstore.write.batch import plan_batch
 from tally.chatstore.write.rollups import delay_bucket
 from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
@@ -122,6 +123,46 @@ async def test_rollups_equal_a_recount(engine: AsyncEngine, batch: int) -> None:
         for start in range(0, len(rest), batch):
             await writer.write(rest[start : start + batch])
             await writer.write(rest[start : start + batch])
+    await _check_recounts(engine)
+
+
+def _interleaved(*chats: list[ChatEvent]) -> list[ChatEvent]:
+    """The events of ``chats`` in one stream, as chats' events reach CHAT_EVENTS together:
+    by time, each chat's own events in their order."""
+    stamped = [
+        (event.occurred_at, n, i, event)
+        for n, chat in enumerate(chats)
+        for i, event in enumerate(chat)
+    ]
+    return [event for *_, event in sorted(stamped, key=lambda item: item[:3])]
+
+
+@pytest.mark.parametrize(("ways", "batch"), [(2, 7), (3, 200)])
+async def test_rollups_equal_a_recount_when_chats_are_written_at_once(
+    engine: AsyncEngine, ways: int, batch: int
+) -> None:
+    """Three chats' events in one stream, each batch split by chat into concurrent
+    transactions (``ChatWriter.ways``) and written twice: every rollup equals its recount,
+    as when each chat is written alone; the users are every sender's."""
+    writer = ChatWriter(engine, ways=ways)
+    events = _interleaved(group_events(), elsewhere_events(), reply_events(600))
+    for start in range(0, len(events), batch):
+        for _ in range(2):
+            written, refused = await writer.write_isolating(events[start : start + batch])
+            assert refused == [] and written.events == len(events[start : start + batch])
+    await _check_recounts(engine)
+    senders = sorted(plan_batch(events, {}).users)
+    async with engine.connect() as connection:
+        users = await connection.execute(
+            text("SELECT user_id FROM users WHERE user_id = ANY(:ids) ORDER BY user_id"),
+            {"ids": senders},
+        )
+        assert [user_id for (user_id,) in users] == senders
+
+
+async def _check_recounts(engine: AsyncEngine) -> None:
+    """Every rollup of our chats equals its recount from the raw rows (or the rollup it sums),
+    and is not empty."""
     for table, recount in RECOUNTS.items():
         stored = await _rows(engine, table, f"SELECT * FROM {table}")
         assert stored, table

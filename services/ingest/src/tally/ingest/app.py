@@ -54,8 +54,9 @@ def create_broker_for(
     lease: ChatLease | None = None,
 ) -> NatsBroker:
     """A broker carrying ingest's consumers (the streams must exist before it starts); chat
-    events are written by ``writer`` (a new ChatWriter on ``engine`` when None), counted in
-    ``metrics`` (new ones in ``registry`` when None), while ``lease`` is held when given."""
+    events are written by ``writer`` (when None, a new ChatWriter on ``engine``, split
+    ``chat_write_connections`` ways), counted in ``metrics`` (new ones in ``registry`` when
+    None), while ``lease`` is held when given."""
     broker = create_broker(settings, service=SERVICE, registry=registry)
     if metrics is None:
         metrics = IngestMetrics(registry if registry is not None else CollectorRegistry())
@@ -64,7 +65,7 @@ def create_broker_for(
         broker.context, settings=settings, subjects=subjects, engine=engine, metrics=metrics
     )
     consumer = ChatConsumer()
-    writer = writer or ChatWriter(engine)
+    writer = writer or ChatWriter(engine, ways=settings.chat_write_connections)
     provide_chats(broker.context, writer=writer, subjects=subjects, consumer=consumer)
     broker.include_router(videos_router(subjects))
     broker.include_router(activity_router(subjects))

@@ -11,7 +11,9 @@ class IngestSettings(CommonSettings):
     ``retry_delay_s``: how long JetStream waits before redelivering a message whose write
     failed for a reason that may pass (database down, snapshots before their video);
     ``max_deliveries``: after that many deliveries such a message is dead-lettered instead;
-    ``chat_batch_size``: chat events fetched and written per transaction;
+    ``chat_batch_size``: chat events fetched per batch;
+    ``chat_write_connections``: the transactions a batch is split into, by chat, and written
+    in at once (``ChatWriter.ways``; 1: one transaction per batch);
     ``reorder_delay_s``: how long chat events that would overtake older unacknowledged ones
     wait before they are redelivered (see ``tally.ingest.chats.order.StreamOrder``).
     ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
@@ -23,6 +25,7 @@ class IngestSettings(CommonSettings):
     retry_delay_s: float = Field(default=5.0, ge=0)
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
+    chat_write_connections: int = Field(default=2, ge=1, le=8)
     reorder_delay_s: float = Field(default=0.2, ge=0)
     chat_lease_ttl_s: float = Field(default=6.0, gt=0)
     """How long a killed replica keeps the chat events lease (see chat_lease), seconds."""

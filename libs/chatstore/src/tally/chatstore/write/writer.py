@@ -1,12 +1,15 @@
 """Database writes of chat events: one transaction per batch, raw rows and rollups together.
 
 :class:`ChatWriter` is the one way chat events reach the tables, for live ingest and for
-``tally replay`` alike. Every write is idempotent: messages on (chat_id, message_id, sent_at)
-and member events on their event id (``INSERT … ON CONFLICT DO NOTHING … RETURNING``, and
-only the rows returned count in the rollups); member counts keep each local day's latest
-snapshot; edits apply when no later edit is stored;
-reactions and reaction totals are replaced, and the rollups follow the difference. The
-statements are in :mod:`tally.chatstore.write.statements`.
+``tally replay`` alike. A writer made with ``ways`` > 1 splits a batch by chat into up to that
+many groups and writes them in concurrent transactions (:func:`chat_groups`), so PostgreSQL
+works on one group while Python plans the next.
+
+Every write is idempotent: messages on (chat_id, message_id, sent_at) and member events on
+their event id (``INSERT … ON CONFLICT DO NOTHING … RETURNING``, and only the rows returned
+count in the rollups); member counts keep each local day's latest snapshot; edits apply when
+no later edit is stored; reactions and reaction totals are replaced, and the rollups follow
+the difference. The statements are in :mod:`tally.chatstore.write.statements`.
 
 Retention (:func:`retention_preview`, :func:`apply_retention`) deletes raw rows older than a
 chat's ``retention_days`` and keeps the rollups. Functions raise
@@ -14,8 +17,9 @@ chat's ``retention_days`` and keeps the rollups. Functions raise
 rolling their transaction back.
 """
 
+import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -132,6 +136,13 @@ async def _store_chats(connection: AsyncConnection, plan: BatchPlan) -> None:
     await _run(connection, sql.STORE_SETTINGS, settings, sql.SETTINGS_COLUMNS)
     if plan.audits:
         await connection.execute(sql.INSERT_AUDITS, plan.audits)
+
+
+async def _store_users(connection: AsyncConnection, plan: BatchPlan) -> None:
+    """Upsert the batch's users, in ``user_id`` order. The one table transactions of different
+    chats share: the writer runs this last, just before commit, so a concurrent transaction
+    (``ChatWriter.ways``) waits for these rows' locks only as long as a commit takes, and the
+    order rules a deadlock out."""
     users = [plan.users[user_id] for user_id in sorted(plan.users)]
     await _run(connection, sql.UPSERT_USERS, users, sql.USER_COLUMNS)
 
@@ -307,16 +318,43 @@ class WriteResult:
             (*self.text_dropped, *(offset + index for index in other.text_dropped)),
         )
 
+    def placed(self, indexes: Sequence[int]) -> "WriteResult":
+        """This result of a group of a batch's events, with each event index ``i`` (into the
+        group) replaced by ``indexes[i]`` (the event's index in the batch)."""
+        return replace(
+            self,
+            text_off={chat_id: indexes[i] for chat_id, i in self.text_off.items()},
+            text_dropped=tuple(indexes[i] for i in self.text_dropped),
+        )
+
+
+def chat_groups(events: Sequence[ChatEvent], ways: int) -> list[list[int]]:
+    """The indexes of ``events`` split by chat into at most ``ways`` groups of about the same
+    number of events (each chat whole, the largest first into the smallest group: the
+    longest-processing-time rule), each group in stream order; one group when ``ways`` < 2
+    or the events are of one chat."""
+    by_chat: dict[int, list[int]] = {}
+    for index, event in enumerate(events):
+        by_chat.setdefault(event.chat_id, []).append(index)
+    if ways < 2 or len(by_chat) < 2:
+        return [list(range(len(events)))]
+    groups: list[list[int]] = [[] for _ in range(min(ways, len(by_chat)))]
+    for indexes in sorted(by_chat.values(), key=len, reverse=True):
+        min(groups, key=len).extend(indexes)
+    return [sorted(group) for group in groups]
+
 
 class ChatWriter:
-    """Writes batches of chat events through ``engine``.
+    """Writes batches of chat events through ``engine``; :meth:`write_isolating` splits a
+    batch by chat into up to ``ways`` transactions run at once (one connection each).
 
     Keep one per process: it remembers the ``messages`` layout and the monthly partitions it
     has made (under TimescaleDB it makes none: chunks are automatic).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, ways: int = 1) -> None:
         self.engine = engine
+        self.ways = ways
         self._layout: MessagesLayout | None = None
         self._months: set[date] = set()
 
@@ -374,6 +412,7 @@ class ChatWriter:
                 sql.MEMBER_COUNT_COLUMNS,
             )
             await _erase_text(connection, plan.text_off)
+            await _store_users(connection, plan)
         return WriteResult(
             len(events),
             len(messages),
@@ -389,10 +428,37 @@ class ChatWriter:
         """:meth:`write` ``events``; when the database refuses a value (:func:`refuses_the_data`),
         write them in halves instead, in stream order, each half refused halved again down to
         the single events refused: returns what was written and, for each event refused, its
-        index in ``events`` and the reason. For r refused events among n that is at most
-        about 2·r·log2(n) transactions, where one per event took n. Any other failure is
-        raised as it is: it may pass, and the batch is to be tried again (the halves already
-        committed are idempotent to write again)."""
+        index in ``events`` and the reason (in index order). For r refused events among n that
+        is at most about 2·r·log2(n) transactions, where one per event took n.
+
+        With ``ways`` > 1 the events are first split by chat (:func:`chat_groups`) and the
+        groups written so, each in its own transaction, all at once: chats share no rows but
+        ``users`` (see ``_store_users``), and a chat's events stay in stream order. Any other
+        failure is raised as it is, once every group has finished: it may pass, and the batch
+        is to be tried again (the groups and halves already committed are idempotent to write
+        again)."""
+        groups = chat_groups(events, self.ways)
+        if len(groups) == 1:
+            return await self._isolating(events)
+        await self._ensure_partitions(events)  # once, not raced by the groups
+        outcomes = await asyncio.gather(
+            *(self._isolating([events[index] for index in group]) for group in groups),
+            return_exceptions=True,
+        )
+        written, refused = WriteResult(), []
+        for group, outcome in zip(groups, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            part, part_refused = outcome
+            written = written.plus(part.placed(group))
+            refused += [(group[index], reason) for index, reason in part_refused]
+        written = replace(written, text_dropped=tuple(sorted(written.text_dropped)))
+        return written, sorted(refused)
+
+    async def _isolating(
+        self, events: Sequence[ChatEvent]
+    ) -> tuple[WriteResult, list[tuple[int, str]]]:
+        """:meth:`write_isolating` of one group: one transaction, or halves when refused."""
         try:
             return await self.write(events), []
         except SQLAlchemyError as error:

@@ -25,7 +25,7 @@ class ChatLifecycle:
     def __init__(
         self, settings: IngestSettings, subjects: Subjects, *, engine: AsyncEngine
     ) -> None:
-        self.writer = ChatWriter(engine)
+        self.writer = ChatWriter(engine, ways=settings.chat_write_connections)
         self.lease = ChatLease(
             subjects.ingest_lease_bucket,
             ttl_s=settings.chat_lease_ttl_s,
