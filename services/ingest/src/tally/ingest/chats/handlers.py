@@ -278,6 +278,12 @@ async def store_chat_events(
     consumer.pipeline.start(chats.settle(batch, parsed, broker, js))
 
 
+def max_ack_pending(settings: IngestSettings) -> int:
+    """The chat events consumer's limit of messages handed out and not yet acknowledged: two
+    fetches (the one being written and the next, :class:`ChatPipeline`)."""
+    return 2 * settings.chat_batch_size
+
+
 def create_router(
     subjects: Subjects,
     settings: IngestSettings,
@@ -295,7 +301,7 @@ def create_router(
         durable=CHATS_DURABLE,
         pull_sub=PullSub(batch_size=settings.chat_batch_size, timeout=0.5, batch=True),
         ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(max_ack_pending=2 * settings.chat_batch_size),
+        config=ConsumerConfig(max_ack_pending=max_ack_pending(settings)),
         decoder=raw_messages,
     )
     subscriber(store_chat_events)
