@@ -1,6 +1,11 @@
 """Which events of a fetch are applied now, so chat events are applied in stream order."""
 
+import pytest
+from nats.aio.msg import Msg
+from nats.errors import NotJSMessageError
+
 from tally.ingest.chats.domain.stream_order import Split, first_newer, split_in_order
+from tally.ingest.chats.order import sequence
 
 
 def test_a_fetch_that_continues_the_floor_is_ready_in_stream_order() -> None:
@@ -26,3 +31,32 @@ def test_events_already_stored_are_stale() -> None:
 def test_first_newer() -> None:
     assert first_newer([9, 14, 12], 10) == 12
     assert first_newer([9, 10], 10) is None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "$JS.ACK.CHAT_EVENTS.ingest-chats.3.4711.4700.1764547200000000000.12",
+        "$JS.ACK.hub.ACCHASH.CHAT_EVENTS.ingest-chats.3.4711.4700.1764547200000000000.12.r4nd",
+        "$JS.ACK.hub.ACCHASH.CHAT_EVENTS.ingest-chats.3.4711.4700.1764547200000000000.12",
+    ],
+    ids=["9 tokens", "12 tokens", "11 tokens"],
+)
+def test_sequence_reads_the_stream_sequence_of_either_reply_form(reply: str) -> None:
+    """The stream sequence read from the old and the new ``$JS.ACK`` reply subject is
+    nats-py's (``Msg.metadata``), not the consumer sequence next to it."""
+    message = Msg(_client=None, subject="t.chats.-1.message", reply=reply)  # type: ignore[arg-type]
+    assert sequence(message) == message.metadata.sequence.stream == 4711
+
+
+@pytest.mark.parametrize(
+    "reply", ["", "_INBOX.abc", "$JS.ACK.CHAT_EVENTS.ingest-chats.3.4711.4700.12"]
+)
+def test_sequence_of_a_message_without_a_jetstream_reply_is_refused(reply: str) -> None:
+    """A reply subject that is not a JetStream acknowledgement subject raises, as nats-py's
+    ``Msg.metadata`` does."""
+    message = Msg(_client=None, subject="t.chats.-1.message", reply=reply)  # type: ignore[arg-type]
+    with pytest.raises(NotJSMessageError):
+        sequence(message)
+    with pytest.raises(NotJSMessageError):
+        _ = message.metadata
