@@ -20,7 +20,11 @@ Consumer lag (messages in the stream not yet acknowledged by ``ingest-chats``) i
 every 0.25 s; the report gives its maximum and where it ended. The ingest process's CPU time
 (user + system, from ``/proc/<pid>/stat``) is read at the same samples: CPU µs per event
 acknowledged over the timed span (live: from the first publish; backlog: from the first
-acknowledgement seen), which other tenants' load changes far less than the rates.
+acknowledgement seen), which other tenants' load changes far less than the rates. Over the
+same span the report gives the CPU µs per event of every ``nats-server`` and ``postgres``
+process on this machine and of the whole machine (``tally.cli.load_measures.cpu_snapshot``):
+what the event costs beyond ingest, and how much of the machine's cores it took (on a quiet
+machine; other tenants' work counts in these three).
 
 **floor**, in the same run, on the same stream: the first N events (the live measure's) are
 fetched again by a raw nats-py pull consumer (``AckPolicy.ALL``, batches of CHAT_BATCH_SIZE,
@@ -57,6 +61,7 @@ from sqlalchemy.engine import make_url
 
 from tally.cli.config import CliSettings
 from tally.cli.embedded import free_port
+from tally.cli.load_measures import MACHINE, SERVER_COMMANDS, cpu_snapshot
 from tally.cli.seed_chats import generate_chat_events, publish_chat_events
 from tally.cli.up import Child, Stack, wait_ready
 from tally.contracts.chat_events import ChatEvent, MessagePosted
@@ -79,6 +84,8 @@ class Measure:
     lags: list[int] = field(default_factory=list)
     cpu_us: float | None = None
     """Ingest's CPU µs per event acknowledged over the timed span (None: not read)."""
+    others_us: dict[str, float] = field(default_factory=dict)
+    """The servers' and the machine's CPU µs per event over the same span (OTHERS)."""
 
     @property
     def rate(self) -> float:
@@ -105,20 +112,19 @@ async def lag(js: JetStreamContext, subjects: Subjects) -> tuple[int, int]:
     return stream.state.last_seq - info.ack_floor.stream_seq, info.ack_floor.stream_seq
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+OTHERS = (*SERVER_COMMANDS, MACHINE)
+"""What the report gives CPU per event of besides ingest: the servers' processes and the
+whole machine (``tally.cli.load_measures``)."""
 
 
 async def watch(
     js: JetStreamContext, subjects: Subjects, measure: Measure, target: int, pid: int
 ) -> None:
     """Sample the lag until ingest (process ``pid``) acknowledged stream sequence ``target``;
-    set the time and CPU per event from the first acknowledgement after the call (or from the
-    call, for the live measure)."""
-    started, cpu_started = time.perf_counter(), cpu_seconds(pid)
-    first_ack: tuple[float, float, int] | None = None  # (time, CPU, acknowledged)
+    set the time and CPU per event (ingest's and OTHERS') from the first acknowledgement after
+    the call (or from the call, for the live measure)."""
+    started, cpu_started = time.perf_counter(), cpu_snapshot({"ingest": pid})
+    first_ack: tuple[float, dict[str, float], int] | None = None  # (time, CPU, acknowledged)
     _, floor = await lag(js, subjects)
     while True:
         try:
@@ -127,13 +133,16 @@ async def watch(
             continue
         measure.lags.append(behind)
         if first_ack is None and acked > floor:
-            first_ack = (time.perf_counter(), cpu_seconds(pid), acked)
+            first_ack = (time.perf_counter(), cpu_snapshot({"ingest": pid}), acked)
         if acked >= target:
             origin = (started, cpu_started, floor)
             if measure.name != "live" and first_ack is not None:
                 origin = first_ack
             measure.seconds = time.perf_counter() - origin[0]
-            measure.cpu_us = 1e6 * (cpu_seconds(pid) - origin[1]) / max(1, acked - origin[2])
+            now, events = cpu_snapshot({"ingest": pid}), max(1, acked - origin[2])
+            spent = {label: 1e6 * (now[label] - origin[1][label]) / events for label in now}
+            measure.cpu_us = spent["ingest"]
+            measure.others_us = {label: spent[label] for label in OTHERS if label in spent}
             return
         await asyncio.sleep(0.25)
 
@@ -261,17 +270,18 @@ def report(console: Console, measures: list[Measure]) -> None:
     floor = measures[-1]
     table = Table(title=f"ingest: chat events -> PostgreSQL ({EVENTS:,} per measure)")
     columns = ("measure", "events/s", "seconds", "max lag", "lag at end", "/ floor", "CPU µs/event")
-    for column in columns:
+    for column in (*columns, "nats-server µs/event", "postgres µs/event", "machine µs/event"):
         table.add_column(column)
     for measure in measures:
         lags = (f"{max(measure.lags):,}", f"{measure.lags[-1]:,}") if measure.lags else ("", "")
+        others = [measure.others_us.get(label) for label in OTHERS]
         table.add_row(
             measure.name,
             f"{measure.rate:,.0f}",
             f"{measure.seconds:.2f}",
             *lags,
             f"{measure.seconds / floor.seconds:.2f}x",
-            "" if measure.cpu_us is None else f"{measure.cpu_us:.1f}",
+            *("" if us is None else f"{us:.1f}" for us in (measure.cpu_us, *others)),
         )
     console.print(table)
     console.print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
