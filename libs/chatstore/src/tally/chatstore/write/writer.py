@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,9 +31,6 @@ from tally.chatstore.tables import (
     CHATS,
     MESSAGES,
     RAW_TABLES,
-    REACTION_EMOJI_DAILY,
-    USER_REACTIONS_DAILY,
-    USER_REACTIONS_MONTHLY,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -222,51 +219,47 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
 
 
 async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
+    """Upsert every rollup's increments in one statement, then drop the rows they left at
+    0 (:func:`_drop_zeros`)."""
     daily, user_daily, hourly = rollups.rows()
-    user_monthly = rollups.monthly_rows()
     content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
-    for statement, columns in (
-        (sql.UPSERT_CHAT_DAILY, daily),
-        (sql.UPSERT_USER_CHAT_DAILY, user_daily),
-        (sql.UPSERT_CHAT_HOURLY, hourly),
-        (sql.UPSERT_CHAT_WORDS_DAILY, words),
-        (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
-        (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
-        (sql.UPSERT_USER_REACTIONS, user_reactions),
-        (sql.UPSERT_USER_CHAT_MONTHLY, user_monthly),
-        (sql.UPSERT_CHAT_CONTENT_DAILY, content),
-        (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
-        (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
-        (sql.UPSERT_REPLY_PAIRS, pairs),
-        (sql.UPSERT_USER_HOURS, rollups.hours_rows()),
-        (sql.UPSERT_REPLY_DELAYS, rollups.delay_rows()),
-    ):
-        if columns:
-            await sql.execute_batch(connection, statement, columns)
-    for table, columns in (
-        (CHAT_WORDS_DAILY, words),
-        (CHAT_HASHTAGS_DAILY, tags),
-        (REACTION_EMOJI_DAILY, emoji_daily),
-        (USER_REACTIONS_DAILY, user_reactions),
-        (USER_REACTIONS_MONTHLY, user_reactions),  # its chats are the daily rows'
-    ):
-        await _drop_zeros(connection, table, columns)
-
-
-async def _drop_zeros(connection: AsyncConnection, table: Table, columns: sql.Columns) -> None:
-    """Delete the rows of ``table`` (a rollup whose counts can go down: edits, withdrawn
-    reactions) in the chats of ``columns`` (its increments) whose counts are all 0, so the
-    table holds the same rows however the events were batched (a row that went to 0 is as if
-    it never was)."""
-    if not columns:
-        return
-    counts = [c for c in table.c if not c.primary_key]
-    chats = sorted(set(columns["a_chat_id"]))
-    await connection.execute(
-        delete(table).where(table.c.chat_id.in_(chats), *(c == 0 for c in counts))
+    increments = (  # in the order of sql.ROLLUPS
+        daily,
+        user_daily,
+        hourly,
+        words,
+        tags,
+        emoji_daily,
+        user_reactions,
+        rollups.monthly_rows(),
+        content,
+        topics,
+        topic_users,
+        pairs,
+        rollups.hours_rows(),
+        rollups.delay_rows(),
     )
+    if any(increments):
+        await connection.execute(sql.UPSERT_ROLLUPS, sql.rollup_parameters(increments))
+    # user_reactions_monthly's chats are user_reactions_daily's
+    await _drop_zeros(connection, (words, tags, emoji_daily, user_reactions, user_reactions))
+
+
+async def _drop_zeros(connection: AsyncConnection, increments: Sequence[sql.Columns]) -> None:
+    """Delete the rows of each of ``sql.ZEROS_DROPPED`` (rollups whose counts can go down:
+    edits, withdrawn reactions) in the chats of its ``increments`` whose counts are all 0,
+    so the tables hold the same rows however the events were batched (a row that went to 0
+    is as if it never was); one statement, run after the upserts (whose changes it must
+    see)."""
+    if not any(increments):
+        return
+    chats = {
+        f"{table.name}_chats": sorted(set(columns["a_chat_id"])) if columns else None
+        for table, columns in zip(sql.ZEROS_DROPPED, increments, strict=True)
+    }
+    await connection.execute(sql.DROP_ZEROS, chats)
 
 
 async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
