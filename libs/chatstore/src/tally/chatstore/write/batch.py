@@ -165,8 +165,9 @@ class CountsReport:
 class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
-    ``message_days`` / ``member_days``: the local day each new row would count on;
-    ``message_hours``: the local hour (0-23) each new message would count in.
+    ``messages``: rows of :data:`~tally.chatstore.write.statements.MESSAGE_COLUMNS`, with
+    the local day and hour (0-23) each new message would count on (``local_day``,
+    ``local_hour``); ``member_days``: the local day each new member event would count on.
     ``member_counts``: per (chat, local day), the day's latest member count snapshot.
     ``text_off``: chats that stored text before or during the batch and no longer do at its
     end (their stored text is erased), each with the index of its last SettingsChanged.
@@ -180,8 +181,6 @@ class BatchPlan:
     settings: dict[int, ChatSettings] = field(default_factory=dict)
     users: dict[int, Row] = field(default_factory=dict)
     messages: dict[MessageKey, Row] = field(default_factory=dict)
-    message_days: dict[MessageKey, date] = field(default_factory=dict)
-    message_hours: dict[MessageKey, int] = field(default_factory=dict)
     edits: dict[MessageKey, Edit] = field(default_factory=dict)
     deletions: dict[tuple[int, int], datetime] = field(default_factory=dict)
     members: dict[str, Row] = field(default_factory=dict)
@@ -305,6 +304,7 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
     key = (event.chat_id, event.message_id, at)
     if key in plan.messages:
         return
+    local = at.astimezone(zone(state.timezone))  # its local day and hour, converted once
     plan.messages[key] = {
         "chat_id": event.chat_id,
         "message_id": event.message_id,
@@ -322,9 +322,9 @@ def _posted(plan: BatchPlan, event: MessagePosted, at: datetime, state: ChatStat
         "text": event.text if state.store_text else None,
         "reply_to_user_id": None,
         "reply_delay_s": None,
+        "local_day": local.date(),
+        "local_hour": local.hour,
     }
-    local = at.astimezone(zone(state.timezone))  # its local day and hour, converted once
-    plan.message_days[key], plan.message_hours[key] = local.date(), local.hour
 
 
 Original = tuple[datetime, int | None]

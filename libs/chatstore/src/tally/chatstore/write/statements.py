@@ -16,8 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Date,
     DateTime,
+    Integer,
+    MetaData,
     String,
     Table,
     Text,
@@ -34,12 +37,12 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
+from sqlalchemy.dialects.postgresql import ARRAY, BIT, Insert, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.sql.selectable import CTE, TableValuedAlias
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from tally.chatstore.tables import (
@@ -81,7 +84,10 @@ CHAT_COLUMNS = ("chat_id", "chat_type", "title", "first_seen_at", "updated_at")
 SETTINGS_COLUMNS = ("chat_id", "timezone", "store_text", "retention_days")
 USER_COLUMNS: tuple[str, ...] = ("user_id", "username", "first_name", "last_name", "is_bot")
 USER_COLUMNS += ("first_seen_at", "last_seen_at")
-MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.c if c.name not in {"edited_at", "deleted_at"})
+STORED_COLUMNS = tuple(c.name for c in MESSAGES.c if c.name not in {"edited_at", "deleted_at"})
+MESSAGE_COLUMNS = (*STORED_COLUMNS, "local_day", "local_hour")
+"""A new message's columns (:data:`INSERT_MESSAGES`): those stored, and the local day and hour
+(0-23) of ``sent_at`` in the chat's zone, which it counts on in the rollups."""
 EDIT_COLUMNS: tuple[str, ...] = ("chat_id", "message_id", "sent_at", "text_length")
 EDIT_COLUMNS += ("word_count", "text", "edited_at")
 DELETION_COLUMNS = ("chat_id", "message_id", "deleted_at")
@@ -242,13 +248,6 @@ def _upsert_rollup(
     return statement.on_conflict_do_update(index_elements=list(keys), set_=sums)
 
 
-def _upsert_masks(table: Table, keys: Sequence[str], prefix: str = "") -> Insert:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE SET days = days | excluded.days``."""
-    statement = _insert(table, [column.name for column in table.c], prefix)
-    days = table.c.days.op("|")(statement.excluded.days)
-    return statement.on_conflict_do_update(index_elements=list(keys), set_={"days": days})
-
-
 def _same(table: Any, other: Any, names: Sequence[str]) -> list[Any]:
     return [table.c[name] == other.c[name] for name in names]
 
@@ -300,11 +299,6 @@ def _store_settings() -> Any:
 UPSERT_CHATS = _upsert_chats()
 STORE_SETTINGS = _store_settings()
 UPSERT_USERS = _upsert_users()
-INSERT_MESSAGES = (
-    _insert(MESSAGES, MESSAGE_COLUMNS)
-    .on_conflict_do_nothing()
-    .returning(MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at)
-)
 EDIT_MESSAGES = _edit_messages()
 INSERT_AUDITS = insert(ADMIN_AUDIT).on_conflict_do_nothing(index_elements=["id"])
 """Audit rows (executemany: a few per batch); a redelivered event's row is stored once."""
@@ -414,30 +408,41 @@ column summed))."""
 def _upsert_with_sums(
     table: Table, keys: Sequence[str], derived: Sequence[Derived], prefix: str = ""
 ) -> Insert:
-    """:func:`_upsert_rollup` of ``table``, and in the same statement, for each of ``derived``,
-    the batch's increments summed by the derived table's keys, upserted into it the same way
-    (``INSERT … SELECT … GROUP BY … ORDER BY <keys>``: rows locked in key order, as when the
-    sums came sorted from Python). The arrays are sent and decoded once (issue 17: the
-    monthly and per-author sums were built and encoded again in Python). Parameters and
-    common table expressions are named with ``prefix``."""
+    """:func:`_upsert_rollup` of ``table``, and in the same statement its ``derived`` sums
+    (:func:`_upsert_from`). The arrays are sent and decoded once (issue 17: the monthly and
+    per-author sums were built and encoded again in Python). Parameters and common table
+    expressions are named with ``prefix``."""
     names = [column.name for column in table.c]
     batch = select(*batch_of(table, names, prefix=prefix).c).cte(f"{prefix}batch")
-    statement = insert(table).from_select(names, select(*(batch.c[n] for n in names)))
+    return _upsert_from(table, keys, derived, batch, prefix)
+
+
+def _upsert_from(
+    table: Table,
+    keys: Sequence[str],
+    derived: Sequence[Derived],
+    source: CTE,
+    prefix: str,
+    combine: str = "+",
+) -> Insert:
+    """Upsert the increments ``source`` (a common table expression with ``table``'s key and
+    some count columns) into ``table`` (``col = col <combine> excluded.col``: ``+`` sums,
+    ``|`` masks), and in the same statement, for each of ``derived``, the increments summed
+    by the derived table's keys, upserted into it the same way (``INSERT … SELECT … GROUP BY
+    … ORDER BY <keys>``: rows locked in key order, as when the sums came sorted from Python);
+    common table expressions named with ``prefix``."""
+    names = list(source.c.keys())
+    statement = insert(table).from_select(names, select(*(source.c[n] for n in names)))
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={n: table.c[n] + statement.excluded[n] for n in names if n not in keys},
+        set_={n: table.c[n].op(combine)(statement.excluded[n]) for n in names if n not in keys},
     )
     for other, other_keys, sums in derived:
         grouped = [
-            cast(
-                func.date_trunc(literal_column("'month'"), cast(batch.c[source[6:]], DateTime)),
-                Date,
-            )
-            if source.startswith("month:")
-            else batch.c[source]
-            for _, source in other_keys
+            _month(source.c[key[6:]]) if key.startswith("month:") else source.c[key]
+            for _, key in other_keys
         ]
-        summed = [cast(func.sum(batch.c[source]), other.c[n].type) for n, source in sums]
+        summed = [cast(func.sum(source.c[count]), other.c[n].type) for n, count in sums]
         columns = [n for n, _ in (*other_keys, *sums)]
         into = insert(other).from_select(
             columns, select(*grouped, *summed).group_by(*grouped).order_by(*grouped)
@@ -448,6 +453,11 @@ def _upsert_with_sums(
         )
         statement = statement.add_cte(into.cte(f"{prefix}into_{other.name}"))
     return statement
+
+
+def _month(day: Any) -> Any:
+    """The first day of the month of the date ``day`` (a date)."""
+    return cast(func.date_trunc(literal_column("'month'"), cast(day, DateTime)), Date)
 
 
 _DAY_KEYS = (("chat_id", "chat_id"), ("day", "day"))
@@ -519,15 +529,10 @@ ROLLUPS = (
     REACTION_EMOJI_DAILY,
     USER_REACTIONS_DAILY,
     USER_CHAT_MONTHLY,
-    CHAT_CONTENT_DAILY,
-    CHAT_TOPIC_DAILY,
-    USER_TOPIC_MONTHLY,
-    REPLY_PAIRS_DAILY,
-    USER_HOURS_DAILY,
-    REPLY_DELAYS_DAILY,
 )
-"""The rollups whose increments a batch upserts, in :data:`UPSERT_ROLLUPS`'s order (each with
-its :data:`SUMS`)."""
+"""The rollups whose increments summed in Python (:mod:`tally.chatstore.write.rollups`: all
+but those of new messages, :data:`INSERT_MESSAGES`) a batch upserts, in
+:data:`UPSERT_ROLLUPS`'s order (each with its :data:`SUMS`)."""
 
 
 def increment_columns(table: Table) -> tuple[str, ...]:
@@ -540,8 +545,6 @@ def upsert_increments(table: Table, prefix: str = "") -> Insert:
     """The upsert of rollup ``table``'s increments (one of :data:`ROLLUPS`), with its
     :data:`SUMS`; parameters (and common table expressions) named with ``prefix``."""
     keys = [column.name for column in table.primary_key]
-    if table is USER_TOPIC_MONTHLY:
-        return _upsert_masks(table, keys, prefix)
     if table in SUMS:
         return _upsert_with_sums(table, keys, SUMS[table], prefix)
     return _upsert_rollup(table, keys, COUNTED.get(table), prefix)
@@ -591,3 +594,182 @@ def rollup_parameters(increments: Sequence[Columns]) -> dict[str, Any]:
         for name in increment_columns(table):
             columns[f"{prefix}a_{name}"] = part[f"a_{name}"] if part else None
     return packed(UPSERT_ROLLUPS, columns)
+
+
+_POSTED = Table(
+    "posted",
+    MetaData(),
+    *(Column(name, MESSAGES.c[name].type) for name in STORED_COLUMNS),
+    Column("local_day", Date),
+    Column("local_hour", Integer),
+)
+
+
+def _insert_messages() -> Any:
+    """:data:`INSERT_MESSAGES`."""
+    posted = select(*batch_of(_POSTED, MESSAGE_COLUMNS).c).cte("posted")
+    inserted = (
+        insert(MESSAGES)
+        .from_select(STORED_COLUMNS, select(*(posted.c[n] for n in STORED_COLUMNS)))
+        .on_conflict_do_nothing()
+        .returning(MESSAGES.c.chat_id, MESSAGES.c.message_id, MESSAGES.c.sent_at)
+        .cte("inserted")
+    )
+    new = (
+        select(posted)
+        .join(inserted, and_(*_same(posted, inserted, ("chat_id", "message_id", "sent_at"))))
+        .cte("new")
+    )
+    counted = [_upsert_posted(new.c, increments) for increments in _posted_increments(new.c)]
+    keys = (inserted.c.chat_id, inserted.c.message_id, inserted.c.sent_at)
+    return select(*keys).add_cte(*(count.cte(f"{count.table.name}_counted") for count in counted))
+
+
+NO_TOPIC = 0
+"""``thread_id`` of the topic rollups' rows for messages outside any forum topic."""
+ANONYMOUS = 0
+"""``user_id`` of ``reply_pairs_daily`` rows for replies without a sender."""
+DELAY_BITS = 6
+"""The leading bits of a delay's whole seconds its bucket keeps (``reply_delays_daily``)."""
+
+
+def delay_bucket(delay_s: Any) -> Any:
+    """The bucket of a reply delay of ``delay_s`` seconds (>= 0), the lower bound of a range of
+    delays in whole seconds: the whole seconds themselves below 64 s, else the whole seconds
+    with all but their DELAY_BITS leading bits cleared (126 for 127.5 s, 999,424 for
+    1,000,000 s). The same as migration 0014's ``BUCKET`` (its backfill; a test checks
+    both on the same delays)."""
+    whole = cast(func.floor(delay_s), BigInteger)
+    bits = func.length(func.ltrim(cast(cast(whole, BIT(64)), Text), literal_column("'0'")))
+    shift = func.greatest(bits - literal_column(str(DELAY_BITS)), literal_column("0"))
+    return whole.op(">>")(shift).op("<<")(shift)
+
+
+def _day_bit(day: Any) -> Any:
+    """The bit of a date's day of the month in a ``days`` mask: 0 for the 1st."""
+    return (cast(func.extract("day", day), Integer) - literal_column("1")).self_group()
+
+
+Increments = tuple[Table, dict[str, Any], dict[str, Any], Any, str]
+"""How new messages count in a rollup: (table, its key columns -> their values, its count
+columns -> their aggregates, which messages count (None: all), how the counts combine with
+those stored: ``+`` or ``|``)."""
+
+
+def _posted_increments(new: Any) -> list[Increments]:
+    """What each new message (the columns ``new`` of a row inserted) adds to each rollup, as
+    :mod:`tally.chatstore.write.rollups` describes."""
+    no_topic: Any = literal_column(str(NO_TOPIC))
+    anonymous: Any = literal_column(str(ANONYMOUS))
+    day, user, thread = new.local_day, new.user_id, func.coalesce(new.thread_id, no_topic)
+    month, one = _month(day), func.count()
+    texts = {"messages": one, "words": func.sum(new.word_count)}
+    senders = user.is_not(None)
+    replied = new.reply_to_user_id
+    return [
+        (CHAT_DAILY, {"chat_id": new.chat_id, "day": day}, texts, None, "+"),
+        (
+            CHAT_HOURLY,
+            {
+                "chat_id": new.chat_id,
+                "hour": func.date_trunc(
+                    literal_column("'hour'"), new.sent_at, literal_column("'UTC'")
+                ),
+            },
+            texts,
+            None,
+            "+",
+        ),
+        (
+            USER_CHAT_DAILY,
+            {"chat_id": new.chat_id, "day": day, "user_id": user},
+            texts,
+            senders,
+            "+",
+        ),
+        (
+            USER_CHAT_MONTHLY,
+            {"chat_id": new.chat_id, "month": month, "user_id": user},
+            texts,
+            senders,
+            "+",
+        ),
+        (
+            CHAT_CONTENT_DAILY,
+            {"chat_id": new.chat_id, "day": day, "message_type": new.message_type},
+            {
+                "messages": one,
+                "links": func.sum(new.links),
+                "mentions": func.sum(new.mentions),
+                "hashtags": func.sum(new.hashtags),
+                "forwards": func.count().filter(new.forwarded),
+                "replies": func.count(new.reply_to_message_id),
+            },
+            None,
+            "+",
+        ),
+        (
+            CHAT_TOPIC_DAILY,
+            {"chat_id": new.chat_id, "day": day, "thread_id": thread},
+            {"messages": one},
+            None,
+            "+",
+        ),
+        (
+            USER_TOPIC_MONTHLY,
+            {"chat_id": new.chat_id, "month": month, "thread_id": thread, "user_id": user},
+            {"days": func.bit_or(literal_column("1").op("<<")(_day_bit(day)))},
+            senders,
+            "|",
+        ),
+        (
+            REPLY_PAIRS_DAILY,
+            {
+                "chat_id": new.chat_id,
+                "day": day,
+                "user_id": func.coalesce(user, anonymous),
+                "replied_user_id": replied,
+            },
+            {"replies": one},
+            and_(replied.is_not(None), replied.is_distinct_from(user)),
+            "+",
+        ),
+        (
+            USER_HOURS_DAILY,
+            {"chat_id": new.chat_id, "user_id": user, "day": day, "hour": new.local_hour},
+            {"messages": one},
+            senders,
+            "+",
+        ),
+        (
+            REPLY_DELAYS_DAILY,
+            {
+                "chat_id": new.chat_id,
+                "bucket": delay_bucket(new.reply_delay_s),
+                "day": day,
+                "delay_s": new.reply_delay_s,
+            },
+            {"replies": one},
+            new.reply_delay_s.is_not(None),
+            "+",
+        ),
+    ]
+
+
+def _upsert_posted(new: Any, increments: Increments) -> Insert:
+    """The upsert of one rollup's ``increments`` from the new messages ``new``, with its
+    :data:`SUMS`."""
+    table, keys, counts, where, combine = increments
+    grouped = [value.label(name) for name, value in keys.items()]
+    summed = [cast(value, table.c[name].type).label(name) for name, value in counts.items()]
+    query = select(*grouped, *summed).group_by(*keys.values()).order_by(*keys.values())
+    source = (query if where is None else query.where(where)).cte(f"{table.name}_new")
+    prefix = f"{table.name}_"
+    return _upsert_from(table, list(keys), SUMS.get(table, ()), source, prefix, combine)
+
+
+INSERT_MESSAGES = _insert_messages()
+"""Insert a batch's new messages (:data:`MESSAGE_COLUMNS`; those already stored are left as
+they are) and count those inserted in the rollups of messages sent (all but the words and
+hashtags of their text, counted in Python, :func:`tally.chatstore.write.rollups.count_inserted`),
+in one statement; returns the ``(chat_id, message_id, sent_at)`` of those inserted."""

@@ -219,10 +219,9 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
 
 
 async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
-    """Upsert every rollup's increments in one statement, then drop the rows they left at
-    0 (:func:`_drop_zeros`)."""
+    """Upsert the rollups' increments summed in ``rollups`` in one statement, then drop the
+    rows they left at 0 (:func:`_drop_zeros`)."""
     daily, user_daily, hourly = rollups.rows()
-    content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
     increments = (  # in the order of sql.ROLLUPS
@@ -234,12 +233,6 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         emoji_daily,
         user_reactions,
         rollups.monthly_rows(),
-        content,
-        topics,
-        topic_users,
-        pairs,
-        rollups.hours_rows(),
-        rollups.delay_rows(),
     )
     if any(increments):
         await connection.execute(sql.UPSERT_ROLLUPS, sql.rollup_parameters(increments))
