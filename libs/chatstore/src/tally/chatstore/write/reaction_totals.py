@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tally.chatstore.tables import Row
 from tally.chatstore.write import statements as sql
 from tally.chatstore.write.batch import BatchPlan, local_day
 from tally.chatstore.write.rollups import Rollups
@@ -32,14 +31,16 @@ EmojiKey = tuple[int, int, str]
 """(chat_id, message_id, emoji)."""
 
 
-async def _found(connection: AsyncConnection, statement: Any, keys: Sequence[Row]) -> list[Any]:
-    result = await sql.execute_batch(connection, statement, sql.arrays(keys, sql.COUNTS_KEY))
+Keys = Sequence[tuple[int, int]]
+"""(chat_id, message_id) of messages."""
+
+
+async def _found(connection: AsyncConnection, statement: Any, keys: Keys) -> list[Any]:
+    result = await sql.execute_batch(connection, statement, sql.key_arrays(sql.COUNTS_KEY, keys))
     return list(result.all())
 
 
-async def _counts(
-    connection: AsyncConnection, statement: Any, keys: Sequence[Row]
-) -> dict[EmojiKey, int]:
+async def _counts(connection: AsyncConnection, statement: Any, keys: Keys) -> dict[EmojiKey, int]:
     return {(c, m, emoji): int(n) for c, m, emoji, n in await _found(connection, statement, keys)}
 
 
@@ -54,15 +55,14 @@ async def settle_totals(
     chat's zone); store them in ``message_reactions`` and their change in ``rollups``."""
     new = dict(inserted or {})
     if new:  # only those with reactions already stored: most new messages have none yet
-        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
-        reacted = {(c, m) for c, m in await _found(connection, sql.REACTED, firsts)}
+        reacted = {(c, m) for c, m in await _found(connection, sql.REACTED, sorted(new))}
         new = {key: zone for key, zone in new.items() if key in reacted}
     zones = dict(new)
     zones.update({event.key[:2]: event.zone for event in plan.reactions})
     zones.update({key: report.zone for key, report in plan.reaction_counts.items()})
     if not zones:
         return
-    keys = [{"chat_id": c, "message_id": m} for c, m in sorted(zones)]
+    keys = sorted(zones)
     sent: dict[tuple[int, int], tuple[datetime, int | None]] = {}
     for c, m, sent_at, author in sorted(await _found(connection, sql.ORIGINALS, keys)):
         sent[c, m] = (sent_at, author)  # the latest message of an id, if ids ever repeat
@@ -85,14 +85,13 @@ async def settle_totals(
             day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
             rollups.gave(chat_id, day, user_id, delta)
     if new:  # nothing was counted for them before: every named reaction standing now
-        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
         for chat_id, message_id, user_id, count in await _found(
-            connection, sql.NAMED_BY_REACTOR, firsts
+            connection, sql.NAMED_BY_REACTOR, sorted(new)
         ):
             if (chat_id, message_id) in sent:
                 day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
                 rollups.gave(chat_id, day, user_id, int(count))
-    await sql.execute_batch(connection, sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    await sql.execute_batch(connection, sql.DELETE_TOTALS, sql.key_arrays(sql.COUNTS_KEY, keys))
     rows = [
         {
             "chat_id": c,
@@ -112,7 +111,7 @@ async def settle_totals(
 
 async def _message_totals(
     connection: AsyncConnection,
-    keys: Sequence[Row],
+    keys: Keys,
     now: dict[EmojiKey, int],
     sent: dict[tuple[int, int], tuple[datetime, int | None]],
     zones: dict[tuple[int, int], str],
@@ -121,7 +120,9 @@ async def _message_totals(
     totals: dict[tuple[int, int], int] = {}
     for (c, m, _), count in now.items():
         totals[c, m] = totals.get((c, m), 0) + count
-    await sql.execute_batch(connection, sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
+    await sql.execute_batch(
+        connection, sql.DELETE_MESSAGE_TOTALS, sql.key_arrays(sql.COUNTS_KEY, keys)
+    )
     rows = [
         {
             "chat_id": c,

@@ -11,7 +11,8 @@ RETURNING`` their keys (only those count in the rollups), rollups ``DO UPDATE SE
 excluded.col``, chats and users keep the earliest first-seen and the latest of the rest.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -166,7 +167,16 @@ Columns = dict[str, list[Any]]
 
 def arrays(rows: Sequence[Row], names: Sequence[str]) -> Columns:
     """``rows`` as one list per column (see :data:`Columns`)."""
-    return {f"a_{name}": [row[name] for row in rows] for name in names}
+    return {f"a_{name}": list(map(itemgetter(name), rows)) for name in names}
+
+
+def key_arrays(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> Columns:
+    """Key tuples (values of ``names``, in order) as one list per column (see :data:`Columns`),
+    no dict made per key."""
+    found = list(keys)
+    if not found:
+        return {f"a_{name}": [] for name in names}
+    return {f"a_{n}": list(c) for n, c in zip(names, zip(*found, strict=True), strict=True)}
 
 
 _PACKED_BY: dict[int, tuple[Any, tuple[str, ...]]] = {}

@@ -49,7 +49,7 @@ from tally.chatstore.write.partitions import (
 )
 from tally.chatstore.write.reaction_totals import settle_totals
 from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
-from tally.chatstore.write.statements import arrays, execute_batch
+from tally.chatstore.write.statements import arrays, execute_batch, key_arrays
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
 
 REFUSED_CLASSES = ("22", "23")
@@ -94,9 +94,17 @@ async def _run(
     return list(result.all()) if result.returns_rows else []
 
 
-def _keyed(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> list[Row]:
-    """Key tuples as rows (``names`` -> values)."""
-    return [dict(zip(names, key, strict=True)) for key in keys]
+async def _run_keys(
+    connection: AsyncConnection,
+    statement: Any,
+    names: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+) -> list[Any]:
+    """:func:`_run` for key tuples (values of ``names``) instead of rows."""
+    if not keys:
+        return []
+    result = await execute_batch(connection, statement, key_arrays(names, keys))
+    return list(result.all()) if result.returns_rows else []
 
 
 def _zones_of(
@@ -166,9 +174,7 @@ async def _resolve_replies(connection: AsyncConnection, plan: BatchPlan) -> None
         if row["reply_to_message_id"] is not None
     }
     stored: dict[tuple[int, int], list[Original]] = {}
-    found = await _run(
-        connection, sql.ORIGINALS, _keyed(sql.ORIGINALS_KEY, sorted(answered)), sql.ORIGINALS_KEY
-    )
+    found = await _run_keys(connection, sql.ORIGINALS, sql.ORIGINALS_KEY, sorted(answered))
     for chat_id, message_id, sent_at, user_id in found:
         stored.setdefault((chat_id, message_id), []).append((sent_at, user_id))
     resolve_replies(plan, stored)
@@ -184,15 +190,13 @@ async def _mark_deleted(connection: AsyncConnection, plan: BatchPlan) -> None:
 
 async def _apply_reactions(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
     """Replace each user's reactions as the batch's ReactionChanged say, in order."""
-    keys = _keyed(sql.REACTION_KEY, sorted({event.key for event in plan.reactions}))
+    keys = sorted({event.key for event in plan.reactions})
     standing: Standing = {}
-    found = await _run(connection, sql.STANDING_REACTIONS, keys, sql.REACTION_KEY)
+    found = await _run_keys(connection, sql.STANDING_REACTIONS, sql.REACTION_KEY, keys)
     for chat_id, message_id, user_id, emoji, reacted_at in found:
         standing.setdefault((chat_id, message_id, user_id), {})[emoji] = reacted_at
     changed = settle_reactions(plan.reactions, standing, rollups)
-    await _run(
-        connection, sql.DELETE_REACTIONS, _keyed(sql.REACTION_KEY, changed), sql.REACTION_KEY
-    )
+    await _run_keys(connection, sql.DELETE_REACTIONS, sql.REACTION_KEY, list(changed))
     rows = [
         {"chat_id": c, "message_id": m, "user_id": u, "emoji": emoji, "reacted_at": at}
         for (c, m, u), emojis in changed.items()
@@ -205,10 +209,10 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
     """Replace each message's anonymous totals, unless a later report is stored."""
     reports = plan.reaction_counts
     keys = sorted(reports)
-    found = await _run(connection, sql.LATEST_COUNTS, _keyed(sql.COUNTS_KEY, keys), sql.COUNTS_KEY)
+    found = await _run_keys(connection, sql.LATEST_COUNTS, sql.COUNTS_KEY, keys)
     stored = {(chat_id, message_id): at for chat_id, message_id, at in found}
     fresh = [key for key in keys if key not in stored or stored[key] <= reports[key].at]
-    await _run(connection, sql.DELETE_COUNTS, _keyed(sql.COUNTS_KEY, fresh), sql.COUNTS_KEY)
+    await _run_keys(connection, sql.DELETE_COUNTS, sql.COUNTS_KEY, fresh)
     rows = [
         {"chat_id": c, "message_id": m, "emoji": emoji, "count": n, "updated_at": reports[c, m].at}
         for c, m in fresh
