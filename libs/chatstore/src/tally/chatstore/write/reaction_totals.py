@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tally.chatstore.tables import Row
 from tally.chatstore.write import statements as sql
 from tally.chatstore.write.batch import BatchPlan, local_day
 from tally.chatstore.write.rollups import Rollups
@@ -91,7 +92,6 @@ async def settle_totals(
             if (chat_id, message_id) in sent:
                 day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
                 rollups.gave(chat_id, day, user_id, int(count))
-    await sql.execute_batch(connection, sql.DELETE_TOTALS, sql.key_arrays(sql.COUNTS_KEY, keys))
     rows = [
         {
             "chat_id": c,
@@ -104,26 +104,26 @@ async def settle_totals(
         for (c, m, emoji), count in sorted(now.items())
         if count > 0
     ]
-    if rows:
-        await sql.execute_batch(connection, sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
-    await _message_totals(connection, keys, now, sent, zones)
+    by_message = _message_totals(now, sent, zones)
+    columns = {
+        **sql.key_arrays(sql.COUNTS_KEY, keys),
+        **sql.prefixed("by_emoji_", sql.TOTALS_COLUMNS, rows),
+        **sql.prefixed("by_message_", sql.MESSAGE_TOTALS_COLUMNS, by_message),
+    }
+    await sql.execute_batch(connection, sql.REPLACE_TOTALS, columns)
 
 
-async def _message_totals(
-    connection: AsyncConnection,
-    keys: Keys,
+def _message_totals(
     now: dict[EmojiKey, int],
     sent: dict[tuple[int, int], tuple[datetime, int | None]],
     zones: dict[tuple[int, int], str],
-) -> None:
-    """Replace the ``message_reaction_totals`` rows of the messages of ``keys``."""
+) -> list[Row]:
+    """The ``message_reaction_totals`` rows of the reactions standing ``now`` (those with
+    some), sorted by key."""
     totals: dict[tuple[int, int], int] = {}
     for (c, m, _), count in now.items():
         totals[c, m] = totals.get((c, m), 0) + count
-    await sql.execute_batch(
-        connection, sql.DELETE_MESSAGE_TOTALS, sql.key_arrays(sql.COUNTS_KEY, keys)
-    )
-    rows = [
+    return [
         {
             "chat_id": c,
             "message_id": m,
@@ -135,7 +135,3 @@ async def _message_totals(
         for (c, m), total in sorted(totals.items())
         if total > 0
     ]
-    if rows:
-        await sql.execute_batch(
-            connection, sql.INSERT_MESSAGE_TOTALS, sql.arrays(rows, sql.MESSAGE_TOTALS_COLUMNS)
-        )

@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     union,
     update,
 )
@@ -168,6 +169,12 @@ Columns = dict[str, list[Any]]
 def arrays(rows: Sequence[Row], names: Sequence[str]) -> Columns:
     """``rows`` as one list per column (see :data:`Columns`)."""
     return {f"a_{name}": list(map(itemgetter(name), rows)) for name in names}
+
+
+def prefixed(prefix: str, names: Sequence[str], rows: Sequence[Row]) -> dict[str, Any]:
+    """:func:`arrays` of ``rows``, keys named with ``prefix``; each None when there are no
+    rows (a statement of several batches, none from this one)."""
+    return {f"{prefix}a_{n}": list(map(itemgetter(n), rows)) if rows else None for n in names}
 
 
 def key_arrays(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> Columns:
@@ -400,13 +407,35 @@ STANDING_TOTALS = (
     .with_for_update(of=MESSAGE_REACTIONS)
 )
 """``(chat_id, message_id, emoji, count)`` of ``message_reactions`` for the messages given."""
-DELETE_TOTALS = MESSAGE_REACTIONS.delete().where(*_same(MESSAGE_REACTIONS, _totaled, COUNTS_KEY))
-INSERT_TOTALS = _insert(MESSAGE_REACTIONS, TOTALS_COLUMNS)
-_summed = batch_of(MESSAGE_REACTION_TOTALS, COUNTS_KEY, "summed")
-DELETE_MESSAGE_TOTALS = MESSAGE_REACTION_TOTALS.delete().where(
-    *_same(MESSAGE_REACTION_TOTALS, _summed, COUNTS_KEY)
+
+
+def _replace(table: Table, names: Sequence[str], key: Sequence[str], prefix: str) -> list[Any]:
+    """Make ``table``'s rows of the messages ``:totaled`` (:data:`COUNTS_KEY` arrays) those
+    given (``names``' arrays, named with ``prefix``; None: none): a delete of the others and
+    an upsert of those given, on disjoint rows (two statements on the same rows in one
+    statement would meet in an unpredictable order)."""
+    given = select(*batch_of(table, names, prefix=prefix).c).cte(f"{prefix}given")
+    totaled = select(*batch_of(table, COUNTS_KEY, "totaled").c).cte(f"{prefix}totaled")
+    kept = select(literal_column("1")).where(*_same(given, table, key)).exists()
+    dropped = delete(table).where(*_same(table, totaled, COUNTS_KEY), ~kept).cte(f"{prefix}dropped")
+    upsert = insert(table).from_select(list(names), select(*(given.c[n] for n in names)))
+    changed = {n: upsert.excluded[n] for n in names if n not in key}
+    stored = tuple_(*(table.c[n] for n in changed))
+    upserted = upsert.on_conflict_do_update(
+        index_elements=list(key),
+        set_=changed,
+        where=stored.is_distinct_from(tuple_(*changed.values())),
+    )
+    return [dropped, upserted.cte(f"{prefix}upserted")]
+
+
+REPLACE_TOTALS: Any = select(literal_column("1")).add_cte(
+    *_replace(MESSAGE_REACTIONS, TOTALS_COLUMNS, ("chat_id", "message_id", "emoji"), "by_emoji_"),
+    *_replace(MESSAGE_REACTION_TOTALS, MESSAGE_TOTALS_COLUMNS, COUNTS_KEY, "by_message_"),
 )
-INSERT_MESSAGE_TOTALS = _insert(MESSAGE_REACTION_TOTALS, MESSAGE_TOTALS_COLUMNS)
+"""Replace the ``message_reactions`` rows (``:by_emoji_…`` arrays) and
+``message_reaction_totals`` rows (``:by_message_…``) of the messages ``:totaled`` by those
+given, in one statement; rows equal to those stored are left as they are."""
 
 
 Derived = tuple[Table, Sequence[tuple[str, str]], Sequence[tuple[str, str]]]
