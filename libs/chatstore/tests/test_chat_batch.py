@@ -70,8 +70,14 @@ def test_settings_apply_to_the_events_after_them_in_the_batch() -> None:
     ]
     plan = plan_batch(events, {CHAT: ChatState("UTC", store_text=False)})
     first, second = sorted(plan.messages)
-    assert (plan.messages[first]["text"], plan.message_days[first]) == (None, date(2025, 11, 3))
-    assert (plan.messages[second]["text"], plan.message_days[second]) == ("late", date(2025, 11, 4))
+    assert (plan.messages[first]["text"], plan.messages[first]["local_day"]) == (
+        None,
+        date(2025, 11, 3),
+    )
+    assert (plan.messages[second]["text"], plan.messages[second]["local_day"]) == (
+        "late",
+        date(2025, 11, 4),
+    )
     assert plan.settings[CHAT].timezone == "Asia/Tokyo"
 
 

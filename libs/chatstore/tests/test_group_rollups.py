@@ -12,14 +12,15 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, literal_column, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore import read
 from tally.chatstore.read import Period
 from tally.chatstore.tables import CHAT_TABLES
 from tally.chatstore.write.batch import plan_batch
-from tally.chatstore.write.rollups import delay_bucket
+from tally.chatstore.write.statements import delay_bucket
 from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.chat_events import (
@@ -212,32 +213,29 @@ async def test_reply_rollups_equal_a_recount_whatever_the_order(
     await _check_reply_rollups(engine)
 
 
-async def test_a_delay_s_bucket_is_the_same_in_python_and_in_the_migration(
+async def test_a_delay_s_bucket_is_the_same_in_ingest_and_in_the_migration(
     engine: AsyncEngine,
 ) -> None:
-    """``delay_bucket`` (ingest) and migration 0014's ``BUCKET`` (its backfill) put every
+    """``delay_bucket`` (ingest's SQL) and migration 0014's ``BUCKET`` (its backfill) put every
     delay in the same bucket: whole seconds below 64 s, 6 leading bits above, at the edges
     of the buckets and of the powers of two."""
     edges = [2**k + d for k in range(5, 40) for d in (-1, -0.5, 0, 0.25, 1)]
-    delays = [0.0, 0.999999, 1.0, 63.5, 64.0, 65.0, 127.5, 1_000_000.0, *edges]
+    known = {63.9: 63, 64.9: 64, 65.0: 64, 127.5: 126, 1_000_000.0: 999_424}
+    delays = [0.0, 0.999999, 1.0, 63.5, 64.0, 65.0, 127.5, 1_000_000.0, *known, *edges]
     bucket = _migration("_reply_rollups").BUCKET
+    ingest = delay_bucket(literal_column("m.reply_delay_s")).compile(dialect=postgresql.dialect())
     async with engine.connect() as connection:
         found = await connection.execute(
             text(
-                f"SELECT {bucket} FROM unnest(CAST(:delays AS float8[]))"
+                f"SELECT {bucket}, {ingest} FROM unnest(CAST(:delays AS float8[]))"
                 " WITH ORDINALITY AS m(reply_delay_s, n) ORDER BY n"
             ),
             {"delays": delays},
         )
-        in_sql = [row[0] for row in found]
-    assert in_sql == [delay_bucket(delay) for delay in delays]
-    assert [delay_bucket(d) for d in (63.9, 64.9, 65.0, 127.5, 1_000_000.0)] == [
-        63,
-        64,
-        64,
-        126,
-        999_424,
-    ]
+        in_sql = [tuple(row) for row in found]
+    assert [migration for migration, _ in in_sql] == [ingest for _, ingest in in_sql]
+    by_delay = dict(zip(delays, (ingest for _, ingest in in_sql), strict=True))
+    assert {delay: by_delay[delay] for delay in known} == known
 
 
 def _raw_pairs(chat_id: int, period: Period, limit: int) -> TextClause:

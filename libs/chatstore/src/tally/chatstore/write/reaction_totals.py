@@ -32,14 +32,16 @@ EmojiKey = tuple[int, int, str]
 """(chat_id, message_id, emoji)."""
 
 
-async def _found(connection: AsyncConnection, statement: Any, keys: Sequence[Row]) -> list[Any]:
-    result = await sql.execute_batch(connection, statement, sql.arrays(keys, sql.COUNTS_KEY))
+Keys = Sequence[tuple[int, int]]
+"""(chat_id, message_id) of messages."""
+
+
+async def _found(connection: AsyncConnection, statement: Any, keys: Keys) -> list[Any]:
+    result = await sql.execute_batch(connection, statement, sql.key_arrays(sql.COUNTS_KEY, keys))
     return list(result.all())
 
 
-async def _counts(
-    connection: AsyncConnection, statement: Any, keys: Sequence[Row]
-) -> dict[EmojiKey, int]:
+async def _counts(connection: AsyncConnection, statement: Any, keys: Keys) -> dict[EmojiKey, int]:
     return {(c, m, emoji): int(n) for c, m, emoji, n in await _found(connection, statement, keys)}
 
 
@@ -54,15 +56,14 @@ async def settle_totals(
     chat's zone); store them in ``message_reactions`` and their change in ``rollups``."""
     new = dict(inserted or {})
     if new:  # only those with reactions already stored: most new messages have none yet
-        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
-        reacted = {(c, m) for c, m in await _found(connection, sql.REACTED, firsts)}
+        reacted = {(c, m) for c, m in await _found(connection, sql.REACTED, sorted(new))}
         new = {key: zone for key, zone in new.items() if key in reacted}
     zones = dict(new)
     zones.update({event.key[:2]: event.zone for event in plan.reactions})
     zones.update({key: report.zone for key, report in plan.reaction_counts.items()})
     if not zones:
         return
-    keys = [{"chat_id": c, "message_id": m} for c, m in sorted(zones)]
+    keys = sorted(zones)
     sent: dict[tuple[int, int], tuple[datetime, int | None]] = {}
     for c, m, sent_at, author in sorted(await _found(connection, sql.ORIGINALS, keys)):
         sent[c, m] = (sent_at, author)  # the latest message of an id, if ids ever repeat
@@ -85,14 +86,12 @@ async def settle_totals(
             day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
             rollups.gave(chat_id, day, user_id, delta)
     if new:  # nothing was counted for them before: every named reaction standing now
-        firsts = [{"chat_id": c, "message_id": m} for c, m in sorted(new)]
         for chat_id, message_id, user_id, count in await _found(
-            connection, sql.NAMED_BY_REACTOR, firsts
+            connection, sql.NAMED_BY_REACTOR, sorted(new)
         ):
             if (chat_id, message_id) in sent:
                 day = local_day(sent[chat_id, message_id][0], zones[chat_id, message_id])
                 rollups.gave(chat_id, day, user_id, int(count))
-    await sql.execute_batch(connection, sql.DELETE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
     rows = [
         {
             "chat_id": c,
@@ -105,24 +104,26 @@ async def settle_totals(
         for (c, m, emoji), count in sorted(now.items())
         if count > 0
     ]
-    if rows:
-        await sql.execute_batch(connection, sql.INSERT_TOTALS, sql.arrays(rows, sql.TOTALS_COLUMNS))
-    await _message_totals(connection, keys, now, sent, zones)
+    by_message = _message_totals(now, sent, zones)
+    columns = {
+        **sql.key_arrays(sql.COUNTS_KEY, keys),
+        **sql.prefixed("by_emoji_", sql.TOTALS_COLUMNS, rows),
+        **sql.prefixed("by_message_", sql.MESSAGE_TOTALS_COLUMNS, by_message),
+    }
+    await sql.execute_batch(connection, sql.REPLACE_TOTALS, columns)
 
 
-async def _message_totals(
-    connection: AsyncConnection,
-    keys: Sequence[Row],
+def _message_totals(
     now: dict[EmojiKey, int],
     sent: dict[tuple[int, int], tuple[datetime, int | None]],
     zones: dict[tuple[int, int], str],
-) -> None:
-    """Replace the ``message_reaction_totals`` rows of the messages of ``keys``."""
+) -> list[Row]:
+    """The ``message_reaction_totals`` rows of the reactions standing ``now`` (those with
+    some), sorted by key."""
     totals: dict[tuple[int, int], int] = {}
     for (c, m, _), count in now.items():
         totals[c, m] = totals.get((c, m), 0) + count
-    await sql.execute_batch(connection, sql.DELETE_MESSAGE_TOTALS, sql.arrays(keys, sql.COUNTS_KEY))
-    rows = [
+    return [
         {
             "chat_id": c,
             "message_id": m,
@@ -134,7 +135,3 @@ async def _message_totals(
         for (c, m), total in sorted(totals.items())
         if total > 0
     ]
-    if rows:
-        await sql.execute_batch(
-            connection, sql.INSERT_MESSAGE_TOTALS, sql.arrays(rows, sql.MESSAGE_TOTALS_COLUMNS)
-        )

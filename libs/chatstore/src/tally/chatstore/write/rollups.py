@@ -1,6 +1,12 @@
-"""The rollups' increments of one batch, summed in memory before one upsert per table.
+"""The rollups' increments of one batch.
 
-The ``*_rows`` methods give each table's increments sorted by key as column arrays
+The new messages' increments (but for their words and hashtags) are summed by PostgreSQL, in
+the statement that inserts them, from the rows it inserted
+(:data:`~tally.chatstore.write.statements.INSERT_MESSAGES`, issue 17: summing them in Python
+and sending the sums back took a fifth of the writer's CPU). The others (edits, member events,
+reactions, words and hashtags) are summed here, in memory, and upserted in one statement
+(:data:`~tally.chatstore.write.statements.UPSERT_ROLLUPS`); the ``*_rows`` methods give each
+table's increments sorted by key as column arrays
 (:data:`~tally.chatstore.write.statements.Columns`, ``{}`` when there are none).
 
 Only rows the database actually inserted (or changed) count, which is what makes a
@@ -29,7 +35,7 @@ redelivered batch or a replay add nothing twice:
   original was found (``reply_delay_s`` set, self-replies and anonymous authors included, as
   the median delay counts them); ``reply_delay_buckets_daily`` (chat, local day, bucket) and
   ``reply_delay_buckets_monthly`` (chat, month, bucket): the same, summed by bucket
-  (:func:`delay_bucket`).
+  (:func:`~tally.chatstore.write.statements.delay_bucket`).
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
   ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
   reactions standing on the messages whose reactions the batch changed (see
@@ -46,13 +52,11 @@ redelivered batch or a replay add nothing twice:
 A message deleted in Telegram still counts (the rollups count messages sent).
 """
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
-from tally.chatstore.tables import Row
 from tally.chatstore.tokens import count_words, hashtags_in
 from tally.chatstore.write.batch import (
     BatchPlan,
@@ -67,13 +71,6 @@ from tally.chatstore.write.statements import Columns
 DAILY = ("messages", "words", "joins", "leaves", "reactions")
 USER_DAILY = ("messages", "words")
 HOURLY = ("messages", "words")
-CONTENT = ("messages", "links", "mentions", "hashtags", "forwards", "replies")
-NO_TOPIC = 0
-"""``thread_id`` of the topic rollups' rows for messages outside any forum topic."""
-ANONYMOUS = 0
-"""``user_id`` of ``reply_pairs_daily`` rows for replies without a sender."""
-DELAY_BITS = 6
-"""The leading bits of a delay's whole seconds its bucket keeps (:func:`delay_bucket`)."""
 K = TypeVar("K", bound=tuple[Any, ...])
 Standing = dict[ReactionKey, dict[str, datetime]]
 """Reactions that stand: per (chat, message, user), emoji -> when it was added (UTC)."""
@@ -86,16 +83,10 @@ class Rollups:
     daily: dict[tuple[int, date], list[int]] = field(default_factory=dict)
     user_daily: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     hourly: dict[tuple[int, datetime], list[int]] = field(default_factory=dict)
-    content: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
-    topics: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
-    topic_users: dict[tuple[int, date, int, int], int] = field(default_factory=dict)
-    pairs: dict[tuple[int, date, int, int], list[int]] = field(default_factory=dict)
-    delays: dict[tuple[int, date, float], list[int]] = field(default_factory=dict)
     emoji_daily: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
     user_reactions: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     named: list[tuple[int, int, int, int]] = field(default_factory=list)
     words: dict[tuple[int, date, str, str], list[int]] = field(default_factory=dict)
-    hours: dict[tuple[int, int, date, int], list[int]] = field(default_factory=dict)
     tags: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
 
     def text(self, chat_id: int, day: date, text: str | None, tagged: bool, sign: int) -> None:
@@ -127,37 +118,6 @@ class Rollups:
         for totals in touched:
             totals[0] += messages  # messages and words lead every rollup's columns
             totals[1] += words
-
-    def posted(self, row: Row, day: date) -> None:
-        """Count a new message (a ``messages`` row) in the content, topic and reply rollups."""
-        chat_id, user_id, reply_to = row["chat_id"], row["user_id"], row["reply_to_message_id"]
-        content = _totals(self.content, (chat_id, day, row["message_type"]), len(CONTENT))
-        content[0] += 1
-        content[1] += row["links"]
-        content[2] += row["mentions"]
-        content[3] += row["hashtags"]
-        content[4] += row["forwarded"]
-        content[5] += reply_to is not None
-        thread = row["thread_id"] if row["thread_id"] is not None else NO_TOPIC
-        _totals(self.topics, (chat_id, day, thread), 1)[0] += 1
-        if user_id is not None:
-            key = (chat_id, day.replace(day=1), thread, user_id)
-            self.topic_users[key] = self.topic_users.get(key, 0) | 1 << (day.day - 1)
-        if row["reply_delay_s"] is not None:
-            _totals(self.delays, (chat_id, day, row["reply_delay_s"]), 1)[0] += 1
-        author = row["reply_to_user_id"]
-        if author is not None and author != user_id:
-            replier = user_id if user_id is not None else ANONYMOUS
-            _totals(self.pairs, (chat_id, day, replier, author), 1)[0] += 1
-
-    def hour(self, chat_id: int, user_id: int, day: date, hour: int) -> None:
-        """Count a new message of ``user_id`` sent at local ``hour`` of local ``day``."""
-        _totals(self.hours, (chat_id, user_id, day, hour), 1)[0] += 1
-
-    def hours_rows(self) -> Columns:
-        """user_hours_daily increments, sorted by key (``UPSERT_USER_HOURS`` sums them by
-        month into user_hours_monthly)."""
-        return _columns(self.hours, ("chat_id", "user_id", "day", "hour"), ("messages",))
 
     def member(self, chat_id: int, day: date, change: str) -> None:
         """Count a join or a leave (``change``) on ``day``."""
@@ -193,36 +153,11 @@ class Rollups:
             _columns(self.user_reactions, ("chat_id", "day", "user_id"), ("received", "given")),
         )
 
-    def group_rows(self) -> tuple[Columns, Columns, Columns, Columns]:
-        """(chat_content_daily, chat_topic_daily, user_topic_monthly, reply_pairs_daily)
-        increments (masks for user_topic_monthly), sorted by key like :meth:`rows`."""
-        masks = _columns(
-            {key: [days] for key, days in self.topic_users.items()},
-            ("chat_id", "month", "thread_id", "user_id"),
-            ("days",),
-        )
-        return (
-            _columns(self.content, ("chat_id", "day", "message_type"), CONTENT),
-            _columns(self.topics, ("chat_id", "day", "thread_id"), ("messages",)),
-            masks,
-            _columns(self.pairs, ("chat_id", "day", "user_id", "replied_user_id"), ("replies",)),
-        )
-
     def monthly_rows(self) -> Columns:
         """user_chat_monthly (messages and words) increments: those of ``user_chat_daily``
-        summed by month, sorted by key. (``user_reactions_monthly``, ``user_replies_*``,
-        ``reply_pairs_monthly`` and ``reply_delay_buckets_*`` are summed in SQL from the
-        daily arrays: :func:`~tally.chatstore.write.statements._upsert_with_sums`.)"""
+        summed by month, sorted by key. (``user_reactions_monthly`` is summed in SQL from the
+        daily arrays: :data:`~tally.chatstore.write.statements.SUMS`.)"""
         return _columns(_by_month(self.user_daily), ("chat_id", "month", "user_id"), USER_DAILY)
-
-    def delay_rows(self) -> Columns:
-        """reply_delays_daily increments, each delay with its bucket (:func:`delay_bucket`),
-        sorted by key (``UPSERT_REPLY_DELAYS`` sums them by bucket per day and per month)."""
-        exact = {
-            (chat_id, delay_bucket(delay), day, delay): replies
-            for (chat_id, day, delay), replies in self.delays.items()
-        }
-        return _columns(exact, ("chat_id", "bucket", "day", "delay_s"), ("replies",))
 
     def rows(self) -> tuple[Columns, Columns, Columns]:
         """(chat_daily, user_chat_daily, chat_hourly) increments, sorted by key so that
@@ -234,16 +169,6 @@ class Rollups:
             _columns(self.user_daily, ("chat_id", "day", "user_id"), USER_DAILY),
             _columns(self.hourly, ("chat_id", "hour"), HOURLY),
         )
-
-
-def delay_bucket(delay_s: float) -> int:
-    """The bucket of a reply delay of ``delay_s`` seconds (>= 0), the lower bound of a range
-    of delays in whole seconds: the whole seconds themselves below 64 s, else the whole
-    seconds with all but their DELAY_BITS leading bits cleared (126 for 127.5 s, 999,424 for
-    1,000,000 s). The same as migration 0014's ``BUCKET`` in SQL."""
-    whole = math.floor(delay_s)
-    shift = max(whole.bit_length() - DELAY_BITS, 0)
-    return whole >> shift << shift
 
 
 def _totals(totals: dict[K, list[int]], key: K, width: int) -> list[int]:
@@ -282,21 +207,13 @@ def _columns(totals: dict[K, list[int]], keys: Sequence[str], columns: Sequence[
 def count_inserted(
     rollups: Rollups, plan: BatchPlan, messages: Iterable[MessageKey], members: Iterable[str]
 ) -> None:
-    """Count the messages and member events the database inserted (keys and event ids)."""
+    """Count the words and hashtags of the messages the database inserted (their keys; the
+    rest of what they add was counted in SQL, :data:`~.statements.INSERT_MESSAGES`) and the
+    member events it inserted (their event ids)."""
     for key in messages:
-        row, day = plan.messages[key], plan.message_days[key]
-        rollups.message(
-            row["chat_id"],
-            row["user_id"],
-            day,
-            row["sent_at"],
-            messages=1,
-            words=row["word_count"],
-        )
-        rollups.posted(row, day)
-        if row["user_id"] is not None:
-            rollups.hour(row["chat_id"], row["user_id"], day, plan.message_hours[key])
-        rollups.text(row["chat_id"], day, row["text"], row["hashtags"] > 0, 1)
+        row = plan.messages[key]
+        if row["text"] is not None:
+            rollups.text(row["chat_id"], row["local_day"], row["text"], row["hashtags"] > 0, 1)
     for event_id in members:
         member = plan.members[event_id]
         rollups.member(member["chat_id"], plan.member_days[event_id], member["change"])

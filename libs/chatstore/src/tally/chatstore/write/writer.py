@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,9 +35,6 @@ from tally.chatstore.tables import (
     CHATS,
     MESSAGES,
     RAW_TABLES,
-    REACTION_EMOJI_DAILY,
-    USER_REACTIONS_DAILY,
-    USER_REACTIONS_MONTHLY,
     Row,
 )
 from tally.chatstore.write import statements as sql
@@ -56,7 +53,7 @@ from tally.chatstore.write.partitions import (
 )
 from tally.chatstore.write.reaction_totals import settle_totals
 from tally.chatstore.write.rollups import Rollups, Standing, count_inserted, settle_reactions
-from tally.chatstore.write.statements import arrays, execute_batch
+from tally.chatstore.write.statements import arrays, execute_batch, key_arrays
 from tally.contracts.chat_events import ChatEvent, ChatSettings, MessagePosted
 
 REFUSED_CLASSES = ("22", "23")
@@ -101,9 +98,17 @@ async def _run(
     return list(result.all()) if result.returns_rows else []
 
 
-def _keyed(names: Sequence[str], keys: Iterable[tuple[Any, ...]]) -> list[Row]:
-    """Key tuples as rows (``names`` -> values)."""
-    return [dict(zip(names, key, strict=True)) for key in keys]
+async def _run_keys(
+    connection: AsyncConnection,
+    statement: Any,
+    names: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+) -> list[Any]:
+    """:func:`_run` for key tuples (values of ``names``) instead of rows."""
+    if not keys:
+        return []
+    result = await execute_batch(connection, statement, key_arrays(names, keys))
+    return list(result.all()) if result.returns_rows else []
 
 
 def _zones_of(
@@ -180,9 +185,7 @@ async def _resolve_replies(connection: AsyncConnection, plan: BatchPlan) -> None
         if row["reply_to_message_id"] is not None
     }
     stored: dict[tuple[int, int], list[Original]] = {}
-    found = await _run(
-        connection, sql.ORIGINALS, _keyed(sql.ORIGINALS_KEY, sorted(answered)), sql.ORIGINALS_KEY
-    )
+    found = await _run_keys(connection, sql.ORIGINALS, sql.ORIGINALS_KEY, sorted(answered))
     for chat_id, message_id, sent_at, user_id in found:
         stored.setdefault((chat_id, message_id), []).append((sent_at, user_id))
     resolve_replies(plan, stored)
@@ -198,15 +201,13 @@ async def _mark_deleted(connection: AsyncConnection, plan: BatchPlan) -> None:
 
 async def _apply_reactions(connection: AsyncConnection, plan: BatchPlan, rollups: Rollups) -> None:
     """Replace each user's reactions as the batch's ReactionChanged say, in order."""
-    keys = _keyed(sql.REACTION_KEY, sorted({event.key for event in plan.reactions}))
+    keys = sorted({event.key for event in plan.reactions})
     standing: Standing = {}
-    found = await _run(connection, sql.STANDING_REACTIONS, keys, sql.REACTION_KEY)
+    found = await _run_keys(connection, sql.STANDING_REACTIONS, sql.REACTION_KEY, keys)
     for chat_id, message_id, user_id, emoji, reacted_at in found:
         standing.setdefault((chat_id, message_id, user_id), {})[emoji] = reacted_at
     changed = settle_reactions(plan.reactions, standing, rollups)
-    await _run(
-        connection, sql.DELETE_REACTIONS, _keyed(sql.REACTION_KEY, changed), sql.REACTION_KEY
-    )
+    await _run_keys(connection, sql.DELETE_REACTIONS, sql.REACTION_KEY, list(changed))
     rows = [
         {"chat_id": c, "message_id": m, "user_id": u, "emoji": emoji, "reacted_at": at}
         for (c, m, u), emojis in changed.items()
@@ -219,10 +220,10 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
     """Replace each message's anonymous totals, unless a later report is stored."""
     reports = plan.reaction_counts
     keys = sorted(reports)
-    found = await _run(connection, sql.LATEST_COUNTS, _keyed(sql.COUNTS_KEY, keys), sql.COUNTS_KEY)
+    found = await _run_keys(connection, sql.LATEST_COUNTS, sql.COUNTS_KEY, keys)
     stored = {(chat_id, message_id): at for chat_id, message_id, at in found}
     fresh = [key for key in keys if key not in stored or stored[key] <= reports[key].at]
-    await _run(connection, sql.DELETE_COUNTS, _keyed(sql.COUNTS_KEY, fresh), sql.COUNTS_KEY)
+    await _run_keys(connection, sql.DELETE_COUNTS, sql.COUNTS_KEY, fresh)
     rows = [
         {"chat_id": c, "message_id": m, "emoji": emoji, "count": n, "updated_at": reports[c, m].at}
         for c, m in fresh
@@ -233,51 +234,40 @@ async def _apply_reaction_counts(connection: AsyncConnection, plan: BatchPlan) -
 
 
 async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
+    """Upsert the rollups' increments summed in ``rollups`` in one statement, then drop the
+    rows they left at 0 (:func:`_drop_zeros`)."""
     daily, user_daily, hourly = rollups.rows()
-    user_monthly = rollups.monthly_rows()
-    content, topics, topic_users, pairs = rollups.group_rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
-    for statement, columns in (
-        (sql.UPSERT_CHAT_DAILY, daily),
-        (sql.UPSERT_USER_CHAT_DAILY, user_daily),
-        (sql.UPSERT_CHAT_HOURLY, hourly),
-        (sql.UPSERT_CHAT_WORDS_DAILY, words),
-        (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
-        (sql.UPSERT_REACTION_EMOJI_DAILY, emoji_daily),
-        (sql.UPSERT_USER_REACTIONS, user_reactions),
-        (sql.UPSERT_USER_CHAT_MONTHLY, user_monthly),
-        (sql.UPSERT_CHAT_CONTENT_DAILY, content),
-        (sql.UPSERT_CHAT_TOPIC_DAILY, topics),
-        (sql.UPSERT_USER_TOPIC_MONTHLY, topic_users),
-        (sql.UPSERT_REPLY_PAIRS, pairs),
-        (sql.UPSERT_USER_HOURS, rollups.hours_rows()),
-        (sql.UPSERT_REPLY_DELAYS, rollups.delay_rows()),
-    ):
-        if columns:
-            await sql.execute_batch(connection, statement, columns)
-    for table, columns in (
-        (CHAT_WORDS_DAILY, words),
-        (CHAT_HASHTAGS_DAILY, tags),
-        (REACTION_EMOJI_DAILY, emoji_daily),
-        (USER_REACTIONS_DAILY, user_reactions),
-        (USER_REACTIONS_MONTHLY, user_reactions),  # its chats are the daily rows'
-    ):
-        await _drop_zeros(connection, table, columns)
-
-
-async def _drop_zeros(connection: AsyncConnection, table: Table, columns: sql.Columns) -> None:
-    """Delete the rows of ``table`` (a rollup whose counts can go down: edits, withdrawn
-    reactions) in the chats of ``columns`` (its increments) whose counts are all 0, so the
-    table holds the same rows however the events were batched (a row that went to 0 is as if
-    it never was)."""
-    if not columns:
-        return
-    counts = [c for c in table.c if not c.primary_key]
-    chats = sorted(set(columns["a_chat_id"]))
-    await connection.execute(
-        delete(table).where(table.c.chat_id.in_(chats), *(c == 0 for c in counts))
+    increments = (  # in the order of sql.ROLLUPS
+        daily,
+        user_daily,
+        hourly,
+        words,
+        tags,
+        emoji_daily,
+        user_reactions,
+        rollups.monthly_rows(),
     )
+    if any(increments):
+        await connection.execute(sql.UPSERT_ROLLUPS, sql.rollup_parameters(increments))
+    # user_reactions_monthly's chats are user_reactions_daily's
+    await _drop_zeros(connection, (words, tags, emoji_daily, user_reactions, user_reactions))
+
+
+async def _drop_zeros(connection: AsyncConnection, increments: Sequence[sql.Columns]) -> None:
+    """Delete the rows of each of ``sql.ZEROS_DROPPED`` (rollups whose counts can go down:
+    edits, withdrawn reactions) in the chats of its ``increments`` whose counts are all 0,
+    so the tables hold the same rows however the events were batched (a row that went to 0
+    is as if it never was); one statement, run after the upserts (whose changes it must
+    see)."""
+    if not any(increments):
+        return
+    chats = {
+        f"{table.name}_chats": sorted(set(columns["a_chat_id"])) if columns else None
+        for table, columns in zip(sql.ZEROS_DROPPED, increments, strict=True)
+    }
+    await connection.execute(sql.DROP_ZEROS, chats)
 
 
 async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
