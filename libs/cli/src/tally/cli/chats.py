@@ -88,11 +88,18 @@ async def seed_chats(
 
 
 async def replay(
-    common: CommonSettings, *, stream: str, start: str | None, rebuild: bool, console: Console
+    common: CommonSettings,
+    *,
+    stream: str,
+    start: str | None,
+    rebuild: bool,
+    console: Console,
+    connections: int = 1,
 ) -> ReplayReport:
     """Replay ``stream`` (CHAT_EVENTS) from ``start`` (see :func:`replay_start`) into the chat
-    tables; with ``rebuild``, empty them first and read the whole stream (``start`` must be
-    None). Raises NotReplayableError for another stream or a bad start."""
+    tables, each fetch split by chat into ``connections`` concurrent transactions
+    (``ChatWriter.ways``); with ``rebuild``, empty them first and read the whole stream
+    (``start`` must be None). Raises NotReplayableError for another stream or a bad start."""
     subjects = Subjects(common.subject_prefix)
     check_stream(stream, subjects)
     begin = replay_start(start)
@@ -114,7 +121,7 @@ async def replay(
                 return await replay_chat_events(
                     js=js,
                     subjects=subjects,
-                    writer=ChatWriter(engine),
+                    writer=ChatWriter(engine, ways=connections),
                     start=begin,
                     progress=progress,
                 )

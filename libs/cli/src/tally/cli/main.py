@@ -288,6 +288,15 @@ def replay(
     rebuild: Annotated[
         bool, typer.Option(help="Empty the chat tables and rollups first, then read it all.")
     ] = False,
+    connections: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=8,
+            help="Transactions each fetch is split into, by chat, and written at once "
+            "(as ingest's CHAT_WRITE_CONNECTIONS).",
+        ),
+    ] = 2,
 ) -> None:
     """Rebuild the chat tables from CHAT_EVENTS, through ingest's own write code.
 
@@ -297,7 +306,14 @@ def replay(
     from tally.cli.chats import replay as run_replay
 
     report = _run(
-        run_replay(_resolve(), stream=stream, start=start, rebuild=rebuild, console=console)
+        run_replay(
+            _resolve(),
+            stream=stream,
+            start=start,
+            rebuild=rebuild,
+            console=console,
+            connections=connections,
+        )
     )
     console.print(
         f"Replayed {report.read:,} events up to sequence {report.last_sequence:,}: "
