@@ -20,7 +20,7 @@ from tally.chatstore import read
 from tally.chatstore.read import Period
 from tally.chatstore.tables import CHAT_TABLES
 from tally.chatstore.write.batch import plan_batch
-from tally.chatstore.write.statements import delay_bucket
+from tally.chatstore.write.rollup_statements import delay_bucket
 from tally.chatstore.write.word_rollups import recount_words
 from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.chat_events import (

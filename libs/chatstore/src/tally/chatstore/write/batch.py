@@ -175,7 +175,7 @@ class CountsReport:
 class BatchPlan:
     """Everything one batch writes, deduplicated, before the database says what was new.
 
-    ``messages``: rows of :data:`~tally.chatstore.write.statements.MESSAGE_COLUMNS`, with
+    ``messages``: rows of :data:`~tally.chatstore.write.rollup_statements.MESSAGE_COLUMNS`, with
     the local day and hour (0-23) each new message would count on (``local_day``,
     ``local_hour``); ``member_days``: the local day each new member event would count on.
     ``member_counts``: per (chat, local day), the day's latest member count snapshot.

@@ -2,10 +2,10 @@
 
 The new messages' increments (but for their words and hashtags) are summed by PostgreSQL, in
 the statement that inserts them, from the rows it inserted
-(:data:`~tally.chatstore.write.statements.INSERT_MESSAGES`, issue 17: summing them in Python
+(:data:`~tally.chatstore.write.rollup_statements.INSERT_MESSAGES`, issue 17: summing them in Python
 and sending the sums back took a fifth of the writer's CPU). The others (edits, member events,
 reactions, words and hashtags) are summed here, in memory, and upserted in one statement
-(:data:`~tally.chatstore.write.statements.UPSERT_ROLLUPS`); the ``*_rows`` methods give each
+(:data:`~tally.chatstore.write.rollup_statements.UPSERT_ROLLUPS`); the ``*_rows`` methods give each
 table's increments sorted by key as column arrays
 (:data:`~tally.chatstore.write.statements.Columns`, ``{}`` when there are none).
 
@@ -35,7 +35,7 @@ redelivered batch or a replay add nothing twice:
   original was found (``reply_delay_s`` set, self-replies and anonymous authors included, as
   the median delay counts them); ``reply_delay_buckets_daily`` (chat, local day, bucket) and
   ``reply_delay_buckets_monthly`` (chat, month, bucket): the same, summed by bucket
-  (:func:`~tally.chatstore.write.statements.delay_bucket`).
+  (:func:`~tally.chatstore.write.rollup_statements.delay_bucket`).
 * ``reaction_emoji_daily`` (chat, local day the message was sent, emoji) and
   ``user_reactions_daily`` (chat, that day, user: received, given): the change in the
   reactions standing on the messages whose reactions the batch changed (see
@@ -156,7 +156,7 @@ class Rollups:
     def monthly_rows(self) -> Columns:
         """user_chat_monthly (messages and words) increments: those of ``user_chat_daily``
         summed by month, sorted by key. (``user_reactions_monthly`` is summed in SQL from the
-        daily arrays: :data:`~tally.chatstore.write.statements.SUMS`.)"""
+        daily arrays: :data:`~tally.chatstore.write.rollup_statements.SUMS`.)"""
         return _columns(_by_month(self.user_daily), ("chat_id", "month", "user_id"), USER_DAILY)
 
     def rows(self) -> tuple[Columns, Columns, Columns]:
@@ -208,7 +208,7 @@ def count_inserted(
     rollups: Rollups, plan: BatchPlan, messages: Iterable[MessageKey], members: Iterable[str]
 ) -> None:
     """Count the words and hashtags of the messages the database inserted (their keys; the
-    rest of what they add was counted in SQL, :data:`~.statements.INSERT_MESSAGES`) and the
+    rest of what they add was counted in SQL, :data:`~.rollup_statements.INSERT_MESSAGES`) and the
     member events it inserted (their event ids)."""
     for key in messages:
         row = plan.messages[key]

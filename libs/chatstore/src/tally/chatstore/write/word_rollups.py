@@ -6,6 +6,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tally.chatstore.tables import CHAT_HASHTAGS_DAILY, CHAT_WORDS_DAILY
+from tally.chatstore.write import rollup_statements as rollup_sql
 from tally.chatstore.write import statements as sql
 from tally.chatstore.write.rollups import Rollups
 
@@ -26,8 +27,8 @@ async def recount_words(connection: AsyncConnection) -> int:
     await connection.execute(delete(CHAT_HASHTAGS_DAILY))
     words, tags = rollups.text_rows()
     for statement, columns in (
-        (sql.UPSERT_CHAT_WORDS_DAILY, words),
-        (sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
+        (rollup_sql.UPSERT_CHAT_WORDS_DAILY, words),
+        (rollup_sql.UPSERT_CHAT_HASHTAGS_DAILY, tags),
     ):
         if columns:
             await sql.execute_batch(connection, statement, columns)

@@ -9,7 +9,8 @@ Every write is idempotent: messages on (chat_id, message_id, sent_at) and member
 their event id (``INSERT … ON CONFLICT DO NOTHING … RETURNING``, and only the rows returned
 count in the rollups); member counts keep each local day's latest snapshot; edits apply when
 no later edit is stored; reactions and reaction totals are replaced, and the rollups follow
-the difference. The statements are in :mod:`tally.chatstore.write.statements`.
+the difference. The statements are in :mod:`tally.chatstore.write.statements` (raw rows)
+and :mod:`tally.chatstore.write.rollup_statements` (rollups).
 
 Retention (:func:`retention_preview`, :func:`apply_retention`) deletes raw rows older than a
 chat's ``retention_days`` and keeps the rollups. Functions raise
@@ -37,6 +38,7 @@ from tally.chatstore.tables import (
     RAW_TABLES,
     Row,
 )
+from tally.chatstore.write import rollup_statements as rollup_sql
 from tally.chatstore.write import statements as sql
 from tally.chatstore.write.batch import (
     BatchPlan,
@@ -239,7 +241,7 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
     daily, user_daily, hourly = rollups.rows()
     emoji_daily, user_reactions = rollups.reaction_rows()
     words, tags = rollups.text_rows()
-    increments = (  # in the order of sql.ROLLUPS
+    increments = (  # in the order of rollup_sql.ROLLUPS
         daily,
         user_daily,
         hourly,
@@ -250,24 +252,26 @@ async def _write_rollups(connection: AsyncConnection, rollups: Rollups) -> None:
         rollups.monthly_rows(),
     )
     if any(increments):
-        await connection.execute(sql.UPSERT_ROLLUPS, sql.rollup_parameters(increments))
+        await connection.execute(
+            rollup_sql.UPSERT_ROLLUPS, rollup_sql.rollup_parameters(increments)
+        )
     # user_reactions_monthly's chats are user_reactions_daily's
     await _drop_zeros(connection, (words, tags, emoji_daily, user_reactions, user_reactions))
 
 
 async def _drop_zeros(connection: AsyncConnection, increments: Sequence[sql.Columns]) -> None:
-    """Delete the rows of each of ``sql.ZEROS_DROPPED`` (rollups whose counts can go down:
-    edits, withdrawn reactions) in the chats of its ``increments`` whose counts are all 0,
-    so the tables hold the same rows however the events were batched (a row that went to 0
+    """Delete the rows of each of ``rollup_sql.ZEROS_DROPPED`` (rollups whose counts can go
+    down: edits, withdrawn reactions) in the chats of its ``increments`` whose counts are all
+    0, so the tables hold the same rows however the events were batched (a row that went to 0
     is as if it never was); one statement, run after the upserts (whose changes it must
     see)."""
     if not any(increments):
         return
     chats = {
         f"{table.name}_chats": sorted(set(columns["a_chat_id"])) if columns else None
-        for table, columns in zip(sql.ZEROS_DROPPED, increments, strict=True)
+        for table, columns in zip(rollup_sql.ZEROS_DROPPED, increments, strict=True)
     }
-    await connection.execute(sql.DROP_ZEROS, chats)
+    await connection.execute(rollup_sql.DROP_ZEROS, chats)
 
 
 async def messages_layout(connection: AsyncConnection) -> MessagesLayout:
@@ -378,9 +382,9 @@ class ChatWriter:
             await _resolve_replies(connection, plan)
             messages = await _run(
                 connection,
-                sql.INSERT_MESSAGES,
+                rollup_sql.INSERT_MESSAGES,
                 [plan.messages[key] for key in sorted(plan.messages)],
-                sql.MESSAGE_COLUMNS,
+                rollup_sql.MESSAGE_COLUMNS,
             )
             members = await _run(
                 connection,

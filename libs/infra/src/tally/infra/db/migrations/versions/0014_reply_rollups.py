@@ -22,8 +22,8 @@ median:
 A delay's bucket is the lower bound, in whole seconds, of a range of delays: below 64 s each
 whole second is its own bucket; above, the whole seconds with their 6 leading bits kept (so
 a bucket spans 1/64 to 1/32 of the delays in it: 64-65 s, 126-127 s, 999,424-1,015,807 s).
-Ingest computes it with ``tally.chatstore.write.rollups.delay_bucket``, the same function as
-:data:`BUCKET` here (a test checks both on the same delays).
+Ingest computes it with ``tally.chatstore.write.rollup_statements.delay_bucket``, the same
+function as :data:`BUCKET` here (a test checks both on the same delays).
 
 Ingest keeps the four tables in the batch's transaction with the other rollups (only replies
 it inserted count, so a redelivered batch adds nothing). Existing rows are backfilled: the
