@@ -1,4 +1,5 @@
-"""Database writes of chat events: one transaction per batch, raw rows and rollups together.
+"""Database writes of chat events: raw rows and rollups together, one transaction per batch
+(or per group of its chats, ``ChatWriter.ways``).
 
 :class:`ChatWriter` is the one way chat events reach the tables, for live ingest and for
 ``tally replay`` alike. A writer made with ``ways`` > 1 splits a batch by chat into up to that

@@ -1,7 +1,8 @@
 """The chat events consumer: a durable JetStream pull consumer on CHAT_EVENTS, in batches.
 
-Each fetch (up to ``chat_batch_size`` messages) is written by :class:`ChatWriter` in one
-transaction and acknowledged after it commits, inside one span linked to each event's trace.
+Each fetch (up to ``chat_batch_size`` messages) is written by :class:`ChatWriter`, its chats
+split into ``chat_write_connections`` concurrent transactions, and acknowledged after they all
+commit, inside one span linked to each event's trace.
 A payload that is not a valid chat event becomes a :class:`DeadLetter` on
 ``subjects.dead_letter("ingest")`` and is acknowledged with the batch, so the consumer goes
 on. When the database fails in a way that may pass, the whole batch is nak'ed with
@@ -270,8 +271,9 @@ async def store_chat_events(
     chats: Annotated[ChatBatch, Depends(chat_batch)],
     consumer: ChatConsumerDep,
 ) -> None:
-    """Store one fetch of chat events in one transaction and span (linked to each event's
-    trace), acknowledged after commit, while the next fetch is made: the handler parses it,
+    """Store one fetch of chat events in one span (linked to each event's trace), its chats
+    in CHAT_WRITE_CONNECTIONS concurrent transactions, acknowledged after every one commits,
+    while the next fetch is made: the handler parses it,
     waits until the fetch before it is settled, and writes it in a task (ChatBatch.settle)."""
     parsed = [parse_chat_event(message.subject, message.data, chats.subjects) for message in batch]
     await consumer.pipeline.wait()
