@@ -20,7 +20,7 @@ rolling their transaction back.
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -71,6 +71,8 @@ whole: deletions took 35 ms instead of 1 in the benchmark. Forbidding sequential
 the batch's transaction keeps those lookups on their indexes."""
 
 MessagesLayout = Literal["partitioned table", "TimescaleDB hypertable", "plain table"]
+Write = Callable[[Sequence[ChatEvent]], Awaitable["WriteResult"]]
+"""One transaction's write of a batch (``ChatWriter.write`` or its part after the partitions)."""
 log = structlog.get_logger(__name__)
 
 
@@ -374,6 +376,10 @@ class ChatWriter:
         if not events:
             return WriteResult()
         await self._ensure_partitions(events)
+        return await self._write(events)
+
+    async def _write(self, events: Sequence[ChatEvent]) -> WriteResult:
+        """:meth:`write` once the monthly partitions of ``events`` exist."""
         rollups = Rollups()
         async with self.engine.begin() as connection:
             await connection.execute(KEYED_LOOKUPS_ONLY)
@@ -434,10 +440,10 @@ class ChatWriter:
         again)."""
         groups = chat_groups(events, self.ways)
         if len(groups) == 1:
-            return await self._isolating(events)
-        await self._ensure_partitions(events)  # once, not raced by the groups
+            return await self._isolating(events, self.write)
+        await self._ensure_partitions(events)  # once, not raced (nor repeated) by the groups
         outcomes = await asyncio.gather(
-            *(self._isolating([events[index] for index in group]) for group in groups),
+            *(self._isolating([events[i] for i in group], self._write) for group in groups),
             return_exceptions=True,
         )
         written, refused = WriteResult(), []
@@ -451,18 +457,20 @@ class ChatWriter:
         return written, sorted(refused)
 
     async def _isolating(
-        self, events: Sequence[ChatEvent]
+        self, events: Sequence[ChatEvent], write: Write
     ) -> tuple[WriteResult, list[tuple[int, str]]]:
-        """:meth:`write_isolating` of one group: one transaction, or halves when refused."""
+        """:meth:`write_isolating` of one group with ``write`` (:meth:`write`, or
+        :meth:`_write` once the batch's partitions exist): one transaction, or halves when
+        refused."""
         try:
-            return await self.write(events), []
+            return await write(events), []
         except SQLAlchemyError as error:
             if not refuses_the_data(error):
                 raise
-            return await self._halves(events, error)
+            return await self._halves(events, error, write)
 
     async def _halves(
-        self, events: Sequence[ChatEvent], error: SQLAlchemyError
+        self, events: Sequence[ChatEvent], error: SQLAlchemyError, write: Write
     ) -> tuple[WriteResult, list[tuple[int, str]]]:
         """``events``, whose write the database refused with ``error``, written half by half
         (see :meth:`write_isolating`); indexes are into ``events``."""
@@ -473,11 +481,11 @@ class ChatWriter:
         for start, half in ((0, events[:middle]), (middle, events[middle:])):
             part_refused: list[tuple[int, str]] = []
             try:
-                part = await self.write(half)
+                part = await write(half)
             except SQLAlchemyError as failure:
                 if not refuses_the_data(failure):
                     raise
-                part, part_refused = await self._halves(half, failure)
+                part, part_refused = await self._halves(half, failure, write)
             written = written.plus(part, offset=start)
             refused += [(start + index, reason) for index, reason in part_refused]
         return written, refused
