@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tally.chatstore.write.writer import ChatWriter, chat_groups
 from tally.contracts.chat_events import ChatEvent, ChatUser, MessagePosted, ReactionChanged
 from tally.infra.db.session import create_engine
+from tests.factories.chat_rows import remove_chats
 
 CHATS = (-100_910_001, -100_910_002, -100_910_003)
 ANN = ChatUser(user_id=9_910_001, username="ann")
@@ -55,20 +56,13 @@ def test_one_chat_or_one_way_is_one_group() -> None:
     assert sorted(chat_groups(two_chats, 8)) == [[0, 2], [1]]
 
 
-async def _clear(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        for table in ("messages", "reactions", "chats", "chat_daily", "user_chat_daily"):
-            await connection.execute(
-                text(f"DELETE FROM {table} WHERE chat_id = ANY(:chats)"), {"chats": list(CHATS)}
-            )
-
-
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine, with the test's chats (every chat table) and its user removed around it."""
     engine = create_engine(database_url)
-    await _clear(engine)
+    await remove_chats(engine, list(CHATS), [ANN.user_id], [])
     yield engine
-    await _clear(engine)
+    await remove_chats(engine, list(CHATS), [ANN.user_id], [])
     await engine.dispose()
 
 
