@@ -26,7 +26,7 @@ from typing import Any
 from uuid import uuid4
 
 import uvloop
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from tally.chatstore.write.batch import parse_chat_events
 from tally.chatstore.write.writer import ChatWriter
@@ -71,18 +71,31 @@ class Collections:
         self.full += info["generation"] == 2
 
 
-async def main() -> None:
-    url = make_url(DATABASE_URL).set(database=f"tally_bench_{uuid4().hex[:8]}")
+async def bench_database(name: str) -> URL:
+    """A fresh database ``<name>_<random>`` on DATABASE_URL's server, migrated; its URL (drop
+    it with ``drop_database``)."""
+    url = make_url(DATABASE_URL).set(database=f"{name}_{uuid4().hex[:8]}")
     database = url.render_as_string(hide_password=False)
     await ensure_database(database)
     await asyncio.to_thread(migrate, database)
-    subjects = Subjects("benchgc")
+    return url
+
+
+def seed_bodies(subjects: Subjects, count: int) -> list[tuple[str, bytes]]:
+    """The first ``count`` events (by time) of ten generated chats (1,000 users, 240 days up to
+    2025-11-30) as (subject, JSON body), as they arrive on CHAT_EVENTS."""
     events = generate_chat_events(end=date(2025, 11, 30), chats=10, users=1000, days=240, seed=1)
-    bodies = [
+    return [
         (subjects.chat_event(e.chat_id, e.kind), e.model_dump_json().encode())
-        for e in events[:EVENTS]
+        for e in events[:count]
     ]
-    del events
+
+
+async def main() -> None:
+    url = await bench_database("tally_bench")
+    database = url.render_as_string(hide_password=False)
+    subjects = Subjects("benchgc")
+    bodies = seed_bodies(subjects, EVENTS)
     engine = create_engine(database)
     writer = ChatWriter(engine, ways=WAYS)
     try:

@@ -14,30 +14,28 @@ the dashboard's figures at 10 M were measured with covering indexes. Usage::
     uv run python scripts/bench_rollup_hot.py N as-migrated|hot
 """
 
-import asyncio
 import sys
 import time
-from datetime import date
 from pathlib import Path
-from uuid import uuid4
 
 import uvloop
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tally.chatstore.write.batch import parse_chat_events
 from tally.chatstore.write.writer import ChatWriter
-from tally.cli.seed_chats import generate_chat_events
 from tally.contracts.subjects import Subjects
-from tally.infra.db.session import create_engine, drop_database, ensure_database, migrate
+from tally.infra.db.session import create_engine, drop_database
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_chat_writer_gc import backends_cpu  # type: ignore[import-not-found]  # beside this one
+from bench_chat_writer_gc import (  # type: ignore[import-not-found]  # beside this one
+    backends_cpu,
+    bench_database,
+    seed_bodies,
+)
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 40_000
 VARIANT = sys.argv[2] if len(sys.argv) > 2 else "as-migrated"
-DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 RAW = (
     "messages",
     "member_events",
@@ -91,16 +89,10 @@ async def without_covering(engine: AsyncEngine) -> None:
 
 
 async def main() -> None:
-    url = make_url(DATABASE_URL).set(database=f"tally_hot_{uuid4().hex[:8]}")
+    url = await bench_database("tally_hot")
     database = url.render_as_string(hide_password=False)
-    await ensure_database(database)
-    await asyncio.to_thread(migrate, database)
     subjects = Subjects("bench-hot")
-    events = generate_chat_events(end=date(2025, 11, 30), chats=10, users=1000, days=240, seed=1)
-    bodies = [
-        (subjects.chat_event(e.chat_id, e.kind), e.model_dump_json().encode())
-        for e in events[:EVENTS]
-    ]
+    bodies = seed_bodies(subjects, EVENTS)
     engine = create_engine(database)
     writer = ChatWriter(engine)
     try:
