@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Final, cast
+from typing import Any, Final, cast, get_args
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -416,5 +416,5 @@ _EVENTS: dict[type[Any], Callable[[BatchPlan, Any, datetime, ChatState], None]] 
 """What each kind of event (but SettingsChanged) plans, by its class (a dict lookup: a chain
 of isinstance checks on pydantic models was ~3 % of the writer's CPU, issue 17)."""
 _Texted = MessagePosted | MessageEdited
-_TEXTS = frozenset({MessagePosted, MessageEdited})
+_TEXTS = frozenset(get_args(_Texted))
 """The kinds of events that carry a message's text (:data:`_Texted`)."""
