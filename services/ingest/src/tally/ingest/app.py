@@ -64,7 +64,7 @@ def create_broker_for(
     deps.provide(
         broker.context, settings=settings, subjects=subjects, engine=engine, metrics=metrics
     )
-    consumer = ChatConsumer(settings.chat_batches_in_flight)
+    consumer = ChatConsumer()
     writer = writer or ChatWriter(engine, ways=settings.chat_write_connections)
     provide_chats(broker.context, writer=writer, subjects=subjects, consumer=consumer)
     broker.include_router(videos_router(subjects))

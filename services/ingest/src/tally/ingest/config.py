@@ -14,9 +14,6 @@ class IngestSettings(CommonSettings):
     ``chat_batch_size``: chat events fetched per batch;
     ``chat_write_connections``: the transactions a batch is split into, by chat, and written
     in at once (``ChatWriter.ways``; 1: one transaction per batch);
-    ``chat_batches_in_flight``: fetches being settled (written, or parsed and waiting for the
-    fetch before them) while the next is fetched (``ChatPipeline``; 1: each fetch is written
-    while the next is fetched, no more);
     ``reorder_delay_s``: how long chat events that would overtake older unacknowledged ones
     wait before they are redelivered (see ``tally.ingest.chats.order.StreamOrder``).
     ``consumer_poll_s``: how often the consumers' backlog gauges are read from JetStream.
@@ -29,7 +26,6 @@ class IngestSettings(CommonSettings):
     max_deliveries: int = Field(default=20, ge=1)
     chat_batch_size: int = Field(default=2000, ge=1, le=10_000)
     chat_write_connections: int = Field(default=2, ge=1, le=8)
-    chat_batches_in_flight: int = Field(default=2, ge=1, le=4)
     reorder_delay_s: float = Field(default=0.2, ge=0)
     chat_lease_ttl_s: float = Field(default=6.0, gt=0)
     """How long a killed replica keeps the chat events lease (see chat_lease), seconds."""

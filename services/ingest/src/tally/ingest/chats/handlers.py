@@ -10,19 +10,16 @@ on. When the database fails in a way that may pass, the whole batch is nak'ed wi
 nothing is lost or counted twice); when it refuses a value of an event, that event is
 dead-lettered and the rest are stored. Settings that changed are put in the chat settings
 bucket after commit; text the chat no longer lets ingest store is then removed from the
-stream too (:class:`~tally.chatstore.write.stream_purge.TextEraser`).
+stream too (:class:`~tally.chatstore.write.stream_purge.TextEraser`). JetStream lets two fetches be
+unacknowledged at a time.
 
-Fetches are settled in a pipeline (:class:`ChatPipeline`, ``chat_batches_in_flight`` deep,
-2 by default): the handler parses its fetch, waits until fewer than that many fetches are
-in flight (being written, or waiting for the one before them), starts settling its own in a
-task chained after the one before it, and returns, so FastStream fetches the next while
-PostgreSQL commits: with 2, one fetch is written, the next waits its turn parsed, and a
-third is fetched. JetStream lets one fetch more than that be unacknowledged at a time
-(:func:`max_ack_pending`). Acks are the handler's own (FastStream's ``AckPolicy.MANUAL``),
-after commit as before; a batch is split in stream order only once the one before it is
-settled, so a failed batch makes the next wait, as when they ran one after the other.
-:class:`ChatConsumer` stops the subscriber and then waits for every batch in flight (the lease
-switches it; the app stops it before the broker).
+Two fetches are in hand at a time (:class:`ChatPipeline`): the handler parses its fetch, waits
+until the previous one is settled (committed and acknowledged, or nak'ed), then starts writing
+its own in a task and returns, so FastStream fetches the next while PostgreSQL commits. Acks
+are the handler's own (FastStream's ``AckPolicy.MANUAL``), after commit as before; a batch is
+split in stream order only once the one before it is settled, so a failed batch makes the next
+wait, as when they ran one after the other. :class:`ChatConsumer` stops the subscriber and then
+waits for the batch in flight (the lease switches it; the app stops it before the broker).
 
 Events are applied in stream order, because edits, deletions and reactions do not commute
 with the messages they change. A fetch that would overtake older unacknowledged events (a
@@ -76,49 +73,30 @@ CONSUMER: Final = "chat_consumer"
 
 
 class ChatPipeline:
-    """The batches of chat events being settled while the subscriber fetches the next: at most
-    ``depth``, each settled only after the one before it (a chain of tasks, in fetch order)."""
+    """The one batch of chat events being written while the subscriber fetches the next."""
 
-    def __init__(self, depth: int = 1) -> None:
-        self.depth = depth
-        self._tasks: list[asyncio.Task[None]] = []
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
 
-    @property
-    def in_flight(self) -> int:
-        """Batches started and not settled yet."""
-        self._tasks = [task for task in self._tasks if not task.done()]
-        return len(self._tasks)
-
-    async def wait(self, *, room: bool = False) -> None:
-        """Return when no batch is in flight or, with ``room``, when fewer than ``depth`` are
-        (one more may start). Cancelling the caller does not cancel a batch
-        (``asyncio.wait``); each handles its own failures."""
-        limit = self.depth - 1 if room else 0
-        while self.in_flight > limit:
-            await asyncio.wait([self._tasks[0]])
+    async def wait(self) -> None:
+        """Return when the batch in flight (if any) is settled. Cancelling the caller does not
+        cancel that batch (``asyncio.wait``); it handles its own failures."""
+        if self._task is not None:
+            await asyncio.wait([self._task])
 
     def start(self, settle: Coroutine[Any, Any, None]) -> None:
-        """Run ``settle`` (one batch's write and acknowledgements) in the background once every
-        batch started before it has settled; call ``wait(room=True)`` first."""
-        before = self._tasks[-1] if self.in_flight else None
-        self._tasks.append(asyncio.create_task(_after(before, settle)))
-
-
-async def _after(before: asyncio.Task[None] | None, settle: Coroutine[Any, Any, None]) -> None:
-    """Await ``settle`` once ``before`` (if any) is done, however it ended."""
-    if before is not None:
-        await asyncio.wait([before])
-    await settle
+        """Run ``settle`` (one batch's write and acknowledgements) in the background; call
+        :meth:`wait` first."""
+        self._task = asyncio.create_task(settle)
 
 
 class ChatConsumer:
     """The chat events subscriber and its pipeline, started and stopped together (what
-    :class:`ChatLease` switches): ``stop`` stops fetching, then waits for every batch in
-    flight, so nothing fetched is left half-settled while the broker is still connected;
-    ``depth``: the pipeline's (``chat_batches_in_flight``)."""
+    :class:`ChatLease` switches): ``stop`` stops fetching, then waits for the batch in
+    flight, so nothing fetched is left half-settled while the broker is still connected."""
 
-    def __init__(self, depth: int = 1) -> None:
-        self.pipeline = ChatPipeline(depth)
+    def __init__(self) -> None:
+        self.pipeline = ChatPipeline()
         self.subscriber: Switchable | None = None
 
     async def start(self) -> None:
@@ -295,18 +273,17 @@ async def store_chat_events(
 ) -> None:
     """Store one fetch of chat events in one span (linked to each event's trace), its chats
     in CHAT_WRITE_CONNECTIONS concurrent transactions, acknowledged after every one commits,
-    while the next fetch is made: the handler parses it, waits until fewer than
-    CHAT_BATCHES_IN_FLIGHT fetches are in flight, and settles it in a task chained after the
-    fetch before it (ChatBatch.settle)."""
+    while the next fetch is made: the handler parses it,
+    waits until the fetch before it is settled, and writes it in a task (ChatBatch.settle)."""
     parsed = [parse_chat_event(message.subject, message.data, chats.subjects) for message in batch]
-    await consumer.pipeline.wait(room=True)
+    await consumer.pipeline.wait()
     consumer.pipeline.start(chats.settle(batch, parsed, broker, js))
 
 
 def max_ack_pending(settings: IngestSettings) -> int:
-    """The chat events consumer's limit of messages handed out and not yet acknowledged: the
-    fetches in flight (:class:`ChatPipeline`) and the one being fetched, in messages."""
-    return (settings.chat_batches_in_flight + 1) * settings.chat_batch_size
+    """The chat events consumer's limit of messages handed out and not yet acknowledged: two
+    fetches (the one being written and the next, :class:`ChatPipeline`)."""
+    return 2 * settings.chat_batch_size
 
 
 def create_router(
