@@ -3,6 +3,7 @@ with STREAM_REPLICAS=3 is kept on three servers, the ingest lease included, and 
 given the whole cluster in NATS_URL goes on publishing to the streams when one node dies."""
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tally.contracts.streams import ensure_streams, stream_configs
 from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
 from tally.testing.cluster import NatsCluster
+from tally.testing.waiting import until
 
 REPLICAS = 3
 SUBJECTS = Subjects("clustered")
@@ -80,6 +82,14 @@ async def test_a_client_of_the_cluster_publishes_on_after_a_node_dies(
         await ensure_streams(js, SUBJECTS, replicas=REPLICAS)
         subject = SUBJECTS.chat_event(1, "message")
         stream = (await js.find_stream_name_by_subject(subject)) or ""
+
+        async def led() -> bool:  # a new R3 stream answers publishes once it has a leader
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                info = await js.stream_info(stream)
+                return bool(info.cluster and info.cluster.leader)
+            return False
+
+        await until(led, timeout_s=30, what=f"a leader of {stream}", every_s=0.1)
         for number in range(50):
             await js.publish(subject, b"{}", headers={"Nats-Msg-Id": f"m{number}"})
         first = next(
