@@ -1,17 +1,18 @@
 """Garbage collection's share of the chat events write path, in CPU time (issue 17).
 
 Parses and writes N generated chat events (``tally seed-chats``, 10 chats, 1,000 users) in
-batches of 2,000 with ``parse_chat_events`` and ``ChatWriter.write``, in this process, on a
-fresh database; no NATS. Reports this process's CPU time (``time.process_time``: PostgreSQL's
-is not in it, and other tenants' load does not count) and the part of it spent in
-collections (``gc.callbacks``), under one of three collector settings: CPython's defaults,
-``gc.freeze()`` after start-up, or that plus a youngest-generation threshold (what
-``tally.runtime.service.run_service`` sets). Also reports the CPU time of the PostgreSQL
-backends serving the bench's database (``/proc/<pid>/stat`` utime + stime of the processes
-titled ``postgres: … <database> …``; needs the server on this machine, else it reads 0), so
-that work moved from Python into SQL shows. The wall time of the writes is given too; it is
-what ``WAYS`` (``ChatWriter.ways``, as ingest's ``CHAT_WRITE_CONNECTIONS``; 1 by default) can
-change, by writing each batch's chats in that many concurrent transactions. Usage::
+batches of 2,000 with ``parse_chat_events`` and ``ChatWriter.write_isolating``
+(:func:`timed_writes`), in this process, on a fresh database; no NATS. Reports this process's
+CPU time (``time.process_time``: PostgreSQL's is not in it, and other tenants' load does not
+count) and the part of it spent in collections (``gc.callbacks``), under one of three collector
+settings: CPython's defaults, ``gc.freeze()`` after start-up, or that plus a youngest-
+generation threshold (what ``tally.runtime.service.run_service`` sets). Also reports the CPU
+time of the PostgreSQL backends serving the bench's database (``/proc/<pid>/stat`` utime +
+stime of the processes titled ``postgres: … <database> …``; needs the server on this machine,
+else it reads 0), so that work moved from Python into SQL shows. The wall time of the writes is
+given too; it is what ``WAYS`` (``ChatWriter.ways``, as ingest's ``CHAT_WRITE_CONNECTIONS``; 1
+by default) can change, by writing each batch's chats in that many concurrent transactions.
+Usage::
 
     [WAYS=2] uv run python scripts/bench_chat_writer_gc.py [N] [default|freeze|freeze+threshold]
 """
@@ -91,6 +92,22 @@ def seed_bodies(subjects: Subjects, count: int) -> list[tuple[str, bytes]]:
     ]
 
 
+async def timed_writes(
+    writer: ChatWriter, bodies: list[tuple[str, bytes]], subjects: Subjects, database: str
+) -> tuple[float, float, float]:
+    """Parse and write ``bodies`` in fetches of 2,000 (``ChatWriter.write_isolating``, as
+    ingest does); (this process's CPU seconds, wall seconds, CPU seconds of ``database``'s
+    PostgreSQL backends, see :func:`backends_cpu`) it took."""
+    before = backends_cpu(database)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for start in range(0, len(bodies), 2000):
+        valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
+        await writer.write_isolating([event for _, event in valid])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    after = backends_cpu(database)
+    return cpu, wall, sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 async def main() -> None:
     url = await bench_database("tally_bench")
     database = url.render_as_string(hide_password=False)
@@ -107,14 +124,7 @@ async def main() -> None:
             gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         collections = Collections()
         gc.callbacks.append(collections)
-        backends = backends_cpu(url.database or "")
-        started, wall = time.process_time(), time.perf_counter()
-        for start in range(0, len(bodies), 2000):
-            valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
-            await writer.write_isolating([event for _, event in valid])
-        cpu, wall = time.process_time() - started, time.perf_counter() - wall
-        after = backends_cpu(url.database or "")
-        postgres = sum(seconds - backends.get(pid, 0.0) for pid, seconds in after.items())
+        cpu, wall, postgres = await timed_writes(writer, bodies, subjects, url.database or "")
         gc.callbacks.remove(collections)
     finally:
         await engine.dispose()

@@ -1,7 +1,7 @@
 """What covering rollup indexes cost the chat writer in PostgreSQL (issue 17): an experiment.
 
 Writes the first N generated chat events (``tally seed-chats``: 10 chats, 1,000 users) in
-batches of 2,000 with ``ChatWriter.write`` into a fresh database, either as migrated
+batches of 2,000 with ``ChatWriter.write_isolating`` into a fresh database, either as migrated
 (``as-migrated``: every rollup's primary key, and some other indexes, INCLUDE its counts for
 the dashboard's index-only reads, so no upsert of a stored row can be a HOT update) or with
 those indexes made again without their INCLUDE columns and fillfactor 70 on every rollup table
@@ -15,23 +15,21 @@ the dashboard's figures at 10 M were measured with covering indexes. Usage::
 """
 
 import sys
-import time
 from pathlib import Path
 
 import uvloop
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tally.chatstore.write.batch import parse_chat_events
 from tally.chatstore.write.writer import ChatWriter
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import create_engine, drop_database
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_chat_writer_gc import (  # type: ignore[import-not-found]  # beside this one
-    backends_cpu,
     bench_database,
     seed_bodies,
+    timed_writes,
 )
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 40_000
@@ -99,14 +97,7 @@ async def main() -> None:
         if VARIANT == "hot":
             await without_covering(engine)
         await writer.layout()
-        before = backends_cpu(url.database or "")
-        cpu, wall = time.process_time(), time.perf_counter()
-        for start in range(0, len(bodies), 2000):
-            valid, _ = parse_chat_events(bodies[start : start + 2000], subjects)
-            await writer.write([event for _, event in valid])
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        after = backends_cpu(url.database or "")
-        postgres = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+        cpu, wall, postgres = await timed_writes(writer, bodies, subjects, url.database or "")
         async with engine.connect() as connection:
             counted = "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_user_tables"
             updates, hot = (await connection.execute(text(counted))).one()

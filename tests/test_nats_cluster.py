@@ -3,7 +3,6 @@ with STREAM_REPLICAS=3 is kept on three servers, the ingest lease included, and 
 given the whole cluster in NATS_URL goes on publishing to the streams when one node dies."""
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from tally.chatstore.write.lease import ChatLease
 from tally.contracts.streams import ensure_streams, stream_configs
 from tally.contracts.subjects import Subjects
 from tally.infra.settings import CommonSettings
-from tally.testing.cluster import NatsCluster
+from tally.testing.cluster import NatsCluster, stream_leader
 from tally.testing.waiting import until
 
 REPLICAS = 3
@@ -84,10 +83,7 @@ async def test_a_client_of_the_cluster_publishes_on_after_a_node_dies(
         stream = (await js.find_stream_name_by_subject(subject)) or ""
 
         async def led() -> bool:  # a new R3 stream answers publishes once it has a leader
-            with contextlib.suppress(nats.errors.Error, TimeoutError):
-                info = await js.stream_info(stream)
-                return bool(info.cluster and info.cluster.leader)
-            return False
+            return bool(await stream_leader(js, stream))
 
         await until(led, timeout_s=30, what=f"a leader of {stream}", every_s=0.1)
         for number in range(50):

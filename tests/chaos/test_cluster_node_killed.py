@@ -44,7 +44,7 @@ from tally.contracts.streams import ensure_streams
 from tally.contracts.subjects import Subjects
 from tally.infra.db.session import asyncpg_dsn
 from tally.infra.settings import CommonSettings
-from tally.testing.cluster import ClusterNode, NatsCluster
+from tally.testing.cluster import ClusterNode, NatsCluster, stream_leader
 from tests.chaos._stack import Service, own_database, until
 
 pytestmark = pytest.mark.timeout(150)
@@ -198,14 +198,6 @@ def _services_on(node: ClusterNode) -> set[str]:
     return SERVICE_CLIENTS & set(node.client_names())
 
 
-async def _stream_leader(client: Client, stream: str) -> str:
-    """The name of the node leading ``stream`` ("" while it has none)."""
-    with contextlib.suppress(nats.errors.Error, TimeoutError):
-        info = await client.jetstream().stream_info(stream)
-        return (info.cluster.leader if info.cluster else None) or ""
-    return ""
-
-
 async def _victim(stack: Stack) -> ClusterNode:
     """The node leading the chat events stream, moved (leader step-down, R3 only) until at
     least one service is connected to that node too: killing it takes the stream's leader
@@ -214,14 +206,14 @@ async def _victim(stack: Stack) -> ClusterNode:
     client = await nats.connect(stack.settings.nats_servers())
     try:
         for _ in range(10):
-            leader = await _stream_leader(client, stream)
+            leader = await stream_leader(client.jetstream(), stream)
             node = next(node for node in stack.cluster.nodes if node.name == leader)
             if REPLICAS == 1 or _services_on(node):
                 return node
             await client.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}", b"", timeout=5)
 
             async def moved(old: str = leader) -> bool:
-                return await _stream_leader(client, stream) not in {"", old}
+                return await stream_leader(client.jetstream(), stream) not in {"", old}
 
             await until(moved, timeout_s=20, what=f"a new leader of {stream}")
     finally:

@@ -21,6 +21,7 @@ from typing import Final
 
 import nats
 import nats.errors
+from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
 from tally.cli.embedded import nats_binary, port_taken
@@ -198,3 +199,12 @@ class NatsCluster:
             except subprocess.TimeoutExpired:
                 node.process.kill()
                 node.process.wait()
+
+
+async def stream_leader(js: JetStreamContext, stream: str) -> str:
+    """The name of the node leading ``stream`` ("" while it has none, or while JetStream does
+    not answer). A new replicated stream answers publishes only once it has a leader."""
+    with contextlib.suppress(nats.errors.Error, TimeoutError):
+        info = await js.stream_info(stream)
+        return (info.cluster.leader if info.cluster else None) or ""
+    return ""
